@@ -1,0 +1,113 @@
+/**
+ * The Plan: the only thing generators read. `plan --format json` prints exactly this shape; fields
+ * may be added, none renamed. The zod schema is the source of the type and of MCP output schemas.
+ */
+import { z } from "zod";
+
+export const CAPABILITIES = [
+  "serving.mode",
+  "serving.runtime",
+  "serving.hardware",
+  "serving.batching",
+  "serving.caching",
+  "serving.optimization",
+  "scaling.strategy",
+  "deployment.strategy",
+  "reliability.fallback",
+  "features.store",
+  "features.offline",
+  "data.ingestion",
+  "data.versioning",
+  "registry",
+  "tracking",
+  "orchestration",
+  "monitoring.metrics",
+  "monitoring.drift",
+  "monitoring.performance",
+  "retraining.trigger",
+  "security.encryption",
+  "security.network",
+  "security.identity",
+  "security.audit",
+  "security.secrets",
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+export const alternativeSchema = z.object({ choice: z.string(), rejectedBecause: z.string() });
+
+export const decisionSchema = z.object({
+  capability: z.enum(CAPABILITIES),
+  choice: z.string(),
+  rule: z.string(),
+  because: z.string(),
+  inputs: z.array(z.string()),
+  alternatives: z.array(alternativeSchema),
+  params: z.record(z.string(), z.unknown()),
+  /** choices the rules allow an advisor to pick among (a judgement call); absent when rules decide alone */
+  openChoices: z.array(z.string()).optional(),
+  /** who made the final pick: the rules, or the LLM advisor among `openChoices` (recorded in the lock file) */
+  decidedBy: z.enum(["rules", "advisor"]).default("rules"),
+});
+export type Decision = z.infer<typeof decisionSchema>;
+
+export const controlSchema = z.object({
+  framework: z.enum(["pci-dss", "hipaa", "gdpr", "soc2"]),
+  id: z.string(),
+  title: z.string(),
+  satisfiedBy: z.array(z.string()),
+});
+export type Control = z.infer<typeof controlSchema>;
+
+export const capacitySchema = z.object({
+  replicasMin: z.number().int().nonnegative(),
+  replicasMax: z.number().int().nonnegative(),
+  hardware: z.enum(["cpu", "gpu"]),
+  instanceType: z.string(),
+  zones: z.number().int().positive(),
+  regions: z.number().int().positive(),
+  gpuType: z.string().nullable(),
+  gpuMemoryGb: z.number().nullable(),
+  perReplicaQps: z.number(),
+  targetUtilization: z.number(),
+  estimatedFrom: z.string(),
+  precision: z.enum(["fp32", "fp16", "int8", "int4"]),
+});
+export type Capacity = z.infer<typeof capacitySchema>;
+
+export const costItemSchema = z.object({
+  name: z.string(),
+  monthlyUsd: z.number(),
+  detail: z.string(),
+  source: z.string(),
+});
+export const costSchema = z.object({
+  monthlyUsd: z.number(),
+  budgetUsd: z.number().nullable(),
+  currency: z.literal("USD"),
+  items: z.array(costItemSchema),
+  pricesAsOf: z.string(),
+});
+export type Cost = z.infer<typeof costSchema>;
+export type CostItem = z.infer<typeof costItemSchema>;
+
+export const warningSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  suggestion: z.string().optional(),
+  path: z.string().optional(),
+  severity: z.enum(["error", "warning"]).default("warning"),
+});
+export type PlanWarning = z.infer<typeof warningSchema>;
+
+export const planSchema = z.object({
+  spec: z.object({ name: z.string(), hash: z.string() }),
+  ruleSet: z.object({ hash: z.string(), version: z.string() }),
+  decisions: z.array(decisionSchema),
+  controls: z.array(controlSchema),
+  capacity: capacitySchema,
+  cost: costSchema,
+  warnings: z.array(warningSchema),
+  /** the resolved spec (all defaults filled in): generators read names, region and features from here */
+  requirements: z.record(z.string(), z.unknown()),
+});
+export type Plan = Omit<z.infer<typeof planSchema>, "requirements"> & { requirements: import("../spec/schema.js").Spec };

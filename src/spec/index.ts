@@ -1,0 +1,6 @@
+export { specJsonSchema, SPEC_SCHEMA_ID } from "./json-schema.js";
+export { loadSpecFile } from "./load.js";
+export { formatPath, type ParseResult, parseSpec, parseSpecText, parseSpecValue } from "./parse.js";
+export { compareProblems, formatProblem, type Problem, type ProblemCode, type Severity } from "./problems.js";
+export * from "./schema.js";
+export { parseQuantity } from "./units.js";
