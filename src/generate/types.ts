@@ -1,0 +1,25 @@
+import type { Plan } from "../plan/types.js";
+
+/**
+ * What generators return and the writer writes: relative POSIX path -> file content. Paths never start
+ * with "/" and never contain "..": the writer refuses them anyway.
+ */
+export type FileSet = Record<string, string>;
+
+/** One generation target (terraform, helm, ci, adr, platform, ...): a pure function of the Plan. */
+export interface Generator {
+  readonly name: string;
+  generate(plan: Plan): FileSet;
+}
+
+/** Merges file sets; two targets writing the same path is a bug, reported with the path. */
+export function mergeFileSets(...sets: FileSet[]): FileSet {
+  const out: FileSet = {};
+  for (const set of sets) {
+    for (const [path, content] of Object.entries(set)) {
+      if (path in out) throw new Error(`two generators produced the same file: ${path}`);
+      out[path] = content;
+    }
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
