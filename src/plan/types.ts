@@ -110,4 +110,6 @@ export const planSchema = z.object({
   /** the resolved spec (all defaults filled in): generators read names, region and features from here */
   requirements: z.record(z.string(), z.unknown()),
 });
-export type Plan = Omit<z.infer<typeof planSchema>, "requirements"> & { requirements: import("../spec/schema.js").Spec };
+export type Plan = Omit<z.infer<typeof planSchema>, "requirements"> & {
+  requirements: import("../spec/schema.js").Spec;
+};

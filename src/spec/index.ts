@@ -1,4 +1,4 @@
-export { specJsonSchema, SPEC_SCHEMA_ID } from "./json-schema.js";
+export { SPEC_SCHEMA_ID, specJsonSchema } from "./json-schema.js";
 export { loadSpecFile } from "./load.js";
 export { formatPath, type ParseResult, parseSpec, parseSpecText, parseSpecValue } from "./parse.js";
 export { compareProblems, formatProblem, type Problem, type ProblemCode, type Severity } from "./problems.js";

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parseSpec, type ParseResult } from "./parse.js";
+import { type ParseResult, parseSpec } from "./parse.js";
 
 /** Reads a spec file (YAML or JSON). An unreadable file is a problem like any other, not a crash. */
 export async function loadSpecFile(path: string): Promise<ParseResult> {
@@ -7,10 +7,13 @@ export async function loadSpecFile(path: string): Promise<ParseResult> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    const reason =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
     return {
       ok: false,
-      problems: [{ code: "FILE_NOT_READABLE", severity: "error", path: "", message: `cannot read ${path}: ${reason}` }],
+      problems: [
+        { code: "FILE_NOT_READABLE", severity: "error", path: "", message: `cannot read ${path}: ${reason}` },
+      ],
     };
   }
   return parseSpec(text, path);

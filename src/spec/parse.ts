@@ -21,7 +21,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Parses YAML (or JSON, a subset) into a plain value; syntax errors come back as problems. */
-export function parseSpecText(text: string, source = "spec"): { ok: true; value: unknown } | { ok: false; problems: Problem[] } {
+export function parseSpecText(
+  text: string,
+  source = "spec",
+): { ok: true; value: unknown } | { ok: false; problems: Problem[] } {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
@@ -94,7 +97,11 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] | undefined {
 function unwrap(schema: ZodType | undefined): ZodType | undefined {
   let current = schema;
   for (let i = 0; i < 10 && current; i++) {
-    if (current instanceof z.ZodDefault || current instanceof z.ZodOptional || current instanceof z.ZodNullable) {
+    if (
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodNullable
+    ) {
       current = current.unwrap() as ZodType;
     } else if (current instanceof z.ZodPipe) {
       current = current.in as ZodType;
@@ -126,7 +133,15 @@ function issueToProblems(issue: z.core.$ZodIssue, root: unknown): Problem[] {
     }
     case "invalid_type": {
       if (found === undefined) {
-        return [{ code: "INVALID_TYPE", severity: "error", path, message: `${path} is required`, allowed: `a ${issue.expected}` }];
+        return [
+          {
+            code: "INVALID_TYPE",
+            severity: "error",
+            path,
+            message: `${path} is required`,
+            allowed: `a ${issue.expected}`,
+          },
+        ];
       }
       return [
         {
@@ -154,15 +169,17 @@ function issueToProblems(issue: z.core.$ZodIssue, root: unknown): Problem[] {
     case "too_big": {
       const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
       const inclusive = issue.inclusive !== false;
-      const relation =
-        issue.code === "too_small" ? (inclusive ? ">=" : ">") : inclusive ? "<=" : "<";
+      const relation = issue.code === "too_small" ? (inclusive ? ">=" : ">") : inclusive ? "<=" : "<";
       const what = issue.origin === "string" ? "length" : issue.origin === "array" ? "item count" : "value";
       return [
         {
           code: "OUT_OF_RANGE",
           severity: "error",
           path,
-          message: issue.message.startsWith("Too") || issue.message.startsWith("Number") ? `${what} out of range` : issue.message,
+          message:
+            issue.message.startsWith("Too") || issue.message.startsWith("Number")
+              ? `${what} out of range`
+              : issue.message,
           found,
           allowed: `${what} ${relation} ${String(bound)}`,
         },
@@ -178,7 +195,7 @@ function issueToProblems(issue: z.core.$ZodIssue, root: unknown): Problem[] {
           path,
           message: `expected a number or a quantity string, found ${describeType(found)}`,
           found,
-          allowed: "a number, or a string such as \"50ms\", \"3k\", \"1.5GB\"",
+          allowed: 'a number, or a string such as "50ms", "3k", "1.5GB"',
         },
       ];
     default:

@@ -114,7 +114,7 @@ const batchSchema = z
       .string()
       .trim()
       .regex(/^(@(hourly|daily|weekly|monthly))$|^(\S+\s+){4}\S+$/, {
-        message: "expected a 5-field cron expression (\"0 2 * * 1\") or @hourly|@daily|@weekly|@monthly",
+        message: 'expected a 5-field cron expression ("0 2 * * 1") or @hourly|@daily|@weekly|@monthly',
       })
       .nullable()
       .default(null),
@@ -157,7 +157,13 @@ const featureFieldSchema = z
 
 const featuresSchema = z
   .object({
-    entityKey: z.string().trim().min(1).max(120).default("id").describe("Key the online store is looked up by."),
+    entityKey: z
+      .string()
+      .trim()
+      .min(1)
+      .max(120)
+      .default("id")
+      .describe("Key the online store is looked up by."),
     fields: z
       .array(featureFieldSchema)
       .max(4096)
@@ -183,7 +189,10 @@ const availabilitySchema = z
 
 const budgetSchema = z
   .object({
-    monthlyUsd: nonNegative(COUNT, "").nullable().default(null).describe("Monthly budget in USD; null for none."),
+    monthlyUsd: nonNegative(COUNT, "")
+      .nullable()
+      .default(null)
+      .describe("Monthly budget in USD; null for none."),
     priority: z.enum(BUDGET_PRIORITIES).default("balanced"),
   })
   .strict();
@@ -194,7 +203,10 @@ const cloudSchema = z
     region: z.string().trim().min(1).max(64).nullable().default(null),
   })
   .strict()
-  .transform((cloud) => ({ provider: cloud.provider, region: cloud.region ?? DEFAULT_REGIONS[cloud.provider] }));
+  .transform((cloud) => ({
+    provider: cloud.provider,
+    region: cloud.region ?? DEFAULT_REGIONS[cloud.provider],
+  }));
 
 const teamSchema = z
   .object({
@@ -209,7 +221,13 @@ export const specSchema = z
     kind: z.literal(SPEC_KIND).default(SPEC_KIND),
     metadata: metadataSchema,
     useCase: useCaseSchema.default({ kind: "tabular-classification", description: "" }),
-    model: modelSchema.default({ framework: "sklearn", format: "onnx", sizeMb: 50, parametersMillions: null, gpu: "auto" }),
+    model: modelSchema.default({
+      framework: "sklearn",
+      format: "onnx",
+      sizeMb: 50,
+      parametersMillions: null,
+      gpu: "auto",
+    }),
     inference: inferenceSchema.default({
       mode: "auto",
       latencyP99Ms: 200,

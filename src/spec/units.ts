@@ -14,7 +14,8 @@ export const COUNT: UnitTable = { "": 1, k: 1_000, m: 1_000_000, b: 1_000_000_00
 export const HOURS: UnitTable = { h: 1, d: 24, min: 1 / 60 };
 export const DAYS: UnitTable = { d: 1, w: 7, h: 1 / 24 };
 
-const QUANTITY = /^\s*\$?\s*(-?\d+(?:[.,_]\d+)*(?:\.\d+)?)\s*([a-zA-Z]*)\s*(?:\/\s*(?:s|sec|mo|month|day))?\s*$/;
+const QUANTITY =
+  /^\s*\$?\s*(-?\d+(?:[.,_]\d+)*(?:\.\d+)?)\s*([a-zA-Z]*)\s*(?:\/\s*(?:s|sec|mo|month|day))?\s*$/;
 
 /** Parses "50ms" against a unit table; returns undefined when the text is not a quantity in it. */
 export function parseQuantity(text: string, units: UnitTable, baseUnit: string): number | undefined {

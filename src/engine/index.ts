@@ -1,0 +1,37 @@
+export {
+  ConflictError,
+  type DecideOptions,
+  type DecisionTrace,
+  decide,
+  type EngineDecision,
+  type EngineResult,
+} from "./evaluate.js";
+export {
+  type Expr,
+  ExpressionError,
+  evaluate,
+  formatValue,
+  parseExpression,
+  type Resolver,
+  referencedPaths,
+  renderTemplate,
+  truthy,
+  type Value,
+} from "./expr.js";
+export {
+  type CompiledRule,
+  defaultRulesDir,
+  type LoadOptions,
+  loadRuleSet,
+  type RuleSet,
+  RuleSetError,
+  type RuleSetProblem,
+} from "./load.js";
+export type {
+  ControlCatalog,
+  InstancePrice,
+  PatternCatalog,
+  PriceTable,
+  RegionCatalog,
+  RuleDefinition,
+} from "./schema.js";

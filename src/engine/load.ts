@@ -1,0 +1,342 @@
+/**
+ * The one disk read of the engine: rules/ (patterns, decision rules, controls, prices, regions) are
+ * parsed, schema-checked and cross-checked at start. A rule set that leaves a capability undecided,
+ * decides it twice at equal priority, names an unknown choice or input, or has a dependency cycle is
+ * refused with every problem and the rule ids involved.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { sha256 } from "../util/canonical.js";
+import { type Expr, ExpressionError, parseExpression, referencedPaths, templateExpressions } from "./expr.js";
+import {
+  type ControlCatalog,
+  controlFileSchema,
+  type PatternCatalog,
+  type PriceTable,
+  patternCatalogSchema,
+  priceTableSchema,
+  type RegionCatalog,
+  type RuleDefinition,
+  regionFileSchema,
+  ruleFileSchema,
+} from "./schema.js";
+
+export interface CompiledRule extends RuleDefinition {
+  file: string;
+  condition: Expr | null;
+  /** capabilities whose decision this rule reads (`decision.<capability>`) */
+  dependsOn: string[];
+  paramExpressions: Record<string, Expr>;
+}
+
+export interface RuleSet {
+  dir: string;
+  hash: string;
+  version: string;
+  catalog: PatternCatalog;
+  capabilities: string[];
+  /** rules per capability, highest priority first */
+  rules: Map<string, CompiledRule[]>;
+  /** capabilities in an order where every `decision.X` a rule reads is decided before it */
+  order: string[];
+  controls: ControlCatalog[];
+  prices: Map<string, PriceTable>;
+  regions: RegionCatalog;
+  files: string[];
+}
+
+export interface RuleSetProblem {
+  file: string;
+  message: string;
+  ruleIds: string[];
+}
+
+export class RuleSetError extends Error {
+  override readonly name = "RuleSetError";
+  constructor(readonly problems: RuleSetProblem[]) {
+    super(`the rule set has ${problems.length} problem${problems.length === 1 ? "" : "s"}`);
+  }
+}
+
+export interface LoadOptions {
+  dir?: string;
+  /**
+   * Input paths rules may read besides `decision.<capability>`. An entry ending in ".*" admits any
+   * path under it. When absent, paths are not checked (the planner always passes its list).
+   */
+  knownInputs?: readonly string[];
+}
+
+/** rules/ of the installed package: two levels up from dist/src/engine or src/engine. */
+export function defaultRulesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      readFileSync(join(dir, "rules", "patterns.yaml"));
+      return join(dir, "rules");
+    } catch {
+      dir = dirname(dir);
+    }
+  }
+  throw new Error("cannot find the rules/ directory of the stackwright package");
+}
+
+function listYaml(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listYaml(path));
+    else if (entry.name.endsWith(".yaml") || entry.name.endsWith(".yml")) out.push(path);
+  }
+  return out;
+}
+
+export function loadRuleSet(options: LoadOptions = {}): RuleSet {
+  const dir = resolve(options.dir ?? defaultRulesDir());
+  const problems: RuleSetProblem[] = [];
+  const files = listYaml(dir);
+  const texts = new Map<string, string>();
+  const docs = new Map<string, unknown>();
+  for (const file of files) {
+    const rel = relative(dir, file);
+    const text = readFileSync(file, "utf8");
+    texts.set(rel, text);
+    try {
+      docs.set(rel, parseYaml(text));
+    } catch (error) {
+      problems.push({ file: rel, message: `YAML: ${(error as Error).message.split("\n")[0]}`, ruleIds: [] });
+    }
+  }
+
+  const check = <S extends z.ZodType>(rel: string, schema: S): z.output<S> | undefined => {
+    const result = schema.safeParse(docs.get(rel));
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      problems.push({
+        file: rel,
+        message: `${issue.path.join(".") || "(file)"}: ${issue.message}`,
+        ruleIds: [],
+      });
+    }
+    return undefined;
+  };
+
+  const kindOf = (rel: string) => (docs.get(rel) as { kind?: string } | null)?.kind;
+  let catalog: PatternCatalog | undefined;
+  let regions: RegionCatalog | undefined;
+  const controls: ControlCatalog[] = [];
+  const prices = new Map<string, PriceTable>();
+  const definitions: Array<RuleDefinition & { file: string }> = [];
+
+  for (const rel of texts.keys()) {
+    if (!docs.has(rel)) continue;
+    switch (kindOf(rel)) {
+      case "PatternCatalog":
+        catalog = check(rel, patternCatalogSchema);
+        break;
+      case "DecisionRules":
+        for (const rule of check(rel, ruleFileSchema)?.rules ?? []) definitions.push({ ...rule, file: rel });
+        break;
+      case "ControlCatalog": {
+        const parsed = check(rel, controlFileSchema);
+        if (parsed) controls.push(parsed);
+        break;
+      }
+      case "PriceTable": {
+        const parsed = check(rel, priceTableSchema);
+        if (parsed) prices.set(parsed.cloud, parsed);
+        break;
+      }
+      case "Regions":
+        regions = check(rel, regionFileSchema);
+        break;
+      default:
+        problems.push({
+          file: rel,
+          message: `unknown kind ${JSON.stringify(kindOf(rel))}; allowed: PatternCatalog, DecisionRules, ControlCatalog, PriceTable, Regions`,
+          ruleIds: [],
+        });
+    }
+  }
+  if (!catalog) problems.push({ file: "patterns.yaml", message: "no PatternCatalog found", ruleIds: [] });
+  if (!regions) problems.push({ file: "regions.yaml", message: "no Regions file found", ruleIds: [] });
+  if (!catalog || !regions) throw new RuleSetError(problems);
+
+  const capabilities = Object.keys(catalog.capabilities);
+  const isPattern = (capability: string, choice: string) =>
+    Boolean(catalog!.capabilities[capability]?.patterns[choice]);
+  const checkRef = (file: string, owner: string, ref: string) => {
+    const [capability, choices] = ref.split("=");
+    for (const choice of (choices ?? "").split("|")) {
+      if (!isPattern(capability, choice)) {
+        problems.push({
+          file,
+          message: `${owner} refers to unknown pattern ${capability}=${choice}`,
+          ruleIds: [],
+        });
+      }
+    }
+  };
+  for (const [capability, entry] of Object.entries(catalog.capabilities)) {
+    for (const [choice, pattern] of Object.entries(entry.patterns)) {
+      for (const ref of [...pattern.requires, ...pattern.excludes])
+        checkRef("patterns.yaml", `${capability}=${choice}`, ref);
+    }
+  }
+  for (const control of controls) {
+    for (const item of control.controls) {
+      for (const ref of item.satisfiedBy) {
+        if (ref.includes("=")) checkRef(`controls/${control.framework}`, `control ${item.id}`, ref);
+        else if (!capabilities.includes(ref)) {
+          problems.push({
+            file: `controls/${control.framework}`,
+            message: `control ${item.id}: unknown capability ${ref}`,
+            ruleIds: [],
+          });
+        }
+      }
+    }
+  }
+
+  const known = options.knownInputs;
+  const isKnownInput = (path: string): boolean => {
+    if (path.startsWith("decision.")) return capabilities.includes(path.slice("decision.".length));
+    if (!known) return true;
+    return known.some((k) => (k.endsWith(".*") ? path.startsWith(k.slice(0, -1)) : k === path));
+  };
+
+  const compiled: CompiledRule[] = [];
+  const seenIds = new Map<string, string>();
+  for (const def of definitions) {
+    const where = def.file;
+    const fail = (message: string) =>
+      problems.push({ file: where, message: `rule ${def.id}: ${message}`, ruleIds: [def.id] });
+    if (seenIds.has(def.id)) {
+      problems.push({
+        file: where,
+        message: `duplicate rule id ${def.id} (also in ${seenIds.get(def.id)})`,
+        ruleIds: [def.id],
+      });
+    }
+    seenIds.set(def.id, where);
+    if (!capabilities.includes(def.capability)) {
+      fail(`unknown capability ${def.capability}; allowed: ${capabilities.join(", ")}`);
+      continue;
+    }
+    if (!isPattern(def.capability, def.choice))
+      fail(`choice ${def.choice} is not a pattern of ${def.capability}`);
+    for (const alt of def.alternatives) {
+      if (!isPattern(def.capability, alt.choice))
+        fail(`alternative ${alt.choice} is not a pattern of ${def.capability}`);
+      if (alt.choice === def.choice) fail(`alternative ${alt.choice} is the rule's own choice`);
+    }
+    for (const open of def.openChoices ?? []) {
+      if (!isPattern(def.capability, open)) fail(`open choice ${open} is not a pattern of ${def.capability}`);
+    }
+    if (def.openChoices && !def.openChoices.includes(def.choice))
+      fail("openChoices must include the rule's own choice");
+    const reads = new Set<string>();
+    let condition: Expr | null = null;
+    const paramExpressions: Record<string, Expr> = {};
+    try {
+      if (def.when !== undefined) {
+        condition = parseExpression(def.when);
+        referencedPaths(condition, reads);
+      }
+      for (const expr of templateExpressions(def.because)) referencedPaths(expr, reads);
+      for (const alt of def.alternatives)
+        for (const expr of templateExpressions(alt.rejectedBecause)) referencedPaths(expr, reads);
+      for (const [key, value] of Object.entries(def.params)) {
+        if (typeof value === "string" && value.startsWith("=")) {
+          paramExpressions[key] = parseExpression(value.slice(1));
+          referencedPaths(paramExpressions[key], reads);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      fail(`expression: ${error.message}`);
+    }
+    for (const path of reads) if (!isKnownInput(path)) fail(`reads unknown input "${path}"`);
+    for (const input of def.inputs) if (!isKnownInput(input)) fail(`lists unknown input "${input}"`);
+    const dependsOn = [...reads]
+      .filter((p) => p.startsWith("decision."))
+      .map((p) => p.slice("decision.".length));
+    if (dependsOn.includes(def.capability)) fail("reads its own capability's decision");
+    compiled.push({ ...def, condition, dependsOn, paramExpressions });
+  }
+
+  const rules = new Map<string, CompiledRule[]>();
+  for (const capability of capabilities) {
+    const list = compiled
+      .filter((r) => r.capability === capability)
+      .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
+    rules.set(capability, list);
+    if (!list.some((r) => r.condition === null)) {
+      problems.push({
+        file: "decisions/",
+        message: `capability ${capability} can be left undecided: no default rule (a rule without "when")${list.length ? `; rules: ${list.map((r) => r.id).join(", ")}` : ""}`,
+        ruleIds: list.map((r) => r.id),
+      });
+    }
+    for (let i = 1; i < list.length; i++) {
+      if (list[i].priority === list[i - 1].priority) {
+        problems.push({
+          file: list[i].file,
+          message: `capability ${capability} is decided twice at priority ${list[i].priority}: rules ${list[i - 1].id} and ${list[i].id}`,
+          ruleIds: [list[i - 1].id, list[i].id],
+        });
+      }
+    }
+  }
+
+  const order = topologicalOrder(capabilities, rules, problems);
+  if (problems.length > 0) throw new RuleSetError(problems);
+
+  const hashInput = [...texts.entries()].map(([rel, text]) => `${rel}\n${sha256(text)}`).join("\n");
+  const hash = sha256(hashInput);
+  return {
+    dir,
+    hash,
+    version: hash.slice("sha256:".length, "sha256:".length + 12),
+    catalog,
+    capabilities,
+    rules,
+    order,
+    controls: controls.sort((a, b) => (a.framework < b.framework ? -1 : 1)),
+    prices,
+    regions,
+    files: [...texts.keys()],
+  };
+}
+
+function topologicalOrder(
+  capabilities: string[],
+  rules: Map<string, CompiledRule[]>,
+  problems: RuleSetProblem[],
+): string[] {
+  const order: string[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (capability: string, trail: string[]) => {
+    if (state.get(capability) === "done") return;
+    if (state.get(capability) === "visiting") {
+      const cycle = [...trail.slice(trail.indexOf(capability)), capability];
+      const ids = (rules.get(capability) ?? []).filter((r) => r.dependsOn.length > 0).map((r) => r.id);
+      problems.push({
+        file: "decisions/",
+        message: `decision dependency cycle: ${cycle.join(" -> ")}`,
+        ruleIds: ids,
+      });
+      return;
+    }
+    state.set(capability, "visiting");
+    const deps = new Set((rules.get(capability) ?? []).flatMap((r) => r.dependsOn));
+    for (const dep of [...deps].sort()) visit(dep, [...trail, capability]);
+    state.set(capability, "done");
+    order.push(capability);
+  };
+  for (const capability of capabilities) visit(capability, []);
+  return order;
+}

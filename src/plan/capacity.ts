@@ -1,0 +1,242 @@
+/**
+ * Capacity model: what one replica can serve, whether the model wants a GPU (and which, at what
+ * precision), and how many replicas across how many zones. Estimates are explicit formulas with
+ * their assumptions spelled out in `estimatedFrom`, never guesses.
+ */
+import type { InstancePrice, PriceTable } from "../engine/index.js";
+import type { Spec } from "../spec/index.js";
+import type { Capacity } from "./types.js";
+
+/** Effective fp32 GFLOP/s of one vCPU running ONNX Runtime on a modern x86 core (AVX-512, ~40% of peak). */
+export const CPU_GFLOPS_PER_VCPU = 25;
+/** Fraction of a GPU's dense fp16 peak that dynamic batching realistically reaches. */
+export const GPU_UTILIZATION = 0.3;
+/** CPU time per HTTP request in the serving core (parse, route, serialize), ms per vCPU. */
+export const HTTP_OVERHEAD_MS = 0.25;
+/** Replicas run at this utilisation at peak, leaving headroom for spikes and a lost zone. */
+export const TARGET_UTILIZATION = 0.65;
+/** Generated tokens per LLM request and concurrent sequences per GPU replica (continuous batching). */
+export const LLM_TOKENS_PER_REQUEST = 256;
+export const LLM_CONCURRENT_SEQUENCES = 16;
+
+export type Precision = "fp32" | "fp16" | "int8" | "int4";
+const BYTES_PER_PARAM: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 1, int4: 0.5 };
+
+const CLASSICAL = new Set(["sklearn", "xgboost", "lightgbm"]);
+/** FLOPs per row as a multiple of 2 x parameters: convolutions reuse weights across pixels, encoders across tokens. */
+const FLOPS_MULTIPLIER: Record<string, number> = {
+  "computer-vision": 80,
+  "nlp-classification": 128,
+  "embedding-search": 128,
+  recommendation: 4,
+};
+
+export interface Workload {
+  classical: boolean;
+  llm: boolean;
+  parametersMillions: number;
+  /** floating-point operations for one prediction (one request row; for LLMs, one generated token) */
+  flopsPerRow: number;
+  /** single-row latency on a 4-vCPU replica, ms */
+  cpuRowLatencyMs: number;
+  gpuRecommended: boolean;
+  gpuRequired: boolean;
+  /** cheapest GPU option that fits the model, per the cloud's price table */
+  gpu: GpuOption | null;
+}
+
+export interface GpuOption {
+  instance: InstancePrice;
+  precision: Precision;
+  memoryNeededGb: number;
+}
+
+export function estimateWorkload(spec: Spec, prices: PriceTable): Workload {
+  const classical = CLASSICAL.has(spec.model.framework) && spec.useCase.kind !== "llm-generation";
+  const parametersMillions =
+    spec.model.parametersMillions ?? (classical ? 0 : spec.model.sizeMb / BYTES_PER_PARAM.fp32);
+  const llm = spec.useCase.kind === "llm-generation" || parametersMillions >= 1000;
+  const flopsPerRow = classical
+    ? // trees and linear models: a few thousand comparisons or multiply-adds per MB of model
+      2e5 + spec.model.sizeMb * 2e3
+    : 2 * parametersMillions * 1e6 * (llm ? 1 : (FLOPS_MULTIPLIER[spec.useCase.kind] ?? 2));
+  const cpuRowLatencyMs =
+    (flopsPerRow / (CPU_GFLOPS_PER_VCPU * 1e9 * 4)) * 1000 * (llm ? LLM_TOKENS_PER_REQUEST : 1);
+  const gpuRequired = llm && parametersMillions >= 1000;
+  const gpuRecommended =
+    !classical && (llm || parametersMillions >= 100 || cpuRowLatencyMs > spec.inference.latencyP99Ms * 0.5);
+  return {
+    classical,
+    llm,
+    parametersMillions,
+    flopsPerRow,
+    cpuRowLatencyMs,
+    gpuRecommended,
+    gpuRequired,
+    gpu: classical ? null : cheapestGpu(parametersMillions, llm, prices),
+  };
+}
+
+/**
+ * GPU memory ~ parameters x bytes per parameter + 25% headroom (30% for an LLM's KV cache). The
+ * cheapest instance that fits wins; at equal price the higher precision wins, so quantization is
+ * chosen only when it lets a cheaper class fit.
+ */
+export function cheapestGpu(parametersMillions: number, llm: boolean, prices: PriceTable): GpuOption | null {
+  const precisions: Precision[] = llm ? ["fp16", "int8", "int4"] : ["fp16"];
+  const headroom = llm ? 1.3 : 1.25;
+  // sorted by price, so the first instance with a precision that fits is the cheapest
+  for (const instance of [...prices.gpuInstances].sort(
+    (a, b) => a.hourlyUsd - b.hourlyUsd || (a.name < b.name ? -1 : 1),
+  )) {
+    const memory = (instance.gpuMemoryGb ?? 0) * (instance.gpuCount ?? 1);
+    for (const precision of precisions) {
+      const memoryNeededGb = Math.max(
+        1,
+        (parametersMillions * 1e6 * BYTES_PER_PARAM[precision] * headroom) / 1e9,
+      );
+      if (memoryNeededGb <= memory) {
+        return { instance, precision, memoryNeededGb: Math.round(memoryNeededGb * 10) / 10 };
+      }
+    }
+  }
+  return null;
+}
+
+export interface SizingInput {
+  spec: Spec;
+  workload: Workload;
+  prices: PriceTable;
+  mode: string;
+  hardware: string;
+  runtime: string;
+  /** averageQps resolved (given, or estimated from the peak and the traffic pattern) */
+  averageQps: number;
+}
+
+/** Serverless container sizes (1 vCPU / 2 GiB per instance) used when the runtime is serverless. */
+export const SERVERLESS_INSTANCE = { vcpu: 1, memoryGb: 2 } as const;
+
+export function resolveAverageQps(spec: Spec): number {
+  if (spec.inference.averageQps !== null) return spec.inference.averageQps;
+  const ratio = { steady: 0.8, diurnal: 0.4, spiky: 0.2, scheduled: 0.1 }[spec.inference.trafficPattern];
+  return Math.round(spec.inference.peakQps * ratio * 100) / 100;
+}
+
+export function minimumReplicasForAvailability(targetPercent: number): { replicas: number; zones: number } {
+  if (targetPercent >= 99.95) return { replicas: 3, zones: 3 };
+  if (targetPercent >= 99.9) return { replicas: 2, zones: 2 };
+  return { replicas: 1, zones: 1 };
+}
+
+export function sizeCapacity(input: SizingInput): Capacity {
+  const { spec, workload, prices, mode, hardware, runtime, averageQps } = input;
+  const availability = minimumReplicasForAvailability(spec.availability.targetPercent);
+  const regions = spec.availability.multiRegion ? 2 : 1;
+  const useGpu = hardware === "gpu" && workload.gpu !== null;
+  const gpu = useGpu ? workload.gpu : null;
+  const serverless = runtime.startsWith("serverless");
+
+  // Candidate instances: GPU fixed by the memory fit; CPU from smallest to largest until the replica count is sane.
+  const cpuCandidates = [...prices.cpuInstances].sort((a, b) => a.vcpu - b.vcpu || a.hourlyUsd - b.hourlyUsd);
+  const perReplica = (vcpu: number): { qps: number; rowsPerSecond: number; how: string } => {
+    if (gpu) {
+      const instance = gpu.instance;
+      const gpus = instance.gpuCount ?? 1;
+      if (workload.llm) {
+        const bytes = workload.parametersMillions * 1e6 * BYTES_PER_PARAM[gpu.precision];
+        const stepSeconds = bytes / ((instance.gpuBandwidthGbps ?? 300) * 1e9 * gpus);
+        const tokensPerSecond = LLM_CONCURRENT_SEQUENCES / stepSeconds;
+        return {
+          qps: tokensPerSecond / LLM_TOKENS_PER_REQUEST,
+          rowsPerSecond: tokensPerSecond / LLM_TOKENS_PER_REQUEST,
+          how: `LLM decode is memory-bound: ${Math.round(bytes / 1e9)} GB of ${gpu.precision} weights read per step at ${instance.gpuBandwidthGbps ?? 300} GB/s x ${gpus} GPU, ${LLM_CONCURRENT_SEQUENCES} concurrent sequences, ${LLM_TOKENS_PER_REQUEST} tokens per request`,
+        };
+      }
+      const gpuRows = ((instance.gpuTflops ?? 30) * 1e12 * GPU_UTILIZATION * gpus) / workload.flopsPerRow;
+      const httpRows = (instance.vcpu * 1000) / HTTP_OVERHEAD_MS;
+      return {
+        qps: Math.min(gpuRows, httpRows),
+        rowsPerSecond: gpuRows,
+        how: `${formatFlops(workload.flopsPerRow)} per row on ${gpus}x ${instance.gpu} at ${instance.gpuTflops ?? 30} TFLOPS x ${GPU_UTILIZATION} batched utilisation, capped by HTTP at ${HTTP_OVERHEAD_MS} ms/request/vCPU`,
+      };
+    }
+    const modelMs =
+      (workload.flopsPerRow / (CPU_GFLOPS_PER_VCPU * 1e9)) *
+      1000 *
+      (workload.llm ? LLM_TOKENS_PER_REQUEST : 1);
+    return {
+      qps: (vcpu * 1000) / (HTTP_OVERHEAD_MS + modelMs),
+      rowsPerSecond: (vcpu * 1000) / modelMs,
+      how: `${formatFlops(workload.flopsPerRow)} per row at ${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU plus ${HTTP_OVERHEAD_MS} ms HTTP overhead, ${vcpu} vCPU per replica`,
+    };
+  };
+
+  let instanceType: string;
+  let vcpu: number;
+  if (gpu) {
+    instanceType = gpu.instance.name;
+    vcpu = gpu.instance.vcpu;
+  } else if (serverless) {
+    instanceType = `serverless-${SERVERLESS_INSTANCE.vcpu}vcpu-${SERVERLESS_INSTANCE.memoryGb}gb`;
+    vcpu = SERVERLESS_INSTANCE.vcpu;
+  } else {
+    const load = mode === "batch" ? 0 : spec.inference.peakQps;
+    const pick =
+      cpuCandidates.find((c) => Math.ceil(load / (perReplica(c.vcpu).qps * TARGET_UTILIZATION)) <= 20) ??
+      cpuCandidates[cpuCandidates.length - 1];
+    // Small loads take the 4-vCPU class rather than the smallest, so one replica absorbs a spike.
+    const chosen = load < 50 ? (cpuCandidates.find((c) => c.vcpu >= 4) ?? pick) : pick;
+    instanceType = chosen.name;
+    vcpu = chosen.vcpu;
+  }
+  const one = perReplica(vcpu);
+  const perReplicaQps = Math.max(0.001, one.qps);
+
+  let replicasMin: number;
+  let replicasMax: number;
+  let zones = availability.zones;
+  let note: string;
+  if (mode === "batch") {
+    const rows = spec.inference.batch.rowsPerRun ?? 0;
+    const deadlineSeconds = (spec.inference.batch.deadlineHours ?? 4) * 3600;
+    replicasMin = 0;
+    replicasMax = Math.max(1, Math.ceil(rows / (one.rowsPerSecond * deadlineSeconds * 0.7)));
+    zones = 1;
+    note = `${rows} rows per run within ${deadlineSeconds / 3600} h at 70% efficiency; nothing runs between runs`;
+  } else {
+    const rate =
+      mode === "streaming" ? Math.max(averageQps, spec.inference.peakQps * 0.5) : spec.inference.peakQps;
+    const forPeak = Math.max(1, Math.ceil(rate / (perReplicaQps * TARGET_UTILIZATION)));
+    const forAverage = Math.max(1, Math.ceil(averageQps / (perReplicaQps * TARGET_UTILIZATION)));
+    const variable = spec.inference.trafficPattern !== "steady" && mode === "realtime";
+    replicasMin = Math.max(availability.replicas, variable ? forAverage : forPeak);
+    const burst = spec.inference.trafficPattern === "spiky" ? 1.5 : 1;
+    replicasMax = Math.max(replicasMin, Math.ceil(forPeak * burst));
+    note = `${rate} QPS at ${TARGET_UTILIZATION} target utilisation; minimum ${availability.replicas} for ${spec.availability.targetPercent}% availability`;
+  }
+  return {
+    replicasMin,
+    replicasMax,
+    hardware: gpu ? "gpu" : "cpu",
+    instanceType,
+    zones,
+    regions,
+    gpuType: gpu ? (gpu.instance.gpu ?? null) : null,
+    gpuMemoryGb: gpu ? gpu.memoryNeededGb : null,
+    perReplicaQps: round2(perReplicaQps),
+    targetUtilization: TARGET_UTILIZATION,
+    estimatedFrom: `${one.how}; ${note}`,
+    precision: gpu ? gpu.precision : "fp32",
+  };
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function formatFlops(flops: number): string {
+  if (flops >= 1e9) return `${round2(flops / 1e9)} GFLOP`;
+  if (flops >= 1e6) return `${round2(flops / 1e6)} MFLOP`;
+  return `${round2(flops / 1e3)} kFLOP`;
+}

@@ -1,0 +1,97 @@
+/**
+ * What rules may read: every spec field by its dotted path, plus derived `facts.*` computed here in
+ * plain code (so rule files stay declarative). The list of names is passed to the rule loader, which
+ * refuses a rule that reads anything else.
+ */
+import type { Resolver, Value } from "../engine/index.js";
+import { EVENT_LOG_SOURCES, type Spec } from "../spec/index.js";
+import { resolveAverageQps, type Workload } from "./capacity.js";
+
+const WAREHOUSES = ["bigquery", "snowflake", "redshift", "databricks"];
+
+export const FACT_DESCRIPTIONS = {
+  averageQps: "average QPS, given or estimated from the peak and traffic pattern",
+  eventLogSource: "a data source is an event log (kafka, kinesis, pubsub, eventhubs)",
+  warehouseSource: "a data source is a warehouse (bigquery, snowflake, redshift, databricks)",
+  classicalModel: "the model is a tree or linear model (sklearn, xgboost, lightgbm)",
+  llm: "the model is an LLM (llm-generation or >= 1B parameters)",
+  parametersMillions: "parameters in millions, given or estimated from the size (fp32)",
+  cpuRowLatencyMs: "estimated single-prediction latency on a 4-vCPU replica",
+  gpuRecommended: "the capacity model wants a GPU (deep model over 100M parameters or too slow on CPU)",
+  gpuRequired: "an LLM of 1B+ parameters: CPU serving is not viable",
+  gpuPrecision: "precision of the cheapest GPU option that fits (fp16, int8, int4), or none",
+  gpuMemoryGb: "GPU memory the model needs at that precision, with headroom",
+  tools: "team.existingTools in lower case",
+  regulated: "any compliance framework applies",
+  strictCompliance: "PCI DSS or HIPAA applies",
+  existingCluster: "cloud.provider is kubernetes (the team's own cluster)",
+  smallTeam: "team of two or fewer",
+  lowLoad: "peak under 50 QPS",
+  highTraffic: "peak of 500 QPS or more",
+  highAvailability: "availability target of 99.95% or more",
+  hasSchedule: "a batch schedule is given",
+  freshFeatures: "feature freshness is realtime or minutes",
+  labelsDelayed: "labels arrive a day or more after the prediction",
+} as const;
+export type FactName = keyof typeof FACT_DESCRIPTIONS;
+
+export function computeFacts(spec: Spec, workload: Workload): Record<FactName, Value> {
+  const tools = spec.team.existingTools.map((t) => t.toLowerCase());
+  return {
+    averageQps: resolveAverageQps(spec),
+    eventLogSource: spec.data.sources.some((s) => (EVENT_LOG_SOURCES as readonly string[]).includes(s)),
+    warehouseSource: spec.data.sources.some((s) => WAREHOUSES.includes(s)),
+    classicalModel: workload.classical,
+    llm: workload.llm,
+    parametersMillions: Math.round(workload.parametersMillions * 100) / 100,
+    cpuRowLatencyMs: Math.round(workload.cpuRowLatencyMs * 1000) / 1000,
+    gpuRecommended: workload.gpuRecommended,
+    gpuRequired: workload.gpuRequired,
+    gpuPrecision: workload.gpu?.precision ?? "none",
+    gpuMemoryGb: workload.gpu?.memoryNeededGb ?? 0,
+    tools,
+    regulated: spec.compliance.length > 0,
+    strictCompliance: spec.compliance.includes("pci-dss") || spec.compliance.includes("hipaa"),
+    existingCluster: spec.cloud.provider === "kubernetes",
+    smallTeam: spec.team.size <= 2,
+    lowLoad: spec.inference.peakQps < 50,
+    highTraffic: spec.inference.peakQps >= 500,
+    highAvailability: spec.availability.targetPercent >= 99.95,
+    hasSchedule: spec.inference.batch.schedule !== null,
+    freshFeatures: spec.data.featureFreshness === "realtime" || spec.data.featureFreshness === "minutes",
+    labelsDelayed: spec.data.labelDelayDays >= 1,
+  };
+}
+
+/** Flattens a spec to dotted paths (objects only; lists and scalars are leaves). */
+export function flattenSpec(
+  value: unknown,
+  prefix = "",
+  out: Map<string, Value> = new Map(),
+): Map<string, Value> {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [key, child] of Object.entries(value))
+      flattenSpec(child, prefix ? `${prefix}.${key}` : key, out);
+  } else if (prefix) {
+    out.set(prefix, toValue(value));
+  }
+  return out;
+}
+
+function toValue(value: unknown): Value {
+  if (Array.isArray(value)) return value.map(toValue);
+  if (value === undefined) return null;
+  if (typeof value === "object" && value !== null) return JSON.stringify(value);
+  return value as Value;
+}
+
+export function inputResolver(spec: Spec, facts: Record<string, Value>): Resolver {
+  const paths = flattenSpec(spec);
+  for (const [name, value] of Object.entries(facts)) paths.set(`facts.${name}`, value);
+  return (path) => paths.get(path);
+}
+
+/** Every input a rule may read, for the loader's check. */
+export function knownInputs(spec: Spec): string[] {
+  return [...flattenSpec(spec).keys(), ...Object.keys(FACT_DESCRIPTIONS).map((name) => `facts.${name}`)];
+}

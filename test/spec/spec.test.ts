@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { parseSpec, specJsonSchema } from "../../src/spec/index.js";
+import { runCli } from "../helpers/cli.js";
+
+describe("spec parsing", () => {
+  it("applies defaults and parses unit strings", () => {
+    const result = parseSpec(
+      "metadata: {name: fraud}\ninference: {latencyP99Ms: 0.05s, peakQps: 3k}\nmodel: {sizeMb: 1.5GB}\n",
+      "spec.yaml",
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.spec.inference.latencyP99Ms).toBe(50);
+    expect(result.spec.inference.peakQps).toBe(3000);
+    expect(result.spec.model.sizeMb).toBe(1536);
+    expect(result.spec.cloud.region).toBe("us-east-1");
+    expect(result.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it("lists every problem at once with its path, what was found and what is allowed", () => {
+    const result = parseSpec(
+      "metadata: {name: x}\ninference: {mode: sometimes, latencyP99Ms: -5}\ncloud: {provider: oracle}\nbogus: 1\n",
+      "spec.yaml",
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const paths = result.problems.map((p) => p.path).sort();
+    expect(paths).toEqual(["bogus", "cloud.provider", "inference.latencyP99Ms", "inference.mode"].sort());
+    const mode = result.problems.find((p) => p.path === "inference.mode");
+    expect(mode?.found).toBe("sometimes");
+    expect(mode?.allowed).toContain("realtime");
+  });
+
+  it("the JSON Schema describes the spec fields", () => {
+    const schema = specJsonSchema() as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(["metadata", "inference", "data", "compliance", "cloud", "budget", "team"]),
+    );
+  });
+
+  it("`stackwright schema` prints the JSON Schema", () => {
+    const result = runCli(["schema"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).$id).toContain("stackwright.schema.json");
+  });
+});
