@@ -35,6 +35,8 @@ type BinaryOp =
   | "/";
 
 const FUNCTIONS = {
+  /** if(condition, then, else): the only conditional; both branches are evaluated (they are pure) */
+  if: (cond: Value, then: Value, otherwise: Value) => (truthy(cond) ? then : otherwise),
   min: (...xs: Value[]) => Math.min(...xs.map(num)),
   max: (...xs: Value[]) => Math.max(...xs.map(num)),
   ceil: (x: Value) => Math.ceil(num(x)),
@@ -321,6 +323,9 @@ function evaluateBinary(op: BinaryOp, leftExpr: Expr, rightExpr: Expr, resolve: 
       return op === "in" ? found : !found;
     }
     case "+":
+      // strings concatenate (for readable `because` texts); numbers add
+      if (typeof left === "string" || typeof right === "string")
+        return formatValue(left) + formatValue(right);
       return num(left) + num(right);
     case "-":
       return num(left) - num(right);
@@ -354,8 +359,11 @@ export function templateExpressions(template: string): Expr[] {
 
 export function formatValue(value: Value): string {
   if (Array.isArray(value)) return value.length === 0 ? "none" : value.map(formatValue).join(", ");
-  if (typeof value === "number")
-    return Number.isInteger(value) ? String(value) : String(Math.round(value * 100) / 100);
+  if (typeof value === "number") {
+    if (Number.isInteger(value)) return String(value);
+    // small values keep two significant digits ("0.011 ms"), others two decimals
+    return Math.abs(value) < 1 ? String(Number(value.toPrecision(2))) : String(Math.round(value * 100) / 100);
+  }
   if (value === null) return "none";
   return String(value);
 }
