@@ -51,7 +51,7 @@ export interface PlanTrace {
   plan: Plan;
   traces: Map<string, DecisionTrace>;
   /** value of any input a rule may read (spec paths, facts.*, decision.*) */
-  valueOf: Resolver;
+  inputValue: Resolver;
   workload: Workload;
 }
 
@@ -70,7 +70,7 @@ export function planWithTrace(spec: Spec, options: PlanOptions = {}): PlanTrace 
 
   const choices: Record<string, string> = {};
   for (const [capability, decision] of result.decisions) choices[capability] = decision.choice;
-  const valueOf: Resolver = (path) =>
+  const inputValue: Resolver = (path) =>
     path.startsWith("decision.") ? (choices[path.slice("decision.".length)] ?? null) : inputs(path);
 
   const decisions: Decision[] = ruleSet.capabilities.map((capability) => {
@@ -132,7 +132,7 @@ export function planWithTrace(spec: Spec, options: PlanOptions = {}): PlanTrace 
     warnings,
     requirements: spec,
   };
-  return { plan, traces: result.traces, valueOf, workload };
+  return { plan, traces: result.traces, inputValue, workload };
 }
 
 /** A spec that failed to load or validate: every problem at once. */
