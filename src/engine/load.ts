@@ -188,6 +188,7 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
   }
   for (const control of controls) {
     for (const item of control.controls) {
+      if (item.appliesWhen) checkRef(`controls/${control.framework}`, `control ${item.id}`, item.appliesWhen);
       for (const ref of item.satisfiedBy) {
         if (ref.includes("=")) checkRef(`controls/${control.framework}`, `control ${item.id}`, ref);
         else if (!capabilities.includes(ref)) {

@@ -75,6 +75,8 @@ export const controlFileSchema = z
             title: z.string().min(1),
             /** decisions that satisfy the control: "capability" (any choice but none) or "capability=a|b" */
             satisfiedBy: z.array(z.string().regex(/^[a-z.]+(=[a-z0-9-]+(\|[a-z0-9-]+)*)?$/)).min(1),
+            /** the control is in scope only when this decision holds ("capability=a|b"), e.g. public endpoints */
+            appliesWhen: patternRef.optional(),
           })
           .strict(),
       )

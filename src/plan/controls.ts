@@ -16,6 +16,10 @@ export function mapControls(
   for (const catalog of catalogs) {
     if (!spec.compliance.includes(catalog.framework)) continue;
     for (const control of catalog.controls) {
+      if (control.appliesWhen) {
+        const [capability, allowed] = control.appliesWhen.split("=");
+        if (!allowed.split("|").includes(choices[capability])) continue;
+      }
       const unmet: string[] = [];
       const satisfiedBy = control.satisfiedBy.map((ref) => {
         const [capability, allowed] = ref.split("=");

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
+import { registerPlan } from "./plan.js";
+import { registerRules } from "./rules.js";
 import { registerSchema } from "./schema.js";
 
 /**
@@ -7,5 +9,7 @@ import { registerSchema } from "./schema.js";
  * action, so `stackwright plan` never loads onnxruntime, ink, handlebars or an LLM SDK.
  */
 export function registerCommands(program: Command, io: CliIo): void {
+  registerPlan(program, io);
+  registerRules(program, io);
   registerSchema(program, io);
 }

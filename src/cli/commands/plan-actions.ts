@@ -1,0 +1,199 @@
+/** Implementations of plan/explain/diff/validate, loaded only when one of them runs. */
+import { readFile } from "node:fs/promises";
+import type { Value } from "../../engine/index.js";
+import { diffPlans, formatDiff } from "../../plan/diff.js";
+import { formatMarkdown, formatTable } from "../../plan/format.js";
+import {
+  CAPABILITIES,
+  createPlan,
+  FACT_DESCRIPTIONS,
+  loadDefaultRuleSet,
+  planErrors,
+  planWithTrace,
+} from "../../plan/index.js";
+import { loadSpecFile, parseSpecText } from "../../spec/index.js";
+import { EXIT, UserError } from "../errors.js";
+import type { CliIo } from "../io.js";
+import { applySets, loadSpecForCommand, problemsError, specFromValue } from "../spec-input.js";
+
+export async function runPlan(io: CliIo, specPath: string, format: string): Promise<number> {
+  if (format === "json") {
+    const loaded = await loadSpecFile(specPath);
+    if (!loaded.ok) {
+      io.out(`${JSON.stringify({ problems: loaded.problems }, null, 2)}\n`);
+      throw problemsError(specPath, loaded.problems);
+    }
+  }
+  const spec = await loadSpecForCommand(specPath);
+  const plan = createPlan(spec);
+  if (format === "json") io.out(`${JSON.stringify(plan, null, 2)}\n`);
+  else if (format === "markdown") io.out(formatMarkdown(plan));
+  else io.out(formatTable(plan));
+  const errors = planErrors(plan);
+  if (format === "json") for (const w of plan.warnings) io.err(`${w.severity} ${w.code}: ${w.message}\n`);
+  return errors.length > 0 ? EXIT.findings : EXIT.ok;
+}
+
+function show(value: Value | undefined): string {
+  if (value === undefined) return "(unknown)";
+  return JSON.stringify(value);
+}
+
+export async function runExplain(
+  io: CliIo,
+  capability: string,
+  specPath: string,
+  json: boolean,
+): Promise<number> {
+  if (!(CAPABILITIES as readonly string[]).includes(capability)) {
+    throw new UserError(`unknown capability "${capability}"`, EXIT.usage, [
+      `allowed: ${CAPABILITIES.join(", ")}`,
+    ]);
+  }
+  const spec = await loadSpecForCommand(specPath);
+  const ruleSet = loadDefaultRuleSet();
+  const { plan, traces, inputValue } = planWithTrace(spec, { ruleSet });
+  const decision = plan.decisions.find((d) => d.capability === capability)!;
+  const rule = (ruleSet.rules.get(capability) ?? []).find((r) => r.id === decision.rule)!;
+  const trace = traces.get(capability)!;
+  const inputs = [...new Set([...decision.inputs, ...referenced(rule.when)])].sort();
+  const inputValues = Object.fromEntries(inputs.map((path) => [path, inputValue(path) ?? null]));
+  const lost = trace.matched.filter((id) => id !== rule.id);
+  if (json) {
+    io.out(
+      `${JSON.stringify(
+        {
+          capability,
+          choice: decision.choice,
+          rule: {
+            id: rule.id,
+            file: rule.file,
+            priority: rule.priority,
+            description: rule.description,
+            when: rule.when ?? null,
+          },
+          because: decision.because,
+          inputs: inputValues,
+          params: decision.params,
+          alternatives: decision.alternatives,
+          alsoMatched: lost,
+          setAside: trace.setAside,
+          openChoices: decision.openChoices ?? null,
+          decidedBy: decision.decidedBy,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return EXIT.ok;
+  }
+  const out: string[] = [];
+  out.push(`${capability} = ${decision.choice}`);
+  out.push("");
+  out.push(`Because ${decision.because}.`);
+  out.push("");
+  out.push(
+    `Rule     ${rule.id} (rules/${rule.file}, priority ${rule.priority}${rule.when ? "" : ", the default"})`,
+  );
+  out.push(`         ${rule.description}`);
+  if (rule.when) out.push(`When     ${rule.when}`);
+  out.push("");
+  out.push("Inputs");
+  for (const [path, value] of Object.entries(inputValues)) {
+    const fact = path.startsWith("facts.")
+      ? FACT_DESCRIPTIONS[path.slice(6) as keyof typeof FACT_DESCRIPTIONS]
+      : undefined;
+    out.push(`  ${path} = ${show(value as Value)}${fact ? `  (${fact})` : ""}`);
+  }
+  if (Object.keys(decision.params).length) {
+    out.push("");
+    out.push("Parameters");
+    for (const [key, value] of Object.entries(decision.params))
+      out.push(`  ${key} = ${JSON.stringify(value)}`);
+  }
+  out.push("");
+  out.push("Alternatives");
+  if (decision.alternatives.length === 0) out.push("  (none considered)");
+  for (const alt of decision.alternatives)
+    out.push(`  ${alt.choice}: rejected because ${alt.rejectedBecause}`);
+  if (lost.length) {
+    out.push("");
+    out.push(`Also matched, lower priority: ${lost.join(", ")}`);
+  }
+  for (const aside of trace.setAside) out.push(`Set aside: ${aside.rule} (${aside.reason})`);
+  if (decision.openChoices) out.push(`Open choices for the advisor: ${decision.openChoices.join(", ")}`);
+  io.out(`${out.join("\n")}\n`);
+  return EXIT.ok;
+}
+
+function referenced(when: string | undefined): string[] {
+  if (!when) return [];
+  return [...when.matchAll(/\b(?:facts|decision|[a-zA-Z]+)\.[A-Za-z0-9_.-]+/g)]
+    .map((m) => m[0])
+    .filter((p) => !/^\d/.test(p));
+}
+
+async function readRaw(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new UserError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+    );
+  }
+  const parsed = parseSpecText(text, path);
+  if (!parsed.ok) throw problemsError(path, parsed.problems);
+  if (!parsed.value || typeof parsed.value !== "object" || Array.isArray(parsed.value)) {
+    throw new UserError(`${path} is not a YAML mapping`);
+  }
+  return parsed.value as Record<string, unknown>;
+}
+
+export async function runDiff(
+  io: CliIo,
+  specPath: string,
+  sets: string[],
+  against: string | undefined,
+  json: boolean,
+): Promise<number> {
+  if (!against && sets.length === 0) {
+    throw new UserError("diff needs --set path=value (repeatable) or --against FILE", EXIT.usage, [
+      "example: stackwright diff --spec examples/fraud-detection.yaml --set inference.latencyP99Ms=10",
+    ]);
+  }
+  const raw = await readRaw(specPath);
+  const before = specFromValue(specPath, raw);
+  const after = against
+    ? specFromValue(against, applySets(await readRaw(against), sets))
+    : specFromValue(`${specPath} with ${sets.join(", ")}`, applySets(raw, sets));
+  const diff = diffPlans(createPlan(before), createPlan(after));
+  io.out(json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff));
+  return EXIT.ok;
+}
+
+export async function runValidate(io: CliIo, specPath: string, json: boolean): Promise<number> {
+  const loaded = await loadSpecFile(specPath);
+  if (!loaded.ok) {
+    if (json) io.out(`${JSON.stringify({ valid: false, problems: loaded.problems }, null, 2)}\n`);
+    throw problemsError(specPath, loaded.problems);
+  }
+  const plan = createPlan(loaded.spec);
+  const errors = planErrors(plan);
+  if (json) {
+    io.out(
+      `${JSON.stringify({ valid: errors.length === 0, problems: [], warnings: plan.warnings }, null, 2)}\n`,
+    );
+  } else {
+    for (const w of plan.warnings) {
+      io.err(`${w.severity} ${w.code}${w.path ? ` at ${w.path}` : ""}: ${w.message}\n`);
+      if (w.suggestion) io.err(`  suggestion: ${w.suggestion}\n`);
+    }
+    io.out(
+      errors.length === 0
+        ? `${specPath}: valid (${plan.warnings.length} warning${plan.warnings.length === 1 ? "" : "s"})\n`
+        : `${specPath}: ${errors.length} contradiction${errors.length === 1 ? "" : "s"}\n`,
+    );
+  }
+  return errors.length > 0 ? EXIT.findings : EXIT.ok;
+}
