@@ -25,7 +25,7 @@ export function parseSpecText(
   text: string,
   source = "spec",
 ): { ok: true; value: unknown } | { ok: false; problems: Problem[] } {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -36,7 +36,7 @@ export function parseSpecText(
           code: "YAML_SYNTAX",
           severity: "error",
           path: "",
-          message: `${at}: ${error.message.split("\n")[0]}`,
+          message: `${at}: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
         } satisfies Problem;
       }),
     };
@@ -198,8 +198,22 @@ function issueToProblems(issue: z.core.$ZodIssue, root: unknown): Problem[] {
           allowed: 'a number, or a string such as "50ms", "3k", "1.5GB"',
         },
       ];
-    default:
+    default: {
+      const units = /one of the units (.*), found/.exec(issue.message);
+      if (units) {
+        return [
+          {
+            code: "INVALID_QUANTITY",
+            severity: "error",
+            path,
+            message: "not a quantity",
+            found,
+            allowed: `a number, or a number with a unit: ${units[1]}`,
+          },
+        ];
+      }
       return [{ code: "INVALID", severity: "error", path, message: issue.message, found }];
+    }
   }
 }
 

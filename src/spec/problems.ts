@@ -9,6 +9,7 @@ export type ProblemCode =
   | "UNKNOWN_FIELD"
   | "OUT_OF_RANGE"
   | "INVALID_FORMAT"
+  | "INVALID_QUANTITY"
   | "FILE_NOT_READABLE"
   | "INVALID"
   // contradictions between fields

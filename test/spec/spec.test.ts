@@ -44,3 +44,37 @@ describe("spec parsing", () => {
     expect(JSON.parse(result.stdout).$id).toContain("stackwright.schema.json");
   });
 });
+
+describe("every validation error path", () => {
+  const cases: Array<[string, string, string]> = [
+    ["just a string", "NOT_AN_OBJECT", ""],
+    ["[1, 2]", "NOT_AN_OBJECT", ""],
+    ["metadata: {owner: x}", "INVALID_TYPE", "metadata.name"],
+    ["metadata: {name: 42}", "INVALID_TYPE", "metadata.name"],
+    ["metadata: {name: x}\ninference: {mode: sometimes}", "INVALID_VALUE", "inference.mode"],
+    ["metadata: {name: x}\nextra: 1", "UNKNOWN_FIELD", "extra"],
+    ["metadata: {name: x}\navailability: {targetPercent: 120}", "OUT_OF_RANGE", "availability.targetPercent"],
+    [
+      "metadata: {name: x}\ninference: {batch: {schedule: 'every day'}}",
+      "INVALID_FORMAT",
+      "inference.batch.schedule",
+    ],
+    ["metadata: {name: x}\ninference: {latencyP99Ms: fast}", "INVALID_QUANTITY", "inference.latencyP99Ms"],
+    [
+      "metadata: {name: x}\ninference: {latencyP99Ms: 5 parsecs}",
+      "INVALID_QUANTITY",
+      "inference.latencyP99Ms",
+    ],
+    ["metadata: {name: x}\ndata: {sources: [kafka, ftp]}", "INVALID_VALUE", "data.sources[1]"],
+    ["metadata: {name: x}\ncompliance: pci-dss", "INVALID_TYPE", "compliance"],
+    ["metadata: {name: x}\nmetadata: {name: y}", "YAML_SYNTAX", ""],
+  ];
+  it.each(cases)("%j -> %s at %s", (text, code, path) => {
+    const result = parseSpec(text, "spec.yaml");
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const match = result.problems.find((p) => p.code === code && p.path === path);
+    expect(match, JSON.stringify(result.problems)).toBeDefined();
+    expect(match?.message.length).toBeGreaterThan(5);
+  });
+});
