@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled to dist/ by `npm ci` (prepare) or `npm run build`.
 import { existsSync } from "node:fs";
+import module from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+
+// V8 code cache on disk (Node >= 22.1): cuts cold start of every command by reusing compiled
+// bytecode for zod, yaml, commander and our own modules. Opt out with NODE_DISABLE_COMPILE_CACHE=1.
+module.enableCompileCache?.();
 
 const entry = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "src", "cli", "main.js");
 if (!existsSync(entry)) {

@@ -4,7 +4,7 @@
  * decides it twice at equal priority, names an unknown choice or input, or has a dependency cycle is
  * refused with every problem and the rule ids involved.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
@@ -68,6 +68,8 @@ export interface LoadOptions {
    * path under it. When absent, paths are not checked (the planner always passes its list).
    */
   knownInputs?: readonly string[];
+  /** a snapshot written by the build (scripts/snapshot-rules.js); used only when its hash matches the files */
+  snapshot?: string;
 }
 
 /** rules/ of the installed package: two levels up from dist/src/engine or src/engine. */
@@ -94,16 +96,35 @@ function listYaml(dir: string): string[] {
   return out;
 }
 
-export function loadRuleSet(options: LoadOptions = {}): RuleSet {
-  const dir = resolve(options.dir ?? defaultRulesDir());
-  const problems: RuleSetProblem[] = [];
-  const files = listYaml(dir);
+/** The rule files' validated content: what the build snapshots so a cold start skips YAML and schema checks. */
+export interface ValidatedRuleFiles {
+  hash: string;
+  files: string[];
+  catalog?: PatternCatalog;
+  regions?: RegionCatalog;
+  controls: ControlCatalog[];
+  prices: Array<[string, PriceTable]>;
+  definitions: Array<RuleDefinition & { file: string }>;
+  problems: RuleSetProblem[];
+}
+
+function readRuleFiles(dir: string): { texts: Map<string, string>; hash: string } {
   const texts = new Map<string, string>();
+  for (const file of listYaml(dir)) texts.set(relative(dir, file), readFileSync(file, "utf8"));
+  const hashInput = [...texts.entries()].map(([rel, text]) => `${rel}\n${sha256(text)}`).join("\n");
+  return { texts, hash: sha256(hashInput) };
+}
+
+/** Parses and schema-checks every rule file (the slow part of loading). */
+export function validateRuleFiles(dir: string): ValidatedRuleFiles {
+  const { texts, hash } = readRuleFiles(dir);
+  return validateTexts(texts, hash);
+}
+
+function validateTexts(texts: Map<string, string>, hash: string): ValidatedRuleFiles {
+  const problems: RuleSetProblem[] = [];
   const docs = new Map<string, unknown>();
-  for (const file of files) {
-    const rel = relative(dir, file);
-    const text = readFileSync(file, "utf8");
-    texts.set(rel, text);
+  for (const [rel, text] of texts) {
     try {
       docs.set(rel, parseYaml(text));
     } catch (error) {
@@ -161,6 +182,30 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
         });
     }
   }
+  return {
+    hash,
+    files: [...texts.keys()],
+    catalog,
+    regions,
+    controls,
+    prices: [...prices],
+    definitions,
+    problems,
+  };
+}
+
+export function loadRuleSet(options: LoadOptions = {}): RuleSet {
+  const dir = resolve(options.dir ?? defaultRulesDir());
+  const { texts, hash } = readRuleFiles(dir);
+  let validated: ValidatedRuleFiles | undefined;
+  if (options.snapshot && existsSync(options.snapshot)) {
+    const snapshot = JSON.parse(readFileSync(options.snapshot, "utf8")) as ValidatedRuleFiles;
+    if (snapshot.hash === hash) validated = snapshot;
+  }
+  validated ??= validateTexts(texts, hash);
+  const { catalog, regions, controls, definitions } = validated;
+  const prices = new Map(validated.prices);
+  const problems = [...validated.problems];
   if (!catalog) problems.push({ file: "patterns.yaml", message: "no PatternCatalog found", ruleIds: [] });
   if (!regions) problems.push({ file: "regions.yaml", message: "no Regions file found", ruleIds: [] });
   if (!catalog || !regions) throw new RuleSetError(problems);
@@ -203,10 +248,12 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
   }
 
   const known = options.knownInputs;
+  const exact = new Set(known?.filter((k) => !k.endsWith(".*")));
+  const prefixes = known?.filter((k) => k.endsWith(".*")).map((k) => k.slice(0, -1)) ?? [];
   const isKnownInput = (path: string): boolean => {
     if (path.startsWith("decision.")) return capabilities.includes(path.slice("decision.".length));
     if (!known) return true;
-    return known.some((k) => (k.endsWith(".*") ? path.startsWith(k.slice(0, -1)) : k === path));
+    return exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix));
   };
 
   const compiled: CompiledRule[] = [];
@@ -296,8 +343,6 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
   const order = topologicalOrder(capabilities, rules, problems);
   if (problems.length > 0) throw new RuleSetError(problems);
 
-  const hashInput = [...texts.entries()].map(([rel, text]) => `${rel}\n${sha256(text)}`).join("\n");
-  const hash = sha256(hashInput);
   return {
     dir,
     hash,
@@ -309,7 +354,7 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
     controls: controls.sort((a, b) => (a.framework < b.framework ? -1 : 1)),
     prices,
     regions,
-    files: [...texts.keys()],
+    files: validated.files,
   };
 }
 

@@ -2,9 +2,11 @@
  * Spec -> Plan: the rules decide every capability, the capacity model sizes the replicas, the cost
  * model prices them, controls are mapped and contradictions surfaced. Pure given the rule set.
  */
+import { dirname, join } from "node:path";
 import {
   type DecisionTrace,
   decide,
+  defaultRulesDir,
   loadRuleSet,
   type Resolver,
   type RuleSet,
@@ -33,7 +35,12 @@ export function specInputs(): string[] {
 
 /** The rule set shipped in rules/, loaded and checked once per process. */
 export function loadDefaultRuleSet(): RuleSet {
-  cached ??= loadRuleSet({ knownInputs: specInputs() });
+  const rulesDir = defaultRulesDir();
+  cached ??= loadRuleSet({
+    dir: rulesDir,
+    knownInputs: specInputs(),
+    snapshot: join(dirname(rulesDir), "dist", "rules.snapshot.json"),
+  });
   return cached;
 }
 

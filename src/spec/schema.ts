@@ -6,6 +6,10 @@
 import { z } from "zod";
 import { COUNT, DAYS, DURATION_MS, HOURS, quantity, SIZE_GB, SIZE_MB } from "./units.js";
 
+// zod's JIT compiles a fast path per object schema with `new Function` on first use: that costs more
+// than it saves for a CLI that parses one spec per process, and it needs eval.
+z.config({ jitless: true });
+
 export const SPEC_API_VERSION = "stackwright.dev/v1";
 export const SPEC_KIND = "Requirements";
 
