@@ -9,7 +9,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 // bytecode for zod, yaml, commander and our own modules. Opt out with NODE_DISABLE_COMPILE_CACHE=1.
 module.enableCompileCache?.();
 
-const entry = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "src", "cli", "main.js");
+const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
+// the bundled hot path (scripts/bundle-cli.js) when the build made it, else the plain tsc output
+const bundled = join(dist, "bundle", "main.js");
+const entry = existsSync(bundled) ? bundled : join(dist, "src", "cli", "main.js");
 if (!existsSync(entry)) {
   process.stderr.write("stackwright: the compiled CLI is missing (dist/). Run `npm run build` first.\n");
   process.exit(70);

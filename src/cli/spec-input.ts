@@ -1,5 +1,8 @@
 /** Loading a spec for a command: problems become one UserError listing every one of them. */
-import { parse as parseYaml } from "yaml";
+import { CORE_SCHEMA, load } from "js-yaml";
+
+const parseYaml = (text: string): unknown => load(text, { schema: CORE_SCHEMA });
+
 import { formatProblem, loadSpecFile, type Problem, parseSpecValue, type Spec } from "../spec/index.js";
 import { EXIT, UserError } from "./errors.js";
 

@@ -26,6 +26,8 @@ export {
   type RuleSet,
   RuleSetError,
   type RuleSetProblem,
+  type ValidatedRuleFiles,
+  validateRuleFiles,
 } from "./load.js";
 export type {
   ControlCatalog,

@@ -7,21 +7,20 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
+import { CORE_SCHEMA, load } from "js-yaml";
+
+const parseYaml = (text: string): unknown => load(text, { schema: CORE_SCHEMA });
+
 import type { z } from "zod";
 import { sha256 } from "../util/canonical.js";
 import { type Expr, ExpressionError, parseExpression, referencedPaths, templateExpressions } from "./expr.js";
 import {
   type ControlCatalog,
-  controlFileSchema,
   type PatternCatalog,
   type PriceTable,
-  patternCatalogSchema,
-  priceTableSchema,
   type RegionCatalog,
   type RuleDefinition,
-  regionFileSchema,
-  ruleFileSchema,
+  ruleFileSchemas,
 } from "./schema.js";
 
 export interface CompiledRule extends RuleDefinition {
@@ -67,7 +66,7 @@ export interface LoadOptions {
    * Input paths rules may read besides `decision.<capability>`. An entry ending in ".*" admits any
    * path under it. When absent, paths are not checked (the planner always passes its list).
    */
-  knownInputs?: readonly string[];
+  knownInputs?: readonly string[] | (() => readonly string[]);
   /** a snapshot written by the build (scripts/snapshot-rules.js); used only when its hash matches the files */
   snapshot?: string;
 }
@@ -132,6 +131,8 @@ function validateTexts(texts: Map<string, string>, hash: string): ValidatedRuleF
     }
   }
 
+  const { controlFileSchema, patternCatalogSchema, priceTableSchema, regionFileSchema, ruleFileSchema } =
+    ruleFileSchemas();
   const check = <S extends z.ZodType>(rel: string, schema: S): z.output<S> | undefined => {
     const result = schema.safeParse(docs.get(rel));
     if (result.success) return result.data;
@@ -202,6 +203,8 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
     const snapshot = JSON.parse(readFileSync(options.snapshot, "utf8")) as ValidatedRuleFiles;
     if (snapshot.hash === hash) validated = snapshot;
   }
+  // the build writes a snapshot only for rule files that passed every check, inputs included
+  const fromSnapshot = validated !== undefined;
   validated ??= validateTexts(texts, hash);
   const { catalog, regions, controls, definitions } = validated;
   const prices = new Map(validated.prices);
@@ -247,7 +250,11 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
     }
   }
 
-  const known = options.knownInputs;
+  const known = fromSnapshot
+    ? undefined
+    : typeof options.knownInputs === "function"
+      ? options.knownInputs()
+      : options.knownInputs;
   const exact = new Set(known?.filter((k) => !k.endsWith(".*")));
   const prefixes = known?.filter((k) => k.endsWith(".*")).map((k) => k.slice(0, -1)) ?? [];
   const isKnownInput = (path: string): boolean => {

@@ -1,111 +1,6 @@
 /** Schemas of the rule files in rules/: checked at load, so a bad rule file fails fast with its path. */
 import { z } from "zod";
 
-const API_VERSION = z.literal("stackwright.dev/v1");
-/** "capability=choice" or "capability=a|b" */
-const patternRef = z
-  .string()
-  .regex(/^[a-z.]+=[a-z0-9-]+(\|[a-z0-9-]+)*$/, "expected capability=choice[|choice]");
-
-export const patternSchema = z
-  .object({
-    title: z.string().min(1),
-    description: z.string().min(1),
-    requires: z.array(patternRef).default([]),
-    excludes: z.array(patternRef).default([]),
-  })
-  .strict();
-
-export const patternCatalogSchema = z
-  .object({
-    apiVersion: API_VERSION,
-    kind: z.literal("PatternCatalog"),
-    capabilities: z.record(
-      z.string(),
-      z.object({ title: z.string().min(1), patterns: z.record(z.string(), patternSchema) }).strict(),
-    ),
-  })
-  .strict();
-export type PatternCatalog = z.infer<typeof patternCatalogSchema>;
-
-/** A spec fragment merged onto a minimal spec: a case the rule must win (match) or must not (nearMiss). */
-const ruleExampleSchema = z.record(z.string(), z.unknown());
-
-export const ruleSchema = z
-  .object({
-    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "rule ids are kebab-case"),
-    capability: z.string(),
-    description: z.string().min(1),
-    priority: z.number().int().min(0).max(1000),
-    /** condition in the expression language; absent = the capability's default rule */
-    when: z.string().optional(),
-    choice: z.string(),
-    because: z.string().min(1),
-    inputs: z.array(z.string()).default([]),
-    alternatives: z
-      .array(z.object({ choice: z.string(), rejectedBecause: z.string().min(1) }).strict())
-      .default([]),
-    /** a judgement call: the advisor may pick any of these (the rule's choice among them) */
-    openChoices: z.array(z.string()).optional(),
-    /** parameter values; strings starting with "=" are expressions */
-    params: z.record(z.string(), z.unknown()).default({}),
-    examples: z
-      .object({ match: z.array(ruleExampleSchema).min(1), nearMiss: z.array(ruleExampleSchema).min(1) })
-      .strict(),
-  })
-  .strict();
-export type RuleDefinition = z.infer<typeof ruleSchema>;
-
-export const ruleFileSchema = z
-  .object({ apiVersion: API_VERSION, kind: z.literal("DecisionRules"), rules: z.array(ruleSchema).min(1) })
-  .strict();
-
-export const controlFileSchema = z
-  .object({
-    apiVersion: API_VERSION,
-    kind: z.literal("ControlCatalog"),
-    framework: z.enum(["pci-dss", "hipaa", "gdpr", "soc2"]),
-    title: z.string(),
-    reference: z.string(),
-    controls: z
-      .array(
-        z
-          .object({
-            id: z.string().min(1),
-            title: z.string().min(1),
-            /** decisions that satisfy the control: "capability" (any choice but none) or "capability=a|b" */
-            satisfiedBy: z.array(z.string().regex(/^[a-z.]+(=[a-z0-9-]+(\|[a-z0-9-]+)*)?$/)).min(1),
-            /** the control is in scope only when this decision holds ("capability=a|b"), e.g. public endpoints */
-            appliesWhen: patternRef.optional(),
-          })
-          .strict(),
-      )
-      .min(1),
-  })
-  .strict();
-export type ControlCatalog = z.infer<typeof controlFileSchema>;
-
-const priced = z
-  .object({ usd: z.number().nonnegative(), unit: z.string(), source: z.string().min(1) })
-  .strict();
-
-const instanceSchema = z
-  .object({
-    name: z.string(),
-    vcpu: z.number().positive(),
-    memoryGb: z.number().positive(),
-    hourlyUsd: z.number().positive(),
-    gpu: z.string().optional(),
-    gpuCount: z.number().int().positive().optional(),
-    gpuMemoryGb: z.number().positive().optional(),
-    /** dense fp16 tensor TFLOPS per GPU and memory bandwidth, for the capacity model */
-    gpuTflops: z.number().positive().optional(),
-    gpuBandwidthGbps: z.number().positive().optional(),
-    source: z.string().min(1),
-  })
-  .strict();
-export type InstancePrice = z.infer<typeof instanceSchema>;
-
 export const SERVICE_PRICE_KEYS = [
   "clusterFeeHourly",
   "natGatewayHourly",
@@ -122,46 +17,175 @@ export const SERVICE_PRICE_KEYS = [
   "spotDiscount",
 ] as const;
 
-export const priceTableSchema = z
-  .object({
-    apiVersion: API_VERSION,
-    kind: z.literal("PriceTable"),
-    cloud: z.enum(["aws", "gcp", "azure", "kubernetes"]),
-    region: z.string(),
-    pricesAsOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-    currency: z.literal("USD"),
-    note: z.string().optional(),
-    cpuInstances: z.array(instanceSchema).min(1),
-    gpuInstances: z.array(instanceSchema).min(1),
-    systemInstance: z.string(),
-    onlineStoreNode: z.string(),
-    services: z.object(
-      Object.fromEntries(SERVICE_PRICE_KEYS.map((key) => [key, priced])) as Record<
-        (typeof SERVICE_PRICE_KEYS)[number],
-        typeof priced
-      >,
-    ),
-  })
-  .strict();
-export type PriceTable = z.infer<typeof priceTableSchema>;
+/**
+ * The rule-file schemas, built on first use: a cold start that loads the build's rules snapshot never
+ * constructs them.
+ */
+function build() {
+  const API_VERSION = z.literal("stackwright.dev/v1");
+  /** "capability=choice" or "capability=a|b" */
+  const patternRef = z
+    .string()
+    .regex(/^[a-z.]+=[a-z0-9-]+(\|[a-z0-9-]+)*$/, "expected capability=choice[|choice]");
 
-export const regionFileSchema = z
-  .object({
-    apiVersion: API_VERSION,
-    kind: z.literal("Regions"),
-    clouds: z.record(
-      z.string(),
-      z.record(
+  const patternSchema = z
+    .object({
+      title: z.string().min(1),
+      description: z.string().min(1),
+      requires: z.array(patternRef).default([]),
+      excludes: z.array(patternRef).default([]),
+    })
+    .strict();
+
+  const patternCatalogSchema = z
+    .object({
+      apiVersion: API_VERSION,
+      kind: z.literal("PatternCatalog"),
+      capabilities: z.record(
         z.string(),
-        z
-          .object({
-            jurisdiction: z.enum(["us", "eu", "uk", "ch", "other"]),
-            hipaaEligible: z.boolean(),
-            note: z.string().optional(),
-          })
-          .strict(),
+        z.object({ title: z.string().min(1), patterns: z.record(z.string(), patternSchema) }).strict(),
       ),
-    ),
-  })
-  .strict();
-export type RegionCatalog = z.infer<typeof regionFileSchema>;
+    })
+    .strict();
+
+  /** A spec fragment merged onto a minimal spec: a case the rule must win (match) or must not (nearMiss). */
+  const ruleExampleSchema = z.record(z.string(), z.unknown());
+
+  const ruleSchema = z
+    .object({
+      id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "rule ids are kebab-case"),
+      capability: z.string(),
+      description: z.string().min(1),
+      priority: z.number().int().min(0).max(1000),
+      /** condition in the expression language; absent = the capability's default rule */
+      when: z.string().optional(),
+      choice: z.string(),
+      because: z.string().min(1),
+      inputs: z.array(z.string()).default([]),
+      alternatives: z
+        .array(z.object({ choice: z.string(), rejectedBecause: z.string().min(1) }).strict())
+        .default([]),
+      /** a judgement call: the advisor may pick any of these (the rule's choice among them) */
+      openChoices: z.array(z.string()).optional(),
+      /** parameter values; strings starting with "=" are expressions */
+      params: z.record(z.string(), z.unknown()).default({}),
+      examples: z
+        .object({ match: z.array(ruleExampleSchema).min(1), nearMiss: z.array(ruleExampleSchema).min(1) })
+        .strict(),
+    })
+    .strict();
+
+  const ruleFileSchema = z
+    .object({ apiVersion: API_VERSION, kind: z.literal("DecisionRules"), rules: z.array(ruleSchema).min(1) })
+    .strict();
+
+  const controlFileSchema = z
+    .object({
+      apiVersion: API_VERSION,
+      kind: z.literal("ControlCatalog"),
+      framework: z.enum(["pci-dss", "hipaa", "gdpr", "soc2"]),
+      title: z.string(),
+      reference: z.string(),
+      controls: z
+        .array(
+          z
+            .object({
+              id: z.string().min(1),
+              title: z.string().min(1),
+              /** decisions that satisfy the control: "capability" (any choice but none) or "capability=a|b" */
+              satisfiedBy: z.array(z.string().regex(/^[a-z.]+(=[a-z0-9-]+(\|[a-z0-9-]+)*)?$/)).min(1),
+              /** the control is in scope only when this decision holds ("capability=a|b"), e.g. public endpoints */
+              appliesWhen: patternRef.optional(),
+            })
+            .strict(),
+        )
+        .min(1),
+    })
+    .strict();
+
+  const priced = z
+    .object({ usd: z.number().nonnegative(), unit: z.string(), source: z.string().min(1) })
+    .strict();
+
+  const instanceSchema = z
+    .object({
+      name: z.string(),
+      vcpu: z.number().positive(),
+      memoryGb: z.number().positive(),
+      hourlyUsd: z.number().positive(),
+      gpu: z.string().optional(),
+      gpuCount: z.number().int().positive().optional(),
+      gpuMemoryGb: z.number().positive().optional(),
+      /** dense fp16 tensor TFLOPS per GPU and memory bandwidth, for the capacity model */
+      gpuTflops: z.number().positive().optional(),
+      gpuBandwidthGbps: z.number().positive().optional(),
+      source: z.string().min(1),
+    })
+    .strict();
+
+  const priceTableSchema = z
+    .object({
+      apiVersion: API_VERSION,
+      kind: z.literal("PriceTable"),
+      cloud: z.enum(["aws", "gcp", "azure", "kubernetes"]),
+      region: z.string(),
+      pricesAsOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      currency: z.literal("USD"),
+      note: z.string().optional(),
+      cpuInstances: z.array(instanceSchema).min(1),
+      gpuInstances: z.array(instanceSchema).min(1),
+      systemInstance: z.string(),
+      onlineStoreNode: z.string(),
+      services: z.object(
+        Object.fromEntries(SERVICE_PRICE_KEYS.map((key) => [key, priced])) as Record<
+          (typeof SERVICE_PRICE_KEYS)[number],
+          typeof priced
+        >,
+      ),
+    })
+    .strict();
+
+  const regionFileSchema = z
+    .object({
+      apiVersion: API_VERSION,
+      kind: z.literal("Regions"),
+      clouds: z.record(
+        z.string(),
+        z.record(
+          z.string(),
+          z
+            .object({
+              jurisdiction: z.enum(["us", "eu", "uk", "ch", "other"]),
+              hipaaEligible: z.boolean(),
+              note: z.string().optional(),
+            })
+            .strict(),
+        ),
+      ),
+    })
+    .strict();
+  return {
+    patternSchema,
+    patternCatalogSchema,
+    ruleSchema,
+    ruleFileSchema,
+    controlFileSchema,
+    instanceSchema,
+    priceTableSchema,
+    regionFileSchema,
+  };
+}
+
+let built: ReturnType<typeof build> | undefined;
+export function ruleFileSchemas(): ReturnType<typeof build> {
+  built ??= build();
+  return built;
+}
+
+type Schemas = ReturnType<typeof build>;
+export type PatternCatalog = z.infer<Schemas["patternCatalogSchema"]>;
+export type RuleDefinition = z.infer<Schemas["ruleSchema"]>;
+export type ControlCatalog = z.infer<Schemas["controlFileSchema"]>;
+export type InstancePrice = z.infer<Schemas["instanceSchema"]>;
+export type PriceTable = z.infer<Schemas["priceTableSchema"]>;
+export type RegionCatalog = z.infer<Schemas["regionFileSchema"]>;

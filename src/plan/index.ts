@@ -38,7 +38,7 @@ export function loadDefaultRuleSet(): RuleSet {
   const rulesDir = defaultRulesDir();
   cached ??= loadRuleSet({
     dir: rulesDir,
-    knownInputs: specInputs(),
+    knownInputs: specInputs,
     snapshot: join(dirname(rulesDir), "dist", "rules.snapshot.json"),
   });
   return cached;
