@@ -41,6 +41,8 @@ export class ConflictError extends Error {
 export interface DecideOptions {
   /** advisor picks: honoured only where the winning rule lists the pick in openChoices */
   picks?: ReadonlyMap<string, string>;
+  /** the advisor's reason per picked capability, shown as the decision's `because` */
+  reasons?: ReadonlyMap<string, string>;
 }
 
 export function decide(ruleSet: RuleSet, resolveInput: Resolver, options: DecideOptions = {}): EngineResult {
@@ -129,12 +131,15 @@ function finish(
   const traces = new Map<string, DecisionTrace>();
   for (const capability of ruleSet.capabilities) {
     const { rule, choice, matched } = chosen.get(capability)!;
+    const byAdvisor = choice !== rule.choice;
+    // a rule's parameters configure its own choice; an advisor's different pick starts from defaults
     const params: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(rule.params).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [key, value] of Object.entries(byAdvisor ? {} : rule.params).sort(([a], [b]) =>
+      a < b ? -1 : 1,
+    )) {
       params[key] =
         key in rule.paramExpressions ? roundParam(evaluate(rule.paramExpressions[key], resolve)) : value;
     }
-    const byAdvisor = choice !== rule.choice;
     const alternatives = rule.alternatives
       .filter((alt) => alt.choice !== choice)
       .map((alt) => ({ choice: alt.choice, rejectedBecause: renderTemplate(alt.rejectedBecause, resolve) }));
@@ -148,7 +153,9 @@ function finish(
       capability,
       choice,
       rule,
-      because: renderTemplate(rule.because, resolve),
+      because: byAdvisor
+        ? `${options.reasons?.get(capability) ?? "picked by the advisor"} (advisor's pick among ${formatValue(rule.openChoices ?? [])}; rule ${rule.id} would choose ${rule.choice})`
+        : renderTemplate(rule.because, resolve),
       alternatives,
       params,
       decidedBy: byAdvisor && options.picks?.has(capability) ? "advisor" : "rules",

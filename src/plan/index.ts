@@ -52,6 +52,8 @@ export interface PlanOptions {
   ruleSet?: RuleSet;
   /** advisor picks among a rule's openChoices (capability -> choice) */
   picks?: ReadonlyMap<string, string>;
+  /** the advisor's reason per pick */
+  reasons?: ReadonlyMap<string, string>;
 }
 
 export interface PlanTrace {
@@ -73,7 +75,7 @@ export function planWithTrace(spec: Spec, options: PlanOptions = {}): PlanTrace 
   const workload = estimateWorkload(spec, prices);
   const facts = computeFacts(spec, workload);
   const inputs = inputResolver(spec, facts);
-  const result = decide(ruleSet, inputs, { picks: options.picks });
+  const result = decide(ruleSet, inputs, { picks: options.picks, reasons: options.reasons });
 
   const choices: Record<string, string> = {};
   for (const [capability, decision] of result.decisions) choices[capability] = decision.choice;

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
+import { registerLlm } from "./llm.js";
 import { registerPlan } from "./plan.js";
 import { registerRules } from "./rules.js";
 import { registerSchema } from "./schema.js";
@@ -10,6 +11,7 @@ import { registerSchema } from "./schema.js";
  */
 export function registerCommands(program: Command, io: CliIo): void {
   registerPlan(program, io);
+  registerLlm(program, io);
   registerRules(program, io);
   registerSchema(program, io);
 }

@@ -1,5 +1,7 @@
 /** Implementations of plan/explain/diff/validate, loaded only when one of them runs. */
+import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Value } from "../../engine/index.js";
 import { diffPlans, formatDiff } from "../../plan/diff.js";
 import { formatMarkdown, formatTable } from "../../plan/format.js";
@@ -8,15 +10,22 @@ import {
   createPlan,
   FACT_DESCRIPTIONS,
   loadDefaultRuleSet,
+  type Plan,
   planErrors,
   planWithTrace,
 } from "../../plan/index.js";
-import { loadSpecFile, parseSpecText } from "../../spec/index.js";
+import { loadSpecFile, parseSpecText, type Spec } from "../../spec/index.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
+import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";
 import { applySets, loadSpecForCommand, problemsError, specFromValue } from "../spec-input.js";
 
-export async function runPlan(io: CliIo, specPath: string, format: string): Promise<number> {
+export async function runPlan(
+  io: CliIo,
+  specPath: string,
+  format: string,
+  advisor?: LlmFlags & { lock: string },
+): Promise<number> {
   if (format === "json") {
     const loaded = await loadSpecFile(specPath);
     if (!loaded.ok) {
@@ -25,13 +34,30 @@ export async function runPlan(io: CliIo, specPath: string, format: string): Prom
     }
   }
   const spec = await loadSpecForCommand(specPath);
-  const plan = createPlan(spec);
+  const plan = advisor ? await advisedPlan(io, spec, advisor) : createPlan(spec);
   if (format === "json") io.out(`${JSON.stringify(plan, null, 2)}\n`);
   else if (format === "markdown") io.out(formatMarkdown(plan));
   else io.out(formatTable(plan));
   const errors = planErrors(plan);
   if (format === "json") for (const w of plan.warnings) io.err(`${w.severity} ${w.code}: ${w.message}\n`);
   return errors.length > 0 ? EXIT.findings : EXIT.ok;
+}
+
+async function advisedPlan(io: CliIo, spec: Spec, flags: LlmFlags & { lock: string }): Promise<Plan> {
+  const { LlmClient, planWithAdvisor, readLlmRecords, writeLlmRecords } = await import("../../llm/index.js");
+  const client = new LlmClient(llmOptionsFrom(flags), readLlmRecords(flags.lock));
+  if (client.provider.kind === "none") io.err(`advisor: ${client.provider.reason}\n`);
+  const { plan } = await planWithAdvisor(spec, client);
+  if (client.usage.liveCalls > 0) {
+    mkdirSync(dirname(flags.lock), { recursive: true });
+    const fresh = client.store.usedRecords();
+    writeLlmRecords(flags.lock, [
+      ...readLlmRecords(flags.lock).filter((r) => !fresh.some((f) => f.key === r.key)),
+      ...fresh,
+    ]);
+  }
+  io.err(`${client.summary()}\n`);
+  return plan;
 }
 
 function show(value: Value | undefined): string {

@@ -1,26 +1,43 @@
 import { type Command, Option } from "commander";
 import type { CliIo } from "../io.js";
+import { addLlmOptions, DEFAULT_LOCK, type LlmFlags } from "../llm-options.js";
 
 const FORMATS = ["table", "json", "markdown"] as const;
 
 /** `plan`, `explain`, `diff` and `validate`: the read-only views of a spec's Plan. */
 export function registerPlan(program: Command, io: CliIo): void {
-  program
-    .command("plan")
-    .description(
-      "decide every capability for a spec and print the Plan (decisions, capacity, cost, controls, warnings)",
-    )
-    .requiredOption("-s, --spec <file>", "requirements spec (YAML or JSON)")
-    .addOption(new Option("-f, --format <format>", "output format").choices(FORMATS).default("table"))
-    .option("--json", "same as --format json")
+  addLlmOptions(
+    program
+      .command("plan")
+      .description(
+        "decide every capability for a spec and print the Plan (decisions, capacity, cost, controls, warnings)",
+      )
+      .requiredOption("-s, --spec <file>", "requirements spec (YAML or JSON)")
+      .addOption(new Option("-f, --format <format>", "output format").choices(FORMATS).default("table"))
+      .option("--json", "same as --format json")
+      .option(
+        "--advisor",
+        "let the LLM advisor pick among the choices the rules leave open (recorded in --lock)",
+      )
+      .option("--lock <file>", "lock file holding recorded advisor answers", DEFAULT_LOCK),
+  )
     .addHelpText(
       "after",
-      "\nExit codes: 0 plan without errors, 1 plan has contradictions (errors), 2 invalid spec or flags.\n\nExamples:\n  $ stackwright plan --spec examples/fraud-detection.yaml\n  $ stackwright plan --spec examples/fraud-detection.yaml --format json | jq '.decisions[].choice'\n",
+      "\nExit codes: 0 plan without errors, 1 plan has contradictions (errors), 2 invalid spec or flags.\n\nExamples:\n  $ stackwright plan --spec examples/fraud-detection.yaml\n  $ stackwright plan --spec examples/fraud-detection.yaml --format json | jq '.decisions[].choice'\n  $ stackwright plan --spec examples/fraud-detection.yaml --advisor     # needs ANTHROPIC_API_KEY or a recorded answer\n",
     )
-    .action(async (options: { spec: string; format: string; json?: boolean }) => {
-      const { runPlan } = await import("./plan-actions.js");
-      process.exitCode = await runPlan(io, options.spec, options.json ? "json" : options.format);
-    });
+    .action(
+      async (
+        options: LlmFlags & { spec: string; format: string; json?: boolean; advisor?: boolean; lock: string },
+      ) => {
+        const { runPlan } = await import("./plan-actions.js");
+        process.exitCode = await runPlan(
+          io,
+          options.spec,
+          options.json ? "json" : options.format,
+          options.advisor ? options : undefined,
+        );
+      },
+    );
 
   program
     .command("explain")
