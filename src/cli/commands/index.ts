@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { registerLlm } from "./llm.js";
+import { registerMcp } from "./mcp.js";
 import { registerPlan } from "./plan.js";
 import { registerRules } from "./rules.js";
 import { registerSchema } from "./schema.js";
@@ -12,6 +13,7 @@ import { registerSchema } from "./schema.js";
 export function registerCommands(program: Command, io: CliIo): void {
   registerPlan(program, io);
   registerLlm(program, io);
+  registerMcp(program, io);
   registerRules(program, io);
   registerSchema(program, io);
 }

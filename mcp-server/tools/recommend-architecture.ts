@@ -1,0 +1,97 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { formatTable } from "../../src/plan/format.js";
+import { createPlan, planSchema } from "../../src/plan/index.js";
+import { parseSpecValue } from "../../src/spec/index.js";
+import { problemResult, rawOf, specInput, type ToolContext, textResult } from "../context.js";
+import { missingQuestions, type Question, setPath } from "../questions.js";
+import { questionSchema } from "./list-questions.js";
+
+function elicitationSchema(questions: Question[]) {
+  const properties: Record<string, Record<string, unknown>> = {};
+  for (const q of questions) {
+    if (q.kind === "number") properties[q.id] = { type: "number", title: q.prompt, description: q.help };
+    else if (q.kind === "select")
+      properties[q.id] = {
+        type: "string",
+        title: q.prompt,
+        description: q.help,
+        enum: [...(q.choices ?? [])],
+      };
+    else if (q.kind === "multi-select")
+      properties[q.id] = {
+        type: "string",
+        title: q.prompt,
+        description: `${q.help} Comma-separated: ${(q.choices ?? []).join(", ")}; empty for none.`,
+      };
+    else properties[q.id] = { type: "string", title: q.prompt, description: q.help };
+  }
+  return {
+    type: "object" as const,
+    properties,
+    required: questions.filter((q) => q.kind !== "multi-select").map((q) => q.id),
+  };
+}
+
+export function registerRecommendArchitecture(server: McpServer, _ctx: ToolContext): void {
+  server.registerTool(
+    "recommend_architecture",
+    {
+      title: "Recommend an architecture",
+      description:
+        "Plan an ML platform for a spec: every capability decided by the rules with its reason, capacity, monthly cost against the budget, compliance controls and warnings. A partial spec gets its missing answers asked through elicitation when the client supports it; otherwise the questions come back instead of guesses.",
+      inputSchema: { spec: specInput },
+      outputSchema: { plan: planSchema.optional(), questions: z.array(questionSchema).optional() },
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ spec }) => {
+      const raw = rawOf(spec);
+      if (!raw.ok) return raw.result;
+      const document = structuredClone(raw.raw);
+      const missing = missingQuestions(document);
+      if (missing.length > 0) {
+        const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation);
+        if (!canElicit) {
+          const questions = missing.map((q) => ({ ...q, choices: q.choices ? [...q.choices] : undefined }));
+          return textResult(
+            `answers needed before planning (nothing was guessed):\n${missing.map((q) => `- ${q.path}: ${q.prompt}`).join("\n")}`,
+            { questions },
+          );
+        }
+        const answer = await server.server.elicitInput({
+          message: `stackwright needs ${missing.length} answer(s) to plan ${String((document.metadata as { name?: string } | undefined)?.name ?? "this workload")}`,
+          requestedSchema: elicitationSchema(missing) as never,
+        });
+        if (answer.action !== "accept" || !answer.content) {
+          return {
+            isError: true,
+            content: [
+              {
+                type: "text",
+                text: `the user ${answer.action === "decline" ? "declined" : "cancelled"}; no plan without the answers`,
+              },
+            ],
+          };
+        }
+        for (const q of missing) {
+          const value = answer.content[q.id];
+          if (value === undefined || value === "") continue;
+          setPath(
+            document,
+            q.path,
+            q.kind === "multi-select"
+              ? String(value)
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter(Boolean)
+              : value,
+          );
+        }
+      }
+      const parsed = parseSpecValue(document);
+      if (!parsed.ok) return problemResult(parsed.problems);
+      const plan = createPlan(parsed.spec);
+      return textResult(formatTable(plan), { plan: JSON.parse(JSON.stringify(plan)) });
+    },
+  );
+}
