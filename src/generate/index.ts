@@ -1,0 +1,23 @@
+/**
+ * Plan -> every target's files. Each generator is a pure function of the Plan; the architecture
+ * document comes last because its control matrix names the files the others produced.
+ */
+import type { Plan } from "../plan/types.js";
+import { generateAdrs, type Narrative } from "./adr/index.js";
+import { generateCi } from "./ci/index.js";
+import { generateHelm } from "./helm/index.js";
+import { generateTerraform } from "./terraform/index.js";
+import { type FileSet, mergeFileSets } from "./types.js";
+
+export type { FileSet } from "./types.js";
+
+export interface GenerateOptions {
+  narratives?: ReadonlyMap<string, Narrative>;
+}
+
+export const TARGETS = ["terraform", "helm", "ci", "adr"] as const;
+
+export function generateAll(plan: Plan, options: GenerateOptions = {}): FileSet {
+  const implementation = mergeFileSets(generateTerraform(plan), generateHelm(plan), generateCi(plan));
+  return mergeFileSets(implementation, generateAdrs(plan, { files: implementation, narratives: options.narratives }));
+}

@@ -1,0 +1,111 @@
+/**
+ * Terraform per cloud (infra/terraform/<cloud>/), from templates/terraform/<cloud>/*.tf.hbs. Which
+ * files exist follows the decisions: a cluster or a serverless runtime, KMS keys only with
+ * customer-managed keys, an online store only when chosen, a WAF only with private-with-waf, budget
+ * guardrails only with a budget. `cloud.provider: kubernetes` emits no Terraform.
+ */
+import { loadDefaultRuleSet } from "../../plan/index.js";
+import type { Plan } from "../../plan/types.js";
+import { azureStorageName, cloudName } from "../names.js";
+import { GENERATED_HEADER, render, templateFiles } from "../render.js";
+import type { FileSet } from "../types.js";
+
+function choice(plan: Plan, capability: string): string {
+  return plan.decisions.find((d) => d.capability === capability)!.choice;
+}
+
+/** cron "m h dom mon dow" -> EventBridge Scheduler / Cloud Scheduler expressions. */
+function scheduleExpression(cron: string): string {
+  const macro: Record<string, string> = { "@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *" };
+  const five = macro[cron] ?? cron;
+  const [m, h, dom, mon, dow] = five.split(/\s+/);
+  // EventBridge wants 6 fields and exactly one of day-of-month / day-of-week as "?"
+  const awsDom = dow !== "*" ? "?" : dom;
+  const awsDow = dow !== "*" ? dow.replace(/\b0\b/g, "1").replace(/\b7\b/g, "1") : "?";
+  return `cron(${m} ${h} ${awsDom} ${mon} ${awsDow} *)`;
+}
+
+export function terraformContext(plan: Plan): Record<string, unknown> {
+  const spec = plan.requirements;
+  const provider = spec.cloud.provider;
+  const prices = loadDefaultRuleSet().prices.get(provider);
+  const runtime = choice(plan, "serving.runtime");
+  const mode = choice(plan, "serving.mode");
+  const batch = mode === "batch";
+  const cluster = runtime === "kubernetes";
+  const network = choice(plan, "security.network");
+  const online = choice(plan, "features.store") === "online";
+  const schedule = String(plan.decisions.find((d) => d.capability === "serving.mode")?.params.schedule ?? spec.inference.batch.schedule ?? "0 2 * * *");
+  const registry = choice(plan, "registry");
+  return {
+    header: GENERATED_HEADER,
+    name: cloudName(spec.metadata.name, 40),
+    storageName: azureStorageName(spec.metadata.name),
+    owner: spec.metadata.owner || "unknown",
+    specHashShort: plan.spec.hash.slice(7, 19),
+    region: spec.cloud.region,
+    zones: Math.max(2, plan.capacity.zones),
+    instanceType: plan.capacity.instanceType.startsWith("serverless") ? (prices?.cpuInstances[1]?.name ?? "unused") : plan.capacity.instanceType,
+    systemInstance: prices?.systemInstance ?? "",
+    replicasMin: plan.capacity.replicasMin,
+    replicasMax: Math.max(1, plan.capacity.replicasMax),
+    gpu: plan.capacity.hardware === "gpu",
+    gpuType: plan.capacity.gpuType ?? "",
+    cluster,
+    serverless: !cluster,
+    serverlessService: !cluster && !batch,
+    batch,
+    scheduleExpression: scheduleExpression(schedule),
+    cronSchedule: schedule.startsWith("@") ? ({ "@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *" } as Record<string, string>)[schedule] : schedule,
+    cmk: choice(plan, "security.encryption") === "customer-managed-keys",
+    waf: network === "private-with-waf",
+    publicEndpoint: network === "public-tls",
+    wafRateLimit: Math.max(100, Math.ceil(spec.inference.peakQps * 300 * 1.5)),
+    onlineStore: online,
+    onlineStoreNode: provider === "aws" ? (prices?.onlineStoreNode ?? "cache.r7g.large") : (prices?.onlineStoreNode ?? ""),
+    onlineStoreNodes: plan.capacity.zones > 1 ? 2 : 1,
+    audit: choice(plan, "security.audit"),
+    immutableAudit: choice(plan, "security.audit") === "immutable-audit-trail",
+    budget: spec.budget.monthlyUsd,
+    registry,
+    sagemakerRegistry: registry === "sagemaker-model-registry",
+    vertexRegistry: registry === "vertex-model-registry",
+    azuremlRegistry: registry === "azureml-registry",
+    registryDescription: `Model versions of ${spec.metadata.name}`,
+    offline: choice(plan, "features.offline"),
+  };
+}
+
+/** Which template files a plan needs (the rest are skipped). */
+function wanted(file: string, ctx: Record<string, unknown>): boolean {
+  const base = file.replace(/\.tf$/, "");
+  switch (base) {
+    case "cluster":
+      return Boolean(ctx.cluster);
+    case "serverless":
+      return Boolean(ctx.serverless);
+    case "kms":
+      return Boolean(ctx.cmk);
+    case "online-store":
+      return Boolean(ctx.onlineStore);
+    case "waf":
+      return Boolean(ctx.waf);
+    case "budget":
+      return ctx.budget !== null && ctx.budget !== undefined;
+    default:
+      return true;
+  }
+}
+
+export function generateTerraform(plan: Plan): FileSet {
+  const provider = plan.requirements.cloud.provider;
+  if (provider === "kubernetes") return {};
+  const ctx = terraformContext(plan);
+  const files: FileSet = {};
+  for (const file of templateFiles(`terraform/${provider}`)) {
+    if (!wanted(file, ctx)) continue;
+    const text = render(`terraform/${provider}/${file}.hbs`, ctx);
+    files[`infra/terraform/${provider}/${file}`] = `${text.replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+  }
+  return files;
+}

@@ -1,0 +1,174 @@
+/**
+ * FileSet -> disk. Atomic writes (temp file + rename), nothing outside the output directory,
+ * stackwright.lock.json with the spec hash, rule-set hash, LLM records and a hash per file. A file
+ * changed by hand since the last generate is not overwritten without --force. --check writes nothing
+ * and reports every drifted, missing or extra file with a diff.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import type { FileSet } from "../generate/types.js";
+import { unifiedDiff } from "./diff.js";
+
+export const LOCK_FILE = "stackwright.lock.json";
+
+export interface LockFile {
+  version: 1;
+  generator: string;
+  specHash: string;
+  ruleSetHash: string;
+  llm: unknown[];
+  files: Record<string, string>;
+}
+
+export interface WriteOptions {
+  specHash: string;
+  ruleSetHash: string;
+  llm?: unknown[];
+  force?: boolean;
+  check?: boolean;
+  generator?: string;
+}
+
+export interface Drift {
+  path: string;
+  kind: "changed" | "missing" | "extra";
+  diff: string;
+}
+
+export interface WriteResult {
+  written: string[];
+  unchanged: string[];
+  removed: string[];
+  /** files changed by hand since the last generate, left alone (no --force) */
+  handEdited: string[];
+  drift: Drift[];
+}
+
+export class UnsafePathError extends Error {
+  override readonly name = "UnsafePathError";
+}
+
+const hash = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
+
+/** Refuses absolute paths, `..`, backslashes, empty segments and anything resolving outside `outDir`. */
+export function safePath(outDir: string, path: string): string {
+  if (!path || isAbsolute(path) || path.includes("\\") || path.split("/").some((s) => s === ".." || s === "." || s === "") || path.includes("\0")) {
+    throw new UnsafePathError(`refusing to write ${JSON.stringify(path)}: paths must be relative, without "..", inside the output directory`);
+  }
+  const root = resolve(outDir);
+  const full = resolve(root, path);
+  if (!full.startsWith(root + sep)) throw new UnsafePathError(`refusing to write ${JSON.stringify(path)}: outside ${root}`);
+  // a symlinked directory inside outDir must not lead outside it
+  let dir = dirname(full);
+  while (dir.startsWith(root) && dir !== root && !existsSync(dir)) dir = dirname(dir);
+  if (existsSync(dir)) {
+    const real = realpathSync(dir);
+    const realRoot = existsSync(root) ? realpathSync(root) : root;
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+      throw new UnsafePathError(`refusing to write ${JSON.stringify(path)}: ${relative(root, dir)} links outside the output directory`);
+    }
+  }
+  if (existsSync(full) && lstatSync(full).isSymbolicLink()) {
+    throw new UnsafePathError(`refusing to write ${JSON.stringify(path)}: it is a symbolic link`);
+  }
+  return full;
+}
+
+export function readLock(outDir: string): LockFile | undefined {
+  const path = join(outDir, LOCK_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as LockFile;
+  } catch {
+    return undefined;
+  }
+}
+
+export function lockContent(files: FileSet, options: WriteOptions): string {
+  const lock: LockFile = {
+    version: 1,
+    generator: options.generator ?? "stackwright",
+    specHash: options.specHash,
+    ruleSetHash: options.ruleSetHash,
+    llm: options.llm ?? [],
+    files: Object.fromEntries(Object.keys(files).sort().map((p) => [p, hash(files[p])])),
+  };
+  return `${JSON.stringify(lock, null, 2)}\n`;
+}
+
+function listFiles(root: string, dir = root, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === ".git" || entry.name === "node_modules" || entry.name.includes(".tmp-")) continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) listFiles(root, full, out);
+    else out.push(relative(root, full).split(sep).join("/"));
+  }
+  return out.sort();
+}
+
+function atomicWrite(full: string, content: string): void {
+  mkdirSync(dirname(full), { recursive: true });
+  const tmp = `${full}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, full);
+}
+
+export function writeFileSet(outDir: string, files: FileSet, options: WriteOptions): WriteResult {
+  const root = resolve(outDir);
+  const expected: FileSet = { ...files, [LOCK_FILE]: lockContent(files, options) };
+  // validate every path before touching the disk: nothing half-written
+  const targets = new Map(Object.keys(expected).map((p) => [p, safePath(root, p)]));
+  const previous = readLock(root);
+  const result: WriteResult = { written: [], unchanged: [], removed: [], handEdited: [], drift: [] };
+
+  if (options.check) {
+    for (const [path, full] of targets) {
+      if (!existsSync(full)) result.drift.push({ path, kind: "missing", diff: unifiedDiff(path, "", expected[path]) });
+      else {
+        const current = readFileSync(full, "utf8");
+        if (current !== expected[path]) result.drift.push({ path, kind: "changed", diff: unifiedDiff(path, current, expected[path]) });
+      }
+    }
+    for (const path of listFiles(root)) {
+      if (!(path in expected)) result.drift.push({ path, kind: "extra", diff: `${path}: not produced by this spec\n` });
+    }
+    result.drift.sort((a, b) => (a.path < b.path ? -1 : 1));
+    return result;
+  }
+
+  for (const [path, full] of targets) {
+    if (path === LOCK_FILE || !existsSync(full)) continue;
+    const current = readFileSync(full, "utf8");
+    const recorded = previous?.files[path];
+    if (current !== expected[path] && recorded !== undefined && hash(current) !== recorded && !options.force) result.handEdited.push(path);
+    if (current !== expected[path] && recorded === undefined && !options.force) result.handEdited.push(path);
+  }
+  const stale = previous ? Object.keys(previous.files).filter((p) => !(p in expected)) : [];
+  for (const path of stale) {
+    const full = join(root, path);
+    if (existsSync(full) && hash(readFileSync(full, "utf8")) !== previous?.files[path] && !options.force) result.handEdited.push(path);
+  }
+  if (result.handEdited.length > 0) {
+    result.handEdited.sort();
+    return result;
+  }
+  for (const [path, full] of targets) {
+    if (path === LOCK_FILE) continue;
+    if (existsSync(full) && readFileSync(full, "utf8") === expected[path]) result.unchanged.push(path);
+    else {
+      atomicWrite(full, expected[path]);
+      result.written.push(path);
+    }
+  }
+  for (const path of stale) {
+    const full = safePath(root, path);
+    if (existsSync(full)) {
+      rmSync(full);
+      result.removed.push(path);
+    }
+  }
+  atomicWrite(targets.get(LOCK_FILE)!, expected[LOCK_FILE]);
+  return result;
+}
