@@ -51,6 +51,7 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     replicasMax: Math.max(1, plan.capacity.replicasMax),
     gpu: plan.capacity.hardware === "gpu",
     gpuType: plan.capacity.gpuType ?? "",
+    gpuMachine: plan.capacity.hardware === "gpu" ? plan.capacity.instanceType.replace(/-t4$/, "") : "",
     cluster,
     serverless: !cluster,
     serverlessService: !cluster && !batch,
