@@ -17,5 +17,13 @@ if (!existsSync(entry)) {
   process.stderr.write("stackwright: the compiled CLI is missing (dist/). Run `npm run build` first.\n");
   process.exit(70);
 }
+// `stackwright plan | head` closes the pipe early: stop quietly instead of crashing on EPIPE
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -10,14 +10,25 @@ let hooked = false;
 function allowParserJson(): void {
   if (hooked) return;
   hooked = true;
-  module.registerHooks?.({
-    load(url, context, nextLoad) {
-      if (url.includes("@actions/workflow-parser") && url.endsWith(".json")) {
-        return { format: "json", source: readFileSync(fileURLToPath(url), "utf8"), shortCircuit: true };
-      }
-      return nextLoad(url, context);
-    },
-  });
+  if (typeof module.registerHooks === "function") {
+    module.registerHooks({
+      load(url, context, nextLoad) {
+        if (url.includes("@actions/workflow-parser") && url.endsWith(".json")) {
+          return { format: "json", source: readFileSync(fileURLToPath(url), "utf8"), shortCircuit: true };
+        }
+        return nextLoad(url, context);
+      },
+    });
+    return;
+  }
+  // Node < 22.15: the same hook, registered off-thread
+  const hook = `export async function load(url, context, nextLoad) {
+    if (url.includes("@actions/workflow-parser") && url.endsWith(".json")) {
+      return nextLoad(url, { ...context, importAttributes: { ...context.importAttributes, type: "json" } });
+    }
+    return nextLoad(url, context);
+  }`;
+  module.register(`data:text/javascript,${encodeURIComponent(hook)}`);
 }
 
 export async function validateWorkflows(files: FileSet): Promise<ValidationProblem[]> {

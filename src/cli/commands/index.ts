@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
+import { registerGenerate } from "./generate.js";
 import { registerLlm } from "./llm.js";
 import { registerMcp } from "./mcp.js";
 import { registerPlan } from "./plan.js";
@@ -12,6 +13,7 @@ import { registerSchema } from "./schema.js";
  */
 export function registerCommands(program: Command, io: CliIo): void {
   registerPlan(program, io);
+  registerGenerate(program, io);
   registerLlm(program, io);
   registerMcp(program, io);
   registerRules(program, io);
