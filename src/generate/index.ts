@@ -19,5 +19,8 @@ export const TARGETS = ["terraform", "helm", "ci", "adr"] as const;
 
 export function generateAll(plan: Plan, options: GenerateOptions = {}): FileSet {
   const implementation = mergeFileSets(generateTerraform(plan), generateHelm(plan), generateCi(plan));
-  return mergeFileSets(implementation, generateAdrs(plan, { files: implementation, narratives: options.narratives }));
+  return mergeFileSets(
+    implementation,
+    generateAdrs(plan, { files: implementation, narratives: options.narratives }),
+  );
 }

@@ -9,12 +9,17 @@ function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 6);
 }
 
-function normalize(text: string, options: { max: number; allowed: RegExp; separator: string; lower: boolean }): string {
+function normalize(
+  text: string,
+  options: { max: number; allowed: RegExp; separator: string; lower: boolean },
+): string {
   let out = options.lower ? text.toLowerCase() : text;
   out = out.replace(options.allowed, options.separator);
   if (options.separator) {
     const sep = options.separator.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    out = out.replace(new RegExp(`${sep}+`, "g"), options.separator).replace(new RegExp(`^${sep}|${sep}$`, "g"), "");
+    out = out
+      .replace(new RegExp(`${sep}+`, "g"), options.separator)
+      .replace(new RegExp(`^${sep}|${sep}$`, "g"), "");
   }
   if (!/^[a-z]/i.test(out)) out = `sw${options.separator}${out}`;
   const lossless = out === text && out.length <= options.max;

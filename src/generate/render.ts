@@ -34,8 +34,9 @@ export function hclString(value: unknown): string {
     .replace(/\t/g, "\\t")
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
     .replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
-    .replace(/\$\{/g, "$${")
-    .replace(/%\{/g, "%%{");
+    // a function replacer: in a replacement string "$$" would collapse to "$"
+    .replace(/\$\{/g, () => "$${")
+    .replace(/%\{/g, () => "%%{");
   return `"${text}"`;
 }
 
@@ -44,7 +45,9 @@ export function yamlScalar(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   const text = yamlStringify(String(value ?? ""), { lineWidth: 0 }).trimEnd();
   // block scalars would need indentation context: force a double-quoted flow scalar instead
-  return text.startsWith("|") || text.startsWith(">") || text.includes("\n") ? JSON.stringify(String(value ?? "")) : text;
+  return text.startsWith("|") || text.startsWith(">") || text.includes("\n")
+    ? JSON.stringify(String(value ?? ""))
+    : text;
 }
 
 const env = Handlebars.create();
@@ -60,8 +63,13 @@ env.registerHelper("includes", (list: unknown, item: unknown) => Array.isArray(l
 env.registerHelper("and", (...args: unknown[]) => args.slice(0, -1).every(Boolean));
 env.registerHelper("or", (...args: unknown[]) => args.slice(0, -1).some(Boolean));
 env.registerHelper("not", (v: unknown) => !v);
-env.registerHelper("join", (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === "string" ? sep : ", ") : ""));
-env.registerHelper("hclList", (list: unknown) => `[${(Array.isArray(list) ? list : []).map(hclString).join(", ")}]`);
+env.registerHelper("join", (list: unknown, sep: unknown) =>
+  Array.isArray(list) ? list.join(typeof sep === "string" ? sep : ", ") : "",
+);
+env.registerHelper(
+  "hclList",
+  (list: unknown) => `[${(Array.isArray(list) ? list : []).map(hclString).join(", ")}]`,
+);
 env.registerHelper("indent", (n: unknown, text: unknown) =>
   String(text ?? "")
     .split("\n")
@@ -76,7 +84,10 @@ const RUNTIME = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefau
 export function render(templatePath: string, context: object): string {
   let template = cache.get(templatePath);
   if (!template) {
-    template = env.compile(readFileSync(join(templatesRoot(), templatePath), "utf8"), { strict: true, noEscape: true });
+    template = env.compile(readFileSync(join(templatesRoot(), templatePath), "utf8"), {
+      strict: true,
+      noEscape: true,
+    });
     cache.set(templatePath, template);
   }
   return template(context, RUNTIME);

@@ -3,8 +3,9 @@
  * parses, equals its `terraform fmt` form (@cdktf/hcl-tools), and every reference to a variable,
  * local, module, data source or resource resolves within its module directory.
  */
-import { parse } from "@cdktf/hcl2json";
+
 import { format } from "@cdktf/hcl-tools";
+import { parse } from "@cdktf/hcl2json";
 import type { FileSet } from "../generate/types.js";
 import type { ValidationProblem } from "./types.js";
 
@@ -37,7 +38,25 @@ function expressions(text: string): string[] {
   return out;
 }
 
-const BUILTIN_ROOTS = new Set(["each", "count", "self", "path", "terraform", "string", "number", "bool", "list", "map", "set", "object", "tuple", "any", "null", "true", "false"]);
+const BUILTIN_ROOTS = new Set([
+  "each",
+  "count",
+  "self",
+  "path",
+  "terraform",
+  "string",
+  "number",
+  "bool",
+  "list",
+  "map",
+  "set",
+  "object",
+  "tuple",
+  "any",
+  "null",
+  "true",
+  "false",
+]);
 
 export async function validateTerraform(files: FileSet): Promise<ValidationProblem[]> {
   const problems: ValidationProblem[] = [];
@@ -50,7 +69,12 @@ export async function validateTerraform(files: FileSet): Promise<ValidationProbl
     } catch (error) {
       const message = String((error as Error).message ?? error).replace(/^Error: /, "");
       const line = /:(\d+),\d+/.exec(message)?.[1];
-      problems.push({ file: path, line: line ? Number(line) : undefined, message: `HCL: ${message.split("\n")[0]}`, validator: "hcl" });
+      problems.push({
+        file: path,
+        line: line ? Number(line) : undefined,
+        message: `HCL: ${message.split("\n")[0]}`,
+        validator: "hcl",
+      });
       continue;
     }
     const formatted = await format(text);
@@ -58,7 +82,12 @@ export async function validateTerraform(files: FileSet): Promise<ValidationProbl
       const a = text.split("\n");
       const b = formatted.split("\n");
       const line = a.findIndex((l, i) => l !== b[i]);
-      problems.push({ file: path, line: line + 1, message: `not in terraform fmt form (first difference at line ${line + 1}: ${JSON.stringify(b[line] ?? "")})`, validator: "terraform-fmt" });
+      problems.push({
+        file: path,
+        line: line + 1,
+        message: `not in terraform fmt form (first difference at line ${line + 1}: ${JSON.stringify(b[line] ?? "")})`,
+        validator: "terraform-fmt",
+      });
     }
     const dir = path.slice(0, path.lastIndexOf("/"));
     modules.set(dir, [...(modules.get(dir) ?? []), { path, json }]);
@@ -67,10 +96,13 @@ export async function validateTerraform(files: FileSet): Promise<ValidationProbl
     const declared = new Set<string>();
     for (const { json } of entries) {
       for (const name of Object.keys((json.variable as Json) ?? {})) declared.add(`var.${name}`);
-      for (const block of (json.locals as Json[]) ?? []) for (const name of Object.keys(block)) declared.add(`local.${name}`);
+      for (const block of (json.locals as Json[]) ?? [])
+        for (const name of Object.keys(block)) declared.add(`local.${name}`);
       for (const name of Object.keys((json.module as Json) ?? {})) declared.add(`module.${name}`);
-      for (const [type, named] of Object.entries((json.resource as Json) ?? {})) for (const name of Object.keys(named as Json)) declared.add(`${type}.${name}`);
-      for (const [type, named] of Object.entries((json.data as Json) ?? {})) for (const name of Object.keys(named as Json)) declared.add(`data.${type}.${name}`);
+      for (const [type, named] of Object.entries((json.resource as Json) ?? {}))
+        for (const name of Object.keys(named as Json)) declared.add(`${type}.${name}`);
+      for (const [type, named] of Object.entries((json.data as Json) ?? {}))
+        for (const name of Object.keys(named as Json)) declared.add(`data.${type}.${name}`);
     }
     for (const { path, json } of entries) {
       // dynamic block iterators are in scope inside their content
@@ -78,15 +110,23 @@ export async function validateTerraform(files: FileSet): Promise<ValidationProbl
       for (const text of collectStrings(json)) {
         for (const expr of expressions(text)) {
           const withoutStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-          for (const match of withoutStrings.matchAll(/(?<![\w.])([a-z_][a-z0-9_]*)\.([a-zA-Z_][\w-]*)(?:\.([a-zA-Z_][\w-]*))?/g)) {
+          for (const match of withoutStrings.matchAll(
+            /(?<![\w.])([a-z_][a-z0-9_]*)\.([a-zA-Z_][\w-]*)(?:\.([a-zA-Z_][\w-]*))?/g,
+          )) {
             const [, root, second, third] = match;
             if (BUILTIN_ROOTS.has(root) || iterators.has(root)) continue;
             let ref: string;
             if (root === "var" || root === "local" || root === "module") ref = `${root}.${second}`;
             else if (root === "data") ref = `data.${second}.${third}`;
-            else if (/^(aws|google|azurerm|azuread|kubernetes|helm|random|null|tls|time)_/.test(root)) ref = `${root}.${second}`;
+            else if (/^(aws|google|azurerm|azuread|kubernetes|helm|random|null|tls|time)_/.test(root))
+              ref = `${root}.${second}`;
             else continue; // function calls and attribute access on locals' values
-            if (!declared.has(ref)) problems.push({ file: path, message: `reference ${ref} is not declared in ${path.slice(0, path.lastIndexOf("/"))}`, validator: "terraform-refs" });
+            if (!declared.has(ref))
+              problems.push({
+                file: path,
+                message: `reference ${ref} is not declared in ${path.slice(0, path.lastIndexOf("/"))}`,
+                validator: "terraform-refs",
+              });
           }
         }
       }

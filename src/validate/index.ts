@@ -3,7 +3,7 @@
  * fmt + references, Kubernetes schemas for the chart's objects, GitHub's workflow parser, and YAML /
  * JSON for everything else. A generator that emits an invalid file is a failure, not a warning.
  */
-import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
 import type { FileSet } from "../generate/types.js";
 import { validateTerraform } from "./hcl.js";
 import { validateCharts } from "./k8s.js";
@@ -28,10 +28,21 @@ export function validateSyntax(files: FileSet): ValidationProblem[] {
       }
     } else if ((path.endsWith(".yaml") || path.endsWith(".yml")) && !helmTemplate) {
       for (const doc of parseAllDocuments(text)) {
-        for (const error of doc.errors) problems.push({ file: path, line: error.linePos?.[0].line, message: `YAML: ${error.message.split("\n")[0]}`, validator: "yaml" });
+        for (const error of doc.errors)
+          problems.push({
+            file: path,
+            line: error.linePos?.[0].line,
+            message: `YAML: ${error.message.split("\n")[0]}`,
+            validator: "yaml",
+          });
       }
     }
-    if (!NO_HEADER.some((re) => re.test(path)) && path !== "stackwright.lock.json" && !text.slice(0, 300).includes(HEADER) && !path.endsWith(".helmignore")) {
+    if (
+      !NO_HEADER.some((re) => re.test(path)) &&
+      path !== "stackwright.lock.json" &&
+      !text.slice(0, 300).includes(HEADER) &&
+      !path.endsWith(".helmignore")
+    ) {
       problems.push({ file: path, message: `missing the "${HEADER}" header`, validator: "header" });
     }
   }
@@ -46,7 +57,9 @@ export async function validateFileSet(files: FileSet): Promise<ValidationProblem
     ...(await validateCharts(files)),
     ...(await validateWorkflows(files)),
   ];
-  return problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
+  return problems.sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0),
+  );
 }
 
 export function formatValidationProblem(p: ValidationProblem): string {

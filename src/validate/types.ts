@@ -2,5 +2,13 @@ export interface ValidationProblem {
   file: string;
   line?: number;
   message: string;
-  validator: "hcl" | "terraform-fmt" | "terraform-refs" | "kubernetes" | "github-actions" | "yaml" | "json" | "header";
+  validator:
+    | "hcl"
+    | "terraform-fmt"
+    | "terraform-refs"
+    | "kubernetes"
+    | "github-actions"
+    | "yaml"
+    | "json"
+    | "header";
 }

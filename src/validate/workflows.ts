@@ -1,6 +1,7 @@
 /** GitHub Actions workflows through GitHub's own parser (@actions/workflow-parser). */
-import module from "node:module";
+
 import { readFileSync } from "node:fs";
+import module from "node:module";
 import { fileURLToPath } from "node:url";
 import type { FileSet } from "../generate/types.js";
 import type { ValidationProblem } from "./types.js";
@@ -38,11 +39,16 @@ export async function validateWorkflows(files: FileSet): Promise<ValidationProbl
   const parser = await import("@actions/workflow-parser");
   const problems: ValidationProblem[] = [];
   for (const path of paths) {
-    const result = parser.parseWorkflow({ name: path, content: files[path] }, new parser.NoOperationTraceWriter());
-    for (const error of result.context.errors.getErrors()) problems.push({ file: path, message: error.message, validator: "github-actions" });
+    const result = parser.parseWorkflow(
+      { name: path, content: files[path] },
+      new parser.NoOperationTraceWriter(),
+    );
+    for (const error of result.context.errors.getErrors())
+      problems.push({ file: path, message: error.message, validator: "github-actions" });
     if (result.value) {
       const template = await parser.convertWorkflowTemplate(result.context, result.value);
-      for (const error of template.errors ?? []) problems.push({ file: path, message: error.Message, validator: "github-actions" });
+      for (const error of template.errors ?? [])
+        problems.push({ file: path, message: error.Message, validator: "github-actions" });
     }
   }
   return problems;

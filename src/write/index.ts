@@ -5,7 +5,17 @@
  * and reports every drifted, missing or extra file with a diff.
  */
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { FileSet } from "../generate/types.js";
 import { unifiedDiff } from "./diff.js";
@@ -53,12 +63,21 @@ const hash = (text: string) => `sha256:${createHash("sha256").update(text).diges
 
 /** Refuses absolute paths, `..`, backslashes, empty segments and anything resolving outside `outDir`. */
 export function safePath(outDir: string, path: string): string {
-  if (!path || isAbsolute(path) || path.includes("\\") || path.split("/").some((s) => s === ".." || s === "." || s === "") || path.includes("\0")) {
-    throw new UnsafePathError(`refusing to write ${JSON.stringify(path)}: paths must be relative, without "..", inside the output directory`);
+  if (
+    !path ||
+    isAbsolute(path) ||
+    path.includes("\\") ||
+    path.split("/").some((s) => s === ".." || s === "." || s === "") ||
+    path.includes("\0")
+  ) {
+    throw new UnsafePathError(
+      `refusing to write ${JSON.stringify(path)}: paths must be relative, without "..", inside the output directory`,
+    );
   }
   const root = resolve(outDir);
   const full = resolve(root, path);
-  if (!full.startsWith(root + sep)) throw new UnsafePathError(`refusing to write ${JSON.stringify(path)}: outside ${root}`);
+  if (!full.startsWith(root + sep))
+    throw new UnsafePathError(`refusing to write ${JSON.stringify(path)}: outside ${root}`);
   // a symlinked directory inside outDir must not lead outside it
   let dir = dirname(full);
   while (dir.startsWith(root) && dir !== root && !existsSync(dir)) dir = dirname(dir);
@@ -66,7 +85,9 @@ export function safePath(outDir: string, path: string): string {
     const real = realpathSync(dir);
     const realRoot = existsSync(root) ? realpathSync(root) : root;
     if (real !== realRoot && !real.startsWith(realRoot + sep)) {
-      throw new UnsafePathError(`refusing to write ${JSON.stringify(path)}: ${relative(root, dir)} links outside the output directory`);
+      throw new UnsafePathError(
+        `refusing to write ${JSON.stringify(path)}: ${relative(root, dir)} links outside the output directory`,
+      );
     }
   }
   if (existsSync(full) && lstatSync(full).isSymbolicLink()) {
@@ -92,7 +113,11 @@ export function lockContent(files: FileSet, options: WriteOptions): string {
     specHash: options.specHash,
     ruleSetHash: options.ruleSetHash,
     llm: options.llm ?? [],
-    files: Object.fromEntries(Object.keys(files).sort().map((p) => [p, hash(files[p])])),
+    files: Object.fromEntries(
+      Object.keys(files)
+        .sort()
+        .map((p) => [p, hash(files[p])]),
+    ),
   };
   return `${JSON.stringify(lock, null, 2)}\n`;
 }
@@ -125,14 +150,17 @@ export function writeFileSet(outDir: string, files: FileSet, options: WriteOptio
 
   if (options.check) {
     for (const [path, full] of targets) {
-      if (!existsSync(full)) result.drift.push({ path, kind: "missing", diff: unifiedDiff(path, "", expected[path]) });
+      if (!existsSync(full))
+        result.drift.push({ path, kind: "missing", diff: unifiedDiff(path, "", expected[path]) });
       else {
         const current = readFileSync(full, "utf8");
-        if (current !== expected[path]) result.drift.push({ path, kind: "changed", diff: unifiedDiff(path, current, expected[path]) });
+        if (current !== expected[path])
+          result.drift.push({ path, kind: "changed", diff: unifiedDiff(path, current, expected[path]) });
       }
     }
     for (const path of listFiles(root)) {
-      if (!(path in expected)) result.drift.push({ path, kind: "extra", diff: `${path}: not produced by this spec\n` });
+      if (!(path in expected))
+        result.drift.push({ path, kind: "extra", diff: `${path}: not produced by this spec\n` });
     }
     result.drift.sort((a, b) => (a.path < b.path ? -1 : 1));
     return result;
@@ -142,13 +170,15 @@ export function writeFileSet(outDir: string, files: FileSet, options: WriteOptio
     if (path === LOCK_FILE || !existsSync(full)) continue;
     const current = readFileSync(full, "utf8");
     const recorded = previous?.files[path];
-    if (current !== expected[path] && recorded !== undefined && hash(current) !== recorded && !options.force) result.handEdited.push(path);
+    if (current !== expected[path] && recorded !== undefined && hash(current) !== recorded && !options.force)
+      result.handEdited.push(path);
     if (current !== expected[path] && recorded === undefined && !options.force) result.handEdited.push(path);
   }
   const stale = previous ? Object.keys(previous.files).filter((p) => !(p in expected)) : [];
   for (const path of stale) {
     const full = join(root, path);
-    if (existsSync(full) && hash(readFileSync(full, "utf8")) !== previous?.files[path] && !options.force) result.handEdited.push(path);
+    if (existsSync(full) && hash(readFileSync(full, "utf8")) !== previous?.files[path] && !options.force)
+      result.handEdited.push(path);
   }
   if (result.handEdited.length > 0) {
     result.handEdited.sort();

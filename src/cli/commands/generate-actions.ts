@@ -25,12 +25,13 @@ export interface GenerateSummary {
 export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<number> {
   const started = Date.now();
   const spec = await loadSpecForCommand(flags.spec);
-  const [{ createPlan, planErrors }, { generateAll }, { validateFileSet, formatValidationProblem }, write] = await Promise.all([
-    import("../../plan/index.js"),
-    import("../../generate/index.js" as string) as Promise<typeof import("../../generate/index.js")>,
-    import("../../validate/index.js" as string) as Promise<typeof import("../../validate/index.js")>,
-    import("../../write/index.js" as string) as Promise<typeof import("../../write/index.js")>,
-  ]);
+  const [{ createPlan, planErrors }, { generateAll }, { validateFileSet, formatValidationProblem }, write] =
+    await Promise.all([
+      import("../../plan/index.js"),
+      import("../../generate/index.js" as string) as Promise<typeof import("../../generate/index.js")>,
+      import("../../validate/index.js" as string) as Promise<typeof import("../../validate/index.js")>,
+      import("../../write/index.js" as string) as Promise<typeof import("../../write/index.js")>,
+    ]);
   const out = resolve(flags.out);
   const lockPath = join(out, write.LOCK_FILE);
   let plan = createPlan(spec);
@@ -54,15 +55,28 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
     throw new UserError(
       `${flags.spec}: the plan has ${errors.length} contradiction(s); nothing generated`,
       EXIT.findings,
-      errors.map((w) => `${w.code}${w.path ? ` at ${w.path}` : ""}: ${w.message}${w.suggestion ? ` (${w.suggestion})` : ""}`),
+      errors.map(
+        (w) =>
+          `${w.code}${w.path ? ` at ${w.path}` : ""}: ${w.message}${w.suggestion ? ` (${w.suggestion})` : ""}`,
+      ),
     );
   }
   const files = generateAll(plan, { narratives });
   const problems = await validateFileSet(files);
   if (problems.length > 0) {
-    throw new UserError(`generated files failed validation (a stackwright bug, please report it)`, EXIT.internal, problems.map(formatValidationProblem));
+    throw new UserError(
+      `generated files failed validation (a stackwright bug, please report it)`,
+      EXIT.internal,
+      problems.map(formatValidationProblem),
+    );
   }
-  const options = { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash, llm: llmRecords, force: flags.force, check: flags.check };
+  const options = {
+    specHash: plan.spec.hash,
+    ruleSetHash: plan.ruleSet.hash,
+    llm: llmRecords,
+    force: flags.force,
+    check: flags.check,
+  };
   let result: import("../../write/index.js").WriteResult;
   try {
     result = write.writeFileSet(out, files, options);
@@ -72,30 +86,51 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(2);
   if (flags.check) {
-    if (flags.json) io.out(`${JSON.stringify({ out, drift: result.drift.map(({ path, kind }) => ({ path, kind })) }, null, 2)}\n`);
-    else if (result.drift.length === 0) io.out(`${out}: up to date (${Object.keys(files).length + 1} files checked in ${seconds}s)\n`);
+    if (flags.json)
+      io.out(
+        `${JSON.stringify({ out, drift: result.drift.map(({ path, kind }) => ({ path, kind })) }, null, 2)}\n`,
+      );
+    else if (result.drift.length === 0)
+      io.out(`${out}: up to date (${Object.keys(files).length + 1} files checked in ${seconds}s)\n`);
     else {
       for (const d of result.drift) io.out(`${d.kind}: ${d.path}\n`);
       io.out("\n");
       for (const d of result.drift) io.out(d.diff);
-      io.err(`${result.drift.length} file(s) differ from what ${flags.spec} generates; run \`stackwright generate --spec ${flags.spec} --out ${flags.out}\`\n`);
+      io.err(
+        `${result.drift.length} file(s) differ from what ${flags.spec} generates; run \`stackwright generate --spec ${flags.spec} --out ${flags.out}\`\n`,
+      );
     }
     return result.drift.length === 0 ? EXIT.ok : EXIT.findings;
   }
   if (result.handEdited.length > 0) {
-    io.err(`refusing to overwrite ${result.handEdited.length} file(s) changed by hand since the last generate (use --force):\n`);
+    io.err(
+      `refusing to overwrite ${result.handEdited.length} file(s) changed by hand since the last generate (use --force):\n`,
+    );
     for (const path of result.handEdited) io.err(`  ${path}\n`);
     return EXIT.findings;
   }
-  const summary: GenerateSummary = { out, files: Object.keys(files).length + 1, written: result.written, unchanged: result.unchanged, removed: result.removed };
+  const summary: GenerateSummary = {
+    out,
+    files: Object.keys(files).length + 1,
+    written: result.written,
+    unchanged: result.unchanged,
+    removed: result.removed,
+  };
   if (flags.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
   else {
     const byTop = new Map<string, number>();
     for (const path of Object.keys(files)) {
-      const top = path.startsWith(".github/") ? ".github/workflows" : path.split("/").slice(0, path.startsWith("docs/") ? 2 : 3).join("/");
+      const top = path.startsWith(".github/")
+        ? ".github/workflows"
+        : path
+            .split("/")
+            .slice(0, path.startsWith("docs/") ? 2 : 3)
+            .join("/");
       byTop.set(top, (byTop.get(top) ?? 0) + 1);
     }
-    io.out(`${out}: ${result.written.length} written, ${result.unchanged.length} unchanged${result.removed.length ? `, ${result.removed.length} removed` : ""} (${seconds}s)\n`);
+    io.out(
+      `${out}: ${result.written.length} written, ${result.unchanged.length} unchanged${result.removed.length ? `, ${result.removed.length} removed` : ""} (${seconds}s)\n`,
+    );
     for (const [top, count] of [...byTop].sort()) io.out(`  ${top}/ (${count} files)\n`);
   }
   return EXIT.ok;

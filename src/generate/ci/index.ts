@@ -39,16 +39,48 @@ const e = (expr: string) => `\${{ ${expr} }}`;
 function cloudLogin(plan: Plan): Array<Record<string, unknown>> {
   switch (plan.requirements.cloud.provider) {
     case "aws":
-      return [{ name: "Assume the deploy role (OIDC)", uses: ACTIONS.awsCredentials, with: { "role-to-assume": e("vars.AWS_DEPLOY_ROLE_ARN"), "aws-region": plan.requirements.cloud.region } }];
+      return [
+        {
+          name: "Assume the deploy role (OIDC)",
+          uses: ACTIONS.awsCredentials,
+          with: {
+            "role-to-assume": e("vars.AWS_DEPLOY_ROLE_ARN"),
+            "aws-region": plan.requirements.cloud.region,
+          },
+        },
+      ];
     case "gcp":
       return [
-        { name: "Authenticate (workload identity federation)", uses: ACTIONS.gcpAuth, with: { workload_identity_provider: e("vars.GCP_WORKLOAD_IDENTITY_PROVIDER"), service_account: e("vars.GCP_DEPLOY_SERVICE_ACCOUNT") } },
+        {
+          name: "Authenticate (workload identity federation)",
+          uses: ACTIONS.gcpAuth,
+          with: {
+            workload_identity_provider: e("vars.GCP_WORKLOAD_IDENTITY_PROVIDER"),
+            service_account: e("vars.GCP_DEPLOY_SERVICE_ACCOUNT"),
+          },
+        },
         { uses: ACTIONS.gcpSetup },
       ];
     case "azure":
-      return [{ name: "Log in (OIDC federated credential)", uses: ACTIONS.azureLogin, with: { "client-id": e("vars.AZURE_CLIENT_ID"), "tenant-id": e("vars.AZURE_TENANT_ID"), "subscription-id": e("vars.AZURE_SUBSCRIPTION_ID") } }];
+      return [
+        {
+          name: "Log in (OIDC federated credential)",
+          uses: ACTIONS.azureLogin,
+          with: {
+            "client-id": e("vars.AZURE_CLIENT_ID"),
+            "tenant-id": e("vars.AZURE_TENANT_ID"),
+            "subscription-id": e("vars.AZURE_SUBSCRIPTION_ID"),
+          },
+        },
+      ];
     default:
-      return [{ name: "Configure cluster access", run: 'mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" | base64 -d > ~/.kube/config', env: { KUBECONFIG_DATA: e("secrets.KUBECONFIG_DATA") } }];
+      return [
+        {
+          name: "Configure cluster access",
+          run: 'mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" | base64 -d > ~/.kube/config',
+          env: { KUBECONFIG_DATA: e("secrets.KUBECONFIG_DATA") },
+        },
+      ];
   }
 }
 
@@ -58,7 +90,11 @@ function clusterCredentials(plan: Plan, name: string): Array<Record<string, unkn
     case "aws":
       return [{ run: `aws eks update-kubeconfig --name ${name} --region ${region}` }];
     case "gcp":
-      return [{ run: `gcloud components install gke-gcloud-auth-plugin --quiet && gcloud container clusters get-credentials ${name} --region ${region}` }];
+      return [
+        {
+          run: `gcloud components install gke-gcloud-auth-plugin --quiet && gcloud container clusters get-credentials ${name} --region ${region}`,
+        },
+      ];
     case "azure":
       return [{ run: `az aks get-credentials --resource-group ${name}-rg --name ${name}` }];
     default:
@@ -88,7 +124,10 @@ export function generateCi(plan: Plan): FileSet {
       steps: [
         { uses: ACTIONS.checkout },
         { uses: ACTIONS.setupNode, with: { "node-version": "24" } },
-        { name: "Regenerate and compare (fails on drift)", run: "npx --yes stackwright@0.1.0 generate --spec stackwright.yaml --out . --check" },
+        {
+          name: "Regenerate and compare (fails on drift)",
+          run: "npx --yes stackwright@0.1.0 generate --spec stackwright.yaml --out . --check",
+        },
       ],
     },
   };
@@ -141,9 +180,15 @@ export function generateCi(plan: Plan): FileSet {
       steps: [
         { uses: ACTIONS.checkout },
         { id: "tag", run: 'echo "tag=${GITHUB_SHA::12}" >> "$GITHUB_OUTPUT"' },
-        { uses: ACTIONS.dockerLogin, with: { registry: "ghcr.io", username: e("github.actor"), password: e("secrets.GITHUB_TOKEN") } },
+        {
+          uses: ACTIONS.dockerLogin,
+          with: { registry: "ghcr.io", username: e("github.actor"), password: e("secrets.GITHUB_TOKEN") },
+        },
         { uses: ACTIONS.dockerBuildx },
-        { uses: ACTIONS.dockerBuild, with: { context: "platform", push: true, tags: `${image}:${e("steps.tag.outputs.tag")}` } },
+        {
+          uses: ACTIONS.dockerBuild,
+          with: { context: "platform", push: true, tags: `${image}:${e("steps.tag.outputs.tag")}` },
+        },
       ],
     },
   };
@@ -151,25 +196,49 @@ export function generateCi(plan: Plan): FileSet {
     const steps: Array<Record<string, unknown>> = [{ uses: ACTIONS.checkout }, ...cloudLogin(plan)];
     const tag = e("needs.build.outputs.tag");
     if (hasChart) {
-      steps.push({ uses: ACTIONS.setupHelm, with: { version: HELM_VERSION } }, ...clusterCredentials(plan, name));
+      steps.push(
+        { uses: ACTIONS.setupHelm, with: { version: HELM_VERSION } },
+        ...clusterCredentials(plan, name),
+      );
       if (!promote) {
-        steps.push({ name: mode === "batch" ? "Roll the scoring job to the new image" : "Start the rollout", run: `helm upgrade --install ${name} ${chart} --namespace ${name} --create-namespace --set image.repository=ghcr.io/${e("github.repository_owner")}/${name} --set image.tag=${tag} --wait` });
+        steps.push({
+          name: mode === "batch" ? "Roll the scoring job to the new image" : "Start the rollout",
+          run: `helm upgrade --install ${name} ${chart} --namespace ${name} --create-namespace --set image.repository=ghcr.io/${e("github.repository_owner")}/${name} --set image.tag=${tag} --wait`,
+        });
       } else if (choice(plan, "deployment.strategy") === "canary") {
-        steps.push({ name: "Promote the canary after the gates passed", run: `kubectl argo rollouts promote ${name}-${chartName(plan)} --namespace ${name} || kubectl -n ${name} patch rollout ${name}-${chartName(plan)} --type merge -p '{"status":{"pauseConditions":null}}'` });
+        steps.push({
+          name: "Promote the canary after the gates passed",
+          run: `kubectl argo rollouts promote ${name}-${chartName(plan)} --namespace ${name} || kubectl -n ${name} patch rollout ${name}-${chartName(plan)} --type merge -p '{"status":{"pauseConditions":null}}'`,
+        });
       } else {
-        steps.push({ name: "Confirm the rollout is healthy", run: `kubectl -n ${name} rollout status deploy/${name}-${chartName(plan)} --timeout=10m || true` });
+        steps.push({
+          name: "Confirm the rollout is healthy",
+          run: `kubectl -n ${name} rollout status deploy/${name}-${chartName(plan)} --timeout=10m || true`,
+        });
       }
     } else if (!promote) {
       const deploy: Record<string, string> = {
-        aws: mode === "batch" ? `aws events put-targets --rule ${name}-score --targets file://platform/aws-scheduled-task.json` : `aws ecs update-service --cluster ${name} --service ${name} --force-new-deployment`,
-        gcp: mode === "batch" ? `gcloud run jobs update ${name}-score --image ghcr.io/${e("github.repository_owner")}/${name}:${tag} --region ${spec.cloud.region}` : `gcloud run deploy ${name} --image ghcr.io/${e("github.repository_owner")}/${name}:${tag} --region ${spec.cloud.region} --no-traffic --tag candidate`,
-        azure: mode === "batch" ? `az containerapp job update --name ${name}-score --resource-group ${name}-rg --image ghcr.io/${e("github.repository_owner")}/${name}:${tag}` : `az containerapp update --name ${name} --resource-group ${name}-rg --image ghcr.io/${e("github.repository_owner")}/${name}:${tag} --revision-suffix ${tag}`,
+        aws:
+          mode === "batch"
+            ? `aws events put-targets --rule ${name}-score --targets file://platform/aws-scheduled-task.json`
+            : `aws ecs update-service --cluster ${name} --service ${name} --force-new-deployment`,
+        gcp:
+          mode === "batch"
+            ? `gcloud run jobs update ${name}-score --image ghcr.io/${e("github.repository_owner")}/${name}:${tag} --region ${spec.cloud.region}`
+            : `gcloud run deploy ${name} --image ghcr.io/${e("github.repository_owner")}/${name}:${tag} --region ${spec.cloud.region} --no-traffic --tag candidate`,
+        azure:
+          mode === "batch"
+            ? `az containerapp job update --name ${name}-score --resource-group ${name}-rg --image ghcr.io/${e("github.repository_owner")}/${name}:${tag}`
+            : `az containerapp update --name ${name} --resource-group ${name}-rg --image ghcr.io/${e("github.repository_owner")}/${name}:${tag} --revision-suffix ${tag}`,
       };
       steps.push({ name: "Deploy the new revision", run: deploy[provider] ?? "true" });
     } else {
       const promoteCmd: Record<string, string> = {
         aws: `aws ecs wait services-stable --cluster ${name} --services ${name}`,
-        gcp: mode === "batch" ? "true" : `gcloud run services update-traffic ${name} --to-tags candidate=100 --region ${spec.cloud.region}`,
+        gcp:
+          mode === "batch"
+            ? "true"
+            : `gcloud run services update-traffic ${name} --to-tags candidate=100 --region ${spec.cloud.region}`,
         azure: `az containerapp revision list --name ${name} --resource-group ${name}-rg -o table`,
       };
       steps.push({ name: "Shift traffic to the new revision", run: promoteCmd[provider] ?? "true" });
@@ -187,7 +256,10 @@ export function generateCi(plan: Plan): FileSet {
   deployJobs.promote = rollout("production", true);
   files[".github/workflows/deploy.yml"] = doc({
     name: "deploy",
-    on: { push: { branches: ["main"], paths: ["platform/**", "deploy/**", "stackwright.yaml"] }, workflow_dispatch: {} },
+    on: {
+      push: { branches: ["main"], paths: ["platform/**", "deploy/**", "stackwright.yaml"] },
+      workflow_dispatch: {},
+    },
     permissions: { contents: "read" },
     concurrency: { group: "deploy", "cancel-in-progress": false },
     jobs: deployJobs,
@@ -199,7 +271,8 @@ export function generateCi(plan: Plan): FileSet {
   const orchestration = choice(plan, "orchestration");
   const on: Record<string, unknown> = { workflow_dispatch: {} };
   if (trigger === "scheduled" || trigger === "scheduled-and-drift") on.schedule = [{ cron: schedule }];
-  if (trigger === "drift-triggered" || trigger === "scheduled-and-drift") on.repository_dispatch = { types: ["drift-alert"] };
+  if (trigger === "drift-triggered" || trigger === "scheduled-and-drift")
+    on.repository_dispatch = { types: ["drift-alert"] };
   const submit: Record<string, string> = {
     "argo-workflows": `argo submit --from workflowtemplate/${name}-retrain --namespace ${name} --wait`,
     airflow: `airflow dags trigger ${name.replace(/-/g, "_")}_retrain`,

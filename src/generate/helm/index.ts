@@ -26,7 +26,9 @@ function params(plan: Plan, capability: string): Record<string, unknown> {
 
 function instance(plan: Plan): InstancePrice | undefined {
   const prices = loadDefaultRuleSet().prices.get(plan.requirements.cloud.provider);
-  return [...(prices?.cpuInstances ?? []), ...(prices?.gpuInstances ?? [])].find((i) => i.name === plan.capacity.instanceType);
+  return [...(prices?.cpuInstances ?? []), ...(prices?.gpuInstances ?? [])].find(
+    (i) => i.name === plan.capacity.instanceType,
+  );
 }
 
 export function chartName(plan: Plan): string {
@@ -53,8 +55,17 @@ export function helmValues(plan: Plan): Record<string, unknown> {
           {
             type: spec.data.sources.includes("kafka") ? "kafka" : "prometheus",
             metadata: spec.data.sources.includes("kafka")
-              ? { bootstrapServers: "kafka:9092", consumerGroup: name, topic: `${name}-events`, lagThreshold: String(params(plan, "scaling.strategy").lagThreshold ?? 1000) }
-              : { serverAddress: "http://prometheus-operated.monitoring:9090", query: "sum(stackwright_consumer_lag)", threshold: "1000" },
+              ? {
+                  bootstrapServers: "kafka:9092",
+                  consumerGroup: name,
+                  topic: `${name}-events`,
+                  lagThreshold: String(params(plan, "scaling.strategy").lagThreshold ?? 1000),
+                }
+              : {
+                  serverAddress: "http://prometheus-operated.monitoring:9090",
+                  query: "sum(stackwright_consumer_lag)",
+                  threshold: "1000",
+                },
           },
         ]
       : [
@@ -79,7 +90,10 @@ export function helmValues(plan: Plan): Record<string, unknown> {
         : ["serve", "--config", "/etc/stackwright/serve.yaml", "--host", "0.0.0.0", "--port", "8080"],
     service: { type: "ClusterIP", port: 80 },
     serviceAccount: { name: "", annotations: {} },
-    envFromSecrets: choice(plan, "features.store") === "online" ? [{ name: "REDIS_PASSWORD", secretName: `${name}-redis`, key: "password" }] : [],
+    envFromSecrets:
+      choice(plan, "features.store") === "online"
+        ? [{ name: "REDIS_PASSWORD", secretName: `${name}-redis`, key: "password" }]
+        : [],
     resources: {
       requests: { cpu: cpuRequest, memory: memRequest },
       limits: { memory: memRequest, ...(gpu ? { "nvidia.com/gpu": 1 } : {}) },
@@ -108,7 +122,10 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     podDisruptionBudget: { minAvailable: plan.capacity.replicasMin > 1 ? plan.capacity.replicasMin - 1 : 0 },
     networkPolicy: {
       enabled: true,
-      allowFrom: [{ namespaceSelector: { matchLabels: { "stackwright.dev/clients": "true" } } }, { podSelector: {} }],
+      allowFrom: [
+        { namespaceSelector: { matchLabels: { "stackwright.dev/clients": "true" } } },
+        { podSelector: {} },
+      ],
       egressTo: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
     },
     serviceMonitor: { enabled: choice(plan, "monitoring.metrics") === "prometheus", interval: "15s" },
@@ -124,7 +141,9 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       schedule: String(batchParams.schedule ?? spec.inference.batch.schedule ?? "0 2 * * *"),
       parallelism: Math.max(1, plan.capacity.replicasMax),
       maxRetries: 3,
-      deadlineSeconds: Math.round(Number(batchParams.deadlineHours ?? spec.inference.batch.deadlineHours ?? 4) * 3600),
+      deadlineSeconds: Math.round(
+        Number(batchParams.deadlineHours ?? spec.inference.batch.deadlineHours ?? 4) * 3600,
+      ),
       input: `s3://${name}-data/input/`,
       output: `s3://${name}-data/predictions/`,
     },
@@ -138,7 +157,9 @@ export function valuesSchema(values: Record<string, unknown>): Record<string, un
     if (Array.isArray(value)) return { type: "array" };
     if (value === null) return { type: "null" };
     if (typeof value === "object") {
-      const props = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, infer(v)]));
+      const props = Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, infer(v)]),
+      );
       return { type: "object", properties: props };
     }
     if (typeof value === "number") return { type: Number.isInteger(value) ? "integer" : "number" };
@@ -147,7 +168,10 @@ export function valuesSchema(values: Record<string, unknown>): Record<string, un
   const schema = infer(values) as { properties: Record<string, Record<string, unknown>> };
   schema.properties.mode = { type: "string", enum: ["realtime", "batch", "streaming"] };
   schema.properties.replicaCount = { type: "integer", minimum: 1 };
-  (schema.properties.autoscaling as { properties: Record<string, unknown> }).properties.kind = { type: "string", enum: ["hpa", "keda"] };
+  (schema.properties.autoscaling as { properties: Record<string, unknown> }).properties.kind = {
+    type: "string",
+    enum: ["hpa", "keda"],
+  };
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
     title: "values of the stackwright serving chart",
@@ -163,7 +187,8 @@ export function generateHelm(plan: Plan): FileSet {
   const base = `deploy/helm/${name}`;
   const files: FileSet = {};
   const root = join(templatesRoot(), "helm", "chart");
-  for (const file of templateFilesRaw(root)) files[`${base}/${file}`] = readFileSync(join(root, file), "utf8");
+  for (const file of templateFilesRaw(root))
+    files[`${base}/${file}`] = readFileSync(join(root, file), "utf8");
   const values = helmValues(plan);
   files[`${base}/Chart.yaml`] = `# ${GENERATED_HEADER}\n${stringify(
     {
@@ -175,20 +200,27 @@ export function generateHelm(plan: Plan): FileSet {
       appVersion: "0.1.0",
       kubeVersion: ">=1.27.0-0",
       keywords: ["ml", "inference", "onnx", "stackwright"],
-      annotations: { "stackwright.dev/spec-hash": plan.spec.hash, "stackwright.dev/rule-set": plan.ruleSet.version },
+      annotations: {
+        "stackwright.dev/spec-hash": plan.spec.hash,
+        "stackwright.dev/rule-set": plan.ruleSet.version,
+      },
     },
     { lineWidth: 0 },
   )}`;
-  files[`${base}/values.yaml`] = `# ${GENERATED_HEADER}\n${stringify(values, { lineWidth: 0, sortMapEntries: false })}`;
+  files[`${base}/values.yaml`] =
+    `# ${GENERATED_HEADER}\n${stringify(values, { lineWidth: 0, sortMapEntries: false })}`;
   files[`${base}/values.schema.json`] = `${JSON.stringify(valuesSchema(values), null, 2)}\n`;
-  files[`${base}/.helmignore`] = "# generated by stackwright — do not edit; change stackwright.yaml\n.git/\n*.tmp\n*.swp\n";
+  files[`${base}/.helmignore`] =
+    "# generated by stackwright — do not edit; change stackwright.yaml\n.git/\n*.tmp\n*.swp\n";
   return files;
 }
 
 function templateFilesRaw(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string, prefix: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
       if (entry.isDirectory()) walk(join(dir, entry.name), `${prefix}${entry.name}/`);
       else out.push(`${prefix}${entry.name}`);
     }

@@ -21,25 +21,57 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
     tolerations: Obj[];
     topologySpreadConstraints: Obj[];
     envFromSecrets: Array<{ name: string; secretName: string; key: string }>;
-    autoscaling: { enabled: boolean; kind: string; minReplicas: number; maxReplicas: number; targetCPUUtilizationPercentage: number; kedaTriggers: Obj[] };
+    autoscaling: {
+      enabled: boolean;
+      kind: string;
+      minReplicas: number;
+      maxReplicas: number;
+      targetCPUUtilizationPercentage: number;
+      kedaTriggers: Obj[];
+    };
     podDisruptionBudget: { minAvailable: number };
     networkPolicy: { enabled: boolean; allowFrom: Obj[]; egressTo: Obj[] };
     serviceMonitor: { enabled: boolean; interval: string };
     canary: { enabled: boolean; steps: number[]; stepMinutes: number };
-    batch: { schedule: string; parallelism: number; maxRetries: number; deadlineSeconds: number; input: string; output: string };
+    batch: {
+      schedule: string;
+      parallelism: number;
+      maxRetries: number;
+      deadlineSeconds: number;
+      input: string;
+      output: string;
+    };
     serveConfig: Obj;
   };
-  const fullname = (release.includes(chartName) ? release : `${release}-${chartName}`).slice(0, 63).replace(/-$/, "");
+  const fullname = (release.includes(chartName) ? release : `${release}-${chartName}`)
+    .slice(0, 63)
+    .replace(/-$/, "");
   const selector = { "app.kubernetes.io/name": chartName, "app.kubernetes.io/instance": release };
-  const labels = { ...selector, "helm.sh/chart": `${chartName}-0.1.0`, "app.kubernetes.io/version": "0.1.0", "app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/part-of": "stackwright" };
+  const labels = {
+    ...selector,
+    "helm.sh/chart": `${chartName}-0.1.0`,
+    "app.kubernetes.io/version": "0.1.0",
+    "app.kubernetes.io/managed-by": "Helm",
+    "app.kubernetes.io/part-of": "stackwright",
+  };
   const meta = (name: string) => ({ name, labels });
-  const env = v.envFromSecrets.map((e) => ({ name: e.name, valueFrom: { secretKeyRef: { name: e.secretName, key: e.key } } }));
+  const env = v.envFromSecrets.map((e) => ({
+    name: e.name,
+    valueFrom: { secretKeyRef: { name: e.secretName, key: e.key } },
+  }));
   const podTemplate = {
     metadata: { labels: selector, annotations: { "checksum/config": "0" } },
     spec: {
       serviceAccountName: fullname,
-      securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
-      ...(v.topologySpreadConstraints.length ? { topologySpreadConstraints: v.topologySpreadConstraints } : {}),
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        fsGroup: 10001,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      ...(v.topologySpreadConstraints.length
+        ? { topologySpreadConstraints: v.topologySpreadConstraints }
+        : {}),
       ...(Object.keys(v.nodeSelector).length ? { nodeSelector: v.nodeSelector } : {}),
       ...(v.tolerations.length ? { tolerations: v.tolerations } : {}),
       containers: [
@@ -50,11 +82,27 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
           args: v.args,
           ports: [{ name: "http", containerPort: 8080, protocol: "TCP" }],
           ...(env.length ? { env } : {}),
-          livenessProbe: { httpGet: { path: "/v2/health/live", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
-          readinessProbe: { httpGet: { path: "/v2/health/ready", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
-          startupProbe: { httpGet: { path: "/v2/health/ready", port: "http" }, periodSeconds: 5, failureThreshold: 60 },
+          livenessProbe: {
+            httpGet: { path: "/v2/health/live", port: "http" },
+            periodSeconds: 10,
+            failureThreshold: 3,
+          },
+          readinessProbe: {
+            httpGet: { path: "/v2/health/ready", port: "http" },
+            periodSeconds: 5,
+            failureThreshold: 2,
+          },
+          startupProbe: {
+            httpGet: { path: "/v2/health/ready", port: "http" },
+            periodSeconds: 5,
+            failureThreshold: 60,
+          },
           resources: v.resources,
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+          },
           volumeMounts: [
             { name: "config", mountPath: "/etc/stackwright", readOnly: true },
             { name: "tmp", mountPath: "/tmp" },
@@ -68,8 +116,18 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
     },
   };
   const out: Obj[] = [
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(fullname), automountServiceAccountToken: false },
-    { apiVersion: "v1", kind: "ConfigMap", metadata: meta(`${fullname}-config`), data: { "serve.yaml": JSON.stringify(v.serveConfig) } },
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: meta(fullname),
+      automountServiceAccountToken: false,
+    },
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: meta(`${fullname}-config`),
+      data: { "serve.yaml": JSON.stringify(v.serveConfig) },
+    },
   ];
   const batch = v.mode === "batch";
   if (!batch && !v.canary.enabled) {
@@ -77,7 +135,12 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: meta(fullname),
-      spec: { ...(v.autoscaling.enabled ? {} : { replicas: v.replicaCount }), revisionHistoryLimit: 5, selector: { matchLabels: selector }, template: podTemplate },
+      spec: {
+        ...(v.autoscaling.enabled ? {} : { replicas: v.replicaCount }),
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: selector },
+        template: podTemplate,
+      },
     });
   }
   if (!batch) {
@@ -85,10 +148,16 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
       apiVersion: "v1",
       kind: "Service",
       metadata: meta(fullname),
-      spec: { type: v.service.type, ports: [{ port: v.service.port, targetPort: "http", protocol: "TCP", name: "http" }], selector },
+      spec: {
+        type: v.service.type,
+        ports: [{ port: v.service.port, targetPort: "http", protocol: "TCP", name: "http" }],
+        selector,
+      },
     });
   }
-  const target = v.canary.enabled ? { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: fullname } : { apiVersion: "apps/v1", kind: "Deployment", name: fullname };
+  const target = v.canary.enabled
+    ? { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: fullname }
+    : { apiVersion: "apps/v1", kind: "Deployment", name: fullname };
   if (v.autoscaling.enabled && v.autoscaling.kind === "hpa") {
     out.push({
       apiVersion: "autoscaling/v2",
@@ -98,7 +167,18 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
         scaleTargetRef: target,
         minReplicas: v.autoscaling.minReplicas,
         maxReplicas: v.autoscaling.maxReplicas,
-        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: v.autoscaling.targetCPUUtilizationPercentage } } }],
+        metrics: [
+          {
+            type: "Resource",
+            resource: {
+              name: "cpu",
+              target: {
+                type: "Utilization",
+                averageUtilization: v.autoscaling.targetCPUUtilizationPercentage,
+              },
+            },
+          },
+        ],
       },
     });
   }
@@ -107,11 +187,21 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
       apiVersion: "keda.sh/v1alpha1",
       kind: "ScaledObject",
       metadata: meta(fullname),
-      spec: { scaleTargetRef: target, minReplicaCount: v.autoscaling.minReplicas, maxReplicaCount: v.autoscaling.maxReplicas, triggers: v.autoscaling.kedaTriggers },
+      spec: {
+        scaleTargetRef: target,
+        minReplicaCount: v.autoscaling.minReplicas,
+        maxReplicaCount: v.autoscaling.maxReplicas,
+        triggers: v.autoscaling.kedaTriggers,
+      },
     });
   }
   if (!batch && v.podDisruptionBudget.minAvailable > 0) {
-    out.push({ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: meta(fullname), spec: { minAvailable: v.podDisruptionBudget.minAvailable, selector: { matchLabels: selector } } });
+    out.push({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: meta(fullname),
+      spec: { minAvailable: v.podDisruptionBudget.minAvailable, selector: { matchLabels: selector } },
+    });
   }
   if (v.networkPolicy.enabled) {
     out.push({
@@ -123,14 +213,28 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
         policyTypes: ["Ingress", "Egress"],
         ingress: [{ from: v.networkPolicy.allowFrom, ports: [{ port: 8080, protocol: "TCP" }] }],
         egress: [
-          { to: [{ namespaceSelector: {} }], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+          {
+            to: [{ namespaceSelector: {} }],
+            ports: [
+              { port: 53, protocol: "UDP" },
+              { port: 53, protocol: "TCP" },
+            ],
+          },
           ...(v.networkPolicy.egressTo.length ? [{ to: v.networkPolicy.egressTo }] : []),
         ],
       },
     });
   }
   if (v.serviceMonitor.enabled && !batch) {
-    out.push({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: meta(fullname), spec: { selector: { matchLabels: selector }, endpoints: [{ port: "http", path: "/metrics", interval: v.serviceMonitor.interval }] } });
+    out.push({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: meta(fullname),
+      spec: {
+        selector: { matchLabels: selector },
+        endpoints: [{ port: "http", path: "/metrics", interval: v.serviceMonitor.interval }],
+      },
+    });
   }
   if (v.canary.enabled && !batch) {
     out.push({
@@ -141,10 +245,23 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
         ...(v.autoscaling.enabled ? {} : { replicas: v.replicaCount }),
         selector: { matchLabels: selector },
         template: podTemplate,
-        strategy: { canary: { analysis: { templates: [{ templateName: `${fullname}-gates` }] }, steps: v.canary.steps.flatMap((w) => [{ setWeight: w }, { pause: { duration: `${v.canary.stepMinutes}m` } }]) } },
+        strategy: {
+          canary: {
+            analysis: { templates: [{ templateName: `${fullname}-gates` }] },
+            steps: v.canary.steps.flatMap((w) => [
+              { setWeight: w },
+              { pause: { duration: `${v.canary.stepMinutes}m` } },
+            ]),
+          },
+        },
       },
     });
-    out.push({ apiVersion: "argoproj.io/v1alpha1", kind: "AnalysisTemplate", metadata: meta(`${fullname}-gates`), spec: { metrics: [{ name: "error-rate" }, { name: "p99-latency" }] } });
+    out.push({
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "AnalysisTemplate",
+      metadata: meta(`${fullname}-gates`),
+      spec: { metrics: [{ name: "error-rate" }, { name: "p99-latency" }] },
+    });
   }
   if (batch) {
     out.push({
@@ -173,9 +290,21 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
                   {
                     name: "score",
                     image: `${v.image.repository}:${v.image.tag}`,
-                    args: ["score", "--config", "/etc/stackwright/serve.yaml", "--input", v.batch.input, "--output", v.batch.output],
+                    args: [
+                      "score",
+                      "--config",
+                      "/etc/stackwright/serve.yaml",
+                      "--input",
+                      v.batch.input,
+                      "--output",
+                      v.batch.output,
+                    ],
                     resources: v.resources,
-                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                    securityContext: {
+                      allowPrivilegeEscalation: false,
+                      readOnlyRootFilesystem: true,
+                      capabilities: { drop: ["ALL"] },
+                    },
                     volumeMounts: [{ name: "config", mountPath: "/etc/stackwright", readOnly: true }],
                   },
                 ],

@@ -24,7 +24,8 @@ export function serveConfigFromPlan(plan: Plan): Record<string, unknown> {
   const deploy = decision(plan, "deployment.strategy");
   const drift = decision(plan, "monitoring.drift");
   const store = decision(plan, "features.store");
-  const p = (d: { params: Record<string, unknown> }, key: string, fallbackValue: unknown) => d.params[key] ?? fallbackValue;
+  const p = (d: { params: Record<string, unknown> }, key: string, fallbackValue: unknown) =>
+    d.params[key] ?? fallbackValue;
   return {
     models: [{ name, path: `/models/${name}`, versionPolicy: "production" }],
     device: plan.capacity.hardware === "gpu" ? "auto" : "cpu",
@@ -52,15 +53,29 @@ export function serveConfigFromPlan(plan: Plan): Record<string, unknown> {
         openSeconds: Number(p(fallback, "breakerOpenSeconds", 30)),
       },
     },
-    cache: caching.choice === "exact-match" ? { enabled: true, maxEntries: Number(p(caching, "maxEntries", 10000)) } : { enabled: false, maxEntries: 0 },
+    cache:
+      caching.choice === "exact-match"
+        ? { enabled: true, maxEntries: Number(p(caching, "maxEntries", 10000)) }
+        : { enabled: false, maxEntries: 0 },
     features:
       store.choice === "online"
-        ? { store: "redis", url: "redis://redis:6379", entityKey: spec.features.entityKey, fields: defaultFeatures(plan) }
+        ? {
+            store: "redis",
+            url: "redis://redis:6379",
+            entityKey: spec.features.entityKey,
+            fields: defaultFeatures(plan),
+          }
         : { store: "none", entityKey: spec.features.entityKey, fields: defaultFeatures(plan) },
     drift:
       drift.choice === "none"
         ? { enabled: false }
-        : { enabled: true, bins: Number(p(drift, "bins", 10)), warn: Number(p(drift, "warn", 0.1)), alert: Number(p(drift, "alert", 0.25)), window: Number(p(drift, "windowSize", 1000)) },
+        : {
+            enabled: true,
+            bins: Number(p(drift, "bins", 10)),
+            warn: Number(p(drift, "warn", 0.1)),
+            alert: Number(p(drift, "alert", 0.25)),
+            window: Number(p(drift, "windowSize", 1000)),
+          },
     latencySloMs: spec.inference.latencyP99Ms,
   };
 }

@@ -16,7 +16,12 @@ function choice(plan: Plan, capability: string): string {
 
 /** cron "m h dom mon dow" -> EventBridge Scheduler / Cloud Scheduler expressions. */
 function scheduleExpression(cron: string): string {
-  const macro: Record<string, string> = { "@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *" };
+  const macro: Record<string, string> = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+  };
   const five = macro[cron] ?? cron;
   const [m, h, dom, mon, dow] = five.split(/\s+/);
   // EventBridge wants 6 fields and exactly one of day-of-month / day-of-week as "?"
@@ -35,7 +40,11 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
   const cluster = runtime === "kubernetes";
   const network = choice(plan, "security.network");
   const online = choice(plan, "features.store") === "online";
-  const schedule = String(plan.decisions.find((d) => d.capability === "serving.mode")?.params.schedule ?? spec.inference.batch.schedule ?? "0 2 * * *");
+  const schedule = String(
+    plan.decisions.find((d) => d.capability === "serving.mode")?.params.schedule ??
+      spec.inference.batch.schedule ??
+      "0 2 * * *",
+  );
   const registry = choice(plan, "registry");
   return {
     header: GENERATED_HEADER,
@@ -45,7 +54,9 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     specHashShort: plan.spec.hash.slice(7, 19),
     region: spec.cloud.region,
     zones: Math.max(2, plan.capacity.zones),
-    instanceType: plan.capacity.instanceType.startsWith("serverless") ? (prices?.cpuInstances[1]?.name ?? "unused") : plan.capacity.instanceType,
+    instanceType: plan.capacity.instanceType.startsWith("serverless")
+      ? (prices?.cpuInstances[1]?.name ?? "unused")
+      : plan.capacity.instanceType,
     systemInstance: prices?.systemInstance ?? "",
     replicasMin: plan.capacity.replicasMin,
     replicasMax: Math.max(1, plan.capacity.replicasMax),
@@ -57,13 +68,23 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     serverlessService: !cluster && !batch,
     batch,
     scheduleExpression: scheduleExpression(schedule),
-    cronSchedule: schedule.startsWith("@") ? ({ "@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *" } as Record<string, string>)[schedule] : schedule,
+    cronSchedule: schedule.startsWith("@")
+      ? (
+          {
+            "@hourly": "0 * * * *",
+            "@daily": "0 0 * * *",
+            "@weekly": "0 0 * * 0",
+            "@monthly": "0 0 1 * *",
+          } as Record<string, string>
+        )[schedule]
+      : schedule,
     cmk: choice(plan, "security.encryption") === "customer-managed-keys",
     waf: network === "private-with-waf",
     publicEndpoint: network === "public-tls",
     wafRateLimit: Math.max(100, Math.ceil(spec.inference.peakQps * 300 * 1.5)),
     onlineStore: online,
-    onlineStoreNode: provider === "aws" ? (prices?.onlineStoreNode ?? "cache.r7g.large") : (prices?.onlineStoreNode ?? ""),
+    onlineStoreNode:
+      provider === "aws" ? (prices?.onlineStoreNode ?? "cache.r7g.large") : (prices?.onlineStoreNode ?? ""),
     onlineStoreNodes: plan.capacity.zones > 1 ? 2 : 1,
     audit: choice(plan, "security.audit"),
     immutableAudit: choice(plan, "security.audit") === "immutable-audit-trail",

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Regenerates generated-examples/<name>/ for every spec in examples/ (after `npm run build`).
+// The test suite runs `generate --check` against these directories and fails when they are stale.
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+for (const file of readdirSync(`${root}examples`).filter((f) => f.endsWith(".yaml")).sort()) {
+  const name = file.replace(/\.yaml$/, "");
+  const result = spawnSync(process.execPath, [`${root}bin/stackwright.js`, "generate", "--spec", `examples/${file}`, "--out", `generated-examples/${name}`, "--force"], { cwd: root, encoding: "utf8" });
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}

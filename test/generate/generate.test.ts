@@ -1,0 +1,322 @@
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseHcl } from "@cdktf/hcl2json";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { generateAll } from "../../src/generate/index.js";
+import { createPlan, planSpecFile } from "../../src/plan/index.js";
+import { parseSpecValue } from "../../src/spec/index.js";
+import { validateFileSet } from "../../src/validate/index.js";
+import { UnsafePathError, writeFileSet } from "../../src/write/index.js";
+import { ROOT, runCli } from "../helpers/cli.js";
+
+const EXAMPLES = readdirSync(join(ROOT, "examples"))
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
+
+describe("generated-examples/ are current", () => {
+  it.each(EXAMPLES)("%s regenerates byte-identically (generate --check)", (file) => {
+    const name = file.replace(/\.yaml$/, "");
+    const result = runCli([
+      "generate",
+      "--spec",
+      `examples/${file}`,
+      "--out",
+      `generated-examples/${name}`,
+      "--check",
+    ]);
+    expect(result.stderr, result.stdout).toBe("");
+    expect(result.code).toBe(0);
+  });
+});
+
+describe("what each plan produces", () => {
+  const files = async (file: string) => generateAll((await planSpecFile(join(ROOT, "examples", file))).plan);
+
+  it("fraud detection (AWS, PCI, realtime, online store, canary)", async () => {
+    const f = await files("fraud-detection.yaml");
+    const tf = Object.keys(f).filter((p) => p.startsWith("infra/terraform/aws/"));
+    expect(tf).toEqual(
+      expect.arrayContaining([
+        "infra/terraform/aws/cluster.tf",
+        "infra/terraform/aws/kms.tf",
+        "infra/terraform/aws/online-store.tf",
+        "infra/terraform/aws/waf.tf",
+        "infra/terraform/aws/audit.tf",
+        "infra/terraform/aws/budget.tf",
+      ]),
+    );
+    expect(tf).not.toContain("infra/terraform/aws/serverless.tf");
+    expect(f["infra/terraform/aws/cluster.tf"]).not.toContain("AL2_x86_64_GPU");
+    expect(f["infra/terraform/aws/audit.tf"]).toContain('mode = "COMPLIANCE"');
+    expect(f["deploy/helm/fraud-detection/templates/rollout.yaml"]).toContain("kind: Rollout");
+    const values = parseYaml(f["deploy/helm/fraud-detection/values.yaml"]);
+    expect(values.canary.enabled).toBe(true);
+    expect(values.canary.steps).toEqual([5, 25, 100]);
+    expect(values.autoscaling.kind).toBe("hpa");
+    expect(values.serveConfig.features.store).toBe("redis");
+    expect(Object.keys(f)).toEqual(
+      expect.arrayContaining([
+        ".github/workflows/ci.yml",
+        ".github/workflows/deploy.yml",
+        ".github/workflows/retrain.yml",
+      ]),
+    );
+  });
+
+  it("demand forecasting (GCP batch): scheduled job, no cluster, nothing always on", async () => {
+    const f = await files("demand-forecasting.yaml");
+    expect(f["infra/terraform/gcp/serverless.tf"]).toContain('resource "google_cloud_run_v2_job" "score"');
+    expect(f["infra/terraform/gcp/serverless.tf"]).toContain('schedule  = "0 3 * * 1"');
+    expect(f["infra/terraform/gcp/serverless.tf"]).not.toContain("google_cloud_run_v2_service");
+    expect(Object.keys(f).some((p) => p.endsWith("cluster.tf"))).toBe(false);
+    expect(Object.keys(f).some((p) => p.startsWith("deploy/helm/"))).toBe(false);
+    expect(f["infra/terraform/gcp/budget.tf"]).toContain("threshold_percent = 0.8");
+  });
+
+  it("vision inspection (Azure, GPU, HIPAA): GPU node pool and GPU requests", async () => {
+    const f = await files("vision-inspection.yaml");
+    expect(f["infra/terraform/azure/cluster.tf"]).toContain(
+      'node_taints = ["nvidia.com/gpu=true:NoSchedule"]',
+    );
+    const values = parseYaml(f["deploy/helm/vision-inspection/values.yaml"]);
+    expect(values.resources.limits["nvidia.com/gpu"]).toBe(1);
+    expect(values.tolerations[0].key).toBe("nvidia.com/gpu");
+    expect(values.autoscaling.kind).toBe("keda");
+    expect(f["infra/terraform/azure/audit.tf"]).toContain('state                         = "Locked"');
+  });
+
+  it("streaming on an existing cluster: no Terraform at all, KEDA on consumer lag", async () => {
+    const f = await files("streaming-anomaly-detector.yaml");
+    expect(Object.keys(f).some((p) => p.startsWith("infra/"))).toBe(false);
+    const values = parseYaml(f["deploy/helm/streaming-anomaly-detector/values.yaml"]);
+    expect(values.args[0]).toBe("consume");
+    expect(values.autoscaling.kedaTriggers[0].type).toBe("kafka");
+  });
+
+  it("a small team with a small load gets serverless containers and no cluster", () => {
+    const parsed = parseSpecValue({
+      metadata: { name: "tiny" },
+      team: { size: 1 },
+      inference: { peakQps: 5 },
+    });
+    if (!parsed.ok) throw new Error("spec");
+    const f = generateAll(createPlan(parsed.spec));
+    expect(f["infra/terraform/aws/serverless.tf"]).toContain('resource "aws_ecs_service" "serving"');
+    expect(Object.keys(f).some((p) => p.endsWith("cluster.tf") || p.startsWith("deploy/helm/"))).toBe(false);
+  });
+});
+
+describe("validators refuse broken files", () => {
+  it("HCL syntax, terraform fmt and dangling references", async () => {
+    const problems = await validateFileSet({
+      "infra/terraform/aws/a.tf":
+        '# generated by stackwright — do not edit; change stackwright.yaml\nresource "aws_s3_bucket" "b" {\n',
+      "infra/terraform/aws/b.tf":
+        '# generated by stackwright — do not edit; change stackwright.yaml\nvariable "x" {\n    type = string\n}\n',
+      "infra/terraform/aws/c.tf":
+        '# generated by stackwright — do not edit; change stackwright.yaml\noutput "y" {\n  value = var.missing\n}\n\noutput "z" {\n  value = aws_s3_bucket.nowhere.id\n}\n',
+    });
+    const byValidator = (v: string) =>
+      problems.filter((p) => p.validator === v).map((p) => `${p.file}: ${p.message}`);
+    expect(byValidator("hcl")).toEqual([
+      expect.stringMatching(/^infra\/terraform\/aws\/a\.tf: HCL: .*Unclosed configuration block/),
+    ]);
+    expect(byValidator("terraform-fmt")).toEqual([
+      expect.stringMatching(/^infra\/terraform\/aws\/b\.tf: not in terraform fmt form/),
+    ]);
+    expect(byValidator("terraform-refs").sort()).toEqual([
+      expect.stringContaining("reference aws_s3_bucket.nowhere is not declared"),
+      expect.stringContaining("reference var.missing is not declared"),
+    ]);
+  });
+
+  it("GitHub workflows through GitHub's parser", async () => {
+    const problems = await validateFileSet({
+      ".github/workflows/x.yml":
+        "# generated by stackwright — do not edit; change stackwright.yaml\nname: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n  b:\n    runs-on: ubuntu-24.04\n    needs: [ghost]\n    steps:\n      - run: echo hi\n",
+    });
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringContaining("depends on unknown job 'ghost'"),
+    ]);
+  });
+
+  it("Kubernetes objects of a chart against the Kubernetes schemas", async () => {
+    const { plan } = await planSpecFile(join(ROOT, "examples/fraud-detection.yaml"));
+    const files = generateAll(plan);
+    const path = "deploy/helm/fraud-detection/values.yaml";
+    const broken = {
+      ...files,
+      [path]: files[path]
+        .replace("replicaCount: 3", 'replicaCount: "three"')
+        .replace("minReplicas: 3", 'minReplicas: "three"'),
+    };
+    const problems = (await validateFileSet(broken)).filter((p) => p.validator === "kubernetes");
+    expect(problems.map((p) => p.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/HorizontalPodAutoscaler .*minReplicas must be integer/),
+      ]),
+    );
+  });
+
+  it("YAML, JSON and the generated-file header", async () => {
+    const problems = await validateFileSet({
+      "a.yaml": "# generated by stackwright — do not edit; change stackwright.yaml\nkey: [unclosed\n",
+      "b.json": "{nope}",
+      "c.yaml": "key: value\n",
+    });
+    expect(problems.map((p) => p.validator).sort()).toEqual(["header", "json", "yaml"]);
+  });
+});
+
+describe("hostile spec text cannot break out of any target", () => {
+  const hostile =
+    'evil" ${file("/etc/passwd")} %{ if true }x{{ .Values }}\n- injected: true\n| md | ../../../etc `tick` <script>';
+  const parsed = parseSpecValue({
+    metadata: { name: hostile, owner: hostile },
+    useCase: { kind: "tabular-classification", description: hostile },
+    features: { entityKey: hostile, fields: [{ name: "amount" }] },
+    compliance: ["pci-dss"],
+    budget: { monthlyUsd: 50000 },
+    data: { featureFreshness: "realtime" },
+    team: { size: 6 },
+    inference: { peakQps: 800 },
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const files = generateAll(createPlan(parsed.spec));
+
+  it("every file still validates (HCL parses, references resolve, YAML/JSON parse, workflows parse, k8s schemas)", async () => {
+    expect(await validateFileSet(files)).toEqual([]);
+  });
+
+  it("paths stay inside the tree and names are normalized", () => {
+    for (const path of Object.keys(files)) {
+      expect(path).not.toMatch(/\.\.|^\/|\s|["`<>|$]/);
+    }
+    expect(Object.keys(files).some((p) => /^deploy\/helm\/evil-[a-z0-9-]+\/Chart\.yaml$/.test(p))).toBe(true);
+  });
+
+  it("the hostile text appears in HCL only inside escaped string literals, never as an interpolation", async () => {
+    for (const [path, text] of Object.entries(files).filter(([p]) => p.endsWith(".tf"))) {
+      // every template sequence from the spec is escaped ($${ / %%{), so none is evaluated
+      expect(text, path).not.toMatch(/(^|[^$])\$\{file\(/);
+      expect(text, path).not.toMatch(/(^|[^%])%\{ if true/);
+      await expect(parseHcl(path, text)).resolves.toBeTypeOf("object");
+    }
+    expect(files["infra/terraform/aws/main.tf"]).toContain('$${file(\\"/etc/passwd\\")}');
+  });
+
+  it("YAML values keep the text as one scalar (no injected keys)", () => {
+    for (const [path, text] of Object.entries(files).filter(
+      ([p]) => /\.(ya?ml)$/.test(p) && !p.includes("/templates/"),
+    )) {
+      const parsed = parseYaml(text) as Record<string, unknown>;
+      expect(JSON.stringify(parsed), path).not.toContain('"injected":true');
+    }
+  });
+});
+
+describe("writer", () => {
+  const files = { "a/b.txt": "one\n", "c.txt": "two\n" };
+  const options = { specHash: "sha256:x", ruleSetHash: "sha256:y" };
+
+  it("refuses paths outside the output directory and writes nothing then", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sw-write-"));
+    for (const bad of ["../escape.txt", "/etc/passwd", "a/../../x", "a\\b", ""]) {
+      expect(() => writeFileSet(dir, { ...files, [bad]: "x" }, options), bad).toThrow(UnsafePathError);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+    const outside = mkdtempSync(join(tmpdir(), "sw-outside-"));
+    symlinkSync(outside, join(dir, "link"));
+    expect(() => writeFileSet(dir, { "link/x.txt": "x" }, options)).toThrow(/links outside/);
+    expect(existsSync(join(outside, "x.txt"))).toBe(false);
+  });
+
+  it("records hashes in the lock, leaves hand-edited files alone without --force, removes stale generated files", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sw-write-"));
+    const first = writeFileSet(dir, files, options);
+    expect(first.written.sort()).toEqual(["a/b.txt", "c.txt"]);
+    const lock = JSON.parse(readFileSync(join(dir, "stackwright.lock.json"), "utf8"));
+    expect(Object.keys(lock.files)).toEqual(["a/b.txt", "c.txt"]);
+    expect(lock.files["c.txt"]).toMatch(/^sha256:/);
+    writeFileSync(join(dir, "c.txt"), "edited by hand\n");
+    const refused = writeFileSet(dir, { ...files, "c.txt": "three\n" }, options);
+    expect(refused.handEdited).toEqual(["c.txt"]);
+    expect(readFileSync(join(dir, "c.txt"), "utf8")).toBe("edited by hand\n");
+    const forced = writeFileSet(dir, { "a/b.txt": "one\n", "c.txt": "three\n" }, { ...options, force: true });
+    expect(forced.written).toEqual(["c.txt"]);
+    const pruned = writeFileSet(dir, { "c.txt": "three\n" }, options);
+    expect(pruned.removed).toEqual(["a/b.txt"]);
+    expect(existsSync(join(dir, "a/b.txt"))).toBe(false);
+  });
+
+  it("--check reports changed, missing and extra files and writes nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sw-write-"));
+    writeFileSet(dir, files, options);
+    writeFileSync(join(dir, "c.txt"), "twO\n");
+    rmSync(join(dir, "a/b.txt"));
+    writeFileSync(join(dir, "extra.txt"), "?\n");
+    const result = writeFileSet(dir, files, { ...options, check: true });
+    expect(result.drift.map((d) => `${d.kind} ${d.path}`)).toEqual([
+      "missing a/b.txt",
+      "changed c.txt",
+      "extra extra.txt",
+    ]);
+    expect(result.drift.find((d) => d.path === "c.txt")?.diff).toContain("-twO\n+two");
+    expect(readFileSync(join(dir, "c.txt"), "utf8")).toBe("twO\n");
+  });
+});
+
+describe("stackwright generate (CLI)", () => {
+  it("writes the tree, is byte-identical on a second run, and --check catches a one-byte change by name", () => {
+    const out = mkdtempSync(join(tmpdir(), "sw-gen-"));
+    const first = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/61 written, 0 unchanged/);
+    const snapshot = readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8");
+    const second = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
+    expect(second.stdout).toMatch(/0 written, 61 unchanged/);
+    expect(readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8")).toBe(snapshot);
+    expect(
+      runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out, "--check"]).code,
+    ).toBe(0);
+    const target = join(out, "docs/adr/0001-serving-mode-realtime.md");
+    const text = readFileSync(target, "utf8");
+    writeFileSync(target, text.replace("realtime", "realtimE"));
+    const check = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out, "--check"]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("changed: docs/adr/0001-serving-mode-realtime.md");
+    expect(check.stdout).toMatch(/^-.*realtimE/m);
+    const refused = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("docs/adr/0001-serving-mode-realtime.md");
+  });
+
+  it("refuses a spec with contradictions, writing nothing", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "sw-gen-")), "out");
+    const spec = join(mkdtempSync(join(tmpdir(), "sw-spec-")), "s.yaml");
+    writeFileSync(spec, "metadata: {name: c}\ninference: {mode: batch, latencyP99Ms: 20}\n");
+    const result = runCli(["generate", "--spec", spec, "--out", out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("BATCH_WITH_TIGHT_LATENCY");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("copies of the committed examples check clean from another directory", () => {
+    const copy = mkdtempSync(join(tmpdir(), "sw-copy-"));
+    cpSync(join(ROOT, "generated-examples/demand-forecasting"), copy, { recursive: true });
+    expect(
+      runCli(["generate", "--spec", "examples/demand-forecasting.yaml", "--out", copy, "--check"]).code,
+    ).toBe(0);
+  });
+});
