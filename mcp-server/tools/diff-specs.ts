@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { diffPlans, formatDiff } from "../../src/plan/diff.js";
 import { createPlan } from "../../src/plan/index.js";
-import { parseSpecValue } from "../../src/spec/index.js";
+import { parseSpecValue, type Spec } from "../../src/spec/index.js";
 import { loadSpecInput, problemResult, rawOf, specInput, type ToolContext, textResult } from "../context.js";
 import { setPath } from "../questions.js";
 
@@ -46,7 +46,7 @@ export function registerDiffSpecs(server: McpServer, _ctx: ToolContext): void {
         };
       const before = loadSpecInput(spec);
       if (!before.ok) return before.result;
-      let afterSpec;
+      let afterSpec: Spec;
       if (against) {
         const after = loadSpecInput(against);
         if (!after.ok) return after.result;

@@ -32,7 +32,6 @@ export function hclString(value: unknown): string {
     .replace(/\n/g, "\\n")
     .replace(/\r/g, "\\r")
     .replace(/\t/g, "\\t")
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
     .replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
     // a function replacer: in a replacement string "$$" would collapse to "$"
     .replace(/\$\{/g, () => "$${")

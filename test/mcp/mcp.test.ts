@@ -31,6 +31,7 @@ type ToolResult = {
   content: Array<{ type: string; text?: string }>;
   structuredContent?: Record<string, unknown>;
 };
+const sc = (r: ToolResult): Record<string, unknown> => r.structuredContent ?? {};
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n");
 
 describe("MCP server over the SDK's in-memory transport", () => {
@@ -82,7 +83,7 @@ describe("MCP server over the SDK's in-memory transport", () => {
       name: "list_questions",
       arguments: { spec: { metadata: { name: "x" }, cloud: { provider: "gcp" } } },
     })) as ToolResult;
-    const paths = (result.structuredContent?.questions as Array<{ path: string }>).map((q) => q.path);
+    const paths = (sc(result).questions as Array<{ path: string }>).map((q) => q.path);
     expect(paths).toContain("inference.latencyP99Ms");
     expect(paths).not.toContain("metadata.name");
     expect(paths).not.toContain("cloud.provider");
@@ -107,7 +108,7 @@ describe("MCP server over the SDK's in-memory transport", () => {
       arguments: { spec: { metadata: { name: "x" } } },
     })) as ToolResult;
     expect(result.structuredContent?.plan).toBeUndefined();
-    expect((result.structuredContent?.questions as unknown[]).length).toBeGreaterThan(3);
+    expect((sc(result).questions as unknown[]).length).toBeGreaterThan(3);
     expect(text(result)).toContain("nothing was guessed");
   });
 
@@ -117,12 +118,12 @@ describe("MCP server over the SDK's in-memory transport", () => {
       arguments: { spec: FRAUD, capability: "deployment.strategy" },
     })) as ToolResult;
     expect(explain.structuredContent?.choice).toBe("canary");
-    expect((explain.structuredContent?.rule as { id: string }).id).toBe("deploy-canary-for-critical");
+    expect((sc(explain).rule as { id: string }).id).toBe("deploy-canary-for-critical");
     const diff = (await client.callTool({
       name: "diff_specs",
       arguments: { spec: FRAUD, set: { "inference.mode": "batch", "inference.latencyP99Ms": "4h" } },
     })) as ToolResult;
-    const flipped = (diff.structuredContent?.decisions as Array<{ capability: string; to: string }>).find(
+    const flipped = (sc(diff).decisions as Array<{ capability: string; to: string }>).find(
       (d) => d.capability === "serving.mode",
     );
     expect(flipped?.to).toBe("batch");
@@ -133,7 +134,7 @@ describe("MCP server over the SDK's in-memory transport", () => {
     })) as ToolResult;
     expect(badDiff.isError).toBe(true);
     const cost = (await client.callTool({ name: "estimate_cost", arguments: { spec: FRAUD } })) as ToolResult;
-    expect((cost.structuredContent?.cost as { monthlyUsd: number }).monthlyUsd).toBeGreaterThan(100);
+    expect((sc(cost).cost as { monthlyUsd: number }).monthlyUsd).toBeGreaterThan(100);
     expect(text(cost)).toContain("prices as of");
   });
 
