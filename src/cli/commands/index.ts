@@ -6,6 +6,7 @@ import { registerMcp } from "./mcp.js";
 import { registerPlan } from "./plan.js";
 import { registerRules } from "./rules.js";
 import { registerSchema } from "./schema.js";
+import { registerStart } from "./start.js";
 
 /**
  * Every command registers its flags here (cheap) and imports its implementation lazily inside the
@@ -18,4 +19,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerMcp(program, io);
   registerRules(program, io);
   registerSchema(program, io);
+  registerStart(program, io);
 }
