@@ -9,7 +9,9 @@ describe("stackwright start without a terminal", () => {
     const out = join(mkdtempSync(join(tmpdir(), "sw-start-")), "out");
     const result = runCli(["start", "--out", out]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain("planning examples/fraud-detection.yaml (not a terminal, so no interview)");
+    expect(result.stdout).toContain(
+      "planning examples/fraud-detection.yaml (not a terminal, so no interview)",
+    );
     expect(result.stdout).toMatch(/serving\.mode\s+realtime/);
     expect(result.stdout).toMatch(/61 written/);
     expect(result.stdout).toContain("docs/adr/ (25 files)");

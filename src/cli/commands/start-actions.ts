@@ -23,7 +23,13 @@ export async function runStart(io: CliIo, options: { spec: string; out: string }
   const plan = createPlan(spec);
   io.out(formatTable(plan));
   io.out("\n");
-  const code = await runGenerate(io, { spec: options.spec, out: options.out, force: false, llmTimeout: 60, llmTokenBudget: 200_000 });
+  const code = await runGenerate(io, {
+    spec: options.spec,
+    out: options.out,
+    force: false,
+    llmTimeout: 60,
+    llmTokenBudget: 200_000,
+  });
   if (code !== EXIT.ok) return code;
   io.out(
     [
