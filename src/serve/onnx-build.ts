@@ -1,0 +1,126 @@
+/**
+ * Builds small ONNX models in code (no downloads): multilayer perceptrons with deterministic weights,
+ * for tests, benchmarks and the generated platform's sample model. The few onnx.proto messages needed
+ * are declared here for protobufjs.
+ */
+import protobuf from "protobufjs";
+
+const root = protobuf.Root.fromJSON({
+  nested: {
+    onnx: {
+      nested: {
+        ModelProto: { fields: { irVersion: { type: "int64", id: 1 }, producerName: { type: "string", id: 2 }, graph: { type: "GraphProto", id: 7 }, opsetImport: { rule: "repeated", type: "OperatorSetIdProto", id: 8 } } },
+        OperatorSetIdProto: { fields: { domain: { type: "string", id: 1 }, version: { type: "int64", id: 2 } } },
+        GraphProto: {
+          fields: {
+            node: { rule: "repeated", type: "NodeProto", id: 1 },
+            name: { type: "string", id: 2 },
+            initializer: { rule: "repeated", type: "TensorProto", id: 5 },
+            input: { rule: "repeated", type: "ValueInfoProto", id: 11 },
+            output: { rule: "repeated", type: "ValueInfoProto", id: 12 },
+          },
+        },
+        NodeProto: {
+          fields: {
+            input: { rule: "repeated", type: "string", id: 1 },
+            output: { rule: "repeated", type: "string", id: 2 },
+            name: { type: "string", id: 3 },
+            opType: { type: "string", id: 4 },
+            attribute: { rule: "repeated", type: "AttributeProto", id: 5 },
+          },
+        },
+        AttributeProto: { fields: { name: { type: "string", id: 1 }, f: { type: "float", id: 2 }, i: { type: "int64", id: 3 }, type: { type: "int32", id: 20 } } },
+        TensorProto: {
+          fields: {
+            dims: { rule: "repeated", type: "int64", id: 1 },
+            dataType: { type: "int32", id: 2 },
+            floatData: { rule: "repeated", type: "float", id: 4, options: { packed: true } },
+            name: { type: "string", id: 8 },
+          },
+        },
+        ValueInfoProto: { fields: { name: { type: "string", id: 1 }, type: { type: "TypeProto", id: 2 } } },
+        TypeProto: { fields: { tensorType: { type: "TypeProtoTensor", id: 1 } } },
+        TypeProtoTensor: { fields: { elemType: { type: "int32", id: 1 }, shape: { type: "TensorShapeProto", id: 2 } } },
+        TensorShapeProto: { fields: { dim: { rule: "repeated", type: "Dimension", id: 1 } } },
+        Dimension: { oneofs: { value: { oneof: ["dimValue", "dimParam"] } }, fields: { dimValue: { type: "int64", id: 1 }, dimParam: { type: "string", id: 2 } } },
+      },
+    },
+  },
+});
+const ModelProto = root.lookupType("onnx.ModelProto");
+const FLOAT = 1;
+
+/** Deterministic pseudo-random numbers (mulberry32) so the same spec builds the same bytes. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface MlpOptions {
+  /** input features, hidden layer widths, outputs: e.g. [32, 256, 1] */
+  layers: number[];
+  seed?: number;
+  inputName?: string;
+  outputName?: string;
+  /** sigmoid on the last layer (a probability) */
+  sigmoid?: boolean;
+  /** explicit weights per layer (row-major [in, out]) and biases, instead of random ones */
+  weights?: number[][];
+  biases?: number[][];
+}
+
+const valueInfo = (name: string, dims: Array<number | string>) => ({
+  name,
+  type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
+});
+
+/** A float32 MLP: Gemm -> Relu ... -> Gemm [-> Sigmoid], batch dimension "N". */
+export function buildMlp(options: MlpOptions): Uint8Array {
+  const { layers } = options;
+  if (layers.length < 2) throw new Error("an MLP needs at least an input and an output width");
+  const random = seededRandom(options.seed ?? 42);
+  const inputName = options.inputName ?? "input";
+  const outputName = options.outputName ?? "output";
+  const nodes: unknown[] = [];
+  const initializers: unknown[] = [];
+  let current = inputName;
+  for (let l = 0; l < layers.length - 1; l++) {
+    const [fanIn, fanOut] = [layers[l], layers[l + 1]];
+    const scale = Math.sqrt(2 / fanIn);
+    const w = options.weights?.[l] ?? Array.from({ length: fanIn * fanOut }, () => (random() * 2 - 1) * scale);
+    const b = options.biases?.[l] ?? Array.from({ length: fanOut }, () => (random() * 2 - 1) * 0.01);
+    initializers.push({ name: `W${l}`, dims: [fanIn, fanOut], dataType: FLOAT, floatData: w });
+    initializers.push({ name: `B${l}`, dims: [fanOut], dataType: FLOAT, floatData: b });
+    const last = l === layers.length - 2;
+    const gemmOut = last && !options.sigmoid ? outputName : `gemm${l}`;
+    nodes.push({ input: [current, `W${l}`, `B${l}`], output: [gemmOut], name: `gemm${l}`, opType: "Gemm" });
+    current = gemmOut;
+    if (!last) {
+      nodes.push({ input: [current], output: [`relu${l}`], name: `relu${l}`, opType: "Relu" });
+      current = `relu${l}`;
+    } else if (options.sigmoid) {
+      nodes.push({ input: [current], output: [outputName], name: "sigmoid", opType: "Sigmoid" });
+    }
+  }
+  const model = {
+    irVersion: 8,
+    producerName: "stackwright",
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "mlp",
+      node: nodes,
+      initializer: initializers,
+      input: [valueInfo(inputName, ["N", layers[0]])],
+      output: [valueInfo(outputName, ["N", layers[layers.length - 1]])],
+    },
+  };
+  const error = ModelProto.verify(model);
+  if (error) throw new Error(`invalid ONNX model: ${error}`);
+  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+}
