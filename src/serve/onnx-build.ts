@@ -9,8 +9,17 @@ const root = protobuf.Root.fromJSON({
   nested: {
     onnx: {
       nested: {
-        ModelProto: { fields: { irVersion: { type: "int64", id: 1 }, producerName: { type: "string", id: 2 }, graph: { type: "GraphProto", id: 7 }, opsetImport: { rule: "repeated", type: "OperatorSetIdProto", id: 8 } } },
-        OperatorSetIdProto: { fields: { domain: { type: "string", id: 1 }, version: { type: "int64", id: 2 } } },
+        ModelProto: {
+          fields: {
+            irVersion: { type: "int64", id: 1 },
+            producerName: { type: "string", id: 2 },
+            graph: { type: "GraphProto", id: 7 },
+            opsetImport: { rule: "repeated", type: "OperatorSetIdProto", id: 8 },
+          },
+        },
+        OperatorSetIdProto: {
+          fields: { domain: { type: "string", id: 1 }, version: { type: "int64", id: 2 } },
+        },
         GraphProto: {
           fields: {
             node: { rule: "repeated", type: "NodeProto", id: 1 },
@@ -29,7 +38,14 @@ const root = protobuf.Root.fromJSON({
             attribute: { rule: "repeated", type: "AttributeProto", id: 5 },
           },
         },
-        AttributeProto: { fields: { name: { type: "string", id: 1 }, f: { type: "float", id: 2 }, i: { type: "int64", id: 3 }, type: { type: "int32", id: 20 } } },
+        AttributeProto: {
+          fields: {
+            name: { type: "string", id: 1 },
+            f: { type: "float", id: 2 },
+            i: { type: "int64", id: 3 },
+            type: { type: "int32", id: 20 },
+          },
+        },
         TensorProto: {
           fields: {
             dims: { rule: "repeated", type: "int64", id: 1 },
@@ -40,9 +56,14 @@ const root = protobuf.Root.fromJSON({
         },
         ValueInfoProto: { fields: { name: { type: "string", id: 1 }, type: { type: "TypeProto", id: 2 } } },
         TypeProto: { fields: { tensorType: { type: "TypeProtoTensor", id: 1 } } },
-        TypeProtoTensor: { fields: { elemType: { type: "int32", id: 1 }, shape: { type: "TensorShapeProto", id: 2 } } },
+        TypeProtoTensor: {
+          fields: { elemType: { type: "int32", id: 1 }, shape: { type: "TensorShapeProto", id: 2 } },
+        },
         TensorShapeProto: { fields: { dim: { rule: "repeated", type: "Dimension", id: 1 } } },
-        Dimension: { oneofs: { value: { oneof: ["dimValue", "dimParam"] } }, fields: { dimValue: { type: "int64", id: 1 }, dimParam: { type: "string", id: 2 } } },
+        Dimension: {
+          oneofs: { value: { oneof: ["dimValue", "dimParam"] } },
+          fields: { dimValue: { type: "int64", id: 1 }, dimParam: { type: "string", id: 2 } },
+        },
       },
     },
   },
@@ -77,7 +98,12 @@ export interface MlpOptions {
 
 const valueInfo = (name: string, dims: Array<number | string>) => ({
   name,
-  type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
+  type: {
+    tensorType: {
+      elemType: FLOAT,
+      shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+    },
+  },
 });
 
 /** A float32 MLP: Gemm -> Relu ... -> Gemm [-> Sigmoid], batch dimension "N". */
@@ -93,7 +119,8 @@ export function buildMlp(options: MlpOptions): Uint8Array {
   for (let l = 0; l < layers.length - 1; l++) {
     const [fanIn, fanOut] = [layers[l], layers[l + 1]];
     const scale = Math.sqrt(2 / fanIn);
-    const w = options.weights?.[l] ?? Array.from({ length: fanIn * fanOut }, () => (random() * 2 - 1) * scale);
+    const w =
+      options.weights?.[l] ?? Array.from({ length: fanIn * fanOut }, () => (random() * 2 - 1) * scale);
     const b = options.biases?.[l] ?? Array.from({ length: fanOut }, () => (random() * 2 - 1) * 0.01);
     initializers.push({ name: `W${l}`, dims: [fanIn, fanOut], dataType: FLOAT, floatData: w });
     initializers.push({ name: `B${l}`, dims: [fanOut], dataType: FLOAT, floatData: b });

@@ -6,6 +6,7 @@ import { registerMcp } from "./mcp.js";
 import { registerPlan } from "./plan.js";
 import { registerRules } from "./rules.js";
 import { registerSchema } from "./schema.js";
+import { registerServe } from "./serve.js";
 import { registerStart } from "./start.js";
 
 /**
@@ -19,5 +20,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerMcp(program, io);
   registerRules(program, io);
   registerSchema(program, io);
+  registerServe(program, io);
   registerStart(program, io);
 }

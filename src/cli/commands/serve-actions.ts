@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { load } from "js-yaml";
+import { EXIT, UserError } from "../errors.js";
+import type { CliIo } from "../io.js";
+import type { ServeFlags } from "./serve.js";
+
+export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
+  const serve = (await import("../../serve/index.js" as string)) as typeof import("../../serve/index.js");
+  let raw: Record<string, unknown> = {};
+  if (flags.config) {
+    try {
+      raw = (load(readFileSync(flags.config, "utf8")) as Record<string, unknown>) ?? {};
+    } catch (error) {
+      throw new UserError(`cannot read ${flags.config}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  const parsed = serve.serveConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UserError(
+      `${flags.config} is not a valid serve config`,
+      EXIT.usage,
+      parsed.error.issues.map((i) => `${i.path.join(".") || "(file)"}: ${i.message}`),
+    );
+  }
+  const config = parsed.data;
+  if (flags.device) config.device = flags.device as typeof config.device;
+  if (flags.workers !== undefined) config.workers = flags.workers;
+  if (flags.maxBatchSize !== undefined) config.batching.maxBatchSize = flags.maxBatchSize;
+  if (flags.maxQueueDelayMs !== undefined) config.batching.maxQueueDelayMs = flags.maxQueueDelayMs;
+  for (const [flag, value] of [
+    ["--port", flags.port],
+    ["--workers", flags.workers],
+    ["--max-batch-size", flags.maxBatchSize],
+    ["--max-queue-delay-ms", flags.maxQueueDelayMs],
+  ] as const) {
+    if (value !== undefined && (!Number.isFinite(value) || value < 0))
+      throw new UserError(`${flag} must be a non-negative number, got ${value}`);
+  }
+  let sources: import("../../serve/index.js").VersionSource[] = [];
+  try {
+    if (flags.models) sources.push(...serve.scanRegistry(resolve(flags.models)));
+    for (const m of flags.model) sources.push(serve.singleFile(m));
+    for (const m of config.models) {
+      const dir = resolve(flags.config ? dirname(flags.config) : ".", m.path);
+      sources.push(...serve.scanModel(dirname(dir), basename(dir)).map((s) => ({ ...s, name: m.name })));
+    }
+  } catch (error) {
+    if (error instanceof serve.RegistryError) throw new UserError(error.message);
+    throw error;
+  }
+  sources = sources.filter(
+    (s, i) => sources.findIndex((o) => o.name === s.name && o.version === s.version) === i,
+  );
+  if (sources.length === 0)
+    throw new UserError("no models to serve", EXIT.usage, [
+      "pass --models DIR, --model NAME=path.onnx or --config serve.yaml with models",
+    ]);
+  const redisUrl = flags.redis ?? (config.features.store === "redis" ? config.features.url : undefined);
+  let features: import("../../serve/features.js").FeatureStore | undefined;
+  if (redisUrl) {
+    try {
+      features = await serve.RedisFeatureStore.connect(redisUrl);
+    } catch (error) {
+      throw new UserError(`cannot connect to Redis at ${redisUrl}: ${(error as Error).message}`);
+    }
+  } else features = new serve.MemoryFeatureStore();
+  const log = (line: string) => io.err(`${line}\n`);
+  let started: Awaited<ReturnType<typeof serve.startServing>>;
+  try {
+    started = await serve.startServing({
+      config,
+      sources,
+      modelsDir: flags.models ? resolve(flags.models) : undefined,
+      host: flags.host,
+      port: flags.port,
+      features,
+      log,
+    });
+  } catch (error) {
+    throw new UserError(`cannot start serving: ${(error as Error).message}`);
+  }
+  log(
+    `stackwright serve listening on ${started.url} (${started.core.pool.size} worker thread(s), features: ${features.kind})`,
+  );
+  await new Promise<void>((done) => {
+    process.once("SIGTERM", done);
+    process.once("SIGINT", done);
+  });
+  log("draining in-flight requests");
+  await started.core.close();
+  return EXIT.ok;
+}

@@ -1,0 +1,63 @@
+import { type Command, Option } from "commander";
+import type { CliIo } from "../io.js";
+
+export interface ServeFlags {
+  models?: string;
+  model: string[];
+  config?: string;
+  port: number;
+  host: string;
+  device?: string;
+  workers?: number;
+  redis?: string;
+  maxBatchSize?: number;
+  maxQueueDelayMs?: number;
+}
+
+export function registerServe(program: Command, io: CliIo): void {
+  program
+    .command("serve")
+    .description(
+      "run the reference serving core: ONNX models over the Open Inference Protocol v2, /v1/predictions and /metrics",
+    )
+    .option("--models <dir>", "model repository: <dir>/<name>/<version>/model.onnx (+ model.yaml)")
+    .option(
+      "--model <name=path.onnx>",
+      "serve one ONNX file (repeatable)",
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
+    .option("--config <file>", "serve.yaml (as generated in platform/serve.yaml)")
+    .addOption(new Option("--port <n>", "HTTP port").default(8080).argParser((v) => Number(v)))
+    .option("--host <addr>", "bind address", "127.0.0.1")
+    .addOption(
+      new Option("--device <device>", "execution provider: auto tries cuda, webgpu, cpu").choices([
+        "auto",
+        "cpu",
+        "webgpu",
+        "cuda",
+      ]),
+    )
+    .addOption(
+      new Option("--workers <n>", "inference worker threads (default: one per core)").argParser((v) =>
+        Number(v),
+      ),
+    )
+    .option("--redis <url>", "online features from Redis (default: the embedded in-memory store)")
+    .addOption(
+      new Option("--max-batch-size <n>", "dynamic batching: rows per batch").argParser((v) => Number(v)),
+    )
+    .addOption(
+      new Option("--max-queue-delay-ms <ms>", "dynamic batching: longest wait for a batch to fill").argParser(
+        (v) => Number(v),
+      ),
+    )
+    .addHelpText(
+      "after",
+      '\nExamples:\n  $ stackwright serve --models ./models --port 8080\n  $ stackwright serve --model fraud=model.onnx\n  $ curl -s localhost:8080/v2/models/fraud/infer -d \'{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[0,0,0,0,0,0,0,0]}]}\'\n',
+    )
+    .action(async (flags: ServeFlags) => {
+      const { runServe } = await import("./serve-actions.js");
+      process.exitCode = await runServe(io, flags);
+    });
+}

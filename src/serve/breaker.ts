@@ -1,0 +1,81 @@
+/** Circuit breaker: opens after N failures within a window, half-opens after a pause to probe. */
+export type BreakerState = "closed" | "open" | "half-open";
+
+export class CircuitBreaker {
+  private failures: number[] = [];
+  private openedAt = 0;
+  private probing = false;
+  state: BreakerState = "closed";
+
+  constructor(
+    private readonly threshold: number,
+    private readonly windowMs: number,
+    private readonly openMs: number,
+  ) {}
+
+  /** May the primary be tried now? In half-open state one probe goes through at a time. */
+  allow(now = Date.now()): boolean {
+    if (this.state === "open" && now - this.openedAt >= this.openMs) {
+      this.state = "half-open";
+      this.probing = false;
+    }
+    if (this.state === "closed") return true;
+    if (this.state === "half-open" && !this.probing) {
+      this.probing = true;
+      return true;
+    }
+    return false;
+  }
+
+  success(): void {
+    this.failures = [];
+    this.state = "closed";
+    this.probing = false;
+  }
+
+  failure(now = Date.now()): void {
+    if (this.state === "half-open") {
+      this.state = "open";
+      this.openedAt = now;
+      this.probing = false;
+      return;
+    }
+    this.failures = this.failures.filter((t) => now - t < this.windowMs);
+    this.failures.push(now);
+    if (this.failures.length >= this.threshold) {
+      this.state = "open";
+      this.openedAt = now;
+    }
+  }
+}
+
+/** Exact-match LRU cache keyed by model version + input bytes. */
+export class LruCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+
+  get(key: string): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    if (this.max <= 0) return;
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+
+  /** Drops every entry of a model version (its key prefix). */
+  invalidate(prefix: string): void {
+    for (const key of [...this.map.keys()]) if (key.startsWith(prefix)) this.map.delete(key);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}

@@ -1,0 +1,103 @@
+/** A pool of inference worker threads; each holds a session per loaded model version. */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { WireTensor, WorkerRequest } from "./worker.js";
+
+export interface TensorMeta {
+  name: string;
+  isTensor: boolean;
+  type?: string;
+  shape?: Array<number | string>;
+}
+
+interface Pending {
+  resolve: (value: Record<string, unknown>) => void;
+  reject: (error: Error) => void;
+}
+
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly inflight: number[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  readonly size: number;
+  readonly threadsPerSession: number;
+
+  constructor(size?: number) {
+    const cores = availableParallelism();
+    this.size = Math.max(1, size ?? cores);
+    this.threadsPerSession = Math.max(1, Math.floor(cores / this.size));
+    const script = new URL("./worker.js", import.meta.url);
+    for (let i = 0; i < this.size; i++) {
+      const worker = new Worker(script);
+      worker.on("message", (message: { id: number; ok: boolean; error?: string }) => {
+        const entry = this.pending.get(message.id);
+        if (!entry) return;
+        this.pending.delete(message.id);
+        this.inflight[i]--;
+        if (message.ok) entry.resolve(message as unknown as Record<string, unknown>);
+        else entry.reject(new Error(message.error ?? "inference failed"));
+      });
+      worker.on("error", (error) => {
+        for (const [id, entry] of this.pending) {
+          this.pending.delete(id);
+          entry.reject(error);
+        }
+      });
+      this.workers.push(worker);
+      this.inflight.push(0);
+    }
+  }
+
+  private send(
+    index: number,
+    message: WorkerRequest,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(message.id, { resolve, reject });
+      this.inflight[index]++;
+      this.workers[index].postMessage(message, transfer);
+    });
+  }
+
+  /** Loads a model into every worker with the given providers; resolves with its metadata. */
+  async load(
+    key: string,
+    bytes: Uint8Array,
+    providers: string[],
+  ): Promise<{ inputs: TensorMeta[]; outputs: TensorMeta[] }> {
+    const results = await Promise.all(
+      this.workers.map((_, i) => {
+        const copy = Uint8Array.from(bytes).buffer as ArrayBuffer;
+        return this.send(
+          i,
+          { op: "load", id: this.nextId++, key, bytes: copy, providers, threads: this.threadsPerSession },
+          [copy],
+        );
+      }),
+    );
+    return results[0] as unknown as { inputs: TensorMeta[]; outputs: TensorMeta[] };
+  }
+
+  async unload(key: string): Promise<void> {
+    await Promise.all(this.workers.map((_, i) => this.send(i, { op: "unload", id: this.nextId++, key })));
+  }
+
+  /** Runs on the least busy worker. */
+  async run(key: string, feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>> {
+    let best = 0;
+    for (let i = 1; i < this.size; i++) if (this.inflight[i] < this.inflight[best]) best = i;
+    const transfer = Object.values(feeds).map((t) => t.buffer);
+    const result = await this.send(best, { op: "run", id: this.nextId++, key, feeds }, transfer);
+    return result.outputs as Record<string, WireTensor>;
+  }
+
+  busy(): number {
+    return this.inflight.reduce((a, b) => a + b, 0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

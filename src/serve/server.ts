@@ -1,0 +1,752 @@
+/**
+ * The serving core's HTTP API: Open Inference Protocol v2 REST, the simple /v1/predictions, and
+ * /metrics. Every bad input is a clear 4xx ({"error": ...}); overload is 503 with Retry-After; health
+ * stays responsive because inference runs in worker threads.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Batcher, type BatchInput, QueueFullError, type RowSlice } from "./batcher.js";
+import { CircuitBreaker, LruCache } from "./breaker.js";
+import type { ServeConfig } from "./config.js";
+import { DriftMonitor } from "./drift.js";
+import type { FeatureStore } from "./features.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { type TensorMeta, WorkerPool } from "./pool.js";
+import { scanModel, type VersionSource } from "./registry.js";
+import {
+  BadRequest,
+  flatten,
+  OIP_TO_ORT,
+  ORT_TO_OIP,
+  toJsonArray,
+  typedArrayOf,
+  validateShape,
+} from "./tensors.js";
+
+export interface ServeOptions {
+  config: ServeConfig;
+  sources: VersionSource[];
+  /** registry root for load requests (models/<name>/<version>) */
+  modelsDir?: string;
+  host?: string;
+  port?: number;
+  features?: FeatureStore;
+  log?: (line: string) => void;
+}
+
+interface LoadedVersion {
+  name: string;
+  version: string;
+  key: string;
+  source: VersionSource;
+  inputs: TensorMeta[];
+  outputs: TensorMeta[];
+  batcher: Batcher;
+  provider: string;
+  drift?: DriftMonitor;
+}
+
+interface ModelState {
+  versions: Map<string, LoadedVersion>;
+  breaker: CircuitBreaker;
+  canaryWeight?: number;
+}
+
+const PROVIDER_ORDER: Record<string, string[]> = {
+  auto: ["cuda", "webgpu", "cpu"],
+  cpu: ["cpu"],
+  webgpu: ["webgpu"],
+  cuda: ["cuda"],
+};
+const MAX_DEPTH = 100;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+function jsonDepthOk(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return false;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return true;
+}
+
+function stickyBucket(key: string): number {
+  return createHash("sha1").update(key).digest().readUInt16BE(0) % 100;
+}
+
+export class ServingCore {
+  readonly metrics: Metrics = createMetrics();
+  readonly pool: WorkerPool;
+  private readonly models = new Map<string, ModelState>();
+  private readonly cache: LruCache<Record<string, RowSlice>>;
+  private server: Server | undefined;
+  private inflight = 0;
+  private closing = false;
+  private nextKey = 1;
+
+  constructor(private readonly options: ServeOptions) {
+    this.pool = new WorkerPool(options.config.workers);
+    this.cache = new LruCache(options.config.cache.enabled ? options.config.cache.maxEntries : 0);
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /** Loads a version into the workers (trying providers in order), warms it, then lets it take traffic. */
+  async loadVersion(source: VersionSource): Promise<LoadedVersion> {
+    const bytes = readFileSync(source.modelPath);
+    const key = `${source.name}@${source.version}#${this.nextKey++}`;
+    const order = PROVIDER_ORDER[this.options.config.device] ?? ["cpu"];
+    let meta: { inputs: TensorMeta[]; outputs: TensorMeta[] } | undefined;
+    let provider = "";
+    const reasons: string[] = [];
+    for (const candidate of order) {
+      try {
+        meta = await this.pool.load(key, bytes, [candidate]);
+        provider = candidate;
+        break;
+      } catch (error) {
+        reasons.push(`${candidate}: ${(error as Error).message.split("\n")[0]}`);
+        if (order.length > 1)
+          this.log(
+            `${source.name} v${source.version}: skipped ${candidate} (${(error as Error).message.split("\n")[0]})`,
+          );
+      }
+    }
+    if (!meta) throw new Error(`cannot load ${source.modelPath}: ${reasons.join("; ")}`);
+    const batching = this.options.config.batching;
+    const batcher = new Batcher(key, this.pool, batching);
+    batcher.onBatch = (rows) =>
+      this.metrics.batchSize.observe({ model: source.name, version: source.version }, rows);
+    const loaded: LoadedVersion = {
+      name: source.name,
+      version: source.version,
+      key,
+      source,
+      inputs: meta.inputs,
+      outputs: meta.outputs,
+      batcher,
+      provider,
+    };
+    if (source.meta.reference && this.options.config.drift.enabled)
+      loaded.drift = new DriftMonitor(source.meta.reference, this.options.config.drift.window);
+    // warm-up: one row of zeros through the session before any request reaches it
+    const feeds: Record<string, BatchInput> = {};
+    for (const input of meta.inputs) {
+      const rowDims = (input.shape ?? []).slice(1).map((d) => (typeof d === "number" ? d : 1));
+      feeds[input.name] = {
+        type: input.type ?? "float32",
+        rowDims,
+        data: typedArrayOf(
+          input.type ?? "float32",
+          new Array(rowDims.reduce((a, b) => a * b, 1)).fill(0),
+          input.name,
+        ),
+      };
+    }
+    await batcher.submit(1, feeds);
+    this.metrics.provider.set({ model: source.name, version: source.version, provider }, 1);
+    this.log(
+      `${source.name} v${source.version}: ready on ${provider} (${meta.inputs.map((i) => `${i.name}${JSON.stringify(i.shape)}`).join(", ")})`,
+    );
+    return loaded;
+  }
+
+  /** (Re)loads every version of a model; the old versions keep serving until the new ones are warm. */
+  async loadModel(name: string, sources: VersionSource[]): Promise<void> {
+    if (sources.length === 0) throw new HttpError(404, `no versions of model ${name} found`);
+    const state = this.models.get(name) ?? { versions: new Map(), breaker: this.newBreaker() };
+    const fresh = new Map<string, LoadedVersion>();
+    for (const source of sources) fresh.set(source.version, await this.loadVersion(source));
+    const old = state.versions;
+    state.versions = fresh;
+    this.models.set(name, state);
+    for (const [version, loaded] of old) {
+      this.cache.invalidate(`${name}@${version}#`);
+      void this.retire(loaded);
+    }
+  }
+
+  private async retire(loaded: LoadedVersion): Promise<void> {
+    while (!loaded.batcher.idle()) await new Promise((r) => setTimeout(r, 20));
+    await this.pool.unload(loaded.key).catch(() => {});
+  }
+
+  async unloadModel(name: string): Promise<void> {
+    const state = this.models.get(name);
+    if (!state) throw new HttpError(404, `model ${name} is not loaded`);
+    this.models.delete(name);
+    for (const loaded of state.versions.values()) {
+      this.cache.invalidate(`${name}@${loaded.version}#`);
+      await this.retire(loaded);
+    }
+  }
+
+  private newBreaker(): CircuitBreaker {
+    const b = this.options.config.fallback.breaker;
+    return new CircuitBreaker(b.failures, b.windowSeconds * 1000, b.openSeconds * 1000);
+  }
+
+  private production(state: ModelState): LoadedVersion | undefined {
+    const list = [...state.versions.values()];
+    return (
+      list.filter((v) => v.source.meta.stage === "production").at(-1) ??
+      list.filter((v) => v.source.meta.stage !== "archived").at(-1)
+    );
+  }
+
+  private canary(state: ModelState): { version: LoadedVersion; weight: number } | undefined {
+    const staging = [...state.versions.values()].filter((v) => v.source.meta.stage === "staging").at(-1);
+    if (!staging) return undefined;
+    const weight =
+      state.canaryWeight ?? staging.source.meta.canaryWeight ?? this.options.config.routing.canaryWeight;
+    return weight > 0 ? { version: staging, weight } : undefined;
+  }
+
+  private pick(
+    name: string,
+    version: string | undefined,
+    stickyKey: string | undefined,
+  ): { state: ModelState; loaded: LoadedVersion } {
+    const state = this.models.get(name);
+    if (!state)
+      throw new HttpError(
+        404,
+        `unknown model ${JSON.stringify(name)}; loaded: ${[...this.models.keys()].join(", ") || "none"}`,
+      );
+    if (version !== undefined) {
+      const loaded = state.versions.get(version);
+      if (!loaded)
+        throw new HttpError(
+          404,
+          `unknown version ${JSON.stringify(version)} of ${name}; available: ${[...state.versions.keys()].join(", ")}`,
+        );
+      return { state, loaded };
+    }
+    const primary = this.production(state);
+    if (!primary) throw new HttpError(503, `model ${name} has no servable version`);
+    const canary = this.canary(state);
+    if (canary && canary.version !== primary) {
+      const bucket = stickyKey !== undefined ? stickyBucket(stickyKey) : Math.floor(Math.random() * 100);
+      if (bucket < canary.weight) return { state, loaded: canary.version };
+    }
+    return { state, loaded: primary };
+  }
+
+  /** Validates OIP inputs against the model and turns them into batch rows. */
+  private prepare(
+    loaded: LoadedVersion,
+    inputs: unknown,
+  ): { rows: number; feeds: Record<string, BatchInput> } {
+    if (!Array.isArray(inputs) || inputs.length === 0)
+      throw new BadRequest("inputs must be a non-empty array");
+    const expected = new Map(loaded.inputs.map((i) => [i.name, i]));
+    const feeds: Record<string, BatchInput> = {};
+    let rows = -1;
+    for (const raw of inputs as Array<Record<string, unknown>>) {
+      if (!raw || typeof raw !== "object")
+        throw new BadRequest("each input is an object with name, shape, datatype and data");
+      const name = String(raw.name ?? "");
+      const meta = expected.get(name);
+      if (!meta)
+        throw new BadRequest(
+          `unknown input ${JSON.stringify(name)}; the model takes ${[...expected.keys()].join(", ")}`,
+        );
+      if (name in feeds) throw new BadRequest(`input ${name} is given twice`);
+      const modelType = meta.type ?? "float32";
+      const datatype = String(raw.datatype ?? "");
+      if (!(datatype in OIP_TO_ORT))
+        throw new BadRequest(
+          `input ${name}: unknown datatype ${JSON.stringify(datatype)}; allowed: ${Object.keys(OIP_TO_ORT).join(", ")}`,
+        );
+      if (OIP_TO_ORT[datatype] !== modelType)
+        throw new BadRequest(
+          `input ${name}: datatype ${datatype} does not match the model's ${ORT_TO_OIP[modelType] ?? modelType}`,
+        );
+      const shape = validateShape(raw.shape, name);
+      const modelShape = meta.shape ?? [];
+      if (modelShape.length && shape.length !== modelShape.length)
+        throw new BadRequest(
+          `input ${name}: shape ${JSON.stringify(shape)} has ${shape.length} dimensions; the model expects ${modelShape.length} (${JSON.stringify(modelShape)})`,
+        );
+      modelShape.forEach((d, i) => {
+        if (i > 0 && typeof d === "number" && d !== shape[i])
+          throw new BadRequest(`input ${name}: dimension ${i} is ${shape[i]}; the model expects ${d}`);
+      });
+      if (shape[0] === 0) throw new BadRequest(`input ${name}: empty batch (shape[0] is 0)`);
+      const data = flatten(raw.data);
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (data.length !== size)
+        throw new BadRequest(
+          `input ${name}: shape ${JSON.stringify(shape)} needs ${size} values, data has ${data.length}`,
+        );
+      if (rows >= 0 && shape[0] !== rows)
+        throw new BadRequest(`inputs disagree on the batch size (${rows} vs ${shape[0]})`);
+      rows = shape[0];
+      feeds[name] = { type: modelType, rowDims: shape.slice(1), data: typedArrayOf(modelType, data, name) };
+    }
+    for (const name of expected.keys()) if (!(name in feeds)) throw new BadRequest(`missing input ${name}`);
+    return { rows, feeds };
+  }
+
+  private observeDrift(loaded: LoadedVersion, feeds: Record<string, BatchInput>): void {
+    if (!loaded.drift) return;
+    const names = loaded.source.meta.features;
+    const input = Object.values(feeds)[0];
+    if (!names || !input) return;
+    const values = input.data as unknown as ArrayLike<number>;
+    const width = names.length;
+    for (let r = 0; r * width < values.length; r++)
+      for (let c = 0; c < width; c++) loaded.drift.observe(names[c], Number(values[r * width + c]));
+  }
+
+  /** Runs inputs on the routed version with cache, breaker, fallback and a deadline. */
+  async infer(
+    name: string,
+    version: string | undefined,
+    body: Record<string, unknown>,
+    stickyKey?: string,
+  ): Promise<{ loaded: LoadedVersion; outputs: Record<string, RowSlice>; via: string }> {
+    const { state, loaded } = this.pick(name, version, stickyKey);
+    const { rows, feeds } = this.prepare(loaded, body.inputs);
+    this.observeDrift(loaded, feeds);
+    const cacheKey = this.options.config.cache.enabled
+      ? `${name}@${loaded.version}#${createHash("sha1").update(JSON.stringify(body.inputs)).digest("hex")}`
+      : "";
+    if (cacheKey) {
+      const hit = this.cache.get(cacheKey);
+      if (hit) {
+        this.metrics.cacheHits.inc({ model: name });
+        return { loaded, outputs: hit, via: "cache" };
+      }
+      this.metrics.cacheMisses.inc({ model: name });
+    }
+    const shadow = [...state.versions.values()].find((v) => v.source.meta.shadow && v !== loaded);
+    if (shadow && version === undefined)
+      void this.runWithDeadline(shadow, rows, this.prepare(shadow, body.inputs).feeds).catch(() => {});
+    const explicit = version !== undefined;
+    if (explicit || state.breaker.allow()) {
+      try {
+        const outputs = await this.runWithDeadline(loaded, rows, feeds);
+        if (!explicit) state.breaker.success();
+        this.metrics.breaker.set({ model: name }, 0);
+        if (cacheKey) this.cache.set(cacheKey, outputs);
+        return { loaded, outputs, via: "primary" };
+      } catch (error) {
+        if (error instanceof QueueFullError || explicit) throw error;
+        state.breaker.failure();
+        this.log(`${name} v${loaded.version}: ${(error as Error).message}; trying the fallback chain`);
+      }
+    }
+    this.metrics.breaker.set(
+      { model: name },
+      state.breaker.state === "open" ? 2 : state.breaker.state === "half-open" ? 1 : 0,
+    );
+    return this.fallback(name, loaded, rows, body);
+  }
+
+  private async fallback(name: string, loaded: LoadedVersion, rows: number, body: Record<string, unknown>) {
+    const chain = loaded.source.meta.fallback;
+    if (chain?.model && chain.model !== name) {
+      try {
+        const result = await this.infer(chain.model, undefined, body);
+        this.metrics.fallbacks.inc({ model: name, via: "fallback-model" });
+        return { ...result, via: `fallback-model:${chain.model}` };
+      } catch (error) {
+        if (error instanceof BadRequest) throw error;
+      }
+    }
+    if (chain?.default) {
+      const outputs: Record<string, RowSlice> = {};
+      for (const [outputName, values] of Object.entries(chain.default)) {
+        const data = new Float32Array(values.length * rows);
+        for (let r = 0; r < rows; r++) data.set(values, r * values.length);
+        outputs[outputName] = { type: "float32", dims: [rows, values.length], buffer: data.buffer };
+      }
+      this.metrics.fallbacks.inc({ model: name, via: "default-response" });
+      return { loaded, outputs, via: "default-response" };
+    }
+    throw new HttpError(503, `model ${name} is failing and has no fallback configured`, {
+      "retry-after": "1",
+    });
+  }
+
+  private runWithDeadline(
+    loaded: LoadedVersion,
+    rows: number,
+    feeds: Record<string, BatchInput>,
+  ): Promise<Record<string, RowSlice>> {
+    const timeoutMs = this.options.config.fallback.timeoutMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      loaded.batcher.submit(rows, feeds).then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private ready(): boolean {
+    if (this.closing || this.models.size === 0) return false;
+    for (const state of this.models.values())
+      for (const v of state.versions.values()) if (v.batcher.stalled()) return false;
+    return true;
+  }
+
+  private modelMetadata(loaded: LoadedVersion, state: ModelState) {
+    const oip = (t: TensorMeta) => ({
+      name: t.name,
+      datatype: ORT_TO_OIP[t.type ?? "float32"] ?? t.type,
+      shape: (t.shape ?? []).map((d) => (typeof d === "number" ? d : -1)),
+    });
+    return {
+      name: loaded.name,
+      versions: [...state.versions.keys()],
+      platform: "onnxruntime",
+      inputs: loaded.inputs.map(oip),
+      outputs: loaded.outputs.map(oip),
+      parameters: {
+        version: loaded.version,
+        stage: loaded.source.meta.stage,
+        execution_provider: loaded.provider,
+        features: loaded.source.meta.features ?? null,
+      },
+    };
+  }
+
+  private async readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const limit = this.options.config.maxBodyBytes;
+    if (Number(req.headers["content-length"] ?? 0) > limit)
+      throw new HttpError(413, `request body larger than ${limit} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString("utf8");
+    if (!jsonDepthOk(text, MAX_DEPTH))
+      throw new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new HttpError(400, `malformed JSON: ${(error as Error).message}`);
+    }
+    if (!value || typeof value !== "object" || Array.isArray(value))
+      throw new HttpError(400, "the body must be a JSON object");
+    return value as Record<string, unknown>;
+  }
+
+  private responseOutputs(
+    outputs: Record<string, RowSlice>,
+    requested: unknown,
+  ): Array<Record<string, unknown>> {
+    let names = Object.keys(outputs);
+    if (requested !== undefined) {
+      if (!Array.isArray(requested)) throw new BadRequest("outputs must be an array of {name}");
+      const asked = (requested as Array<{ name?: unknown }>).map((o) => String(o?.name ?? ""));
+      if (new Set(asked).size !== asked.length)
+        throw new BadRequest(`duplicate output names: ${asked.join(", ")}`);
+      for (const n of asked)
+        if (!(n in outputs))
+          throw new BadRequest(`unknown output ${JSON.stringify(n)}; the model returns ${names.join(", ")}`);
+      names = asked;
+    }
+    return names.map((n) => {
+      const o = outputs[n];
+      const count = o.dims.reduce((a, b) => a * b, 1);
+      return {
+        name: n,
+        datatype: ORT_TO_OIP[o.type] ?? o.type,
+        shape: o.dims,
+        data: toJsonArray(o.type, o.buffer, 0, count),
+      };
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (path === "/v2/health/live") return send(200, { live: true });
+    if (path === "/v2/health/ready")
+      return this.ready() ? send(200, { ready: true }) : send(503, { ready: false });
+    if (path === "/v2")
+      return send(200, { name: "stackwright", version: "0.1.0", extensions: ["model_repository"] });
+    if (path === "/metrics") {
+      for (const [name, state] of this.models) {
+        for (const v of state.versions.values()) {
+          this.metrics.queueDepth.set({ model: name, version: v.version }, v.batcher.depth);
+          for (const [feature, score] of Object.entries(v.drift?.scores() ?? {}))
+            this.metrics.psi.set({ model: name, feature }, score.psi);
+        }
+      }
+      res.writeHead(200, { "content-type": this.metrics.registry.contentType });
+      res.end(await this.metrics.registry.metrics());
+      return;
+    }
+    const repo = /^\/v2\/repository\/models\/([^/]+)\/(load|unload|routing)$/.exec(path);
+    if (repo && req.method === "POST") {
+      const name = decodeURIComponent(repo[1]);
+      const body = Number(req.headers["content-length"] ?? 0) > 0 ? await this.readBody(req) : {};
+      if (repo[2] === "unload") {
+        await this.unloadModel(name);
+        return send(200, { name, unloaded: true });
+      }
+      if (repo[2] === "routing") {
+        const weight = Number((body as { canaryWeight?: unknown }).canaryWeight);
+        if (!Number.isFinite(weight) || weight < 0 || weight > 100)
+          throw new BadRequest("canaryWeight must be a number between 0 and 100");
+        const state = this.models.get(name);
+        if (!state) throw new HttpError(404, `model ${name} is not loaded`);
+        state.canaryWeight = weight;
+        return send(200, { name, canaryWeight: weight });
+      }
+      if (!this.options.modelsDir)
+        throw new HttpError(400, "load needs a model repository (start with --models DIR)");
+      let sources: VersionSource[];
+      try {
+        sources = scanModel(this.options.modelsDir, name);
+      } catch (error) {
+        throw new BadRequest((error as Error).message);
+      }
+      try {
+        await this.loadModel(name, sources);
+      } catch (error) {
+        if (error instanceof HttpError) throw error;
+        throw new HttpError(
+          400,
+          `load failed, the previous versions keep serving: ${(error as Error).message}`,
+        );
+      }
+      return send(200, { name, loaded: sources.map((s) => s.version) });
+    }
+    if (path === "/v1/predictions" && req.method === "POST") return this.predictions(req, send);
+    const m = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/drift)?$/.exec(path);
+    if (m) {
+      const name = decodeURIComponent(m[1]);
+      const version = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+      const action = m[3];
+      if (action === "/infer") {
+        if (req.method !== "POST") throw new HttpError(405, "infer takes POST");
+        const started = process.hrtime.bigint();
+        const body = await this.readBody(req);
+        let status = 200;
+        let modelVersion = version ?? "";
+        try {
+          const { loaded, outputs } = await this.infer(
+            name,
+            version,
+            body,
+            req.headers["x-stackwright-key"] as string | undefined,
+          );
+          modelVersion = loaded.version;
+          return send(200, {
+            model_name: name,
+            model_version: loaded.version,
+            ...(body.id !== undefined ? { id: body.id } : {}),
+            outputs: this.responseOutputs(outputs, body.outputs),
+          });
+        } catch (error) {
+          status =
+            error instanceof HttpError
+              ? error.status
+              : error instanceof BadRequest
+                ? error.status
+                : error instanceof QueueFullError
+                  ? 503
+                  : 500;
+          throw error;
+        } finally {
+          this.metrics.requests.inc({ model: name, version: modelVersion, code: String(status) });
+          this.metrics.latency.observe({ model: name }, Number(process.hrtime.bigint() - started) / 1e9);
+        }
+      }
+      const { state, loaded } = this.pick(name, version, undefined);
+      if (action === "/ready") return send(200, { name, ready: true, version: loaded.version });
+      if (action === "/drift") {
+        const drift = this.options.config.drift;
+        const scores = loaded.drift?.scores() ?? {};
+        return send(200, {
+          name,
+          version: loaded.version,
+          bands: { warn: drift.warn, alert: drift.alert },
+          features: Object.fromEntries(
+            Object.entries(scores).map(([f, s]) => [
+              f,
+              { ...s, status: s.psi >= drift.alert ? "alert" : s.psi >= drift.warn ? "warn" : "ok" },
+            ]),
+          ),
+        });
+      }
+      return send(200, this.modelMetadata(loaded, state));
+    }
+    throw new HttpError(404, `no route for ${req.method} ${path}`);
+  }
+
+  private async predictions(
+    req: IncomingMessage,
+    send: (status: number, body: unknown, headers?: Record<string, string>) => void,
+  ): Promise<void> {
+    const started = performance.now();
+    const body = await this.readBody(req);
+    const modelId = body.model_id;
+    if (typeof modelId !== "string" || !modelId) throw new BadRequest("model_id (string) is required");
+    const state = this.models.get(modelId);
+    if (!state) throw new HttpError(404, `unknown model ${JSON.stringify(modelId)}`);
+    const primary = this.production(state);
+    if (!primary) throw new HttpError(503, `model ${modelId} has no servable version`);
+    const names = primary.source.meta.features ?? this.options.config.features.fields.map((f) => f.name);
+    if (names.length === 0)
+      throw new BadRequest(
+        `model ${modelId} declares no feature names (model.yaml features); use /v2/models/${modelId}/infer`,
+      );
+    const given = (body.features ?? {}) as Record<string, unknown>;
+    if (typeof given !== "object" || Array.isArray(given))
+      throw new BadRequest("features must be an object of name -> number");
+    const entityKey = this.options.config.features.entityKey;
+    let stored: Record<string, number> | undefined;
+    const missing = names.filter((n) => given[n] === undefined);
+    if (missing.length && this.options.features) {
+      const entity = (body as Record<string, unknown>)[entityKey] ?? given[entityKey];
+      if (entity !== undefined) stored = await this.options.features.get(String(entity));
+    }
+    const row = names.map((n) => given[n] ?? stored?.[n]);
+    const stillMissing = names.filter((_, i) => row[i] === undefined);
+    if (stillMissing.length)
+      throw new BadRequest(
+        `missing features: ${stillMissing.join(", ")}${this.options.features ? ` (not in the request nor the ${this.options.features.kind} store for ${entityKey})` : ""}`,
+      );
+    const input = primary.inputs[0];
+    const result = await this.infer(
+      modelId,
+      undefined,
+      {
+        inputs: [
+          {
+            name: input.name,
+            datatype: ORT_TO_OIP[input.type ?? "float32"],
+            shape: [1, names.length],
+            data: row,
+          },
+        ],
+      },
+      String((body as Record<string, unknown>)[entityKey] ?? given[entityKey] ?? ""),
+    );
+    const out = Object.values(result.outputs)[0];
+    const values = toJsonArray(
+      out.type,
+      out.buffer,
+      0,
+      out.dims.reduce((a, b) => a * b, 1),
+    ) as number[];
+    const probability = values.length === 1 ? values[0] : Math.max(...values);
+    this.metrics.requests.inc({ model: modelId, version: result.loaded.version, code: "200" });
+    send(200, {
+      prediction: values.length === 1 ? (probability >= 0.5 ? 1 : 0) : values.indexOf(probability),
+      probability,
+      model_version: result.loaded.version,
+      latency_ms: Math.round((performance.now() - started) * 100) / 100,
+      ...(result.via !== "primary" ? { served_by: result.via } : {}),
+    });
+  }
+
+  async listen(): Promise<{ url: string; port: number }> {
+    this.server = createServer((req, res) => {
+      if (this.closing) {
+        res.writeHead(503, { "content-type": "application/json", "retry-after": "1", connection: "close" });
+        res.end(JSON.stringify({ error: "shutting down" }));
+        return;
+      }
+      this.inflight++;
+      this.route(req, res)
+        .catch((error: unknown) => {
+          const status =
+            error instanceof HttpError
+              ? error.status
+              : error instanceof BadRequest
+                ? error.status
+                : error instanceof QueueFullError
+                  ? 503
+                  : 500;
+          const headers: Record<string, string> =
+            error instanceof HttpError
+              ? error.headers
+              : error instanceof QueueFullError
+                ? { "retry-after": String(error.retryAfterSeconds) }
+                : {};
+          if (status >= 500 && !(error instanceof QueueFullError) && !(error instanceof HttpError))
+            this.log(`internal error: ${(error as Error).stack ?? String(error)}`);
+          if (!res.headersSent) {
+            res.writeHead(status, { "content-type": "application/json", ...headers });
+            res.end(JSON.stringify({ error: (error as Error).message ?? String(error) }));
+          }
+        })
+        .finally(() => {
+          this.inflight--;
+        });
+    });
+    this.server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(this.options.port ?? 8080, this.options.host ?? "127.0.0.1", () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    return { url: `http://${this.options.host ?? "127.0.0.1"}:${port}`, port };
+  }
+
+  /** Graceful: stop accepting, drain in-flight requests, then stop the workers. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    const deadline = Date.now() + timeoutMs;
+    while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.server?.closeAllConnections();
+    await closed;
+    for (const state of this.models.values())
+      for (const v of state.versions.values()) v.batcher.drain(new Error("shutting down"));
+    await this.options.features?.close();
+    await this.pool.close();
+  }
+}
+
+export async function startServing(
+  options: ServeOptions,
+): Promise<{ core: ServingCore; url: string; port: number }> {
+  const core = new ServingCore(options);
+  const byName = new Map<string, VersionSource[]>();
+  for (const source of options.sources) byName.set(source.name, [...(byName.get(source.name) ?? []), source]);
+  for (const [name, sources] of byName) await core.loadModel(name, sources);
+  const { url, port } = await core.listen();
+  return { core, url, port };
+}

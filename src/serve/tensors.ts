@@ -1,0 +1,143 @@
+/** Open Inference Protocol datatypes <-> ONNX Runtime tensor types, and request-tensor validation. */
+export const OIP_TO_ORT: Record<string, string> = {
+  FP32: "float32",
+  FP64: "float64",
+  INT8: "int8",
+  INT16: "int16",
+  INT32: "int32",
+  INT64: "int64",
+  UINT8: "uint8",
+  UINT16: "uint16",
+  UINT32: "uint32",
+  UINT64: "uint64",
+  BOOL: "bool",
+};
+export const ORT_TO_OIP: Record<string, string> = Object.fromEntries(
+  Object.entries(OIP_TO_ORT).map(([k, v]) => [v, k]),
+);
+
+type Ctor = {
+  new (n: number): ArrayLike<number | bigint> & { buffer: ArrayBufferLike; [i: number]: number | bigint };
+};
+const CTORS: Record<string, Ctor> = {
+  float32: Float32Array as unknown as Ctor,
+  float64: Float64Array as unknown as Ctor,
+  int8: Int8Array as unknown as Ctor,
+  int16: Int16Array as unknown as Ctor,
+  int32: Int32Array as unknown as Ctor,
+  int64: BigInt64Array as unknown as Ctor,
+  uint8: Uint8Array as unknown as Ctor,
+  uint16: Uint16Array as unknown as Ctor,
+  uint32: Uint32Array as unknown as Ctor,
+  uint64: BigUint64Array as unknown as Ctor,
+  bool: Uint8Array as unknown as Ctor,
+};
+const BYTES: Record<string, number> = {
+  float32: 4,
+  float64: 8,
+  int8: 1,
+  int16: 2,
+  int32: 4,
+  int64: 8,
+  uint8: 1,
+  uint16: 2,
+  uint32: 4,
+  uint64: 8,
+  bool: 1,
+};
+const RANGES: Record<string, [number, number]> = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 4294967295],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+export class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export function flatten(data: unknown, out: unknown[] = []): unknown[] {
+  if (Array.isArray(data)) for (const item of data) flatten(item, out);
+  else out.push(data);
+  return out;
+}
+
+/** A typed array of the model's type from JSON values, refusing NaN, Infinity, non-numbers and overflow. */
+export function typedArrayOf(
+  type: string,
+  values: unknown[],
+  inputName: string,
+): ArrayBufferView & ArrayLike<number | bigint> {
+  const Ctor = CTORS[type];
+  if (!Ctor) throw new BadRequest(`input ${inputName}: the model's type ${type} is not supported over JSON`);
+  const out = new Ctor(values.length);
+  const range = RANGES[type];
+  const integer = type !== "float32" && type !== "float64";
+  for (let i = 0; i < values.length; i++) {
+    let v = values[i];
+    if (type === "bool" && typeof v === "boolean") v = v ? 1 : 0;
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new BadRequest(
+        `input ${inputName}: data[${i}] is ${JSON.stringify(v) ?? String(v)}, expected a finite number`,
+      );
+    }
+    if (integer && !Number.isInteger(v))
+      throw new BadRequest(`input ${inputName}: data[${i}] = ${v} is not an integer (${type})`);
+    if (range && (v < range[0] || v > range[1]))
+      throw new BadRequest(`input ${inputName}: data[${i}] = ${v} overflows ${type}`);
+    if (type === "float32" && Math.abs(v) > 3.4028234663852886e38)
+      throw new BadRequest(`input ${inputName}: data[${i}] overflows float32`);
+    out[i] = type === "int64" || type === "uint64" ? BigInt(v) : v;
+  }
+  return out as unknown as ArrayBufferView & ArrayLike<number | bigint>;
+}
+
+export function bytesPerElement(type: string): number {
+  return BYTES[type] ?? 4;
+}
+
+/** JSON-friendly numbers from an output buffer. */
+export function toJsonArray(
+  type: string,
+  buffer: ArrayBuffer,
+  start: number,
+  count: number,
+): Array<number | boolean> {
+  const Ctor = CTORS[type] as unknown as new (
+    b: ArrayBuffer,
+    offset: number,
+    length: number,
+  ) => ArrayLike<number | bigint>;
+  const view = new Ctor(buffer, start * bytesPerElement(type), count);
+  const out: Array<number | boolean> = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = view[i];
+    out[i] = type === "bool" ? v !== 0 : typeof v === "bigint" ? Number(v) : v;
+  }
+  return out;
+}
+
+export function validateShape(shape: unknown, inputName: string): number[] {
+  if (!Array.isArray(shape) || shape.length === 0)
+    throw new BadRequest(`input ${inputName}: shape must be a non-empty array of integers`);
+  for (const d of shape) {
+    if (typeof d !== "number" || !Number.isInteger(d) || d < 0)
+      throw new BadRequest(
+        `input ${inputName}: shape ${JSON.stringify(shape)} has a negative or non-integer dimension`,
+      );
+    if (d > 2 ** 31 - 1) throw new BadRequest(`input ${inputName}: dimension ${d} overflows`);
+  }
+  const size = shape.reduce((a: number, b: number) => a * b, 1);
+  if (!Number.isSafeInteger(size) || size > 2 ** 31)
+    throw new BadRequest(`input ${inputName}: shape ${JSON.stringify(shape)} is too large`);
+  return shape as number[];
+}
