@@ -1,0 +1,95 @@
+/** Starts `stackwright serve` as a process on a free port and waits until it is ready. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildMlp, type MlpOptions } from "../../src/serve/onnx-build.js";
+import { BIN, ROOT } from "../helpers/cli.js";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function writeModel(root: string, name: string, version: string, mlp: MlpOptions, meta = ""): string {
+  const dir = join(root, name, version);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "model.onnx"), buildMlp(mlp));
+  writeFileSync(join(dir, "model.yaml"), meta || "stage: production\n");
+  return dir;
+}
+
+export function modelsDir(): string {
+  return mkdtempSync(join(tmpdir(), "sw-models-"));
+}
+
+export interface Served {
+  url: string;
+  process: ChildProcess;
+  stderr: () => string;
+  stop(): Promise<number | null>;
+}
+
+export async function serve(args: string[]): Promise<Served> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, "serve", "--port", String(port), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${url}/v2/health/ready`);
+      if (res.status === 200) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`serve did not become ready: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    process: child,
+    stderr: () => stderr,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once("exit", (code) => resolve(code));
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { raw: text };
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+export function row(n: number, width: number, seed = 1): number[] {
+  return Array.from({ length: n * width }, (_, i) => Math.sin(seed * 1000 + i) * 2);
+}

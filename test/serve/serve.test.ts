@@ -1,0 +1,416 @@
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import ort from "onnxruntime-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { binOf, psi } from "../../src/serve/drift.js";
+import { buildMlp } from "../../src/serve/onnx-build.js";
+import { freePort, modelsDir, post, row, type Served, serve, writeModel } from "./helpers.js";
+
+const SMALL = { layers: [8, 16, 1], sigmoid: true, seed: 7 };
+
+describe("stackwright serve: inference over HTTP", () => {
+  let server: Served;
+  let dir: string;
+  beforeAll(async () => {
+    dir = modelsDir();
+    writeModel(
+      dir,
+      "fraud",
+      "1",
+      SMALL,
+      "stage: production\nfeatures: [f0, f1, f2, f3, f4, f5, f6, f7]\nreference:\n  f0: {edges: [0.5], fractions: [0.5, 0.5]}\n",
+    );
+    writeFileSync(
+      join(dir, "serve.yaml"),
+      "batching: {maxBatchSize: 16, maxQueueDelayMs: 5, maxQueue: 4096}\nmaxBodyBytes: 200000\n",
+    );
+    server = await serve(["--models", dir, "--config", join(dir, "serve.yaml"), "--device", "cpu"]);
+  });
+  afterAll(async () => {
+    expect(await server.stop()).toBe(0);
+  });
+
+  it("answers OIP v2 health, server and model metadata", async () => {
+    expect((await fetch(`${server.url}/v2/health/live`)).status).toBe(200);
+    expect((await fetch(`${server.url}/v2/health/ready`)).status).toBe(200);
+    const meta = await (await fetch(`${server.url}/v2/models/fraud`)).json();
+    expect(meta.inputs).toEqual([{ name: "input", datatype: "FP32", shape: [-1, 8] }]);
+    expect(meta.parameters.execution_provider).toBe("cpu");
+    expect((await fetch(`${server.url}/v2/models/fraud/versions/1/ready`)).status).toBe(200);
+  });
+
+  it("batched results equal single runs of the same model, row for row", async () => {
+    const session = await ort.InferenceSession.create(buildMlp(SMALL));
+    const requests = Array.from({ length: 48 }, (_, i) => row(1 + (i % 3), 8, i));
+    const answers = await Promise.all(
+      requests.map((data, i) =>
+        post(`${server.url}/v2/models/fraud/infer`, {
+          id: `r${i}`,
+          inputs: [{ name: "input", shape: [data.length / 8, 8], datatype: "FP32", data }],
+        }),
+      ),
+    );
+    for (let i = 0; i < requests.length; i++) {
+      expect(answers[i].status).toBe(200);
+      expect(answers[i].body.id).toBe(`r${i}`);
+      const expected = await session.run({
+        input: new ort.Tensor("float32", Float32Array.from(requests[i]), [requests[i].length / 8, 8]),
+      });
+      const got = (answers[i].body.outputs as Array<{ data: number[] }>)[0].data;
+      expect(got).toEqual(Array.from(expected.output.data as Float32Array));
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const count = Number(/stackwright_batch_size_count\{[^}]*\} (\d+)/.exec(metrics)?.[1]);
+    const sum = Number(/stackwright_batch_size_sum\{[^}]*\} (\d+)/.exec(metrics)?.[1]);
+    expect(sum / count).toBeGreaterThan(1.5); // requests really were batched together
+  });
+
+  it("maps named features through /v1/predictions", async () => {
+    const features = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, i / 10]));
+    const res = await post(`${server.url}/v1/predictions`, { model_id: "fraud", features });
+    expect(res.status).toBe(200);
+    expect(res.body.model_version).toBe("1");
+    expect(res.body.probability).toBeGreaterThan(0);
+    expect([0, 1]).toContain(res.body.prediction);
+    const missing = await post(`${server.url}/v1/predictions`, { model_id: "fraud", features: { f0: 1 } });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toContain("missing features: f1, f2");
+  });
+
+  const infer = (body: unknown, path = "/v2/models/fraud/infer") => post(`${server.url}${path}`, body);
+  const good = { name: "input", shape: [1, 8], datatype: "FP32", data: row(1, 8) };
+  it.each([
+    ["malformed JSON", "{not json", 400, /malformed JSON/],
+    ["nesting deeper than 100", `{"inputs":${"[".repeat(150)}${"]".repeat(150)}}`, 400, /deeper than 100/],
+    [
+      "body over the limit",
+      JSON.stringify({ inputs: [{ ...good, pad: "x".repeat(300_000) }] }),
+      413,
+      /larger than/,
+    ],
+    [
+      "unknown input",
+      { inputs: [{ ...good, name: "nope" }] },
+      400,
+      /unknown input "nope"; the model takes input/,
+    ],
+    [
+      "wrong datatype",
+      { inputs: [{ ...good, datatype: "INT32" }] },
+      400,
+      /datatype INT32 does not match the model's FP32/,
+    ],
+    ["unknown datatype", { inputs: [{ ...good, datatype: "FP128" }] }, 400, /unknown datatype/],
+    ["shape/data mismatch", { inputs: [{ ...good, shape: [2, 8] }] }, 400, /needs 16 values, data has 8/],
+    ["negative dimension", { inputs: [{ ...good, shape: [-1, 8] }] }, 400, /negative or non-integer/],
+    ["overflowing dimension", { inputs: [{ ...good, shape: [2 ** 40, 8] }] }, 400, /overflows|too large/],
+    [
+      "NaN / non-numbers",
+      { inputs: [{ ...good, data: [...row(1, 7), null] }] },
+      400,
+      /expected a finite number/,
+    ],
+    [
+      "wrong trailing dimension",
+      { inputs: [{ ...good, shape: [2, 4] }] },
+      400,
+      /dimension 1 is 4; the model expects 8/,
+    ],
+    ["empty batch", { inputs: [{ ...good, shape: [0, 8], data: [] }] }, 400, /empty batch/],
+    ["no inputs", { inputs: [] }, 400, /non-empty array/],
+    [
+      "duplicate output names",
+      { inputs: [good], outputs: [{ name: "output" }, { name: "output" }] },
+      400,
+      /duplicate output names/,
+    ],
+    ["unknown output", { inputs: [good], outputs: [{ name: "logits" }] }, 400, /unknown output "logits"/],
+  ])("refuses %s with a clear error", async (_, body, status, message) => {
+    const res = await infer(body);
+    expect(res.status).toBe(status);
+    expect(String(res.body.error)).toMatch(message as RegExp);
+  });
+
+  it("404s unknown models and versions", async () => {
+    expect((await infer({ inputs: [good] }, "/v2/models/ghost/infer")).status).toBe(404);
+    const v = await infer({ inputs: [good] }, "/v2/models/fraud/versions/9/infer");
+    expect(v.status).toBe(404);
+    expect(v.body.error).toContain("available: 1");
+  });
+
+  it("computes PSI per feature against the reference histogram (checked by hand)", async () => {
+    // f0 values: three below the 0.5 edge, one above -> actual [0.75, 0.25] vs expected [0.5, 0.5]
+    for (const f0 of [0.1, 0.2, 0.3, 0.9]) {
+      const data = [f0, 0, 0, 0, 0, 0, 0, 0];
+      await infer({ inputs: [{ ...good, data }] }, "/v2/models/fraud/versions/1/infer");
+    }
+    const drift = await (await fetch(`${server.url}/v2/models/fraud/drift`)).json();
+    // earlier tests also sent rows; compute the expected PSI from the values the server saw
+    const hand = 0.25 * Math.log(0.75 / 0.5) + -0.25 * Math.log(0.25 / 0.5);
+    expect(psi([0.5, 0.5], [0.75, 0.25])).toBeCloseTo(hand, 10);
+    expect(binOf(0.49, [0.5])).toBe(0);
+    expect(binOf(0.5, [0.5])).toBe(1);
+    expect(drift.features.f0.samples).toBeGreaterThan(4);
+    expect(drift.bands).toEqual({ warn: 0.1, alert: 0.25 });
+    expect(typeof drift.features.f0.psi).toBe("number");
+  });
+
+  it("serves /metrics that promtool accepts", async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toContain("stackwright_requests_total");
+    expect(text).toContain('stackwright_execution_provider{model="fraud",version="1",provider="cpu"} 1');
+    const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+});
+
+describe("exact PSI on a fresh server", () => {
+  it("matches the hand-computed value", async () => {
+    const dir = modelsDir();
+    writeModel(
+      dir,
+      "m",
+      "1",
+      SMALL,
+      "stage: production\nfeatures: [a, b, c, d, e, f, g, h]\nreference:\n  a: {edges: [0.5], fractions: [0.5, 0.5]}\n",
+    );
+    const s = await serve(["--models", dir, "--device", "cpu"]);
+    try {
+      for (const a of [0.1, 0.2, 0.3, 0.9]) {
+        await post(`${s.url}/v2/models/m/infer`, {
+          inputs: [{ name: "input", shape: [1, 8], datatype: "FP32", data: [a, 0, 0, 0, 0, 0, 0, 0] }],
+        });
+      }
+      const drift = await (await fetch(`${s.url}/v2/models/m/drift`)).json();
+      // the warm-up row is not counted: only requests are observed
+      expect(drift.features.a.samples).toBe(4);
+      expect(drift.features.a.psi).toBeCloseTo(0.25 * Math.log(1.5) + 0.25 * Math.log(2), 6);
+      expect(drift.features.a.status).toBe("alert");
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe("routing, fallback, reload, overload, features", () => {
+  it("splits canary traffic by weight, sticky per key, and weights change at run time", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "m", "1", SMALL, "stage: production\n");
+    writeModel(dir, "m", "2", { ...SMALL, seed: 8 }, "stage: staging\ncanaryWeight: 30\n");
+    const s = await serve(["--models", dir, "--device", "cpu"]);
+    try {
+      const body = { inputs: [{ name: "input", shape: [1, 8], datatype: "FP32", data: row(1, 8) }] };
+      const versions = await Promise.all(
+        Array.from({ length: 400 }, (_, i) =>
+          post(`${s.url}/v2/models/m/infer`, body, { "x-stackwright-key": `user-${i}` }),
+        ),
+      );
+      const canary = versions.filter((v) => v.body.model_version === "2").length / versions.length;
+      expect(canary).toBeGreaterThan(0.22);
+      expect(canary).toBeLessThan(0.38);
+      const sticky = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          post(`${s.url}/v2/models/m/infer`, body, { "x-stackwright-key": "user-7" }),
+        ),
+      );
+      expect(new Set(sticky.map((r) => r.body.model_version)).size).toBe(1);
+      expect((await post(`${s.url}/v2/repository/models/m/routing`, { canaryWeight: 0 })).status).toBe(200);
+      const after = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          post(`${s.url}/v2/models/m/infer`, body, { "x-stackwright-key": `u${i}` }),
+        ),
+      );
+      expect(after.every((r) => r.body.model_version === "1")).toBe(true);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("falls back to the default response when the primary misses its deadline, then opens the breaker", async () => {
+    const dir = modelsDir();
+    writeModel(
+      dir,
+      "slow",
+      "1",
+      { layers: [256, 2048, 2048, 2048, 1], sigmoid: true, seed: 3 },
+      "stage: production\nfallback:\n  default: {output: [0.5]}\n",
+    );
+    writeFileSync(
+      join(dir, "serve.yaml"),
+      "fallback: {timeoutMs: 1, breaker: {failures: 3, windowSeconds: 10, openSeconds: 30}}\nbatching: {enabled: false}\n",
+    );
+    const s = await serve([
+      "--models",
+      dir,
+      "--config",
+      join(dir, "serve.yaml"),
+      "--device",
+      "cpu",
+      "--workers",
+      "1",
+    ]);
+    try {
+      const body = { inputs: [{ name: "input", shape: [64, 256], datatype: "FP32", data: row(64, 256) }] };
+      const results = [];
+      for (let i = 0; i < 5; i++) results.push(await post(`${s.url}/v2/models/slow/infer`, body));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      expect((results[4].body.outputs as Array<{ data: number[] }>)[0].data.every((v) => v === 0.5)).toBe(
+        true,
+      );
+      const metrics = await (await fetch(`${s.url}/metrics`)).text();
+      expect(metrics).toMatch(/stackwright_fallbacks_total\{model="slow",via="default-response"\} [5-9]/);
+      expect(metrics).toMatch(/stackwright_breaker_state\{model="slow"\} 2/);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("hot-reloads a new version under load with zero failed requests", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "m", "1", SMALL);
+    const s = await serve(["--models", dir, "--device", "cpu"]);
+    try {
+      const body = { inputs: [{ name: "input", shape: [1, 8], datatype: "FP32", data: row(1, 8) }] };
+      let stop = false;
+      const statuses: number[] = [];
+      const versions = new Set<unknown>();
+      const load = async () => {
+        while (!stop) {
+          const r = await post(`${s.url}/v2/models/m/infer`, body);
+          statuses.push(r.status);
+          versions.add(r.body.model_version);
+        }
+      };
+      const runners = Array.from({ length: 8 }, load);
+      await new Promise((r) => setTimeout(r, 300));
+      writeModel(dir, "m", "2", { ...SMALL, seed: 99 });
+      const reload = await post(`${s.url}/v2/repository/models/m/load`, {});
+      expect(reload.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      stop = true;
+      await Promise.all(runners);
+      expect(statuses.length).toBeGreaterThan(50);
+      expect(statuses.filter((c) => c !== 200)).toEqual([]);
+      expect([...versions]).toContain("2");
+      // a failed load keeps the old versions serving and says why
+      writeFileSync(join(dir, "m", "2", "model.onnx"), "not an onnx file");
+      const failed = await post(`${s.url}/v2/repository/models/m/load`, {});
+      expect(failed.status).toBe(400);
+      expect(failed.body.error).toMatch(/load failed, the previous versions keep serving/);
+      expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("answers 503 with Retry-After when the queue is full, while health stays live", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "big", "1", { layers: [256, 2048, 2048, 1], seed: 5 });
+    writeFileSync(
+      join(dir, "serve.yaml"),
+      "batching: {maxBatchSize: 8, maxQueueDelayMs: 1, maxQueue: 16}\nfallback: {timeoutMs: 60000}\n",
+    );
+    const s = await serve([
+      "--models",
+      dir,
+      "--config",
+      join(dir, "serve.yaml"),
+      "--device",
+      "cpu",
+      "--workers",
+      "1",
+    ]);
+    try {
+      const body = { inputs: [{ name: "input", shape: [8, 256], datatype: "FP32", data: row(8, 256) }] };
+      const flood = Array.from({ length: 40 }, () => post(`${s.url}/v2/models/big/infer`, body));
+      const started = performance.now();
+      const live = await fetch(`${s.url}/v2/health/live`);
+      const liveMs = performance.now() - started;
+      const results = await Promise.all(flood);
+      expect(live.status).toBe(200);
+      expect(liveMs).toBeLessThan(2000);
+      const codes = new Set(results.map((r) => r.status));
+      expect([...codes].every((c) => c === 200 || c === 503)).toBe(true);
+      const refused = results.find((r) => r.status === 503);
+      expect(refused?.headers.get("retry-after")).toBe("1");
+      expect(results.some((r) => r.status === 200)).toBe(true);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("reads online features from a real redis-server by entity key", async () => {
+    const port = await freePort();
+    const redis = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
+      stdio: "ignore",
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const dir = modelsDir();
+      writeModel(dir, "fraud", "1", SMALL, "stage: production\nfeatures: [f0, f1, f2, f3, f4, f5, f6, f7]\n");
+      const cli = spawnSync(
+        "redis-cli",
+        [
+          "-p",
+          String(port),
+          "HSET",
+          "features:card-1",
+          "f0",
+          "0.1",
+          "f1",
+          "0.2",
+          "f2",
+          "0.3",
+          "f3",
+          "0.4",
+          "f4",
+          "0.5",
+          "f5",
+          "0.6",
+          "f6",
+          "0.7",
+          "f7",
+          "0.8",
+        ],
+        { encoding: "utf8" },
+      );
+      expect(cli.status).toBe(0);
+      writeFileSync(join(dir, "serve.yaml"), "features: {store: redis, entityKey: card_id}\n");
+      const s = await serve([
+        "--models",
+        dir,
+        "--config",
+        join(dir, "serve.yaml"),
+        "--redis",
+        `redis://127.0.0.1:${port}`,
+        "--device",
+        "cpu",
+      ]);
+      try {
+        const byKey = await post(`${s.url}/v1/predictions`, {
+          model_id: "fraud",
+          card_id: "card-1",
+          features: {},
+        });
+        const explicit = await post(`${s.url}/v1/predictions`, {
+          model_id: "fraud",
+          features: { f0: 0.1, f1: 0.2, f2: 0.3, f3: 0.4, f4: 0.5, f5: 0.6, f6: 0.7, f7: 0.8 },
+        });
+        expect(byKey.status).toBe(200);
+        expect(byKey.body.probability).toBeCloseTo(explicit.body.probability as number, 6);
+        const unknown = await post(`${s.url}/v1/predictions`, {
+          model_id: "fraud",
+          card_id: "card-404",
+          features: {},
+        });
+        expect(unknown.status).toBe(400);
+        expect(unknown.body.error).toContain("redis store");
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      redis.kill();
+    }
+  });
+});
