@@ -9,6 +9,7 @@ import { registerResources } from "./resources.js";
 import { registerDiffSpecs } from "./tools/diff-specs.js";
 import { registerEstimateCost } from "./tools/estimate-cost.js";
 import { registerExplainDecision } from "./tools/explain-decision.js";
+import { registerGenerateFiles } from "./tools/generate-files.js";
 import { registerListQuestions } from "./tools/list-questions.js";
 import { registerRecommendArchitecture } from "./tools/recommend-architecture.js";
 import { registerValidateSpec } from "./tools/validate-spec.js";
@@ -26,6 +27,7 @@ export const TOOLS: readonly ToolRegistrar[] = [
   registerExplainDecision,
   registerDiffSpecs,
   registerEstimateCost,
+  registerGenerateFiles,
 ];
 
 export function createStackwrightServer(

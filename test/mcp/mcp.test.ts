@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -157,6 +159,43 @@ describe("MCP server over the SDK's in-memory transport", () => {
       arguments: { workload: "fraud scoring" },
     });
     expect(JSON.stringify(prompt.messages)).toContain("recommend_architecture");
+  });
+});
+
+describe("generate_files", () => {
+  it("returns every file, reports progress, and writes only under the workspace root", async () => {
+    const workspace = mkdtempSync(join(tmpdir(), "sw-ws-"));
+    const server = createStackwrightServer({ workspaceRoot: workspace });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: "test", version: "1.0.0" });
+    await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+    const steps: string[] = [];
+    const result = (await client.callTool(
+      { name: "generate_files", arguments: { spec: FRAUD, out: "platform" } },
+      undefined,
+      {
+        onprogress: (p) => {
+          steps.push(String(p.message));
+        },
+      },
+    )) as ToolResult;
+    expect(result.isError).toBeFalsy();
+    const files = sc(result).files as Array<{ path: string; content: string }>;
+    expect(files.map((f) => f.path)).toContain("infra/terraform/aws/cluster.tf");
+    expect(existsSync(join(workspace, "platform", "stackwright.lock.json"))).toBe(true);
+    expect(steps).toEqual(["planning", "generating", "validating", "done"]);
+    const escape = (await client.callTool({
+      name: "generate_files",
+      arguments: { spec: FRAUD, out: "../outside" },
+    })) as ToolResult;
+    expect(escape.isError).toBe(true);
+    expect(text(escape)).toContain("refusing to write outside the workspace root");
+    const noRoot = await memoryClient();
+    const refused = (await noRoot.client.callTool({
+      name: "generate_files",
+      arguments: { spec: FRAUD, out: "x" },
+    })) as ToolResult;
+    expect(refused.isError).toBe(true);
   });
 });
 

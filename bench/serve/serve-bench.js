@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// Serving benchmark (run after `npm run build`): node bench/serve/serve-bench.js [--duration 8]
+// Builds a small (32->256->1) and a large (256->2048x3->1) model, then measures on this machine, in
+// one run, with autocannon in a separate process (32 connections, non-pipelined, single-row requests):
+//   (a) fastify answering a constant (the HTTP floor)      (b) naive fastify + session.run per request
+//   (c) stackwright serve                                  (d) raw in-process session.run, batch 1..512
+// plus /v2/health/live p99 while (c) is saturated, and a 2x-overload run that may only see 429/503.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ort from "onnxruntime-node";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const duration = Number(process.argv[process.argv.indexOf("--duration") + 1]) || 8;
+const { buildMlp } = await import(`${root}dist/src/serve/onnx-build.js`);
+const work = mkdtempSync(join(tmpdir(), "sw-bench-"));
+const MODELS = {
+  small: { layers: [32, 256, 1], sigmoid: true },
+  large: { layers: [256, 2048, 2048, 2048, 1], sigmoid: true },
+};
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function waitReady(url) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not ready: ${url}`);
+}
+
+function autocannon(url, body, connections, seconds) {
+  return new Promise((resolve, reject) => {
+    const args = [
+      `${root}node_modules/autocannon/autocannon.js`,
+      "-c",
+      String(connections),
+      "-d",
+      String(seconds),
+      "-j",
+      "-m",
+      body ? "POST" : "GET",
+    ];
+    if (body) args.push("-H", "content-type=application/json", "-b", body);
+    args.push(url);
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.on("close", () => {
+      try {
+        const r = JSON.parse(out);
+        resolve({
+          reqPerSec: Math.round(r.requests.average),
+          p50Ms: r.latency.p50,
+          p99Ms: r.latency.p99,
+          non2xx: r.non2xx,
+          statusCodes: r.statusCodeStats ?? {},
+          errors: r.errors,
+        });
+      } catch (e) {
+        reject(new Error(`autocannon output: ${out.slice(0, 300)} ${e}`));
+      }
+    });
+  });
+}
+
+async function withProcess(args, env, readyUrl, fn) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    await waitReady(readyUrl);
+    return await fn();
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+  }
+}
+
+const results = {
+  machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version },
+  durationSeconds: duration,
+  connections: 32,
+  models: {},
+};
+for (const [name, spec] of Object.entries(MODELS)) {
+  const dir = join(work, "models", name, "1");
+  mkdirSync(dir, { recursive: true });
+  const bytes = buildMlp({ ...spec, seed: 11 });
+  writeFileSync(join(dir, "model.onnx"), bytes);
+  writeFileSync(join(dir, "model.yaml"), "stage: production\n");
+  const width = spec.layers[0];
+  const body = JSON.stringify({
+    inputs: [
+      {
+        name: "input",
+        shape: [1, width],
+        datatype: "FP32",
+        data: Array.from({ length: width }, (_, i) => Math.sin(i)),
+      },
+    ],
+  });
+  const r = {};
+
+  let port = await freePort();
+  r.httpFloor = await withProcess(
+    [`${root}bench/serve/naive-server.js`],
+    { MODE: "constant", PORT: String(port) },
+    `http://127.0.0.1:${port}/v2/health/live`,
+    () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
+  );
+  port = await freePort();
+  r.naive = await withProcess(
+    [`${root}bench/serve/naive-server.js`],
+    { MODE: "naive", PORT: String(port), MODEL: join(dir, "model.onnx") },
+    `http://127.0.0.1:${port}/v2/health/live`,
+    () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
+  );
+  port = await freePort();
+  const serveArgs = [
+    `${root}bin/stackwright.js`,
+    "serve",
+    "--models",
+    join(work, "models"),
+    "--port",
+    String(port),
+    "--device",
+    "cpu",
+    "--max-batch-size",
+    "64",
+    "--max-queue-delay-ms",
+    "1",
+  ];
+  await withProcess(serveArgs, {}, `http://127.0.0.1:${port}/v2/health/ready`, async () => {
+    const [load, health] = await Promise.all([
+      autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
+      autocannon(`http://127.0.0.1:${port}/v2/health/live`, undefined, 2, duration),
+    ]);
+    r.stackwright = load;
+    r.healthWhileSaturated = { p50Ms: health.p50Ms, p99Ms: health.p99Ms, non2xx: health.non2xx };
+    r.overload2x = await autocannon(
+      `http://127.0.0.1:${port}/v2/models/${name}/infer`,
+      body,
+      64,
+      Math.max(3, duration / 2),
+    );
+  });
+
+  const session = await ort.InferenceSession.create(bytes);
+  r.rawSessionRun = {};
+  for (const batch of [1, 8, 32, 128, 512]) {
+    const data = new Float32Array(batch * width).map((_, i) => Math.sin(i));
+    const tensor = new ort.Tensor("float32", data, [batch, width]);
+    for (let i = 0; i < 5; i++) await session.run({ input: tensor });
+    const start = performance.now();
+    let runs = 0;
+    while (performance.now() - start < 1500) {
+      await session.run({ input: tensor });
+      runs++;
+    }
+    r.rawSessionRun[batch] = {
+      rowsPerSec: Math.round((runs * batch) / ((performance.now() - start) / 1000)),
+    };
+  }
+  r.ratios = {
+    stackwrightVsHttpFloor: Math.round((r.stackwright.reqPerSec / r.httpFloor.reqPerSec) * 100) / 100,
+    stackwrightVsNaive: Math.round((r.stackwright.reqPerSec / r.naive.reqPerSec) * 100) / 100,
+    p99StackwrightVsNaive: Math.round((r.stackwright.p99Ms / Math.max(0.01, r.naive.p99Ms)) * 100) / 100,
+  };
+  results.models[name] = r;
+  process.stderr.write(`${name}: ${JSON.stringify(r.ratios)}\n`);
+}
+mkdirSync(`${root}bench/results`, { recursive: true });
+writeFileSync(`${root}bench/results/serve-cpu.json`, `${JSON.stringify(results, null, 2)}\n`);
+console.log(JSON.stringify(results, null, 2));
