@@ -107,6 +107,29 @@ export class ServingCore {
     this.cache = new LruCache(options.config.cache.enabled ? options.config.cache.maxEntries : 0);
   }
 
+  private readonly counters = new Map<string, { inc(): void }>();
+  private readonly histograms = new Map<string, { observe(v: number): void }>();
+
+  /** Label children are cached: looking labels up per request costs more than the request. */
+  private count(model: string, version: string, status: number): void {
+    const key = `${model}\u0000${version}\u0000${status}`;
+    let child = this.counters.get(key);
+    if (!child) {
+      child = this.metrics.requests.labels(model, version, String(status));
+      this.counters.set(key, child);
+    }
+    child.inc();
+  }
+
+  private latencyOf(model: string): { observe(v: number): void } {
+    let child = this.histograms.get(model);
+    if (!child) {
+      child = this.metrics.latency.labels(model);
+      this.histograms.set(model, child);
+    }
+    return child;
+  }
+
   private log(line: string): void {
     this.options.log?.(line);
   }
@@ -439,29 +462,42 @@ export class ServingCore {
     };
   }
 
-  private async readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  private readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
     const limit = this.options.config.maxBodyBytes;
     if (Number(req.headers["content-length"] ?? 0) > limit)
-      throw new HttpError(413, `request body larger than ${limit} bytes`);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString("utf8");
-    if (!jsonDepthOk(text, MAX_DEPTH))
-      throw new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`);
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new HttpError(400, `malformed JSON: ${(error as Error).message}`);
-    }
-    if (!value || typeof value !== "object" || Array.isArray(value))
-      throw new HttpError(400, "the body must be a JSON object");
-    return value as Record<string, unknown>;
+      return Promise.reject(new HttpError(413, `request body larger than ${limit} bytes`));
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failed = false;
+      req.on("data", (chunk: Buffer) => {
+        if (failed) return;
+        size += chunk.length;
+        if (size > limit) {
+          failed = true;
+          reject(new HttpError(413, `request body larger than ${limit} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on("error", reject);
+      req.on("end", () => {
+        if (failed) return;
+        const text =
+          chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
+        if (!jsonDepthOk(text, MAX_DEPTH))
+          return reject(new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`));
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch (error) {
+          return reject(new HttpError(400, `malformed JSON: ${(error as Error).message}`));
+        }
+        if (!value || typeof value !== "object" || Array.isArray(value))
+          return reject(new HttpError(400, "the body must be a JSON object"));
+        resolve(value as Record<string, unknown>);
+      });
+    });
   }
 
   private responseOutputs(
@@ -588,8 +624,8 @@ export class ServingCore {
                   : 500;
           throw error;
         } finally {
-          this.metrics.requests.inc({ model: name, version: modelVersion, code: String(status) });
-          this.metrics.latency.observe({ model: name }, Number(process.hrtime.bigint() - started) / 1e9);
+          this.count(name, modelVersion, status);
+          this.latencyOf(name).observe(Number(process.hrtime.bigint() - started) / 1e9);
         }
       }
       const { state, loaded } = this.pick(name, version, undefined);
@@ -671,7 +707,7 @@ export class ServingCore {
       out.dims.reduce((a, b) => a * b, 1),
     ) as number[];
     const probability = values.length === 1 ? values[0] : Math.max(...values);
-    this.metrics.requests.inc({ model: modelId, version: result.loaded.version, code: "200" });
+    this.count(modelId, result.loaded.version, 200);
     send(200, {
       prediction: values.length === 1 ? (probability >= 0.5 ? 1 : 0) : values.indexOf(probability),
       probability,
