@@ -6,6 +6,7 @@ import type { Plan } from "../plan/types.js";
 import { generateAdrs, type Narrative } from "./adr/index.js";
 import { generateCi } from "./ci/index.js";
 import { generateHelm } from "./helm/index.js";
+import { generatePlatform } from "./platform/index.js";
 import { generateTerraform } from "./terraform/index.js";
 import { type FileSet, mergeFileSets } from "./types.js";
 
@@ -15,10 +16,15 @@ export interface GenerateOptions {
   narratives?: ReadonlyMap<string, Narrative>;
 }
 
-export const TARGETS = ["terraform", "helm", "ci", "adr"] as const;
+export const TARGETS = ["terraform", "helm", "ci", "platform", "adr"] as const;
 
 export function generateAll(plan: Plan, options: GenerateOptions = {}): FileSet {
-  const implementation = mergeFileSets(generateTerraform(plan), generateHelm(plan), generateCi(plan));
+  const implementation = mergeFileSets(
+    generateTerraform(plan),
+    generateHelm(plan),
+    generateCi(plan),
+    generatePlatform(plan),
+  );
   return mergeFileSets(
     implementation,
     generateAdrs(plan, { files: implementation, narratives: options.narratives }),

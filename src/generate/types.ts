@@ -4,7 +4,18 @@ import type { Plan } from "../plan/types.js";
  * What generators return and the writer writes: relative POSIX path -> file content. Paths never start
  * with "/" and never contain "..": the writer refuses them anyway.
  */
-export type FileSet = Record<string, string>;
+export type FileSet = Record<string, FileContent>;
+
+/** What text-only generators return. */
+export type TextFileSet = Record<string, string>;
+
+/** Text, or bytes for binary files (the platform's sample ONNX model). */
+export type FileContent = string | Uint8Array;
+
+/** The text files of a set (validators and scanners skip binary content). */
+export function textEntries(files: FileSet): Array<[string, string]> {
+  return Object.entries(files).filter((entry): entry is [string, string] => typeof entry[1] === "string");
+}
 
 /** One generation target (terraform, helm, ci, adr, platform, ...): a pure function of the Plan. */
 export interface Generator {

@@ -6,7 +6,7 @@
 
 import { format } from "@cdktf/hcl-tools";
 import { parse } from "@cdktf/hcl2json";
-import type { FileSet } from "../generate/types.js";
+import { type FileSet, textEntries } from "../generate/types.js";
 import type { ValidationProblem } from "./types.js";
 
 type Json = Record<string, unknown>;
@@ -61,7 +61,7 @@ const BUILTIN_ROOTS = new Set([
 export async function validateTerraform(files: FileSet): Promise<ValidationProblem[]> {
   const problems: ValidationProblem[] = [];
   const modules = new Map<string, Array<{ path: string; json: Json }>>();
-  for (const [path, text] of Object.entries(files)) {
+  for (const [path, text] of textEntries(files)) {
     if (!path.endsWith(".tf")) continue;
     let json: Json;
     try {

@@ -4,7 +4,8 @@
  * JSON for everything else. A generator that emits an invalid file is a failure, not a warning.
  */
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import type { FileSet } from "../generate/types.js";
+import { type FileSet, textEntries } from "../generate/types.js";
+import { validateDockerfiles } from "./dockerfile.js";
 import { validateTerraform } from "./hcl.js";
 import { validateCharts } from "./k8s.js";
 import type { ValidationProblem } from "./types.js";
@@ -18,7 +19,7 @@ const NO_HEADER = [/\.json$/, /\/templates\/.*\.(ya?ml|tpl|txt)$/];
 
 export function validateSyntax(files: FileSet): ValidationProblem[] {
   const problems: ValidationProblem[] = [];
-  for (const [path, text] of Object.entries(files)) {
+  for (const [path, text] of textEntries(files)) {
     const helmTemplate = /^deploy\/helm\/[^/]+\/templates\//.test(path);
     if (path.endsWith(".json")) {
       try {
@@ -53,6 +54,7 @@ export function validateSyntax(files: FileSet): ValidationProblem[] {
 export async function validateFileSet(files: FileSet): Promise<ValidationProblem[]> {
   const problems = [
     ...validateSyntax(files),
+    ...validateDockerfiles(files),
     ...(await validateTerraform(files)),
     ...(await validateCharts(files)),
     ...(await validateWorkflows(files)),

@@ -76,7 +76,7 @@ export async function validateCharts(files: FileSet): Promise<ValidationProblem[
   const problems: ValidationProblem[] = [];
   for (const chart of chartsIn(files)) {
     const base = `deploy/helm/${chart}`;
-    const chartYaml = parse(files[`${base}/Chart.yaml`] ?? "") as {
+    const chartYaml = parse(String(files[`${base}/Chart.yaml`] ?? "")) as {
       apiVersion?: string;
       name?: string;
     } | null;
@@ -92,7 +92,7 @@ export async function validateCharts(files: FileSet): Promise<ValidationProblem[
         message: `name must be the directory name ${chart}`,
         validator: "kubernetes",
       });
-    const values = parse(files[`${base}/values.yaml`]) as Record<string, unknown>;
+    const values = parse(String(files[`${base}/values.yaml`])) as Record<string, unknown>;
     problems.push(
       ...(await validateKubernetesObjects(`${base}/templates`, renderDefaultManifests(chart, values))),
     );

@@ -10,5 +10,6 @@ export interface ValidationProblem {
     | "github-actions"
     | "yaml"
     | "json"
-    | "header";
+    | "header"
+    | "dockerfile";
 }

@@ -40,7 +40,7 @@ export async function validateWorkflows(files: FileSet): Promise<ValidationProbl
   const problems: ValidationProblem[] = [];
   for (const path of paths) {
     const result = parser.parseWorkflow(
-      { name: path, content: files[path] },
+      { name: path, content: String(files[path]) },
       new parser.NoOperationTraceWriter(),
     );
     for (const error of result.context.errors.getErrors())

@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { FileSet } from "../generate/types.js";
+import type { FileContent, FileSet } from "../generate/types.js";
 import { unifiedDiff } from "./diff.js";
 
 export const LOCK_FILE = "stackwright.lock.json";
@@ -59,7 +59,19 @@ export class UnsafePathError extends Error {
   override readonly name = "UnsafePathError";
 }
 
-const hash = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
+const hash = (content: FileContent) => `sha256:${createHash("sha256").update(content).digest("hex")}`;
+
+function same(disk: Buffer, content: FileContent): boolean {
+  return typeof content === "string"
+    ? disk.toString("utf8") === content && Buffer.byteLength(content) === disk.length
+    : disk.equals(content);
+}
+
+function describeDiff(path: string, disk: Buffer | undefined, content: FileContent): string {
+  if (typeof content !== "string")
+    return `${path}: binary file ${disk ? "differs" : "missing"} (${content.length} bytes expected)\n`;
+  return unifiedDiff(path, disk ? disk.toString("utf8") : "", content);
+}
 
 /** Refuses absolute paths, `..`, backslashes, empty segments and anything resolving outside `outDir`. */
 export function safePath(outDir: string, path: string): string {
@@ -133,7 +145,7 @@ function listFiles(root: string, dir = root, out: string[] = []): string[] {
   return out.sort();
 }
 
-function atomicWrite(full: string, content: string): void {
+function atomicWrite(full: string, content: FileContent): void {
   mkdirSync(dirname(full), { recursive: true });
   const tmp = `${full}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   writeFileSync(tmp, content);
@@ -151,11 +163,11 @@ export function writeFileSet(outDir: string, files: FileSet, options: WriteOptio
   if (options.check) {
     for (const [path, full] of targets) {
       if (!existsSync(full))
-        result.drift.push({ path, kind: "missing", diff: unifiedDiff(path, "", expected[path]) });
+        result.drift.push({ path, kind: "missing", diff: describeDiff(path, undefined, expected[path]) });
       else {
-        const current = readFileSync(full, "utf8");
-        if (current !== expected[path])
-          result.drift.push({ path, kind: "changed", diff: unifiedDiff(path, current, expected[path]) });
+        const current = readFileSync(full);
+        if (!same(current, expected[path]))
+          result.drift.push({ path, kind: "changed", diff: describeDiff(path, current, expected[path]) });
       }
     }
     for (const path of listFiles(root)) {
@@ -168,16 +180,17 @@ export function writeFileSet(outDir: string, files: FileSet, options: WriteOptio
 
   for (const [path, full] of targets) {
     if (path === LOCK_FILE || !existsSync(full)) continue;
-    const current = readFileSync(full, "utf8");
+    const current = readFileSync(full);
     const recorded = previous?.files[path];
-    if (current !== expected[path] && recorded !== undefined && hash(current) !== recorded && !options.force)
+    const differs = !same(current, expected[path]);
+    if (differs && recorded !== undefined && hash(current) !== recorded && !options.force)
       result.handEdited.push(path);
-    if (current !== expected[path] && recorded === undefined && !options.force) result.handEdited.push(path);
+    if (differs && recorded === undefined && !options.force) result.handEdited.push(path);
   }
   const stale = previous ? Object.keys(previous.files).filter((p) => !(p in expected)) : [];
   for (const path of stale) {
     const full = join(root, path);
-    if (existsSync(full) && hash(readFileSync(full, "utf8")) !== previous?.files[path] && !options.force)
+    if (existsSync(full) && hash(readFileSync(full)) !== previous?.files[path] && !options.force)
       result.handEdited.push(path);
   }
   if (result.handEdited.length > 0) {
@@ -186,7 +199,7 @@ export function writeFileSet(outDir: string, files: FileSet, options: WriteOptio
   }
   for (const [path, full] of targets) {
     if (path === LOCK_FILE) continue;
-    if (existsSync(full) && readFileSync(full, "utf8") === expected[path]) result.unchanged.push(path);
+    if (existsSync(full) && same(readFileSync(full), expected[path])) result.unchanged.push(path);
     else {
       atomicWrite(full, expected[path]);
       result.written.push(path);

@@ -179,14 +179,23 @@ describe("record and replay through the CLI", () => {
 describe("generate --advisor: record, then replay offline", () => {
   it("writes ADR narratives and the advisor's picks; with the server stopped and no key the files are byte-identical", async () => {
     server = await startFakeAnthropic((prompt) => {
-      if (prompt.includes("Decide deployment.strategy")) return { text: '{"choice": "blue-green", "reason": "Instant rollback for card authorizations."}' };
-      if (prompt.includes("Pick exactly one of")) return { text: JSON.stringify({ choice: allowedIn(prompt)[0], reason: "default" }) };
+      if (prompt.includes("Decide deployment.strategy"))
+        return { text: '{"choice": "blue-green", "reason": "Instant rollback for card authorizations."}' };
+      if (prompt.includes("Pick exactly one of"))
+        return { text: JSON.stringify({ choice: allowedIn(prompt)[0], reason: "default" }) };
       const capability = /Record for ([a-z.]+) =/.exec(prompt)?.[1] ?? "?";
-      return { text: JSON.stringify({ context: `Context written for ${capability}.`, consequences: `Consequences written for ${capability}.` }) };
+      return {
+        text: JSON.stringify({
+          context: `Context written for ${capability}.`,
+          consequences: `Consequences written for ${capability}.`,
+        }),
+      };
     });
     const out = mkdtempSync(join(tmpdir(), "sw-adv-"));
     const args = ["generate", "--spec", "examples/fraud-detection.yaml", "--out", out, "--advisor"];
-    const live = await runCliAsync(args, { env: { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: server.url } });
+    const live = await runCliAsync(args, {
+      env: { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: server.url },
+    });
     expect(live.code, live.stderr).toBe(0);
     const adr = readFileSync(join(out, "docs/adr/0008-deployment-strategy-blue-green.md"), "utf8");
     expect(adr).toContain("Context written for deployment.strategy.");
@@ -195,7 +204,9 @@ describe("generate --advisor: record, then replay offline", () => {
     expect(lock.llm.length).toBeGreaterThan(20);
     await server.close();
     server = undefined;
-    const check = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out, "--check"], { env: { ANTHROPIC_API_KEY: "" } });
+    const check = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out, "--check"], {
+      env: { ANTHROPIC_API_KEY: "" },
+    });
     expect(check.stdout + check.stderr).toContain("up to date");
     expect(check.code).toBe(0);
     expect(check.stderr).toMatch(/0 live call\(s\).*replayed/);

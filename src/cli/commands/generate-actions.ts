@@ -120,12 +120,11 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
   else {
     const byTop = new Map<string, number>();
     for (const path of Object.keys(files)) {
-      const top = path.startsWith(".github/")
-        ? ".github/workflows"
-        : path
-            .split("/")
-            .slice(0, path.startsWith("docs/") ? 2 : 3)
-            .join("/");
+      const dirs = path.split("/").slice(0, -1);
+      const top =
+        dirs
+          .slice(0, dirs[0] === "docs" || dirs[0] === ".github" || dirs[0] === "platform" ? 2 : 3)
+          .join("/") || ".";
       byTop.set(top, (byTop.get(top) ?? 0) + 1);
     }
     io.out(

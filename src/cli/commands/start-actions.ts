@@ -1,9 +1,47 @@
+import { readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { load } from "js-yaml";
 import { formatTable } from "../../plan/format.js";
 import { createPlan } from "../../plan/index.js";
 import { EXIT } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { loadSpecForCommand } from "../spec-input.js";
 import { runGenerate } from "./generate-actions.js";
+
+/** Starts the generated platform, sends one prediction through /v1/predictions, prints it, stops. */
+async function demoPrediction(io: CliIo, out: string): Promise<void> {
+  const serve = (await import("../../serve/index.js" as string)) as typeof import("../../serve/index.js");
+  const configPath = join(resolve(out), "platform", "serve.yaml");
+  const config = serve.serveConfigSchema.parse(load(readFileSync(configPath, "utf8")));
+  const sources = config.models.flatMap((m) => {
+    const dir = resolve(dirname(configPath), m.path);
+    return serve.scanModel(dirname(dir), basename(dir)).map((s) => ({ ...s, name: m.name }));
+  });
+  io.out(`\nstarting the generated platform (${configPath}) ...\n`);
+  const { core, url } = await serve.startServing({
+    config: { ...config, workers: 1 },
+    sources,
+    port: 0,
+    features: new serve.MemoryFeatureStore(),
+  });
+  try {
+    const model = sources[0];
+    const features = Object.fromEntries(
+      (model.meta.features ?? []).map((name, i) => [name, Math.round((i + 1) * 0.1 * 100) / 100]),
+    );
+    const request = { model_id: model.name, features };
+    const response = await fetch(`${url}/v1/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+    });
+    io.out(`POST ${url}/v1/predictions ${JSON.stringify(request)}\n`);
+    io.out(`-> ${response.status} ${await response.text()}\n`);
+  } finally {
+    await core.close();
+    io.out("platform stopped\n");
+  }
+}
 
 type InterviewModule = { runInterview: (options: Record<string, unknown>) => Promise<number> };
 
@@ -31,6 +69,7 @@ export async function runStart(io: CliIo, options: { spec: string; out: string }
     llmTokenBudget: 200_000,
   });
   if (code !== EXIT.ok) return code;
+  await demoPrediction(io, options.out);
   io.out(
     [
       "",
@@ -38,6 +77,7 @@ export async function runStart(io: CliIo, options: { spec: string; out: string }
       `  stackwright explain serving.mode --spec ${options.spec}    # why a decision was made`,
       `  stackwright diff --spec ${options.spec} --set inference.latencyP99Ms=10`,
       `  less ${options.out}/docs/architecture.md                   # diagram, decisions, control matrix`,
+      `  stackwright serve --config ${options.out}/platform/serve.yaml   # the platform, on http://127.0.0.1:8080`,
       "",
     ].join("\n"),
   );

@@ -9,7 +9,7 @@ import type { Plan } from "../../plan/types.js";
 import { chartName } from "../helm/index.js";
 import { dns1123 } from "../names.js";
 import { GENERATED_HEADER } from "../render.js";
-import type { FileSet } from "../types.js";
+import type { FileSet, TextFileSet } from "../types.js";
 
 /** Pinned action versions (major tags of the publishers' current releases). */
 export const ACTIONS = {
@@ -106,7 +106,7 @@ function doc(workflow: Record<string, unknown>): string {
   return `# ${GENERATED_HEADER}\n${stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
 
-export function generateCi(plan: Plan): FileSet {
+export function generateCi(plan: Plan): TextFileSet {
   const spec = plan.requirements;
   const name = dns1123(spec.metadata.name, 40);
   const provider = spec.cloud.provider;
@@ -115,7 +115,7 @@ export function generateCi(plan: Plan): FileSet {
   const hasChart = runtime === "kubernetes";
   const chart = hasChart ? `deploy/helm/${chartName(plan)}` : "";
   const tfDir = provider === "kubernetes" ? "" : `infra/terraform/${provider}`;
-  const files: FileSet = {};
+  const files: TextFileSet = {};
 
   const jobs: Record<string, unknown> = {
     regenerate: {

@@ -12,7 +12,7 @@ import type { Plan } from "../../plan/types.js";
 import { dns1123 } from "../names.js";
 import { serveConfigFromPlan } from "../platform/serve-config.js";
 import { GENERATED_HEADER, templatesRoot } from "../render.js";
-import type { FileSet } from "../types.js";
+import type { FileSet, TextFileSet } from "../types.js";
 
 export const CHART_VERSION = "0.1.0";
 
@@ -180,12 +180,12 @@ export function valuesSchema(values: Record<string, unknown>): Record<string, un
   };
 }
 
-export function generateHelm(plan: Plan): FileSet {
+export function generateHelm(plan: Plan): TextFileSet {
   // serverless runtimes run the serving core without a cluster: no chart
   if (choice(plan, "serving.runtime") !== "kubernetes") return {};
   const name = chartName(plan);
   const base = `deploy/helm/${name}`;
-  const files: FileSet = {};
+  const files: TextFileSet = {};
   const root = join(templatesRoot(), "helm", "chart");
   for (const file of templateFilesRaw(root))
     files[`${base}/${file}`] = readFileSync(join(root, file), "utf8");

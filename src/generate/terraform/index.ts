@@ -8,7 +8,7 @@ import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { azureStorageName, cloudName } from "../names.js";
 import { GENERATED_HEADER, render, templateFiles } from "../render.js";
-import type { FileSet } from "../types.js";
+import type { FileSet, TextFileSet } from "../types.js";
 
 function choice(plan: Plan, capability: string): string {
   return plan.decisions.find((d) => d.capability === capability)!.choice;
@@ -119,11 +119,11 @@ function wanted(file: string, ctx: Record<string, unknown>): boolean {
   }
 }
 
-export function generateTerraform(plan: Plan): FileSet {
+export function generateTerraform(plan: Plan): TextFileSet {
   const provider = plan.requirements.cloud.provider;
   if (provider === "kubernetes") return {};
   const ctx = terraformContext(plan);
-  const files: FileSet = {};
+  const files: TextFileSet = {};
   for (const file of templateFiles(`terraform/${provider}`)) {
     if (!wanted(file, ctx)) continue;
     const text = render(`terraform/${provider}/${file}.hbs`, ctx);
