@@ -152,7 +152,7 @@ export class Batcher {
         offset += bytes;
       });
     }
-    batch.forEach((item, i) => item.resolve(split[i]));
+    for (const [i, item] of batch.entries()) item.resolve(split[i]);
   }
 
   /** Refuses everything queued (shutdown or unload). */

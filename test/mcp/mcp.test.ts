@@ -184,12 +184,12 @@ describe("generate_files", () => {
     expect(files.map((f) => f.path)).toContain("infra/terraform/aws/cluster.tf");
     expect(existsSync(join(workspace, "platform", "stackwright.lock.json"))).toBe(true);
     expect(steps).toEqual(["planning", "generating", "validating", "done"]);
-    const escape = (await client.callTool({
+    const outside = (await client.callTool({
       name: "generate_files",
       arguments: { spec: FRAUD, out: "../outside" },
     })) as ToolResult;
-    expect(escape.isError).toBe(true);
-    expect(text(escape)).toContain("refusing to write outside the workspace root");
+    expect(outside.isError).toBe(true);
+    expect(text(outside)).toContain("refusing to write outside the workspace root");
     const noRoot = await memoryClient();
     const refused = (await noRoot.client.callTool({
       name: "generate_files",

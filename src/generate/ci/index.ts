@@ -9,7 +9,7 @@ import type { Plan } from "../../plan/types.js";
 import { chartName } from "../helm/index.js";
 import { dns1123 } from "../names.js";
 import { GENERATED_HEADER } from "../render.js";
-import type { FileSet, TextFileSet } from "../types.js";
+import type { TextFileSet } from "../types.js";
 
 /** Pinned action versions (major tags of the publishers' current releases). */
 export const ACTIONS = {

@@ -12,7 +12,7 @@ import type { Plan } from "../../plan/types.js";
 import { dns1123 } from "../names.js";
 import { serveConfigFromPlan } from "../platform/serve-config.js";
 import { GENERATED_HEADER, templatesRoot } from "../render.js";
-import type { FileSet, TextFileSet } from "../types.js";
+import type { TextFileSet } from "../types.js";
 
 export const CHART_VERSION = "0.1.0";
 

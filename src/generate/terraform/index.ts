@@ -8,7 +8,7 @@ import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { azureStorageName, cloudName } from "../names.js";
 import { GENERATED_HEADER, render, templateFiles } from "../render.js";
-import type { FileSet, TextFileSet } from "../types.js";
+import type { TextFileSet } from "../types.js";
 
 function choice(plan: Plan, capability: string): string {
   return plan.decisions.find((d) => d.capability === capability)!.choice;
