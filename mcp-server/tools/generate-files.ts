@@ -23,7 +23,9 @@ export function registerGenerateFiles(server: McpServer, ctx: ToolContext): void
         force: z.boolean().optional().describe("overwrite files changed by hand since the last generate"),
       },
       outputSchema: {
-        files: z.array(z.object({ path: z.string(), content: z.string() })),
+        files: z.array(
+          z.object({ path: z.string(), content: z.string(), encoding: z.enum(["utf8", "base64"]) }),
+        ),
         written: z.array(z.string()),
         out: z.string().nullable(),
       },
@@ -124,7 +126,12 @@ export function registerGenerateFiles(server: McpServer, ctx: ToolContext): void
       return textResult(
         `${list.length} files${target ? `, ${written.length} written under ${out}` : ""}:\n${list.join("\n")}`,
         {
-          files: list.map((path) => ({ path, content: files[path] })),
+          files: list.map((path) => {
+            const content = files[path];
+            return typeof content === "string"
+              ? { path, content, encoding: "utf8" as const }
+              : { path, content: Buffer.from(content).toString("base64"), encoding: "base64" as const };
+          }),
           written,
           out: target,
         },
