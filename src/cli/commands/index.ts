@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { registerGenerate } from "./generate.js";
+import { registerInterview } from "./interview.js";
 import { registerLlm } from "./llm.js";
 import { registerMcp } from "./mcp.js";
 import { registerPlan } from "./plan.js";
@@ -16,6 +17,7 @@ import { registerStart } from "./start.js";
 export function registerCommands(program: Command, io: CliIo): void {
   registerPlan(program, io);
   registerGenerate(program, io);
+  registerInterview(program, io);
   registerLlm(program, io);
   registerMcp(program, io);
   registerRules(program, io);

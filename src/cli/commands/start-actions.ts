@@ -54,7 +54,14 @@ export async function runStart(io: CliIo, options: { spec: string; out: string }
       if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
       io.err("the interactive interview is not part of this build; planning the example instead\n\n");
     }
-    if (ui) return ui.runInterview({ out: options.out, io });
+    if (ui) {
+      return ui.runInterview({
+        out: "stackwright.yaml",
+        io,
+        generate: (spec: string, out: string) =>
+          runGenerate(io, { spec, out, llmTimeout: 60, llmTokenBudget: 200_000 }),
+      });
+    }
   }
   io.out(`stackwright: planning ${options.spec} (not a terminal, so no interview)\n\n`);
   const spec = await loadSpecForCommand(options.spec);

@@ -1,0 +1,398 @@
+/**
+ * The question bank, as data: each question fills one spec path, says why it matters (which
+ * decisions it moves), has an input kind and a default from the spec schema, and a condition for
+ * when it is asked. Validation is the spec schema's own: an answer is applied to the draft spec and
+ * any problem at its path is the error shown.
+ */
+import {
+  BUDGET_PRIORITIES,
+  CLOUD_PROVIDERS,
+  COMPLIANCE_FRAMEWORKS,
+  DATA_RESIDENCIES,
+  DATA_SOURCES,
+  DEFAULT_REGIONS,
+  FRAMEWORKS,
+  FRESHNESS,
+  INFERENCE_MODES,
+  MODEL_FORMATS,
+  parseQuantity,
+  TRAFFIC_PATTERNS,
+  TRAINING_CADENCES,
+  USE_CASE_KINDS,
+} from "../spec/index.js";
+import { DURATION_MS } from "../spec/units.js";
+
+export type QuestionKind = "select" | "multi" | "number" | "text" | "yesno" | "list" | "fields";
+export type Answers = Record<string, unknown>;
+
+export interface Question {
+  id: string;
+  path: string;
+  prompt: string;
+  help: string;
+  kind: QuestionKind;
+  choices?: readonly string[];
+  /** the schema default (what "skip" accepts); a function when it depends on earlier answers */
+  default: unknown | ((answers: Answers) => unknown);
+  /** asked only when this holds for the answers so far */
+  when?: (answers: Answers) => boolean;
+  /** a unit hint for numbers ("ms", "QPS") */
+  unit?: string;
+}
+
+const CLASSICAL = ["sklearn", "xgboost", "lightgbm"];
+const get = (a: Answers, path: string, fallback: unknown) => (path in a ? a[path] : fallback);
+const mode = (a: Answers) => String(get(a, "inference.mode", "auto"));
+const deep = (a: Answers) =>
+  !CLASSICAL.includes(String(get(a, "model.framework", "sklearn"))) ||
+  get(a, "useCase.kind", "") === "llm-generation";
+const latencyMs = (a: Answers): number => {
+  const raw = get(a, "inference.latencyP99Ms", 200);
+  return typeof raw === "number" ? raw : (parseQuantity(String(raw), DURATION_MS, "ms") ?? 200);
+};
+const batchish = (a: Answers) => mode(a) === "batch" || (mode(a) === "auto" && latencyMs(a) >= 60_000);
+
+export const QUESTIONS: readonly Question[] = [
+  {
+    id: "name",
+    path: "metadata.name",
+    prompt: "What is the workload called?",
+    help: "It names every generated resource (normalized per target).",
+    kind: "text",
+    default: "my-model",
+  },
+  {
+    id: "owner",
+    path: "metadata.owner",
+    prompt: "Which team owns it?",
+    help: "Tagged on every cloud resource.",
+    kind: "text",
+    default: "",
+  },
+  {
+    id: "kind",
+    path: "useCase.kind",
+    prompt: "What kind of model is it?",
+    help: "Moves hardware, caching, drift and quality monitoring.",
+    kind: "select",
+    choices: USE_CASE_KINDS,
+    default: "tabular-classification",
+  },
+  {
+    id: "description",
+    path: "useCase.description",
+    prompt: "Describe it in a sentence (optional).",
+    help: "Goes into the ADRs; never changes a decision.",
+    kind: "text",
+    default: "",
+  },
+  {
+    id: "framework",
+    path: "model.framework",
+    prompt: "Which framework trains it?",
+    help: "Trees and linear models serve on CPU; deep models may want a GPU.",
+    kind: "select",
+    choices: FRAMEWORKS,
+    default: "sklearn",
+  },
+  {
+    id: "format",
+    path: "model.format",
+    prompt: "In which format is it exported?",
+    help: "ONNX gets graph optimizations; others are exported first.",
+    kind: "select",
+    choices: MODEL_FORMATS,
+    default: "onnx",
+  },
+  {
+    id: "size",
+    path: "model.sizeMb",
+    prompt: "How large is the model file?",
+    help: "With the parameters, sizes GPU memory and CPU latency. 50, 50MB or 1.5GB.",
+    kind: "number",
+    unit: "MB",
+    default: 50,
+  },
+  {
+    id: "params",
+    path: "model.parametersMillions",
+    prompt: "How many parameters, in millions (blank if unknown)?",
+    help: "Decides GPU class and quantization for deep models and LLMs.",
+    kind: "number",
+    unit: "M",
+    default: null,
+    when: deep,
+  },
+  {
+    id: "gpu",
+    path: "model.gpu",
+    prompt: "GPU for serving?",
+    help: "auto lets the capacity model decide from size, parameters and latency.",
+    kind: "select",
+    choices: ["auto", "true", "false"],
+    default: "auto",
+    when: deep,
+  },
+  {
+    id: "mode",
+    path: "inference.mode",
+    prompt: "How are predictions consumed?",
+    help: "realtime: a caller waits; batch: on a schedule; streaming: events on a log; auto: let the rules decide.",
+    kind: "select",
+    choices: INFERENCE_MODES,
+    default: "auto",
+  },
+  {
+    id: "latency",
+    path: "inference.latencyP99Ms",
+    prompt: "What p99 latency must predictions meet?",
+    help: "Moves mode, hardware and batching. 50, 50ms, 2s or 4h.",
+    kind: "number",
+    unit: "ms",
+    default: 200,
+  },
+  {
+    id: "peak",
+    path: "inference.peakQps",
+    prompt: "Peak requests per second?",
+    help: "Sizes replicas and moves runtime and batching. 300 or 3k.",
+    kind: "number",
+    unit: "QPS",
+    default: 10,
+    when: (a) => mode(a) !== "batch",
+  },
+  {
+    id: "average",
+    path: "inference.averageQps",
+    prompt: "Average requests per second (blank to estimate)?",
+    help: "With the traffic pattern, sets the always-on minimum.",
+    kind: "number",
+    unit: "QPS",
+    default: null,
+    when: (a) => mode(a) !== "batch",
+  },
+  {
+    id: "pattern",
+    path: "inference.trafficPattern",
+    prompt: "What does the traffic look like over a day?",
+    help: "Variable traffic autoscales from the average; steady traffic is sized for the peak.",
+    kind: "select",
+    choices: TRAFFIC_PATTERNS,
+    default: "steady",
+  },
+  {
+    id: "schedule",
+    path: "inference.batch.schedule",
+    prompt: "Batch schedule (cron, blank for none)?",
+    help: 'A schedule with a loose latency budget makes it a batch plan. "0 3 * * 1" or @daily.',
+    kind: "text",
+    default: null,
+    when: batchish,
+  },
+  {
+    id: "rows",
+    path: "inference.batch.rowsPerRun",
+    prompt: "Rows scored per run?",
+    help: "Sizes the parallelism of each run. 25M.",
+    kind: "number",
+    unit: "rows",
+    default: null,
+    when: batchish,
+  },
+  {
+    id: "deadline",
+    path: "inference.batch.deadlineHours",
+    prompt: "Hours each run may take?",
+    help: "With the rows, sizes the run's workers.",
+    kind: "number",
+    unit: "h",
+    default: null,
+    when: batchish,
+  },
+  {
+    id: "volume",
+    path: "data.volumeGbPerDay",
+    prompt: "Data volume per day, in GB?",
+    help: "Moves versioning and storage cost.",
+    kind: "number",
+    unit: "GB/day",
+    default: 1,
+  },
+  {
+    id: "sources",
+    path: "data.sources",
+    prompt: "Where does the data come from?",
+    help: "Event logs enable streaming; warehouses keep features in place.",
+    kind: "multi",
+    choices: DATA_SOURCES,
+    default: [],
+  },
+  {
+    id: "freshness",
+    path: "data.featureFreshness",
+    prompt: "How fresh must features be?",
+    help: "realtime or minutes needs an online feature store and streaming ingestion.",
+    kind: "select",
+    choices: FRESHNESS,
+    default: "daily",
+  },
+  {
+    id: "labels",
+    path: "data.labelDelayDays",
+    prompt: "How many days until labels (ground truth) arrive?",
+    help: "Late labels make drift the early warning and shape quality monitoring.",
+    kind: "number",
+    unit: "days",
+    default: 7,
+  },
+  {
+    id: "pii",
+    path: "data.containsPii",
+    prompt: "Does the data contain personal information?",
+    help: "Moves encryption and network decisions.",
+    kind: "yesno",
+    default: false,
+  },
+  {
+    id: "entity",
+    path: "features.entityKey",
+    prompt: "Key the features are looked up by?",
+    help: "The online store's entity key, e.g. card_id.",
+    kind: "text",
+    default: "id",
+  },
+  {
+    id: "fields",
+    path: "features.fields",
+    prompt: "Input features, in order (name:type:description; separated by ';', blank for f0..f7)?",
+    help: "Declares the model's input columns for /v1/predictions and drift.",
+    kind: "fields",
+    default: [],
+  },
+  {
+    id: "cadence",
+    path: "training.cadence",
+    prompt: "How often is it retrained?",
+    help: "on-drift retrains when drift crosses the alert band.",
+    kind: "select",
+    choices: TRAINING_CADENCES,
+    default: "weekly",
+  },
+  {
+    id: "traingpu",
+    path: "training.gpu",
+    prompt: "Does training need a GPU?",
+    help: "Prices the training runs.",
+    kind: "yesno",
+    default: false,
+    when: deep,
+  },
+  {
+    id: "dataset",
+    path: "training.datasetGb",
+    prompt: "Training dataset size, in GB?",
+    help: "Prices storage and training time.",
+    kind: "number",
+    unit: "GB",
+    default: 10,
+  },
+  {
+    id: "availability",
+    path: "availability.targetPercent",
+    prompt: "Availability target, in percent?",
+    help: "99.9 needs 2 replicas in 2 zones, 99.95 needs 3 in 3.",
+    kind: "number",
+    unit: "%",
+    default: 99.5,
+  },
+  {
+    id: "multiregion",
+    path: "availability.multiRegion",
+    prompt: "Serve from more than one region?",
+    help: "Doubles the platform; needed above 99.99%.",
+    kind: "yesno",
+    default: false,
+  },
+  {
+    id: "budget",
+    path: "budget.monthlyUsd",
+    prompt: "Monthly budget in USD (blank for none)?",
+    help: "Over budget, the plan names the cheapest change that fits.",
+    kind: "number",
+    unit: "USD",
+    default: null,
+  },
+  {
+    id: "priority",
+    path: "budget.priority",
+    prompt: "What matters more?",
+    help: "performance tilts delivery towards canaries and headroom.",
+    kind: "select",
+    choices: BUDGET_PRIORITIES,
+    default: "balanced",
+  },
+  {
+    id: "compliance",
+    path: "compliance",
+    prompt: "Which compliance frameworks apply?",
+    help: "Moves encryption, network, identity and audit; each control is mapped to a decision.",
+    kind: "multi",
+    choices: COMPLIANCE_FRAMEWORKS,
+    default: [],
+  },
+  {
+    id: "residency",
+    path: "dataResidency",
+    prompt: "Where must the data stay?",
+    help: "Checked against the region's jurisdiction.",
+    kind: "select",
+    choices: DATA_RESIDENCIES,
+    default: "any",
+  },
+  {
+    id: "cloud",
+    path: "cloud.provider",
+    prompt: "Which cloud (or your own Kubernetes cluster)?",
+    help: "Chooses the Terraform, registry and price table.",
+    kind: "select",
+    choices: CLOUD_PROVIDERS,
+    default: "aws",
+  },
+  {
+    id: "region",
+    path: "cloud.region",
+    prompt: "Which region?",
+    help: "Checked for residency and HIPAA eligibility.",
+    kind: "text",
+    default: (a: Answers) =>
+      DEFAULT_REGIONS[String(get(a, "cloud.provider", "aws")) as keyof typeof DEFAULT_REGIONS] ?? "us-east-1",
+    when: (a) => get(a, "cloud.provider", "aws") !== "kubernetes",
+  },
+  {
+    id: "team",
+    path: "team.size",
+    prompt: "How many engineers will run it?",
+    help: "Two or fewer with a small load get managed serverless runtimes.",
+    kind: "number",
+    unit: "people",
+    default: 3,
+  },
+  {
+    id: "tools",
+    path: "team.existingTools",
+    prompt: "Tools the team already runs (comma-separated)?",
+    help: "MLflow, Airflow, Vault, W&B, lakeFS, DVC are reused when they fit.",
+    kind: "list",
+    default: [],
+  },
+];
+
+export function questionByPath(path: string): Question | undefined {
+  return QUESTIONS.find((q) => q.path === path);
+}
+
+export function defaultFor(question: Question, answers: Answers): unknown {
+  return typeof question.default === "function"
+    ? (question.default as (a: Answers) => unknown)(answers)
+    : question.default;
+}

@@ -1,0 +1,84 @@
+/**
+ * `stackwright interview` (and `npm start` in a TTY): the Ink UI in a terminal, plain prompts
+ * otherwise, no prompts at all with --answers / --set. Ends by writing stackwright.yaml and, with
+ * --yes, planning and generating.
+ */
+import { render } from "ink";
+import { formatTable } from "../../plan/format.js";
+import { createPlan } from "../../plan/index.js";
+import { finish, type InterviewState, toDocument } from "../machine.js";
+import { answerAll, InterviewError, type InterviewOptions, prefill, writeSpec } from "../run.js";
+import { type AppResult, InterviewApp } from "./app.js";
+import { plainInterview } from "./plain.js";
+
+export interface RunInterviewOptions extends InterviewOptions {
+  io: { out(text: string): void; err(text: string): void; readonly isTty: boolean };
+  /** runs `generate` for the written spec (supplied by the CLI) */
+  generate?: (specPath: string, out: string) => Promise<number>;
+  stdin?: NodeJS.ReadableStream;
+}
+
+export async function runInterview(options: RunInterviewOptions): Promise<number> {
+  const { io } = options;
+  const specPath = options.out ?? "stackwright.yaml";
+  let prefilled;
+  try {
+    prefilled = prefill(options);
+  } catch (error) {
+    if (error instanceof InterviewError) {
+      io.err(`stackwright: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  let state: InterviewState;
+  const nonInteractive = Boolean(options.answers || options.set?.length);
+  if (nonInteractive) {
+    try {
+      state = answerAll(prefilled);
+    } catch (error) {
+      if (!(error instanceof InterviewError)) throw error;
+      io.err(`stackwright: ${error.message}\n`);
+      return 2;
+    }
+  } else if (!io.isTty) {
+    try {
+      state = await plainInterview((t) => io.out(t), options.stdin ?? process.stdin);
+    } catch (error) {
+      io.err(`stackwright: ${(error as Error).message}\n`);
+      return 2;
+    }
+  } else {
+    let result: AppResult = { kind: "quit" };
+    const app = render(<InterviewApp prefill={prefilled} onExit={(r) => (result = r)} />, {
+      exitOnCtrlC: false,
+    });
+    await app.waitUntilExit();
+    const final = result as AppResult;
+    if (final.kind === "quit") {
+      io.err("interview cancelled; nothing written\n");
+      return 130;
+    }
+    if (final.kind === "save-partial") {
+      const partial = `${specPath.replace(/\.ya?ml$/, "")}.partial.yaml`;
+      writeSpec(partial, toDocument(final.state.answers));
+      io.err(`partial spec saved to ${partial}; resume with: stackwright interview --from ${partial}\n`);
+      return 130;
+    }
+    state = final.state;
+  }
+  const done = finish(state);
+  if (!done.ok) {
+    for (const p of done.problems) io.err(`${p.path}: ${p.message}\n`);
+    return 2;
+  }
+  writeSpec(specPath, done.document);
+  const plan = createPlan(done.spec);
+  io.out(`\nwrote ${specPath}\n\n`);
+  io.out(formatTable(plan));
+  io.out(
+    `\nnext:\n  stackwright plan --spec ${specPath}\n  stackwright generate --spec ${specPath} --out stackwright-out\n`,
+  );
+  if (options.yes && options.generate) return options.generate(specPath, "stackwright-out");
+  return plan.warnings.some((w) => w.severity === "error") ? 1 : 0;
+}
