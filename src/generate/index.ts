@@ -3,10 +3,11 @@
  * document comes last because its control matrix names the files the others produced.
  */
 import type { Plan } from "../plan/types.js";
-import { generateAdrs, type Narrative } from "./adr/index.js";
+import { adrFileNames, generateAdrs, type Narrative } from "./adr/index.js";
 import { generateCi } from "./ci/index.js";
 import { generateHelm } from "./helm/index.js";
 import { generatePlatform } from "./platform/index.js";
+import { generateReport } from "./report/index.js";
 import { generateTerraform } from "./terraform/index.js";
 import { type FileSet, mergeFileSets } from "./types.js";
 
@@ -16,7 +17,7 @@ export interface GenerateOptions {
   narratives?: ReadonlyMap<string, Narrative>;
 }
 
-export const TARGETS = ["terraform", "helm", "ci", "platform", "adr"] as const;
+export const TARGETS = ["terraform", "helm", "ci", "platform", "adr", "report"] as const;
 
 export function generateAll(plan: Plan, options: GenerateOptions = {}): FileSet {
   const implementation = mergeFileSets(
@@ -28,5 +29,6 @@ export function generateAll(plan: Plan, options: GenerateOptions = {}): FileSet 
   return mergeFileSets(
     implementation,
     generateAdrs(plan, { files: implementation, narratives: options.narratives }),
+    generateReport(plan, adrFileNames(plan)),
   );
 }

@@ -177,6 +177,21 @@ export function diagram(plan: Plan): string {
   return lines.join("\n");
 }
 
+/** ADR file names per capability: numbered in capability order, one per decision with alternatives. */
+export function adrFileNames(plan: Plan): Map<string, string> {
+  const names = new Map<string, string>();
+  let number = 0;
+  for (const decision of plan.decisions) {
+    if (decision.alternatives.length === 0) continue;
+    number++;
+    names.set(
+      decision.capability,
+      `${String(number).padStart(4, "0")}-${slug(decision.capability)}-${slug(decision.choice)}.md`,
+    );
+  }
+  return names;
+}
+
 export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet {
   const { adr, architecture } = templates();
   const ruleSet = options.ruleSet ?? loadDefaultRuleSet();
