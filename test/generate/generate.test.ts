@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { generateAll as generateMixed } from "../../src/generate/index.js";
 import { textEntries } from "../../src/generate/types.js";
 import { createPlan, planSpecFile } from "../../src/plan/index.js";
@@ -226,8 +226,8 @@ describe("hostile spec text cannot break out of any target", () => {
     for (const [path, text] of Object.entries(files).filter(
       ([p]) => /\.(ya?ml)$/.test(p) && !p.includes("/templates/"),
     )) {
-      const parsed = parseYaml(text) as Record<string, unknown>;
-      expect(JSON.stringify(parsed), path).not.toContain('"injected":true');
+      for (const doc of parseAllDocuments(text))
+        expect(JSON.stringify(doc.toJS()), path).not.toContain('"injected":true');
     }
   });
 });
@@ -288,10 +288,10 @@ describe("stackwright generate (CLI)", () => {
     const out = mkdtempSync(join(tmpdir(), "sw-gen-"));
     const first = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/68 written, 0 unchanged/);
+    expect(first.stdout).toMatch(/71 written, 0 unchanged/);
     const snapshot = readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8");
     const second = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
-    expect(second.stdout).toMatch(/0 written, 68 unchanged/);
+    expect(second.stdout).toMatch(/0 written, 71 unchanged/);
     expect(readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8")).toBe(snapshot);
     expect(
       runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out, "--check"]).code,
@@ -373,5 +373,62 @@ describe("the runnable platform (platform/)", () => {
       "expected a multi-stage build",
       "the final stage must run as a non-root USER",
     ]);
+  });
+});
+
+describe("feature store definitions and retraining pipelines", () => {
+  const compilePython = (path: string, text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "sw-py-"));
+    const file = join(dir, path.split("/").pop() ?? "x.py");
+    writeFileSync(file, text);
+    return spawnSync("python3", ["-m", "py_compile", file], { encoding: "utf8" });
+  };
+
+  it.each(EXAMPLES)("%s: the files the plan calls for exist and parse with their tools", async (file) => {
+    const { plan } = await planSpecFile(join(ROOT, "examples", file));
+    const files = generateAll(plan);
+    const store = plan.decisions.find((d) => d.capability === "features.store")?.choice;
+    expect("platform/features/feature_store.yaml" in files).toBe(store !== "none");
+    const orchestration = plan.decisions.find((d) => d.capability === "orchestration")?.choice;
+    const pipelines = Object.keys(files).filter((p) => p.startsWith("platform/pipelines/"));
+    expect(pipelines).toHaveLength(1);
+    if (orchestration === "argo-workflows") expect(pipelines[0]).toBe("platform/pipelines/retrain.yaml");
+    if (orchestration === "airflow") expect(pipelines[0]).toMatch(/_retrain\.py$/);
+    if (orchestration === "managed-scheduler") expect(pipelines[0]).toBe("platform/pipelines/retrain.sh");
+    for (const [path, text] of Object.entries(files)) {
+      if (path.endsWith(".py")) {
+        const r = compilePython(path, text);
+        expect(r.status, `${path}: ${r.stderr}`).toBe(0);
+      }
+      if (path.endsWith(".sh")) expect(spawnSync("bash", ["-n"], { input: text }).status, path).toBe(0);
+    }
+    if (orchestration === "argo-workflows") {
+      const docs = String(files["platform/pipelines/retrain.yaml"])
+        .split(/^---$/m)
+        .map((d) => parseYaml(d));
+      expect(docs[0].kind).toBe("WorkflowTemplate");
+      expect(docs[0].spec.templates[0].dag.tasks.map((t: { name: string }) => t.name)).toEqual([
+        "train",
+        "evaluate",
+        "register",
+        "gate",
+      ]);
+    }
+  });
+
+  it("hostile feature names and descriptions stay valid Python", () => {
+    const parsed = parseSpecValue({
+      metadata: { name: "py" },
+      data: { featureFreshness: "realtime" },
+      features: {
+        entityKey: "class",
+        fields: [{ name: 'x")\nimport os', type: "float", description: '"""\nos.system("rm -rf /")' }],
+      },
+    });
+    if (!parsed.ok) throw new Error("spec");
+    const files = generateAll(createPlan(parsed.spec));
+    const r = compilePython("features.py", files["platform/features/features.py"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(files["platform/features/features.py"]).not.toMatch(/^import os/m);
   });
 });

@@ -12,6 +12,7 @@ import { buildMlp, seededRandom } from "../../serve/onnx-build.js";
 import { dns1123 } from "../names.js";
 import { GENERATED_HEADER } from "../render.js";
 import type { FileSet } from "../types.js";
+import { generateFeatureStore, generatePipelines } from "./pipelines.js";
 import { defaultFeatures, serveConfigFromPlan } from "./serve-config.js";
 
 /** Node image for the serving container, pinned (the Helm chart's image builds FROM it). */
@@ -230,5 +231,7 @@ export function generatePlatform(plan: Plan): FileSet {
     "platform/Dockerfile": dockerfile(),
     "platform/monitoring/alerts.rules.yaml": yaml(prometheusRules(plan)),
     "platform/monitoring/dashboard.json": `${JSON.stringify(grafanaDashboard(plan), null, 2)}\n`,
+    ...generateFeatureStore(plan),
+    ...generatePipelines(plan),
   };
 }
