@@ -7,6 +7,7 @@ import { registerMcp } from "./mcp.js";
 import { registerPlan } from "./plan.js";
 import { registerRules } from "./rules.js";
 import { registerSchema } from "./schema.js";
+import { registerScore } from "./score.js";
 import { registerServe } from "./serve.js";
 import { registerStart } from "./start.js";
 
@@ -22,6 +23,7 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerMcp(program, io);
   registerRules(program, io);
   registerSchema(program, io);
+  registerScore(program, io);
   registerServe(program, io);
   registerStart(program, io);
 }

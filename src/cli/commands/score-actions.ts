@@ -1,0 +1,78 @@
+import { readFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { load } from "js-yaml";
+import { EXIT, UserError } from "../errors.js";
+import type { CliIo } from "../io.js";
+import type { ScoreFlags } from "./score.js";
+
+export async function runScore(io: CliIo, flags: ScoreFlags): Promise<number> {
+  const serve = (await import("../../serve/index.js" as string)) as typeof import("../../serve/index.js");
+  for (const [flag, value] of [
+    ["--batch-size", flags.batchSize],
+    ["--part-rows", flags.partRows],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new UserError(`${flag} must be a positive integer, got ${value}`);
+  }
+  let source: import("../../serve/index.js").VersionSource;
+  try {
+    if (flags.model) source = serve.singleFile(flags.model);
+    else if (flags.config) {
+      const config = serve.serveConfigSchema.parse(load(readFileSync(flags.config, "utf8")));
+      const first = config.models[0];
+      if (!first) throw new UserError(`${flags.config} lists no models`);
+      const dir = resolve(dirname(flags.config), first.path);
+      const versions = serve
+        .scanModel(dirname(dir), basename(dir))
+        .filter((v) => v.meta.stage === "production");
+      const chosen = versions.at(-1);
+      if (!chosen) throw new UserError(`no production version under ${dir}`);
+      source = { ...chosen, name: first.name };
+    } else throw new UserError("give --model NAME=path.onnx or --config serve.yaml");
+  } catch (error) {
+    if (error instanceof serve.RegistryError) throw new UserError(error.message);
+    throw error;
+  }
+  let shard: { index: number; count: number };
+  try {
+    shard = serve.parseShard(flags.shard);
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
+  const tty = process.stderr.isTTY;
+  let summary: import("../../serve/index.js").ScoreSummary;
+  try {
+    summary = await serve.score({
+      source,
+      input: flags.input,
+      output: resolve(flags.output),
+      format: flags.format as "parquet",
+      shard,
+      features: flags.features
+        ?.split(",")
+        .map((f) => f.trim())
+        .filter(Boolean),
+      idColumn: flags.idColumn,
+      batchSize: flags.batchSize,
+      partRows: flags.partRows,
+      device: flags.device,
+      workers: flags.workers,
+      onProgress: tty
+        ? (done, total, rps) =>
+            io.err(
+              `\r  part ${done}/${total}  ${Math.round(rps).toLocaleString("en-US")} rows/s  ETA ${total > done ? Math.round(((total - done) * flags.partRows) / Math.max(rps, 1)) : 0}s   `,
+            )
+        : undefined,
+    });
+  } catch (error) {
+    throw new UserError(`score: ${(error as Error).message}`);
+  }
+  if (tty) io.err("\n");
+  if (flags.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+  else {
+    io.out(
+      `scored ${summary.rows.scored} rows with ${summary.model} v${summary.version} into ${summary.output} (${summary.parts.scored} part(s) scored, ${summary.parts.skipped} already done, shard ${shard.index}/${shard.count}) at ${summary.rowsPerSecond.toLocaleString("en-US")} rows/s; ${summary.rows.rejected} rejected\n`,
+    );
+  }
+  return summary.rows.rejected > 0 ? EXIT.findings : EXIT.ok;
+}

@@ -1,0 +1,251 @@
+/**
+ * Batch scoring: input files (Parquet, CSV, JSONL) read with embedded DuckDB, split into parts of a
+ * fixed size, each part scored through the worker pool in batches and written atomically to
+ * <output>/parts/. A part whose output exists is done, so a job killed at any moment and started
+ * again scores every row exactly once. Shards (--shard I/N or JOB_COMPLETION_INDEX) take every Nth
+ * part, so an Indexed Job scores the whole set in parallel without overlap.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Batcher } from "./batcher.js";
+import { WorkerPool } from "./pool.js";
+import type { VersionSource } from "./registry.js";
+import { toJsonArray } from "./tensors.js";
+
+export const OUTPUT_FORMATS = ["parquet", "csv", "jsonl"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export interface ScoreOptions {
+  source: VersionSource;
+  input: string;
+  output: string;
+  format: OutputFormat;
+  shard: { index: number; count: number };
+  features?: string[];
+  idColumn: string;
+  batchSize: number;
+  partRows: number;
+  device: string;
+  workers?: number;
+  onProgress?: (done: number, total: number, rowsPerSecond: number) => void;
+}
+
+export interface ScoreSummary {
+  model: string;
+  version: string;
+  files: number;
+  parts: { total: number; shard: number; scored: number; skipped: number };
+  rows: { scored: number; rejected: number };
+  seconds: number;
+  rowsPerSecond: number;
+  output: string;
+}
+
+const sql = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+function reader(file: string): string {
+  if (file.endsWith(".parquet")) return `read_parquet(${sql(file)})`;
+  if (file.endsWith(".csv")) return `read_csv(${sql(file)}, header = true, all_varchar = true)`;
+  if (file.endsWith(".jsonl") || file.endsWith(".json") || file.endsWith(".ndjson"))
+    return `read_json_auto(${sql(file)}, format = 'newline_delimited')`;
+  throw new Error(`${file}: unsupported input format (parquet, csv, jsonl)`);
+}
+
+interface Part {
+  id: string;
+  file: string;
+  start: number;
+  end: number;
+}
+
+export async function score(options: ScoreOptions): Promise<ScoreSummary> {
+  const started = performance.now();
+  const { DuckDBInstance } = await import("@duckdb/node-api");
+  const db = await DuckDBInstance.create(":memory:");
+  const con = await db.connect();
+  const files = (await con.runAndReadAll(`SELECT file FROM glob(${sql(options.input)}) ORDER BY file`))
+    .getRowObjectsJson()
+    .map((r) => String(r.file));
+  if (files.length === 0) throw new Error(`no input files match ${options.input}`);
+  const parts: Part[] = [];
+  for (const [f, file] of files.entries()) {
+    const count = Number(
+      (await con.runAndReadAll(`SELECT count(*) AS c FROM ${reader(file)}`)).getRowObjectsJson()[0].c,
+    );
+    for (let start = 0, p = 0; start < count; start += options.partRows, p++) {
+      parts.push({
+        id: `${String(f).padStart(4, "0")}-${String(p).padStart(6, "0")}`,
+        file,
+        start,
+        end: Math.min(count, start + options.partRows),
+      });
+    }
+  }
+  const mine = parts.filter((_, i) => i % options.shard.count === options.shard.index);
+  const partsDir = join(options.output, "parts");
+  const rejectsDir = join(options.output, "rejects");
+  mkdirSync(partsDir, { recursive: true });
+  mkdirSync(rejectsDir, { recursive: true });
+  for (const dir of [partsDir, rejectsDir])
+    for (const f of readdirSync(dir)) if (f.includes(".tmp-")) rmSync(join(dir, f));
+  const outFile = (part: Part) => join(partsDir, `part-${part.id}.${options.format}`);
+  const todo = mine.filter((part) => !existsSync(outFile(part)));
+
+  const pool = new WorkerPool(options.workers);
+  const summary: ScoreSummary = {
+    model: options.source.name,
+    version: options.source.version,
+    files: files.length,
+    parts: { total: parts.length, shard: mine.length, scored: 0, skipped: mine.length - todo.length },
+    rows: { scored: 0, rejected: 0 },
+    seconds: 0,
+    rowsPerSecond: 0,
+    output: options.output,
+  };
+  try {
+    const bytes = readFileSync(options.source.modelPath);
+    const order = options.device === "auto" ? ["cuda", "webgpu", "cpu"] : [options.device];
+    let meta: Awaited<ReturnType<WorkerPool["load"]>> | undefined;
+    for (const provider of order) {
+      try {
+        meta = await pool.load("score", bytes, [provider]);
+        break;
+      } catch {}
+    }
+    if (!meta) throw new Error(`cannot load ${options.source.modelPath} on ${order.join(", ")}`);
+    const input = meta.inputs[0];
+    const width = Number(input.shape?.[1] ?? 0);
+    const features =
+      options.features ?? options.source.meta.features ?? Array.from({ length: width }, (_, i) => `f${i}`);
+    if (width && features.length !== width)
+      throw new Error(`the model takes ${width} features; ${features.length} named (${features.join(", ")})`);
+    const batcher = new Batcher("score", pool, {
+      enabled: true,
+      maxBatchSize: options.batchSize,
+      maxQueueDelayMs: 0,
+      maxQueue: Number.MAX_SAFE_INTEGER,
+    });
+    let done = 0;
+    for (const part of todo) {
+      const rows = (
+        await con.runAndReadAll(
+          `SELECT * FROM (SELECT *, row_number() OVER () - 1 AS __row FROM ${reader(part.file)}) WHERE __row >= ${part.start} AND __row < ${part.end} ORDER BY __row`,
+        )
+      ).getRowObjectsJson() as Array<Record<string, unknown>>;
+      const good: Array<{ id: unknown; values: number[] }> = [];
+      const rejects: string[] = [];
+      for (const row of rows) {
+        const id = row[options.idColumn];
+        if (id === null || id === undefined || id === "") {
+          rejects.push(
+            JSON.stringify({
+              row: Number(row.__row),
+              file: part.file,
+              reason: `missing ${options.idColumn}`,
+            }),
+          );
+          continue;
+        }
+        const values: number[] = [];
+        let reason = "";
+        for (const name of features) {
+          const raw = row[name];
+          const value = raw === null || raw === undefined || raw === "" ? Number.NaN : Number(raw);
+          if (!(name in row)) reason = `missing feature ${name}`;
+          else if (!Number.isFinite(value))
+            reason = `feature ${name} is ${JSON.stringify(raw)}, not a finite number`;
+          if (reason) break;
+          values.push(value);
+        }
+        if (reason) rejects.push(JSON.stringify({ id, file: part.file, reason }));
+        else good.push({ id, values });
+      }
+      const results: string[] = [];
+      const chunks: Array<Promise<void>> = [];
+      for (let i = 0; i < good.length; i += options.batchSize) {
+        const chunk = good.slice(i, i + options.batchSize);
+        const data = new Float32Array(chunk.length * features.length);
+        chunk.forEach((r, j) => data.set(r.values, j * features.length));
+        chunks.push(
+          batcher
+            .submit(chunk.length, { [input.name]: { type: "float32", rowDims: [features.length], data } })
+            .then((outputs) => {
+              const out = Object.values(outputs)[0];
+              const perRow = out.dims.slice(1).reduce((a, b) => a * b, 1);
+              const flat = toJsonArray(out.type, out.buffer, 0, chunk.length * perRow) as number[];
+              chunk.forEach((r, j) => {
+                const values = flat.slice(j * perRow, (j + 1) * perRow);
+                const probability = perRow === 1 ? values[0] : Math.max(...values);
+                results[i + j] = JSON.stringify({
+                  id: r.id,
+                  prediction: perRow === 1 ? (probability >= 0.5 ? 1 : 0) : values.indexOf(probability),
+                  probability,
+                  model_version: options.source.version,
+                });
+              });
+            }),
+        );
+      }
+      await Promise.all(chunks);
+      await writePart(con, outFile(part), results, options.format);
+      const rejectFile = join(rejectsDir, `part-${part.id}.jsonl`);
+      const tmp = `${rejectFile}.tmp-${process.pid}`;
+      writeFileSync(tmp, rejects.length ? `${rejects.join("\n")}\n` : "");
+      renameSync(tmp, rejectFile);
+      summary.rows.scored += good.length;
+      summary.rows.rejected += rejects.length;
+      summary.parts.scored++;
+      done++;
+      const seconds = (performance.now() - started) / 1000;
+      options.onProgress?.(done, todo.length, summary.rows.scored / Math.max(seconds, 1e-6));
+    }
+  } finally {
+    await pool.close();
+    con.closeSync?.();
+  }
+  summary.seconds = Math.round(((performance.now() - started) / 1000) * 1000) / 1000;
+  summary.rowsPerSecond = Math.round(summary.rows.scored / Math.max(summary.seconds, 1e-6));
+  return summary;
+}
+
+async function writePart(
+  con: { run(sql: string): Promise<unknown> },
+  file: string,
+  lines: string[],
+  format: OutputFormat,
+): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const jsonl = `${file}.tmp-${process.pid}.jsonl`;
+  writeFileSync(jsonl, lines.length ? `${lines.join("\n")}\n` : "");
+  if (format === "jsonl") renameSync(jsonl, tmp);
+  else {
+    const select = lines.length
+      ? `SELECT * FROM read_json_auto(${sql(jsonl)}, format = 'newline_delimited', columns = {'id': 'VARCHAR', 'prediction': 'INTEGER', 'probability': 'DOUBLE', 'model_version': 'VARCHAR'})`
+      : "SELECT NULL::VARCHAR AS id, NULL::INTEGER AS prediction, NULL::DOUBLE AS probability, NULL::VARCHAR AS model_version WHERE false";
+    await con.run(
+      `COPY (${select}) TO ${sql(tmp)} (FORMAT ${format === "csv" ? "csv, HEADER true" : "parquet"})`,
+    );
+    rmSync(jsonl);
+  }
+  renameSync(tmp, file);
+}
+
+export function parseShard(
+  text: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { index: number; count: number } {
+  if (text) {
+    const m = /^(\d+)\/(\d+)$/.exec(text);
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]))
+      throw new Error(`--shard ${text}: expected I/N with 0 <= I < N`);
+    return { index: Number(m[1]), count: Number(m[2]) };
+  }
+  if (env.JOB_COMPLETION_INDEX !== undefined) {
+    const count = Number(env.SHARD_COUNT ?? env.JOB_COMPLETIONS ?? 1);
+    const index = Number(env.JOB_COMPLETION_INDEX);
+    if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count)
+      throw new Error(`JOB_COMPLETION_INDEX ${index} is outside 0..${count - 1} (set SHARD_COUNT)`);
+    return { index, count };
+  }
+  return { index: 0, count: 1 };
+}

@@ -1,0 +1,223 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import ort from "onnxruntime-node";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildMlp } from "../../src/serve/onnx-build.js";
+import { BIN, ROOT, runCli, runCliAsync } from "../helpers/cli.js";
+
+const MODEL = { layers: [4, 16, 1], sigmoid: true, seed: 3 };
+let dir: string;
+let modelPath: string;
+
+async function query(sql: string): Promise<Array<Record<string, unknown>>> {
+  const db = await DuckDBInstance.create(":memory:");
+  const con = await db.connect();
+  return (await con.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>;
+}
+
+function writeCsv(path: string, rows: number, bad = true): void {
+  let csv = "id,f0,f1,f2,f3\n";
+  for (let i = 0; i < rows; i++)
+    csv += `r${i},${Math.sin(i).toFixed(4)},${Math.cos(i).toFixed(4)},${i % 7},${i % 3}\n`;
+  if (bad) csv += "bad-1,1,2,x,4\nbad-2,1,,3,4\n,1,2,3,4\n";
+  writeFileSync(path, csv);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "sw-score-"));
+  modelPath = join(dir, "model.onnx");
+  writeFileSync(modelPath, buildMlp(MODEL));
+});
+
+describe("stackwright score", () => {
+  it("scores CSV, Parquet and JSONL with predictions equal to single runs, keeping rejects with reasons", async () => {
+    writeCsv(join(dir, "a.csv"), 3000);
+    await query(
+      `COPY (SELECT * FROM read_csv('${join(dir, "a.csv")}', header=true, all_varchar=true) WHERE f2 <> 'x' AND f1 IS NOT NULL AND id IS NOT NULL) TO '${join(dir, "a.parquet")}' (FORMAT parquet)`,
+    );
+    await query(
+      `COPY (SELECT * FROM read_parquet('${join(dir, "a.parquet")}')) TO '${join(dir, "a.jsonl")}' (FORMAT json)`,
+    );
+    const session = await ort.InferenceSession.create(buildMlp(MODEL));
+    for (const [input, out, rejected] of [
+      ["a.csv", "out-csv", 3],
+      ["a.parquet", "out-parquet", 0],
+      ["a.jsonl", "out-jsonl", 0],
+    ] as const) {
+      const result = runCli([
+        "score",
+        "--model",
+        `m=${modelPath}`,
+        "--input",
+        join(dir, input),
+        "--output",
+        join(dir, out),
+        "--part-rows",
+        "1000",
+        "--json",
+      ]);
+      expect(result.code, result.stderr).toBe(rejected ? 1 : 0);
+      const summary = JSON.parse(result.stdout);
+      expect(summary.rows).toEqual({ scored: 3000, rejected });
+      const rows = await query(
+        `SELECT * FROM read_parquet('${join(dir, out, "parts", "*.parquet")}') ORDER BY id`,
+      );
+      expect(rows).toHaveLength(3000);
+      expect(new Set(rows.map((r) => r.id)).size).toBe(3000);
+      const sample = rows.find((r) => r.id === "r42")!;
+      const expected = await session.run({
+        input: new ort.Tensor(
+          "float32",
+          Float32Array.from([Math.sin(42), Math.cos(42), 42 % 7, 42 % 3].map((v) => Number(v.toFixed(4)))),
+          [1, 4],
+        ),
+      });
+      expect(sample.probability).toBeCloseTo((expected.output.data as Float32Array)[0], 5);
+      expect(sample.model_version).toBe("1");
+    }
+    const rejects = await query(
+      `SELECT * FROM read_json_auto('${join(dir, "out-csv", "rejects", "*.jsonl")}')`,
+    );
+    expect(rejects.map((r) => r.reason).sort()).toEqual([
+      "feature f1 is null, not a finite number",
+      'feature f2 is "x", not a finite number',
+      "missing id",
+    ]);
+  });
+
+  it("splits work by shard without overlap, also from JOB_COMPLETION_INDEX", async () => {
+    writeCsv(join(dir, "s.csv"), 4500, false);
+    const out = join(dir, "sharded");
+    expect(
+      runCli([
+        "score",
+        "--model",
+        `m=${modelPath}`,
+        "--input",
+        join(dir, "s.csv"),
+        "--output",
+        out,
+        "--part-rows",
+        "500",
+        "--shard",
+        "0/2",
+        "--format",
+        "csv",
+      ]).code,
+    ).toBe(0);
+    const second = runCli(
+      [
+        "score",
+        "--model",
+        `m=${modelPath}`,
+        "--input",
+        join(dir, "s.csv"),
+        "--output",
+        out,
+        "--part-rows",
+        "500",
+        "--format",
+        "csv",
+      ],
+      { env: { JOB_COMPLETION_INDEX: "1", SHARD_COUNT: "2" } },
+    );
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain("shard 1/2");
+    const rows = await query(
+      `SELECT id, count(*) AS n FROM read_csv('${join(out, "parts", "*.csv")}', header=true) GROUP BY id`,
+    );
+    expect(rows).toHaveLength(4500);
+    expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
+    expect(
+      runCli([
+        "score",
+        "--model",
+        `m=${modelPath}`,
+        "--input",
+        join(dir, "s.csv"),
+        "--output",
+        out,
+        "--shard",
+        "2/2",
+      ]).code,
+    ).toBe(2);
+  });
+
+  it("survives kill -9 mid-run: restarted, every row is scored exactly once with the same predictions", async () => {
+    writeCsv(join(dir, "big.csv"), 120_000, false);
+    const clean = join(dir, "clean");
+    expect(
+      (
+        await runCliAsync([
+          "score",
+          "--model",
+          `m=${modelPath}`,
+          "--input",
+          join(dir, "big.csv"),
+          "--output",
+          clean,
+          "--part-rows",
+          "4000",
+          "--workers",
+          "1",
+        ])
+      ).code,
+    ).toBe(0);
+    const crashed = join(dir, "crashed");
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        "score",
+        "--model",
+        `m=${modelPath}`,
+        "--input",
+        join(dir, "big.csv"),
+        "--output",
+        crashed,
+        "--part-rows",
+        "4000",
+        "--workers",
+        "1",
+      ],
+      { cwd: ROOT, stdio: "ignore" },
+    );
+    const partsDir = join(crashed, "parts");
+    for (let i = 0; i < 300; i++) {
+      if (existsSync(partsDir) && readdirSync(partsDir).filter((f) => f.endsWith(".parquet")).length >= 3)
+        break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const before = readdirSync(partsDir).filter((f) => f.endsWith(".parquet")).length;
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(30);
+    const resumed = await runCliAsync([
+      "score",
+      "--model",
+      `m=${modelPath}`,
+      "--input",
+      join(dir, "big.csv"),
+      "--output",
+      crashed,
+      "--part-rows",
+      "4000",
+      "--workers",
+      "1",
+      "--json",
+    ]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).parts.skipped).toBe(before);
+    const diff = await query(
+      `SELECT count(*) AS n, count(DISTINCT c.id) AS ids, sum(CASE WHEN c.probability = k.probability THEN 0 ELSE 1 END) AS mismatches FROM read_parquet('${join(crashed, "parts", "*.parquet")}') c JOIN read_parquet('${join(clean, "parts", "*.parquet")}') k USING (id)`,
+    );
+    expect(Number(diff[0].n)).toBe(120_000);
+    expect(Number(diff[0].ids)).toBe(120_000);
+    expect(Number(diff[0].mismatches)).toBe(0);
+    expect(readdirSync(partsDir).some((f) => f.includes(".tmp-"))).toBe(false);
+  });
+});
