@@ -42,10 +42,11 @@ export interface ScoreSummary {
 }
 
 const sql = (text: string) => `'${text.replace(/'/g, "''")}'`;
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 function reader(file: string): string {
   if (file.endsWith(".parquet")) return `read_parquet(${sql(file)})`;
-  if (file.endsWith(".csv")) return `read_csv(${sql(file)}, header = true, all_varchar = true)`;
+  if (file.endsWith(".csv")) return `read_csv(${sql(file)}, header = true)`;
   if (file.endsWith(".jsonl") || file.endsWith(".json") || file.endsWith(".ndjson"))
     return `read_json_auto(${sql(file)}, format = 'newline_delimited')`;
   throw new Error(`${file}: unsupported input format (parquet, csv, jsonl)`);
@@ -68,9 +69,16 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
     .map((r) => String(r.file));
   if (files.length === 0) throw new Error(`no input files match ${options.input}`);
   const parts: Part[] = [];
+  // each input is parsed once into a table with its row numbers; parts select ranges of it
+  const tables = new Map<string, string>();
   for (const [f, file] of files.entries()) {
+    const table = `src_${f}`;
+    await con.run(
+      `CREATE TABLE ${table} AS SELECT *, row_number() OVER () - 1 AS __row FROM ${reader(file)}`,
+    );
+    tables.set(file, table);
     const count = Number(
-      (await con.runAndReadAll(`SELECT count(*) AS c FROM ${reader(file)}`)).getRowObjectsJson()[0].c,
+      (await con.runAndReadAll(`SELECT count(*) AS c FROM ${table}`)).getRowObjectsJson()[0].c,
     );
     for (let start = 0, p = 0; start < count; start += options.partRows, p++) {
       parts.push({
@@ -127,45 +135,77 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
     });
     let done = 0;
     for (const part of todo) {
-      const rows = (
+      // typed, columnar read: DuckDB casts (TRY_CAST: a bad value becomes NULL and the row is rejected)
+      const cols = [options.idColumn, ...features];
+      const available = new Set(
+        (await con.runAndReadAll(`SELECT * FROM ${tables.get(part.file)} LIMIT 0`)).columnNames(),
+      );
+      const missing = cols.filter((c) => !available.has(c));
+      const select = [
+        "__row",
+        `CAST(${quoteIdent(options.idColumn)} AS VARCHAR) AS __id`,
+        ...features.map((f, i) =>
+          available.has(f) ? `TRY_CAST(${quoteIdent(f)} AS DOUBLE) AS __f${i}` : `NULL::DOUBLE AS __f${i}`,
+        ),
+      ].join(", ");
+      const columns = (
         await con.runAndReadAll(
-          `SELECT * FROM (SELECT *, row_number() OVER () - 1 AS __row FROM ${reader(part.file)}) WHERE __row >= ${part.start} AND __row < ${part.end} ORDER BY __row`,
+          `SELECT ${select} FROM ${tables.get(part.file)} WHERE __row >= ${part.start} AND __row < ${part.end} ORDER BY __row`,
         )
-      ).getRowObjectsJson() as Array<Record<string, unknown>>;
-      const good: Array<{ id: unknown; values: number[] }> = [];
+      ).getColumnsJS() as unknown[][];
+      const [rowNumbers, ids, ...featureColumns] = columns;
+      const good: Array<{ id: unknown; index: number }> = [];
       const rejects: string[] = [];
-      for (const row of rows) {
-        const id = row[options.idColumn];
+      const badRows: number[] = [];
+      for (let r = 0; r < ids.length; r++) {
+        const id = ids[r];
         if (id === null || id === undefined || id === "") {
           rejects.push(
             JSON.stringify({
-              row: Number(row.__row),
+              row: Number(rowNumbers[r]),
               file: part.file,
               reason: `missing ${options.idColumn}`,
             }),
           );
           continue;
         }
-        const values: number[] = [];
-        let reason = "";
-        for (const name of features) {
-          const raw = row[name];
-          const value = raw === null || raw === undefined || raw === "" ? Number.NaN : Number(raw);
-          if (!(name in row)) reason = `missing feature ${name}`;
-          else if (!Number.isFinite(value))
-            reason = `feature ${name} is ${JSON.stringify(raw)}, not a finite number`;
-          if (reason) break;
-          values.push(value);
-        }
-        if (reason) rejects.push(JSON.stringify({ id, file: part.file, reason }));
-        else good.push({ id, values });
+        const bad = featureColumns.findIndex((col) => {
+          const v = col[r] as number | null;
+          return v === null || !Number.isFinite(v);
+        });
+        if (bad >= 0) badRows.push(r);
+        else good.push({ id, index: r });
       }
+      if (badRows.length) {
+        // the raw values of rejected rows, for a reason people can act on
+        const raw = (
+          await con.runAndReadAll(
+            `SELECT * FROM ${tables.get(part.file)} WHERE __row IN (${badRows.map((r) => Number(rowNumbers[r])).join(", ")}) ORDER BY __row`,
+          )
+        ).getRowObjectsJson() as Array<Record<string, unknown>>;
+        for (const row of raw) {
+          const name =
+            missing.find((m) => m !== options.idColumn) ??
+            features.find((f) => {
+              const v = row[f];
+              return v === null || v === undefined || v === "" || !Number.isFinite(Number(v));
+            });
+          const reason = missing.includes(name ?? "")
+            ? `missing feature ${name}`
+            : `feature ${name} is ${JSON.stringify(row[name ?? ""] ?? null)}, not a finite number`;
+          rejects.push(JSON.stringify({ id: row[options.idColumn], file: part.file, reason }));
+        }
+      }
+      const width = features.length;
       const results: string[] = [];
       const chunks: Array<Promise<void>> = [];
       for (let i = 0; i < good.length; i += options.batchSize) {
         const chunk = good.slice(i, i + options.batchSize);
-        const data = new Float32Array(chunk.length * features.length);
-        chunk.forEach((r, j) => data.set(r.values, j * features.length));
+        const data = new Float32Array(chunk.length * width);
+        for (let j = 0; j < chunk.length; j++) {
+          const r = chunk[j].index;
+          for (let c = 0; c < width; c++) data[j * width + c] = featureColumns[c][r] as number;
+        }
         chunks.push(
           batcher
             .submit(chunk.length, { [input.name]: { type: "float32", rowDims: [features.length], data } })
