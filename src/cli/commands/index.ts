@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
+import { registerConsume } from "./consume.js";
 import { registerGenerate } from "./generate.js";
 import { registerInterview } from "./interview.js";
 import { registerLlm } from "./llm.js";
@@ -18,6 +19,7 @@ import { registerStart } from "./start.js";
 export function registerCommands(program: Command, io: CliIo): void {
   registerPlan(program, io);
   registerGenerate(program, io);
+  registerConsume(program, io);
   registerInterview(program, io);
   registerLlm(program, io);
   registerMcp(program, io);

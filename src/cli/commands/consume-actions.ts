@@ -1,0 +1,71 @@
+import { readFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { load } from "js-yaml";
+import { EXIT, UserError } from "../errors.js";
+import type { CliIo } from "../io.js";
+import type { ConsumeFlags } from "./consume.js";
+
+export async function runConsume(io: CliIo, flags: ConsumeFlags): Promise<number> {
+  const serve = (await import("../../serve/index.js" as string)) as typeof import("../../serve/index.js");
+  if (!Number.isInteger(flags.maxBatch) || flags.maxBatch < 1)
+    throw new UserError(`--max-batch must be a positive integer, got ${flags.maxBatch}`);
+  for (const url of [flags.source, flags.sink, flags.deadLetter].filter((u): u is string => Boolean(u))) {
+    try {
+      serve.parseStreamUrl(url);
+    } catch (error) {
+      throw new UserError((error as Error).message);
+    }
+  }
+  let model: import("../../serve/index.js").VersionSource;
+  try {
+    if (flags.model) model = serve.singleFile(flags.model);
+    else if (flags.config) {
+      const config = serve.serveConfigSchema.parse(load(readFileSync(flags.config, "utf8")));
+      const first = config.models[0];
+      if (!first) throw new UserError(`${flags.config} lists no models`);
+      const dir = resolve(dirname(flags.config), first.path);
+      const chosen = serve
+        .scanModel(dirname(dir), basename(dir))
+        .filter((v) => v.meta.stage === "production")
+        .at(-1);
+      if (!chosen) throw new UserError(`no production version under ${dir}`);
+      model = { ...chosen, name: first.name };
+    } else throw new UserError("give --model NAME=path.onnx or --config serve.yaml");
+  } catch (error) {
+    if (error instanceof serve.RegistryError) throw new UserError(error.message);
+    throw error;
+  }
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  let summary: import("../../serve/index.js").ConsumeSummary;
+  try {
+    summary = await serve.consume({
+      source: flags.source,
+      sink: flags.sink,
+      deadLetter: flags.deadLetter,
+      group: flags.group,
+      model,
+      features: flags.features
+        ?.split(",")
+        .map((f) => f.trim())
+        .filter(Boolean),
+      maxBatch: flags.maxBatch,
+      maxWaitMs: flags.maxWaitMs,
+      device: flags.device,
+      workers: flags.workers,
+      metricsPort: flags.metricsPort,
+      signal: controller.signal,
+      log: (line) => io.err(`${line}\n`),
+    });
+  } catch (error) {
+    throw new UserError(`consume: ${(error as Error).message}`);
+  }
+  if (flags.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+  else
+    io.out(
+      `consumed ${summary.consumed}, produced ${summary.produced}, dead-lettered ${summary.deadLettered} in ${summary.batches} micro-batches\n`,
+    );
+  return EXIT.ok;
+}

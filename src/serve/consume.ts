@@ -1,0 +1,172 @@
+/** The consume loop: fetch a micro-batch, score it, write results and dead letters, then acknowledge. */
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Batcher } from "./batcher.js";
+import { WorkerPool } from "./pool.js";
+import type { VersionSource } from "./registry.js";
+import { decodeEvent, openSink, openSource, type StreamSink, type StreamSource } from "./stream.js";
+import { toJsonArray } from "./tensors.js";
+
+export interface ConsumeOptions {
+  source: string;
+  sink: string;
+  deadLetter?: string;
+  group: string;
+  model: VersionSource;
+  features?: string[];
+  maxBatch: number;
+  maxWaitMs: number;
+  device: string;
+  workers?: number;
+  metricsPort?: number;
+  signal: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface ConsumeSummary {
+  consumed: number;
+  produced: number;
+  deadLettered: number;
+  batches: number;
+}
+
+export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> {
+  const registry = new Registry();
+  const m = {
+    consumed: new Counter({
+      name: "stackwright_stream_consumed_total",
+      help: "Events read from the source",
+      registers: [registry],
+    }),
+    produced: new Counter({
+      name: "stackwright_stream_produced_total",
+      help: "Results written to the sink",
+      registers: [registry],
+    }),
+    dead: new Counter({
+      name: "stackwright_stream_dead_lettered_total",
+      help: "Events sent to the dead-letter destination",
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: "stackwright_stream_lag",
+      help: "Events not yet consumed or acknowledged by this group",
+      registers: [registry],
+    }),
+    batch: new Histogram({
+      name: "stackwright_stream_batch_size",
+      help: "Events per micro-batch",
+      buckets: [1, 8, 32, 64, 128, 256, 512, 1024],
+      registers: [registry],
+    }),
+  };
+  let metricsServer: Server | undefined;
+  if (options.metricsPort !== undefined) {
+    metricsServer = createServer(async (req, res) => {
+      if (req.url === "/metrics") {
+        res.writeHead(200, { "content-type": registry.contentType });
+        res.end(await registry.metrics());
+      } else {
+        res.writeHead(req.url === "/healthz" ? 200 : 404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ ok: req.url === "/healthz" }));
+      }
+    });
+    await new Promise<void>((resolve) =>
+      metricsServer!.listen(options.metricsPort, "127.0.0.1", () => resolve()),
+    );
+  }
+  const pool = new WorkerPool(options.workers);
+  const summary: ConsumeSummary = { consumed: 0, produced: 0, deadLettered: 0, batches: 0 };
+  let source: StreamSource | undefined;
+  let sink: StreamSink | undefined;
+  let dlq: StreamSink | undefined;
+  try {
+    const order = options.device === "auto" ? ["cuda", "webgpu", "cpu"] : [options.device];
+    let meta: Awaited<ReturnType<WorkerPool["load"]>> | undefined;
+    for (const provider of order) {
+      try {
+        meta = await pool.load("consume", readFileSync(options.model.modelPath), [provider]);
+        break;
+      } catch {}
+    }
+    if (!meta) throw new Error(`cannot load ${options.model.modelPath}`);
+    const input = meta.inputs[0];
+    const width = Number(input.shape?.[1] ?? 0);
+    const features =
+      options.features ?? options.model.meta.features ?? Array.from({ length: width }, (_, i) => `f${i}`);
+    const batcher = new Batcher("consume", pool, {
+      enabled: true,
+      maxBatchSize: options.maxBatch,
+      maxQueueDelayMs: 0,
+      maxQueue: Number.MAX_SAFE_INTEGER,
+    });
+    source = await openSource(options.source, options.group);
+    sink = await openSink(options.sink);
+    dlq = options.deadLetter ? await openSink(options.deadLetter) : undefined;
+    let lastLag = 0;
+    options.log?.(
+      `consuming ${options.source} as group ${options.group}; results to ${options.sink}${options.deadLetter ? `, dead letters to ${options.deadLetter}` : ""}`,
+    );
+    while (!options.signal.aborted) {
+      const messages = await source.fetch(options.maxBatch, options.maxWaitMs);
+      if (Date.now() - lastLag > 2000) {
+        lastLag = Date.now();
+        m.lag.set(await source.lag().catch(() => 0));
+      }
+      if (messages.length === 0) continue;
+      m.consumed.inc(messages.length);
+      m.batch.observe(messages.length);
+      const good: Array<{ id: string; values: number[] }> = [];
+      const bad: string[] = [];
+      for (const message of messages) {
+        const decoded = decodeEvent(message.data, features);
+        if (decoded.ok) good.push(decoded.event);
+        else bad.push(JSON.stringify({ reason: decoded.reason, event: message.data }));
+      }
+      const results: string[] = [];
+      if (good.length) {
+        const data = new Float32Array(good.length * features.length);
+        good.forEach((e, i) => data.set(e.values, i * features.length));
+        const outputs = await batcher.submit(good.length, {
+          [input.name]: { type: "float32", rowDims: [features.length], data },
+        });
+        const out = Object.values(outputs)[0];
+        const perRow = out.dims.slice(1).reduce((a, b) => a * b, 1);
+        const flat = toJsonArray(out.type, out.buffer, 0, good.length * perRow) as number[];
+        good.forEach((e, i) => {
+          const values = flat.slice(i * perRow, (i + 1) * perRow);
+          const probability = perRow === 1 ? values[0] : Math.max(...values);
+          results.push(
+            JSON.stringify({
+              id: e.id,
+              prediction: perRow === 1 ? (probability >= 0.5 ? 1 : 0) : values.indexOf(probability),
+              probability,
+              model_version: options.model.version,
+            }),
+          );
+        });
+      }
+      // at-least-once: the sink and the dead-letter destination have everything before the source is acknowledged
+      await sink.send(results);
+      if (bad.length) {
+        if (dlq) await dlq.send(bad);
+        else for (const b of bad) options.log?.(`dropped (no --dead-letter): ${b}`);
+      }
+      await source.ack();
+      m.produced.inc(results.length);
+      m.dead.inc(bad.length);
+      summary.consumed += messages.length;
+      summary.produced += results.length;
+      summary.deadLettered += bad.length;
+      summary.batches++;
+    }
+  } finally {
+    await source?.close().catch(() => {});
+    await sink?.close().catch(() => {});
+    await dlq?.close().catch(() => {});
+    await pool.close();
+    await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+  }
+  return summary;
+}
