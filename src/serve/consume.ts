@@ -20,6 +20,8 @@ export interface ConsumeOptions {
   device: string;
   workers?: number;
   metricsPort?: number;
+  /** 0.0.0.0 in a pod, so the kubelet's probes reach /healthz */
+  metricsHost?: string;
   signal: AbortSignal;
   log?: (line: string) => void;
 }
@@ -73,7 +75,7 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
       }
     });
     await new Promise<void>((resolve) =>
-      metricsServer!.listen(options.metricsPort, "127.0.0.1", () => resolve()),
+      metricsServer!.listen(options.metricsPort, options.metricsHost ?? "127.0.0.1", () => resolve()),
     );
   }
   const pool = new WorkerPool(options.workers);

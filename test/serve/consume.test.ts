@@ -82,7 +82,7 @@ describe("stackwright consume with Redis Streams (real redis-server)", () => {
     const second = consumer([...args, "--json"]);
     for (let i = 0; i < 500; i++) {
       const ids = new Set(
-        ((await client.xRange("scores", "-", "+")) as Array<{ message: { data: string } }>).map(
+        ((await client.xRange("scores", "-", "+")) as unknown as Array<{ message: { data: string } }>).map(
           (e) => JSON.parse(e.message.data).id,
         ),
       );
@@ -91,18 +91,18 @@ describe("stackwright consume with Redis Streams (real redis-server)", () => {
     }
     second.kill("SIGTERM");
     await new Promise((r) => second.once("exit", r));
-    const results = ((await client.xRange("scores", "-", "+")) as Array<{ message: { data: string } }>).map(
-      (e) => JSON.parse(e.message.data),
-    );
+    const results = (
+      (await client.xRange("scores", "-", "+")) as unknown as Array<{ message: { data: string } }>
+    ).map((e) => JSON.parse(e.message.data));
     const counts = new Map<string, number>();
     for (const r of results) counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
     expect(counts.size).toBe(10_000 - bad.size);
     for (let i = 0; i < 10_000; i++) if (!bad.has(i)) expect(counts.has(`e${i}`), `e${i}`).toBe(true);
     const duplicates = results.length - counts.size;
     expect(duplicates).toBeLessThanOrEqual(200); // bounded by the in-flight micro-batch
-    const dead = ((await client.xRange("dlq", "-", "+")) as Array<{ message: { data: string } }>).map((e) =>
-      JSON.parse(e.message.data),
-    );
+    const dead = (
+      (await client.xRange("dlq", "-", "+")) as unknown as Array<{ message: { data: string } }>
+    ).map((e) => JSON.parse(e.message.data));
     expect(dead.length).toBeGreaterThanOrEqual(bad.size);
     expect(new Set(dead.map((d) => d.event)).size).toBe(new Set([...bad].map(malformed)).size);
     expect(dead.every((d) => typeof d.reason === "string" && d.reason.length > 0)).toBe(true);

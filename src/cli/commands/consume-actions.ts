@@ -56,6 +56,7 @@ export async function runConsume(io: CliIo, flags: ConsumeFlags): Promise<number
       device: flags.device,
       workers: flags.workers,
       metricsPort: flags.metricsPort,
+      metricsHost: flags.metricsHost,
       signal: controller.signal,
       log: (line) => io.err(`${line}\n`),
     });

@@ -12,6 +12,7 @@ export interface ConsumeFlags {
   maxBatch: number;
   maxWaitMs: number;
   metricsPort?: number;
+  metricsHost: string;
   device: string;
   workers?: number;
   json?: boolean;
@@ -43,11 +44,8 @@ export function registerConsume(program: Command, io: CliIo): void {
         .default(200)
         .argParser((v) => Number(v)),
     )
-    .addOption(
-      new Option("--metrics-port <port>", "serve /metrics and /healthz on 127.0.0.1").argParser((v) =>
-        Number(v),
-      ),
-    )
+    .addOption(new Option("--metrics-port <port>", "serve /metrics and /healthz").argParser((v) => Number(v)))
+    .option("--metrics-host <addr>", "bind address of the metrics server (0.0.0.0 in a pod)", "127.0.0.1")
     .addOption(
       new Option("--device <device>", "execution provider")
         .choices(["auto", "cpu", "webgpu", "cuda"])

@@ -79,6 +79,14 @@ export function helmValues(plan: Plan): Record<string, unknown> {
           },
         ];
   const batchParams = params(plan, "serving.mode");
+  const streamScheme = spec.data.sources.includes("kafka")
+    ? "kafka"
+    : spec.data.sources.includes("pubsub") ||
+        spec.data.sources.includes("kinesis") ||
+        spec.data.sources.includes("eventhubs")
+      ? "kafka"
+      : "redis";
+  const streamHost = streamScheme === "kafka" ? "kafka:9092" : "redis:6379";
   return {
     modelName: name,
     mode,
@@ -86,8 +94,28 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     image: { repository: `ghcr.io/your-org/${name}`, tag: "0.1.0", pullPolicy: "IfNotPresent" },
     args:
       mode === "streaming"
-        ? ["consume", "--config", "/etc/stackwright/serve.yaml"]
+        ? [
+            "consume",
+            "--config",
+            "/etc/stackwright/serve.yaml",
+            "--source",
+            `${streamScheme}://${streamHost}/${name}-events`,
+            "--sink",
+            `${streamScheme}://${streamHost}/${name}-scores`,
+            "--dead-letter",
+            `${streamScheme}://${streamHost}/${name}-dead-letter`,
+            "--group",
+            name,
+            "--metrics-port",
+            "8080",
+            "--metrics-host",
+            "0.0.0.0",
+          ]
         : ["serve", "--config", "/etc/stackwright/serve.yaml", "--host", "0.0.0.0", "--port", "8080"],
+    probes:
+      mode === "streaming"
+        ? { live: "/healthz", ready: "/healthz" }
+        : { live: "/v2/health/live", ready: "/v2/health/ready" },
     service: { type: "ClusterIP", port: 80 },
     serviceAccount: { name: "", annotations: {} },
     envFromSecrets:

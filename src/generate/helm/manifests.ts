@@ -15,6 +15,7 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
     replicaCount: number;
     image: { repository: string; tag: string; pullPolicy: string };
     args: string[];
+    probes: { live: string; ready: string };
     service: { type: string; port: number };
     resources: Obj;
     nodeSelector: Obj;
@@ -83,17 +84,17 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
           ports: [{ name: "http", containerPort: 8080, protocol: "TCP" }],
           ...(env.length ? { env } : {}),
           livenessProbe: {
-            httpGet: { path: "/v2/health/live", port: "http" },
+            httpGet: { path: v.probes.live, port: "http" },
             periodSeconds: 10,
             failureThreshold: 3,
           },
           readinessProbe: {
-            httpGet: { path: "/v2/health/ready", port: "http" },
+            httpGet: { path: v.probes.ready, port: "http" },
             periodSeconds: 5,
             failureThreshold: 2,
           },
           startupProbe: {
-            httpGet: { path: "/v2/health/ready", port: "http" },
+            httpGet: { path: v.probes.ready, port: "http" },
             periodSeconds: 5,
             failureThreshold: 60,
           },
@@ -299,6 +300,7 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
                       "--output",
                       v.batch.output,
                     ],
+                    env: [{ name: "SHARD_COUNT", value: String(v.batch.parallelism) }],
                     resources: v.resources,
                     securityContext: {
                       allowPrivilegeEscalation: false,

@@ -46,19 +46,19 @@ spec:
       {{- end }}
       livenessProbe:
         httpGet:
-          path: /v2/health/live
+          path: {{ .Values.probes.live }}
           port: http
         periodSeconds: 10
         failureThreshold: 3
       readinessProbe:
         httpGet:
-          path: /v2/health/ready
+          path: {{ .Values.probes.ready }}
           port: http
         periodSeconds: 5
         failureThreshold: 2
       startupProbe:
         httpGet:
-          path: /v2/health/ready
+          path: {{ .Values.probes.ready }}
           port: http
         periodSeconds: 5
         failureThreshold: 60
