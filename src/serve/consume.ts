@@ -129,7 +129,7 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
       const results: string[] = [];
       if (good.length) {
         const data = new Float32Array(good.length * features.length);
-        good.forEach((e, i) => data.set(e.values, i * features.length));
+        for (const [i, e] of good.entries()) data.set(e.values, i * features.length);
         const outputs = await batcher.submit(good.length, {
           [input.name]: { type: "float32", rowDims: [features.length], data },
         });

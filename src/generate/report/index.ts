@@ -145,11 +145,11 @@ export function architectureSvg(plan: Plan): string {
     out.push(
       `<text x="${n.x + 10}" y="${n.y + 20}" font-weight="600" font-size="13">${html(n.title)}</text>`,
     );
-    lines.forEach((line, i) =>
+    for (const [i, line] of lines.entries()) {
       out.push(
         `<text x="${n.x + 10}" y="${n.y + 38 + i * 15}" font-size="11" fill="#333">${html(line)}</text>`,
-      ),
-    );
+      );
+    }
     out.push("</g>");
   }
   out.push("</svg>");

@@ -21,7 +21,7 @@ export interface RunInterviewOptions extends InterviewOptions {
 export async function runInterview(options: RunInterviewOptions): Promise<number> {
   const { io } = options;
   const specPath = options.out ?? "stackwright.yaml";
-  let prefilled;
+  let prefilled: ReturnType<typeof prefill>;
   try {
     prefilled = prefill(options);
   } catch (error) {
@@ -76,6 +76,21 @@ export async function runInterview(options: RunInterviewOptions): Promise<number
   const plan = createPlan(done.spec);
   io.out(`\nwrote ${specPath}\n\n`);
   io.out(formatTable(plan));
+  if (!plan.warnings.some((w) => w.severity === "error")) {
+    // what `generate` would write, by directory
+    const { generateAll } = await import("../../generate/index.js");
+    const byDir = new Map<string, number>();
+    for (const path of Object.keys(generateAll(plan))) {
+      const dirs = path.split("/").slice(0, -1);
+      const key =
+        dirs
+          .slice(0, dirs[0] === "docs" || dirs[0] === ".github" || dirs[0] === "platform" ? 2 : 3)
+          .join("/") || ".";
+      byDir.set(key, (byDir.get(key) ?? 0) + 1);
+    }
+    io.out("\nfiles generate will write:\n");
+    for (const [dir, count] of [...byDir].sort()) io.out(`  ${dir}/ (${count})\n`);
+  }
   io.out(
     `\nnext:\n  stackwright plan --spec ${specPath}\n  stackwright generate --spec ${specPath} --out stackwright-out\n`,
   );
