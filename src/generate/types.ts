@@ -34,3 +34,15 @@ export function mergeFileSets(...sets: FileSet[]): FileSet {
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+/** File counts per top directory (docs/adr, infra/terraform/aws, platform/models, ...), sorted. */
+export function countByDirectory(paths: readonly string[]): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const path of paths) {
+    const dirs = path.split("/").slice(0, -1);
+    const depth = dirs[0] === "docs" || dirs[0] === ".github" || dirs[0] === "platform" ? 2 : 3;
+    const key = dirs.slice(0, depth).join("/") || ".";
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

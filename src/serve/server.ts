@@ -88,6 +88,12 @@ function jsonDepthOk(text: string, max: number): boolean {
   return true;
 }
 
+/** The HTTP status an error maps to: 4xx for the caller's mistakes, 503 for overload, 500 otherwise. */
+function statusOf(error: unknown): number {
+  if (error instanceof HttpError || error instanceof BadRequest) return error.status;
+  return error instanceof QueueFullError ? 503 : 500;
+}
+
 function stickyBucket(key: string): number {
   return createHash("sha1").update(key).digest().readUInt16BE(0) % 100;
 }
@@ -614,14 +620,7 @@ export class ServingCore {
             outputs: this.responseOutputs(outputs, body.outputs),
           });
         } catch (error) {
-          status =
-            error instanceof HttpError
-              ? error.status
-              : error instanceof BadRequest
-                ? error.status
-                : error instanceof QueueFullError
-                  ? 503
-                  : 500;
+          status = statusOf(error);
           throw error;
         } finally {
           this.count(name, modelVersion, status);
@@ -727,14 +726,7 @@ export class ServingCore {
       this.inflight++;
       this.route(req, res)
         .catch((error: unknown) => {
-          const status =
-            error instanceof HttpError
-              ? error.status
-              : error instanceof BadRequest
-                ? error.status
-                : error instanceof QueueFullError
-                  ? 503
-                  : 500;
+          const status = statusOf(error);
           const headers: Record<string, string> =
             error instanceof HttpError
               ? error.headers

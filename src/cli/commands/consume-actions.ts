@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
-import { load } from "js-yaml";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
+import { resolveModelSource } from "../model-source.js";
 import type { ConsumeFlags } from "./consume.js";
 
 export async function runConsume(io: CliIo, flags: ConsumeFlags): Promise<number> {
@@ -16,25 +14,7 @@ export async function runConsume(io: CliIo, flags: ConsumeFlags): Promise<number
       throw new UserError((error as Error).message);
     }
   }
-  let model: import("../../serve/index.js").VersionSource;
-  try {
-    if (flags.model) model = serve.singleFile(flags.model);
-    else if (flags.config) {
-      const config = serve.serveConfigSchema.parse(load(readFileSync(flags.config, "utf8")));
-      const first = config.models[0];
-      if (!first) throw new UserError(`${flags.config} lists no models`);
-      const dir = resolve(dirname(flags.config), first.path);
-      const chosen = serve
-        .scanModel(dirname(dir), basename(dir))
-        .filter((v) => v.meta.stage === "production")
-        .at(-1);
-      if (!chosen) throw new UserError(`no production version under ${dir}`);
-      model = { ...chosen, name: first.name };
-    } else throw new UserError("give --model NAME=path.onnx or --config serve.yaml");
-  } catch (error) {
-    if (error instanceof serve.RegistryError) throw new UserError(error.message);
-    throw error;
-  }
+  const model = resolveModelSource(serve, flags);
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once("SIGTERM", stop);

@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import { countByDirectory } from "../../generate/types.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";
@@ -118,19 +119,10 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
   };
   if (flags.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
   else {
-    const byTop = new Map<string, number>();
-    for (const path of Object.keys(files)) {
-      const dirs = path.split("/").slice(0, -1);
-      const top =
-        dirs
-          .slice(0, dirs[0] === "docs" || dirs[0] === ".github" || dirs[0] === "platform" ? 2 : 3)
-          .join("/") || ".";
-      byTop.set(top, (byTop.get(top) ?? 0) + 1);
-    }
     io.out(
       `${out}: ${result.written.length} written, ${result.unchanged.length} unchanged${result.removed.length ? `, ${result.removed.length} removed` : ""} (${seconds}s)\n`,
     );
-    for (const [top, count] of [...byTop].sort()) io.out(`  ${top}/ (${count} files)\n`);
+    for (const [top, count] of countByDirectory(Object.keys(files))) io.out(`  ${top}/ (${count} files)\n`);
   }
   return EXIT.ok;
 }

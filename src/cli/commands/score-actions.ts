@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
-import { load } from "js-yaml";
+import { resolve } from "node:path";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
+import { resolveModelSource } from "../model-source.js";
 import type { ScoreFlags } from "./score.js";
 
 export async function runScore(io: CliIo, flags: ScoreFlags): Promise<number> {
@@ -14,25 +13,7 @@ export async function runScore(io: CliIo, flags: ScoreFlags): Promise<number> {
     if (!Number.isInteger(value) || value < 1)
       throw new UserError(`${flag} must be a positive integer, got ${value}`);
   }
-  let source: import("../../serve/index.js").VersionSource;
-  try {
-    if (flags.model) source = serve.singleFile(flags.model);
-    else if (flags.config) {
-      const config = serve.serveConfigSchema.parse(load(readFileSync(flags.config, "utf8")));
-      const first = config.models[0];
-      if (!first) throw new UserError(`${flags.config} lists no models`);
-      const dir = resolve(dirname(flags.config), first.path);
-      const versions = serve
-        .scanModel(dirname(dir), basename(dir))
-        .filter((v) => v.meta.stage === "production");
-      const chosen = versions.at(-1);
-      if (!chosen) throw new UserError(`no production version under ${dir}`);
-      source = { ...chosen, name: first.name };
-    } else throw new UserError("give --model NAME=path.onnx or --config serve.yaml");
-  } catch (error) {
-    if (error instanceof serve.RegistryError) throw new UserError(error.message);
-    throw error;
-  }
+  const source = resolveModelSource(serve, flags);
   let shard: { index: number; count: number };
   try {
     shard = serve.parseShard(flags.shard);

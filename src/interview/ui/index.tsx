@@ -79,17 +79,10 @@ export async function runInterview(options: RunInterviewOptions): Promise<number
   if (!plan.warnings.some((w) => w.severity === "error")) {
     // what `generate` would write, by directory
     const { generateAll } = await import("../../generate/index.js");
-    const byDir = new Map<string, number>();
-    for (const path of Object.keys(generateAll(plan))) {
-      const dirs = path.split("/").slice(0, -1);
-      const key =
-        dirs
-          .slice(0, dirs[0] === "docs" || dirs[0] === ".github" || dirs[0] === "platform" ? 2 : 3)
-          .join("/") || ".";
-      byDir.set(key, (byDir.get(key) ?? 0) + 1);
-    }
+    const { countByDirectory } = await import("../../generate/types.js");
     io.out("\nfiles generate will write:\n");
-    for (const [dir, count] of [...byDir].sort()) io.out(`  ${dir}/ (${count})\n`);
+    for (const [dir, count] of countByDirectory(Object.keys(generateAll(plan))))
+      io.out(`  ${dir}/ (${count})\n`);
   }
   io.out(
     `\nnext:\n  stackwright plan --spec ${specPath}\n  stackwright generate --spec ${specPath} --out stackwright-out\n`,

@@ -1,0 +1,31 @@
+/** `--model NAME=path.onnx` or `--config serve.yaml` (its first model, production version) -> the version to run. */
+import { readFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { load } from "js-yaml";
+import type { VersionSource } from "../serve/registry.js";
+import { UserError } from "./errors.js";
+
+type ServeModule = typeof import("../serve/index.js");
+
+export function resolveModelSource(
+  serve: ServeModule,
+  flags: { model?: string; config?: string },
+): VersionSource {
+  try {
+    if (flags.model) return serve.singleFile(flags.model);
+    if (!flags.config) throw new UserError("give --model NAME=path.onnx or --config serve.yaml");
+    const config = serve.serveConfigSchema.parse(load(readFileSync(flags.config, "utf8")));
+    const first = config.models[0];
+    if (!first) throw new UserError(`${flags.config} lists no models`);
+    const dir = resolve(dirname(flags.config), first.path);
+    const chosen = serve
+      .scanModel(dirname(dir), basename(dir))
+      .filter((v) => v.meta.stage === "production")
+      .at(-1);
+    if (!chosen) throw new UserError(`no production version under ${dir}`);
+    return { ...chosen, name: first.name };
+  } catch (error) {
+    if (error instanceof serve.RegistryError) throw new UserError(error.message);
+    throw error;
+  }
+}
