@@ -76,8 +76,10 @@ export class Batcher {
   private schedule(): void {
     const limit = Math.max(1, this.pool.size);
     while (this.queue.length > 0 && this.inflight < limit) {
+      // idle pool: run now (lowest latency); busy pool: let the batch grow until it is full or the delay passes
       const full =
         !this.options.enabled ||
+        this.inflight === 0 ||
         this.queuedRows >= this.options.maxBatchSize ||
         this.options.maxQueueDelayMs === 0;
       const waited = Date.now() - this.queue[0].enqueued >= this.options.maxQueueDelayMs;
