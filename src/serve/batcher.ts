@@ -19,6 +19,8 @@ export interface BatchOptions {
   maxBatchSize: number;
   maxQueueDelayMs: number;
   maxQueue: number;
+  /** batches handed to the pool at once (default: one per worker); more lets a worker start the next at once */
+  maxInflight?: number;
 }
 
 export interface RowSlice {
@@ -74,7 +76,7 @@ export class Batcher {
   }
 
   private schedule(): void {
-    const limit = Math.max(1, this.pool.size);
+    const limit = Math.max(1, this.options.maxInflight ?? this.pool.size);
     while (this.queue.length > 0 && this.inflight < limit) {
       // idle pool: run now (lowest latency); busy pool: let the batch grow until it is full or the delay passes
       const full =

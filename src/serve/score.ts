@@ -132,9 +132,12 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       maxBatchSize: options.batchSize,
       maxQueueDelayMs: 0,
       maxQueue: Number.MAX_SAFE_INTEGER,
+      // the next batch waits in the worker's queue while the current one runs: no idle gap between batches
+      maxInflight: pool.size * 2,
     });
     let done = 0;
-    for (const part of todo) {
+    // reading a part (DuckDB, its own threads) overlaps with scoring the previous one (worker threads)
+    const load = async (part: Part) => {
       // typed, columnar read: DuckDB casts (TRY_CAST: a bad value becomes NULL and the row is rejected)
       const cols = [options.idColumn, ...features];
       const available = new Set(
@@ -148,39 +151,50 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
           available.has(f) ? `TRY_CAST(${quoteIdent(f)} AS DOUBLE) AS __f${i}` : `NULL::DOUBLE AS __f${i}`,
         ),
       ].join(", ");
-      const columns = (
-        await con.runAndReadAll(
-          `SELECT ${select} FROM ${tables.get(part.file)} WHERE __row >= ${part.start} AND __row < ${part.end} ORDER BY __row`,
-        )
-      ).getColumnsJS() as unknown[][];
-      const [rowNumbers, ids, ...featureColumns] = columns;
+      // vectors read value by value straight into one Float32Array: no per-row JS objects or arrays
+      const result = await con.run(
+        `SELECT ${select} FROM ${tables.get(part.file)} WHERE __row >= ${part.start} AND __row < ${part.end} ORDER BY __row`,
+      );
+      const total = part.end - part.start;
+      const data = new Float32Array(total * features.length);
       const good: Array<{ id: unknown; index: number }> = [];
       const rejects: string[] = [];
-      const badRows: number[] = [];
-      for (let r = 0; r < ids.length; r++) {
-        const id = ids[r];
-        if (id === null || id === undefined || id === "") {
-          rejects.push(
-            JSON.stringify({
-              row: Number(rowNumbers[r]),
-              file: part.file,
-              reason: `missing ${options.idColumn}`,
-            }),
-          );
-          continue;
+      const badRowNumbers: number[] = [];
+      let filled = 0;
+      for (let c = 0; c < result.chunkCount; c++) {
+        const chunk = result.getChunk(c);
+        const rows = chunk.getColumnVector(0);
+        const ids = chunk.getColumnVector(1);
+        const vectors = features.map((_, i) => chunk.getColumnVector(2 + i));
+        for (let r = 0; r < chunk.rowCount; r++) {
+          const id = ids.getItem(r);
+          const rowNumber = Number(rows.getItem(r));
+          if (id === null || id === undefined || String(id) === "") {
+            rejects.push(
+              JSON.stringify({ row: rowNumber, file: part.file, reason: `missing ${options.idColumn}` }),
+            );
+            continue;
+          }
+          const offset = filled * features.length;
+          let ok = true;
+          for (let f = 0; f < vectors.length; f++) {
+            const v = vectors[f].getItem(r) as number | null;
+            if (v === null || !Number.isFinite(v)) {
+              ok = false;
+              break;
+            }
+            data[offset + f] = v;
+          }
+          if (ok) good.push({ id: String(id), index: filled++ });
+          else badRowNumbers.push(rowNumber);
         }
-        const bad = featureColumns.findIndex((col) => {
-          const v = col[r] as number | null;
-          return v === null || !Number.isFinite(v);
-        });
-        if (bad >= 0) badRows.push(r);
-        else good.push({ id, index: r });
       }
+      const badRows = badRowNumbers;
       if (badRows.length) {
         // the raw values of rejected rows, for a reason people can act on
         const raw = (
           await con.runAndReadAll(
-            `SELECT * FROM ${tables.get(part.file)} WHERE __row IN (${badRows.map((r) => Number(rowNumbers[r])).join(", ")}) ORDER BY __row`,
+            `SELECT * FROM ${tables.get(part.file)} WHERE __row IN (${badRows.join(", ")}) ORDER BY __row`,
           )
         ).getRowObjectsJson() as Array<Record<string, unknown>>;
         for (const row of raw) {
@@ -196,16 +210,22 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
           rejects.push(JSON.stringify({ id: row[options.idColumn], file: part.file, reason }));
         }
       }
-      const width = features.length;
+      return { good, rejects, data };
+    };
+    const columnsPerRow = features.length;
+    let next = todo.length ? load(todo[0]) : undefined;
+    for (const [index, part] of todo.entries()) {
+      const { good, rejects, data: rowsData } = await next!;
+      next = index + 1 < todo.length ? load(todo[index + 1]) : undefined;
       const results: string[] = [];
       const chunks: Array<Promise<void>> = [];
       for (let i = 0; i < good.length; i += options.batchSize) {
         const chunk = good.slice(i, i + options.batchSize);
-        const data = new Float32Array(chunk.length * width);
-        for (let j = 0; j < chunk.length; j++) {
-          const r = chunk[j].index;
-          for (let c = 0; c < width; c++) data[j * width + c] = featureColumns[c][r] as number;
-        }
+        // good rows are contiguous in rowsData, in order: a chunk is a view, not a copy
+        const data = rowsData.subarray(
+          chunk[0].index * columnsPerRow,
+          (chunk[0].index + chunk.length) * columnsPerRow,
+        );
         chunks.push(
           batcher
             .submit(chunk.length, { [input.name]: { type: "float32", rowDims: [features.length], data } })
