@@ -23,9 +23,19 @@ describe("the interview in a real terminal (tmux, 80x24)", () => {
       }
       expect(screen).toContain("What is the workload called?");
       expect(screen.split("\n").every((line) => line.length <= 80)).toBe(true);
-      tmux("send-keys", "-t", session, "-l", "tmux-scoring");
+      const waitFor = async (text: string) => {
+        for (let i = 0; i < 100 && !tmux("capture-pane", "-p", "-t", session).stdout.includes(text); i++)
+          await sleep(100);
+        return tmux("capture-pane", "-p", "-t", session).stdout;
+      };
+      // type slowly, one key at a time, and only press Enter once the screen shows the whole name
+      for (const ch of "tmux-scoring") {
+        tmux("send-keys", "-t", session, "-l", ch);
+        await sleep(20);
+      }
+      expect(await waitFor("> tmux-scoring")).toContain("> tmux-scoring");
       tmux("send-keys", "-t", session, "Enter");
-      await sleep(300);
+      expect(await waitFor("Which team owns it?")).toContain("Which team owns it?");
       for (let i = 0; i < 60 && !existsSync(spec); i++) {
         tmux("send-keys", "-t", session, "Tab");
         await sleep(120);
