@@ -72,10 +72,16 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
   // each input is parsed once into a table with its row numbers; parts select ranges of it
   const tables = new Map<string, string>();
   for (const [f, file] of files.entries()) {
-    const table = `src_${f}`;
-    await con.run(
-      `CREATE TABLE ${table} AS SELECT *, row_number() OVER () - 1 AS __row FROM ${reader(file)}`,
-    );
+    // Parquet is read in place, part by part (row numbers come from the file; row groups outside a
+    // part are skipped); text formats are parsed once into a table with their row numbers
+    const table = file.endsWith(".parquet")
+      ? `(SELECT *, file_row_number AS __row FROM read_parquet(${sql(file)}, file_row_number = true))`
+      : `src_${f}`;
+    if (!file.endsWith(".parquet")) {
+      await con.run(
+        `CREATE TABLE ${table} AS SELECT *, row_number() OVER () - 1 AS __row FROM ${reader(file)}`,
+      );
+    }
     tables.set(file, table);
     const count = Number(
       (await con.runAndReadAll(`SELECT count(*) AS c FROM ${table}`)).getRowObjectsJson()[0].c,
