@@ -220,6 +220,8 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
     };
     const columnsPerRow = features.length;
     let next = todo.length ? load(todo[0]) : undefined;
+    // a part is written while the next one scores: the worker never waits for a Parquet write
+    const writing: Array<Promise<void>> = [];
     for (const [index, part] of todo.entries()) {
       const { good, rejects, data: rowsData } = await next!;
       next = index + 1 < todo.length ? load(todo[index + 1]) : undefined;
@@ -252,19 +254,24 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
             }),
         );
       }
-      await Promise.all(chunks);
-      await writePart(con, outFile(part), results, options.format);
-      const rejectFile = join(rejectsDir, `part-${part.id}.jsonl`);
-      const tmp = `${rejectFile}.tmp-${process.pid}`;
-      writeFileSync(tmp, rejects.length ? `${rejects.join("\n")}\n` : "");
-      renameSync(tmp, rejectFile);
-      summary.rows.scored += good.length;
-      summary.rows.rejected += rejects.length;
-      summary.parts.scored++;
-      done++;
-      const seconds = (performance.now() - started) / 1000;
-      options.onProgress?.(done, todo.length, summary.rows.scored / Math.max(seconds, 1e-6));
+      const finished = Promise.all(chunks).then(async () => {
+        await writePart(con, outFile(part), results, options.format);
+        const rejectFile = join(rejectsDir, `part-${part.id}.jsonl`);
+        const tmp = `${rejectFile}.tmp-${process.pid}`;
+        writeFileSync(tmp, rejects.length ? `${rejects.join("\n")}\n` : "");
+        renameSync(tmp, rejectFile);
+        summary.rows.scored += good.length;
+        summary.rows.rejected += rejects.length;
+        summary.parts.scored++;
+        done++;
+        const seconds = (performance.now() - started) / 1000;
+        options.onProgress?.(done, todo.length, summary.rows.scored / Math.max(seconds, 1e-6));
+      });
+      finished.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+      writing.push(finished);
+      if (writing.length >= 2) await writing.shift();
     }
+    await Promise.all(writing);
   } finally {
     await pool.close();
     con.closeSync?.();

@@ -534,11 +534,19 @@ export class ServingCore {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname.replace(/\/+$/, "") || "/";
+    // the path alone (no query is read); cheaper than a URL object per request
+    const raw = req.url ?? "/";
+    const query = raw.indexOf("?");
+    const path = (query < 0 ? raw : raw.slice(0, query)).replace(/\/+$/, "") || "/";
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { "content-type": "application/json", ...headers });
-      res.end(JSON.stringify(body));
+      const json = JSON.stringify(body);
+      // an explicit length keeps the response out of chunked encoding: one write per response
+      res.writeHead(status, {
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(json)),
+        ...headers,
+      });
+      res.end(json);
     };
     if (path === "/v2/health/live") return send(200, { live: true });
     if (path === "/v2/health/ready")
