@@ -27,45 +27,69 @@ const session = await ort.InferenceSession.create(bytes);
 const data = new Float32Array(batch * 256).map((_, i) => Math.sin(i));
 const tensor = new ort.Tensor("float32", data, [batch, 256]);
 for (let i = 0; i < 3; i++) await session.run({ input: tensor });
-let start = performance.now();
-let runs = 0;
-while (performance.now() - start < 5000) {
-  await session.run({ input: tensor });
-  runs++;
-}
-const limit = Math.round((runs * batch) / ((performance.now() - start) / 1000));
 
-start = performance.now();
-const r = spawnSync(
-  process.execPath,
-  [
-    `${root}bin/stackwright.js`,
-    "score",
-    "--model",
-    `m=${join(dir, "model.onnx")}`,
-    "--input",
-    join(dir, "in.parquet"),
-    "--output",
-    join(dir, "out"),
-    "--batch-size",
-    String(batch),
-    "--part-rows",
-    "10000",
-    "--json",
-  ],
-  { encoding: "utf8" },
-);
-if (r.status !== 0) throw new Error(r.stderr);
-const summary = JSON.parse(r.stdout);
+async function rawLimit() {
+  const start = performance.now();
+  let runs = 0;
+  while (performance.now() - start < 5000) {
+    await session.run({ input: tensor });
+    runs++;
+  }
+  return Math.round((runs * batch) / ((performance.now() - start) / 1000));
+}
+
+function scoreRun(round) {
+  const start = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    [
+      `${root}bin/stackwright.js`,
+      "score",
+      "--model",
+      `m=${join(dir, "model.onnx")}`,
+      "--input",
+      join(dir, "in.parquet"),
+      "--output",
+      join(dir, `out-${round}`),
+      "--batch-size",
+      String(batch),
+      "--part-rows",
+      "10000",
+      "--json",
+    ],
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(r.stderr);
+  return {
+    rowsPerSecond: JSON.parse(r.stdout).rowsPerSecond,
+    wallSeconds: (performance.now() - start) / 1000,
+  };
+}
+
+// three rounds, each the limit then score back to back: the machine's speed drifts between runs,
+// so the reported ratio is the median of the per-round ratios
+const trials = [];
+for (let round = 0; round < 3; round++) {
+  const limit = await rawLimit();
+  const run = scoreRun(round);
+  trials.push({
+    rawSessionRunRowsPerSecond: limit,
+    scoreRowsPerSecond: run.rowsPerSecond,
+    scoreWallSeconds: Math.round(run.wallSeconds * 100) / 100,
+    ratioToLimit: Math.round((run.rowsPerSecond / limit) * 100) / 100,
+  });
+  process.stderr.write(`round ${round + 1}: ${JSON.stringify(trials.at(-1))}\n`);
+}
+const median = [...trials].sort((a, b) => a.ratioToLimit - b.ratioToLimit)[1];
 const result = {
   benchmark: "score",
   model: "256->2048x3->1",
   rows,
   batchSize: batch,
-  rawSessionRunRowsPerSecond: limit,
-  scoreRowsPerSecond: summary.rowsPerSecond,
-  scoreWallSeconds: Math.round((performance.now() - start) / 10) / 100,
-  ratioToLimit: Math.round((summary.rowsPerSecond / limit) * 100) / 100,
+  trials,
+  rawSessionRunRowsPerSecond: median.rawSessionRunRowsPerSecond,
+  scoreRowsPerSecond: median.scoreRowsPerSecond,
+  ratioToLimit: median.ratioToLimit,
   target: 0.8,
 };
 mkdirSync(`${root}bench/results`, { recursive: true });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -86,6 +86,70 @@ describe("stackwright score", () => {
       'feature f2 is "x", not a finite number',
       "missing id",
     ]);
+  });
+
+  it("reads typed FLOAT/DOUBLE Parquet columns as stored, rejecting NULL, NaN and Infinity, rows in file order", async () => {
+    const typed = join(dir, "typed.parquet");
+    // f0 DOUBLE, f1 FLOAT (read without a cast), f2 INTEGER and f3 VARCHAR (cast); three bad rows
+    await query(
+      `COPY (SELECT 't' || i AS id, sin(i)::DOUBLE AS f0, cos(i)::FLOAT AS f1, (i % 7)::INTEGER AS f2, (i % 3)::VARCHAR AS f3 FROM range(2500) t(i)
+        UNION ALL SELECT 'nan', 'NaN'::DOUBLE, 1, 1, '1'
+        UNION ALL SELECT 'inf', 1, 'Infinity'::FLOAT, 1, '1'
+        UNION ALL SELECT 'null', NULL, 1, 1, '1') TO '${typed}' (FORMAT parquet)`,
+    );
+    const out = join(dir, "out-typed");
+    const result = runCli([
+      "score",
+      "--model",
+      `m=${modelPath}`,
+      "--input",
+      typed,
+      "--output",
+      out,
+      "--part-rows",
+      "700",
+      "--format",
+      "jsonl",
+      "--json",
+    ]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(JSON.parse(result.stdout).rows).toEqual({ scored: 2500, rejected: 3 });
+    // parts keep the file's row order (no ORDER BY is run: DuckDB preserves insertion order)
+    const ids = readdirSync(join(out, "parts"))
+      .sort()
+      .flatMap((f) =>
+        readFileSync(join(out, "parts", f), "utf8")
+          .trim()
+          .split("\n")
+          .filter(Boolean)
+          .map((line) => JSON.parse(line).id),
+      );
+    expect(ids).toEqual(Array.from({ length: 2500 }, (_, i) => `t${i}`));
+    const session = await ort.InferenceSession.create(buildMlp(MODEL));
+    const i = 1234;
+    const line = readFileSync(join(out, "parts", "part-0000-000001.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((r) => r.id === `t${i}`);
+    const expected = await session.run({
+      input: new ort.Tensor(
+        "float32",
+        Float32Array.from([Math.sin(i), Math.fround(Math.cos(i)), i % 7, i % 3]),
+        [1, 4],
+      ),
+    });
+    expect(line.probability).toBeCloseTo((expected.output.data as Float32Array)[0], 5);
+    const rejects = readdirSync(join(out, "rejects"))
+      .flatMap((f) =>
+        readFileSync(join(out, "rejects", f), "utf8")
+          .trim()
+          .split("\n")
+          .filter(Boolean),
+      )
+      .map((l) => JSON.parse(l));
+    expect(rejects.map((r) => r.id).sort()).toEqual(["inf", "nan", "null"]);
+    for (const r of rejects) expect(r.reason).toMatch(/^feature f[01] is .*, not a finite number$/);
   });
 
   it("splits work by shard without overlap, also from JOB_COMPLETION_INDEX", async () => {
