@@ -25,6 +25,12 @@ import {
   validateShape,
 } from "./tensors.js";
 
+function isFlat(data: unknown): data is unknown[] {
+  if (!Array.isArray(data)) return false;
+  for (let i = 0; i < data.length; i++) if (typeof data[i] === "object" && data[i] !== null) return false;
+  return true;
+}
+
 export interface ServeOptions {
   config: ServeConfig;
   sources: VersionSource[];
@@ -42,6 +48,8 @@ interface LoadedVersion {
   key: string;
   source: VersionSource;
   inputs: TensorMeta[];
+  /** inputs by name, for validating requests without building a map each time */
+  inputsByName: Map<string, TensorMeta>;
   outputs: TensorMeta[];
   batcher: Batcher;
   provider: string;
@@ -52,6 +60,21 @@ interface ModelState {
   versions: Map<string, LoadedVersion>;
   breaker: CircuitBreaker;
   canaryWeight?: number;
+  /** routing roles, derived from `versions` each time they change (see setVersions) */
+  primary?: LoadedVersion;
+  staging?: LoadedVersion;
+  shadows: LoadedVersion[];
+}
+
+/** Replaces a model's versions and derives the routing roles once, not per request. */
+function setVersions(state: ModelState, versions: Map<string, LoadedVersion>): void {
+  const list = [...versions.values()];
+  state.versions = versions;
+  state.primary =
+    list.filter((v) => v.source.meta.stage === "production").at(-1) ??
+    list.filter((v) => v.source.meta.stage !== "archived").at(-1);
+  state.staging = list.filter((v) => v.source.meta.stage === "staging").at(-1);
+  state.shadows = list.filter((v) => v.source.meta.shadow);
 }
 
 const PROVIDER_ORDER: Record<string, string[]> = {
@@ -72,7 +95,8 @@ export class HttpError extends Error {
   }
 }
 
-function jsonDepthOk(text: string, max: number): boolean {
+/** true when JSON text nests at most `max` arrays/objects deep, found without parsing it. */
+function jsonTextDepthOk(text: string, max: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -84,6 +108,24 @@ function jsonDepthOk(text: string, max: number): boolean {
     else if (c === 123 || c === 91) {
       if (++depth > max) return false;
     } else if (c === 125 || c === 93) depth--;
+  }
+  return true;
+}
+
+/** true when a parsed JSON value nests at most `max` arrays/objects deep (the walk stops at max). */
+function jsonDepthOk(value: unknown, max: number): boolean {
+  if (typeof value !== "object" || value === null) return true;
+  if (max === 0) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (typeof item === "object" && item !== null && !jsonDepthOk(item, max - 1)) return false;
+    }
+    return true;
+  }
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item === "object" && item !== null && !jsonDepthOk(item, max - 1)) return false;
   }
   return true;
 }
@@ -172,6 +214,7 @@ export class ServingCore {
       key,
       source,
       inputs: meta.inputs,
+      inputsByName: new Map(meta.inputs.map((i) => [i.name, i])),
       outputs: meta.outputs,
       batcher,
       provider,
@@ -203,11 +246,15 @@ export class ServingCore {
   /** (Re)loads every version of a model; the old versions keep serving until the new ones are warm. */
   async loadModel(name: string, sources: VersionSource[]): Promise<void> {
     if (sources.length === 0) throw new HttpError(404, `no versions of model ${name} found`);
-    const state = this.models.get(name) ?? { versions: new Map(), breaker: this.newBreaker() };
+    const state: ModelState = this.models.get(name) ?? {
+      versions: new Map(),
+      breaker: this.newBreaker(),
+      shadows: [],
+    };
     const fresh = new Map<string, LoadedVersion>();
     for (const source of sources) fresh.set(source.version, await this.loadVersion(source));
     const old = state.versions;
-    state.versions = fresh;
+    setVersions(state, fresh);
     this.models.set(name, state);
     for (const [version, loaded] of old) {
       this.cache.invalidate(`${name}@${version}#`);
@@ -236,15 +283,11 @@ export class ServingCore {
   }
 
   private production(state: ModelState): LoadedVersion | undefined {
-    const list = [...state.versions.values()];
-    return (
-      list.filter((v) => v.source.meta.stage === "production").at(-1) ??
-      list.filter((v) => v.source.meta.stage !== "archived").at(-1)
-    );
+    return state.primary;
   }
 
   private canary(state: ModelState): { version: LoadedVersion; weight: number } | undefined {
-    const staging = [...state.versions.values()].filter((v) => v.source.meta.stage === "staging").at(-1);
+    const staging = state.staging;
     if (!staging) return undefined;
     const weight =
       state.canaryWeight ?? staging.source.meta.canaryWeight ?? this.options.config.routing.canaryWeight;
@@ -288,7 +331,7 @@ export class ServingCore {
   ): { rows: number; feeds: Record<string, BatchInput> } {
     if (!Array.isArray(inputs) || inputs.length === 0)
       throw new BadRequest("inputs must be a non-empty array");
-    const expected = new Map(loaded.inputs.map((i) => [i.name, i]));
+    const expected = loaded.inputsByName;
     const feeds: Record<string, BatchInput> = {};
     let rows = -1;
     for (const raw of inputs as Array<Record<string, unknown>>) {
@@ -322,7 +365,8 @@ export class ServingCore {
           throw new BadRequest(`input ${name}: dimension ${i} is ${shape[i]}; the model expects ${d}`);
       });
       if (shape[0] === 0) throw new BadRequest(`input ${name}: empty batch (shape[0] is 0)`);
-      const data = flatten(raw.data);
+      // a flat array of numbers (the usual row-major body) is used as it is
+      const data = isFlat(raw.data) ? raw.data : flatten(raw.data);
       const size = shape.reduce((a, b) => a * b, 1);
       if (data.length !== size)
         throw new BadRequest(
@@ -369,7 +413,7 @@ export class ServingCore {
       }
       this.metrics.cacheMisses.inc({ model: name });
     }
-    const shadow = [...state.versions.values()].find((v) => v.source.meta.shadow && v !== loaded);
+    const shadow = state.shadows.find((v) => v !== loaded);
     if (shadow && version === undefined)
       void this.runWithDeadline(shadow, rows, this.prepare(shadow, body.inputs).feeds).catch(() => {});
     const explicit = version !== undefined;
@@ -491,7 +535,10 @@ export class ServingCore {
         if (failed) return;
         const text =
           chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
-        if (!jsonDepthOk(text, MAX_DEPTH))
+        // a large body is scanned before parsing, so a deeply nested one is refused without the parse
+        // (megabytes of nesting would hold the event loop for seconds); a small one is parsed first
+        // and its value walked, which is cheaper per request
+        if (text.length > 8192 && !jsonTextDepthOk(text, MAX_DEPTH))
           return reject(new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`));
         let value: unknown;
         try {
@@ -499,6 +546,10 @@ export class ServingCore {
         } catch (error) {
           return reject(new HttpError(400, `malformed JSON: ${(error as Error).message}`));
         }
+        // checked on the parsed value (V8's parser does not recurse on the native stack); the walk
+        // visits only nested arrays and objects, so a flat tensor costs one pass over its values
+        if (!jsonDepthOk(value, MAX_DEPTH))
+          return reject(new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`));
         if (!value || typeof value !== "object" || Array.isArray(value))
           return reject(new HttpError(400, "the body must be a JSON object"));
         resolve(value as Record<string, unknown>);

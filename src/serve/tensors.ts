@@ -77,6 +77,25 @@ export function typedArrayOf(
   values: unknown[],
   inputName: string,
 ): ArrayBufferView & ArrayLike<number | bigint> {
+  if (type === "float32") {
+    // the common case, in one tight loop; anything unusual takes the general path for its message
+    const out = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v !== "number" || !(Math.abs(v) <= 3.4028234663852886e38))
+        return typedArrayOfAny(type, values, inputName);
+      out[i] = v;
+    }
+    return out;
+  }
+  return typedArrayOfAny(type, values, inputName);
+}
+
+function typedArrayOfAny(
+  type: string,
+  values: unknown[],
+  inputName: string,
+): ArrayBufferView & ArrayLike<number | bigint> {
   const Ctor = CTORS[type];
   if (!Ctor) throw new BadRequest(`input ${inputName}: the model's type ${type} is not supported over JSON`);
   const out = new Ctor(values.length);

@@ -83,6 +83,19 @@ describe("stackwright serve: inference over HTTP", () => {
   it.each([
     ["malformed JSON", "{not json", 400, /malformed JSON/],
     ["nesting deeper than 100", `{"inputs":${"[".repeat(150)}${"]".repeat(150)}}`, 400, /deeper than 100/],
+    // over 8 KiB: refused by the scan before any parsing
+    [
+      "nesting deeper than 100, large",
+      `{"inputs":${"[".repeat(6000)}${"]".repeat(6000)}}`,
+      400,
+      /deeper than 100/,
+    ],
+    [
+      "nesting deeper than 100 in an object, large",
+      `{"pad":"${"x".repeat(9000)}","inputs":${'{"a":'.repeat(120)}1${"}".repeat(120)}}`,
+      400,
+      /deeper than 100/,
+    ],
     [
       "body over the limit",
       JSON.stringify({ inputs: [{ ...good, pad: "x".repeat(300_000) }] }),
