@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Serving benchmark (run after `npm run build`): node bench/serve/serve-bench.js [--duration 8]
+// Serving benchmark (run after `npm run build`):
+//   node bench/serve/serve-bench.js [--duration 8] [--device cpu|webgpu|cuda|auto]
+// results go to bench/results/serve-<device>.json; the raw session.run limit uses the same provider
 // Builds a small (32->256->1) and a large (256->2048x3->1) model, then measures on this machine, in
 // one run, with autocannon in a separate process (32 connections, non-pipelined, single-row requests):
 //   (a) fastify answering a constant (the HTTP floor)      (b) naive fastify + session.run per request
@@ -14,7 +16,14 @@ import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const duration = Number(process.argv[process.argv.indexOf("--duration") + 1]) || 8;
+const flag = (name) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
+const duration = Number(flag("--duration")) || 8;
+const device = flag("--device") ?? "cpu";
+if (!["cpu", "webgpu", "cuda", "auto"].includes(device)) {
+  console.error(`--device ${device}: expected cpu, webgpu, cuda or auto`);
+  process.exit(2);
+}
 const { buildMlp } = await import(`${root}dist/src/serve/onnx-build.js`);
 const work = mkdtempSync(join(tmpdir(), "sw-bench-"));
 const MODELS = {
@@ -94,6 +103,7 @@ async function withProcess(args, env, readyUrl, fn) {
 
 const results = {
   machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version },
+  device,
   durationSeconds: duration,
   connections: 32,
   models: {},
@@ -140,7 +150,7 @@ for (const [name, spec] of Object.entries(MODELS)) {
     "--port",
     String(port),
     "--device",
-    "cpu",
+    device,
     "--max-batch-size",
     "64",
     "--max-queue-delay-ms",
@@ -163,7 +173,9 @@ for (const [name, spec] of Object.entries(MODELS)) {
     );
   });
 
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: [device === "auto" ? "cpu" : device],
+  });
   r.rawSessionRun = {};
   for (const batch of [1, 8, 32, 128, 512]) {
     const data = new Float32Array(batch * width).map((_, i) => Math.sin(i));
@@ -188,5 +200,5 @@ for (const [name, spec] of Object.entries(MODELS)) {
   process.stderr.write(`${name}: ${JSON.stringify(r.ratios)}\n`);
 }
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/serve-cpu.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${root}bench/results/serve-${device}.json`, `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));
