@@ -77,8 +77,9 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
     .map((r) => String(r.file));
   if (files.length === 0) throw new Error(`no input files match ${options.input}`);
   const parts: Part[] = [];
-  // each input is parsed once into a table with its row numbers; parts select ranges of it
-  const tables = new Map<string, string>();
+  // each input is parsed once into a table with its row numbers (and its column types read once);
+  // parts select ranges of it
+  const tables = new Map<string, { table: string; types: Map<string, string> }>();
   for (const [f, file] of files.entries()) {
     // Parquet is read in place, part by part (row numbers come from the file; row groups outside a
     // part are skipped); text formats are parsed once into a table with their row numbers
@@ -90,7 +91,12 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
         `CREATE TABLE ${table} AS SELECT *, row_number() OVER () - 1 AS __row FROM ${reader(file)}`,
       );
     }
-    tables.set(file, table);
+    const types = new Map(
+      (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${table}`))
+        .getRowObjectsJson()
+        .map((r) => [String(r.column_name), String(r.column_type)]),
+    );
+    tables.set(file, { table, types });
     const count = Number(
       (await con.runAndReadAll(`SELECT count(*) AS c FROM ${table}`)).getRowObjectsJson()[0].c,
     );
@@ -152,14 +158,10 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
     let done = 0;
     // reading a part (DuckDB, its own threads) overlaps with scoring the previous one (worker threads)
     const load = async (part: Part) => {
-      // typed, columnar read: DuckDB casts (TRY_CAST: a bad value becomes NULL and the row is rejected)
+      // typed, columnar read: DuckDB casts (TRY_CAST: a bad value becomes NULL and the row is rejected);
+      // FLOAT and DOUBLE columns are read as they are stored (no cast to evaluate per value)
+      const { table, types } = tables.get(part.file)!;
       const cols = [options.idColumn, ...features];
-      // stored types: FLOAT and DOUBLE columns are read as they are (no cast to evaluate per value)
-      const types = new Map(
-        (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${tables.get(part.file)}`))
-          .getRowObjectsJson()
-          .map((r) => [String(r.column_name), String(r.column_type)]),
-      );
       const missing = cols.filter((c) => !types.has(c));
       const select = [
         "__row",
@@ -173,7 +175,7 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       ].join(", ");
       // vectors read value by value straight into one Float32Array: no per-row JS objects or arrays
       const result = await con.run(
-        `SELECT ${select} FROM ${tables.get(part.file)} WHERE __row >= ${part.start} AND __row < ${part.end}`,
+        `SELECT ${select} FROM ${table} WHERE __row >= ${part.start} AND __row < ${part.end}`,
       );
       const total = part.end - part.start;
       const data = new Float32Array(total * features.length);
@@ -229,7 +231,7 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
         // the raw values of rejected rows, for a reason people can act on
         const raw = (
           await con.runAndReadAll(
-            `SELECT * FROM ${tables.get(part.file)} WHERE __row IN (${badRows.join(", ")}) ORDER BY __row`,
+            `SELECT * FROM ${table} WHERE __row IN (${badRows.join(", ")}) ORDER BY __row`,
           )
         ).getRowObjectsJson() as Array<Record<string, unknown>>;
         for (const row of raw) {
@@ -249,8 +251,6 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
     };
     const columnsPerRow = features.length;
     let next = todo.length ? load(todo[0]) : undefined;
-    // a part is written while the next one scores: the worker never waits for a Parquet write
-    const writing: Array<Promise<void>> = [];
     for (const [index, part] of todo.entries()) {
       const { good, rejects, data: rowsData } = await next!;
       next = index + 1 < todo.length ? load(todo[index + 1]) : undefined;
@@ -283,24 +283,19 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
             }),
         );
       }
-      const finished = Promise.all(chunks).then(async () => {
-        await writePart(con, outFile(part), results, options.format);
-        const rejectFile = join(rejectsDir, `part-${part.id}.jsonl`);
-        const tmp = `${rejectFile}.tmp-${process.pid}`;
-        writeFileSync(tmp, rejects.length ? `${rejects.join("\n")}\n` : "");
-        renameSync(tmp, rejectFile);
-        summary.rows.scored += good.length;
-        summary.rows.rejected += rejects.length;
-        summary.parts.scored++;
-        done++;
-        const seconds = (performance.now() - started) / 1000;
-        options.onProgress?.(done, todo.length, summary.rows.scored / Math.max(seconds, 1e-6));
-      });
-      finished.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
-      writing.push(finished);
-      if (writing.length >= 2) await writing.shift();
+      await Promise.all(chunks);
+      await writePart(con, outFile(part), results, options.format);
+      const rejectFile = join(rejectsDir, `part-${part.id}.jsonl`);
+      const tmp = `${rejectFile}.tmp-${process.pid}`;
+      writeFileSync(tmp, rejects.length ? `${rejects.join("\n")}\n` : "");
+      renameSync(tmp, rejectFile);
+      summary.rows.scored += good.length;
+      summary.rows.rejected += rejects.length;
+      summary.parts.scored++;
+      done++;
+      const seconds = (performance.now() - started) / 1000;
+      options.onProgress?.(done, todo.length, summary.rows.scored / Math.max(seconds, 1e-6));
     }
-    await Promise.all(writing);
   } finally {
     await pool.close();
     con.closeSync?.();
