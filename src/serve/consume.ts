@@ -4,9 +4,9 @@ import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { Batcher } from "./batcher.js";
 import { WorkerPool } from "./pool.js";
+import { predictionsOf } from "./predictions.js";
 import type { VersionSource } from "./registry.js";
 import { decodeEvent, openSink, openSource, type StreamSink, type StreamSource } from "./stream.js";
-import { toJsonArray } from "./tensors.js";
 
 export interface ConsumeOptions {
   source: string;
@@ -133,20 +133,8 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
         const outputs = await batcher.submit(good.length, {
           [input.name]: { type: "float32", rowDims: [features.length], data },
         });
-        const out = Object.values(outputs)[0];
-        const perRow = out.dims.slice(1).reduce((a, b) => a * b, 1);
-        const flat = toJsonArray(out.type, out.buffer, 0, good.length * perRow) as number[];
-        good.forEach((e, i) => {
-          const values = flat.slice(i * perRow, (i + 1) * perRow);
-          const probability = perRow === 1 ? values[0] : Math.max(...values);
-          results.push(
-            JSON.stringify({
-              id: e.id,
-              prediction: perRow === 1 ? (probability >= 0.5 ? 1 : 0) : values.indexOf(probability),
-              probability,
-              model_version: options.model.version,
-            }),
-          );
+        predictionsOf(outputs).forEach((p, i) => {
+          results.push(JSON.stringify({ id: good[i].id, ...p, model_version: options.model.version }));
         });
       }
       // at-least-once: the sink and the dead-letter destination have everything before the source is acknowledged

@@ -10,8 +10,8 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Batcher } from "./batcher.js";
 import { WorkerPool } from "./pool.js";
+import { predictionsOf } from "./predictions.js";
 import type { VersionSource } from "./registry.js";
-import { toJsonArray } from "./tensors.js";
 
 export const OUTPUT_FORMATS = ["parquet", "csv", "jsonl"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -267,16 +267,10 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
           batcher
             .submit(chunk.length, { [input.name]: { type: "float32", rowDims: [features.length], data } })
             .then((outputs) => {
-              const out = Object.values(outputs)[0];
-              const perRow = out.dims.slice(1).reduce((a, b) => a * b, 1);
-              const flat = toJsonArray(out.type, out.buffer, 0, chunk.length * perRow) as number[];
-              chunk.forEach((r, j) => {
-                const values = flat.slice(j * perRow, (j + 1) * perRow);
-                const probability = perRow === 1 ? values[0] : Math.max(...values);
+              predictionsOf(outputs).forEach((p, j) => {
                 results[i + j] = JSON.stringify({
-                  id: r.id,
-                  prediction: perRow === 1 ? (probability >= 0.5 ? 1 : 0) : values.indexOf(probability),
-                  probability,
+                  id: chunk[j].id,
+                  ...p,
                   model_version: options.source.version,
                 });
               });

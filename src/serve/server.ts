@@ -14,6 +14,7 @@ import { DriftMonitor } from "./drift.js";
 import type { FeatureStore } from "./features.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { type TensorMeta, WorkerPool } from "./pool.js";
+import { predictionsOf } from "./predictions.js";
 import { scanModel, type VersionSource } from "./registry.js";
 import {
   BadRequest,
@@ -757,17 +758,10 @@ export class ServingCore {
       },
       String((body as Record<string, unknown>)[entityKey] ?? given[entityKey] ?? ""),
     );
-    const out = Object.values(result.outputs)[0];
-    const values = toJsonArray(
-      out.type,
-      out.buffer,
-      0,
-      out.dims.reduce((a, b) => a * b, 1),
-    ) as number[];
-    const probability = values.length === 1 ? values[0] : Math.max(...values);
+    const [{ prediction, probability }] = predictionsOf(result.outputs);
     this.count(modelId, result.loaded.version, 200);
     send(200, {
-      prediction: values.length === 1 ? (probability >= 0.5 ? 1 : 0) : values.indexOf(probability),
+      prediction,
       probability,
       model_version: result.loaded.version,
       latency_ms: Math.round((performance.now() - started) * 100) / 100,
