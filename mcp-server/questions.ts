@@ -9,6 +9,7 @@ import {
   INFERENCE_MODES,
   USE_CASE_KINDS,
 } from "../src/spec/index.js";
+import { getPath } from "../src/util/paths.js";
 
 export interface Question {
   id: string;
@@ -90,25 +91,6 @@ export const KEY_QUESTIONS: readonly Question[] = [
   },
 ];
 
-export function hasPath(raw: unknown, path: string): boolean {
-  let node = raw as Record<string, unknown> | undefined;
-  for (const part of path.split(".")) {
-    if (!node || typeof node !== "object" || !(part in node)) return false;
-    node = node[part] as Record<string, unknown> | undefined;
-  }
-  return node !== undefined && node !== null;
-}
-
-export function setPath(raw: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split(".");
-  let node = raw;
-  for (const part of parts.slice(0, -1)) {
-    if (!node[part] || typeof node[part] !== "object") node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1]] = value;
-}
-
 export function missingQuestions(raw: unknown): Question[] {
-  return KEY_QUESTIONS.filter((q) => !hasPath(raw, q.path));
+  return KEY_QUESTIONS.filter((q) => getPath(raw, q.path) == null);
 }

@@ -3,8 +3,8 @@ import { z } from "zod";
 import { diffPlans, formatDiff } from "../../src/plan/diff.js";
 import { createPlan } from "../../src/plan/index.js";
 import { parseSpecValue, type Spec } from "../../src/spec/index.js";
+import { PathError, setPath } from "../../src/util/paths.js";
 import { loadSpecInput, problemResult, rawOf, specInput, type ToolContext, textResult } from "../context.js";
-import { setPath } from "../questions.js";
 
 export function registerDiffSpecs(server: McpServer, _ctx: ToolContext): void {
   server.registerTool(
@@ -55,7 +55,14 @@ export function registerDiffSpecs(server: McpServer, _ctx: ToolContext): void {
         const raw = rawOf(spec);
         if (!raw.ok) return raw.result;
         const document = structuredClone(raw.raw);
-        for (const [path, value] of Object.entries(set ?? {})) setPath(document, path, value);
+        for (const [path, value] of Object.entries(set ?? {})) {
+          try {
+            setPath(document, path, value);
+          } catch (error) {
+            if (!(error instanceof PathError)) throw error;
+            return { isError: true, content: [{ type: "text", text: `set ${path}: ${error.message}` }] };
+          }
+        }
         const parsed = parseSpecValue(document);
         if (!parsed.ok) return problemResult(parsed.problems);
         afterSpec = parsed.spec;

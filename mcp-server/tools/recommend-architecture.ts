@@ -3,8 +3,9 @@ import { z } from "zod";
 import { formatTable } from "../../src/plan/format.js";
 import { createPlan, planSchema } from "../../src/plan/index.js";
 import { parseSpecValue } from "../../src/spec/index.js";
+import { PathError, setPath } from "../../src/util/paths.js";
 import { problemResult, rawOf, specInput, type ToolContext, textResult } from "../context.js";
-import { missingQuestions, type Question, setPath } from "../questions.js";
+import { missingQuestions, type Question } from "../questions.js";
 import { questionSchema } from "./list-questions.js";
 
 function elicitationSchema(questions: Question[]) {
@@ -76,16 +77,19 @@ export function registerRecommendArchitecture(server: McpServer, _ctx: ToolConte
         for (const q of missing) {
           const value = answer.content[q.id];
           if (value === undefined || value === "") continue;
-          setPath(
-            document,
-            q.path,
+          const typed =
             q.kind === "multi-select"
               ? String(value)
                   .split(",")
                   .map((s) => s.trim())
                   .filter(Boolean)
-              : value,
-          );
+              : value;
+          try {
+            setPath(document, q.path, typed);
+          } catch (error) {
+            if (!(error instanceof PathError)) throw error;
+            return { isError: true, content: [{ type: "text", text: `spec ${q.path}: ${error.message}` }] };
+          }
         }
       }
       const parsed = parseSpecValue(document);

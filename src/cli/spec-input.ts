@@ -4,6 +4,7 @@ import { CORE_SCHEMA, load } from "js-yaml";
 const parseYaml = (text: string): unknown => load(text, { schema: CORE_SCHEMA });
 
 import { formatProblem, loadSpecFile, type Problem, parseSpecValue, type Spec } from "../spec/index.js";
+import { PathError, setPath } from "../util/paths.js";
 import { EXIT, UserError } from "./errors.js";
 
 export function problemsError(source: string, problems: Problem[]): UserError {
@@ -34,18 +35,12 @@ export function applySets(raw: Record<string, unknown>, sets: readonly string[])
         "example: --set inference.latencyP99Ms=10",
       ]);
     }
-    const path = set.slice(0, eq).split(".");
-    const value = parseYaml(set.slice(eq + 1)) as unknown;
-    let node = copy;
-    for (const key of path.slice(0, -1)) {
-      const next = node[key];
-      if (next === undefined || next === null) node[key] = {};
-      else if (typeof next !== "object" || Array.isArray(next)) {
-        throw new UserError(`--set ${set}: ${key} is not an object in the spec`, EXIT.usage);
-      }
-      node = node[key] as Record<string, unknown>;
+    try {
+      setPath(copy, set.slice(0, eq), parseYaml(set.slice(eq + 1)) as unknown);
+    } catch (error) {
+      if (error instanceof PathError) throw new UserError(`--set ${set}: ${error.message}`, EXIT.usage);
+      throw error;
     }
-    node[path[path.length - 1]] = value;
   }
   return copy;
 }

@@ -3,6 +3,7 @@
  * the plain-prompt mode, --answers / --set and the tests all drive this same machine.
  */
 import { type Problem, parseSpecValue, type Spec } from "../spec/index.js";
+import { setPath } from "../util/paths.js";
 import { type Answers, defaultFor, QUESTIONS, type Question } from "./questions.js";
 
 export interface InterviewState {
@@ -89,16 +90,7 @@ export function interpret(
 /** Nested spec document from path -> value answers. */
 export function toDocument(answers: Answers): Record<string, unknown> {
   const doc: Record<string, unknown> = { apiVersion: "stackwright.dev/v1", kind: "Requirements" };
-  for (const [path, value] of Object.entries(answers)) {
-    if (value === undefined) continue;
-    const parts = path.split(".");
-    let node = doc;
-    for (const part of parts.slice(0, -1)) {
-      node[part] = (node[part] as Record<string, unknown>) ?? {};
-      node = node[part] as Record<string, unknown>;
-    }
-    node[parts[parts.length - 1]] = value;
-  }
+  for (const [path, value] of Object.entries(answers)) if (value !== undefined) setPath(doc, path, value);
   if (!(doc.metadata as Record<string, unknown> | undefined)?.name)
     doc.metadata = { ...(doc.metadata as object), name: "my-model" };
   return doc;

@@ -131,6 +131,13 @@ describe("stackwright explain / diff / validate", () => {
     const bad = runCli(["diff", "--spec", FRAUD, "--set", "inference.mode=sometimes"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("inference.mode");
+    // a path through a value that is not an object, or into an object's prototype, is refused
+    const through = runCli(["diff", "--spec", FRAUD, "--set", "inference.mode.x=1"]);
+    expect(through.code).toBe(2);
+    expect(through.stderr).toContain("--set inference.mode.x=1: mode is not an object in the spec");
+    const proto = runCli(["diff", "--spec", FRAUD, "--set", "__proto__.polluted=1"]);
+    expect(proto.code).toBe(2);
+    expect(proto.stderr).toContain("--set __proto__.polluted=1: __proto__ is not allowed in a path");
   });
 
   it("validates: 0 for a valid spec, 1 for contradictions, 2 for schema problems", () => {

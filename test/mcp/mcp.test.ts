@@ -135,6 +135,13 @@ describe("MCP server over the SDK's in-memory transport", () => {
       arguments: { spec: FRAUD, set: { "inference.mode": "sometimes" } },
     })) as ToolResult;
     expect(badDiff.isError).toBe(true);
+    const protoDiff = (await client.callTool({
+      name: "diff_specs",
+      arguments: { spec: FRAUD, set: { "__proto__.polluted": true } },
+    })) as ToolResult;
+    expect(protoDiff.isError).toBe(true);
+    expect(text(protoDiff)).toBe("set __proto__.polluted: __proto__ is not allowed in a path");
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const cost = (await client.callTool({ name: "estimate_cost", arguments: { spec: FRAUD } })) as ToolResult;
     expect((sc(cost).cost as { monthlyUsd: number }).monthlyUsd).toBeGreaterThan(100);
     expect(text(cost)).toContain("prices as of");

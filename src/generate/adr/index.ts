@@ -11,6 +11,7 @@ import type { RuleSet } from "../../engine/index.js";
 import { budgetBar, capacityLine } from "../../plan/format.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
+import { getPath } from "../../util/paths.js";
 import { prometheusRules } from "../platform/index.js";
 import type { FileSet, TextFileSet } from "../types.js";
 
@@ -81,15 +82,6 @@ function slug(text: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
-}
-
-function valueAt(spec: unknown, path: string): unknown {
-  let node = spec as Record<string, unknown> | undefined;
-  for (const part of path.split(".")) {
-    if (!node || typeof node !== "object") return undefined;
-    node = node[part] as Record<string, unknown> | undefined;
-  }
-  return node;
 }
 
 function show(value: unknown): string {
@@ -230,7 +222,7 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
         because: decision.because,
         byAdvisor: decision.decidedBy === "advisor",
         chosenPattern: patterns(decision.choice),
-        inputs: decision.inputs.map((path) => ({ path, value: show(valueAt(spec, path)) })),
+        inputs: decision.inputs.map((path) => ({ path, value: show(getPath(spec, path)) })),
         drivers: [
           rule?.description ?? decision.because,
           ...controls.map((ctl) => `${ctl.framework} ${ctl.id}: ${ctl.title}`),
