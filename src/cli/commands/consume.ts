@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { deviceOption, workersOption } from "../inference-options.js";
 import type { CliIo } from "../io.js";
 
 export interface ConsumeFlags {
@@ -46,12 +47,8 @@ export function registerConsume(program: Command, io: CliIo): void {
     )
     .addOption(new Option("--metrics-port <port>", "serve /metrics and /healthz").argParser((v) => Number(v)))
     .option("--metrics-host <addr>", "bind address of the metrics server (0.0.0.0 in a pod)", "127.0.0.1")
-    .addOption(
-      new Option("--device <device>", "execution provider")
-        .choices(["auto", "cpu", "webgpu", "cuda"])
-        .default("cpu"),
-    )
-    .addOption(new Option("--workers <n>", "inference worker threads").argParser((v) => Number(v)))
+    .addOption(deviceOption("cpu"))
+    .addOption(workersOption())
     .option("--json", "print a JSON summary when stopped")
     .addHelpText(
       "after",

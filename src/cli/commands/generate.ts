@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
-import { addLlmOptions, type LlmFlags } from "../llm-options.js";
+import { addLlmOptions } from "../llm-options.js";
+import type { GenerateFlags } from "./generate-actions.js";
 
 export function registerGenerate(program: Command, io: CliIo): void {
   addLlmOptions(
@@ -23,19 +24,8 @@ export function registerGenerate(program: Command, io: CliIo): void {
       "after",
       "\nExit codes: 0 written (or no drift), 1 drift / hand-edited files / invalid output, 2 bad spec or flags.\n\nExamples:\n  $ stackwright generate --spec examples/fraud-detection.yaml --out out/fraud\n  $ stackwright generate --spec stackwright.yaml --out . --check     # in CI\n",
     )
-    .action(
-      async (
-        options: LlmFlags & {
-          spec: string;
-          out: string;
-          check?: boolean;
-          force?: boolean;
-          advisor?: boolean;
-          json?: boolean;
-        },
-      ) => {
-        const { runGenerate } = await import("./generate-actions.js");
-        process.exitCode = await runGenerate(io, options);
-      },
-    );
+    .action(async (options: GenerateFlags) => {
+      const { runGenerate } = await import("./generate-actions.js");
+      process.exitCode = await runGenerate(io, options);
+    });
 }

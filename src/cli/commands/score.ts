@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { deviceOption, workersOption } from "../inference-options.js";
 import type { CliIo } from "../io.js";
 
 export interface ScoreFlags {
@@ -49,12 +50,8 @@ export function registerScore(program: Command, io: CliIo): void {
         .default(50_000)
         .argParser((v) => Number(v)),
     )
-    .addOption(
-      new Option("--device <device>", "execution provider")
-        .choices(["auto", "cpu", "webgpu", "cuda"])
-        .default("cpu"),
-    )
-    .addOption(new Option("--workers <n>", "inference worker threads").argParser((v) => Number(v)))
+    .addOption(deviceOption("cpu"))
+    .addOption(workersOption())
     .option("--json", "print a JSON summary")
     .addHelpText(
       "after",

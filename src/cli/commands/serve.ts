@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { deviceOption, workersOption } from "../inference-options.js";
 import type { CliIo } from "../io.js";
 
 export interface ServeFlags {
@@ -30,19 +31,8 @@ export function registerServe(program: Command, io: CliIo): void {
     .option("--config <file>", "serve.yaml (as generated in platform/serve.yaml)")
     .addOption(new Option("--port <n>", "HTTP port").default(8080).argParser((v) => Number(v)))
     .option("--host <addr>", "bind address", "127.0.0.1")
-    .addOption(
-      new Option("--device <device>", "execution provider: auto tries cuda, webgpu, cpu").choices([
-        "auto",
-        "cpu",
-        "webgpu",
-        "cuda",
-      ]),
-    )
-    .addOption(
-      new Option("--workers <n>", "inference worker threads (default: one per core)").argParser((v) =>
-        Number(v),
-      ),
-    )
+    .addOption(deviceOption())
+    .addOption(workersOption())
     .option("--redis <url>", "online features from Redis (default: the embedded in-memory store)")
     .addOption(
       new Option("--max-batch-size <n>", "dynamic batching: rows per batch").argParser((v) => Number(v)),

@@ -1,0 +1,19 @@
+/** The inference flags that serve, score and consume share. */
+import { Option } from "commander";
+
+export const DEVICES = ["auto", "cpu", "webgpu", "cuda"] as const;
+
+/** --device; `fallback` is the default where the command has one (serve takes its config's) */
+export function deviceOption(fallback?: (typeof DEVICES)[number]): Option {
+  const option = new Option("--device <device>", "execution provider: auto tries cuda, webgpu, cpu").choices(
+    DEVICES,
+  );
+  return fallback ? option.default(fallback) : option;
+}
+
+export function workersOption(): Option {
+  return new Option(
+    "--workers <n>",
+    "inference worker threads (default: one per two cores, two ONNX Runtime threads each)",
+  ).argParser((v) => Number(v));
+}
