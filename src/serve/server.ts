@@ -26,12 +26,6 @@ import {
   validateShape,
 } from "./tensors.js";
 
-function isFlat(data: unknown): data is unknown[] {
-  if (!Array.isArray(data)) return false;
-  for (let i = 0; i < data.length; i++) if (typeof data[i] === "object" && data[i] !== null) return false;
-  return true;
-}
-
 export interface ServeOptions {
   config: ServeConfig;
   sources: VersionSource[];
@@ -283,10 +277,6 @@ export class ServingCore {
     return new CircuitBreaker(b.failures, b.windowSeconds * 1000, b.openSeconds * 1000);
   }
 
-  private production(state: ModelState): LoadedVersion | undefined {
-    return state.primary;
-  }
-
   private canary(state: ModelState): { version: LoadedVersion; weight: number } | undefined {
     const staging = state.staging;
     if (!staging) return undefined;
@@ -315,7 +305,7 @@ export class ServingCore {
         );
       return { state, loaded };
     }
-    const primary = this.production(state);
+    const primary = state.primary;
     if (!primary) throw new HttpError(503, `model ${name} has no servable version`);
     const canary = this.canary(state);
     if (canary && canary.version !== primary) {
@@ -366,8 +356,7 @@ export class ServingCore {
           throw new BadRequest(`input ${name}: dimension ${i} is ${shape[i]}; the model expects ${d}`);
       });
       if (shape[0] === 0) throw new BadRequest(`input ${name}: empty batch (shape[0] is 0)`);
-      // a flat array of numbers (the usual row-major body) is used as it is
-      const data = isFlat(raw.data) ? raw.data : flatten(raw.data);
+      const data = flatten(raw.data);
       const size = shape.reduce((a, b) => a * b, 1);
       if (data.length !== size)
         throw new BadRequest(
@@ -719,7 +708,7 @@ export class ServingCore {
     if (typeof modelId !== "string" || !modelId) throw new BadRequest("model_id (string) is required");
     const state = this.models.get(modelId);
     if (!state) throw new HttpError(404, `unknown model ${JSON.stringify(modelId)}`);
-    const primary = this.production(state);
+    const primary = state.primary;
     if (!primary) throw new HttpError(503, `model ${modelId} has no servable version`);
     const names = primary.source.meta.features ?? this.options.config.features.fields.map((f) => f.name);
     if (names.length === 0)

@@ -65,8 +65,14 @@ export class BadRequest extends Error {
   }
 }
 
-export function flatten(data: unknown, out: unknown[] = []): unknown[] {
-  if (Array.isArray(data)) for (const item of data) flatten(item, out);
+/** Row-major values of nested JSON arrays; an array that is already flat is returned as it is. */
+export function flatten(data: unknown): unknown[] {
+  if (Array.isArray(data) && data.every((v) => typeof v !== "object" || v === null)) return data;
+  return flattenInto(data, []);
+}
+
+function flattenInto(data: unknown, out: unknown[]): unknown[] {
+  if (Array.isArray(data)) for (const item of data) flattenInto(item, out);
   else out.push(data);
   return out;
 }
