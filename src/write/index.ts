@@ -178,11 +178,14 @@ export function writeFileSet(outDir: string, files: FileSet, options: WriteOptio
     return result;
   }
 
+  // each file on disk is read once: what matches is left alone below, what differs is checked here
+  const upToDate = new Set<string>();
   for (const [path, full] of targets) {
     if (path === LOCK_FILE || !existsSync(full)) continue;
     const current = readFileSync(full);
     const recorded = previous?.files[path];
     const differs = !same(current, expected[path]);
+    if (!differs) upToDate.add(path);
     if (differs && recorded !== undefined && hash(current) !== recorded && !options.force)
       result.handEdited.push(path);
     if (differs && recorded === undefined && !options.force) result.handEdited.push(path);
@@ -199,7 +202,7 @@ export function writeFileSet(outDir: string, files: FileSet, options: WriteOptio
   }
   for (const [path, full] of targets) {
     if (path === LOCK_FILE) continue;
-    if (existsSync(full) && same(readFileSync(full), expected[path])) result.unchanged.push(path);
+    if (upToDate.has(path)) result.unchanged.push(path);
     else {
       atomicWrite(full, expected[path]);
       result.written.push(path);
