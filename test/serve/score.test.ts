@@ -212,43 +212,23 @@ describe("stackwright score", () => {
 
   it("survives kill -9 mid-run: restarted, every row is scored exactly once with the same predictions", async () => {
     writeCsv(join(dir, "big.csv"), 120_000, false);
+    const scoreArgs = (output: string) => [
+      "score",
+      "--model",
+      `m=${modelPath}`,
+      "--input",
+      join(dir, "big.csv"),
+      "--output",
+      output,
+      "--part-rows",
+      "4000",
+      "--workers",
+      "1",
+    ];
     const clean = join(dir, "clean");
-    expect(
-      (
-        await runCliAsync([
-          "score",
-          "--model",
-          `m=${modelPath}`,
-          "--input",
-          join(dir, "big.csv"),
-          "--output",
-          clean,
-          "--part-rows",
-          "4000",
-          "--workers",
-          "1",
-        ])
-      ).code,
-    ).toBe(0);
+    expect((await runCliAsync(scoreArgs(clean))).code).toBe(0);
     const crashed = join(dir, "crashed");
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        "score",
-        "--model",
-        `m=${modelPath}`,
-        "--input",
-        join(dir, "big.csv"),
-        "--output",
-        crashed,
-        "--part-rows",
-        "4000",
-        "--workers",
-        "1",
-      ],
-      { cwd: ROOT, stdio: "ignore" },
-    );
+    const child = spawn(process.execPath, [BIN, ...scoreArgs(crashed)], { cwd: ROOT, stdio: "ignore" });
     const partsDir = join(crashed, "parts");
     for (let i = 0; i < 300; i++) {
       if (existsSync(partsDir) && readdirSync(partsDir).filter((f) => f.endsWith(".parquet")).length >= 3)
@@ -260,20 +240,7 @@ describe("stackwright score", () => {
     const before = readdirSync(partsDir).filter((f) => f.endsWith(".parquet")).length;
     expect(before).toBeGreaterThan(0);
     expect(before).toBeLessThan(30);
-    const resumed = await runCliAsync([
-      "score",
-      "--model",
-      `m=${modelPath}`,
-      "--input",
-      join(dir, "big.csv"),
-      "--output",
-      crashed,
-      "--part-rows",
-      "4000",
-      "--workers",
-      "1",
-      "--json",
-    ]);
+    const resumed = await runCliAsync([...scoreArgs(crashed), "--json"]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).parts.skipped).toBe(before);
     const diff = await query(
