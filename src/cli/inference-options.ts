@@ -11,9 +11,9 @@ export function deviceOption(fallback?: (typeof DEVICES)[number]): Option {
   return fallback ? option.default(fallback) : option;
 }
 
-export function workersOption(): Option {
-  return new Option(
-    "--workers <n>",
-    "inference worker threads (default: one per two cores, two ONNX Runtime threads each)",
-  ).argParser((v) => Number(v));
+/** --workers; the default differs: latency-minded serving vs throughput-minded scoring */
+export function workersOption(byDefault = "one per two cores, two ONNX Runtime threads each"): Option {
+  return new Option("--workers <n>", `inference worker threads (default: ${byDefault})`).argParser((v) =>
+    Number(v),
+  );
 }

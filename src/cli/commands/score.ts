@@ -51,7 +51,7 @@ export function registerScore(program: Command, io: CliIo): void {
         .argParser((v) => Number(v)),
     )
     .addOption(deviceOption("cpu"))
-    .addOption(workersOption())
+    .addOption(workersOption("one per core, one ONNX Runtime thread each"))
     .option("--json", "print a JSON summary")
     .addHelpText(
       "after",
