@@ -13,7 +13,8 @@ describe("the interview in a real terminal (tmux, 80x24)", () => {
     const dir = mkdtempSync(join(tmpdir(), "sw-tmux-"));
     const spec = join(dir, "stackwright.yaml");
     const session = `sw-${process.pid}`;
-    const command = `cd ${dir} && NO_COLOR=1 ${process.execPath} ${BIN} interview --out ${spec}; sleep 5`;
+    // CI=true: CI runners set it, and the interview must still draw every frame in a real terminal
+    const command = `cd ${dir} && CI=true NO_COLOR=1 ${process.execPath} ${BIN} interview --out ${spec}; sleep 5`;
     expect(tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", command).status).toBe(0);
     try {
       let screen = "";

@@ -50,8 +50,11 @@ export async function runInterview(options: RunInterviewOptions): Promise<number
     }
   } else {
     let result: AppResult = { kind: "quit" };
+    // Both ends are terminals here, so the interview is interactive even when a CI variable is set
+    // (Ink would otherwise hold every frame back until exit, leaving a blank screen in tmux).
     const app = render(<InterviewApp prefill={prefilled} onExit={(r) => (result = r)} />, {
       exitOnCtrlC: false,
+      interactive: true,
     });
     await app.waitUntilExit();
     const final = result as AppResult;
