@@ -101,8 +101,35 @@ async function withProcess(args, env, readyUrl, fn) {
   }
 }
 
+// What one hop to a worker thread costs on this machine (an echo worker, idle, 20k round trips): the
+// floor under any off-event-loop design, and the reason a microsecond model cannot reach the HTTP floor
+async function workerRoundTripUs(count = 20_000) {
+  const { Worker } = await import("node:worker_threads");
+  const echo = new Worker(
+    'require("node:worker_threads").parentPort.on("message", (m) => require("node:worker_threads").parentPort.postMessage(m));',
+    { eval: true },
+  );
+  await new Promise((resolve) => {
+    echo.once("message", resolve);
+    echo.postMessage(0);
+  });
+  const start = performance.now();
+  let done = 0;
+  await new Promise((resolve) => {
+    echo.on("message", () => (++done === count ? resolve() : echo.postMessage(done)));
+    echo.postMessage(0);
+  });
+  const us = ((performance.now() - start) * 1000) / count;
+  await echo.terminate();
+  return Math.round(us * 10) / 10;
+}
+
 const results = {
-  machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version },
+  machine: {
+    cpus: (await import("node:os")).availableParallelism(),
+    node: process.version,
+    workerRoundTripUs: await workerRoundTripUs(),
+  },
   device,
   durationSeconds: duration,
   connections: 32,
