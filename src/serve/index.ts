@@ -1,5 +1,6 @@
 export { Batcher, QueueFullError } from "./batcher.js";
-export { CircuitBreaker, LruCache } from "./breaker.js";
+export { CircuitBreaker } from "./breaker.js";
+export { LruCache } from "./cache.js";
 export { DEVICES, type ModelMeta, modelMetaSchema, type ServeConfig, serveConfigSchema } from "./config.js";
 export { type ConsumeSummary, consume } from "./consume.js";
 export { binOf, DriftMonitor, PSI_EPSILON, psi, referenceFrom } from "./drift.js";

@@ -8,14 +8,17 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Batcher, type BatchInput, QueueFullError, type RowSlice } from "./batcher.js";
-import { CircuitBreaker, LruCache } from "./breaker.js";
+import { CircuitBreaker } from "./breaker.js";
+import { LruCache } from "./cache.js";
 import type { ServeConfig } from "./config.js";
 import { DriftMonitor } from "./drift.js";
 import type { FeatureStore } from "./features.js";
+import { HttpError, readJsonBody } from "./http-body.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { type TensorMeta, WorkerPool } from "./pool.js";
 import { predictionsOf } from "./predictions.js";
 import { scanModel, type VersionSource } from "./registry.js";
+import { chooseVersion, type Routes, setVersions } from "./router.js";
 import {
   BadRequest,
   flatten,
@@ -51,25 +54,8 @@ interface LoadedVersion {
   drift?: DriftMonitor;
 }
 
-interface ModelState {
-  versions: Map<string, LoadedVersion>;
+interface ModelState extends Routes<LoadedVersion> {
   breaker: CircuitBreaker;
-  canaryWeight?: number;
-  /** routing roles, derived from `versions` each time they change (see setVersions) */
-  primary?: LoadedVersion;
-  staging?: LoadedVersion;
-  shadows: LoadedVersion[];
-}
-
-/** Replaces a model's versions and derives the routing roles once, not per request. */
-function setVersions(state: ModelState, versions: Map<string, LoadedVersion>): void {
-  const list = [...versions.values()];
-  state.versions = versions;
-  state.primary =
-    list.filter((v) => v.source.meta.stage === "production").at(-1) ??
-    list.filter((v) => v.source.meta.stage !== "archived").at(-1);
-  state.staging = list.filter((v) => v.source.meta.stage === "staging").at(-1);
-  state.shadows = list.filter((v) => v.source.meta.shadow);
 }
 
 const PROVIDER_ORDER: Record<string, string[]> = {
@@ -78,61 +64,11 @@ const PROVIDER_ORDER: Record<string, string[]> = {
   webgpu: ["webgpu"],
   cuda: ["cuda"],
 };
-const MAX_DEPTH = 100;
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-/** true when JSON text nests at most `max` arrays/objects deep, found without parsing it. */
-function jsonTextDepthOk(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > max) return false;
-    } else if (c === 125 || c === 93) depth--;
-  }
-  return true;
-}
-
-/** true when a parsed JSON value nests at most `max` arrays/objects deep (the walk stops at max). */
-function jsonDepthOk(value: unknown, max: number): boolean {
-  if (typeof value !== "object" || value === null) return true;
-  if (max === 0) return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      if (typeof item === "object" && item !== null && !jsonDepthOk(item, max - 1)) return false;
-    }
-    return true;
-  }
-  for (const key in value) {
-    const item = (value as Record<string, unknown>)[key];
-    if (typeof item === "object" && item !== null && !jsonDepthOk(item, max - 1)) return false;
-  }
-  return true;
-}
 
 /** The HTTP status an error maps to: 4xx for the caller's mistakes, 503 for overload, 500 otherwise. */
 function statusOf(error: unknown): number {
   if (error instanceof HttpError || error instanceof BadRequest) return error.status;
   return error instanceof QueueFullError ? 503 : 500;
-}
-
-function stickyBucket(key: string): number {
-  return createHash("sha1").update(key).digest().readUInt16BE(0) % 100;
 }
 
 export class ServingCore {
@@ -277,14 +213,6 @@ export class ServingCore {
     return new CircuitBreaker(b.failures, b.windowSeconds * 1000, b.openSeconds * 1000);
   }
 
-  private canary(state: ModelState): { version: LoadedVersion; weight: number } | undefined {
-    const staging = state.staging;
-    if (!staging) return undefined;
-    const weight =
-      state.canaryWeight ?? staging.source.meta.canaryWeight ?? this.options.config.routing.canaryWeight;
-    return weight > 0 ? { version: staging, weight } : undefined;
-  }
-
   private pick(
     name: string,
     version: string | undefined,
@@ -305,14 +233,9 @@ export class ServingCore {
         );
       return { state, loaded };
     }
-    const primary = state.primary;
-    if (!primary) throw new HttpError(503, `model ${name} has no servable version`);
-    const canary = this.canary(state);
-    if (canary && canary.version !== primary) {
-      const bucket = stickyKey !== undefined ? stickyBucket(stickyKey) : Math.floor(Math.random() * 100);
-      if (bucket < canary.weight) return { state, loaded: canary.version };
-    }
-    return { state, loaded: primary };
+    const loaded = chooseVersion(state, this.options.config.routing.canaryWeight, stickyKey);
+    if (!loaded) throw new HttpError(503, `model ${name} has no servable version`);
+    return { state, loaded };
   }
 
   /** Validates OIP inputs against the model and turns them into batch rows. */
@@ -502,51 +425,6 @@ export class ServingCore {
     };
   }
 
-  private readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-    const limit = this.options.config.maxBodyBytes;
-    if (Number(req.headers["content-length"] ?? 0) > limit)
-      return Promise.reject(new HttpError(413, `request body larger than ${limit} bytes`));
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let failed = false;
-      req.on("data", (chunk: Buffer) => {
-        if (failed) return;
-        size += chunk.length;
-        if (size > limit) {
-          failed = true;
-          reject(new HttpError(413, `request body larger than ${limit} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on("error", reject);
-      req.on("end", () => {
-        if (failed) return;
-        const text =
-          chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
-        // a large body is scanned before parsing, so a deeply nested one is refused without the parse
-        // (megabytes of nesting would hold the event loop for seconds); a small one is parsed first
-        // and its value walked, which is cheaper per request
-        if (text.length > 8192 && !jsonTextDepthOk(text, MAX_DEPTH))
-          return reject(new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`));
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch (error) {
-          return reject(new HttpError(400, `malformed JSON: ${(error as Error).message}`));
-        }
-        // checked on the parsed value (V8's parser does not recurse on the native stack); the walk
-        // visits only nested arrays and objects, so a flat tensor costs one pass over its values
-        if (!jsonDepthOk(value, MAX_DEPTH))
-          return reject(new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`));
-        if (!value || typeof value !== "object" || Array.isArray(value))
-          return reject(new HttpError(400, "the body must be a JSON object"));
-        resolve(value as Record<string, unknown>);
-      });
-    });
-  }
-
   private responseOutputs(
     outputs: Record<string, RowSlice>,
     requested: unknown,
@@ -609,7 +487,10 @@ export class ServingCore {
     const repo = /^\/v2\/repository\/models\/([^/]+)\/(load|unload|routing)$/.exec(path);
     if (repo && req.method === "POST") {
       const name = decodeURIComponent(repo[1]);
-      const body = Number(req.headers["content-length"] ?? 0) > 0 ? await this.readBody(req) : {};
+      const body =
+        Number(req.headers["content-length"] ?? 0) > 0
+          ? await readJsonBody(req, this.options.config.maxBodyBytes)
+          : {};
       if (repo[2] === "unload") {
         await this.unloadModel(name);
         return send(200, { name, unloaded: true });
@@ -651,7 +532,7 @@ export class ServingCore {
       if (action === "/infer") {
         if (req.method !== "POST") throw new HttpError(405, "infer takes POST");
         const started = process.hrtime.bigint();
-        const body = await this.readBody(req);
+        const body = await readJsonBody(req, this.options.config.maxBodyBytes);
         let status = 200;
         let modelVersion = version ?? "";
         try {
@@ -703,7 +584,7 @@ export class ServingCore {
     send: (status: number, body: unknown, headers?: Record<string, string>) => void,
   ): Promise<void> {
     const started = performance.now();
-    const body = await this.readBody(req);
+    const body = await readJsonBody(req, this.options.config.maxBodyBytes);
     const modelId = body.model_id;
     if (typeof modelId !== "string" || !modelId) throw new BadRequest("model_id (string) is required");
     const state = this.models.get(modelId);
