@@ -10,3 +10,4 @@ export { RegistryError, scanModel, scanRegistry, singleFile, type VersionSource 
 export { OUTPUT_FORMATS, type OutputFormat, parseShard, type ScoreSummary, score } from "./score.js";
 export { type ServeOptions, ServingCore, startServing } from "./server.js";
 export { decodeEvent, openSink, openSource, parseStreamUrl, streamNameFor } from "./stream.js";
+export { type RegistryWatcher, watchRegistry } from "./watch.js";

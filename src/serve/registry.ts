@@ -1,5 +1,5 @@
 /** The model registry on disk: models/<name>/<version>/model.onnx with its model.yaml. */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { load } from "js-yaml";
 import { type ModelMeta, modelMetaSchema } from "./config.js";
@@ -12,6 +12,15 @@ export interface VersionSource {
 }
 
 export class RegistryError extends Error {}
+
+/**
+ * What identifies a version's content without reading it: the model file's inode, size and mtime
+ * (an in-place rewrite changes the mtime, a rename into place the inode) and its metadata.
+ */
+export function fingerprintOf(source: VersionSource): string {
+  const stat = statSync(source.modelPath);
+  return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${JSON.stringify(source.meta)}`;
+}
 
 export function readMeta(dir: string): ModelMeta {
   const path = join(dir, "model.yaml");
@@ -27,7 +36,7 @@ export function readMeta(dir: string): ModelMeta {
 /** Every version of one model in a registry directory, lowest first (numeric when numeric). */
 export function scanModel(root: string, name: string): VersionSource[] {
   const dir = join(root, name);
-  if (!existsSync(dir)) return [];
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, "model.onnx")))
     .map((e) => ({

@@ -17,7 +17,7 @@ import { HttpError, readJsonBody } from "./http-body.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { type TensorMeta, WorkerPool } from "./pool.js";
 import { predictionsOf } from "./predictions.js";
-import { scanModel, type VersionSource } from "./registry.js";
+import { fingerprintOf, scanModel, type VersionSource } from "./registry.js";
 import { chooseVersion, type Routes, setVersions } from "./router.js";
 import {
   BadRequest,
@@ -51,6 +51,8 @@ interface LoadedVersion {
   outputs: TensorMeta[];
   batcher: Batcher;
   provider: string;
+  /** see fingerprintOf: a reload keeps a version whose files did not change */
+  fingerprint: string;
   drift?: DriftMonitor;
 }
 
@@ -115,6 +117,7 @@ export class ServingCore {
 
   /** Loads a version into the workers (trying providers in order), warms it, then lets it take traffic. */
   async loadVersion(source: VersionSource): Promise<LoadedVersion> {
+    const fingerprint = fingerprintOf(source);
     const bytes = readFileSync(source.modelPath);
     const key = `${source.name}@${source.version}#${this.nextKey++}`;
     const order = PROVIDER_ORDER[this.options.config.device] ?? ["cpu"];
@@ -149,6 +152,7 @@ export class ServingCore {
       outputs: meta.outputs,
       batcher,
       provider,
+      fingerprint,
     };
     if (source.meta.reference && this.options.config.drift.enabled)
       loaded.drift = new DriftMonitor(source.meta.reference, this.options.config.drift.window);
@@ -174,8 +178,15 @@ export class ServingCore {
     return loaded;
   }
 
-  /** (Re)loads every version of a model; the old versions keep serving until the new ones are warm. */
-  async loadModel(name: string, sources: VersionSource[]): Promise<void> {
+  /**
+   * (Re)loads a model to exactly these versions: a version whose files did not change keeps serving
+   * as it is, a new or changed one is loaded and warmed before it takes traffic, and the versions it
+   * replaces retire once their batches finish. A failed load changes nothing.
+   */
+  async loadModel(
+    name: string,
+    sources: VersionSource[],
+  ): Promise<{ loaded: string[]; kept: string[]; retired: string[] }> {
     if (sources.length === 0) throw new HttpError(404, `no versions of model ${name} found`);
     const state: ModelState = this.models.get(name) ?? {
       versions: new Map(),
@@ -183,14 +194,57 @@ export class ServingCore {
       shadows: [],
     };
     const fresh = new Map<string, LoadedVersion>();
-    for (const source of sources) fresh.set(source.version, await this.loadVersion(source));
+    const kept: string[] = [];
+    const loadedNow: LoadedVersion[] = [];
+    try {
+      for (const source of sources) {
+        const current = state.versions.get(source.version);
+        if (current && current.fingerprint === fingerprintOf(source)) {
+          fresh.set(source.version, current);
+          kept.push(source.version);
+        } else {
+          const loaded = await this.loadVersion(source);
+          loadedNow.push(loaded);
+          fresh.set(source.version, loaded);
+        }
+      }
+    } catch (error) {
+      for (const loaded of loadedNow) void this.retire(loaded);
+      throw error;
+    }
     const old = state.versions;
     setVersions(state, fresh);
     this.models.set(name, state);
+    const retired: string[] = [];
     for (const [version, loaded] of old) {
+      if (fresh.get(version) === loaded) continue;
       this.cache.invalidate(`${name}@${version}#`);
+      if (!fresh.has(version)) retired.push(version);
       void this.retire(loaded);
     }
+    return { loaded: loadedNow.map((l) => l.version), kept, retired };
+  }
+
+  /**
+   * Brings a model in line with the registry directory (the --watch path): loads new and changed
+   * versions, retires removed ones, and unloads the model when its directory is gone.
+   */
+  async syncModel(name: string): Promise<string> {
+    const root = this.options.modelsDir;
+    if (!root) throw new Error("syncing needs a model repository (--models DIR)");
+    const sources = scanModel(root, name);
+    if (sources.length === 0) {
+      if (!this.models.has(name)) return "nothing to serve";
+      await this.unloadModel(name);
+      return "unloaded (no versions left)";
+    }
+    const { loaded, retired } = await this.loadModel(name, sources);
+    if (loaded.length === 0 && retired.length === 0) return "unchanged";
+    const changes = [
+      loaded.length ? `loaded ${loaded.join(", ")}` : "",
+      retired.length ? `retired ${retired.join(", ")}` : "",
+    ].filter(Boolean);
+    return `serving versions ${sources.map((s) => s.version).join(", ")} (${changes.join("; ")})`;
   }
 
   private async retire(loaded: LoadedVersion): Promise<void> {

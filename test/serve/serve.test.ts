@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { binOf, psi } from "../../src/serve/drift.js";
 import { buildMlp } from "../../src/serve/onnx-build.js";
+import { BIN } from "../helpers/cli.js";
 import { freePort, modelsDir, post, row, type Served, serve, writeModel } from "./helpers.js";
 
 const SMALL = { layers: [8, 16, 1], sigmoid: true, seed: 7 };
@@ -315,6 +316,77 @@ describe("routing, fallback, reload, overload, features", () => {
     } finally {
       await s.stop();
     }
+  });
+
+  it("follows the model directory with --watch: publish, refuse a broken version, retire, unload", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "m", "1", SMALL);
+    const s = await serve(["--models", dir, "--watch", "--device", "cpu"]);
+    const until = async (what: string, done: () => boolean | Promise<boolean>) => {
+      for (let i = 0; i < 150; i++) {
+        if (await done()) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${what}; serve said:\n${s.stderr()}`);
+    };
+    // a version is staged in a dot-directory (ignored by the watcher), then renamed into place
+    const publish = (version: string, write: (staged: string) => void) => {
+      const staged = join(dir, `.staging-${version}`);
+      mkdirSync(staged, { recursive: true });
+      write(staged);
+      renameSync(staged, join(dir, "m", version));
+    };
+    try {
+      expect(s.stderr()).toContain("watching");
+      const body = { inputs: [{ name: "input", shape: [1, 8], datatype: "FP32", data: row(1, 8) }] };
+      let stop = false;
+      const statuses: number[] = [];
+      const versions = new Set<unknown>();
+      const runners = Array.from({ length: 6 }, async () => {
+        while (!stop) {
+          const r = await post(`${s.url}/v2/models/m/infer`, body);
+          statuses.push(r.status);
+          versions.add(r.body.model_version);
+        }
+      });
+      publish("2", (staged) => {
+        writeFileSync(join(staged, "model.onnx"), buildMlp({ ...SMALL, seed: 99 }));
+        writeFileSync(join(staged, "model.yaml"), "stage: production\n");
+      });
+      await until("version 2 to take traffic", () => versions.has("2"));
+      stop = true;
+      await Promise.all(runners);
+      expect(statuses.filter((c) => c !== 200)).toEqual([]);
+      expect(s.stderr()).toContain("watch: m: serving versions 1, 2 (loaded 2)");
+
+      publish("3", (staged) => {
+        writeFileSync(join(staged, "model.onnx"), "not an onnx file");
+        writeFileSync(join(staged, "model.yaml"), "stage: production\n");
+      });
+      await until("the broken version to be reported", () => s.stderr().includes("watch: m: load failed"));
+      const after = await post(`${s.url}/v2/models/m/infer`, body);
+      expect([after.status, after.body.model_version]).toEqual([200, "2"]);
+
+      rmSync(join(dir, "m", "3"), { recursive: true });
+      rmSync(join(dir, "m", "1"), { recursive: true });
+      await until("version 1 to retire", () => s.stderr().includes("(retired 1)"));
+      expect((await fetch(`${s.url}/v2/models/m/versions/1`)).status).toBe(404);
+      expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(200);
+
+      rmSync(join(dir, "m"), { recursive: true });
+      await until("the model to unload", async () => (await fetch(`${s.url}/v2/models/m`)).status === 404);
+      expect(s.stderr()).toContain("watch: m: unloaded (no versions left)");
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("refuses --watch without --models", () => {
+    const result = spawnSync(process.execPath, [BIN, "serve", "--model", "m=x.onnx", "--watch"], {
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("--watch follows a model repository");
   });
 
   it("answers 503 with Retry-After when the queue is full, while health stays live", async () => {

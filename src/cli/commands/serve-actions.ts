@@ -37,6 +37,8 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
     if (value !== undefined && (!Number.isFinite(value) || value < 0))
       throw new UserError(`${flag} must be a non-negative number, got ${value}`);
   }
+  if (flags.watch && !flags.models)
+    throw new UserError("--watch follows a model repository", EXIT.usage, ["pass it with --models DIR"]);
   let sources: import("../../serve/index.js").VersionSource[] = [];
   try {
     if (flags.models) sources.push(...serve.scanRegistry(resolve(flags.models)));
@@ -83,10 +85,16 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
   log(
     `stackwright serve listening on ${started.url} (${started.core.pool.size} worker thread(s), features: ${features.kind})`,
   );
+  const watchRoot = flags.watch && flags.models ? resolve(flags.models) : undefined;
+  const watcher = watchRoot
+    ? serve.watchRegistry(watchRoot, (name) => started.core.syncModel(name), log)
+    : undefined;
+  if (watchRoot) log(`watching ${watchRoot} for new, changed and removed versions`);
   await new Promise<void>((done) => {
     process.once("SIGTERM", done);
     process.once("SIGINT", done);
   });
+  watcher?.close();
   log("draining in-flight requests");
   await started.core.close();
   return EXIT.ok;

@@ -13,6 +13,7 @@ export interface ServeFlags {
   redis?: string;
   maxBatchSize?: number;
   maxQueueDelayMs?: number;
+  watch?: boolean;
 }
 
 export function registerServe(program: Command, io: CliIo): void {
@@ -22,6 +23,10 @@ export function registerServe(program: Command, io: CliIo): void {
       "run the reference serving core: ONNX models over the Open Inference Protocol v2, /v1/predictions and /metrics",
     )
     .option("--models <dir>", "model repository: <dir>/<name>/<version>/model.onnx (+ model.yaml)")
+    .option(
+      "--watch",
+      "follow --models on disk: new, changed and removed versions load and retire without a restart",
+    )
     .option(
       "--model <name=path.onnx>",
       "serve one ONNX file (repeatable)",
@@ -44,7 +49,7 @@ export function registerServe(program: Command, io: CliIo): void {
     )
     .addHelpText(
       "after",
-      '\nExamples:\n  $ stackwright serve --models ./models --port 8080\n  $ stackwright serve --model fraud=model.onnx\n  $ curl -s localhost:8080/v2/models/fraud/infer -d \'{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[0,0,0,0,0,0,0,0]}]}\'\n',
+      '\nExamples:\n  $ stackwright serve --models ./models --port 8080\n  $ stackwright serve --models ./models --watch     # publish a version: mv models/.staging-3 models/fraud/3\n  $ stackwright serve --model fraud=model.onnx\n  $ curl -s localhost:8080/v2/models/fraud/infer -d \'{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[0,0,0,0,0,0,0,0]}]}\'\n',
     )
     .action(async (flags: ServeFlags) => {
       const { runServe } = await import("./serve-actions.js");
