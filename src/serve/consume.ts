@@ -84,15 +84,12 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
   let sink: StreamSink | undefined;
   let dlq: StreamSink | undefined;
   try {
-    const order = options.device === "auto" ? ["cuda", "webgpu", "cpu"] : [options.device];
-    let meta: Awaited<ReturnType<WorkerPool["load"]>> | undefined;
-    for (const provider of order) {
-      try {
-        meta = await pool.load("consume", readFileSync(options.model.modelPath), [provider]);
-        break;
-      } catch {}
+    let meta: Awaited<ReturnType<WorkerPool["loadOnDevice"]>>;
+    try {
+      meta = await pool.loadOnDevice("consume", readFileSync(options.model.modelPath), options.device);
+    } catch (error) {
+      throw new Error(`cannot load ${options.model.modelPath}: ${(error as Error).message}`);
     }
-    if (!meta) throw new Error(`cannot load ${options.model.modelPath}`);
     const input = meta.inputs[0];
     const width = Number(input.shape?.[1] ?? 0);
     const features =

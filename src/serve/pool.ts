@@ -10,6 +10,22 @@ export interface TensorMeta {
   shape?: Array<number | string>;
 }
 
+/** Execution providers tried for each --device, in order. */
+export const PROVIDER_ORDER: Record<string, string[]> = {
+  auto: ["cuda", "webgpu", "cpu"],
+  cpu: ["cpu"],
+  webgpu: ["webgpu"],
+  cuda: ["cuda"],
+};
+
+/**
+ * Providers whose runtime this process does not have (CUDA libraries not installed, no GPU, no
+ * WebGPU adapter): `auto` does not try them again for every model version it loads.
+ */
+const unavailable = new Map<string, string>();
+const ENVIRONMENT_FAILURE =
+  /failed to load shared library|cannot open shared object|no cuda-capable device|no supported adapters|failed to get a webgpu adapter/i;
+
 interface Pending {
   resolve: (value: Record<string, unknown>) => void;
   reject: (error: Error) => void;
@@ -81,6 +97,36 @@ export class WorkerPool {
       }),
     );
     return results[0] as unknown as { inputs: TensorMeta[]; outputs: TensorMeta[] };
+  }
+
+  /**
+   * Loads a model on the first provider of `device` that accepts it (auto: cuda, webgpu, cpu),
+   * telling `onSkip` why each one before it was passed over; throws with every reason when none does.
+   */
+  async loadOnDevice(
+    key: string,
+    bytes: Uint8Array,
+    device: string,
+    onSkip: (provider: string, reason: string) => void = () => {},
+  ): Promise<{ inputs: TensorMeta[]; outputs: TensorMeta[]; provider: string }> {
+    const order = PROVIDER_ORDER[device] ?? ["cpu"];
+    const reasons: string[] = [];
+    for (const provider of order) {
+      const known = unavailable.get(provider);
+      if (known && order.length > 1) {
+        reasons.push(`${provider}: ${known}`);
+        continue;
+      }
+      try {
+        return { ...(await this.load(key, bytes, [provider])), provider };
+      } catch (error) {
+        const reason = (error as Error).message.split("\n")[0];
+        if (ENVIRONMENT_FAILURE.test(reason)) unavailable.set(provider, reason);
+        reasons.push(`${provider}: ${reason}`);
+        if (order.length > 1) onSkip(provider, reason);
+      }
+    }
+    throw new Error(reasons.join("; "));
   }
 
   async unload(key: string): Promise<void> {

@@ -135,15 +135,12 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
   };
   try {
     const bytes = readFileSync(options.source.modelPath);
-    const order = options.device === "auto" ? ["cuda", "webgpu", "cpu"] : [options.device];
-    let meta: Awaited<ReturnType<WorkerPool["load"]>> | undefined;
-    for (const provider of order) {
-      try {
-        meta = await pool.load("score", bytes, [provider]);
-        break;
-      } catch {}
+    let meta: Awaited<ReturnType<WorkerPool["loadOnDevice"]>>;
+    try {
+      meta = await pool.loadOnDevice("score", bytes, options.device);
+    } catch (error) {
+      throw new Error(`cannot load ${options.source.modelPath}: ${(error as Error).message}`);
     }
-    if (!meta) throw new Error(`cannot load ${options.source.modelPath} on ${order.join(", ")}`);
     const input = meta.inputs[0];
     const width = Number(input.shape?.[1] ?? 0);
     const features =

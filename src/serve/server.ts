@@ -60,13 +60,6 @@ interface ModelState extends Routes<LoadedVersion> {
   breaker: CircuitBreaker;
 }
 
-const PROVIDER_ORDER: Record<string, string[]> = {
-  auto: ["cuda", "webgpu", "cpu"],
-  cpu: ["cpu"],
-  webgpu: ["webgpu"],
-  cuda: ["cuda"],
-};
-
 /** The HTTP status an error maps to: 4xx for the caller's mistakes, 503 for overload, 500 otherwise. */
 function statusOf(error: unknown): number {
   if (error instanceof HttpError || error instanceof BadRequest) return error.status;
@@ -120,24 +113,15 @@ export class ServingCore {
     const fingerprint = fingerprintOf(source);
     const bytes = readFileSync(source.modelPath);
     const key = `${source.name}@${source.version}#${this.nextKey++}`;
-    const order = PROVIDER_ORDER[this.options.config.device] ?? ["cpu"];
-    let meta: { inputs: TensorMeta[]; outputs: TensorMeta[] } | undefined;
-    let provider = "";
-    const reasons: string[] = [];
-    for (const candidate of order) {
-      try {
-        meta = await this.pool.load(key, bytes, [candidate]);
-        provider = candidate;
-        break;
-      } catch (error) {
-        reasons.push(`${candidate}: ${(error as Error).message.split("\n")[0]}`);
-        if (order.length > 1)
-          this.log(
-            `${source.name} v${source.version}: skipped ${candidate} (${(error as Error).message.split("\n")[0]})`,
-          );
-      }
+    let meta: { inputs: TensorMeta[]; outputs: TensorMeta[]; provider: string };
+    try {
+      meta = await this.pool.loadOnDevice(key, bytes, this.options.config.device, (provider, reason) =>
+        this.log(`${source.name} v${source.version}: skipped ${provider} (${reason})`),
+      );
+    } catch (error) {
+      throw new Error(`cannot load ${source.modelPath}: ${(error as Error).message}`);
     }
-    if (!meta) throw new Error(`cannot load ${source.modelPath}: ${reasons.join("; ")}`);
+    const provider = meta.provider;
     const batching = this.options.config.batching;
     const batcher = new Batcher(key, this.pool, batching);
     batcher.onBatch = (rows) =>

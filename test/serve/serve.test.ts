@@ -381,6 +381,29 @@ describe("routing, fallback, reload, overload, features", () => {
     }
   });
 
+  it("--device auto tries each missing provider once per process and reports the one in use", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "a", "1", SMALL);
+    writeModel(dir, "b", "1", SMALL);
+    writeModel(dir, "b", "2", { ...SMALL, seed: 3 });
+    const s = await serve(["--models", dir, "--device", "auto"]);
+    try {
+      const providers = new Set<unknown>();
+      for (const path of ["a/versions/1", "b/versions/1", "b/versions/2"])
+        providers.add(
+          (await (await fetch(`${s.url}/v2/models/${path}`)).json()).parameters.execution_provider,
+        );
+      expect(providers.size).toBe(1);
+      expect(["cuda", "webgpu", "cpu"]).toContain([...providers][0]);
+      // three versions loaded; a provider this machine lacks is tried (and its reason logged) once
+      for (const provider of ["cuda", "webgpu"])
+        expect(s.stderr().split(`skipped ${provider} (`).length - 1).toBeLessThanOrEqual(1);
+      if (providers.has("cpu")) expect(s.stderr()).toMatch(/skipped cuda \(.+\)/);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("refuses --watch without --models", () => {
     const result = spawnSync(process.execPath, [BIN, "serve", "--model", "m=x.onnx", "--watch"], {
       encoding: "utf8",
