@@ -133,6 +133,7 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
     rowsPerSecond: 0,
     output: options.output,
   };
+  let streamCon: Awaited<ReturnType<typeof db.connect>> | undefined;
   try {
     const bytes = readFileSync(options.source.modelPath);
     let meta: Awaited<ReturnType<WorkerPool["loadOnDevice"]>>;
@@ -156,55 +157,94 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       maxInflight: pool.size * 2,
     });
     let done = 0;
-    // reading a part (DuckDB, its own threads) overlaps with scoring the previous one (worker threads)
-    const load = async (part: Part) => {
-      // typed, columnar read: DuckDB casts (TRY_CAST: a bad value becomes NULL and the row is rejected);
-      // FLOAT and DOUBLE columns are read as they are stored (no cast to evaluate per value)
-      const { table, types } = tables.get(part.file)!;
-      const cols = [options.idColumn, ...features];
-      const missing = cols.filter((c) => !types.has(c));
-      const select = [
+    // a contiguous run of parts (every part when not sharded) is one streaming query: each Parquet row
+    // group is decoded once, not once per part that falls in it (a 10,000-row part of a 120,000-row
+    // row group decoded the whole group). The stream has a connection of its own, since a query on
+    // the same connection would close it; writes and reject lookups use `con`.
+    const stream = await db.connect();
+    streamCon = stream;
+    const selectFor = (file: string) => {
+      const { types } = tables.get(file)!;
+      return [
         "__row",
         `CAST(${quoteIdent(options.idColumn)} AS VARCHAR) AS __id`,
         ...features.map((f, i) => {
+          // typed, columnar read: DuckDB casts (TRY_CAST: a bad value becomes NULL and the row is
+          // rejected); FLOAT and DOUBLE columns are read as they are stored (no cast per value)
           const type = types.get(f);
           if (type === undefined) return `NULL::DOUBLE AS __f${i}`;
           if (type === "FLOAT" || type === "DOUBLE") return `${quoteIdent(f)} AS __f${i}`;
           return `TRY_CAST(${quoteIdent(f)} AS DOUBLE) AS __f${i}`;
         }),
       ].join(", ");
-      // vectors read value by value straight into one Float32Array: no per-row JS objects or arrays
-      const result = await con.run(
-        `SELECT ${select} FROM ${table} WHERE __row >= ${part.start} AND __row < ${part.end}`,
+    };
+    type Chunk = Awaited<ReturnType<Awaited<ReturnType<typeof stream.stream>>["fetchChunk"]>>;
+    interface Segment {
+      chunk: NonNullable<Chunk>;
+      from: number;
+      to: number;
+    }
+    async function* readRun(
+      run: Part[],
+    ): AsyncGenerator<{ part: Part } & Awaited<ReturnType<typeof finish>>> {
+      const file = run[0].file;
+      const result = await stream.stream(
+        `SELECT ${selectFor(file)} FROM ${tables.get(file)!.table} WHERE __row >= ${run[0].start} AND __row < ${run[run.length - 1].end}`,
       );
+      let pending: { chunk: NonNullable<Chunk>; from: number } | undefined;
+      for (const part of run) {
+        const segments: Segment[] = [];
+        for (let need = part.end - part.start; need > 0; ) {
+          if (!pending) {
+            const chunk = await result.fetchChunk();
+            if (!chunk || chunk.rowCount === 0) break;
+            pending = { chunk, from: 0 };
+          }
+          const take = Math.min(need, pending.chunk.rowCount - pending.from);
+          segments.push({ chunk: pending.chunk, from: pending.from, to: pending.from + take });
+          pending.from += take;
+          need -= take;
+          if (pending.from === pending.chunk.rowCount) pending = undefined;
+        }
+        const first = segments[0]
+          ? Number(segments[0].chunk.getColumnVector(0).getItem(segments[0].from))
+          : -1;
+        if (first !== part.start)
+          throw new Error(`${file}: expected row ${part.start} to start part ${part.id}, read row ${first}`);
+        yield { part, ...(await finish(part, segments)) };
+      }
+    }
+    // one part's rows: the good ones into one Float32Array (no per-row JS objects or arrays), the
+    // bad ones rejected with a reason people can act on
+    const finish = async (part: Part, segments: Segment[]) => {
+      const { table, types } = tables.get(part.file)!;
+      const missing = [options.idColumn, ...features].filter((c) => !types.has(c));
       const total = part.end - part.start;
       const data = new Float32Array(total * features.length);
       const good: Array<{ id: unknown; index: number }> = [];
       const rejects: string[] = [];
       const badRowNumbers: number[] = [];
       let filled = 0;
-      for (let c = 0; c < result.chunkCount; c++) {
-        const chunk = result.getChunk(c);
+      for (const { chunk, from, to } of segments) {
         const rows = chunk.getColumnVector(0);
         const ids = chunk.getColumnVector(1);
         const vectors = features.map((_, i) => chunk.getColumnVector(2 + i));
-        const n = chunk.rowCount;
         // column by column: a row is bad when a feature is NULL (a failed cast) or not finite
-        const bad = new Uint8Array(n);
+        const bad = new Uint8Array(to);
         for (const vector of vectors) {
           const items = denseNumbers(vector);
           if (items) {
-            for (let r = 0; r < n; r++) if (!Number.isFinite(items[r])) bad[r] = 1;
+            for (let r = from; r < to; r++) if (!Number.isFinite(items[r])) bad[r] = 1;
           } else {
-            for (let r = 0; r < n; r++) {
+            for (let r = from; r < to; r++) {
               const v = vector.getItem(r) as number | null;
               if (v === null || !Number.isFinite(v)) bad[r] = 1;
             }
           }
         }
         // rows kept, in order, and where each lands in the part's Float32Array
-        const target = new Int32Array(n).fill(-1);
-        for (let r = 0; r < n; r++) {
+        const target = new Int32Array(to).fill(-1);
+        for (let r = from; r < to; r++) {
           const id = ids.getItem(r);
           if (id === null || id === undefined || String(id) === "") {
             const rowNumber = Number(rows.getItem(r));
@@ -220,18 +260,17 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
         const width = vectors.length;
         vectors.forEach((vector, f) => {
           const items = denseNumbers(vector);
-          for (let r = 0; r < n; r++) {
+          for (let r = from; r < to; r++) {
             const at = target[r];
             if (at >= 0) data[at * width + f] = items ? items[r] : (vector.getItem(r) as number);
           }
         });
       }
-      const badRows = badRowNumbers;
-      if (badRows.length) {
+      if (badRowNumbers.length) {
         // the raw values of rejected rows, for a reason people can act on
         const raw = (
           await con.runAndReadAll(
-            `SELECT * FROM ${table} WHERE __row IN (${badRows.join(", ")}) ORDER BY __row`,
+            `SELECT * FROM ${table} WHERE __row IN (${badRowNumbers.join(", ")}) ORDER BY __row`,
           )
         ).getRowObjectsJson() as Array<Record<string, unknown>>;
         for (const row of raw) {
@@ -249,11 +288,24 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       }
       return { good, rejects, data };
     };
+    // contiguous runs of the parts still to do, in order
+    const runs: Part[][] = [];
+    for (const part of todo) {
+      const last = runs.at(-1)?.at(-1);
+      if (last && last.file === part.file && last.end === part.start) runs.at(-1)!.push(part);
+      else runs.push([part]);
+    }
+    const reading = (async function* () {
+      for (const run of runs) yield* readRun(run);
+    })();
     const columnsPerRow = features.length;
-    let next = todo.length ? load(todo[0]) : undefined;
-    for (const [index, part] of todo.entries()) {
-      const { good, rejects, data: rowsData } = await next!;
-      next = index + 1 < todo.length ? load(todo[index + 1]) : undefined;
+    // reading the next part (DuckDB, its own thread) overlaps with scoring this one (worker threads)
+    let next = reading.next();
+    for (const part of todo) {
+      const read = await next;
+      if (read.done || read.value.part !== part) throw new Error(`part ${part.id} was not read in order`);
+      const { good, rejects, data: rowsData } = read.value;
+      next = reading.next();
       const results: string[] = [];
       const chunks: Array<Promise<void>> = [];
       for (let i = 0; i < good.length; i += options.batchSize) {
@@ -292,6 +344,7 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
     }
   } finally {
     await pool.close();
+    streamCon?.closeSync?.();
     con.closeSync?.();
   }
   summary.seconds = Math.round(((performance.now() - started) / 1000) * 1000) / 1000;
