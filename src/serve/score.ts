@@ -109,7 +109,10 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       });
     }
   }
-  const mine = parts.filter((_, i) => i % options.shard.count === options.shard.index);
+  // shard I of N takes the I-th contiguous block of parts: its parts are read in one pass
+  const from = Math.floor((options.shard.index * parts.length) / options.shard.count);
+  const to = Math.floor(((options.shard.index + 1) * parts.length) / options.shard.count);
+  const mine = parts.slice(from, to);
   const partsDir = join(options.output, "parts");
   const rejectsDir = join(options.output, "rejects");
   mkdirSync(partsDir, { recursive: true });
