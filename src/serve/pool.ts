@@ -120,7 +120,11 @@ export class WorkerPool {
       try {
         return { ...(await this.load(key, bytes, [provider])), provider };
       } catch (error) {
-        const reason = (error as Error).message.split("\n")[0];
+        // ONNX Runtime prefixes a failed check with its source location and the check itself; the
+        // sentence after "was false." is the part a person can act on
+        const reason = (error as Error).message
+          .split("\n")[0]
+          .replace(/^\/onnxruntime_src\/\S+:\d+ .*? was false\.\s*/, "");
         if (ENVIRONMENT_FAILURE.test(reason)) unavailable.set(provider, reason);
         reasons.push(`${provider}: ${reason}`);
         if (order.length > 1) onSkip(provider, reason);

@@ -28,6 +28,14 @@ export type WorkerRequest =
   | { op: "run"; id: number; key: string; feeds: Record<string, WireTensor> }
   | { op: "unload"; id: number; key: string };
 
+// ONNX Runtime's own log goes straight to stderr; a provider that is missing (the usual case for cuda
+// and webgpu under --device auto) would print a raw native error before stackwright's one-line reason.
+// Every failure reaches the caller as an exception, so only fatal lines are let through unless
+// STACKWRIGHT_ORT_LOG_LEVEL (verbose|info|warning|error|fatal) asks for more.
+const ORT_LOG_LEVELS = ["verbose", "info", "warning", "error", "fatal"] as const;
+const requested = process.env.STACKWRIGHT_ORT_LOG_LEVEL;
+ort.env.logLevel = ORT_LOG_LEVELS.find((l) => l === requested) ?? "fatal";
+
 const sessions = new Map<string, ort.InferenceSession>();
 const CTORS: Record<string, new (buffer: ArrayBuffer) => TypedArray> = {
   float32: Float32Array,
