@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
+    // the default output, then the tests skipped for a missing program (test/helpers/tools.ts)
+    reporters: ["default", "./test/helpers/skip-reporter.ts"],
   },
 });

@@ -21,6 +21,7 @@ import { parseSpecValue } from "../../src/spec/index.js";
 import { validateFileSet } from "../../src/validate/index.js";
 import { UnsafePathError, writeFileSet } from "../../src/write/index.js";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { describeWith, itWith, tool } from "../helpers/tools.js";
 
 const EXAMPLES = readdirSync(join(ROOT, "examples"))
   .filter((f) => f.endsWith(".yaml"))
@@ -328,40 +329,44 @@ describe("stackwright generate (CLI)", () => {
 });
 
 describe("the runnable platform (platform/)", () => {
-  it("serve.yaml, a sample model with reference histograms, a Dockerfile and monitoring as code", async () => {
-    const { plan } = await planSpecFile(join(ROOT, "examples/fraud-detection.yaml"));
-    const files = generateMixed(plan);
-    const serveYaml = parseYaml(String(files["platform/serve.yaml"]));
-    expect(serveYaml.models[0]).toEqual({
-      name: "fraud-detection",
-      path: "models/fraud-detection",
-      versionPolicy: "production",
-    });
-    expect(serveYaml.batching.maxBatchSize).toBe(16);
-    const model = files["platform/models/fraud-detection/1/model.onnx"];
-    expect(model).toBeInstanceOf(Uint8Array);
-    const meta = parseYaml(String(files["platform/models/fraud-detection/1/model.yaml"]));
-    expect(meta.features).toEqual([
-      "amount",
-      "merchant_risk",
-      "card_txn_count_1h",
-      "card_amount_avg_30d",
-      "distance_from_home_km",
-      "is_card_present",
-      "hour_of_day",
-      "device_change_7d",
-    ]);
-    expect(meta.reference.amount.fractions.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 2);
-    expect(generateMixed(plan)["platform/models/fraud-detection/1/model.onnx"]).toEqual(model);
-    const rulesPath = join(mkdtempSync(join(tmpdir(), "sw-rules-")), "alerts.rules.yaml");
-    writeFileSync(rulesPath, String(files["platform/monitoring/alerts.rules.yaml"]));
-    const promtool = spawnSync("promtool", ["check", "rules", rulesPath], { encoding: "utf8" });
-    expect(promtool.status, promtool.stdout + promtool.stderr).toBe(0);
-    expect(promtool.stdout).toContain("SUCCESS: 6 rules found");
-    expect(String(files["platform/monitoring/alerts.rules.yaml"])).toContain("> 0.05"); // the 50 ms SLO, in seconds
-    const dashboard = JSON.parse(String(files["platform/monitoring/dashboard.json"]));
-    expect(dashboard.panels.length).toBeGreaterThan(4);
-  });
+  itWith(
+    ["promtool"],
+    "serve.yaml, a sample model with reference histograms, a Dockerfile and monitoring as code",
+    async () => {
+      const { plan } = await planSpecFile(join(ROOT, "examples/fraud-detection.yaml"));
+      const files = generateMixed(plan);
+      const serveYaml = parseYaml(String(files["platform/serve.yaml"]));
+      expect(serveYaml.models[0]).toEqual({
+        name: "fraud-detection",
+        path: "models/fraud-detection",
+        versionPolicy: "production",
+      });
+      expect(serveYaml.batching.maxBatchSize).toBe(16);
+      const model = files["platform/models/fraud-detection/1/model.onnx"];
+      expect(model).toBeInstanceOf(Uint8Array);
+      const meta = parseYaml(String(files["platform/models/fraud-detection/1/model.yaml"]));
+      expect(meta.features).toEqual([
+        "amount",
+        "merchant_risk",
+        "card_txn_count_1h",
+        "card_amount_avg_30d",
+        "distance_from_home_km",
+        "is_card_present",
+        "hour_of_day",
+        "device_change_7d",
+      ]);
+      expect(meta.reference.amount.fractions.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 2);
+      expect(generateMixed(plan)["platform/models/fraud-detection/1/model.onnx"]).toEqual(model);
+      const rulesPath = join(mkdtempSync(join(tmpdir(), "sw-rules-")), "alerts.rules.yaml");
+      writeFileSync(rulesPath, String(files["platform/monitoring/alerts.rules.yaml"]));
+      const promtool = spawnSync(tool("promtool"), ["check", "rules", rulesPath], { encoding: "utf8" });
+      expect(promtool.status, promtool.stdout + promtool.stderr).toBe(0);
+      expect(promtool.stdout).toContain("SUCCESS: 6 rules found");
+      expect(String(files["platform/monitoring/alerts.rules.yaml"])).toContain("> 0.05"); // the 50 ms SLO, in seconds
+      const dashboard = JSON.parse(String(files["platform/monitoring/dashboard.json"]));
+      expect(dashboard.panels.length).toBeGreaterThan(4);
+    },
+  );
 
   it("the Dockerfile validator refuses unpinned images, single stages and root", async () => {
     const problems = await validateFileSet({
@@ -376,12 +381,12 @@ describe("the runnable platform (platform/)", () => {
   });
 });
 
-describe("feature store definitions and retraining pipelines", () => {
+describeWith(["python3"], "feature store definitions and retraining pipelines", () => {
   const compilePython = (path: string, text: string) => {
     const dir = mkdtempSync(join(tmpdir(), "sw-py-"));
     const file = join(dir, path.split("/").pop() ?? "x.py");
     writeFileSync(file, text);
-    return spawnSync("python3", ["-m", "py_compile", file], { encoding: "utf8" });
+    return spawnSync(tool("python3"), ["-m", "py_compile", file], { encoding: "utf8" });
   };
 
   it.each(EXAMPLES)("%s: the files the plan calls for exist and parse with their tools", async (file) => {

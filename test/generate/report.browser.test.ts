@@ -7,8 +7,8 @@ import { generateAll } from "../../src/generate/index.js";
 import { createPlan, planSpecFile } from "../../src/plan/index.js";
 import { parseSpecValue } from "../../src/spec/index.js";
 import { ROOT } from "../helpers/cli.js";
+import { describeWith, tool } from "../helpers/tools.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARGS = [
   "--headless",
   "--no-sandbox",
@@ -20,14 +20,14 @@ const ARGS = [
   "--disable-sync",
 ];
 
-describe("docs/report.html in a real browser", () => {
+describeWith(["chromium"], "docs/report.html in a real browser", () => {
   it("renders the diagram as SVG and the cost chart against the budget, offline; saves a screenshot", async () => {
     const { plan } = await planSpecFile(join(ROOT, "examples/fraud-detection.yaml"));
     const files = generateAll(plan);
     const dir = mkdtempSync(join(tmpdir(), "sw-report-"));
     mkdirSync(join(dir, "docs"), { recursive: true });
     writeFileSync(join(dir, "docs/report.html"), String(files["docs/report.html"]));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const browser = await chromium.launch({ executablePath: tool("chromium"), args: ARGS });
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
       const requests: string[] = [];

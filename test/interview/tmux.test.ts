@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, runCli } from "../helpers/cli.js";
+import { describeWith, tool } from "../helpers/tools.js";
 
-const tmux = (...args: string[]) => spawnSync("tmux", args, { encoding: "utf8" });
+const tmux = (...args: string[]) => spawnSync(tool("tmux"), args, { encoding: "utf8" });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("the interview in a real terminal (tmux, 80x24)", () => {
+describeWith(["tmux"], "the interview in a real terminal (tmux, 80x24)", () => {
   it("answers with send-keys and writes a spec that plans without errors", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sw-tmux-"));
     const spec = join(dir, "stackwright.yaml");

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMlp } from "../../src/serve/onnx-build.js";
 import { decodeEvent, parseStreamUrl } from "../../src/serve/stream.js";
 import { BIN, ROOT } from "../helpers/cli.js";
+import { describeWith, tool } from "../helpers/tools.js";
 import { freePort } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,12 +36,12 @@ const malformed = (i: number) =>
       ? JSON.stringify({ id: `m${i}`, features: { f0: "x" } })
       : JSON.stringify({ features: {} });
 
-describe("stackwright consume with Redis Streams (real redis-server)", () => {
+describeWith(["redis-server"], "stackwright consume with Redis Streams (real redis-server)", () => {
   let redis: ChildProcess;
   let port: number;
   beforeAll(async () => {
     port = await freePort();
-    redis = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
+    redis = spawn(tool("redis-server"), ["--port", String(port), "--save", "", "--appendonly", "no"], {
       stdio: "ignore",
     });
     await sleep(300);
@@ -110,11 +111,11 @@ describe("stackwright consume with Redis Streams (real redis-server)", () => {
   }, 120_000);
 });
 
-describe("stackwright consume with NATS JetStream (real nats-server)", () => {
+describeWith(["nats-server"], "stackwright consume with NATS JetStream (real nats-server)", () => {
   it("consumes, produces results and dead letters through JetStream", async () => {
     const port = await freePort();
     const store = mkdtempSync(join(tmpdir(), "sw-nats-"));
-    const server = spawn("nats-server", ["-js", "-p", String(port), "-sd", store], { stdio: "ignore" });
+    const server = spawn(tool("nats-server"), ["-js", "-p", String(port), "-sd", store], { stdio: "ignore" });
     try {
       await sleep(500);
       const nats = await import("nats");

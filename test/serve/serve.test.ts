@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { binOf, psi } from "../../src/serve/drift.js";
 import { buildMlp } from "../../src/serve/onnx-build.js";
 import { BIN } from "../helpers/cli.js";
+import { itWith, tool } from "../helpers/tools.js";
 import { freePort, modelsDir, post, row, type Served, serve, writeModel } from "./helpers.js";
 
 const SMALL = { layers: [8, 16, 1], sigmoid: true, seed: 7 };
@@ -170,11 +171,11 @@ describe("stackwright serve: inference over HTTP", () => {
     expect(typeof drift.features.f0.psi).toBe("number");
   });
 
-  it("serves /metrics that promtool accepts", async () => {
+  itWith(["promtool"], "serves /metrics that promtool accepts", async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toContain("stackwright_requests_total");
     expect(text).toContain('stackwright_execution_provider{model="fraud",version="1",provider="cpu"} 1');
-    const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    const check = spawnSync(tool("promtool"), ["check", "metrics"], { input: text, encoding: "utf8" });
     expect(check.status, check.stdout + check.stderr).toBe(0);
   });
 });
@@ -448,77 +449,91 @@ describe("routing, fallback, reload, overload, features", () => {
     }
   });
 
-  it("reads online features from a real redis-server by entity key", async () => {
-    const port = await freePort();
-    const redis = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
-      stdio: "ignore",
-    });
-    try {
-      await new Promise((r) => setTimeout(r, 300));
-      const dir = modelsDir();
-      writeModel(dir, "fraud", "1", SMALL, "stage: production\nfeatures: [f0, f1, f2, f3, f4, f5, f6, f7]\n");
-      const cli = spawnSync(
-        "redis-cli",
-        [
-          "-p",
-          String(port),
-          "HSET",
-          "features:card-1",
-          "f0",
-          "0.1",
-          "f1",
-          "0.2",
-          "f2",
-          "0.3",
-          "f3",
-          "0.4",
-          "f4",
-          "0.5",
-          "f5",
-          "0.6",
-          "f6",
-          "0.7",
-          "f7",
-          "0.8",
-        ],
-        { encoding: "utf8" },
+  itWith(
+    ["redis-server", "redis-cli"],
+    "reads online features from a real redis-server by entity key",
+    async () => {
+      const port = await freePort();
+      const redis = spawn(
+        tool("redis-server"),
+        ["--port", String(port), "--save", "", "--appendonly", "no"],
+        {
+          stdio: "ignore",
+        },
       );
-      expect(cli.status).toBe(0);
-      writeFileSync(join(dir, "serve.yaml"), "features: {store: redis, entityKey: card_id}\n");
-      const s = await serve([
-        "--models",
-        dir,
-        "--config",
-        join(dir, "serve.yaml"),
-        "--redis",
-        `redis://127.0.0.1:${port}`,
-        "--device",
-        "cpu",
-      ]);
       try {
-        const byKey = await post(`${s.url}/v1/predictions`, {
-          model_id: "fraud",
-          card_id: "card-1",
-          features: {},
-        });
-        const explicit = await post(`${s.url}/v1/predictions`, {
-          model_id: "fraud",
-          features: { f0: 0.1, f1: 0.2, f2: 0.3, f3: 0.4, f4: 0.5, f5: 0.6, f6: 0.7, f7: 0.8 },
-        });
-        expect(byKey.status).toBe(200);
-        expect(byKey.body.probability).toBeCloseTo(explicit.body.probability as number, 6);
-        const unknown = await post(`${s.url}/v1/predictions`, {
-          model_id: "fraud",
-          card_id: "card-404",
-          features: {},
-        });
-        expect(unknown.status).toBe(400);
-        expect(unknown.body.error).toContain("redis store");
+        await new Promise((r) => setTimeout(r, 300));
+        const dir = modelsDir();
+        writeModel(
+          dir,
+          "fraud",
+          "1",
+          SMALL,
+          "stage: production\nfeatures: [f0, f1, f2, f3, f4, f5, f6, f7]\n",
+        );
+        const cli = spawnSync(
+          tool("redis-cli"),
+          [
+            "-p",
+            String(port),
+            "HSET",
+            "features:card-1",
+            "f0",
+            "0.1",
+            "f1",
+            "0.2",
+            "f2",
+            "0.3",
+            "f3",
+            "0.4",
+            "f4",
+            "0.5",
+            "f5",
+            "0.6",
+            "f6",
+            "0.7",
+            "f7",
+            "0.8",
+          ],
+          { encoding: "utf8" },
+        );
+        expect(cli.status).toBe(0);
+        writeFileSync(join(dir, "serve.yaml"), "features: {store: redis, entityKey: card_id}\n");
+        const s = await serve([
+          "--models",
+          dir,
+          "--config",
+          join(dir, "serve.yaml"),
+          "--redis",
+          `redis://127.0.0.1:${port}`,
+          "--device",
+          "cpu",
+        ]);
+        try {
+          const byKey = await post(`${s.url}/v1/predictions`, {
+            model_id: "fraud",
+            card_id: "card-1",
+            features: {},
+          });
+          const explicit = await post(`${s.url}/v1/predictions`, {
+            model_id: "fraud",
+            features: { f0: 0.1, f1: 0.2, f2: 0.3, f3: 0.4, f4: 0.5, f5: 0.6, f6: 0.7, f7: 0.8 },
+          });
+          expect(byKey.status).toBe(200);
+          expect(byKey.body.probability).toBeCloseTo(explicit.body.probability as number, 6);
+          const unknown = await post(`${s.url}/v1/predictions`, {
+            model_id: "fraud",
+            card_id: "card-404",
+            features: {},
+          });
+          expect(unknown.status).toBe(400);
+          expect(unknown.body.error).toContain("redis store");
+        } finally {
+          await s.stop();
+        }
       } finally {
-        await s.stop();
+        redis.kill();
       }
-    } finally {
-      redis.kill();
-    }
-  });
+    },
+  );
 });
