@@ -168,3 +168,21 @@ function finish(
 function roundParam(value: Value): Value {
   return typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
 }
+
+/**
+ * The rule that decides one capability on its own: the highest-priority rule whose condition holds, with no
+ * conflict resolution. Only for a capability whose rules read no other decision (the plan uses it to
+ * pick defaults that follow the serving mode before the full evaluation); anything else is refused.
+ */
+export function decideCapability(ruleSet: RuleSet, capability: string, resolve: Resolver): CompiledRule {
+  const rules = ruleSet.rules.get(capability) ?? [];
+  const dependent = rules.find((rule) => rule.dependsOn.length > 0);
+  if (dependent) {
+    throw new Error(
+      `${capability} cannot be decided on its own: rule ${dependent.id} reads decision.${dependent.dependsOn[0]}`,
+    );
+  }
+  const winner = rules.find((rule) => rule.condition === null || truthy(evaluate(rule.condition, resolve)));
+  if (!winner) throw new ConflictError(`no rule decides ${capability}`, []);
+  return winner;
+}

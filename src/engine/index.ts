@@ -3,6 +3,7 @@ export {
   type DecideOptions,
   type DecisionTrace,
   decide,
+  decideCapability,
   type EngineDecision,
   type EngineResult,
 } from "./evaluate.js";

@@ -90,7 +90,9 @@ export function interpret(
 /** Nested spec document from path -> value answers. */
 export function toDocument(answers: Answers): Record<string, unknown> {
   const doc: Record<string, unknown> = { apiVersion: "stackwright.dev/v1", kind: "Requirements" };
-  for (const [path, value] of Object.entries(answers)) if (value !== undefined) setPath(doc, path, value);
+  // null is every nullable field's default (left for the plan to fill), so it is left out
+  for (const [path, value] of Object.entries(answers))
+    if (value !== undefined && value !== null) setPath(doc, path, value);
   if (!(doc.metadata as Record<string, unknown> | undefined)?.name)
     doc.metadata = { ...(doc.metadata as object), name: "my-model" };
   return doc;
@@ -107,10 +109,16 @@ export function problemsAt(answers: Answers, path: string): Problem[] {
 
 export type AnswerResult = { ok: true; state: InterviewState } | { ok: false; error: string };
 
+/** Answers a question with typed text (units and lists as a person types them). */
 export function answer(state: InterviewState, question: Question, input: string): AnswerResult {
   const interpreted = interpret(question, input, state.answers);
   if ("error" in interpreted) return { ok: false, error: interpreted.error };
-  const answers = { ...state.answers, [question.path]: interpreted.value };
+  return answerValue(state, question, interpreted.value);
+}
+
+/** Answers a question with a value as a spec holds it (a seeded answer, a default). */
+export function answerValue(state: InterviewState, question: Question, value: unknown): AnswerResult {
+  const answers = { ...state.answers, [question.path]: value };
   const problems = problemsAt(answers, question.path);
   if (problems.length)
     return {

@@ -10,7 +10,6 @@ import {
   COMPLIANCE_FRAMEWORKS,
   DATA_RESIDENCIES,
   DATA_SOURCES,
-  DEFAULT_REGIONS,
   FRAMEWORKS,
   FRESHNESS,
   INFERENCE_MODES,
@@ -46,11 +45,22 @@ const mode = (a: Answers) => String(get(a, "inference.mode", "auto"));
 const deep = (a: Answers) =>
   !CLASSICAL.includes(String(get(a, "model.framework", "sklearn"))) ||
   get(a, "useCase.kind", "") === "llm-generation";
-const latencyMs = (a: Answers): number => {
-  const raw = get(a, "inference.latencyP99Ms", 200);
-  return typeof raw === "number" ? raw : (parseQuantity(String(raw), DURATION_MS, "ms") ?? 200);
+/** The latency answered so far in ms, or null when left to the mode's default. */
+const latencyMs = (a: Answers): number | null => {
+  const raw = get(a, "inference.latencyP99Ms", null);
+  if (raw === null || raw === undefined || raw === "") return null;
+  return typeof raw === "number" ? raw : (parseQuantity(String(raw), DURATION_MS, "ms") ?? null);
 };
-const batchish = (a: Answers) => mode(a) === "batch" || (mode(a) === "auto" && latencyMs(a) >= 60_000);
+/** Batch questions: batch asked for, or auto mode where no tight latency rules a schedule out. */
+const batchish = (a: Answers) => {
+  if (mode(a) === "batch") return true;
+  const latency = latencyMs(a);
+  return mode(a) === "auto" && (latency === null || latency >= 60_000);
+};
+/** Run-size questions: only once a batch plan is asked for or a schedule is given. */
+const batchRun = (a: Answers) =>
+  batchish(a) &&
+  (mode(a) === "batch" || ![undefined, null, ""].includes(a["inference.batch.schedule"] as string));
 
 export const QUESTIONS: readonly Question[] = [
   {
@@ -146,19 +156,19 @@ export const QUESTIONS: readonly Question[] = [
     id: "latency",
     path: "inference.latencyP99Ms",
     prompt: "What p99 latency must predictions meet?",
-    help: "Moves mode, hardware and batching. 50, 50ms, 2s or 4h.",
+    help: "Moves mode, hardware and batching. 50, 50ms, 2s or 4h. Blank: the mode's default (200 ms realtime, 5 s streaming, the run deadline for batch).",
     kind: "number",
     unit: "ms",
-    default: 200,
+    default: null,
   },
   {
     id: "peak",
     path: "inference.peakQps",
     prompt: "Peak requests per second?",
-    help: "Sizes replicas and moves runtime and batching. 300 or 3k.",
+    help: "Sizes replicas and moves runtime and batching. 300 or 3k. Blank: from the average, or 10.",
     kind: "number",
     unit: "QPS",
-    default: 10,
+    default: null,
     when: (a) => mode(a) !== "batch",
   },
   {
@@ -197,7 +207,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: "number",
     unit: "rows",
     default: null,
-    when: batchish,
+    when: batchRun,
   },
   {
     id: "deadline",
@@ -207,7 +217,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: "number",
     unit: "h",
     default: null,
-    when: batchish,
+    when: batchRun,
   },
   {
     id: "volume",
@@ -362,10 +372,9 @@ export const QUESTIONS: readonly Question[] = [
     id: "region",
     path: "cloud.region",
     prompt: "Which region?",
-    help: "Checked for residency and HIPAA eligibility.",
+    help: "Checked for residency and HIPAA eligibility. Blank: the provider's default region, or the first that meets residency and HIPAA.",
     kind: "text",
-    default: (a: Answers) =>
-      DEFAULT_REGIONS[String(get(a, "cloud.provider", "aws")) as keyof typeof DEFAULT_REGIONS] ?? "us-east-1",
+    default: null,
     when: (a) => get(a, "cloud.provider", "aws") !== "kubernetes",
   },
   {
@@ -391,7 +400,12 @@ export function questionByPath(path: string): Question | undefined {
   return QUESTIONS.find((q) => q.path === path);
 }
 
+/**
+ * What accepting a question without typing gives: the answer already held for it (seeded by --from,
+ * --answers or --set, or given before), else the schema default.
+ */
 export function defaultFor(question: Question, answers: Answers): unknown {
+  if (question.path in answers && answers[question.path] !== undefined) return answers[question.path];
   return typeof question.default === "function"
     ? (question.default as (a: Answers) => unknown)(answers)
     : question.default;

@@ -4,8 +4,8 @@ import { load } from "js-yaml";
 import { stringify } from "yaml";
 import { createPlan, type Plan } from "../plan/index.js";
 import { SPEC_SCHEMA_ID } from "../spec/json-schema.js";
-import { answer, answersFrom, finish, type InterviewState, next, start } from "./machine.js";
-import type { Answers } from "./questions.js";
+import { answer, answersFrom, answerValue, finish, type InterviewState, next, start } from "./machine.js";
+import { type Answers, defaultFor } from "./questions.js";
 
 export interface InterviewOptions {
   from?: string;
@@ -42,22 +42,17 @@ export function prefill(options: InterviewOptions): Answers {
   return answers;
 }
 
-/** Runs the machine over prefilled answers, taking defaults for the rest; errors name the path. */
+/**
+ * Runs the machine over seeded answers, taking defaults for the rest; errors name the path. Values
+ * as a spec holds them are answered as they are (so a list or a description with ";" survives);
+ * text (from --set) is read as typed.
+ */
 export function answerAll(prefilled: Answers): InterviewState {
-  let state = start();
+  let state = start(prefilled);
   for (let q = next(state); q; q = next(state)) {
-    const value = prefilled[q.path];
-    const input =
-      value === undefined || value === null
-        ? ""
-        : q.kind === "fields"
-          ? (value as Array<{ name: string; type?: string; description?: string }>)
-              .map((f) => [f.name, f.type ?? "float", f.description ?? ""].join(":"))
-              .join("; ")
-          : Array.isArray(value)
-            ? value.join(", ")
-            : String(value);
-    const result = answer(state, q, input);
+    const value = defaultFor(q, state.answers);
+    const typed = typeof value === "string" && q.kind !== "text" && q.kind !== "select";
+    const result = typed ? answer(state, q, value) : answerValue(state, q, value);
     if (!result.ok) throw new InterviewError(`${q.path}: ${result.error}`);
     state = result.state;
   }

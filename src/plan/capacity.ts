@@ -4,7 +4,7 @@
  * their assumptions spelled out in `estimatedFrom`, never guesses.
  */
 import type { InstancePrice, PriceTable } from "../engine/index.js";
-import type { Spec } from "../spec/index.js";
+import type { ModeInputSpec, ResolvedSpec } from "../spec/index.js";
 import type { Capacity } from "./types.js";
 
 /** Effective fp32 GFLOP/s of one vCPU running ONNX Runtime on a modern x86 core (AVX-512, ~40% of peak). */
@@ -57,7 +57,9 @@ export interface GpuOption {
   memoryNeededGb: number;
 }
 
-export function estimateWorkload(spec: Spec, prices: PriceTable): Workload {
+export function estimateWorkload(spec: ModeInputSpec, prices: PriceTable): Workload {
+  // while the serving mode is still open the latency may be unstated: it then drives no GPU choice
+  const latencyMs = spec.inference.latencyP99Ms ?? Number.POSITIVE_INFINITY;
   const classical = CLASSICAL.has(spec.model.framework) && spec.useCase.kind !== "llm-generation";
   const parametersMillions =
     spec.model.parametersMillions ?? (classical ? 0 : spec.model.sizeMb / BYTES_PER_PARAM.fp32);
@@ -70,7 +72,7 @@ export function estimateWorkload(spec: Spec, prices: PriceTable): Workload {
     (flopsPerRow / (CPU_GFLOPS_PER_VCPU * 1e9 * 4)) * 1000 * (llm ? LLM_TOKENS_PER_REQUEST : 1);
   const gpuRequired = llm && parametersMillions >= 1000;
   const gpuRecommended =
-    !classical && (llm || parametersMillions >= 100 || cpuRowLatencyMs > spec.inference.latencyP99Ms * 0.5);
+    !classical && (llm || parametersMillions >= 100 || cpuRowLatencyMs > latencyMs * 0.5);
   return {
     classical,
     llm,
@@ -110,7 +112,7 @@ export function cheapestGpu(parametersMillions: number, llm: boolean, prices: Pr
 }
 
 export interface SizingInput {
-  spec: Spec;
+  spec: ResolvedSpec;
   workload: Workload;
   prices: PriceTable;
   mode: string;
@@ -123,9 +125,12 @@ export interface SizingInput {
 /** Serverless container sizes (1 vCPU / 2 GiB per instance) used when the runtime is serverless. */
 export const SERVERLESS_INSTANCE = { vcpu: 1, memoryGb: 2 } as const;
 
-export function resolveAverageQps(spec: Spec): number {
+/** Average over peak QPS per traffic pattern, when only one of the two is given. */
+export const AVERAGE_TO_PEAK_RATIO = { steady: 0.8, diurnal: 0.4, spiky: 0.2, scheduled: 0.1 } as const;
+
+export function resolveAverageQps(spec: ModeInputSpec): number {
   if (spec.inference.averageQps !== null) return spec.inference.averageQps;
-  const ratio = { steady: 0.8, diurnal: 0.4, spiky: 0.2, scheduled: 0.1 }[spec.inference.trafficPattern];
+  const ratio = AVERAGE_TO_PEAK_RATIO[spec.inference.trafficPattern];
   return Math.round(spec.inference.peakQps * ratio * 100) / 100;
 }
 

@@ -3,7 +3,7 @@
  * coded warnings or errors in the Plan, never silently "fixed": the user decides what they meant.
  */
 import type { RegionCatalog } from "../engine/index.js";
-import { EVENT_LOG_SOURCES, type Spec } from "../spec/index.js";
+import { EVENT_LOG_SOURCES, type ResolvedSpec } from "../spec/index.js";
 import type { Workload } from "./capacity.js";
 import type { PlanWarning } from "./types.js";
 
@@ -16,178 +16,231 @@ const JURISDICTION_NAMES: Record<string, string> = {
 };
 
 export function findContradictions(
-  spec: Spec,
+  spec: ResolvedSpec,
   workload: Workload,
   regions: RegionCatalog,
   choices: Record<string, string>,
+  isProvided: (path: string) => boolean = () => true,
 ): PlanWarning[] {
   const out: PlanWarning[] = [];
-  const push = (w: PlanWarning) => out.push(w);
+  // each contradiction names the fields it is about; one between values the user never gave is a
+  // fault of the defaults, not of the spec, and is never reported against it
+  const push = (w: PlanWarning, about: readonly string[]) => {
+    if (about.some(isProvided)) out.push(w);
+  };
   const inf = spec.inference;
   const mode = choices["serving.mode"];
 
   if (mode === "batch" && inf.latencyP99Ms < 1000) {
-    push({
-      code: "BATCH_WITH_TIGHT_LATENCY",
-      severity: "error",
-      path: "inference.latencyP99Ms",
-      message: `batch scoring cannot promise a ${inf.latencyP99Ms} ms p99: results are computed per run, hours apart`,
-      suggestion:
-        "if callers wait for each answer set inference.mode: realtime; if they read precomputed results, set latencyP99Ms to the run deadline (e.g. '4h')",
-    });
+    push(
+      {
+        code: "BATCH_WITH_TIGHT_LATENCY",
+        severity: "error",
+        path: "inference.latencyP99Ms",
+        message: `batch scoring cannot promise a ${inf.latencyP99Ms} ms p99: results are computed per run, hours apart`,
+        suggestion:
+          "if callers wait for each answer set inference.mode: realtime; if they read precomputed results, set latencyP99Ms to the run deadline (e.g. '4h')",
+      },
+      ["inference.latencyP99Ms"],
+    );
   }
   if (mode === "realtime" && inf.batch.deadlineHours !== null && inf.batch.deadlineHours >= 1) {
-    push({
-      code: "REALTIME_WITH_LONG_DEADLINE",
-      severity: "warning",
-      path: "inference.batch.deadlineHours",
-      message: `a realtime endpoint was chosen, but a ${inf.batch.deadlineHours} h batch deadline says results are not awaited per request`,
-      suggestion: "set inference.mode: batch (with a schedule) if nobody waits per prediction",
-    });
+    push(
+      {
+        code: "REALTIME_WITH_LONG_DEADLINE",
+        severity: "warning",
+        path: "inference.batch.deadlineHours",
+        message: `a realtime endpoint was chosen, but a ${inf.batch.deadlineHours} h batch deadline says results are not awaited per request`,
+        suggestion: "set inference.mode: batch (with a schedule) if nobody waits per prediction",
+      },
+      ["inference.batch.deadlineHours"],
+    );
   }
   const eventLog = spec.data.sources.some((s) => (EVENT_LOG_SOURCES as readonly string[]).includes(s));
   if ((mode === "streaming" || inf.mode === "streaming") && !eventLog) {
-    push({
-      code: "STREAMING_WITHOUT_EVENT_SOURCE",
-      severity: "error",
-      path: "data.sources",
-      message: `streaming inference reads events from a log, but data.sources has none (${spec.data.sources.join(", ") || "empty"})`,
-      suggestion: `add the event log to data.sources (${EVENT_LOG_SOURCES.join(", ")}) or choose inference.mode realtime or batch`,
-    });
+    push(
+      {
+        code: "STREAMING_WITHOUT_EVENT_SOURCE",
+        severity: "error",
+        path: "data.sources",
+        message: `streaming inference reads events from a log, but data.sources has none (${spec.data.sources.join(", ") || "empty"})`,
+        suggestion: `add the event log to data.sources (${EVENT_LOG_SOURCES.join(", ")}) or choose inference.mode realtime or batch`,
+      },
+      ["inference.mode", "data.sources"],
+    );
   }
   if (mode === "batch" && inf.batch.schedule === null) {
-    push({
-      code: "BATCH_WITHOUT_SCHEDULE",
-      severity: "warning",
-      path: "inference.batch.schedule",
-      message: "batch scoring without a schedule: the plan assumes daily at 02:00 ('0 2 * * *')",
-      suggestion: "set inference.batch.schedule to a cron expression",
-    });
+    push(
+      {
+        code: "BATCH_WITHOUT_SCHEDULE",
+        severity: "warning",
+        path: "inference.batch.schedule",
+        message: "batch scoring without a schedule: the plan assumes daily at 02:00 ('0 2 * * *')",
+        suggestion: "set inference.batch.schedule to a cron expression",
+      },
+      ["inference.mode", "inference.batch.schedule"],
+    );
   }
   if (inf.averageQps !== null && inf.averageQps > inf.peakQps) {
-    push({
-      code: "AVERAGE_ABOVE_PEAK",
-      severity: "error",
-      path: "inference.averageQps",
-      message: `average ${inf.averageQps} QPS is above the peak of ${inf.peakQps} QPS`,
-      suggestion: "the peak is the highest rate the endpoint must absorb; swap or correct the two values",
-    });
+    push(
+      {
+        code: "AVERAGE_ABOVE_PEAK",
+        severity: "error",
+        path: "inference.averageQps",
+        message: `average ${inf.averageQps} QPS is above the peak of ${inf.peakQps} QPS`,
+        suggestion: "the peak is the highest rate the endpoint must absorb; swap or correct the two values",
+      },
+      ["inference.averageQps", "inference.peakQps"],
+    );
   }
 
   const provider = spec.cloud.provider;
   const region = regions.clouds[provider]?.[spec.cloud.region];
   if (provider !== "kubernetes" && !region) {
     const known = Object.keys(regions.clouds[provider] ?? {});
-    push({
-      code: "UNKNOWN_REGION",
-      severity: "warning",
-      path: "cloud.region",
-      message: `region ${spec.cloud.region} is not in the region catalog for ${provider}: residency and HIPAA eligibility cannot be checked`,
-      suggestion: `use a known region (${known.join(", ")}) or add it to rules/regions.yaml`,
-    });
+    push(
+      {
+        code: "UNKNOWN_REGION",
+        severity: "warning",
+        path: "cloud.region",
+        message: `region ${spec.cloud.region} is not in the region catalog for ${provider}: residency and HIPAA eligibility cannot be checked`,
+        suggestion: `use a known region (${known.join(", ")}) or add it to rules/regions.yaml`,
+      },
+      ["cloud.region"],
+    );
   }
   if (spec.dataResidency !== "any") {
     if (provider === "kubernetes") {
-      push({
-        code: "UNKNOWN_REGION",
-        severity: "warning",
-        path: "dataResidency",
-        message: `data must stay in ${JURISDICTION_NAMES[spec.dataResidency]}, but the location of the team's own cluster is not known to stackwright`,
-        suggestion: "confirm where the cluster and its storage run",
-      });
+      push(
+        {
+          code: "UNKNOWN_REGION",
+          severity: "warning",
+          path: "dataResidency",
+          message: `data must stay in ${JURISDICTION_NAMES[spec.dataResidency]}, but the location of the team's own cluster is not known to stackwright`,
+          suggestion: "confirm where the cluster and its storage run",
+        },
+        ["dataResidency"],
+      );
     } else if (region && region.jurisdiction !== spec.dataResidency) {
-      push({
-        code: "RESIDENCY_REGION_MISMATCH",
-        severity: "error",
-        path: "cloud.region",
-        message: `dataResidency is ${spec.dataResidency}, but ${provider} region ${spec.cloud.region} is in ${JURISDICTION_NAMES[region.jurisdiction]}`,
-        suggestion: `choose a ${provider} region in ${JURISDICTION_NAMES[spec.dataResidency]}: ${Object.entries(
-          regions.clouds[provider] ?? {},
-        )
-          .filter(([, r]) => r.jurisdiction === spec.dataResidency)
-          .map(([name]) => name)
-          .join(", ")}`,
-      });
+      push(
+        {
+          code: "RESIDENCY_REGION_MISMATCH",
+          severity: "error",
+          path: "cloud.region",
+          message: `dataResidency is ${spec.dataResidency}, but ${provider} region ${spec.cloud.region} is in ${JURISDICTION_NAMES[region.jurisdiction]}`,
+          suggestion: `choose a ${provider} region in ${JURISDICTION_NAMES[spec.dataResidency]}: ${Object.entries(
+            regions.clouds[provider] ?? {},
+          )
+            .filter(([, r]) => r.jurisdiction === spec.dataResidency)
+            .map(([name]) => name)
+            .join(", ")}`,
+        },
+        ["cloud.region", "dataResidency"],
+      );
     }
   }
   if (spec.compliance.includes("hipaa") && region && !region.hipaaEligible) {
-    push({
-      code: "HIPAA_REGION_NOT_ELIGIBLE",
-      severity: "error",
-      path: "cloud.region",
-      message: `HIPAA applies, but ${provider} region ${spec.cloud.region} has no HIPAA-eligible services under the provider's BAA${region.note ? ` (${region.note})` : ""}`,
-      suggestion: `choose a region covered by the BAA: ${Object.entries(regions.clouds[provider] ?? {})
-        .filter(([, r]) => r.hipaaEligible && r.jurisdiction === "us")
-        .map(([name]) => name)
-        .join(", ")}`,
-    });
+    push(
+      {
+        code: "HIPAA_REGION_NOT_ELIGIBLE",
+        severity: "error",
+        path: "cloud.region",
+        message: `HIPAA applies, but ${provider} region ${spec.cloud.region} has no HIPAA-eligible services under the provider's BAA${region.note ? ` (${region.note})` : ""}`,
+        suggestion: `choose a region covered by the BAA: ${Object.entries(regions.clouds[provider] ?? {})
+          .filter(([, r]) => r.hipaaEligible && r.jurisdiction === "us")
+          .map(([name]) => name)
+          .join(", ")}`,
+      },
+      ["cloud.region", "compliance"],
+    );
   }
   if (spec.availability.multiRegion && provider === "kubernetes") {
-    push({
-      code: "MULTI_REGION_ON_EXISTING_CLUSTER",
-      severity: "warning",
-      path: "availability.multiRegion",
-      message:
-        "multi-region availability was asked for, but the plan deploys to the team's one existing cluster",
-      suggestion: "deploy the chart to a second cluster in another region and route between them",
-    });
+    push(
+      {
+        code: "MULTI_REGION_ON_EXISTING_CLUSTER",
+        severity: "warning",
+        path: "availability.multiRegion",
+        message:
+          "multi-region availability was asked for, but the plan deploys to the team's one existing cluster",
+        suggestion: "deploy the chart to a second cluster in another region and route between them",
+      },
+      ["availability.multiRegion"],
+    );
   }
   if (spec.availability.targetPercent >= 99.99 && !spec.availability.multiRegion) {
-    push({
-      code: "AVAILABILITY_NEEDS_MULTI_REGION",
-      severity: "warning",
-      path: "availability.targetPercent",
-      message: `${spec.availability.targetPercent}% availability allows ${((100 - spec.availability.targetPercent) * 438).toFixed(1)} minutes of downtime a month: one region's outage exceeds it`,
-      suggestion: "set availability.multiRegion: true, or lower the target to 99.95",
-    });
+    push(
+      {
+        code: "AVAILABILITY_NEEDS_MULTI_REGION",
+        severity: "warning",
+        path: "availability.targetPercent",
+        message: `${spec.availability.targetPercent}% availability allows ${((100 - spec.availability.targetPercent) * 438).toFixed(1)} minutes of downtime a month: one region's outage exceeds it`,
+        suggestion: "set availability.multiRegion: true, or lower the target to 99.95",
+      },
+      ["availability.targetPercent"],
+    );
   }
   if (spec.model.gpu === true && workload.classical) {
-    push({
-      code: "GPU_FOR_TREE_MODEL",
-      severity: "warning",
-      path: "model.gpu",
-      message: `a ${spec.model.framework} model gains nothing from a GPU in ONNX Runtime; the plan serves it on CPU`,
-      suggestion: "set model.gpu: auto",
-    });
+    push(
+      {
+        code: "GPU_FOR_TREE_MODEL",
+        severity: "warning",
+        path: "model.gpu",
+        message: `a ${spec.model.framework} model gains nothing from a GPU in ONNX Runtime; the plan serves it on CPU`,
+        suggestion: "set model.gpu: auto",
+      },
+      ["model.gpu"],
+    );
   }
   if (spec.model.gpu === false && workload.gpuRequired) {
-    push({
-      code: "GPU_REQUIRED_BUT_DISABLED",
-      severity: "error",
-      path: "model.gpu",
-      message: `an LLM of ${Math.round(workload.parametersMillions)}M parameters cannot be served on CPU within any interactive latency`,
-      suggestion: "set model.gpu: auto or true",
-    });
+    push(
+      {
+        code: "GPU_REQUIRED_BUT_DISABLED",
+        severity: "error",
+        path: "model.gpu",
+        message: `an LLM of ${Math.round(workload.parametersMillions)}M parameters cannot be served on CPU within any interactive latency`,
+        suggestion: "set model.gpu: auto or true",
+      },
+      ["model.gpu"],
+    );
   }
   if (choices["serving.hardware"] === "gpu" && !workload.gpu) {
-    push({
-      code: "GPU_REQUIRED_BUT_DISABLED",
-      severity: "error",
-      path: "model.parametersMillions",
-      message: `no GPU instance in the ${provider} price table holds ${Math.round(workload.parametersMillions)}M parameters even at int4`,
-      suggestion:
-        "shard the model across GPUs (tensor parallelism) outside stackwright, or choose a smaller model",
-    });
+    push(
+      {
+        code: "GPU_REQUIRED_BUT_DISABLED",
+        severity: "error",
+        path: "model.parametersMillions",
+        message: `no GPU instance in the ${provider} price table holds ${Math.round(workload.parametersMillions)}M parameters even at int4`,
+        suggestion:
+          "shard the model across GPUs (tensor parallelism) outside stackwright, or choose a smaller model",
+      },
+      ["model.parametersMillions", "model.sizeMb", "useCase.kind"],
+    );
   }
   if (spec.data.containsPii && spec.compliance.length === 0) {
-    push({
-      code: "PII_WITHOUT_COMPLIANCE",
-      severity: "warning",
-      path: "compliance",
-      message: "the data contains personal information but no compliance framework is listed",
-      suggestion:
-        "add gdpr (EU residents' data), hipaa (health data) or pci-dss (card data) where they apply",
-    });
+    push(
+      {
+        code: "PII_WITHOUT_COMPLIANCE",
+        severity: "warning",
+        path: "compliance",
+        message: "the data contains personal information but no compliance framework is listed",
+        suggestion:
+          "add gdpr (EU residents' data), hipaa (health data) or pci-dss (card data) where they apply",
+      },
+      ["data.containsPii"],
+    );
   }
   const seen = new Set<string>();
   spec.features.fields.forEach((field, index) => {
     if (seen.has(field.name)) {
-      push({
-        code: "DUPLICATE_FEATURE",
-        severity: "error",
-        path: `features.fields[${index}].name`,
-        message: `feature ${field.name} is declared twice; input order would be ambiguous`,
-      });
+      push(
+        {
+          code: "DUPLICATE_FEATURE",
+          severity: "error",
+          path: `features.fields[${index}].name`,
+          message: `feature ${field.name} is declared twice; input order would be ambiguous`,
+        },
+        ["features.fields"],
+      );
     }
     seen.add(field.name);
   });

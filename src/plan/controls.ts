@@ -3,11 +3,11 @@
  * decisions that satisfy it. A control whose requirement the decisions do not meet is an error.
  */
 import type { ControlCatalog } from "../engine/index.js";
-import type { Spec } from "../spec/index.js";
+import type { ResolvedSpec } from "../spec/index.js";
 import type { Control, PlanWarning } from "./types.js";
 
 export function mapControls(
-  spec: Spec,
+  spec: ResolvedSpec,
   catalogs: ControlCatalog[],
   choices: Record<string, string>,
 ): { controls: Control[]; warnings: PlanWarning[] } {

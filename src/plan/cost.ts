@@ -5,14 +5,14 @@
  * found by re-costing each candidate change, never by cutting a control compliance requires.
  */
 import type { PriceTable } from "../engine/index.js";
-import type { Spec } from "../spec/index.js";
+import type { ResolvedSpec } from "../spec/index.js";
 import type { Capacity, Cost, CostItem, PlanWarning } from "./types.js";
 
 export const HOURS_PER_MONTH = 730;
 
 /** The decisions and sizes the cost depends on; candidate changes edit a copy of it. */
 export interface CostContext {
-  spec: Spec;
+  spec: ResolvedSpec;
   prices: PriceTable;
   capacity: Capacity;
   choices: Record<string, string>;

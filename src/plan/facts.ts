@@ -4,7 +4,7 @@
  * refuses a rule that reads anything else.
  */
 import type { Resolver, Value } from "../engine/index.js";
-import { EVENT_LOG_SOURCES, type Spec } from "../spec/index.js";
+import { EVENT_LOG_SOURCES, type ModeInputSpec } from "../spec/index.js";
 import { resolveAverageQps, type Workload } from "./capacity.js";
 
 const WAREHOUSES = ["bigquery", "snowflake", "redshift", "databricks"];
@@ -35,7 +35,7 @@ export const FACT_DESCRIPTIONS = {
 } as const;
 export type FactName = keyof typeof FACT_DESCRIPTIONS;
 
-export function computeFacts(spec: Spec, workload: Workload): Record<FactName, Value> {
+export function computeFacts(spec: ModeInputSpec, workload: Workload): Record<FactName, Value> {
   const tools = spec.team.existingTools.map((t) => t.toLowerCase());
   return {
     averageQps: resolveAverageQps(spec),
@@ -85,13 +85,13 @@ function toValue(value: unknown): Value {
   return value as Value;
 }
 
-export function inputResolver(spec: Spec, facts: Record<string, Value>): Resolver {
+export function inputResolver(spec: ModeInputSpec, facts: Record<string, Value>): Resolver {
   const paths = flattenSpec(spec);
   for (const [name, value] of Object.entries(facts)) paths.set(`facts.${name}`, value);
   return (path) => paths.get(path);
 }
 
 /** Every input a rule may read, for the loader's check. */
-export function knownInputs(spec: Spec): string[] {
+export function knownInputs(spec: object): string[] {
   return [...flattenSpec(spec).keys(), ...Object.keys(FACT_DESCRIPTIONS).map((name) => `facts.${name}`)];
 }

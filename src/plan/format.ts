@@ -71,6 +71,11 @@ export function formatTable(plan: Plan): string {
   out.push(`          largest: ${top.map((i) => `${i.name} ${money(i.monthlyUsd)}`).join(", ")}`);
   const controls = controlSummary(plan);
   if (controls.length) out.push(`Controls  ${controls.join("; ")}`);
+  // the defaults that follow other fields; the schema's plain defaults are in --format json
+  const assumed = plan.defaults.filter((d) => d.because);
+  assumed.forEach((d, i) => {
+    out.push(`${i === 0 ? "Defaults  " : "          "}${d.path} = ${JSON.stringify(d.value)} (${d.because})`);
+  });
   if (plan.warnings.length) {
     out.push("");
     for (const w of plan.warnings) {

@@ -18,6 +18,7 @@ import { estimateWorkload, resolveAverageQps, sizeCapacity, type Workload } from
 import { findContradictions } from "./contradictions.js";
 import { mapControls } from "./controls.js";
 import { budgetWarnings, estimateCost } from "./cost.js";
+import { resolveDefaults } from "./defaults.js";
 import { computeFacts, inputResolver, knownInputs } from "./facts.js";
 import type { Capability, Decision, Plan, PlanWarning } from "./types.js";
 
@@ -68,8 +69,9 @@ export function createPlan(spec: Spec, options: PlanOptions = {}): Plan {
   return planWithTrace(spec, options).plan;
 }
 
-export function planWithTrace(spec: Spec, options: PlanOptions = {}): PlanTrace {
+export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrace {
   const ruleSet = options.ruleSet ?? loadDefaultRuleSet();
+  const { spec, defaults, isProvided } = resolveDefaults(parsed, ruleSet);
   const prices = ruleSet.prices.get(spec.cloud.provider);
   if (!prices) throw new Error(`the rule set has no price table for ${spec.cloud.provider}`);
   const workload = estimateWorkload(spec, prices);
@@ -121,7 +123,7 @@ export function planWithTrace(spec: Spec, options: PlanOptions = {}): PlanTrace 
   const cost = estimateCost(costContext);
   const { controls, warnings: controlWarnings } = mapControls(spec, ruleSet.controls, choices);
   const warnings: PlanWarning[] = [
-    ...findContradictions(spec, workload, ruleSet.regions, choices),
+    ...findContradictions(spec, workload, ruleSet.regions, choices, isProvided),
     ...controlWarnings,
     ...budgetWarnings(costContext, cost),
   ].sort(
@@ -139,6 +141,7 @@ export function planWithTrace(spec: Spec, options: PlanOptions = {}): PlanTrace 
     capacity,
     cost,
     warnings,
+    defaults,
     requirements: spec,
   };
   return { plan, traces: result.traces, inputValue, workload };

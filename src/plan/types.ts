@@ -99,6 +99,15 @@ export const warningSchema = z.object({
 });
 export type PlanWarning = z.infer<typeof warningSchema>;
 
+/** A value the user did not give: the schema's default, or one that follows other fields (`because`). */
+export const defaultValueSchema = z.object({
+  path: z.string(),
+  value: z.unknown(),
+  source: z.literal("default"),
+  because: z.string().optional(),
+});
+export type DefaultValue = z.infer<typeof defaultValueSchema>;
+
 export const planSchema = z.object({
   spec: z.object({ name: z.string(), hash: z.string() }),
   ruleSet: z.object({ hash: z.string(), version: z.string() }),
@@ -107,9 +116,11 @@ export const planSchema = z.object({
   capacity: capacitySchema,
   cost: costSchema,
   warnings: z.array(warningSchema),
+  /** every requirement the user did not give, with the value the plan used */
+  defaults: z.array(defaultValueSchema),
   /** the resolved spec (all defaults filled in): generators read names, region and features from here */
   requirements: z.record(z.string(), z.unknown()),
 });
 export type Plan = Omit<z.infer<typeof planSchema>, "requirements"> & {
-  requirements: import("../spec/schema.js").Spec;
+  requirements: import("../spec/schema.js").ResolvedSpec;
 };

@@ -1,6 +1,13 @@
 export { SPEC_SCHEMA_ID, specJsonSchema } from "./json-schema.js";
 export { loadSpecFile } from "./load.js";
-export { formatPath, type ParseResult, parseSpec, parseSpecText, parseSpecValue } from "./parse.js";
+export {
+  formatPath,
+  type ParseResult,
+  parseSpec,
+  parseSpecText,
+  parseSpecValue,
+  providedPaths,
+} from "./parse.js";
 export { compareProblems, formatProblem, type Problem, type ProblemCode, type Severity } from "./problems.js";
 export * from "./schema.js";
 export { parseQuantity } from "./units.js";

@@ -58,9 +58,32 @@ export function parseSpecValue(value: unknown): ParseResult {
     };
   }
   const result = specSchema.safeParse(value, { reportInput: true });
-  if (result.success) return { ok: true, spec: result.data, hash: hashValue(result.data) };
+  if (result.success) {
+    PROVIDED.set(result.data, new Set(leafPaths(value)));
+    return { ok: true, spec: result.data, hash: hashValue(result.data) };
+  }
   const problems = result.error.issues.flatMap((issue) => issueToProblems(issue, value));
   return { ok: false, problems: dedupe(problems).sort(compareProblems) };
+}
+
+/**
+ * Which fields the input of a parsed spec gave, as dotted paths to leaves (a list is one leaf):
+ * what lets the plan mark every other value `source: default` and keep defaults out of
+ * contradictions. Kept beside the spec object rather than in it, so a Spec stays exactly the
+ * schema's output; a spec not made by parseSpecValue (built in code) has none, and then every field
+ * counts as given except the ones left null for the plan to resolve.
+ */
+const PROVIDED = new WeakMap<Spec, ReadonlySet<string>>();
+
+export function providedPaths(spec: Spec): ReadonlySet<string> | undefined {
+  return PROVIDED.get(spec);
+}
+
+function leafPaths(value: unknown, prefix = ""): string[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return prefix ? [prefix] : [];
+  return Object.entries(value).flatMap(([key, child]) =>
+    child === undefined ? [] : leafPaths(child, prefix ? `${prefix}.${key}` : key),
+  );
 }
 
 export function parseSpec(text: string, source = "spec"): ParseResult {

@@ -62,7 +62,17 @@ export const DATA_RESIDENCIES = ["any", "eu", "us"] as const;
 export const CLOUD_PROVIDERS = ["aws", "gcp", "azure", "kubernetes"] as const;
 export const FEATURE_TYPES = ["float", "int", "bool", "string"] as const;
 
-/** Region used when `cloud.region` is left out, per provider. */
+/**
+ * p99 latency assumed when `inference.latencyP99Ms` is left out, per decided serving mode: a realtime
+ * endpoint gets a typical interactive budget (200 ms, the budget web APIs commonly hold a request to),
+ * a stream consumer a few seconds end to end, and a batch run its deadline (the `deadlineHours`
+ * parameter of the batch rule that decided the mode). Each is marked `source: default` in the plan.
+ */
+export const MODE_LATENCY_DEFAULTS_MS = { realtime: 200, streaming: 5000 } as const;
+/** Peak QPS assumed when neither `inference.peakQps` nor `inference.averageQps` is given. */
+export const DEFAULT_PEAK_QPS = 10;
+
+/** Region used when `cloud.region` is left out and neither residency nor HIPAA narrows it, per provider. */
 export const DEFAULT_REGIONS: Readonly<Record<(typeof CLOUD_PROVIDERS)[number], string>> = {
   aws: "us-east-1",
   gcp: "us-central1",
@@ -130,8 +140,18 @@ const batchSchema = z
 const inferenceSchema = z
   .object({
     mode: z.enum(INFERENCE_MODES).default("auto"),
-    latencyP99Ms: positive(DURATION_MS, "ms").default(200).describe("p99 latency SLO in ms (or '0.2s')."),
-    peakQps: nonNegative(COUNT, "").default(10).describe("Peak requests per second (or '3k')."),
+    latencyP99Ms: positive(DURATION_MS, "ms")
+      .nullable()
+      .default(null)
+      .describe(
+        "p99 latency SLO in ms (or '0.2s'); for batch, the run deadline ('4h'). Left out, the plan uses the default of the serving mode it decides (see MODE_LATENCY_DEFAULTS_MS).",
+      ),
+    peakQps: nonNegative(COUNT, "")
+      .nullable()
+      .default(null)
+      .describe(
+        "Peak requests per second (or '3k'); left out, derived from averageQps and the traffic pattern, or DEFAULT_PEAK_QPS.",
+      ),
     averageQps: nonNegative(COUNT, "")
       .nullable()
       .default(null)
@@ -204,13 +224,18 @@ const budgetSchema = z
 const cloudSchema = z
   .object({
     provider: z.enum(CLOUD_PROVIDERS).default("aws"),
-    region: z.string().trim().min(1).max(64).nullable().default(null),
+    region: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .nullable()
+      .default(null)
+      .describe(
+        "Region; left out, the plan picks the provider's default region, or one that satisfies dataResidency and HIPAA.",
+      ),
   })
-  .strict()
-  .transform((cloud) => ({
-    provider: cloud.provider,
-    region: cloud.region ?? DEFAULT_REGIONS[cloud.provider],
-  }));
+  .strict();
 
 const teamSchema = z
   .object({
@@ -234,8 +259,8 @@ export const specSchema = z
     }),
     inference: inferenceSchema.default({
       mode: "auto",
-      latencyP99Ms: 200,
-      peakQps: 10,
+      latencyP99Ms: null,
+      peakQps: null,
       averageQps: null,
       trafficPattern: "steady",
       batch: { schedule: null, rowsPerRun: null, deadlineHours: null },
@@ -253,13 +278,27 @@ export const specSchema = z
     budget: budgetSchema.default({ monthlyUsd: null, priority: "balanced" }),
     compliance: z.array(z.enum(COMPLIANCE_FRAMEWORKS)).default([]),
     dataResidency: z.enum(DATA_RESIDENCIES).default("any"),
-    cloud: cloudSchema.default({ provider: "aws", region: DEFAULT_REGIONS.aws }),
+    cloud: cloudSchema.default({ provider: "aws", region: null }),
     team: teamSchema.default({ size: 3, existingTools: [] }),
   })
   .strict();
 
-/** A spec after parsing: every default filled in, every quantity in its base unit. */
+/**
+ * A spec after parsing: every quantity in its base unit and every default filled in, except the ones
+ * whose default depends on other fields or on the plan (`inference.latencyP99Ms` on the serving mode,
+ * `inference.peakQps` on the average, `cloud.region` on residency and HIPAA), which stay null until
+ * the plan resolves them (src/plan/defaults.ts).
+ */
 export type Spec = z.output<typeof specSchema>;
+/** A spec with the plan-dependent defaults resolved: what the plan, the generators and the ADRs read. */
+export type ResolvedSpec = Omit<Spec, "inference" | "cloud"> & {
+  inference: Omit<Spec["inference"], "latencyP99Ms" | "peakQps"> & { latencyP99Ms: number; peakQps: number };
+  cloud: Omit<Spec["cloud"], "region"> & { region: string };
+};
+/** What the rules read while the serving mode is still open: resolved but for the latency, which follows the mode. */
+export type ModeInputSpec = Omit<ResolvedSpec, "inference"> & {
+  inference: Omit<ResolvedSpec["inference"], "latencyP99Ms"> & { latencyP99Ms: number | null };
+};
 /** What a user may write: partial, with units. */
 export type SpecInput = z.input<typeof specSchema>;
 export type UseCaseKind = (typeof USE_CASE_KINDS)[number];

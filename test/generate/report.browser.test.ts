@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { generateAll } from "../../src/generate/index.js";
 import { createPlan, planSpecFile } from "../../src/plan/index.js";
 import { parseSpecValue } from "../../src/spec/index.js";

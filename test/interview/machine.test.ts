@@ -13,6 +13,7 @@ import {
   start,
 } from "../../src/interview/machine.js";
 import { QUESTIONS } from "../../src/interview/questions.js";
+import { createPlan } from "../../src/plan/index.js";
 import { parseSpec } from "../../src/spec/index.js";
 import { ROOT } from "../helpers/cli.js";
 
@@ -60,11 +61,18 @@ describe("the interview state machine", () => {
     expect(asked(llm).map((q) => q.id)).toContain("gpu");
   });
 
-  it("asks for a region unless the team runs its own cluster, with the provider's default", () => {
+  it("asks for a region unless the team runs its own cluster; left blank, the plan picks it", () => {
     const own = run({ "metadata.name": "k", "cloud.provider": "kubernetes" });
     expect(asked(own).map((q) => q.id)).not.toContain("region");
     const gcp = run({ "metadata.name": "g", "cloud.provider": "gcp" });
-    expect(gcp.answers["cloud.region"]).toBe("us-central1");
+    expect(gcp.answers["cloud.region"]).toBeNull();
+    const done = finish(gcp);
+    if (!done.ok) throw new Error("the spec does not parse");
+    expect(done.document.cloud).toEqual({ provider: "gcp" });
+    expect(createPlan(done.spec).requirements.cloud.region).toBe("us-central1");
+    const eu = finish(run({ "metadata.name": "e", "cloud.provider": "gcp", dataResidency: "eu" }));
+    if (!eu.ok) throw new Error("the spec does not parse");
+    expect(createPlan(eu.spec).requirements.cloud.region).toMatch(/^europe-/);
   });
 
   it("refuses invalid answers with the schema's message, and goes back", () => {

@@ -1,7 +1,13 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { render } from "ink-testing-library";
+import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { finish } from "../../src/interview/machine.js";
+import { answersFrom, finish } from "../../src/interview/machine.js";
 import { type AppResult, InterviewApp } from "../../src/interview/ui/app.js";
+import { createPlan } from "../../src/plan/index.js";
+import { parseSpec } from "../../src/spec/index.js";
+import { ROOT } from "../helpers/cli.js";
 
 const KEYS = { enter: "\r", tab: "\t", escape: "\u001B", down: "\u001B[B", ctrlC: "\u0003" };
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
@@ -94,6 +100,36 @@ describe("the Ink interview", () => {
     await tick();
     expect(result?.kind).toBe("save-partial");
     if (result?.kind === "save-partial") expect(result.state.answers["metadata.name"]).toBe("partial");
+  });
+
+  it("submits text pasted together with Enter in one chunk", async () => {
+    const { stdin, lastFrame } = render(<InterviewApp onExit={() => {}} />);
+    await tick();
+    stdin.write("fraud-api\r");
+    await tick();
+    expect(lastFrame()).toContain("Which team owns it?");
+  });
+
+  it("seeded answers (--from) are each question's default: Enter on a choice and Tab keep them", async () => {
+    let result: AppResult | undefined;
+    const seeded = answersFrom(
+      load(readFileSync(join(ROOT, "examples/fraud-detection.yaml"), "utf8")) as Record<string, unknown>,
+    );
+    const { stdin, lastFrame } = render(<InterviewApp prefill={seeded} onExit={(r) => (result = r)} />);
+    await tick();
+    expect(lastFrame()).toContain("fraud-detection");
+    for (let i = 0; i < 80 && !result; i++) {
+      // Enter on a choice question takes the highlighted option, which must be the seeded one
+      stdin.write(lastFrame()?.includes("> ") && /\n> [a-z]/.test(lastFrame() ?? "") ? KEYS.enter : KEYS.tab);
+      await tick(15);
+    }
+    expect(result?.kind).toBe("done");
+    if (result?.kind !== "done") return;
+    const done = finish(result.state);
+    if (!done.ok) throw new Error(JSON.stringify(done.problems));
+    const original = parseSpec(readFileSync(join(ROOT, "examples/fraud-detection.yaml"), "utf8"));
+    if (!original.ok) throw new Error("the example does not parse");
+    expect(createPlan(done.spec).decisions).toEqual(createPlan(original.spec).decisions);
   });
 
   it("fits 80 columns", async () => {

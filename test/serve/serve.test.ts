@@ -375,8 +375,11 @@ describe("routing, fallback, reload, overload, features", () => {
       expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(200);
 
       rmSync(join(dir, "m"), { recursive: true });
+      // the log line reaches this process through a pipe, possibly after the 404: wait for both
       await until("the model to unload", async () => (await fetch(`${s.url}/v2/models/m`)).status === 404);
-      expect(s.stderr()).toContain("watch: m: unloaded (no versions left)");
+      await until("the unload to be logged", () =>
+        s.stderr().includes("watch: m: unloaded (no versions left)"),
+      );
     } finally {
       await s.stop();
     }

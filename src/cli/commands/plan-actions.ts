@@ -85,6 +85,8 @@ export async function runExplain(
   const inputs = [...new Set([...decision.inputs, ...referenced(rule.when)])].sort();
   const inputValues = Object.fromEntries(inputs.map((path) => [path, inputValue(path) ?? null]));
   const lost = trace.matched.filter((id) => id !== rule.id);
+  const defaulted = new Map(plan.defaults.map((d) => [d.path, d]));
+  const defaultsRead = inputs.filter((path) => defaulted.has(path)).map((path) => defaulted.get(path)!);
   if (json) {
     io.out(
       `${JSON.stringify(
@@ -100,6 +102,7 @@ export async function runExplain(
           },
           because: decision.because,
           inputs: inputValues,
+          defaults: defaultsRead,
           params: decision.params,
           alternatives: decision.alternatives,
           alsoMatched: lost,
@@ -129,7 +132,10 @@ export async function runExplain(
     const fact = path.startsWith("facts.")
       ? FACT_DESCRIPTIONS[path.slice(6) as keyof typeof FACT_DESCRIPTIONS]
       : undefined;
-    out.push(`  ${path} = ${show(value as Value)}${fact ? `  (${fact})` : ""}`);
+    const given = defaulted.get(path);
+    const note =
+      fact ?? (given ? `default${given.because ? `: ${given.because}` : ", not in the spec"}` : undefined);
+    out.push(`  ${path} = ${show(value as Value)}${note ? `  (${note})` : ""}`);
   }
   if (Object.keys(decision.params).length) {
     out.push("");

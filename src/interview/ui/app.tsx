@@ -5,10 +5,10 @@
  * to save the partial spec. Fits 80x24; colors follow NO_COLOR.
  */
 import { Box, Text, useApp, useInput } from "ink";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import type { Plan } from "../../plan/index.js";
 import { answer, back, type InterviewState, next, progress, start } from "../machine.js";
-import { type Answers, defaultFor } from "../questions.js";
+import { type Answers, defaultFor, type Question } from "../questions.js";
 import { planOf } from "../run.js";
 
 const KEY_DECISIONS = [
@@ -31,6 +31,15 @@ function money(usd: number): string {
   return `$${Math.round(usd).toLocaleString("en-US")}`;
 }
 
+/** Where the cursor starts and what is ticked for a choice question: its default. */
+function selectionFor(question: Question, answers: Answers): { cursor: number; picked: string[] } {
+  const def = defaultFor(question, answers);
+  const options = question.kind === "yesno" ? ["yes", "no"] : [...(question.choices ?? [])];
+  if (question.kind === "multi") return { cursor: 0, picked: Array.isArray(def) ? def.map(String) : [] };
+  const value = question.kind === "yesno" ? (def === true ? "yes" : def === false ? "no" : "") : String(def);
+  return { cursor: Math.max(0, options.indexOf(value)), picked: [] };
+}
+
 export function InterviewApp({
   prefill = {},
   onExit,
@@ -48,6 +57,14 @@ export function InterviewApp({
   const [previous, setPrevious] = useState<Plan | undefined>(undefined);
   const question = next(state);
   const { plan, error: planError } = useMemo(() => planOf(state), [state]);
+  // a choice question opens on its default (a seeded answer from --from, or the schema's)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset only when the question changes
+  useEffect(() => {
+    if (!question) return;
+    const initial = selectionFor(question, state.answers);
+    setCursor(initial.cursor);
+    setPicked(initial.picked);
+  }, [question?.id]);
 
   const finishWith = (result: AppResult) => {
     onExit(result);
@@ -106,7 +123,12 @@ export function InterviewApp({
     }
     if (key.return) submit(text);
     else if (key.backspace || key.delete) setText((t) => t.slice(0, -1));
-    else if (input && !key.ctrl && !key.meta) setText((t) => t + input);
+    else if (input && !key.ctrl && !key.meta) {
+      // pasted text arrives in one chunk, Enter included ("fraud-api\r"): a line break submits
+      const lineBreak = input.search(/[\r\n]/);
+      if (lineBreak >= 0) submit(text + input.slice(0, lineBreak));
+      else setText((t) => t + input);
+    }
   });
 
   const { done, total } = progress(state);

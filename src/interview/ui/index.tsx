@@ -32,7 +32,8 @@ export async function runInterview(options: RunInterviewOptions): Promise<number
     throw error;
   }
   let state: InterviewState;
-  const nonInteractive = Boolean(options.answers || options.set?.length);
+  // --yes accepts every seeded or default answer: nothing is asked (so `--from X --yes` reproduces X)
+  const nonInteractive = Boolean(options.answers || options.set?.length || options.yes);
   if (nonInteractive) {
     try {
       state = answerAll(prefilled);
@@ -43,7 +44,7 @@ export async function runInterview(options: RunInterviewOptions): Promise<number
     }
   } else if (!io.isTty) {
     try {
-      state = await plainInterview((t) => io.out(t), options.stdin ?? process.stdin);
+      state = await plainInterview((t) => io.out(t), options.stdin ?? process.stdin, prefilled);
     } catch (error) {
       io.err(`stackwright: ${(error as Error).message}\n`);
       return 2;
