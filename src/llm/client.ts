@@ -34,6 +34,12 @@ export class LlmClient {
   readonly usage = { inputTokens: 0, outputTokens: 0, liveCalls: 0, replayed: 0 };
   private readonly options: LlmOptions;
   private model: unknown;
+  /**
+   * Why the provider was given up on for the rest of this run: set by a timeout, a 5xx that outlived
+   * the retries, or a connection failure. Later calls replay what they can and ask nothing, so one
+   * dead endpoint costs one timeout, not one per question.
+   */
+  private givenUp: string | undefined;
 
   constructor(
     options: LlmOptions = {},
@@ -64,6 +70,7 @@ export class LlmClient {
       }
     }
     if (this.provider.kind === "none") return { ok: false, reason: this.provider.reason, source: "none" };
+    if (this.givenUp) return { ok: false, reason: this.givenUp, source: "none" };
     const budget = this.options.tokenBudget ?? DEFAULT_TOKEN_BUDGET;
     if (this.usage.inputTokens + this.usage.outputTokens >= budget) {
       return {
@@ -87,7 +94,14 @@ export class LlmClient {
       text = result.text;
       usage = { inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0 };
     } catch (error) {
-      return { ok: false, reason: describeError(error), source: "live" };
+      const failure = describeError(error);
+      if (!failure.providerDown) return { ok: false, reason: failure.reason, source: "live" };
+      this.givenUp = `the provider was given up on earlier in this run (${failure.reason})`;
+      return {
+        ok: false,
+        reason: `${failure.reason}; it is not asked again in this run, the rules decide the rest`,
+        source: "live",
+      };
     }
     this.usage.liveCalls++;
     this.usage.inputTokens += usage.inputTokens;
@@ -152,7 +166,11 @@ export function extractJson(text: string): unknown {
   }
 }
 
-function describeError(error: unknown): string {
+/**
+ * A failed call in words, and whether it says the provider is down (a timeout, a 5xx after retries,
+ * no connection) rather than that this one answer was unusable (a 4xx).
+ */
+function describeError(error: unknown): { reason: string; providerDown: boolean } {
   const e = error as {
     name?: string;
     message?: string;
@@ -160,9 +178,14 @@ function describeError(error: unknown): string {
     lastError?: { statusCode?: number };
   };
   if (e?.name === "TimeoutError" || e?.name === "AbortError" || /aborted|timeout/i.test(e?.message ?? "")) {
-    return "the model did not answer in time";
+    return { reason: "the model did not answer in time", providerDown: true };
   }
   const status = e?.statusCode ?? e?.lastError?.statusCode;
-  if (status) return `the provider answered HTTP ${status} after retries`;
-  return `the model call failed: ${(e?.message ?? String(error)).split("\n")[0]}`;
+  if (status) {
+    return {
+      reason: `the provider answered HTTP ${status} after retries`,
+      providerDown: status >= 500 || status === 429,
+    };
+  }
+  return { reason: `the model call failed: ${(e?.message ?? String(error)).split("\n")[0]}`, providerDown: true };
 }

@@ -95,6 +95,41 @@ describe("LLM advisor against a scripted Anthropic API on 127.0.0.1", () => {
     expect(warnings.some((w) => w.code === "LLM_ANSWER_DROPPED" && /in time/.test(w.message))).toBe(true);
   });
 
+  it("after a timeout the provider is not asked again in this run: one request, one warning", async () => {
+    // every open choice would time out; only the first is asked
+    server = await startFakeAnthropic(() => ({ delayMs: 30_000, text: "{}" }));
+    const client = new LlmClient({ timeoutMs: 400, maxRetries: 2 }, [], {
+      ANTHROPIC_API_KEY: "test-key",
+      ANTHROPIC_BASE_URL: server.url,
+    });
+    const { plan, warnings } = await planWithAdvisor(fraud, client);
+    expect(server.exchanges).toHaveLength(1);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].message).toMatch(/did not answer in time; it is not asked again in this run/);
+    expect(plan.decisions.map((d) => d.choice)).toEqual(createPlan(fraud).decisions.map((d) => d.choice));
+  });
+
+  it("a run of 5xx past the retries gives up on the provider too; a 4xx does not", async () => {
+    server = await startFakeAnthropic(() => ({ status: 503 }));
+    const client = new LlmClient({ timeoutMs: 10_000, maxRetries: 1 }, [], {
+      ANTHROPIC_API_KEY: "test-key",
+      ANTHROPIC_BASE_URL: server.url,
+    });
+    const { warnings } = await planWithAdvisor(fraud, client);
+    // one prompt, tried twice (one retry), then nothing more
+    expect(new Set(server.exchanges.map((e) => e.prompt)).size).toBe(1);
+    expect(server.exchanges.map((e) => e.status)).toEqual([503, 503]);
+    expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/HTTP 503 .*not asked again/)]);
+    await server.close();
+    server = await startFakeAnthropic(() => ({ status: 400 }));
+    const refused = new LlmClient({ timeoutMs: 10_000, maxRetries: 1 }, [], {
+      ANTHROPIC_API_KEY: "test-key",
+      ANTHROPIC_BASE_URL: server.url,
+    });
+    await planWithAdvisor(fraud, refused);
+    expect(new Set(server.exchanges.map((e) => e.prompt)).size).toBe(3);
+  });
+
   it("an injected instruction in the description is data: it reaches the model fenced and changes nothing", async () => {
     const parsed = parseSpecValue({
       ...JSON.parse(JSON.stringify(fraud)),
@@ -137,6 +172,33 @@ describe("LLM advisor against a scripted Anthropic API on 127.0.0.1", () => {
 });
 
 describe("record and replay through the CLI", () => {
+  it("plan --advisor against an endpoint that never answers waits for one timeout, says so once, and plans by the rules", async () => {
+    server = await startFakeAnthropic(() => ({ delayMs: 60_000, text: "{}" }));
+    const dir = mkdtempSync(join(tmpdir(), "sw-llm-"));
+    const result = await runCliAsync(
+      [
+        "plan",
+        "--spec",
+        "examples/fraud-detection.yaml",
+        "--format",
+        "json",
+        "--advisor",
+        "--llm-timeout",
+        "1",
+        "--lock",
+        join(dir, "lock.json"),
+      ],
+      { env: { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: server.url } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(server.exchanges).toHaveLength(1);
+    expect(result.stderr.match(/not asked again/g)).toHaveLength(1);
+    const plan = JSON.parse(result.stdout);
+    expect(plan.decisions.map((d: { choice: string }) => d.choice)).toEqual(
+      createPlan(fraud).decisions.map((d) => d.choice),
+    );
+  });
+
   it("plan --advisor records answers in the lock; without a key and with the server stopped it replays them byte-identically", async () => {
     server = await startFakeAnthropic((prompt) => {
       if (prompt.includes("Decide deployment.strategy"))
