@@ -8,7 +8,7 @@ import {
   parseSpecText,
   parseSpecValue,
   type Spec,
-} from "../src/spec/index.js";
+} from "../src/requirements/index.js";
 
 /** A spec as YAML/JSON text or as an object: the same document the CLI reads from a file. */
 export const specInput = z

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { loadDefaultRuleSet } from "../src/plan/index.js";
-import { specJsonSchema } from "../src/spec/json-schema.js";
+import { specJsonSchema } from "../src/requirements/json-schema.js";
 
 export function registerResources(server: McpServer): void {
   const ruleSet = loadDefaultRuleSet();

@@ -3,6 +3,7 @@
  * that walks an assistant through them. Tool order is fixed (clients show it as registered).
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { packageVersion } from "../src/util/package.js";
 import type { ToolContext } from "./context.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
@@ -15,7 +16,7 @@ import { registerRecommendArchitecture } from "./tools/recommend-architecture.js
 import { registerValidateSpec } from "./tools/validate-spec.js";
 
 export const SERVER_NAME = "stackwright";
-export const SERVER_VERSION = "0.1.0";
+export const SERVER_VERSION = packageVersion();
 
 export type ToolRegistrar = (server: McpServer, ctx: ToolContext) => void;
 

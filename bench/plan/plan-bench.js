@@ -35,7 +35,7 @@ for (let i = 0; i < runs; i++) {
 }
 
 const { loadDefaultRuleSet, createPlan } = await import(`${root}/dist/src/plan/index.js`);
-const { loadSpecFile } = await import(`${root}/dist/src/spec/index.js`);
+const { loadSpecFile } = await import(`${root}/dist/src/requirements/index.js`);
 const ruleSet = loadDefaultRuleSet();
 const specs = [];
 for (const e of examples) specs.push((await loadSpecFile(`${root}/examples/${e}`)).spec);

@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { diffPlans, formatDiff } from "../../src/plan/diff.js";
 import { createPlan } from "../../src/plan/index.js";
-import { parseSpecValue, type Spec } from "../../src/spec/index.js";
+import { parseSpecValue, type Spec } from "../../src/requirements/index.js";
 import { PathError, setPath } from "../../src/util/paths.js";
 import { loadSpecInput, problemResult, rawOf, specInput, type ToolContext, textResult } from "../context.js";
 

@@ -8,8 +8,10 @@ export const questionSchema = z.object({
   path: z.string(),
   prompt: z.string(),
   help: z.string(),
-  kind: z.enum(["text", "number", "select", "multi-select"]),
+  kind: z.enum(["select", "multi", "number", "text", "yesno", "list", "fields"]),
   choices: z.array(z.string()).optional(),
+  unit: z.string().optional(),
+  required: z.boolean(),
 });
 
 export function registerListQuestions(server: McpServer, _ctx: ToolContext): void {
@@ -26,10 +28,7 @@ export function registerListQuestions(server: McpServer, _ctx: ToolContext): voi
     async ({ spec }) => {
       const raw = spec === undefined ? { ok: true as const, raw: {} } : rawOf(spec);
       if (!raw.ok) return raw.result;
-      const questions = missingQuestions(raw.raw).map((q) => ({
-        ...q,
-        choices: q.choices ? [...q.choices] : undefined,
-      }));
+      const questions = missingQuestions(raw.raw);
       const text = questions.length
         ? questions
             .map((q) => `${q.path}: ${q.prompt}${q.choices ? ` (${q.choices.join(" | ")})` : ""}`)

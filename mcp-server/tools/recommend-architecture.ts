@@ -2,35 +2,37 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { formatTable } from "../../src/plan/format.js";
 import { createPlan, planSchema } from "../../src/plan/index.js";
-import { parseSpecValue } from "../../src/spec/index.js";
+import { parseSpecValue } from "../../src/requirements/index.js";
 import { PathError, setPath } from "../../src/util/paths.js";
 import { problemResult, rawOf, specInput, type ToolContext, textResult } from "../context.js";
 import { missingQuestions, type Question } from "../questions.js";
 import { questionSchema } from "./list-questions.js";
 
+/** The elicitation form for the missing key questions, in the interview's words. */
 function elicitationSchema(questions: Question[]) {
   const properties: Record<string, Record<string, unknown>> = {};
   for (const q of questions) {
-    if (q.kind === "number") properties[q.id] = { type: "number", title: q.prompt, description: q.help };
-    else if (q.kind === "select")
+    const base = { title: q.prompt, description: q.help };
+    if (q.kind === "select") properties[q.id] = { type: "string", ...base, enum: [...(q.choices ?? [])] };
+    else if (q.kind === "multi")
       properties[q.id] = {
         type: "string",
-        title: q.prompt,
-        description: q.help,
-        enum: [...(q.choices ?? [])],
-      };
-    else if (q.kind === "multi-select")
-      properties[q.id] = {
-        type: "string",
-        title: q.prompt,
+        ...base,
         description: `${q.help} Comma-separated: ${(q.choices ?? []).join(", ")}; empty for none.`,
       };
-    else properties[q.id] = { type: "string", title: q.prompt, description: q.help };
+    // numbers go as text so units read as in the interview ("50ms", "3k"); the spec schema parses them
+    else if (q.kind === "number")
+      properties[q.id] = {
+        type: "string",
+        ...base,
+        description: `${q.help}${q.unit ? ` Without a unit: ${q.unit}.` : ""}`,
+      };
+    else properties[q.id] = { type: "string", ...base };
   }
   return {
     type: "object" as const,
     properties,
-    required: questions.filter((q) => q.kind !== "multi-select").map((q) => q.id),
+    required: questions.filter((q) => q.required).map((q) => q.id),
   };
 }
 
@@ -53,7 +55,7 @@ export function registerRecommendArchitecture(server: McpServer, _ctx: ToolConte
       if (missing.length > 0) {
         const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation);
         if (!canElicit) {
-          const questions = missing.map((q) => ({ ...q, choices: q.choices ? [...q.choices] : undefined }));
+          const questions = missing;
           return textResult(
             `answers needed before planning (nothing was guessed):\n${missing.map((q) => `- ${q.path}: ${q.prompt}`).join("\n")}`,
             { questions },
@@ -77,13 +79,16 @@ export function registerRecommendArchitecture(server: McpServer, _ctx: ToolConte
         for (const q of missing) {
           const value = answer.content[q.id];
           if (value === undefined || value === "") continue;
+          const text = String(value).trim();
           const typed =
-            q.kind === "multi-select"
-              ? String(value)
+            q.kind === "multi"
+              ? text
                   .split(",")
                   .map((s) => s.trim())
                   .filter(Boolean)
-              : value;
+              : q.kind === "number" && /^-?\d+(\.\d+)?$/.test(text)
+                ? Number(text)
+                : value;
           try {
             setPath(document, q.path, typed);
           } catch (error) {

@@ -1,9 +1,8 @@
 import { Command, CommanderError } from "commander";
+import { packageVersion } from "../util/package.js";
 import { registerCommands } from "./commands/index.js";
 import { EXIT, isUserError } from "./errors.js";
 import { type CliIo, processIo } from "./io.js";
-
-export const VERSION = "0.1.0";
 
 /** Entry point used by bin/stackwright.js; returns the exit code instead of exiting. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -11,7 +10,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .description(
       "Describe an ML workload once; get a reviewed platform architecture, ADRs, Terraform, Helm, CI and a runnable serving platform.",
     )
-    .version(VERSION, "-V, --version")
+    .version(packageVersion(), "-V, --version")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError("(run with --help for usage)");

@@ -3,7 +3,13 @@ import { CORE_SCHEMA, load } from "js-yaml";
 
 const parseYaml = (text: string): unknown => load(text, { schema: CORE_SCHEMA });
 
-import { formatProblem, loadSpecFile, type Problem, parseSpecValue, type Spec } from "../spec/index.js";
+import {
+  formatProblem,
+  loadSpecFile,
+  type Problem,
+  parseSpecValue,
+  type Spec,
+} from "../requirements/index.js";
 import { PathError, setPath } from "../util/paths.js";
 import { EXIT, UserError } from "./errors.js";
 

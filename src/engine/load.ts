@@ -5,14 +5,14 @@
  * refused with every problem and the rule ids involved.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative, resolve } from "node:path";
 import { CORE_SCHEMA, load } from "js-yaml";
 
 const parseYaml = (text: string): unknown => load(text, { schema: CORE_SCHEMA });
 
 import type { z } from "zod";
 import { sha256 } from "../util/canonical.js";
+import { packagePath } from "../util/package.js";
 import { type Expr, ExpressionError, parseExpression, referencedPaths, templateExpressions } from "./expr.js";
 import {
   type ControlCatalog,
@@ -71,18 +71,9 @@ export interface LoadOptions {
   snapshot?: string;
 }
 
-/** rules/ of the installed package: two levels up from dist/src/engine or src/engine. */
+/** rules/ of the installed package. */
 export function defaultRulesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      readFileSync(join(dir, "rules", "patterns.yaml"));
-      return join(dir, "rules");
-    } catch {
-      dir = dirname(dir);
-    }
-  }
-  throw new Error("cannot find the rules/ directory of the stackwright package");
+  return packagePath("rules");
 }
 
 function listYaml(dir: string): string[] {

@@ -2,6 +2,8 @@
  * Plan -> every target's files. Each generator is a pure function of the Plan; the architecture
  * document comes last because its control matrix names the files the others produced.
  */
+
+import { type FileSet, mergeFileSets } from "../fileset/index.js";
 import type { Plan } from "../plan/types.js";
 import { adrFileNames, generateAdrs, type Narrative } from "./adr/index.js";
 import { generateCi } from "./ci/index.js";
@@ -9,9 +11,6 @@ import { generateHelm } from "./helm/index.js";
 import { generatePlatform } from "./platform/index.js";
 import { generateReport } from "./report/index.js";
 import { generateTerraform } from "./terraform/index.js";
-import { type FileSet, mergeFileSets } from "./types.js";
-
-export type { FileSet } from "./types.js";
 
 export interface GenerateOptions {
   narratives?: ReadonlyMap<string, Narrative>;

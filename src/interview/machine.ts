@@ -2,7 +2,7 @@
  * The interview as a pure state machine: answers in, next question (or done) out. The terminal UI,
  * the plain-prompt mode, --answers / --set and the tests all drive this same machine.
  */
-import { type Problem, parseSpecValue, type Spec } from "../spec/index.js";
+import { type Problem, parseSpecValue, type Spec } from "../requirements/index.js";
 import { setPath } from "../util/paths.js";
 import { type Answers, defaultFor, QUESTIONS, type Question } from "./questions.js";
 

@@ -18,8 +18,8 @@ import {
   TRAFFIC_PATTERNS,
   TRAINING_CADENCES,
   USE_CASE_KINDS,
-} from "../spec/index.js";
-import { DURATION_MS } from "../spec/units.js";
+} from "../requirements/index.js";
+import { DURATION_MS } from "../requirements/units.js";
 
 export type QuestionKind = "select" | "multi" | "number" | "text" | "yesno" | "list" | "fields";
 export type Answers = Record<string, unknown>;
@@ -37,6 +37,11 @@ export interface Question {
   when?: (answers: Answers) => boolean;
   /** a unit hint for numbers ("ms", "QPS") */
   unit?: string;
+  /**
+   * A key question: its answer moves the plan too much to be guessed, so the MCP server asks for it
+   * (elicitation) or returns it when a partial spec leaves it out (mcp-server/questions.ts).
+   */
+  key?: true;
 }
 
 const CLASSICAL = ["sklearn", "xgboost", "lightgbm"];
@@ -70,6 +75,7 @@ export const QUESTIONS: readonly Question[] = [
     help: "It names every generated resource (normalized per target).",
     kind: "text",
     default: "my-model",
+    key: true,
   },
   {
     id: "owner",
@@ -87,6 +93,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: "select",
     choices: USE_CASE_KINDS,
     default: "tabular-classification",
+    key: true,
   },
   {
     id: "description",
@@ -151,6 +158,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: "select",
     choices: INFERENCE_MODES,
     default: "auto",
+    key: true,
   },
   {
     id: "latency",
@@ -160,6 +168,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: "number",
     unit: "ms",
     default: null,
+    key: true,
   },
   {
     id: "peak",
@@ -170,6 +179,7 @@ export const QUESTIONS: readonly Question[] = [
     unit: "QPS",
     default: null,
     when: (a) => mode(a) !== "batch",
+    key: true,
   },
   {
     id: "average",
@@ -331,6 +341,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: "number",
     unit: "USD",
     default: null,
+    key: true,
   },
   {
     id: "priority",
@@ -340,6 +351,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: "select",
     choices: BUDGET_PRIORITIES,
     default: "balanced",
+    key: true,
   },
   {
     id: "compliance",
@@ -349,6 +361,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: "multi",
     choices: COMPLIANCE_FRAMEWORKS,
     default: [],
+    key: true,
   },
   {
     id: "residency",
@@ -367,6 +380,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: "select",
     choices: CLOUD_PROVIDERS,
     default: "aws",
+    key: true,
   },
   {
     id: "region",

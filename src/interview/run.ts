@@ -3,7 +3,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { load } from "js-yaml";
 import { stringify } from "yaml";
 import { createPlan, type Plan } from "../plan/index.js";
-import { SPEC_SCHEMA_ID } from "../spec/json-schema.js";
+import { SPEC_SCHEMA_ID } from "../requirements/json-schema.js";
 import { answer, answersFrom, answerValue, finish, type InterviewState, next, start } from "./machine.js";
 import { type Answers, defaultFor } from "./questions.js";
 

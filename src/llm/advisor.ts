@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { RuleSet } from "../engine/index.js";
 import { createPlan, loadDefaultRuleSet, type Plan, type PlanWarning } from "../plan/index.js";
-import type { Spec } from "../spec/index.js";
+import type { Spec } from "../requirements/index.js";
 import type { LlmClient } from "./client.js";
 import { dataBlock, SYSTEM } from "./prompts.js";
 

@@ -187,5 +187,8 @@ function describeError(error: unknown): { reason: string; providerDown: boolean 
       providerDown: status >= 500 || status === 429,
     };
   }
-  return { reason: `the model call failed: ${(e?.message ?? String(error)).split("\n")[0]}`, providerDown: true };
+  return {
+    reason: `the model call failed: ${(e?.message ?? String(error)).split("\n")[0]}`,
+    providerDown: true,
+  };
 }

@@ -1,8 +1,8 @@
 /** Prose -> a draft spec: validated by the spec schema, every guessed field marked as assumed. */
 import { Document, isScalar } from "yaml";
 import { z } from "zod";
-import { type Problem, parseSpecValue } from "../spec/index.js";
-import { SPEC_SCHEMA_ID, specJsonSchema } from "../spec/json-schema.js";
+import { type Problem, parseSpecValue } from "../requirements/index.js";
+import { SPEC_SCHEMA_ID, specJsonSchema } from "../requirements/json-schema.js";
 import type { LlmClient } from "./client.js";
 import { dataBlock, SYSTEM } from "./prompts.js";
 

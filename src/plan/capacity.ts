@@ -4,7 +4,7 @@
  * their assumptions spelled out in `estimatedFrom`, never guesses.
  */
 import type { InstancePrice, PriceTable } from "../engine/index.js";
-import type { ModeInputSpec, ResolvedSpec } from "../spec/index.js";
+import type { ModeInputSpec, ResolvedSpec } from "../requirements/index.js";
 import type { Capacity } from "./types.js";
 
 /** Effective fp32 GFLOP/s of one vCPU running ONNX Runtime on a modern x86 core (AVX-512, ~40% of peak). */

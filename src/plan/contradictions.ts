@@ -3,7 +3,7 @@
  * coded warnings or errors in the Plan, never silently "fixed": the user decides what they meant.
  */
 import type { RegionCatalog } from "../engine/index.js";
-import { EVENT_LOG_SOURCES, type ResolvedSpec } from "../spec/index.js";
+import { EVENT_LOG_SOURCES, type ResolvedSpec } from "../requirements/index.js";
 import type { Workload } from "./capacity.js";
 import type { PlanWarning } from "./types.js";
 

@@ -3,7 +3,7 @@
  * decisions that satisfy it. A control whose requirement the decisions do not meet is an error.
  */
 import type { ControlCatalog } from "../engine/index.js";
-import type { ResolvedSpec } from "../spec/index.js";
+import type { ResolvedSpec } from "../requirements/index.js";
 import type { Control, PlanWarning } from "./types.js";
 
 export function mapControls(

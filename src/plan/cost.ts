@@ -5,7 +5,7 @@
  * found by re-costing each candidate change, never by cutting a control compliance requires.
  */
 import type { PriceTable } from "../engine/index.js";
-import type { ResolvedSpec } from "../spec/index.js";
+import type { ResolvedSpec } from "../requirements/index.js";
 import type { Capacity, Cost, CostItem, PlanWarning } from "./types.js";
 
 export const HOURS_PER_MONTH = 730;

@@ -15,7 +15,7 @@ import {
   providedPaths,
   type ResolvedSpec,
   type Spec,
-} from "../spec/index.js";
+} from "../requirements/index.js";
 import { AVERAGE_TO_PEAK_RATIO, estimateWorkload } from "./capacity.js";
 import { computeFacts, flattenSpec, inputResolver } from "./facts.js";
 import type { DefaultValue } from "./types.js";

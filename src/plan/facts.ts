@@ -4,7 +4,7 @@
  * refuses a rule that reads anything else.
  */
 import type { Resolver, Value } from "../engine/index.js";
-import { EVENT_LOG_SOURCES, type ModeInputSpec } from "../spec/index.js";
+import { EVENT_LOG_SOURCES, type ModeInputSpec } from "../requirements/index.js";
 import { resolveAverageQps, type Workload } from "./capacity.js";
 
 const WAREHOUSES = ["bigquery", "snowflake", "redshift", "databricks"];

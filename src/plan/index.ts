@@ -12,7 +12,7 @@ import {
   type RuleSet,
   type Value,
 } from "../engine/index.js";
-import { loadSpecFile, type Problem, parseSpecValue, type Spec } from "../spec/index.js";
+import { loadSpecFile, type Problem, parseSpecValue, type Spec } from "../requirements/index.js";
 import { hashValue } from "../util/canonical.js";
 import { estimateWorkload, resolveAverageQps, sizeCapacity, type Workload } from "./capacity.js";
 import { findContradictions } from "./contradictions.js";

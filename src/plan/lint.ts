@@ -4,7 +4,7 @@
  * is caught with its id.
  */
 import type { RuleSet } from "../engine/index.js";
-import { formatProblem, parseSpecValue } from "../spec/index.js";
+import { formatProblem, parseSpecValue } from "../requirements/index.js";
 import { createPlan } from "./index.js";
 
 export interface LintFinding {

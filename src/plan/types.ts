@@ -122,5 +122,5 @@ export const planSchema = z.object({
   requirements: z.record(z.string(), z.unknown()),
 });
 export type Plan = Omit<z.infer<typeof planSchema>, "requirements"> & {
-  requirements: import("../spec/schema.js").ResolvedSpec;
+  requirements: import("../requirements/schema.js").ResolvedSpec;
 };

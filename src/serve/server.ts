@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { PACKAGE_NAME, packageVersion } from "../util/package.js";
 import { Batcher, type BatchInput, QueueFullError, type RowSlice } from "./batcher.js";
 import { CircuitBreaker } from "./breaker.js";
 import { LruCache } from "./cache.js";
@@ -509,7 +510,7 @@ export class ServingCore {
     if (path === "/v2/health/ready")
       return this.ready() ? send(200, { ready: true }) : send(503, { ready: false });
     if (path === "/v2")
-      return send(200, { name: "stackwright", version: "0.1.0", extensions: ["model_repository"] });
+      return send(200, { name: PACKAGE_NAME, version: packageVersion(), extensions: ["model_repository"] });
     if (path === "/metrics") {
       for (const [name, state] of this.models) {
         for (const v of state.versions.values()) {

@@ -1,5 +1,5 @@
 /** Dockerfiles: pinned base images (no :latest, no untagged), named stages, and a non-root final user. */
-import { type FileSet, textEntries } from "../generate/types.js";
+import { type FileSet, textEntries } from "../fileset/index.js";
 import type { ValidationProblem } from "./types.js";
 
 export function validateDockerfiles(files: FileSet): ValidationProblem[] {

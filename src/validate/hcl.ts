@@ -6,7 +6,7 @@
 
 import { format } from "@cdktf/hcl-tools";
 import { parse } from "@cdktf/hcl2json";
-import { type FileSet, textEntries } from "../generate/types.js";
+import { type FileSet, textEntries } from "../fileset/index.js";
 import type { ValidationProblem } from "./types.js";
 
 type Json = Record<string, unknown>;

@@ -5,8 +5,8 @@
  * kubeconform on the real rendering.
  */
 import { parse } from "yaml";
+import type { FileSet } from "../fileset/index.js";
 import { chartsIn, renderDefaultManifests } from "../generate/helm/manifests.js";
-import type { FileSet } from "../generate/types.js";
 import type { ValidationProblem } from "./types.js";
 
 type Model = new (data: Record<string, unknown>) => { validate(): void };

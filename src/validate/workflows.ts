@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import module from "node:module";
 import { fileURLToPath } from "node:url";
-import type { FileSet } from "../generate/types.js";
+import type { FileSet } from "../fileset/index.js";
 import type { ValidationProblem } from "./types.js";
 
 let hooked = false;

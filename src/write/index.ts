@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { FileContent, FileSet } from "../generate/types.js";
+import type { FileContent, FileSet } from "../fileset/index.js";
 import { unifiedDiff } from "./diff.js";
 
 export const LOCK_FILE = "stackwright.lock.json";

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { generateAdrs, md, mermaidLabel } from "../../src/generate/adr/index.js";
+import { generateAdrs, mermaidLabel } from "../../src/generate/adr/index.js";
+import { md } from "../../src/generate/render.js";
 import { createPlan, planSpecFile } from "../../src/plan/index.js";
-import { parseSpecValue } from "../../src/spec/index.js";
+import { parseSpecValue } from "../../src/requirements/index.js";
 import { expectGolden } from "../helpers/golden.js";
 
 const { plan: fraud } = await planSpecFile(

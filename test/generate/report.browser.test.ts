@@ -5,7 +5,7 @@ import { chromium } from "playwright-core";
 import { expect, it } from "vitest";
 import { generateAll } from "../../src/generate/index.js";
 import { createPlan, planSpecFile } from "../../src/plan/index.js";
-import { parseSpecValue } from "../../src/spec/index.js";
+import { parseSpecValue } from "../../src/requirements/index.js";
 import { ROOT } from "../helpers/cli.js";
 import { describeWith, tool } from "../helpers/tools.js";
 

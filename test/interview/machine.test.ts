@@ -14,7 +14,7 @@ import {
 } from "../../src/interview/machine.js";
 import { QUESTIONS } from "../../src/interview/questions.js";
 import { createPlan } from "../../src/plan/index.js";
-import { parseSpec } from "../../src/spec/index.js";
+import { parseSpec } from "../../src/requirements/index.js";
 import { ROOT } from "../helpers/cli.js";
 
 /** Answers every question with the given text per path ("" accepts the default). */

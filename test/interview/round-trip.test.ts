@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createPlan, type Plan } from "../../src/plan/index.js";
-import { parseSpec } from "../../src/spec/index.js";
+import { parseSpec } from "../../src/requirements/index.js";
 import { ROOT, runCli } from "../helpers/cli.js";
 
 const EXAMPLES = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".yaml"));

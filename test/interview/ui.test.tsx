@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { answersFrom, finish } from "../../src/interview/machine.js";
 import { type AppResult, InterviewApp } from "../../src/interview/ui/app.js";
 import { createPlan } from "../../src/plan/index.js";
-import { parseSpec } from "../../src/spec/index.js";
+import { parseSpec } from "../../src/requirements/index.js";
 import { ROOT } from "../helpers/cli.js";
 
 const KEYS = { enter: "\r", tab: "\t", escape: "\u001B", down: "\u001B[B", ctrlC: "\u0003" };

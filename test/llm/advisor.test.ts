@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { extractJson, LlmClient, planWithAdvisor } from "../../src/llm/index.js";
 import { choiceOf, createPlan, decisionOf } from "../../src/plan/index.js";
-import { loadSpecFile, parseSpecValue, type Spec } from "../../src/spec/index.js";
+import { loadSpecFile, parseSpecValue, type Spec } from "../../src/requirements/index.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
 import {
   allowedIn,
@@ -171,25 +171,24 @@ describe("LLM advisor against a scripted Anthropic API on 127.0.0.1", () => {
   });
 });
 
+const advisedPlanArgs = (lock: string) => [
+  "plan",
+  "--spec",
+  "examples/fraud-detection.yaml",
+  "--format",
+  "json",
+  "--advisor",
+  "--lock",
+  lock,
+];
+
 describe("record and replay through the CLI", () => {
   it("plan --advisor against an endpoint that never answers waits for one timeout, says so once, and plans by the rules", async () => {
     server = await startFakeAnthropic(() => ({ delayMs: 60_000, text: "{}" }));
     const dir = mkdtempSync(join(tmpdir(), "sw-llm-"));
-    const result = await runCliAsync(
-      [
-        "plan",
-        "--spec",
-        "examples/fraud-detection.yaml",
-        "--format",
-        "json",
-        "--advisor",
-        "--llm-timeout",
-        "1",
-        "--lock",
-        join(dir, "lock.json"),
-      ],
-      { env: { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: server.url } },
-    );
+    const result = await runCliAsync([...advisedPlanArgs(join(dir, "lock.json")), "--llm-timeout", "1"], {
+      env: { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: server.url },
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(server.exchanges).toHaveLength(1);
     expect(result.stderr.match(/not asked again/g)).toHaveLength(1);
@@ -207,16 +206,7 @@ describe("record and replay through the CLI", () => {
     });
     const dir = mkdtempSync(join(tmpdir(), "sw-llm-"));
     const lock = join(dir, "stackwright.lock.json");
-    const args = [
-      "plan",
-      "--spec",
-      "examples/fraud-detection.yaml",
-      "--format",
-      "json",
-      "--advisor",
-      "--lock",
-      lock,
-    ];
+    const args = advisedPlanArgs(lock);
     const live = await runCliAsync(args, {
       env: { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: server.url },
     });

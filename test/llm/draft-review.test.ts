@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseSpec } from "../../src/spec/index.js";
+import { parseSpec } from "../../src/requirements/index.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
 import { type FakeAnthropic, startFakeAnthropic } from "../helpers/fake-anthropic.js";
 

@@ -8,6 +8,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStackwrightServer, startHttpServer } from "../../mcp-server/index.js";
+import { QUESTIONS } from "../../src/interview/questions.js";
 import { BIN, ROOT } from "../helpers/cli.js";
 
 const FRAUD = readFileSync(`${ROOT}/examples/fraud-detection.yaml`, "utf8");
@@ -218,13 +219,13 @@ describe("elicitation", () => {
       return {
         action: "accept",
         content: {
-          "use-case": "tabular-classification",
+          kind: "tabular-classification",
           mode: "realtime",
-          latency: 40,
-          peak: 2000,
+          latency: "40ms",
+          peak: "2k",
           cloud: "gcp",
           compliance: "soc2",
-          budget: 9000,
+          budget: "9000",
           priority: "balanced",
         },
       };
@@ -233,19 +234,19 @@ describe("elicitation", () => {
       name: "recommend_architecture",
       arguments: { spec: { metadata: { name: "elicited" } } },
     })) as ToolResult;
-    expect(asked).toEqual([
-      "use-case",
-      "mode",
-      "latency",
-      "peak",
-      "cloud",
-      "compliance",
-      "budget",
-      "priority",
-    ]);
+    // the interview's key questions, in the interview's order and with its ids
+    expect(asked).toEqual(QUESTIONS.filter((q) => q.key && q.path !== "metadata.name").map((q) => q.id));
+    expect(asked).toEqual(["kind", "mode", "latency", "peak", "budget", "priority", "compliance", "cloud"]);
     const plan = result.structuredContent?.plan as {
-      requirements: { cloud: { provider: string }; compliance: string[] };
+      requirements: {
+        cloud: { provider: string };
+        compliance: string[];
+        inference: { latencyP99Ms: number; peakQps: number };
+        budget: { monthlyUsd: number };
+      };
     };
+    expect(plan.requirements.inference).toMatchObject({ latencyP99Ms: 40, peakQps: 2000 });
+    expect(plan.requirements.budget.monthlyUsd).toBe(9000);
     expect(plan.requirements.cloud.provider).toBe("gcp");
     expect(plan.requirements.compliance).toEqual(["soc2"]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createPlan, type PlanWarning } from "../../src/plan/index.js";
-import { parseSpecValue } from "../../src/spec/index.js";
+import { parseSpecValue } from "../../src/requirements/index.js";
 
 function warnings(fragment: Record<string, unknown>): PlanWarning[] {
   const parsed = parseSpecValue({ metadata: { name: "case" }, ...fragment });

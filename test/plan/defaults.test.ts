@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createPlan, type Plan } from "../../src/plan/index.js";
-import { parseSpecValue } from "../../src/spec/index.js";
+import { parseSpecValue } from "../../src/requirements/index.js";
 import { runCli } from "../helpers/cli.js";
 
 function planOf(value: Record<string, unknown>): Plan {

@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import { countByDirectory } from "../../generate/types.js";
+import { countByDirectory } from "../../fileset/index.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";

@@ -9,7 +9,7 @@ import {
   writeLlmRecords,
 } from "../../llm/index.js";
 import { createPlan } from "../../plan/index.js";
-import { formatProblem } from "../../spec/index.js";
+import { formatProblem } from "../../requirements/index.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";

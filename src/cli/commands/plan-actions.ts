@@ -14,7 +14,7 @@ import {
   planErrors,
   planWithTrace,
 } from "../../plan/index.js";
-import { loadSpecFile, parseSpecText, type Spec } from "../../spec/index.js";
+import { loadSpecFile, parseSpecText, type Spec } from "../../requirements/index.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";

@@ -5,11 +5,12 @@
  * Built as objects and serialized, so no spec text can break the YAML or inject an expression.
  */
 import { stringify } from "yaml";
+import type { TextFileSet } from "../../fileset/index.js";
+import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
+import { PACKAGE_NAME, packageVersion } from "../../util/package.js";
 import { chartName } from "../helm/index.js";
 import { dns1123 } from "../names.js";
-import { GENERATED_HEADER } from "../render.js";
-import type { TextFileSet } from "../types.js";
 
 /** Pinned action versions (major tags of the publishers' current releases). */
 export const ACTIONS = {
@@ -126,7 +127,7 @@ export function generateCi(plan: Plan): TextFileSet {
         { uses: ACTIONS.setupNode, with: { "node-version": "24" } },
         {
           name: "Regenerate and compare (fails on drift)",
-          run: "npx --yes stackwright@0.1.0 generate --spec stackwright.yaml --out . --check",
+          run: `npx --yes ${PACKAGE_NAME}@${packageVersion()} generate --spec stackwright.yaml --out . --check`,
         },
       ],
     },

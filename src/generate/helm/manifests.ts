@@ -5,7 +5,8 @@
  * the default values is checked against the Kubernetes schemas (kubernetes-models). Keep in step with
  * templates/helm/chart/templates/*.yaml.
  */
-import type { FileSet } from "../types.js";
+import type { FileSet } from "../../fileset/index.js";
+import { INITIAL_CHART_VERSION } from "./index.js";
 
 type Obj = Record<string, unknown>;
 
@@ -50,8 +51,8 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
   const selector = { "app.kubernetes.io/name": chartName, "app.kubernetes.io/instance": release };
   const labels = {
     ...selector,
-    "helm.sh/chart": `${chartName}-0.1.0`,
-    "app.kubernetes.io/version": "0.1.0",
+    "helm.sh/chart": `${chartName}-${INITIAL_CHART_VERSION}`,
+    "app.kubernetes.io/version": INITIAL_CHART_VERSION,
     "app.kubernetes.io/managed-by": "Helm",
     "app.kubernetes.io/part-of": "stackwright",
   };

@@ -5,13 +5,14 @@
  * monitoring as code (Prometheus alert rules and a Grafana dashboard) with thresholds from the spec.
  */
 import { stringify } from "yaml";
+import type { FileSet } from "../../fileset/index.js";
+import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
 // pure modules of the serving core (no onnxruntime): the same builder and histograms the server reads
 import { referenceFrom } from "../../serve/drift.js";
 import { buildMlp, seededRandom } from "../../serve/onnx-build.js";
+import { PACKAGE_NAME, packageVersion } from "../../util/package.js";
 import { dns1123 } from "../names.js";
-import { GENERATED_HEADER } from "../render.js";
-import type { FileSet } from "../types.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
 import { defaultFeatures, serveConfigFromPlan } from "./serve-config.js";
 
@@ -193,7 +194,7 @@ export function dockerfile(): string {
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-RUN npm init -y >/dev/null && npm install --omit=dev --no-audit --no-fund stackwright@0.1.0
+RUN npm init -y >/dev/null && npm install --omit=dev --no-audit --no-fund ${PACKAGE_NAME}@${packageVersion()}
 
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app

@@ -4,10 +4,10 @@
  * team's training image; the contract is four entry points (train, evaluate, register, gate).
  */
 import { stringify } from "yaml";
+import type { TextFileSet } from "../../fileset/index.js";
+import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
 import { dns1123 } from "../names.js";
-import { GENERATED_HEADER } from "../render.js";
-import type { TextFileSet } from "../types.js";
 import { defaultFeatures } from "./serve-config.js";
 
 const choice = (plan: Plan, capability: string) => plan.decisions.find((d) => d.capability === capability)!;

@@ -4,11 +4,13 @@
  * customer-managed keys, an online store only when chosen, a WAF only with private-with-waf, budget
  * guardrails only with a budget. `cloud.provider: kubernetes` emits no Terraform.
  */
+
+import type { TextFileSet } from "../../fileset/index.js";
+import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { azureStorageName, cloudName } from "../names.js";
-import { GENERATED_HEADER, render, templateFiles } from "../render.js";
-import type { TextFileSet } from "../types.js";
+import { render, templateFiles } from "../render.js";
 
 function choice(plan: Plan, capability: string): string {
   return plan.decisions.find((d) => d.capability === capability)!.choice;

@@ -83,7 +83,7 @@ export async function runInterview(options: RunInterviewOptions): Promise<number
   if (!plan.warnings.some((w) => w.severity === "error")) {
     // what `generate` would write, by directory
     const { generateAll } = await import("../../generate/index.js");
-    const { countByDirectory } = await import("../../generate/types.js");
+    const { countByDirectory } = await import("../../fileset/index.js");
     io.out("\nfiles generate will write:\n");
     for (const [dir, count] of countByDirectory(Object.keys(generateAll(plan))))
       io.out(`  ${dir}/ (${count})\n`);

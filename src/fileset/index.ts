@@ -1,7 +1,9 @@
-import type { Plan } from "../plan/types.js";
-
 /**
- * What generators return and the writer writes: relative POSIX path -> file content. Paths never start
+ * The FileSet: what generators return, validators check and the writer writes. It sits below all
+ * three, so none of them imports another to name it.
+ */
+/**
+ * Relative POSIX path -> file content: relative POSIX path -> file content. Paths never start
  * with "/" and never contain "..": the writer refuses them anyway.
  */
 export type FileSet = Record<string, FileContent>;
@@ -15,12 +17,6 @@ export type FileContent = string | Uint8Array;
 /** The text files of a set (validators and scanners skip binary content). */
 export function textEntries(files: FileSet): Array<[string, string]> {
   return Object.entries(files).filter((entry): entry is [string, string] => typeof entry[1] === "string");
-}
-
-/** One generation target (terraform, helm, ci, adr, platform, ...): a pure function of the Plan. */
-export interface Generator {
-  readonly name: string;
-  generate(plan: Plan): FileSet;
 }
 
 /** Merges file sets; two targets writing the same path is a bug, reported with the path. */
@@ -46,3 +42,11 @@ export function countByDirectory(paths: readonly string[]): Array<[string, numbe
   }
   return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
+
+/**
+ * The first line of every generated file whose format allows a comment. Built from two parts so that
+ * this source file never carries the marker itself (a search for the marker finds generated files only).
+ */
+export const GENERATED_HEADER = ["generated", "by stackwright — do not edit; change stackwright.yaml"].join(
+  " ",
+);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSpec, specJsonSchema } from "../../src/spec/index.js";
+import { parseSpec, specJsonSchema } from "../../src/requirements/index.js";
 import { runCli } from "../helpers/cli.js";
 
 describe("spec parsing", () => {
