@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Regenerates generated-examples/<name>/ for every spec in examples/ (after `npm run build`).
 // The test suite runs `generate --check` against these directories and fails when they are stale.
+// Also writes examples/stackwright.schema.json, the schema the examples' $schema comments name.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -13,3 +14,10 @@ for (const file of readdirSync(`${root}examples`).filter((f) => f.endsWith(".yam
   process.stderr.write(result.stderr);
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
+
+const schema = spawnSync(process.execPath, [`${root}bin/stackwright.js`, "schema"], { cwd: root, encoding: "utf8" });
+if (schema.status !== 0) {
+  process.stderr.write(schema.stderr);
+  process.exit(schema.status ?? 1);
+}
+writeFileSync(`${root}examples/stackwright.schema.json`, schema.stdout);

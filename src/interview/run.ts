@@ -3,7 +3,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { load } from "js-yaml";
 import { stringify } from "yaml";
 import { createPlan, type Plan } from "../plan/index.js";
-import { SPEC_SCHEMA_ID } from "../requirements/json-schema.js";
+import { SPEC_SCHEMA_COMMENT, writeSchemaBeside } from "../requirements/json-schema.js";
 import { answer, answersFrom, answerValue, finish, type InterviewState, next, start } from "./machine.js";
 import { type Answers, defaultFor } from "./questions.js";
 
@@ -60,13 +60,15 @@ export function answerAll(prefilled: Answers): InterviewState {
 }
 
 export function specYaml(document: Record<string, unknown>): string {
-  return `# yaml-language-server: $schema=${SPEC_SCHEMA_ID}\n${stringify(document, { lineWidth: 0 })}`;
+  return `# ${SPEC_SCHEMA_COMMENT}\n${stringify(document, { lineWidth: 0 })}`;
 }
 
+/** Writes the spec (atomically) and, beside it, the JSON Schema its $schema comment names. */
 export function writeSpec(path: string, document: Record<string, unknown>): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, specYaml(document));
   renameSync(tmp, path);
+  writeSchemaBeside(path);
 }
 
 export function planOf(state: InterviewState): { plan?: Plan; error?: string } {

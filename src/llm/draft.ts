@@ -2,7 +2,7 @@
 import { Document, isScalar } from "yaml";
 import { z } from "zod";
 import { type Problem, parseSpecValue } from "../requirements/index.js";
-import { SPEC_SCHEMA_ID, specJsonSchema } from "../requirements/json-schema.js";
+import { SPEC_SCHEMA_COMMENT, specJsonSchema } from "../requirements/json-schema.js";
 import type { LlmClient } from "./client.js";
 import { dataBlock, SYSTEM } from "./prompts.js";
 
@@ -46,7 +46,7 @@ export function toYaml(
 ): string {
   const doc = new Document(value);
   doc.commentBefore = [
-    ` yaml-language-server: $schema=${SPEC_SCHEMA_ID}`,
+    ` ${SPEC_SCHEMA_COMMENT}`,
     " drafted by stackwright from a description; fields marked `assumed` were guessed: check them",
     ` description: ${description.replace(/\s+/g, " ").slice(0, 200)}`,
   ].join("\n");

@@ -1,4 +1,11 @@
-export { SPEC_SCHEMA_ID, specJsonSchema } from "./json-schema.js";
+export {
+  SPEC_SCHEMA_COMMENT,
+  SPEC_SCHEMA_FILE,
+  SPEC_SCHEMA_ID,
+  specJsonSchema,
+  specJsonSchemaText,
+  writeSchemaBeside,
+} from "./json-schema.js";
 export { loadSpecFile } from "./load.js";
 export {
   formatPath,

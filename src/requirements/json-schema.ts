@@ -1,7 +1,14 @@
+import { renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { SPEC_API_VERSION, specSchema } from "./schema.js";
 
-export const SPEC_SCHEMA_ID = "https://stackwright.dev/schema/v1/stackwright.schema.json";
+/** A name, not a location: the schema ships with stackwright and is written next to each spec. */
+export const SPEC_SCHEMA_ID = `urn:stackwright:requirements:${SPEC_API_VERSION.split("/").pop()}`;
+/** The file a spec's JSON Schema is written to, beside the spec. */
+export const SPEC_SCHEMA_FILE = "stackwright.schema.json";
+/** The comment at the top of a written spec that points editors at that file (relative, so it travels). */
+export const SPEC_SCHEMA_COMMENT = `yaml-language-server: $schema=./${SPEC_SCHEMA_FILE}`;
 
 /** The JSON Schema of what a user may write (input side: defaults optional, units as strings allowed). */
 export function specJsonSchema(): Record<string, unknown> {
@@ -12,4 +19,18 @@ export function specJsonSchema(): Record<string, unknown> {
     title: `stackwright requirements spec (${SPEC_API_VERSION})`,
     ...Object.fromEntries(Object.entries(schema).filter(([key]) => key !== "$schema")),
   };
+}
+
+/** The schema as the file `stackwright schema` prints and `writeSchemaBeside` writes. */
+export function specJsonSchemaText(): string {
+  return `${JSON.stringify(specJsonSchema(), null, 2)}\n`;
+}
+
+/** Writes the schema next to a spec (atomically), so the spec's $schema comment resolves offline. */
+export function writeSchemaBeside(specPath: string): string {
+  const path = join(dirname(specPath), SPEC_SCHEMA_FILE);
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, specJsonSchemaText());
+  renameSync(tmp, path);
+  return path;
 }

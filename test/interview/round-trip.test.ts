@@ -40,6 +40,12 @@ describe("interview --from X --yes reproduces X (no terminal)", () => {
     const out = join(dir, "again.yaml");
     const result = runCli(["interview", "--from", from, "--yes", "--out", out], { cwd: dir });
     expect(result.stderr).not.toContain("stackwright:");
+    expect(readFileSync(out, "utf8")).toMatch(
+      /^# yaml-language-server: \$schema=\.\/stackwright\.schema\.json\n/,
+    );
+    expect(JSON.parse(readFileSync(join(dir, "stackwright.schema.json"), "utf8")).title).toContain(
+      "stackwright",
+    );
     const again = planOfFile(out);
     expect(again.spec.name).not.toBe("my-model");
     expect(essence(again)).toEqual(essence(planOfFile(from)));

@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseSpec } from "../../src/requirements/index.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
@@ -45,7 +45,10 @@ describe("stackwright draft / review", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("3 assumed field(s): cloud.region, model.framework, model.sizeMb");
     const text = readFileSync(out, "utf8");
-    expect(text).toMatch(/^# yaml-language-server: \$schema=/);
+    // the schema it names is written beside it: nothing outside the repository or the machine
+    expect(text).toMatch(/^# yaml-language-server: \$schema=\.\/stackwright\.schema\.json\n/);
+    const schema = JSON.parse(readFileSync(join(dirname(out), "stackwright.schema.json"), "utf8"));
+    expect(schema.properties.metadata).toBeDefined();
     expect(text).toMatch(/framework: xgboost # assumed/);
     expect(text).toMatch(/latencyP99Ms: 50\n/);
     const parsed = parseSpec(text);

@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseSpec, specJsonSchema } from "../../src/requirements/index.js";
-import { runCli } from "../helpers/cli.js";
+import { parseSpec, specJsonSchema, specJsonSchemaText } from "../../src/requirements/index.js";
+import { ROOT, runCli } from "../helpers/cli.js";
 
 describe("spec parsing", () => {
   it("applies defaults and parses unit strings", () => {
@@ -42,7 +44,7 @@ describe("spec parsing", () => {
   it("`stackwright schema` prints the JSON Schema", () => {
     const result = runCli(["schema"]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).$id).toContain("stackwright.schema.json");
+    expect(JSON.parse(result.stdout).$id).toBe("urn:stackwright:requirements:v1");
   });
 });
 
@@ -77,5 +79,10 @@ describe("every validation error path", () => {
     const match = result.problems.find((p) => p.code === code && p.path === path);
     expect(match, JSON.stringify(result.problems)).toBeDefined();
     expect(match?.message.length).toBeGreaterThan(5);
+  });
+
+  it("the schema beside the examples (their $schema comment) is the one the code produces", () => {
+    // npm run examples rewrites it
+    expect(readFileSync(join(ROOT, "examples/stackwright.schema.json"), "utf8")).toBe(specJsonSchemaText());
   });
 });

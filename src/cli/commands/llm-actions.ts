@@ -9,7 +9,7 @@ import {
   writeLlmRecords,
 } from "../../llm/index.js";
 import { createPlan } from "../../plan/index.js";
-import { formatProblem } from "../../requirements/index.js";
+import { formatProblem, writeSchemaBeside } from "../../requirements/index.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";
@@ -57,6 +57,7 @@ export async function runDraft(
   const tmp = `${options.out}.tmp-${process.pid}`;
   writeFileSync(tmp, result.yaml);
   renameSync(tmp, options.out);
+  writeSchemaBeside(options.out);
   io.out(
     `wrote ${options.out}: ${result.assumed.length} assumed field(s)${result.assumed.length ? `: ${result.assumed.join(", ")}` : ""}\n`,
   );

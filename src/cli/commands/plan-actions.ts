@@ -2,18 +2,10 @@
 import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { Value } from "../../engine/index.js";
 import { diffPlans, formatDiff } from "../../plan/diff.js";
+import { explainDecision, formatExplanation } from "../../plan/explain.js";
 import { formatMarkdown, formatTable } from "../../plan/format.js";
-import {
-  CAPABILITIES,
-  createPlan,
-  FACT_DESCRIPTIONS,
-  loadDefaultRuleSet,
-  type Plan,
-  planErrors,
-  planWithTrace,
-} from "../../plan/index.js";
+import { CAPABILITIES, type Capability, createPlan, type Plan, planErrors } from "../../plan/index.js";
 import { loadSpecFile, parseSpecText, type Spec } from "../../requirements/index.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
@@ -60,11 +52,6 @@ async function advisedPlan(io: CliIo, spec: Spec, flags: LlmFlags & { lock: stri
   return plan;
 }
 
-function show(value: Value | undefined): string {
-  if (value === undefined) return "(unknown)";
-  return JSON.stringify(value);
-}
-
 export async function runExplain(
   io: CliIo,
   capability: string,
@@ -77,92 +64,9 @@ export async function runExplain(
     ]);
   }
   const spec = await loadSpecForCommand(specPath);
-  const ruleSet = loadDefaultRuleSet();
-  const { plan, traces, inputValue } = planWithTrace(spec, { ruleSet });
-  const decision = plan.decisions.find((d) => d.capability === capability)!;
-  const rule = (ruleSet.rules.get(capability) ?? []).find((r) => r.id === decision.rule)!;
-  const trace = traces.get(capability)!;
-  const inputs = [...new Set([...decision.inputs, ...referenced(rule.when)])].sort();
-  const inputValues = Object.fromEntries(inputs.map((path) => [path, inputValue(path) ?? null]));
-  const lost = trace.matched.filter((id) => id !== rule.id);
-  const defaulted = new Map(plan.defaults.map((d) => [d.path, d]));
-  const defaultsRead = inputs.filter((path) => defaulted.has(path)).map((path) => defaulted.get(path)!);
-  if (json) {
-    io.out(
-      `${JSON.stringify(
-        {
-          capability,
-          choice: decision.choice,
-          rule: {
-            id: rule.id,
-            file: rule.file,
-            priority: rule.priority,
-            description: rule.description,
-            when: rule.when ?? null,
-          },
-          because: decision.because,
-          inputs: inputValues,
-          defaults: defaultsRead,
-          params: decision.params,
-          alternatives: decision.alternatives,
-          alsoMatched: lost,
-          setAside: trace.setAside,
-          openChoices: decision.openChoices ?? null,
-          decidedBy: decision.decidedBy,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    return EXIT.ok;
-  }
-  const out: string[] = [];
-  out.push(`${capability} = ${decision.choice}`);
-  out.push("");
-  out.push(`Because ${decision.because}.`);
-  out.push("");
-  out.push(
-    `Rule     ${rule.id} (rules/${rule.file}, priority ${rule.priority}${rule.when ? "" : ", the default"})`,
-  );
-  out.push(`         ${rule.description}`);
-  if (rule.when) out.push(`When     ${rule.when}`);
-  out.push("");
-  out.push("Inputs");
-  for (const [path, value] of Object.entries(inputValues)) {
-    const fact = path.startsWith("facts.")
-      ? FACT_DESCRIPTIONS[path.slice(6) as keyof typeof FACT_DESCRIPTIONS]
-      : undefined;
-    const given = defaulted.get(path);
-    const note =
-      fact ?? (given ? `default${given.because ? `: ${given.because}` : ", not in the spec"}` : undefined);
-    out.push(`  ${path} = ${show(value as Value)}${note ? `  (${note})` : ""}`);
-  }
-  if (Object.keys(decision.params).length) {
-    out.push("");
-    out.push("Parameters");
-    for (const [key, value] of Object.entries(decision.params))
-      out.push(`  ${key} = ${JSON.stringify(value)}`);
-  }
-  out.push("");
-  out.push("Alternatives");
-  if (decision.alternatives.length === 0) out.push("  (none considered)");
-  for (const alt of decision.alternatives)
-    out.push(`  ${alt.choice}: rejected because ${alt.rejectedBecause}`);
-  if (lost.length) {
-    out.push("");
-    out.push(`Also matched, lower priority: ${lost.join(", ")}`);
-  }
-  for (const aside of trace.setAside) out.push(`Set aside: ${aside.rule} (${aside.reason})`);
-  if (decision.openChoices) out.push(`Open choices for the advisor: ${decision.openChoices.join(", ")}`);
-  io.out(`${out.join("\n")}\n`);
+  const explanation = explainDecision(spec, capability as Capability);
+  io.out(json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
   return EXIT.ok;
-}
-
-function referenced(when: string | undefined): string[] {
-  if (!when) return [];
-  return [...when.matchAll(/\b(?:facts|decision|[a-zA-Z]+)\.[A-Za-z0-9_.-]+/g)]
-    .map((m) => m[0])
-    .filter((p) => !/^\d/.test(p));
 }
 
 async function readRaw(path: string): Promise<Record<string, unknown>> {

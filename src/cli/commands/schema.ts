@@ -7,7 +7,7 @@ export function registerSchema(program: Command, io: CliIo): void {
     .description("print the JSON Schema of stackwright.yaml (use with `# yaml-language-server: $schema=...`)")
     .addHelpText("after", "\nExample:\n  $ stackwright schema > stackwright.schema.json\n")
     .action(async () => {
-      const { specJsonSchema } = await import("../../requirements/json-schema.js");
-      io.out(`${JSON.stringify(specJsonSchema(), null, 2)}\n`);
+      const { specJsonSchemaText } = await import("../../requirements/json-schema.js");
+      io.out(specJsonSchemaText());
     });
 }

@@ -1,0 +1,112 @@
+/**
+ * One decision in full: the rule that won (file, priority, condition), every input it read with its
+ * value and whether that value was a default, its parameters, the alternatives and why they lost,
+ * and the rules that also matched or were set aside. The CLI's `explain` and the MCP tool
+ * `explain_decision` both print this.
+ */
+import { z } from "zod";
+import type { RuleSet, Value } from "../engine/index.js";
+import type { Spec } from "../requirements/index.js";
+import { FACT_DESCRIPTIONS } from "./facts.js";
+import { loadDefaultRuleSet, planWithTrace } from "./index.js";
+import { type Capability, defaultValueSchema } from "./types.js";
+
+export const explanationSchema = z.object({
+  capability: z.string(),
+  choice: z.string(),
+  rule: z.object({
+    id: z.string(),
+    file: z.string(),
+    priority: z.number(),
+    description: z.string(),
+    when: z.string().nullable(),
+  }),
+  because: z.string(),
+  /** every input the rule names or its condition reads, with the value the plan used */
+  inputs: z.record(z.string(), z.unknown()),
+  /** the inputs whose value the user did not give */
+  defaults: z.array(defaultValueSchema),
+  params: z.record(z.string(), z.unknown()),
+  alternatives: z.array(z.object({ choice: z.string(), rejectedBecause: z.string() })),
+  alsoMatched: z.array(z.string()),
+  setAside: z.array(z.object({ rule: z.string(), reason: z.string() })),
+  openChoices: z.array(z.string()).nullable(),
+  decidedBy: z.enum(["rules", "advisor"]),
+});
+export type Explanation = z.infer<typeof explanationSchema>;
+
+/** Paths a condition reads (spec fields, facts.*, decision.*). */
+function referenced(when: string | undefined): string[] {
+  if (!when) return [];
+  return [...when.matchAll(/\b(?:facts|decision|[a-zA-Z]+)\.[A-Za-z0-9_.-]+/g)]
+    .map((m) => m[0])
+    .filter((p) => !/^\d/.test(p));
+}
+
+export function explainDecision(
+  spec: Spec,
+  capability: Capability,
+  ruleSet: RuleSet = loadDefaultRuleSet(),
+): Explanation {
+  const { plan, traces, inputValue } = planWithTrace(spec, { ruleSet });
+  const decision = plan.decisions.find((d) => d.capability === capability);
+  if (!decision) throw new Error(`the plan has no decision for ${capability}`);
+  const rule = (ruleSet.rules.get(capability) ?? []).find((r) => r.id === decision.rule);
+  if (!rule) throw new Error(`rule ${decision.rule} is not in the rule set`);
+  const trace = traces.get(capability) ?? { matched: [], setAside: [] };
+  const paths = [...new Set([...decision.inputs, ...referenced(rule.when)])].sort();
+  const defaulted = new Map(plan.defaults.map((d) => [d.path, d]));
+  return {
+    capability,
+    choice: decision.choice,
+    rule: {
+      id: rule.id,
+      file: rule.file,
+      priority: rule.priority,
+      description: rule.description,
+      when: rule.when ?? null,
+    },
+    because: decision.because,
+    inputs: Object.fromEntries(paths.map((path) => [path, inputValue(path) ?? null])),
+    defaults: paths.flatMap((path) => (defaulted.has(path) ? [defaulted.get(path)!] : [])),
+    params: decision.params,
+    alternatives: decision.alternatives,
+    alsoMatched: trace.matched.filter((id) => id !== rule.id),
+    setAside: trace.setAside,
+    openChoices: decision.openChoices ?? null,
+    decidedBy: decision.decidedBy,
+  };
+}
+
+/** The explanation as a person reads it. */
+export function formatExplanation(e: Explanation): string {
+  const out: string[] = [];
+  out.push(`${e.capability} = ${e.choice}`, "", `Because ${e.because}.`, "");
+  out.push(
+    `Rule     ${e.rule.id} (rules/${e.rule.file}, priority ${e.rule.priority}${e.rule.when ? "" : ", the default"})`,
+  );
+  out.push(`         ${e.rule.description}`);
+  if (e.rule.when) out.push(`When     ${e.rule.when}`);
+  out.push("", "Inputs");
+  const defaulted = new Map(e.defaults.map((d) => [d.path, d]));
+  for (const [path, value] of Object.entries(e.inputs)) {
+    const fact = path.startsWith("facts.")
+      ? FACT_DESCRIPTIONS[path.slice(6) as keyof typeof FACT_DESCRIPTIONS]
+      : undefined;
+    const given = defaulted.get(path);
+    const note =
+      fact ?? (given ? `default${given.because ? `: ${given.because}` : ", not in the spec"}` : undefined);
+    out.push(`  ${path} = ${JSON.stringify(value as Value)}${note ? `  (${note})` : ""}`);
+  }
+  if (Object.keys(e.params).length) {
+    out.push("", "Parameters");
+    for (const [key, value] of Object.entries(e.params)) out.push(`  ${key} = ${JSON.stringify(value)}`);
+  }
+  out.push("", "Alternatives");
+  if (e.alternatives.length === 0) out.push("  (none considered)");
+  for (const alt of e.alternatives) out.push(`  ${alt.choice}: rejected because ${alt.rejectedBecause}`);
+  if (e.alsoMatched.length) out.push("", `Also matched, lower priority: ${e.alsoMatched.join(", ")}`);
+  for (const aside of e.setAside) out.push(`Set aside: ${aside.rule} (${aside.reason})`);
+  if (e.openChoices) out.push(`Open choices for the advisor: ${e.openChoices.join(", ")}`);
+  return `${out.join("\n")}\n`;
+}
