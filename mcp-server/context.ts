@@ -58,6 +58,21 @@ export function loadSpecInput(input: string | Record<string, unknown>): SpecResu
   return { ok: true, spec: parsed.spec, raw: input };
 }
 
+/**
+ * The problems of a partial spec other than the answers it still leaves out (those the tools ask
+ * for): a wrong value is refused with its path and what is allowed, a missing one is a question.
+ */
+export function partialSpecProblems(
+  raw: Record<string, unknown>,
+  missingPaths: readonly string[],
+): Problem[] {
+  const parsed = parseSpecValue(raw);
+  // a missing answer shows up at its own path, or at its parent's when the whole mapping is absent
+  const asked = (path: string) =>
+    missingPaths.some((m) => m === path || (path !== "" && m.startsWith(`${path}.`)));
+  return parsed.ok ? [] : parsed.problems.filter((p) => !asked(p.path));
+}
+
 /** Spec problems are tool results (isError), with the CLI's per-path lines: not protocol errors. */
 export function problemResult(problems: Problem[]): CallToolResult {
   return {

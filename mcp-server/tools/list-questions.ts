@@ -1,6 +1,13 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { rawOf, specInput, type ToolContext, textResult } from "../context.js";
+import {
+  partialSpecProblems,
+  problemResult,
+  rawOf,
+  specInput,
+  type ToolContext,
+  textResult,
+} from "../context.js";
 import { missingQuestions } from "../questions.js";
 
 export const questionSchema = z.object({
@@ -29,6 +36,11 @@ export function registerListQuestions(server: McpServer, _ctx: ToolContext): voi
       const raw = spec === undefined ? { ok: true as const, raw: {} } : rawOf(spec);
       if (!raw.ok) return raw.result;
       const questions = missingQuestions(raw.raw);
+      const wrong = partialSpecProblems(
+        raw.raw,
+        questions.map((q) => q.path),
+      );
+      if (wrong.length > 0) return problemResult(wrong);
       const text = questions.length
         ? questions
             .map((q) => `${q.path}: ${q.prompt}${q.choices ? ` (${q.choices.join(" | ")})` : ""}`)

@@ -4,7 +4,14 @@ import { formatTable } from "../../src/plan/format.js";
 import { createPlan, planSchema } from "../../src/plan/index.js";
 import { parseSpecValue } from "../../src/requirements/index.js";
 import { PathError, setPath } from "../../src/util/paths.js";
-import { problemResult, rawOf, specInput, type ToolContext, textResult } from "../context.js";
+import {
+  partialSpecProblems,
+  problemResult,
+  rawOf,
+  specInput,
+  type ToolContext,
+  textResult,
+} from "../context.js";
 import { missingQuestions, type Question } from "../questions.js";
 import { questionSchema } from "./list-questions.js";
 
@@ -52,6 +59,11 @@ export function registerRecommendArchitecture(server: McpServer, _ctx: ToolConte
       if (!raw.ok) return raw.result;
       const document = structuredClone(raw.raw);
       const missing = missingQuestions(document);
+      const wrong = partialSpecProblems(
+        document,
+        missing.map((q) => q.path),
+      );
+      if (wrong.length > 0) return problemResult(wrong);
       if (missing.length > 0) {
         const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation);
         if (!canElicit) {
