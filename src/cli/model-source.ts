@@ -1,4 +1,4 @@
-/** `--model NAME=path.onnx` or `--config serve.yaml` (its first model, production version) -> the version to run. */
+/** `--model NAME=path.onnx` or `--config serve.yaml` (its first model's primary version) -> the version to run. */
 import { readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { load } from "js-yaml";
@@ -18,11 +18,13 @@ export function resolveModelSource(
     const first = config.models[0];
     if (!first) throw new UserError(`${flags.config} lists no models`);
     const dir = resolve(dirname(flags.config), first.path);
-    const chosen = serve
-      .scanModel(dirname(dir), basename(dir))
-      .filter((v) => v.meta.stage === "production")
-      .at(-1);
-    if (!chosen) throw new UserError(`no production version under ${dir}`);
+    const chosen = serve.primaryVersion(serve.scanModel(dirname(dir), basename(dir)));
+    if (!chosen) throw new UserError(`no version to run under ${dir} (every one is archived)`);
+    if (chosen.meta.stage === "sample") {
+      process.stderr.write(
+        `${first.name} v${chosen.version} is a SAMPLE model (stage: sample): generated weights, not trained; publish a trained version to replace it\n`,
+      );
+    }
     return { ...chosen, name: first.name };
   } catch (error) {
     if (error instanceof serve.RegistryError) throw new UserError(error.message);

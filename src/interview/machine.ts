@@ -78,8 +78,14 @@ export function interpret(
           .map((s) => s.trim())
           .filter(Boolean)
           .map((entry) => {
-            const [name, type, ...rest] = entry.split(":").map((s) => s.trim());
-            return { name, type: type || "float", description: rest.join(":") };
+            const [name, typed, ...rest] = entry.split(":").map((s) => s.trim());
+            // type[min..max], either bound optional: int[0..23], float[0..]
+            const range = /^([a-z]*)\[\s*(-?[\d.]+)?\s*\.\.\s*(-?[\d.]+)?\s*\]$/.exec(typed ?? "");
+            const type = (range ? range[1] : typed) || "float";
+            const field: Record<string, unknown> = { name, type, description: rest.join(":") };
+            if (range?.[2] !== undefined) field.min = Number(range[2]);
+            if (range?.[3] !== undefined) field.max = Number(range[3]);
+            return field;
           }),
       };
     default:

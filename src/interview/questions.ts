@@ -285,7 +285,7 @@ export const QUESTIONS: readonly Question[] = [
     id: "fields",
     path: "features.fields",
     prompt: "Input features, in order (name:type:description; separated by ';', blank for f0..f7)?",
-    help: "Declares the model's input columns for /v1/predictions and drift.",
+    help: "Declares the model's input columns for /v1/predictions and drift. A range goes after the type: hour:int[0..23]:local hour.",
     kind: "fields",
     default: [],
   },

@@ -176,8 +176,18 @@ const featureFieldSchema = z
     name: z.string().trim().min(1).max(120),
     type: z.enum(FEATURE_TYPES).default("float"),
     description: z.string().max(1000).default(""),
+    min: z
+      .number()
+      .nullable()
+      .default(null)
+      .describe("Smallest expected value (numbers); shapes the sample model's reference histogram."),
+    max: z.number().nullable().default(null).describe("Largest expected value (numbers)."),
   })
-  .strict();
+  .strict()
+  .refine((f) => f.min === null || f.max === null || f.min < f.max, {
+    message: "min must be below max",
+    path: ["max"],
+  });
 
 const featuresSchema = z
   .object({

@@ -95,7 +95,8 @@ export type ServeConfig = z.output<typeof serveConfigSchema>;
 /** model.yaml next to each model.onnx. */
 export const modelMetaSchema = z
   .object({
-    stage: z.enum(["staging", "production", "archived"]).default("production"),
+    // sample: a generated stand-in (no training) that serves until a trained version is published
+    stage: z.enum(["sample", "staging", "production", "archived"]).default("production"),
     features: z
       .array(z.string())
       .optional()

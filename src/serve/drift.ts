@@ -38,7 +38,8 @@ export function referenceFrom(values: number[], bins = 10): Reference {
   const edges: number[] = [];
   for (let i = 1; i < bins; i++) {
     const q = sorted[Math.min(sorted.length - 1, Math.floor((i / bins) * sorted.length))];
-    if (edges.length === 0 || q > edges[edges.length - 1]) edges.push(q);
+    // an edge at the smallest value would only open a bin nothing falls into (0/1 data: edges [1])
+    if (q > sorted[0] && (edges.length === 0 || q > edges[edges.length - 1])) edges.push(q);
   }
   const counts = new Array(edges.length + 1).fill(0);
   for (const v of values) counts[binOf(v, edges)]++;

@@ -7,6 +7,7 @@ export { binOf, DriftMonitor, PSI_EPSILON, psi, referenceFrom } from "./drift.js
 export { MemoryFeatureStore, RedisFeatureStore } from "./features.js";
 export { buildMlp, seededRandom } from "./onnx-build.js";
 export { RegistryError, scanModel, scanRegistry, singleFile, type VersionSource } from "./registry.js";
+export { primaryVersion } from "./router.js";
 export { OUTPUT_FORMATS, type OutputFormat, parseShard, type ScoreSummary, score } from "./score.js";
 export { type ServeOptions, ServingCore, startServing } from "./server.js";
 export { decodeEvent, openSink, openSource, parseStreamUrl, streamNameFor } from "./stream.js";

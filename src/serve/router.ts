@@ -26,11 +26,25 @@ export interface Routes<V extends Routable> {
 export function setVersions<V extends Routable>(routes: Routes<V>, versions: Map<string, V>): void {
   const list = [...versions.values()];
   routes.versions = versions;
-  routes.primary =
-    list.filter((v) => v.source.meta.stage === "production").at(-1) ??
-    list.filter((v) => v.source.meta.stage !== "archived").at(-1);
+  const primary = primaryVersion(list.map((v) => v.source));
+  routes.primary = list.find((v) => v.source === primary);
   routes.staging = list.filter((v) => v.source.meta.stage === "staging").at(-1);
   routes.shadows = list.filter((v) => v.source.meta.shadow);
+}
+
+/**
+ * The version that answers by default, for serve, score and consume alike: the newest production
+ * version, else the newest sample (a generated stand-in until a trained version is published), else
+ * the newest that is not archived.
+ */
+export function primaryVersion<S extends { meta: Pick<ModelMeta, "stage"> }>(
+  list: readonly S[],
+): S | undefined {
+  return (
+    list.filter((s) => s.meta.stage === "production").at(-1) ??
+    list.filter((s) => s.meta.stage === "sample").at(-1) ??
+    list.filter((s) => s.meta.stage !== "archived").at(-1)
+  );
 }
 
 /** A stable bucket 0..99 for a request key. */

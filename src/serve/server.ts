@@ -158,7 +158,7 @@ export class ServingCore {
     await batcher.submit(1, feeds);
     this.metrics.provider.set({ model: source.name, version: source.version, provider }, 1);
     this.log(
-      `${source.name} v${source.version}: ready on ${provider} (${meta.inputs.map((i) => `${i.name}${JSON.stringify(i.shape)}`).join(", ")})`,
+      `${source.name} v${source.version}: ready on ${provider} (${meta.inputs.map((i) => `${i.name}${JSON.stringify(i.shape)}`).join(", ")})${source.meta.stage === "sample" ? "; a SAMPLE model (stage: sample): generated weights, not trained; publish a trained version to replace it" : ""}`,
     );
     return loaded;
   }

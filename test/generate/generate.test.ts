@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -367,6 +368,35 @@ describe("the runnable platform (platform/)", () => {
       expect(dashboard.panels.length).toBeGreaterThan(4);
     },
   );
+
+  it("the sample model is honest: stage sample, histograms from each feature's type and range, never promoted", async () => {
+    const { plan } = await planSpecFile(join(ROOT, "examples/fraud-detection.yaml"));
+    const files = generateAll(plan);
+    const meta = parseYaml(String(files["platform/models/fraud-detection/1/model.yaml"]));
+    expect(meta.stage).toBe("sample");
+    // a boolean has two bins (0 and 1); a bounded integer's edges stay inside its range
+    expect(meta.reference.is_card_present.fractions).toHaveLength(2);
+    expect(meta.reference.is_card_present.edges).toEqual([1]);
+    for (const edge of meta.reference.hour_of_day.edges)
+      expect(edge >= 0 && edge <= 23, String(edge)).toBe(true);
+    for (const edge of meta.reference.merchant_risk.edges)
+      expect(edge >= 0 && edge <= 1, String(edge)).toBe(true);
+    const deploy = parseYaml(String(files[".github/workflows/deploy.yml"]));
+    const guard = deploy.jobs.promote.steps.find(
+      (s: { name?: string }) => s.name === "Refuse to promote a sample model",
+    );
+    expect(guard.run).toContain("stage: sample");
+    // the guard is a real shell step: it fails on the generated tree and passes once a trained model replaces it
+    const dir = mkdtempSync(join(tmpdir(), "sw-guard-"));
+    mkdirSync(join(dir, "platform/models/m/1"), { recursive: true });
+    writeFileSync(
+      join(dir, "platform/models/m/1/model.yaml"),
+      String(files["platform/models/fraud-detection/1/model.yaml"]),
+    );
+    expect(spawnSync("bash", ["-e", "-c", guard.run], { cwd: dir }).status).toBe(1);
+    writeFileSync(join(dir, "platform/models/m/1/model.yaml"), "stage: production\n");
+    expect(spawnSync("bash", ["-e", "-c", guard.run], { cwd: dir }).status).toBe(0);
+  });
 
   it("the Dockerfile validator refuses unpinned images, single stages and root", async () => {
     const problems = await validateFileSet({

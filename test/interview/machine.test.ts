@@ -110,8 +110,20 @@ describe("the interview state machine", () => {
         value === undefined
           ? ""
           : q.kind === "fields"
-            ? (value as Array<{ name: string; type?: string; description?: string }>)
-                .map((f) => [f.name, f.type ?? "float", f.description ?? ""].join(":"))
+            ? (
+                value as Array<{
+                  name: string;
+                  type?: string;
+                  description?: string;
+                  min?: number;
+                  max?: number;
+                }>
+              )
+                .map((f) => {
+                  const range =
+                    f.min !== undefined || f.max !== undefined ? `[${f.min ?? ""}..${f.max ?? ""}]` : "";
+                  return [f.name, `${f.type ?? "float"}${range}`, f.description ?? ""].join(":");
+                })
                 .join("; ")
             : Array.isArray(value)
               ? value.join(", ")

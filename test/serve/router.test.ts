@@ -8,7 +8,7 @@ import {
 } from "../../src/serve/router.js";
 
 type V = Routable & { id: string };
-const v = (id: string, stage: "production" | "staging" | "archived", extra: object = {}): V => ({
+const v = (id: string, stage: "production" | "sample" | "staging" | "archived", extra: object = {}): V => ({
   id,
   source: { meta: { stage, ...extra } },
 });
@@ -19,6 +19,11 @@ const routesOf = (...versions: V[]): Routes<V> => {
 };
 
 describe("routing among a model's versions", () => {
+  it("a sample answers until a production version exists, and before a staging one", () => {
+    expect(routesOf(v("1", "sample"), v("2", "staging")).primary?.id).toBe("1");
+    expect(routesOf(v("1", "sample"), v("2", "production"), v("3", "sample")).primary?.id).toBe("2");
+  });
+
   it("derives the roles: newest production is primary, else newest not archived; newest staging; shadows", () => {
     const r = routesOf(
       v("1", "production"),

@@ -194,7 +194,20 @@ export function generateCi(plan: Plan): TextFileSet {
     },
   };
   const rollout = (environment: string, promote: boolean) => {
-    const steps: Array<Record<string, unknown>> = [{ uses: ACTIONS.checkout }, ...cloudLogin(plan)];
+    const steps: Array<Record<string, unknown>> = [{ uses: ACTIONS.checkout }];
+    if (promote) {
+      // the generated sample model (stage: sample) is a stand-in: it never reaches production
+      steps.push({
+        name: "Refuse to promote a sample model",
+        run: [
+          "if grep -rlE '^stage: sample$' platform/models --include=model.yaml; then",
+          '  echo "::error::platform/models holds a sample model (stage: sample, generated weights): publish a trained version before promoting"',
+          "  exit 1",
+          "fi",
+        ].join("\n"),
+      });
+    }
+    steps.push(...cloudLogin(plan));
     const tag = e("needs.build.outputs.tag");
     if (hasChart) {
       steps.push(

@@ -14,7 +14,7 @@ import { buildMlp, seededRandom } from "../../serve/onnx-build.js";
 import { PACKAGE_NAME, packageVersion } from "../../util/package.js";
 import { dns1123 } from "../names.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
-import { defaultFeatures, serveConfigFromPlan } from "./serve-config.js";
+import { defaultFeatures, type FeatureField, serveConfigFromPlan } from "./serve-config.js";
 
 /** Node image for the serving container, pinned (the Helm chart's image builds FROM it). */
 export const NODE_IMAGE = "node:24.11.1-bookworm-slim";
@@ -27,36 +27,82 @@ function decision(plan: Plan, capability: string) {
   return plan.decisions.find((d) => d.capability === capability)!;
 }
 
+/**
+ * How the sample model draws one feature: from the declared range, else a neutral one for its type
+ * (booleans 0/1, integers 0..100, floats around 0). `mid` and `spread` scale the sample's weights so
+ * no feature saturates the output.
+ */
+function distributionOf(field: FeatureField): {
+  draw: (random: () => number) => number;
+  mid: number;
+  spread: number;
+} {
+  const { min, max } = field;
+  const normal = (random: () => number) =>
+    Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  switch (field.type) {
+    case "bool":
+      return { draw: (random) => (random() < 0.5 ? 0 : 1), mid: 0.5, spread: 1 };
+    case "int": {
+      const lo = Math.ceil(min ?? 0);
+      const hi = Math.floor(max ?? (min !== null ? min + 100 : 100));
+      return {
+        draw: (random) => lo + Math.floor(random() * (hi - lo + 1)),
+        mid: (lo + hi) / 2,
+        spread: Math.max(1, hi - lo),
+      };
+    }
+    case "string":
+      // the model sees a string through its encoding (a code in [0, 1))
+      return { draw: (random) => random(), mid: 0.5, spread: 1 };
+    default: {
+      if (min !== null && max !== null)
+        return { draw: (random) => min + random() * (max - min), mid: (min + max) / 2, spread: max - min };
+      // one bound or none: a unit normal on the open side of the bound
+      const at = min ?? max ?? 0;
+      const side = min !== null ? 1 : max !== null ? -1 : 0;
+      return {
+        draw: (random) => at + (side === 0 ? normal(random) : side * Math.abs(normal(random))),
+        mid: at + side * 0.8,
+        spread: 2,
+      };
+    }
+  }
+}
+
+/**
+ * The sample model: a logistic model over the declared features with seeded weights, marked
+ * `stage: sample` (it serves until a trained version is published and the deploy workflow refuses to
+ * promote it), with reference histograms drawn from each feature's type and declared range.
+ */
 export function sampleModel(plan: Plan): { bytes: Uint8Array; meta: Record<string, unknown> } {
-  const features = defaultFeatures(plan).map((f) => f.name);
+  const fields = defaultFeatures(plan);
   const random = seededRandom(seedOf(plan));
-  const weights = features.map(() => Math.round((random() * 2 - 1) * 1000) / 1000);
+  const distributions = fields.map(distributionOf);
+  const weights = distributions.map((d) => Math.round(((random() * 2 - 1) / d.spread) * 1e6) / 1e6);
+  const bias = Math.round(-weights.reduce((sum, w, i) => sum + w * distributions[i].mid, 0) * 1e6) / 1e6;
   const bytes = buildMlp({
-    layers: [features.length, 1],
+    layers: [fields.length, 1],
     sigmoid: true,
     weights: [weights],
-    biases: [[-0.5]],
+    biases: [[bias]],
     outputName: "probability",
   });
-  // reference histograms from a deterministic standard-normal sample (Box-Muller), per feature
   const reference: Record<string, { edges: number[]; fractions: number[] }> = {};
   const bins = Number(decision(plan, "monitoring.drift").params.bins ?? 10);
-  for (const name of features) {
-    const values = Array.from(
-      { length: 2000 },
-      () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()),
-    );
+  fields.forEach((field, i) => {
+    const values = Array.from({ length: 2000 }, () => distributions[i].draw(random));
     const ref = referenceFrom(values, bins);
-    reference[name] = {
+    reference[field.name] = {
       edges: ref.edges.map((e) => Math.round(e * 1e4) / 1e4),
       fractions: ref.fractions.map((f) => Math.round(f * 1e4) / 1e4),
     };
-  }
+  });
   return {
     bytes,
     meta: {
-      stage: "production",
-      features,
+      stage: "sample",
+      features: fields.map((f) => f.name),
       reference,
       fallback: { default: { probability: [0.5] } },
     },

@@ -9,10 +9,18 @@ function decision(plan: Plan, capability: string) {
   return plan.decisions.find((d) => d.capability === capability)!;
 }
 
-export function defaultFeatures(plan: Plan): Array<{ name: string; type: string }> {
+export interface FeatureField {
+  name: string;
+  type: string;
+  min: number | null;
+  max: number | null;
+}
+
+/** The spec's features, or f0..f7 (floats) when it declares none. */
+export function defaultFeatures(plan: Plan): FeatureField[] {
   const fields = plan.requirements.features.fields;
-  if (fields.length > 0) return fields.map((f) => ({ name: f.name, type: f.type }));
-  return Array.from({ length: 8 }, (_, i) => ({ name: `f${i}`, type: "float" }));
+  if (fields.length > 0) return fields.map((f) => ({ name: f.name, type: f.type, min: f.min, max: f.max }));
+  return Array.from({ length: 8 }, (_, i) => ({ name: `f${i}`, type: "float", min: null, max: null }));
 }
 
 export function serveConfigFromPlan(plan: Plan): Record<string, unknown> {

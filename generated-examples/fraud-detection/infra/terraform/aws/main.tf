@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "risk-platform"
-    "stackwright/spec-hash"     = "0919d534df72"
+    "stackwright/spec-hash"     = "431c612d5c4c"
     "environment"               = var.environment
   }
 }
