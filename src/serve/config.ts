@@ -3,18 +3,29 @@
  * (src/generate/platform/serve-config.ts). Command-line flags override it.
  */
 import { z } from "zod";
+import { FEATURE_TYPES } from "../requirements/schema.js";
 
 export const DEVICES = ["auto", "cpu", "webgpu", "cuda"] as const;
 
+/** Feature types: the spec's own list (features.fields[].type). */
+export const FEATURE_KINDS = FEATURE_TYPES;
+
+/**
+ * serve.yaml. Every field changes what the server does; a field it would ignore is refused (strict).
+ * Model paths and the feature file are relative to the file itself, so the same document works
+ * wherever the directory holding it lands (the out directory, the image, the chart's mount).
+ */
 export const serveConfigSchema = z
   .object({
     models: z
       .array(
         z
           .object({
-            name: z.string().min(1),
-            path: z.string().min(1),
-            versionPolicy: z.string().default("production"),
+            name: z.string().min(1).describe("the name requests use (model_id, /v2/models/{name})"),
+            path: z
+              .string()
+              .min(1)
+              .describe("the model's directory of versions (<path>/<version>/model.onnx)"),
           })
           .strict(),
       )
@@ -32,16 +43,19 @@ export const serveConfigSchema = z
       .default({ enabled: true, maxBatchSize: 32, maxQueueDelayMs: 2, maxQueue: 4096 }),
     routing: z
       .object({
-        strategy: z.string().default("rolling"),
+        // the share of requests a staging version of a model takes inside this one deployment;
+        // canaries of a new image are the deployment's business (Argo Rollouts), not this field's
         canaryWeight: z.number().min(0).max(100).default(0),
         shadow: z.boolean().default(false),
-        stickyKey: z.string().default("id"),
+        // the /v1/predictions field whose value keeps a caller on one version (default: the entity key);
+        // /v2 requests use the x-stackwright-key header
+        stickyKey: z.string().min(1).optional(),
       })
       .strict()
-      .default({ strategy: "rolling", canaryWeight: 0, shadow: false, stickyKey: "id" }),
+      .default({ canaryWeight: 0, shadow: false }),
     fallback: z
       .object({
-        kind: z.string().default("default-response"),
+        // the deadline of the primary's answer; past it (or on an error) model.yaml's fallback chain answers
         timeoutMs: z.number().positive().default(1000),
         breaker: z
           .object({
@@ -53,35 +67,38 @@ export const serveConfigSchema = z
           .default({ failures: 5, windowSeconds: 10, openSeconds: 30 }),
       })
       .strict()
-      .default({
-        kind: "default-response",
-        timeoutMs: 1000,
-        breaker: { failures: 5, windowSeconds: 10, openSeconds: 30 },
-      }),
+      .default({ timeoutMs: 1000, breaker: { failures: 5, windowSeconds: 10, openSeconds: 30 } }),
     cache: z
       .object({ enabled: z.boolean().default(false), maxEntries: z.number().int().min(0).default(10_000) })
       .strict()
       .default({ enabled: false, maxEntries: 10_000 }),
     features: z
       .object({
+        // memory: the embedded store, filled from `file`; redis: the online store at `url`, or at the
+        // URL in the environment variable `urlEnv` (which also switches a memory config to Redis when set)
         store: z.enum(["none", "memory", "redis"]).default("none"),
-        url: z.string().optional(),
+        file: z.string().min(1).optional().describe("JSON lines, one entity per line, reloaded on change"),
+        url: z.string().min(1).optional(),
+        urlEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/)
+          .optional(),
         entityKey: z.string().default("id"),
-        fields: z.array(z.object({ name: z.string(), type: z.string().default("float") })).default([]),
+        fields: z
+          .array(z.object({ name: z.string().min(1), type: z.enum(FEATURE_KINDS).default("float") }).strict())
+          .default([]),
       })
       .strict()
       .default({ store: "none", entityKey: "id", fields: [] }),
     drift: z
       .object({
         enabled: z.boolean().default(true),
-        bins: z.number().int().min(2).default(10),
         warn: z.number().default(0.1),
         alert: z.number().default(0.25),
         window: z.number().int().min(10).default(1000),
       })
       .strict()
-      .default({ enabled: true, bins: 10, warn: 0.1, alert: 0.25, window: 1000 }),
-    latencySloMs: z.number().positive().optional(),
+      .default({ enabled: true, warn: 0.1, alert: 0.25, window: 1000 }),
     maxBodyBytes: z
       .number()
       .int()
@@ -90,6 +107,8 @@ export const serveConfigSchema = z
   })
   .strict();
 
+/** What a serve.yaml may hold (defaults optional): what the generator builds. */
+export type ServeConfigInput = z.input<typeof serveConfigSchema>;
 export type ServeConfig = z.output<typeof serveConfigSchema>;
 
 /** model.yaml next to each model.onnx. */
@@ -108,10 +127,18 @@ export const modelMetaSchema = z
       )
       .optional()
       .describe("reference histograms per feature for PSI drift: bin edges (inner) and fractions"),
+    // tried in this order when the version fails or misses its deadline
     fallback: z
-      .object({ model: z.string().optional(), default: z.record(z.string(), z.array(z.number())).optional() })
+      .object({
+        previousVersion: z.boolean().optional().describe("the version that was primary before this one"),
+        model: z.string().optional().describe("another loaded model with the same inputs"),
+        default: z.record(z.string(), z.array(z.number())).optional().describe("a fixed answer per output"),
+      })
       .strict()
       .optional(),
+    // how a string feature becomes the number the model reads: its index among the categories
+    // (a category not listed is refused)
+    encodings: z.record(z.string(), z.object({ categories: z.array(z.string()).min(1) }).strict()).optional(),
     canaryWeight: z.number().min(0).max(100).optional(),
     shadow: z.boolean().optional(),
   })

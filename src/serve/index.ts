@@ -4,9 +4,22 @@ export { LruCache } from "./cache.js";
 export { DEVICES, type ModelMeta, modelMetaSchema, type ServeConfig, serveConfigSchema } from "./config.js";
 export { type ConsumeSummary, consume } from "./consume.js";
 export { binOf, DriftMonitor, PSI_EPSILON, psi, referenceFrom } from "./drift.js";
-export { MemoryFeatureStore, RedisFeatureStore } from "./features.js";
+export {
+  FeatureFileError,
+  type FeatureStore,
+  MemoryFeatureStore,
+  openFeatureStore,
+  RedisFeatureStore,
+} from "./features.js";
 export { buildMlp, seededRandom } from "./onnx-build.js";
-export { RegistryError, scanModel, scanRegistry, singleFile, type VersionSource } from "./registry.js";
+export {
+  RegistryError,
+  scanModel,
+  scanRegistry,
+  singleFile,
+  sourcesFromConfig,
+  type VersionSource,
+} from "./registry.js";
 export { primaryVersion } from "./router.js";
 export { OUTPUT_FORMATS, type OutputFormat, parseShard, type ScoreSummary, score } from "./score.js";
 export { type ServeOptions, ServingCore, startServing } from "./server.js";

@@ -51,6 +51,7 @@ const root = protobuf.Root.fromJSON({
             dims: { rule: "repeated", type: "int64", id: 1 },
             dataType: { type: "int32", id: 2 },
             floatData: { rule: "repeated", type: "float", id: 4, options: { packed: true } },
+            int64Data: { rule: "repeated", type: "int64", id: 7, options: { packed: true } },
             name: { type: "string", id: 8 },
           },
         },
@@ -70,6 +71,7 @@ const root = protobuf.Root.fromJSON({
 });
 const ModelProto = root.lookupType("onnx.ModelProto");
 const FLOAT = 1;
+const INT64 = 7;
 
 /** Deterministic pseudo-random numbers (mulberry32) so the same spec builds the same bytes. */
 export function seededRandom(seed: number): () => number {
@@ -145,6 +147,51 @@ export function buildMlp(options: MlpOptions): Uint8Array {
       initializer: initializers,
       input: [valueInfo(inputName, ["N", layers[0]])],
       output: [valueInfo(outputName, ["N", layers[layers.length - 1]])],
+    },
+  };
+  const error = ModelProto.verify(model);
+  if (error) throw new Error(`invalid ONNX model: ${error}`);
+  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+}
+
+/**
+ * A model that loads and answers for inputs in [0, 2) (the zeros a server warms up with) but fails at
+ * run time for any larger value: it looks each input up, as an index, in a table of two entries. Same
+ * input and output as a logistic model over `width` features; for testing what a server does when a
+ * loaded model starts to error.
+ */
+export function buildRunTimeFailure(width: number, outputName = "probability"): Uint8Array {
+  const INT = 2;
+  const model = {
+    irVersion: 8,
+    producerName: "stackwright",
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "fails-at-run-time",
+      node: [
+        {
+          input: ["input"],
+          output: ["index"],
+          name: "cast",
+          opType: "Cast",
+          attribute: [{ name: "to", i: INT64, type: INT }],
+        },
+        { input: ["table", "index"], output: ["looked_up"], name: "gather", opType: "Gather" },
+        {
+          input: ["looked_up", "axes"],
+          output: ["sum"],
+          name: "sum",
+          opType: "ReduceSum",
+          attribute: [{ name: "keepdims", i: 1, type: INT }],
+        },
+        { input: ["sum"], output: [outputName], name: "sigmoid", opType: "Sigmoid" },
+      ],
+      initializer: [
+        { name: "table", dims: [2], dataType: FLOAT, floatData: [0, 0] },
+        { name: "axes", dims: [1], dataType: INT64, int64Data: [1] },
+      ],
+      input: [valueInfo("input", ["N", width])],
+      output: [valueInfo(outputName, ["N", 1])],
     },
   };
   const error = ModelProto.verify(model);

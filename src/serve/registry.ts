@@ -1,6 +1,6 @@
 /** The model registry on disk: models/<name>/<version>/model.onnx with its model.yaml. */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { type ModelMeta, modelMetaSchema } from "./config.js";
 
@@ -78,4 +78,15 @@ export function singleFile(spec: string): VersionSource {
     modelPath,
     meta: existsSync(join(metaDir, "model.yaml")) ? readMeta(metaDir) : modelMetaSchema.parse({}),
   };
+}
+
+/** Every version of every model a serve.yaml lists, its paths read relative to the file's directory. */
+export function sourcesFromConfig(
+  models: ReadonlyArray<{ name: string; path: string }>,
+  configDir: string,
+): VersionSource[] {
+  return models.flatMap((m) => {
+    const dir = resolve(configDir, m.path);
+    return scanModel(dirname(dir), basename(dir)).map((s) => ({ ...s, name: m.name }));
+  });
 }

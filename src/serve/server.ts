@@ -13,13 +13,14 @@ import { CircuitBreaker } from "./breaker.js";
 import { LruCache } from "./cache.js";
 import type { ServeConfig } from "./config.js";
 import { DriftMonitor } from "./drift.js";
+import { encodeFeature, FeatureError } from "./feature-codec.js";
 import type { FeatureStore } from "./features.js";
 import { HttpError, readJsonBody } from "./http-body.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { type TensorMeta, WorkerPool } from "./pool.js";
 import { predictionsOf } from "./predictions.js";
 import { fingerprintOf, scanModel, type VersionSource } from "./registry.js";
-import { chooseVersion, type Routes, setVersions } from "./router.js";
+import { chooseVersion, primaryVersion, type Routes, setVersions } from "./router.js";
 import {
   BadRequest,
   flatten,
@@ -391,6 +392,26 @@ export class ServingCore {
 
   private async fallback(name: string, loaded: LoadedVersion, rows: number, body: Record<string, unknown>) {
     const chain = loaded.source.meta.fallback;
+    if (chain?.previousVersion) {
+      // the version that was primary before this one: the primary among the versions loaded before it
+      const list = [...(this.models.get(name)?.versions.values() ?? [])];
+      const older = list.slice(0, list.indexOf(loaded)).filter((v) => v.source.meta.stage !== "staging");
+      const source = primaryVersion(older.map((v) => v.source));
+      const previous = older.find((v) => v.source === source);
+      if (previous) {
+        try {
+          const outputs = await this.runWithDeadline(
+            previous,
+            rows,
+            this.prepare(previous, body.inputs).feeds,
+          );
+          this.metrics.fallbacks.inc({ model: name, via: "previous-version" });
+          return { loaded: previous, outputs, via: `previous-version:${previous.version}` };
+        } catch (error) {
+          this.log(`${name} v${previous.version} (previous version): ${(error as Error).message}`);
+        }
+      }
+    }
     if (chain?.model && chain.model !== name) {
       try {
         const result = await this.infer(chain.model, undefined, body);
@@ -636,21 +657,43 @@ export class ServingCore {
         `model ${modelId} declares no feature names (model.yaml features); use /v2/models/${modelId}/infer`,
       );
     const given = (body.features ?? {}) as Record<string, unknown>;
-    if (typeof given !== "object" || Array.isArray(given))
-      throw new BadRequest("features must be an object of name -> number");
-    const entityKey = this.options.config.features.entityKey;
-    let stored: Record<string, number> | undefined;
+    if (typeof given !== "object" || given === null || Array.isArray(given))
+      throw new BadRequest("features must be an object of name -> value");
+    const { entityKey } = this.options.config.features;
+    const stickyField = this.options.config.routing.stickyKey ?? entityKey;
+    const unknown = Object.keys(given).filter(
+      (n) => !names.includes(n) && n !== entityKey && n !== stickyField,
+    );
+    if (unknown.length)
+      throw new BadRequest(
+        `unknown feature${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; model ${modelId} reads ${names.join(", ")}`,
+      );
+    const kinds = new Map(this.options.config.features.fields.map((f) => [f.name, f.type]));
+    const encodings = primary.source.meta.encodings;
+    let stored: Record<string, unknown> | undefined;
     const missing = names.filter((n) => given[n] === undefined);
     if (missing.length && this.options.features) {
       const entity = (body as Record<string, unknown>)[entityKey] ?? given[entityKey];
       if (entity !== undefined) stored = await this.options.features.get(String(entity));
     }
-    const row = names.map((n) => given[n] ?? stored?.[n]);
-    const stillMissing = names.filter((_, i) => row[i] === undefined);
+    const row: number[] = [];
+    const stillMissing: string[] = [];
+    try {
+      for (const n of names) {
+        const kind = kinds.get(n) ?? "float";
+        if (given[n] !== undefined) row.push(encodeFeature(n, kind, given[n], encodings, "request"));
+        else if (stored?.[n] !== undefined) row.push(encodeFeature(n, kind, stored[n], encodings, "store"));
+        else stillMissing.push(n);
+      }
+    } catch (error) {
+      if (error instanceof FeatureError) throw new BadRequest(error.message);
+      throw error;
+    }
     if (stillMissing.length)
       throw new BadRequest(
         `missing features: ${stillMissing.join(", ")}${this.options.features ? ` (not in the request nor the ${this.options.features.kind} store for ${entityKey})` : ""}`,
       );
+    const sticky = (body as Record<string, unknown>)[stickyField] ?? given[stickyField];
     const input = primary.inputs[0];
     const result = await this.infer(
       modelId,
@@ -665,7 +708,7 @@ export class ServingCore {
           },
         ],
       },
-      String((body as Record<string, unknown>)[entityKey] ?? given[entityKey] ?? ""),
+      sticky === undefined || sticky === null ? undefined : String(sticky),
     );
     const [{ prediction, probability }] = predictionsOf(result.outputs);
     this.count(modelId, result.loaded.version, 200);

@@ -14,7 +14,7 @@ import { validateWorkflows } from "./workflows.js";
 export type { ValidationProblem } from "./types.js";
 
 /** Formats without comments, and Helm templates (Go templates, not YAML until rendered). */
-const NO_HEADER = [/\.json$/, /\/templates\/.*\.(ya?ml|tpl|txt)$/];
+const NO_HEADER = [/\.jsonl?$/, /\/templates\/.*\.(ya?ml|tpl|txt)$/];
 
 export function validateSyntax(files: FileSet): ValidationProblem[] {
   const problems: ValidationProblem[] = [];
@@ -26,6 +26,20 @@ export function validateSyntax(files: FileSet): ValidationProblem[] {
       } catch (error) {
         problems.push({ file: path, message: `JSON: ${(error as Error).message}`, validator: "json" });
       }
+    } else if (path.endsWith(".jsonl")) {
+      text.split("\n").forEach((line, i) => {
+        if (line.trim() === "") return;
+        try {
+          JSON.parse(line);
+        } catch (error) {
+          problems.push({
+            file: path,
+            line: i + 1,
+            message: `JSON lines: ${(error as Error).message}`,
+            validator: "json",
+          });
+        }
+      });
     } else if ((path.endsWith(".yaml") || path.endsWith(".yml")) && !helmTemplate) {
       for (const doc of parseAllDocuments(text)) {
         for (const error of doc.errors)

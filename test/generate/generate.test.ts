@@ -72,7 +72,13 @@ describe("what each plan produces", () => {
     expect(values.canary.enabled).toBe(true);
     expect(values.canary.steps).toEqual([5, 25, 100]);
     expect(values.autoscaling.kind).toBe("hpa");
-    expect(values.serveConfig.features.store).toBe("redis");
+    // one serve.yaml: the chart's ConfigMap holds the platform's document; the cluster's Redis URL
+    // reaches it through the variable it names, from the Secret the pod maps into it
+    expect(values.serveConfig).toEqual(parseYaml(f["platform/serve.yaml"]));
+    expect(values.serveConfig.features).toMatchObject({ store: "memory", urlEnv: "STACKWRIGHT_REDIS_URL" });
+    expect(values.envFromSecrets).toEqual([
+      { name: "STACKWRIGHT_REDIS_URL", secretName: "fraud-detection-redis", key: "url" },
+    ]);
     expect(Object.keys(f)).toEqual(
       expect.arrayContaining([
         ".github/workflows/ci.yml",
@@ -290,10 +296,10 @@ describe("stackwright generate (CLI)", () => {
     const out = mkdtempSync(join(tmpdir(), "sw-gen-"));
     const first = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/71 written, 0 unchanged/);
+    expect(first.stdout).toMatch(/74 written, 0 unchanged/);
     const snapshot = readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8");
     const second = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
-    expect(second.stdout).toMatch(/0 written, 71 unchanged/);
+    expect(second.stdout).toMatch(/0 written, 74 unchanged/);
     expect(readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8")).toBe(snapshot);
     expect(
       runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out, "--check"]).code,
@@ -340,7 +346,11 @@ describe("the runnable platform (platform/)", () => {
       expect(serveYaml.models[0]).toEqual({
         name: "fraud-detection",
         path: "models/fraud-detection",
-        versionPolicy: "production",
+      });
+      // the plan keeps a fallback chain: its fallback model is generated and listed
+      expect(serveYaml.models[1]).toEqual({
+        name: "fraud-detection-fallback",
+        path: "models/fraud-detection-fallback",
       });
       expect(serveYaml.batching.maxBatchSize).toBe(16);
       const model = files["platform/models/fraud-detection/1/model.onnx"];

@@ -36,11 +36,14 @@ export interface Served {
   stop(): Promise<number | null>;
 }
 
-export async function serve(args: string[]): Promise<Served> {
+export async function serve(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Served> {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, "serve", "--port", String(port), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1" },
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
   });
   let stderr = "";
   child.stderr.on("data", (d) => {

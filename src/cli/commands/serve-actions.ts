@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { load } from "js-yaml";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
@@ -24,6 +24,8 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
     );
   }
   const config = parsed.data;
+  // paths in serve.yaml are relative to the file
+  const configDir = flags.config ? dirname(resolve(flags.config)) : process.cwd();
   if (flags.device) config.device = flags.device as typeof config.device;
   if (flags.workers !== undefined) config.workers = flags.workers;
   if (flags.maxBatchSize !== undefined) config.batching.maxBatchSize = flags.maxBatchSize;
@@ -43,10 +45,7 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
   try {
     if (flags.models) sources.push(...serve.scanRegistry(resolve(flags.models)));
     for (const m of flags.model) sources.push(serve.singleFile(m));
-    for (const m of config.models) {
-      const dir = resolve(flags.config ? dirname(flags.config) : ".", m.path);
-      sources.push(...serve.scanModel(dirname(dir), basename(dir)).map((s) => ({ ...s, name: m.name })));
-    }
+    sources.push(...serve.sourcesFromConfig(config.models, configDir));
   } catch (error) {
     if (error instanceof serve.RegistryError) throw new UserError(error.message);
     throw error;
@@ -58,16 +57,13 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
     throw new UserError("no models to serve", EXIT.usage, [
       "pass --models DIR, --model NAME=path.onnx or --config serve.yaml with models",
     ]);
-  const redisUrl = flags.redis ?? (config.features.store === "redis" ? config.features.url : undefined);
-  let features: import("../../serve/features.js").FeatureStore | undefined;
-  if (redisUrl) {
-    try {
-      features = await serve.RedisFeatureStore.connect(redisUrl);
-    } catch (error) {
-      throw new UserError(`cannot connect to Redis at ${redisUrl}: ${(error as Error).message}`);
-    }
-  } else features = new serve.MemoryFeatureStore();
   const log = (line: string) => io.err(`${line}\n`);
+  let features: import("../../serve/features.js").FeatureStore;
+  try {
+    features = await serve.openFeatureStore(config, configDir, { redisUrl: flags.redis, log });
+  } catch (error) {
+    throw new UserError(`cannot open the feature store: ${(error as Error).message}`);
+  }
   let started: Awaited<ReturnType<typeof serve.startServing>>;
   try {
     started = await serve.startServing({

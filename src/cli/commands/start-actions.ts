@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { formatTable } from "../../plan/format.js";
 import { createPlan } from "../../plan/index.js";
@@ -13,21 +13,31 @@ async function demoPrediction(io: CliIo, out: string): Promise<void> {
   const serve = (await import("../../serve/index.js" as string)) as typeof import("../../serve/index.js");
   const configPath = join(resolve(out), "platform", "serve.yaml");
   const config = serve.serveConfigSchema.parse(load(readFileSync(configPath, "utf8")));
-  const sources = config.models.flatMap((m) => {
-    const dir = resolve(dirname(configPath), m.path);
-    return serve.scanModel(dirname(dir), basename(dir)).map((s) => ({ ...s, name: m.name }));
-  });
+  const sources = serve.sourcesFromConfig(config.models, dirname(configPath));
   io.out(`\nstarting the generated platform (${configPath}) ...\n`);
   const { core, url } = await serve.startServing({
     config: { ...config, workers: 1 },
     sources,
     port: 0,
-    features: new serve.MemoryFeatureStore(),
+    features: await serve.openFeatureStore(config, dirname(configPath)),
   });
   try {
     const model = sources[0];
+    // a value of each feature's declared type (serve.yaml features.fields; model.yaml encodings)
+    const kinds = new Map(config.features.fields.map((f) => [f.name, f.type]));
     const features = Object.fromEntries(
-      (model.meta.features ?? []).map((name, i) => [name, Math.round((i + 1) * 0.1 * 100) / 100]),
+      (model.meta.features ?? []).map((name, i) => {
+        const kind = kinds.get(name) ?? "float";
+        const value =
+          kind === "bool"
+            ? i % 2 === 0
+            : kind === "int"
+              ? i + 1
+              : kind === "string"
+                ? (model.meta.encodings?.[name]?.categories[0] ?? "")
+                : Math.round((i + 1) * 0.1 * 100) / 100;
+        return [name, value];
+      }),
     );
     const request = { model_id: model.name, features };
     const response = await fetch(`${url}/v1/predictions`, {

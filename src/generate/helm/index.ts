@@ -12,7 +12,12 @@ import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { dns1123 } from "../names.js";
-import { serveConfigFromPlan } from "../platform/serve-config.js";
+import {
+  PLATFORM_DIR_IN_IMAGE,
+  REDIS_URL_ENV,
+  SERVE_CONFIG_IN_IMAGE,
+  serveConfigFromPlan,
+} from "../platform/serve-config.js";
 import { templatesRoot } from "../render.js";
 
 /**
@@ -95,6 +100,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
   return {
     modelName: name,
     mode,
+    platformDir: PLATFORM_DIR_IN_IMAGE,
     replicaCount: Math.max(1, plan.capacity.replicasMin),
     image: { repository: `ghcr.io/your-org/${name}`, tag: INITIAL_CHART_VERSION, pullPolicy: "IfNotPresent" },
     args:
@@ -102,7 +108,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
         ? [
             "consume",
             "--config",
-            "/etc/stackwright/serve.yaml",
+            SERVE_CONFIG_IN_IMAGE,
             "--source",
             `${streamScheme}://${streamHost}/${name}-events`,
             "--sink",
@@ -116,7 +122,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
             "--metrics-host",
             "0.0.0.0",
           ]
-        : ["serve", "--config", "/etc/stackwright/serve.yaml", "--host", "0.0.0.0", "--port", "8080"],
+        : ["serve", "--config", SERVE_CONFIG_IN_IMAGE, "--host", "0.0.0.0", "--port", "8080"],
     probes:
       mode === "streaming"
         ? { live: "/healthz", ready: "/healthz" }
@@ -125,7 +131,8 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     serviceAccount: { name: "", annotations: {} },
     envFromSecrets:
       choice(plan, "features.store") === "online"
-        ? [{ name: "REDIS_PASSWORD", secretName: `${name}-redis`, key: "password" }]
+        ? // the online store's rediss:// URL, password included, synced from the cloud's secret (the Terraform output online_store_secret)
+          [{ name: REDIS_URL_ENV, secretName: `${name}-redis`, key: "url" }]
         : [],
     resources: {
       requests: { cpu: cpuRequest, memory: memRequest },

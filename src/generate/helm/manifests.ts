@@ -13,6 +13,7 @@ type Obj = Record<string, unknown>;
 export function renderDefaultManifests(chartName: string, values: Obj, release = "release"): Obj[] {
   const v = values as {
     mode: string;
+    platformDir: string;
     replicaCount: number;
     image: { repository: string; tag: string; pullPolicy: string };
     args: string[];
@@ -106,7 +107,12 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
             capabilities: { drop: ["ALL"] },
           },
           volumeMounts: [
-            { name: "config", mountPath: "/etc/stackwright", readOnly: true },
+            {
+              name: "config",
+              mountPath: `${v.platformDir}/serve.yaml`,
+              subPath: "serve.yaml",
+              readOnly: true,
+            },
             { name: "tmp", mountPath: "/tmp" },
           ],
         },
@@ -295,7 +301,7 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
                     args: [
                       "score",
                       "--config",
-                      "/etc/stackwright/serve.yaml",
+                      `${v.platformDir}/serve.yaml`,
                       "--input",
                       v.batch.input,
                       "--output",
@@ -308,7 +314,14 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
                       readOnlyRootFilesystem: true,
                       capabilities: { drop: ["ALL"] },
                     },
-                    volumeMounts: [{ name: "config", mountPath: "/etc/stackwright", readOnly: true }],
+                    volumeMounts: [
+                      {
+                        name: "config",
+                        mountPath: `${v.platformDir}/serve.yaml`,
+                        subPath: "serve.yaml",
+                        readOnly: true,
+                      },
+                    ],
                   },
                 ],
                 volumes: [{ name: "config", configMap: { name: `${fullname}-config` } }],

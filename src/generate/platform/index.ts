@@ -8,13 +8,21 @@ import { stringify } from "yaml";
 import type { FileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
+import type { ModelMeta } from "../../serve/config.js";
 // pure modules of the serving core (no onnxruntime): the same builder and histograms the server reads
 import { referenceFrom } from "../../serve/drift.js";
 import { buildMlp, seededRandom } from "../../serve/onnx-build.js";
 import { PACKAGE_NAME, packageVersion } from "../../util/package.js";
 import { dns1123 } from "../names.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
-import { defaultFeatures, type FeatureField, serveConfigFromPlan } from "./serve-config.js";
+import {
+  defaultFeatures,
+  type FeatureField,
+  ONLINE_FEATURES_FILE,
+  PLATFORM_DIR_IN_IMAGE,
+  serveConfigFromPlan,
+  servedModels,
+} from "./serve-config.js";
 
 /** Node image for the serving container, pinned (the Helm chart's image builds FROM it). */
 export const NODE_IMAGE = "node:24.11.1-bookworm-slim";
@@ -75,11 +83,23 @@ function distributionOf(field: FeatureField): {
  * `stage: sample` (it serves until a trained version is published and the deploy workflow refuses to
  * promote it), with reference histograms drawn from each feature's type and declared range.
  */
-export function sampleModel(plan: Plan): { bytes: Uint8Array; meta: Record<string, unknown> } {
+export interface SampleModel {
+  bytes: Uint8Array;
+  meta: ModelMeta;
+}
+
+/** A seeded logistic model over the features; `use` picks the features that carry weight. */
+function logistic(
+  plan: Plan,
+  seedOffset: number,
+  use: (index: number) => boolean,
+): { bytes: Uint8Array; reference: NonNullable<ModelMeta["reference"]> } {
   const fields = defaultFeatures(plan);
-  const random = seededRandom(seedOf(plan));
+  const random = seededRandom((seedOf(plan) + seedOffset) >>> 0);
   const distributions = fields.map(distributionOf);
-  const weights = distributions.map((d) => Math.round(((random() * 2 - 1) / d.spread) * 1e6) / 1e6);
+  const weights = distributions.map((d, i) =>
+    use(i) ? Math.round(((random() * 2 - 1) / d.spread) * 1e6) / 1e6 : 0,
+  );
   const bias = Math.round(-weights.reduce((sum, w, i) => sum + w * distributions[i].mid, 0) * 1e6) / 1e6;
   const bytes = buildMlp({
     layers: [fields.length, 1],
@@ -88,7 +108,7 @@ export function sampleModel(plan: Plan): { bytes: Uint8Array; meta: Record<strin
     biases: [[bias]],
     outputName: "probability",
   });
-  const reference: Record<string, { edges: number[]; fractions: number[] }> = {};
+  const reference: NonNullable<ModelMeta["reference"]> = {};
   const bins = Number(decision(plan, "monitoring.drift").params.bins ?? 10);
   fields.forEach((field, i) => {
     const values = Array.from({ length: 2000 }, () => distributions[i].draw(random));
@@ -98,15 +118,66 @@ export function sampleModel(plan: Plan): { bytes: Uint8Array; meta: Record<strin
       fractions: ref.fractions.map((f) => Math.round(f * 1e4) / 1e4),
     };
   });
+  return { bytes, reference };
+}
+
+/**
+ * The sample model: a logistic model over the declared features with seeded weights, marked
+ * `stage: sample` (it serves until a trained version is published and the deploy workflow refuses to
+ * promote it), with reference histograms drawn from each feature's type and declared range, and the
+ * fallback chain the plan decided.
+ */
+export function sampleModel(plan: Plan): SampleModel {
+  const { bytes, reference } = logistic(plan, 0, () => true);
+  const models = servedModels(plan);
+  const fallback = decision(plan, "reliability.fallback").choice;
+  const meta: ModelMeta = { stage: "sample", features: defaultFeatures(plan).map((f) => f.name), reference };
+  // a default answer is the safe response of the endpoint; batch and stream scoring park failures instead
+  if (fallback === "fallback-chain")
+    meta.fallback = { previousVersion: true, model: models.fallback, default: { probability: [0.5] } };
+  else if (fallback === "default-response") meta.fallback = { default: { probability: [0.5] } };
+  return { bytes, meta };
+}
+
+/**
+ * The fallback model of a fallback-chain plan: a smaller sample (the first half of the features carry
+ * weight) with the same inputs, so the chain can hand it the primary's request as it is.
+ */
+export function sampleFallbackModel(plan: Plan): SampleModel {
+  const half = Math.max(1, Math.ceil(defaultFeatures(plan).length / 2));
+  const { bytes, reference } = logistic(plan, 1, (i) => i < half);
   return {
     bytes,
     meta: {
       stage: "sample",
-      features: fields.map((f) => f.name),
+      features: defaultFeatures(plan).map((f) => f.name),
       reference,
       fallback: { default: { probability: [0.5] } },
     },
   };
+}
+
+/**
+ * Entities for the embedded feature store (features/online.jsonl), drawn like the sample's reference
+ * data: what /v1/predictions finds by entity key until a real export replaces the file.
+ */
+export function sampleOnlineFeatures(plan: Plan, count = 5): string {
+  const fields = defaultFeatures(plan);
+  const random = seededRandom((seedOf(plan) + 2) >>> 0);
+  const key = plan.requirements.features.entityKey;
+  const lines: string[] = [];
+  for (let n = 1; n <= count; n++) {
+    const row: Record<string, unknown> = { [key]: `sample-${n}` };
+    for (const field of fields) {
+      const value = distributionOf(field).draw(random);
+      row[field.name] =
+        field.type === "bool" ? value === 1 : field.type === "string" ? null : Math.round(value * 1e4) / 1e4;
+    }
+    // a string feature has no values a sample could know: it must come with each request
+    for (const field of fields) if (field.type === "string") delete row[field.name];
+    lines.push(JSON.stringify(row));
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 export function prometheusRules(plan: Plan): Record<string, unknown> {
@@ -234,51 +305,65 @@ export function grafanaDashboard(plan: Plan): Record<string, unknown> {
   };
 }
 
-export function dockerfile(): string {
+/**
+ * The serving image: stackwright from one package source (ARG STACKWRIGHT_PACKAGE, the same spec the
+ * CI steps run), and the platform directory at PLATFORM_DIR_IN_IMAGE with serve.yaml beside the
+ * models and features it names by relative path.
+ */
+export function dockerfile(packageSpec: string): string {
+  const dir = PLATFORM_DIR_IN_IMAGE;
   return `# ${GENERATED_HEADER}
 # The serving image the Helm chart runs: stackwright's serving core and the model repository.
+# Build from platform/: docker build -t IMAGE platform   (--build-arg STACKWRIGHT_PACKAGE=./stackwright-x.y.z.tgz
+# installs a tarball copied into platform/, or name a git URL or an internal registry's package)
 FROM ${NODE_IMAGE} AS build
-WORKDIR /app
+ARG STACKWRIGHT_PACKAGE=${packageSpec}
+WORKDIR /build
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-RUN npm init -y >/dev/null && npm install --omit=dev --no-audit --no-fund ${PACKAGE_NAME}@${packageVersion()}
+COPY . .
+RUN npm init -y >/dev/null && npm install --omit=dev --no-audit --no-fund "$STACKWRIGHT_PACKAGE"
 
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
-COPY --from=build /app/node_modules /app/node_modules
-COPY models /models
-COPY serve.yaml /etc/stackwright/serve.yaml
+COPY --from=build /build/node_modules /app/node_modules
+COPY serve.yaml ${dir}/serve.yaml
+COPY models ${dir}/models
+COPY features ${dir}/features
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s CMD ["node", "-e", "fetch('http://127.0.0.1:8080/v2/health/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
 ENTRYPOINT ["node", "/app/node_modules/stackwright/bin/stackwright.js"]
-CMD ["serve", "--config", "/etc/stackwright/serve.yaml", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["serve", "--config", "${dir}/serve.yaml", "--host", "0.0.0.0", "--port", "8080"]
 `;
 }
 
-export function generatePlatform(plan: Plan): FileSet {
-  const name = dns1123(plan.requirements.metadata.name);
-  const config = serveConfigFromPlan(plan) as Record<string, unknown> & { features: Record<string, unknown> };
-  // locally the platform runs with the embedded feature store; the chart's copy points at Redis
-  const local = {
-    ...config,
-    models: [{ name, path: `models/${name}`, versionPolicy: "production" }],
-    features: {
-      ...config.features,
-      store: config.features.store === "redis" ? "memory" : config.features.store,
-      url: undefined,
-    },
-  };
+export interface PlatformOptions {
+  /** the npm spec the image and CI install stackwright from (see packageSource in generate/) */
+  packageSpec?: string;
+}
+
+export function generatePlatform(plan: Plan, options: PlatformOptions = {}): FileSet {
+  const models = servedModels(plan);
   const model = sampleModel(plan);
   const yaml = (value: unknown) => `# ${GENERATED_HEADER}\n${stringify(value, { lineWidth: 0 })}`;
-  return {
-    "platform/serve.yaml": yaml(JSON.parse(JSON.stringify(local))),
-    [`platform/models/${name}/1/model.onnx`]: model.bytes,
-    [`platform/models/${name}/1/model.yaml`]: yaml(model.meta),
-    "platform/Dockerfile": dockerfile(),
+  const files: FileSet = {
+    "platform/serve.yaml": yaml(serveConfigFromPlan(plan)),
+    [`platform/models/${models.primary}/1/model.onnx`]: model.bytes,
+    [`platform/models/${models.primary}/1/model.yaml`]: yaml(model.meta),
+    "platform/Dockerfile": dockerfile(options.packageSpec ?? `${PACKAGE_NAME}@${packageVersion()}`),
     "platform/monitoring/alerts.rules.yaml": yaml(prometheusRules(plan)),
     "platform/monitoring/dashboard.json": `${JSON.stringify(grafanaDashboard(plan), null, 2)}\n`,
     ...generateFeatureStore(plan),
     ...generatePipelines(plan),
   };
+  if (models.fallback) {
+    const fallback = sampleFallbackModel(plan);
+    files[`platform/models/${models.fallback}/1/model.onnx`] = fallback.bytes;
+    files[`platform/models/${models.fallback}/1/model.yaml`] = yaml(fallback.meta);
+  }
+  // the image copies features/: the embedded store's file when the plan keeps an online store
+  files[`platform/${ONLINE_FEATURES_FILE}`] =
+    decision(plan, "features.store").choice === "online" ? sampleOnlineFeatures(plan) : "";
+  return files;
 }

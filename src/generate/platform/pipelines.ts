@@ -8,7 +8,7 @@ import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
 import { dns1123 } from "../names.js";
-import { defaultFeatures } from "./serve-config.js";
+import { defaultFeatures, SERVE_CONFIG_IN_IMAGE } from "./serve-config.js";
 
 const choice = (plan: Plan, capability: string) => plan.decisions.find((d) => d.capability === capability)!;
 
@@ -214,7 +214,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
                 name: "score",
                 container: {
                   image: `ghcr.io/your-org/${name}:latest`,
-                  args: ["score", "--config", "/etc/stackwright/serve.yaml"],
+                  args: ["score", "--config", SERVE_CONFIG_IN_IMAGE],
                 },
               },
             ],
@@ -258,7 +258,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
         "    catchup=False,",
         "    max_active_runs=1,",
         ") as score_dag:",
-        `    KubernetesPodOperator(task_id="score", name=${pyString(`${name}-score`)}, image=${pyString(`ghcr.io/your-org/${name}:latest`)}, arguments=["score", "--config", "/etc/stackwright/serve.yaml"])`,
+        `    KubernetesPodOperator(task_id="score", name=${pyString(`${name}-score`)}, image=${pyString(`ghcr.io/your-org/${name}:latest`)}, arguments=["score", "--config", ${pyString(SERVE_CONFIG_IN_IMAGE)}])`,
         "",
       );
     }

@@ -1,9 +1,21 @@
 /**
- * The serving core's configuration (serve.yaml) derived from the Plan: models, batching, routing,
- * fallback, cache, features and drift bands. The Helm chart mounts the same document.
+ * serve.yaml derived from the Plan: a typed object of the serving core's own schema
+ * (src/serve/config.ts), checked against it here, written once as platform/serve.yaml and embedded
+ * as the same document in the Helm chart's ConfigMap. Paths in it are relative to the file, so it
+ * works from the out directory, in the image and in the chart's mount alike.
  */
 import type { Plan } from "../../plan/types.js";
+import { type ServeConfigInput, serveConfigSchema } from "../../serve/config.js";
 import { dns1123 } from "../names.js";
+
+/** Where the image keeps the platform directory (serve.yaml, models/, features/). */
+export const PLATFORM_DIR_IN_IMAGE = "/srv/platform";
+/** serve.yaml in the image (the chart mounts its ConfigMap over it). */
+export const SERVE_CONFIG_IN_IMAGE = `${PLATFORM_DIR_IN_IMAGE}/serve.yaml`;
+/** The embedded feature store's file, relative to serve.yaml. */
+export const ONLINE_FEATURES_FILE = "features/online.jsonl";
+/** The environment variable that carries the online store's URL in a cluster (from a Secret). */
+export const REDIS_URL_ENV = "STACKWRIGHT_REDIS_URL";
 
 function decision(plan: Plan, capability: string) {
   return plan.decisions.find((d) => d.capability === capability)!;
@@ -11,7 +23,7 @@ function decision(plan: Plan, capability: string) {
 
 export interface FeatureField {
   name: string;
-  type: string;
+  type: "float" | "int" | "bool" | "string";
   min: number | null;
   max: number | null;
 }
@@ -20,22 +32,39 @@ export interface FeatureField {
 export function defaultFeatures(plan: Plan): FeatureField[] {
   const fields = plan.requirements.features.fields;
   if (fields.length > 0) return fields.map((f) => ({ name: f.name, type: f.type, min: f.min, max: f.max }));
-  return Array.from({ length: 8 }, (_, i) => ({ name: `f${i}`, type: "float", min: null, max: null }));
+  return Array.from({ length: 8 }, (_, i) => ({
+    name: `f${i}`,
+    type: "float" as const,
+    min: null,
+    max: null,
+  }));
 }
 
-export function serveConfigFromPlan(plan: Plan): Record<string, unknown> {
+/** The model names serve.yaml lists: the workload's, and its fallback model when the plan keeps one. */
+export function servedModels(plan: Plan): { primary: string; fallback?: string } {
+  const primary = dns1123(plan.requirements.metadata.name);
+  return decision(plan, "reliability.fallback").choice === "fallback-chain"
+    ? { primary, fallback: `${primary}-fallback` }
+    : { primary };
+}
+
+export function serveConfigFromPlan(plan: Plan): ServeConfigInput {
   const spec = plan.requirements;
-  const name = dns1123(spec.metadata.name);
   const batching = decision(plan, "serving.batching");
   const caching = decision(plan, "serving.caching");
   const fallback = decision(plan, "reliability.fallback");
   const deploy = decision(plan, "deployment.strategy");
   const drift = decision(plan, "monitoring.drift");
-  const store = decision(plan, "features.store");
+  const online = decision(plan, "features.store").choice === "online";
   const p = (d: { params: Record<string, unknown> }, key: string, fallbackValue: unknown) =>
     d.params[key] ?? fallbackValue;
-  return {
-    models: [{ name, path: `/models/${name}`, versionPolicy: "production" }],
+  const models = servedModels(plan);
+  const fields = defaultFeatures(plan).map(({ name, type }) => ({ name, type }));
+  const config: ServeConfigInput = {
+    models: [models.primary, ...(models.fallback ? [models.fallback] : [])].map((name) => ({
+      name,
+      path: `models/${name}`,
+    })),
     device: plan.capacity.hardware === "gpu" ? "auto" : "cpu",
     batching:
       batching.choice === "dynamic" || batching.choice === "micro-batch"
@@ -46,14 +75,10 @@ export function serveConfigFromPlan(plan: Plan): Record<string, unknown> {
             maxQueue: Number(p(batching, "maxQueue", 1024)),
           }
         : { enabled: false, maxBatchSize: 1, maxQueueDelayMs: 0, maxQueue: 1024 },
-    routing: {
-      strategy: deploy.choice,
-      canaryWeight: deploy.choice === "canary" ? 0 : 0,
-      shadow: deploy.choice === "shadow",
-      stickyKey: spec.features.entityKey,
-    },
+    // image canaries are the deployment's (Argo Rollouts); a staging model version takes no share
+    // until someone sets one (POST /v2/repository/models/{name}/routing or model.yaml canaryWeight)
+    routing: { canaryWeight: 0, shadow: deploy.choice === "shadow", stickyKey: spec.features.entityKey },
     fallback: {
-      kind: fallback.choice,
       timeoutMs: Number(p(fallback, "timeoutMs", spec.inference.latencyP99Ms)),
       breaker: {
         failures: Number(p(fallback, "breakerFailures", 5)),
@@ -65,25 +90,29 @@ export function serveConfigFromPlan(plan: Plan): Record<string, unknown> {
       caching.choice === "exact-match"
         ? { enabled: true, maxEntries: Number(p(caching, "maxEntries", 10000)) }
         : { enabled: false, maxEntries: 0 },
-    features:
-      store.choice === "online"
-        ? {
-            store: "redis",
-            url: "redis://redis:6379",
-            entityKey: spec.features.entityKey,
-            fields: defaultFeatures(plan),
-          }
-        : { store: "none", entityKey: spec.features.entityKey, fields: defaultFeatures(plan) },
+    // online store: the embedded store from the shipped file locally, Redis where the cluster sets the URL
+    features: online
+      ? {
+          store: "memory",
+          file: ONLINE_FEATURES_FILE,
+          urlEnv: REDIS_URL_ENV,
+          entityKey: spec.features.entityKey,
+          fields,
+        }
+      : { store: "none", entityKey: spec.features.entityKey, fields },
     drift:
       drift.choice === "none"
         ? { enabled: false }
         : {
             enabled: true,
-            bins: Number(p(drift, "bins", 10)),
             warn: Number(p(drift, "warn", 0.1)),
             alert: Number(p(drift, "alert", 0.25)),
             window: Number(p(drift, "windowSize", 1000)),
           },
-    latencySloMs: spec.inference.latencyP99Ms,
   };
+  // the generator and the server share one definition: what is written must be what is read
+  const checked = serveConfigSchema.safeParse(config);
+  if (!checked.success)
+    throw new Error(`the generated serve.yaml breaks its own schema: ${checked.error.message}`);
+  return config;
 }

@@ -10,6 +10,7 @@ import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { azureStorageName, cloudName } from "../names.js";
+import { SERVE_CONFIG_IN_IMAGE } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
 
 function choice(plan: Plan, capability: string): string {
@@ -85,6 +86,7 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     publicEndpoint: network === "public-tls",
     wafRateLimit: Math.max(100, Math.ceil(spec.inference.peakQps * 300 * 1.5)),
     onlineStore: online,
+    serveConfigPath: SERVE_CONFIG_IN_IMAGE,
     onlineStoreNode:
       provider === "aws" ? (prices?.onlineStoreNode ?? "cache.r7g.large") : (prices?.onlineStoreNode ?? ""),
     onlineStoreNodes: plan.capacity.zones > 1 ? 2 : 1,

@@ -70,7 +70,8 @@ spec:
           drop: ["ALL"]
       volumeMounts:
         - name: config
-          mountPath: /etc/stackwright
+          mountPath: {{ printf "%s/serve.yaml" .Values.platformDir }}
+          subPath: serve.yaml
           readOnly: true
         - name: tmp
           mountPath: /tmp

@@ -27,7 +27,7 @@ resource "google_cloud_run_v2_job" "score" {
 
       containers {
         image = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.images.repository_id}/serving:latest"
-        args  = ["score", "--config", "/etc/stackwright/serve.yaml"]
+        args  = ["score", "--config", "/srv/platform/serve.yaml"]
 
         resources {
           limits = {

@@ -71,7 +71,8 @@ spec:
           drop: ["ALL"]
       volumeMounts:
         - name: config
-          mountPath: /etc/stackwright
+          mountPath: {{ printf "%s/serve.yaml" .Values.platformDir }}
+          subPath: serve.yaml
           readOnly: true
         - name: tmp
           mountPath: /tmp
