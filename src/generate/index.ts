@@ -14,6 +14,8 @@ import { generateTerraform } from "./terraform/index.js";
 
 export interface GenerateOptions {
   narratives?: ReadonlyMap<string, Narrative>;
+  /** the npm spec the image and the CI steps install stackwright from (util/package-source.ts) */
+  packageSpec?: string;
 }
 
 export const TARGETS = ["terraform", "helm", "ci", "platform", "adr", "report"] as const;
@@ -22,8 +24,8 @@ export function generateAll(plan: Plan, options: GenerateOptions = {}): FileSet 
   const implementation = mergeFileSets(
     generateTerraform(plan),
     generateHelm(plan),
-    generateCi(plan),
-    generatePlatform(plan),
+    generateCi(plan, options.packageSpec),
+    generatePlatform(plan, { packageSpec: options.packageSpec }),
   );
   return mergeFileSets(
     implementation,

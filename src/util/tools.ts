@@ -40,6 +40,12 @@ export const TOOLS = {
     usedFor: "rendering docs/report.html",
   },
   tmux: { names: ["tmux"], debianPackage: "tmux", usedFor: "driving the interview in a real terminal" },
+  unshare: {
+    names: ["unshare"],
+    debianPackage: "util-linux",
+    usedFor: "running the image's command in a private mount namespace",
+  },
+  npm: { names: ["npm"], debianPackage: "npm", usedFor: "packing and installing the package" },
   python3: {
     names: ["python3"],
     debianPackage: "python3",

@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import { countByDirectory } from "../../fileset/index.js";
+import { resolvePackageSource } from "../../util/package-source.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";
@@ -12,6 +13,8 @@ export interface GenerateFlags extends LlmFlags {
   force?: boolean;
   advisor?: boolean;
   json?: boolean;
+  /** npm spec the image and CI install stackwright from */
+  package?: string;
 }
 
 export interface GenerateSummary {
@@ -20,6 +23,8 @@ export interface GenerateSummary {
   written: string[];
   unchanged: string[];
   removed: string[];
+  /** the npm spec the image and CI install stackwright from, and why */
+  package: { spec: string; from: string };
 }
 
 /** Spec file -> validated files on disk (or a drift report). Shared by `generate` and `start`. */
@@ -62,7 +67,8 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
       ),
     );
   }
-  const files = generateAll(plan, { narratives });
+  const source = resolvePackageSource({ explicit: flags.package });
+  const files = generateAll(plan, { narratives, packageSpec: source.spec });
   const problems = await validateFileSet(files);
   if (problems.length > 0) {
     throw new UserError(
@@ -116,6 +122,7 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
     written: result.written,
     unchanged: result.unchanged,
     removed: result.removed,
+    package: source,
   };
   if (flags.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
   else {
@@ -123,6 +130,7 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
       `${out}: ${result.written.length} written, ${result.unchanged.length} unchanged${result.removed.length ? `, ${result.removed.length} removed` : ""} (${seconds}s)\n`,
     );
     for (const [top, count] of countByDirectory(Object.keys(files))) io.out(`  ${top}/ (${count} files)\n`);
+    io.out(`  the image and CI install ${source.spec} (from ${source.from}; --package to change)\n`);
   }
   return EXIT.ok;
 }

@@ -18,6 +18,10 @@ export function registerGenerate(program: Command, io: CliIo): void {
         "--advisor",
         "let the LLM advisor pick open choices and write ADR narratives (recorded in the lock file)",
       )
+      .option(
+        "--package <spec>",
+        "npm spec the image (ARG STACKWRIGHT_PACKAGE) and CI steps install stackwright from: a version, a tarball, a git URL (default: the version your package.json pins, else this one)",
+      )
       .option("--json", "machine-readable summary"),
   )
     .addHelpText(

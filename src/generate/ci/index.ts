@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
-import { PACKAGE_NAME, packageVersion } from "../../util/package.js";
+import { defaultPackageSpec } from "../../util/package-source.js";
 import { chartName } from "../helm/index.js";
 import { dns1123 } from "../names.js";
 
@@ -107,7 +107,7 @@ function doc(workflow: Record<string, unknown>): string {
   return `# ${GENERATED_HEADER}\n${stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
 
-export function generateCi(plan: Plan): TextFileSet {
+export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec()): TextFileSet {
   const spec = plan.requirements;
   const name = dns1123(spec.metadata.name, 40);
   const provider = spec.cloud.provider;
@@ -127,7 +127,7 @@ export function generateCi(plan: Plan): TextFileSet {
         { uses: ACTIONS.setupNode, with: { "node-version": "24" } },
         {
           name: "Regenerate and compare (fails on drift)",
-          run: `npx --yes ${PACKAGE_NAME}@${packageVersion()} generate --spec stackwright.yaml --out . --check`,
+          run: `npx --yes --package ${JSON.stringify(packageSpec)} stackwright generate --spec stackwright.yaml --out . --check`,
         },
       ],
     },

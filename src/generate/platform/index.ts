@@ -12,7 +12,7 @@ import type { ModelMeta } from "../../serve/config.js";
 // pure modules of the serving core (no onnxruntime): the same builder and histograms the server reads
 import { referenceFrom } from "../../serve/drift.js";
 import { buildMlp, seededRandom } from "../../serve/onnx-build.js";
-import { PACKAGE_NAME, packageVersion } from "../../util/package.js";
+import { defaultPackageSpec } from "../../util/package-source.js";
 import { dns1123 } from "../names.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
 import {
@@ -20,6 +20,7 @@ import {
   type FeatureField,
   ONLINE_FEATURES_FILE,
   PLATFORM_DIR_IN_IMAGE,
+  REDIS_URL_ENV,
   serveConfigFromPlan,
   servedModels,
 } from "./serve-config.js";
@@ -338,6 +339,57 @@ CMD ["serve", "--config", "${dir}/serve.yaml", "--host", "0.0.0.0", "--port", "8
 `;
 }
 
+/** platform/README.md: what the folder holds, how to run it and build its image, and what is a sample. */
+export function platformReadme(plan: Plan, packageSpec: string): string {
+  const models = servedModels(plan);
+  const config = serveConfigFromPlan(plan);
+  const key = plan.requirements.features.entityKey;
+  const online = config.features?.store === "memory" && config.features.file;
+  return `<!-- ${GENERATED_HEADER} -->
+# ${plan.requirements.metadata.name}: the reference platform
+
+| path | what it is |
+| --- | --- |
+| \`serve.yaml\` | the serving core's configuration (\`stackwright serve --config serve.yaml\`); model and feature paths are relative to it |
+| \`models/${models.primary}/1/\` | a **SAMPLE** model (\`stage: sample\` in model.yaml): generated weights over the declared features, not trained |${
+    models.fallback
+      ? `
+| \`models/${models.fallback}/1/\` | the fallback model of the fallback chain, also a sample |`
+      : ""
+  }
+| \`features/online.jsonl\` | ${online ? `the embedded feature store: one entity per line, keyed by \`${key}\`, reloaded when the file changes (sample entities \`sample-1\`..)` : "empty: this plan keeps no online feature store"} |
+| \`Dockerfile\` | the serving image (installs \`${packageSpec}\`) |
+| \`monitoring/\` | Prometheus alert rules and a Grafana dashboard, thresholds from the spec |
+
+## The sample model
+
+Every version marked \`stage: sample\` is a stand-in so the platform runs on first use: its weights are
+generated, its reference histograms (for drift) are drawn from each feature's declared type and range.
+\`serve\`, \`score\` and \`consume\` serve it and say so in their log; the generated deploy workflow
+refuses to promote an image that still carries one. Replace it by publishing a trained version:
+\`models/${models.primary}/2/model.onnx\` with a \`model.yaml\` saying \`stage: production\`, the same
+\`features\` and the reference histograms of its training data.
+
+## Run it
+
+\`\`\`sh
+npx stackwright serve --config platform/serve.yaml      # from the directory that holds platform/
+curl -s localhost:8080/v1/predictions -d '{"model_id":"${models.primary}","features":{},"${key}":"sample-1"}'
+\`\`\`
+
+Features are given by name with their declared types (booleans as \`true\`/\`false\`); one the model does
+not read is refused with a 400${online ? `, and features missing from a request are looked up by \`${key}\` in the store. In a cluster the chart sets \`${REDIS_URL_ENV}\` (the online store's \`rediss://\` URL, password included, from the Secret \`<release>-redis\`), which switches the store to Redis` : ""}.
+
+## Build the image
+
+\`\`\`sh
+docker build -t ${models.primary}:dev platform
+# from a tarball of stackwright (npm pack) copied into platform/:
+docker build -t ${models.primary}:dev --build-arg STACKWRIGHT_PACKAGE=./stackwright-x.y.z.tgz platform
+\`\`\`
+`;
+}
+
 export interface PlatformOptions {
   /** the npm spec the image and CI install stackwright from (see packageSource in generate/) */
   packageSpec?: string;
@@ -351,7 +403,8 @@ export function generatePlatform(plan: Plan, options: PlatformOptions = {}): Fil
     "platform/serve.yaml": yaml(serveConfigFromPlan(plan)),
     [`platform/models/${models.primary}/1/model.onnx`]: model.bytes,
     [`platform/models/${models.primary}/1/model.yaml`]: yaml(model.meta),
-    "platform/Dockerfile": dockerfile(options.packageSpec ?? `${PACKAGE_NAME}@${packageVersion()}`),
+    "platform/Dockerfile": dockerfile(options.packageSpec ?? defaultPackageSpec()),
+    "platform/README.md": platformReadme(plan, options.packageSpec ?? defaultPackageSpec()),
     "platform/monitoring/alerts.rules.yaml": yaml(prometheusRules(plan)),
     "platform/monitoring/dashboard.json": `${JSON.stringify(grafanaDashboard(plan), null, 2)}\n`,
     ...generateFeatureStore(plan),

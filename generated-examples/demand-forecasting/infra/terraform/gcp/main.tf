@@ -23,6 +23,7 @@ resource "google_project_service" "apis" {
     "run.googleapis.com",
     "cloudscheduler.googleapis.com",
     "redis.googleapis.com",
+    "secretmanager.googleapis.com",
     "aiplatform.googleapis.com",
     "billingbudgets.googleapis.com",
   ])

@@ -33,6 +33,25 @@ resource "aws_elasticache_replication_group" "features" {
   security_group_ids         = [aws_security_group.features.id]
   at_rest_encryption_enabled = true
   transit_encryption_enabled = true
+  auth_token                 = random_password.features.result
   kms_key_id                 = aws_kms_key.main.arn
   snapshot_retention_limit   = 7
+}
+
+# Redis AUTH: clients need the token as well as TLS.
+resource "random_password" "features" {
+  length  = 48
+  special = false
+}
+
+# The URL serve reads (STACKWRIGHT_REDIS_URL): TLS (rediss://), the token, the primary endpoint.
+# Sync it into the cluster as the Secret <release>-redis, key url (External Secrets or by hand).
+resource "aws_secretsmanager_secret" "features" {
+  name       = "${var.name}/online-store"
+  kms_key_id = aws_kms_key.main.arn
+}
+
+resource "aws_secretsmanager_secret_version" "features" {
+  secret_id     = aws_secretsmanager_secret.features.id
+  secret_string = "rediss://:${random_password.features.result}@${aws_elasticache_replication_group.features.primary_endpoint_address}:6379"
 }

@@ -29,6 +29,11 @@ output "online_store_endpoint" {
   value       = aws_elasticache_replication_group.features.primary_endpoint_address
 }
 
+output "online_store_secret" {
+  description = "Secrets Manager secret holding the online store's rediss:// URL (sync it to the Secret <release>-redis, key url)."
+  value       = aws_secretsmanager_secret.features.name
+}
+
 output "kms_key_arn" {
   description = "Customer-managed key."
   value       = aws_kms_key.main.arn

@@ -1,0 +1,202 @@
+/**
+ * The package as users get it: `npm pack` of this repository installs in an empty directory (with
+ * ONNXRUNTIME_NODE_INSTALL=skip) and runs every command; and the generated image's layout works:
+ * a root laid out exactly as the Dockerfile's runtime stage says (WORKDIR, COPY, USER) runs its
+ * ENTRYPOINT + CMD, absolute paths as written, in a private mount namespace, and answers a prediction.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { beforeAll, expect } from "vitest";
+import { generateAll } from "../src/generate/index.js";
+import { planSpecFile } from "../src/plan/index.js";
+import { writeFileSet } from "../src/write/index.js";
+import { ROOT } from "./helpers/cli.js";
+import { describeWith, itWith, tool } from "./helpers/tools.js";
+import { freePort, post } from "./serve/helpers.js";
+
+const NODE = process.execPath;
+const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip", npm_config_loglevel: "error", NO_COLOR: "1" };
+
+describeWith(["npm"], "the packed package", () => {
+  let installed: string;
+  let cli: string;
+  beforeAll(() => {
+    const packs = mkdtempSync(join(tmpdir(), "sw-pack-"));
+    // dist/ is built by the test command; --ignore-scripts packs it as it is
+    const name = execFileSync(
+      tool("npm"),
+      ["pack", "--ignore-scripts", "--pack-destination", packs, "--silent"],
+      {
+        cwd: ROOT,
+        env,
+        encoding: "utf8",
+      },
+    )
+      .trim()
+      .split("\n")
+      .pop() as string;
+    installed = mkdtempSync(join(tmpdir(), "sw-installed-"));
+    writeFileSync(join(installed, "package.json"), '{"name":"uses-stackwright","private":true}\n');
+    execFileSync(tool("npm"), ["install", "--no-audit", "--no-fund", "--silent", join(packs, name)], {
+      cwd: installed,
+      env,
+      stdio: "pipe",
+    });
+    cli = join(installed, "node_modules/stackwright/bin/stackwright.js");
+  }, 300_000);
+
+  const run = (args: string[], cwd = installed) =>
+    spawnSync(NODE, [cli, ...args], { cwd, env, encoding: "utf8", timeout: 120_000 });
+
+  itWith(["npm"], "installs from the tarball and runs every command, from the package's own files", () => {
+    const help = run(["--help"]);
+    expect(help.status, help.stderr).toBe(0);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z]+) /gm)]
+      .map((m) => m[1])
+      .filter((c) => c !== "help");
+    expect(commands.length).toBeGreaterThan(12);
+    for (const command of commands) {
+      const result = run([command, "--help"]);
+      expect(result.status, `${command} --help: ${result.stderr}`).toBe(0);
+    }
+    const example = join(installed, "node_modules/stackwright/examples/fraud-detection.yaml");
+    expect(run(["plan", "--spec", example, "--format", "json"]).status).toBe(0);
+    expect(run(["validate", "--spec", example]).status).toBe(0);
+    expect(run(["explain", "serving.mode", "--spec", example]).status).toBe(0);
+    expect(run(["diff", "--spec", example, "--set", "inference.latencyP99Ms=10"]).status).toBe(0);
+    expect(run(["rules", "lint"]).status).toBe(0);
+    expect(JSON.parse(run(["schema"]).stdout).title).toContain("stackwright");
+    const generated = run(["generate", "--spec", example, "--out", join(installed, "out")]);
+    expect(generated.status, generated.stderr).toBe(0);
+    // inside a project: the image and CI install what the project's package.json pins (here, the tarball)
+    expect(generated.stdout).toMatch(
+      /the image and CI install file:.*stackwright-[\d.]+\.tgz \(from .*package\.json/,
+    );
+    // the library's public API resolves from the installed package
+    const api = spawnSync(
+      NODE,
+      [
+        "--input-type=module",
+        "-e",
+        'const m = await import("stackwright"); console.log(typeof m.createPlan)',
+      ],
+      {
+        cwd: installed,
+        env,
+        encoding: "utf8",
+      },
+    );
+    expect(api.stdout.trim(), api.stderr).toBe("function");
+  });
+
+  itWith(["npm"], "the package source follows the project's pin, and --package overrides it", () => {
+    const project = mkdtempSync(join(tmpdir(), "sw-project-"));
+    writeFileSync(
+      join(project, "package.json"),
+      '{"name":"platform","devDependencies":{"stackwright":"~0.1.0"}}\n',
+    );
+    const example = join(installed, "node_modules/stackwright/examples/demand-forecasting.yaml");
+    expect(run(["generate", "--spec", example, "--out", "out"], project).status).toBe(0);
+    expect(readFileSync(join(project, "out/platform/Dockerfile"), "utf8")).toContain(
+      "ARG STACKWRIGHT_PACKAGE=stackwright@~0.1.0",
+    );
+    expect(readFileSync(join(project, "out/.github/workflows/ci.yml"), "utf8")).toContain(
+      '--package "stackwright@~0.1.0"',
+    );
+    expect(
+      run(
+        ["generate", "--spec", example, "--out", "tarball", "--package", "./stackwright-0.1.0.tgz"],
+        project,
+      ).status,
+    ).toBe(0);
+    expect(readFileSync(join(project, "tarball/platform/Dockerfile"), "utf8")).toContain(
+      "ARG STACKWRIGHT_PACKAGE=./stackwright-0.1.0.tgz",
+    );
+  });
+
+  const rootOk = process.getuid?.() === 0;
+  itWith(
+    ["npm", "unshare"],
+    `the image layout runs its ENTRYPOINT + CMD and answers a prediction${rootOk ? "" : " (needs root for mount namespaces)"}`,
+    async () => {
+      if (!rootOk) throw new Error("mount namespaces need root here; run as root (CI does)");
+      const { plan } = await planSpecFile(join(ROOT, "examples/fraud-detection.yaml"));
+      const out = mkdtempSync(join(tmpdir(), "sw-image-"));
+      writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
+      const dockerfile = readFileSync(join(out, "platform/Dockerfile"), "utf8");
+      const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+      const json = (instruction: string) =>
+        JSON.parse(new RegExp(`^${instruction} (\\[.*\\])$`, "m").exec(runtime)?.[1] ?? "[]") as string[];
+      const workdir = /^WORKDIR (\S+)$/m.exec(runtime)?.[1] ?? "/";
+      const user = /^USER (\d+):(\d+)$/m.exec(runtime);
+      // the image's root, laid out from the COPY lines: the build stage's node_modules is what npm installed
+      const image = mkdtempSync(join(tmpdir(), "sw-rootfs-"));
+      const copies: Array<[string, string]> = [];
+      for (const [, from, src, dest] of runtime.matchAll(/^COPY (--from=\S+ )?(\S+) (\S+)$/gm)) {
+        const source = from ? join(installed, "node_modules") : join(out, "platform", src);
+        const target = join(image, dest);
+        mkdirSync(dirname(target), { recursive: true });
+        cpSync(source, target, { recursive: true });
+        copies.push([src, dest]);
+      }
+      expect(copies.map(([, dest]) => dest)).toEqual([
+        "/app/node_modules",
+        "/srv/platform/serve.yaml",
+        "/srv/platform/models",
+        "/srv/platform/features",
+      ]);
+      for (const dir of [image, ...readdirSync(image).map((d) => join(image, d))]) chmodSync(dir, 0o755);
+      const port = await freePort();
+      const command = [...json("ENTRYPOINT"), ...json("CMD"), "--port", String(port)];
+      // a new root: the host's system directories bound read-only, the image's directories at their
+      // absolute paths, Node 24 (the one this suite runs on) at /opt/node; the command runs in WORKDIR as USER
+      const script = [
+        "set -e",
+        'R="$1"; IMAGE="$2"; NODE_BIN="$3"; shift 3',
+        "mount --make-rprivate /",
+        'mount -t tmpfs tmpfs "$R"',
+        "for d in usr lib lib64 lib32 bin sbin etc dev proc sys tmp; do",
+        '  if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$R/$d"; elif [ -d "/$d" ]; then mkdir -p "$R/$d"; mount --rbind "/$d" "$R/$d"; fi',
+        "done",
+        'for d in "$IMAGE"/*; do mkdir -p "$R/${d##*/}"; mount --bind "$d" "$R/${d##*/}"; done',
+        'mkdir -p "$R/opt/node/bin"; touch "$R/opt/node/bin/node"; mount --bind "$NODE_BIN" "$R/opt/node/bin/node"',
+        `exec chroot ${user ? `--userspec=${user[1]}:${user[2]} ` : ""}"$R" /usr/bin/env PATH=/opt/node/bin:/usr/bin:/bin HOME=/tmp sh -c 'cd "$0" && exec "$@"' ${JSON.stringify(workdir)} "$@"`,
+      ].join("\n");
+      const newRoot = mkdtempSync(join(tmpdir(), "sw-newroot-"));
+      const child = spawn(
+        tool("unshare"),
+        ["-m", "sh", "-c", script, "sh", newRoot, image, NODE, ...command],
+        { env: {} },
+      );
+      let stderr = "";
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
+      try {
+        const url = `http://127.0.0.1:${port}`;
+        let ready = false;
+        for (let i = 0; i < 300 && !ready && child.exitCode === null; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          ready = await fetch(`${url}/v2/health/ready`).then(
+            (r) => r.ok,
+            () => false,
+          );
+        }
+        expect(ready, `the image's command did not become ready: ${stderr}`).toBe(true);
+        const answer = await post(`${url}/v1/predictions`, {
+          model_id: "fraud-detection",
+          features: {},
+          card_id: "sample-1",
+        });
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        expect(stderr).toContain("a SAMPLE model");
+      } finally {
+        child.kill("SIGTERM");
+        await new Promise((r) => child.once("exit", r));
+      }
+    },
+    120_000,
+  );
+});
