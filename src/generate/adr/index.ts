@@ -191,6 +191,7 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
       alternatives: decision.alternatives.map((alt) => ({ ...alt, ...patterns(alt.choice) })),
       params: Object.entries(decision.params).map(([k, v]) => ({ name: k, value: JSON.stringify(v) })),
       controls,
+      notes: implementationNotes(plan, capability),
       alerts:
         capability === "monitoring.metrics" || capability === "monitoring.drift"
           ? (
@@ -240,4 +241,20 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
     warnings: plan.warnings,
   });
   return files;
+}
+
+/** How the generated files carry a decision out, where a reader could mistake one mechanism for another. */
+function implementationNotes(plan: Plan, capability: string): string[] {
+  const choice = plan.decisions.find((d) => d.capability === capability)?.choice;
+  if (capability === "deployment.strategy") {
+    return [
+      `Two traffic splits, kept apart: the deployment (${choice === "canary" ? "the Argo Rollout's canary steps" : choice}) moves traffic between image revisions; serve.yaml's routing.canaryWeight splits traffic between a model's production and staging versions inside one revision, and is generated as 0, so a staging version takes traffic only when someone sets a weight (POST /v2/repository/models/{name}/routing, or canaryWeight in its model.yaml).`,
+    ];
+  }
+  if (capability === "reliability.fallback" && choice === "fallback-chain") {
+    return [
+      "The chain in platform/models/<name>/<version>/model.yaml: the previous version, then the generated fallback model <name>-fallback (same inputs), then a default answer; the circuit breaker and the deadline are serve.yaml's fallback block.",
+    ];
+  }
+  return [];
 }
