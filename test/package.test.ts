@@ -117,86 +117,96 @@ describeWith(["npm"], "the packed package", () => {
   });
 
   const rootOk = process.getuid?.() === 0;
-  itWith(
-    ["npm", "unshare"],
-    `the image layout runs its ENTRYPOINT + CMD and answers a prediction${rootOk ? "" : " (needs root for mount namespaces)"}`,
-    async () => {
-      if (!rootOk) throw new Error("mount namespaces need root here; run as root (CI does)");
-      const { plan } = await planSpecFile(join(ROOT, "examples/fraud-detection.yaml"));
-      const out = mkdtempSync(join(tmpdir(), "sw-image-"));
-      writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
-      const dockerfile = readFileSync(join(out, "platform/Dockerfile"), "utf8");
-      const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-      const json = (instruction: string) =>
-        JSON.parse(new RegExp(`^${instruction} (\\[.*\\])$`, "m").exec(runtime)?.[1] ?? "[]") as string[];
-      const workdir = /^WORKDIR (\S+)$/m.exec(runtime)?.[1] ?? "/";
-      const user = /^USER (\d+):(\d+)$/m.exec(runtime);
-      // the image's root, laid out from the COPY lines: the build stage's node_modules is what npm installed
-      const image = mkdtempSync(join(tmpdir(), "sw-rootfs-"));
-      const copies: Array<[string, string]> = [];
-      for (const [, from, src, dest] of runtime.matchAll(/^COPY (--from=\S+ )?(\S+) (\S+)$/gm)) {
-        const source = from ? join(installed, "node_modules") : join(out, "platform", src);
-        const target = join(image, dest);
-        mkdirSync(dirname(target), { recursive: true });
-        cpSync(source, target, { recursive: true });
-        copies.push([src, dest]);
-      }
-      expect(copies.map(([, dest]) => dest)).toEqual([
-        "/app/node_modules",
-        "/srv/platform/serve.yaml",
-        "/srv/platform/models",
-        "/srv/platform/features",
-      ]);
-      for (const dir of [image, ...readdirSync(image).map((d) => join(image, d))]) chmodSync(dir, 0o755);
-      const port = await freePort();
-      const command = [...json("ENTRYPOINT"), ...json("CMD"), "--port", String(port)];
-      // a new root: the host's system directories bound read-only, the image's directories at their
-      // absolute paths, Node 24 (the one this suite runs on) at /opt/node; the command runs in WORKDIR as USER
-      const script = [
-        "set -e",
-        'R="$1"; IMAGE="$2"; NODE_BIN="$3"; shift 3',
-        "mount --make-rprivate /",
-        'mount -t tmpfs tmpfs "$R"',
-        "for d in usr lib lib64 lib32 bin sbin etc dev proc sys tmp; do",
-        '  if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$R/$d"; elif [ -d "/$d" ]; then mkdir -p "$R/$d"; mount --rbind "/$d" "$R/$d"; fi',
-        "done",
-        'for d in "$IMAGE"/*; do mkdir -p "$R/${d##*/}"; mount --bind "$d" "$R/${d##*/}"; done',
-        'mkdir -p "$R/opt/node/bin"; touch "$R/opt/node/bin/node"; mount --bind "$NODE_BIN" "$R/opt/node/bin/node"',
-        `exec chroot ${user ? `--userspec=${user[1]}:${user[2]} ` : ""}"$R" /usr/bin/env PATH=/opt/node/bin:/usr/bin:/bin HOME=/tmp sh -c 'cd "$0" && exec "$@"' ${JSON.stringify(workdir)} "$@"`,
-      ].join("\n");
-      const newRoot = mkdtempSync(join(tmpdir(), "sw-newroot-"));
-      const child = spawn(
-        tool("unshare"),
-        ["-m", "sh", "-c", script, "sh", newRoot, image, NODE, ...command],
-        { env: {} },
-      );
-      let stderr = "";
-      child.stderr.on("data", (d) => {
-        stderr += d;
-      });
-      try {
-        const url = `http://127.0.0.1:${port}`;
-        let ready = false;
-        for (let i = 0; i < 300 && !ready && child.exitCode === null; i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          ready = await fetch(`${url}/v2/health/ready`).then(
-            (r) => r.ok,
-            () => false,
-          );
+  const examples = readdirSync(join(ROOT, "examples"))
+    .filter((f) => f.endsWith(".yaml"))
+    .sort();
+  for (const example of examples)
+    itWith(
+      ["npm", "unshare"],
+      `${example}: the image layout runs its ENTRYPOINT + CMD and answers a prediction${rootOk ? "" : " (needs root for mount namespaces)"}`,
+      async () => {
+        if (!rootOk) throw new Error("mount namespaces need root here; run as root (CI does)");
+        const { plan } = await planSpecFile(join(ROOT, "examples", example));
+        const out = mkdtempSync(join(tmpdir(), "sw-image-"));
+        writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
+        const dockerfile = readFileSync(join(out, "platform/Dockerfile"), "utf8");
+        const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+        const json = (instruction: string) =>
+          JSON.parse(new RegExp(`^${instruction} (\\[.*\\])$`, "m").exec(runtime)?.[1] ?? "[]") as string[];
+        const workdir = /^WORKDIR (\S+)$/m.exec(runtime)?.[1] ?? "/";
+        const user = /^USER (\d+):(\d+)$/m.exec(runtime);
+        // the image's root, laid out from the COPY lines: the build stage's node_modules is what npm installed
+        const image = mkdtempSync(join(tmpdir(), "sw-rootfs-"));
+        const copies: Array<[string, string]> = [];
+        for (const [, from, src, dest] of runtime.matchAll(/^COPY (--from=\S+ )?(\S+) (\S+)$/gm)) {
+          const source = from ? join(installed, "node_modules") : join(out, "platform", src);
+          const target = join(image, dest);
+          mkdirSync(dirname(target), { recursive: true });
+          cpSync(source, target, { recursive: true });
+          copies.push([src, dest]);
         }
-        expect(ready, `the image's command did not become ready: ${stderr}`).toBe(true);
-        const answer = await post(`${url}/v1/predictions`, {
-          model_id: "fraud-detection",
-          features: {},
-          card_id: "sample-1",
+        expect(copies.map(([, dest]) => dest)).toEqual([
+          "/app/node_modules",
+          "/srv/platform/serve.yaml",
+          "/srv/platform/models",
+          "/srv/platform/features",
+        ]);
+        for (const dir of [image, ...readdirSync(image).map((d) => join(image, d))]) chmodSync(dir, 0o755);
+        const port = await freePort();
+        const command = [...json("ENTRYPOINT"), ...json("CMD"), "--port", String(port)];
+        // a new root: the host's system directories bound read-only, the image's directories at their
+        // absolute paths, Node 24 (the one this suite runs on) at /opt/node; the command runs in WORKDIR as USER
+        const script = [
+          "set -e",
+          'R="$1"; IMAGE="$2"; NODE_BIN="$3"; shift 3',
+          "mount --make-rprivate /",
+          'mount -t tmpfs tmpfs "$R"',
+          "for d in usr lib lib64 lib32 bin sbin etc dev proc sys tmp; do",
+          '  if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$R/$d"; elif [ -d "/$d" ]; then mkdir -p "$R/$d"; mount --rbind "/$d" "$R/$d"; fi',
+          "done",
+          'for d in "$IMAGE"/*; do mkdir -p "$R/${d##*/}"; mount --bind "$d" "$R/${d##*/}"; done',
+          'mkdir -p "$R/opt/node/bin"; touch "$R/opt/node/bin/node"; mount --bind "$NODE_BIN" "$R/opt/node/bin/node"',
+          `exec chroot ${user ? `--userspec=${user[1]}:${user[2]} ` : ""}"$R" /usr/bin/env PATH=/opt/node/bin:/usr/bin:/bin HOME=/tmp sh -c 'cd "$0" && exec "$@"' ${JSON.stringify(workdir)} "$@"`,
+        ].join("\n");
+        const newRoot = mkdtempSync(join(tmpdir(), "sw-newroot-"));
+        const child = spawn(
+          tool("unshare"),
+          ["-m", "sh", "-c", script, "sh", newRoot, image, NODE, ...command],
+          { env: {} },
+        );
+        let stderr = "";
+        child.stderr.on("data", (d) => {
+          stderr += d;
         });
-        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-        expect(stderr).toContain("a SAMPLE model");
-      } finally {
-        child.kill("SIGTERM");
-        await new Promise((r) => child.once("exit", r));
-      }
-    },
-    120_000,
-  );
+        try {
+          const url = `http://127.0.0.1:${port}`;
+          let ready = false;
+          for (let i = 0; i < 300 && !ready && child.exitCode === null; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            ready = await fetch(`${url}/v2/health/ready`).then(
+              (r) => r.ok,
+              () => false,
+            );
+          }
+          expect(ready, `the image's command did not become ready: ${stderr}`).toBe(true);
+          // the declared features with their declared types
+          const fields = plan.requirements.features.fields.length
+            ? plan.requirements.features.fields
+            : Array.from({ length: 8 }, (_, i) => ({ name: `f${i}`, type: "float" }));
+          const features = Object.fromEntries(
+            fields.map((f, i) => [f.name, f.type === "bool" ? i % 2 === 0 : f.type === "int" ? i : 0.5]),
+          );
+          const answer = await post(`${url}/v1/predictions`, {
+            model_id: plan.requirements.metadata.name,
+            features,
+          });
+          expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+          expect(stderr).toContain("a SAMPLE model");
+        } finally {
+          child.kill("SIGTERM");
+          await new Promise((r) => child.once("exit", r));
+        }
+      },
+      120_000,
+    );
 });
