@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Build step: bundles the CLI's hot path (cli, spec, engine, plan, util and the three libraries every
+// Build step: bundles the CLI's hot path (cli, requirements, engine, plan, util and the three libraries every
 // command loads: commander, yaml, zod) into dist/bundle/, split per lazily-loaded command. One file
 // instead of ~150 ES modules to resolve halves the cold start of `stackwright plan`. Everything else
 // (generators, serving core, interview UI, LLM, MCP, native packages) stays external and loads from
 // dist/src and node_modules exactly as without the bundle.
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -11,7 +12,11 @@ import { build } from "esbuild";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const srcDir = join(root, "dist", "src");
 const outdir = join(root, "dist", "bundle");
-const BUNDLED_DIRS = ["cli", "spec", "engine", "plan", "util"].map((d) => join(srcDir, d) + sep);
+const BUNDLED_DIRS = ["cli", "requirements", "engine", "plan", "util"].map((d) => join(srcDir, d) + sep);
+// a renamed folder would silently leave the bundle and slow every cold start: refuse to build without it
+for (const dir of BUNDLED_DIRS) if (!existsSync(dir)) throw new Error(`bundle-cli: ${dir} does not exist; update BUNDLED_DIRS`);
+// stale chunks of earlier builds would pile up next to the new ones
+rmSync(outdir, { recursive: true, force: true });
 const BUNDLED_PACKAGES = new Set(["commander", "yaml", "zod"]);
 
 const hotPath = {
