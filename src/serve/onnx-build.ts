@@ -137,17 +137,22 @@ export function buildMlp(options: MlpOptions): Uint8Array {
       nodes.push({ input: [current], output: [outputName], name: "sigmoid", opType: "Sigmoid" });
     }
   }
+  return encodeModel({
+    name: "mlp",
+    node: nodes,
+    initializer: initializers,
+    input: [valueInfo(inputName, ["N", layers[0]])],
+    output: [valueInfo(outputName, ["N", layers[layers.length - 1]])],
+  });
+}
+
+/** A graph as an opset-17 ONNX model, checked against the message declarations. */
+function encodeModel(graph: Record<string, unknown>): Uint8Array {
   const model = {
     irVersion: 8,
     producerName: "stackwright",
     opsetImport: [{ domain: "", version: 17 }],
-    graph: {
-      name: "mlp",
-      node: nodes,
-      initializer: initializers,
-      input: [valueInfo(inputName, ["N", layers[0]])],
-      output: [valueInfo(outputName, ["N", layers[layers.length - 1]])],
-    },
+    graph,
   };
   const error = ModelProto.verify(model);
   if (error) throw new Error(`invalid ONNX model: ${error}`);
@@ -162,39 +167,31 @@ export function buildMlp(options: MlpOptions): Uint8Array {
  */
 export function buildRunTimeFailure(width: number, outputName = "probability"): Uint8Array {
   const INT = 2;
-  const model = {
-    irVersion: 8,
-    producerName: "stackwright",
-    opsetImport: [{ domain: "", version: 17 }],
-    graph: {
-      name: "fails-at-run-time",
-      node: [
-        {
-          input: ["input"],
-          output: ["index"],
-          name: "cast",
-          opType: "Cast",
-          attribute: [{ name: "to", i: INT64, type: INT }],
-        },
-        { input: ["table", "index"], output: ["looked_up"], name: "gather", opType: "Gather" },
-        {
-          input: ["looked_up", "axes"],
-          output: ["sum"],
-          name: "sum",
-          opType: "ReduceSum",
-          attribute: [{ name: "keepdims", i: 1, type: INT }],
-        },
-        { input: ["sum"], output: [outputName], name: "sigmoid", opType: "Sigmoid" },
-      ],
-      initializer: [
-        { name: "table", dims: [2], dataType: FLOAT, floatData: [0, 0] },
-        { name: "axes", dims: [1], dataType: INT64, int64Data: [1] },
-      ],
-      input: [valueInfo("input", ["N", width])],
-      output: [valueInfo(outputName, ["N", 1])],
-    },
-  };
-  const error = ModelProto.verify(model);
-  if (error) throw new Error(`invalid ONNX model: ${error}`);
-  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+  return encodeModel({
+    name: "fails-at-run-time",
+    node: [
+      {
+        input: ["input"],
+        output: ["index"],
+        name: "cast",
+        opType: "Cast",
+        attribute: [{ name: "to", i: INT64, type: INT }],
+      },
+      { input: ["table", "index"], output: ["looked_up"], name: "gather", opType: "Gather" },
+      {
+        input: ["looked_up", "axes"],
+        output: ["sum"],
+        name: "sum",
+        opType: "ReduceSum",
+        attribute: [{ name: "keepdims", i: 1, type: INT }],
+      },
+      { input: ["sum"], output: [outputName], name: "sigmoid", opType: "Sigmoid" },
+    ],
+    initializer: [
+      { name: "table", dims: [2], dataType: FLOAT, floatData: [0, 0] },
+      { name: "axes", dims: [1], dataType: INT64, int64Data: [1] },
+    ],
+    input: [valueInfo("input", ["N", width])],
+    output: [valueInfo(outputName, ["N", 1])],
+  });
 }
