@@ -3,10 +3,11 @@
  * /metrics. Every bad input is a clear 4xx ({"error": ...}); overload is 503 with Retry-After; health
  * stays responsive because inference runs in worker threads.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { readFileSync, realpathSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join, sep } from "node:path";
 import { PACKAGE_NAME, packageVersion } from "../util/package.js";
 import { Batcher, type BatchInput, QueueFullError, type RowSlice } from "./batcher.js";
 import { CircuitBreaker } from "./breaker.js";
@@ -40,6 +41,19 @@ export interface ServeOptions {
   port?: number;
   features?: FeatureStore;
   log?: (line: string) => void;
+  /** bearer token for the repository and routing API; without one that API is disabled */
+  adminToken?: string;
+  /** bearer token inference must carry (health, readiness and metrics stay open for probes) */
+  token?: string;
+}
+
+/** Model names a URL may carry: DNS-1123-like, so a name can never be a path. */
+export const MODEL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+function tokensMatch(given: string, expected: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
 }
 
 interface LoadedVersion {
@@ -546,7 +560,12 @@ export class ServingCore {
     }
     const repo = /^\/v2\/repository\/models\/([^/]+)\/(load|unload|routing)$/.exec(path);
     if (repo && req.method === "POST") {
+      this.authorize(req, this.options.adminToken, "the repository API");
       const name = decodeURIComponent(repo[1]);
+      if (!MODEL_NAME.test(name))
+        throw new BadRequest(
+          `model name ${JSON.stringify(name)} is not allowed: letters, digits, '.', '_' and '-', starting and ending with a letter or digit, at most 63`,
+        );
       const body =
         Number(req.headers["content-length"] ?? 0) > 0
           ? await readJsonBody(req, this.options.config.maxBodyBytes)
@@ -566,6 +585,7 @@ export class ServingCore {
       }
       if (!this.options.modelsDir)
         throw new HttpError(400, "load needs a model repository (start with --models DIR)");
+      this.confine(this.options.modelsDir, name);
       let sources: VersionSource[];
       try {
         sources = scanModel(this.options.modelsDir, name);
@@ -583,6 +603,8 @@ export class ServingCore {
       }
       return send(200, { name, loaded: sources.map((s) => s.version) });
     }
+    if (this.options.token && (path === "/v1/predictions" || path.startsWith("/v2/models/")))
+      this.authorize(req, this.options.token, "inference");
     if (path === "/v1/predictions" && req.method === "POST") return this.predictions(req, send);
     const m = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/drift)?$/.exec(path);
     if (m) {
@@ -613,8 +635,11 @@ export class ServingCore {
           status = statusOf(error);
           throw error;
         } finally {
-          this.count(name, modelVersion, status);
-          this.latencyOf(name).observe(Number(process.hrtime.bigint() - started) / 1e9);
+          // series only for loaded models: a name in a URL must not mint a metric
+          if (this.models.has(name)) {
+            this.count(name, modelVersion, status);
+            this.latencyOf(name).observe(Number(process.hrtime.bigint() - started) / 1e9);
+          }
         }
       }
       const { state, loaded } = this.pick(name, version, undefined);
@@ -758,6 +783,35 @@ export class ServingCore {
     return { url: `http://${this.options.host ?? "127.0.0.1"}:${port}`, port };
   }
 
+  /** Refuses a request without the bearer token; a surface with no token configured is disabled. */
+  private authorize(req: IncomingMessage, token: string | undefined, what: string): void {
+    if (!token)
+      throw new HttpError(
+        403,
+        `${what} is disabled: start serve with --admin-token or STACKWRIGHT_ADMIN_TOKEN`,
+      );
+    const header = req.headers.authorization ?? "";
+    const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
+    if (!given || !tokensMatch(given, token))
+      throw new HttpError(401, `${what} needs a bearer token (Authorization: Bearer ...)`, {
+        "www-authenticate": 'Bearer realm="stackwright"',
+      });
+  }
+
+  /** A model directory must resolve inside the repository, symbolic links included. */
+  private confine(root: string, name: string): void {
+    let real: string;
+    let base: string;
+    try {
+      base = realpathSync(root);
+      real = realpathSync(join(root, name));
+    } catch {
+      return; // nothing there: scanModel finds no versions and the load says so
+    }
+    if (real !== base && !real.startsWith(base + sep))
+      throw new BadRequest(`model ${name} resolves outside the model repository (${real})`);
+  }
+
   /** Graceful: stop accepting, drain in-flight requests, then stop the workers. */
   async close(timeoutMs = 10_000): Promise<void> {
     this.closing = true;
@@ -779,7 +833,13 @@ export async function startServing(
   const core = new ServingCore(options);
   const byName = new Map<string, VersionSource[]>();
   for (const source of options.sources) byName.set(source.name, [...(byName.get(source.name) ?? []), source]);
-  for (const [name, sources] of byName) await core.loadModel(name, sources);
-  const { url, port } = await core.listen();
-  return { core, url, port };
+  try {
+    for (const [name, sources] of byName) await core.loadModel(name, sources);
+    const { url, port } = await core.listen();
+    return { core, url, port };
+  } catch (error) {
+    // the worker threads would keep a failed start alive: stop them, then report
+    await core.close();
+    throw error;
+  }
 }

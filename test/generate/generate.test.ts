@@ -77,7 +77,14 @@ describe("what each plan produces", () => {
     expect(values.serveConfig).toEqual(parseYaml(f["platform/serve.yaml"]));
     expect(values.serveConfig.features).toMatchObject({ store: "memory", urlEnv: "STACKWRIGHT_REDIS_URL" });
     expect(values.envFromSecrets).toEqual([
-      { name: "STACKWRIGHT_REDIS_URL", secretName: "fraud-detection-redis", key: "url" },
+      {
+        name: "STACKWRIGHT_ADMIN_TOKEN",
+        secretName: "fraud-detection-serve-tokens",
+        key: "admin-token",
+        optional: true,
+      },
+      { name: "STACKWRIGHT_TOKEN", secretName: "fraud-detection-serve-tokens", key: "token", optional: true },
+      { name: "STACKWRIGHT_REDIS_URL", secretName: "fraud-detection-redis", key: "url", optional: false },
     ]);
     expect(Object.keys(f)).toEqual(
       expect.arrayContaining([

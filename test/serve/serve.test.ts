@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,10 @@ import { buildMlp } from "../../src/serve/onnx-build.js";
 import { BIN } from "../helpers/cli.js";
 import { itWith, tool } from "../helpers/tools.js";
 import { freePort, modelsDir, post, row, type Served, serve, writeModel } from "./helpers.js";
+
+const ADMIN_TOKEN = "test-admin-token";
+const ADMIN_ENV = { STACKWRIGHT_ADMIN_TOKEN: ADMIN_TOKEN };
+const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 const SMALL = { layers: [8, 16, 1], sigmoid: true, seed: 7 };
 
@@ -213,7 +217,7 @@ describe("routing, fallback, reload, overload, features", () => {
     const dir = modelsDir();
     writeModel(dir, "m", "1", SMALL, "stage: production\n");
     writeModel(dir, "m", "2", { ...SMALL, seed: 8 }, "stage: staging\ncanaryWeight: 30\n");
-    const s = await serve(["--models", dir, "--device", "cpu"]);
+    const s = await serve(["--models", dir, "--device", "cpu"], { env: ADMIN_ENV });
     try {
       const body = { inputs: [{ name: "input", shape: [1, 8], datatype: "FP32", data: row(1, 8) }] };
       const versions = await Promise.all(
@@ -230,7 +234,9 @@ describe("routing, fallback, reload, overload, features", () => {
         ),
       );
       expect(new Set(sticky.map((r) => r.body.model_version)).size).toBe(1);
-      expect((await post(`${s.url}/v2/repository/models/m/routing`, { canaryWeight: 0 })).status).toBe(200);
+      expect((await post(`${s.url}/v2/repository/models/m/routing`, { canaryWeight: 0 }, ADMIN)).status).toBe(
+        200,
+      );
       const after = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
           post(`${s.url}/v2/models/m/infer`, body, { "x-stackwright-key": `u${i}` }),
@@ -284,7 +290,7 @@ describe("routing, fallback, reload, overload, features", () => {
   it("hot-reloads a new version under load with zero failed requests", async () => {
     const dir = modelsDir();
     writeModel(dir, "m", "1", SMALL);
-    const s = await serve(["--models", dir, "--device", "cpu"]);
+    const s = await serve(["--models", dir, "--device", "cpu"], { env: ADMIN_ENV });
     try {
       const body = { inputs: [{ name: "input", shape: [1, 8], datatype: "FP32", data: row(1, 8) }] };
       let stop = false;
@@ -300,7 +306,7 @@ describe("routing, fallback, reload, overload, features", () => {
       const runners = Array.from({ length: 8 }, load);
       await new Promise((r) => setTimeout(r, 300));
       writeModel(dir, "m", "2", { ...SMALL, seed: 99 });
-      const reload = await post(`${s.url}/v2/repository/models/m/load`, {});
+      const reload = await post(`${s.url}/v2/repository/models/m/load`, {}, ADMIN);
       expect(reload.status).toBe(200);
       await new Promise((r) => setTimeout(r, 300));
       stop = true;
@@ -310,7 +316,7 @@ describe("routing, fallback, reload, overload, features", () => {
       expect([...versions]).toContain("2");
       // a failed load keeps the old versions serving and says why
       writeFileSync(join(dir, "m", "2", "model.onnx"), "not an onnx file");
-      const failed = await post(`${s.url}/v2/repository/models/m/load`, {});
+      const failed = await post(`${s.url}/v2/repository/models/m/load`, {}, ADMIN);
       expect(failed.status).toBe(400);
       expect(failed.body.error).toMatch(/load failed, the previous versions keep serving/);
       expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(200);
@@ -539,4 +545,93 @@ describe("routing, fallback, reload, overload, features", () => {
       }
     },
   );
+});
+
+describe("the admin surface is locked", () => {
+  const body = { inputs: [{ name: "input", shape: [1, 8], datatype: "FP32", data: row(1, 8) }] };
+
+  it("without an admin token the repository API is disabled", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "m", "1", SMALL);
+    const s = await serve(["--models", dir, "--device", "cpu"], { env: { STACKWRIGHT_ADMIN_TOKEN: "" } });
+    try {
+      const refused = await post(`${s.url}/v2/repository/models/m/load`, {});
+      expect([refused.status, refused.body.error]).toEqual([403, expect.stringContaining("disabled")]);
+      expect((await post(`${s.url}/v2/repository/models/m/unload`, {})).status).toBe(403);
+      expect((await post(`${s.url}/v2/repository/models/m/routing`, { canaryWeight: 50 })).status).toBe(403);
+      expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("refuses missing and wrong tokens, path traversal and symlinks out of --models", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "m", "1", SMALL);
+    const outside = modelsDir();
+    writeModel(outside, "x", "1", SMALL);
+    symlinkSync(join(outside, "x"), join(dir, "evil"));
+    const s = await serve(["--models", dir, "--device", "cpu"], { env: ADMIN_ENV });
+    try {
+      const none = await post(`${s.url}/v2/repository/models/m/load`, {});
+      expect(none.status).toBe(401);
+      expect(none.headers.get("www-authenticate")).toContain("Bearer");
+      expect(
+        (await post(`${s.url}/v2/repository/models/m/load`, {}, { authorization: "Bearer nope" })).status,
+      ).toBe(401);
+      expect((await post(`${s.url}/v2/repository/models/m/load`, {}, ADMIN)).status).toBe(200);
+      for (const name of ["..%2F..%2F..%2Ftmp%2Fx", "a%2Fb", ".hidden", "%00m", "m%5C..%5Cx"]) {
+        const traversal = await post(`${s.url}/v2/repository/models/${name}/load`, {}, ADMIN);
+        expect([name, traversal.status]).toEqual([name, 400]);
+      }
+      // a bare ".." segment is resolved away by the URL itself: it reaches no route
+      expect((await post(`${s.url}/v2/repository/models/../load`, {}, ADMIN)).status).toBe(404);
+      const escaped = await post(`${s.url}/v2/repository/models/evil/load`, {}, ADMIN);
+      expect([escaped.status, escaped.body.error]).toEqual([
+        400,
+        expect.stringContaining("outside the model repository"),
+      ]);
+      expect((await fetch(`${s.url}/v2/models/evil`)).status).toBe(404);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("metrics label only loaded models; --token guards inference but not probes", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "m", "1", SMALL);
+    const s = await serve(["--models", dir, "--device", "cpu"], {
+      env: { STACKWRIGHT_TOKEN: "infer-secret" },
+    });
+    try {
+      expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(401);
+      const auth = { authorization: "Bearer infer-secret" };
+      expect((await post(`${s.url}/v2/models/m/infer`, body, auth)).status).toBe(200);
+      for (let i = 0; i < 5; i++)
+        expect((await post(`${s.url}/v2/models/made-up-${i}/infer`, body, auth)).status).toBe(404);
+      expect((await fetch(`${s.url}/v2/health/ready`)).status).toBe(200);
+      const metrics = await (await fetch(`${s.url}/metrics`)).text();
+      expect(metrics).toContain('model="m"');
+      expect(metrics).not.toContain("made-up");
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("a model that cannot be loaded at start-up: its reason, and exit 2", async () => {
+    const dir = modelsDir();
+    mkdirSync(join(dir, "broken", "1"), { recursive: true });
+    writeFileSync(join(dir, "broken", "1", "model.onnx"), "not an onnx file");
+    const port = await freePort();
+    const child = spawnSync(
+      process.execPath,
+      [BIN, "serve", "--models", dir, "--device", "cpu", "--port", String(port)],
+      {
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    expect(child.status, child.stderr).toBe(2);
+    expect(child.stderr).toMatch(/cannot start serving: cannot load .*broken\/1\/model\.onnx/);
+  });
 });

@@ -74,6 +74,9 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
       port: flags.port,
       features,
       log,
+      // a token on the command line shows in `ps`: the environment is the better place
+      adminToken: flags.adminToken || process.env.STACKWRIGHT_ADMIN_TOKEN || undefined,
+      token: flags.token || process.env.STACKWRIGHT_TOKEN || undefined,
     });
   } catch (error) {
     throw new UserError(`cannot start serving: ${(error as Error).message}`);

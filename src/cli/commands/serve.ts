@@ -14,6 +14,8 @@ export interface ServeFlags {
   maxBatchSize?: number;
   maxQueueDelayMs?: number;
   watch?: boolean;
+  adminToken?: string;
+  token?: string;
 }
 
 export function registerServe(program: Command, io: CliIo): void {
@@ -39,6 +41,14 @@ export function registerServe(program: Command, io: CliIo): void {
     .addOption(deviceOption())
     .addOption(workersOption())
     .option("--redis <url>", "online features from Redis (default: the embedded in-memory store)")
+    .option(
+      "--admin-token <token>",
+      "bearer token for POST /v2/repository/models/{name}/load|unload|routing (or STACKWRIGHT_ADMIN_TOKEN; without one that API is disabled)",
+    )
+    .option(
+      "--token <token>",
+      "bearer token inference requests must carry (or STACKWRIGHT_TOKEN); health, readiness and /metrics stay open",
+    )
     .addOption(
       new Option("--max-batch-size <n>", "dynamic batching: rows per batch").argParser((v) => Number(v)),
     )
@@ -49,7 +59,7 @@ export function registerServe(program: Command, io: CliIo): void {
     )
     .addHelpText(
       "after",
-      '\nExamples:\n  $ stackwright serve --models ./models --port 8080\n  $ stackwright serve --models ./models --watch     # publish a version: mv models/.staging-3 models/fraud/3\n  $ stackwright serve --model fraud=model.onnx\n  $ curl -s localhost:8080/v2/models/fraud/infer -d \'{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[0,0,0,0,0,0,0,0]}]}\'\n',
+      '\nExamples:\n  $ stackwright serve --models ./models --port 8080\n  $ stackwright serve --models ./models --watch     # publish a version: mv models/.staging-3 models/fraud/3\n  $ stackwright serve --model fraud=model.onnx\n  $ STACKWRIGHT_ADMIN_TOKEN=$(openssl rand -hex 16) stackwright serve --models ./models   # enables the repository API\n  $ curl -s localhost:8080/v2/models/fraud/infer -d \'{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[0,0,0,0,0,0,0,0]}]}\'\n',
     )
     .action(async (flags: ServeFlags) => {
       const { runServe } = await import("./serve-actions.js");

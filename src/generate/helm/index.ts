@@ -129,11 +129,25 @@ export function helmValues(plan: Plan): Record<string, unknown> {
         : { live: "/v2/health/live", ready: "/v2/health/ready" },
     service: { type: "ClusterIP", port: 80 },
     serviceAccount: { name: "", annotations: {} },
-    envFromSecrets:
-      choice(plan, "features.store") === "online"
-        ? // the online store's rediss:// URL, password included, synced from the cloud's secret (the Terraform output online_store_secret)
-          [{ name: REDIS_URL_ENV, secretName: `${name}-redis`, key: "url" }]
-        : [],
+    // the serving core's bearer tokens, from a Secret the operator creates (absent: the repository
+    // API stays disabled and inference open); and the online store's rediss:// URL, password included,
+    // synced from the cloud's secret (the Terraform output online_store_secret)
+    envFromSecrets: [
+      ...(mode === "streaming"
+        ? []
+        : [
+            {
+              name: "STACKWRIGHT_ADMIN_TOKEN",
+              secretName: `${name}-serve-tokens`,
+              key: "admin-token",
+              optional: true,
+            },
+            { name: "STACKWRIGHT_TOKEN", secretName: `${name}-serve-tokens`, key: "token", optional: true },
+          ]),
+      ...(choice(plan, "features.store") === "online"
+        ? [{ name: REDIS_URL_ENV, secretName: `${name}-redis`, key: "url", optional: false }]
+        : []),
+    ],
     resources: {
       requests: { cpu: cpuRequest, memory: memRequest },
       limits: { memory: memRequest, ...(gpu ? { "nvidia.com/gpu": 1 } : {}) },

@@ -23,7 +23,7 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
     nodeSelector: Obj;
     tolerations: Obj[];
     topologySpreadConstraints: Obj[];
-    envFromSecrets: Array<{ name: string; secretName: string; key: string }>;
+    envFromSecrets: Array<{ name: string; secretName: string; key: string; optional: boolean }>;
     autoscaling: {
       enabled: boolean;
       kind: string;
@@ -60,7 +60,7 @@ export function renderDefaultManifests(chartName: string, values: Obj, release =
   const meta = (name: string) => ({ name, labels });
   const env = v.envFromSecrets.map((e) => ({
     name: e.name,
-    valueFrom: { secretKeyRef: { name: e.secretName, key: e.key } },
+    valueFrom: { secretKeyRef: { name: e.secretName, key: e.key, optional: e.optional } },
   }));
   const podTemplate = {
     metadata: { labels: selector, annotations: { "checksum/config": "0" } },

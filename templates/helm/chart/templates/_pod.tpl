@@ -41,6 +41,7 @@ spec:
             secretKeyRef:
               name: {{ .secretName }}
               key: {{ .key }}
+              optional: {{ .optional }}
         {{- end }}
       {{- end }}
       livenessProbe:

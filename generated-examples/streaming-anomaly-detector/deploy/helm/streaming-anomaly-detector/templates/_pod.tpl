@@ -42,6 +42,7 @@ spec:
             secretKeyRef:
               name: {{ .secretName }}
               key: {{ .key }}
+              optional: {{ .optional }}
         {{- end }}
       {{- end }}
       livenessProbe:
