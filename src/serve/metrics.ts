@@ -61,6 +61,32 @@ export function createMetrics() {
       labelNames: ["model", "version", "provider"],
       registers: [registry],
     }),
+    shadowRequests: new Counter({
+      name: "stackwright_shadow_requests_total",
+      help: "Requests mirrored to a shadow version: compared, failed (the shadow errored) or dropped (its queue was full)",
+      labelNames: ["model", "version", "outcome"],
+      registers: [registry],
+    }),
+    shadowAgreement: new Gauge({
+      name: "stackwright_shadow_agreement_ratio",
+      help: "Share of compared rows where the shadow's label equals the primary's",
+      labelNames: ["model", "version"],
+      registers: [registry],
+    }),
+    shadowDiff: new Histogram({
+      name: "stackwright_shadow_abs_diff",
+      help: "Absolute difference between the shadow's and the primary's score per compared row",
+      labelNames: ["model", "version"],
+      buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+      registers: [registry],
+    }),
+    shadowLatency: new Histogram({
+      name: "stackwright_shadow_duration_seconds",
+      help: "Time the shadow version took per mirrored request",
+      labelNames: ["model", "version"],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
     psi: new Gauge({
       name: "stackwright_feature_psi",
       help: "Population stability index per input feature over the sliding window",

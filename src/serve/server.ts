@@ -22,6 +22,7 @@ import { type TensorMeta, WorkerPool } from "./pool.js";
 import { predictionsOf } from "./predictions.js";
 import { fingerprintOf, scanModel, type VersionSource } from "./registry.js";
 import { chooseVersion, primaryVersion, type Routes, setVersions } from "./router.js";
+import { ShadowMirror } from "./shadow.js";
 import {
   BadRequest,
   flatten,
@@ -87,6 +88,7 @@ export class ServingCore {
   readonly pool: WorkerPool;
   private readonly models = new Map<string, ModelState>();
   private readonly cache: LruCache<Record<string, RowSlice>>;
+  private readonly shadow: ShadowMirror;
   private server: Server | undefined;
   private inflight = 0;
   private closing = false;
@@ -95,6 +97,7 @@ export class ServingCore {
   constructor(private readonly options: ServeOptions) {
     this.pool = new WorkerPool(options.config.workers);
     this.cache = new LruCache(options.config.cache.enabled ? options.config.cache.maxEntries : 0);
+    this.shadow = new ShadowMirror(this.metrics, 64, (line) => this.log(line));
   }
 
   private readonly counters = new Map<string, { inc(): void }>();
@@ -380,9 +383,14 @@ export class ServingCore {
       }
       this.metrics.cacheMisses.inc({ model: name });
     }
-    const shadow = state.shadows.find((v) => v !== loaded);
-    if (shadow && version === undefined)
-      void this.runWithDeadline(shadow, rows, this.prepare(shadow, body.inputs).feeds).catch(() => {});
+    // the shadow is asked only after the primary answered, through its own bounded queue
+    const shadow = version === undefined ? state.shadows.find((v) => v !== loaded) : undefined;
+    const mirror = (outputs: Record<string, RowSlice>) => {
+      if (shadow)
+        this.shadow.mirror(name, shadow.version, outputs, () =>
+          this.runWithDeadline(shadow, rows, this.prepare(shadow, body.inputs).feeds),
+        );
+    };
     const explicit = version !== undefined;
     if (explicit || state.breaker.allow()) {
       try {
@@ -390,6 +398,7 @@ export class ServingCore {
         if (!explicit) state.breaker.success();
         this.metrics.breaker.set({ model: name }, 0);
         if (cacheKey) this.cache.set(cacheKey, outputs);
+        mirror(outputs);
         return { loaded, outputs, via: "primary" };
       } catch (error) {
         if (error instanceof QueueFullError || explicit) throw error;
@@ -606,7 +615,7 @@ export class ServingCore {
     if (this.options.token && (path === "/v1/predictions" || path.startsWith("/v2/models/")))
       this.authorize(req, this.options.token, "inference");
     if (path === "/v1/predictions" && req.method === "POST") return this.predictions(req, send);
-    const m = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/drift)?$/.exec(path);
+    const m = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/drift|\/shadow)?$/.exec(path);
     if (m) {
       const name = decodeURIComponent(m[1]);
       const version = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
@@ -644,6 +653,16 @@ export class ServingCore {
       }
       const { state, loaded } = this.pick(name, version, undefined);
       if (action === "/ready") return send(200, { name, ready: true, version: loaded.version });
+      if (action === "/shadow") {
+        const shadowVersion = state.shadows.find((v) => v !== state.primary);
+        if (!shadowVersion)
+          throw new HttpError(404, `model ${name} has no shadow version (model.yaml shadow: true)`);
+        return send(200, {
+          name,
+          primary: state.primary?.version,
+          shadow: this.shadow.statsOf(name, shadowVersion.version),
+        });
+      }
       if (action === "/drift") {
         const drift = this.options.config.drift;
         const scores = loaded.drift?.scores() ?? {};

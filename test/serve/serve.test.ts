@@ -635,3 +635,69 @@ describe("the admin surface is locked", () => {
     expect(child.stderr).toMatch(/cannot start serving: cannot load .*broken\/1\/model\.onnx/);
   });
 });
+
+describe("shadow traffic off the request path", () => {
+  const body = { inputs: [{ name: "input", shape: [1, 8], datatype: "FP32", data: row(1, 8) }] };
+
+  it("a shadow with another input shape never changes a primary answer; its failures are counted", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "m", "1", SMALL);
+    writeModel(
+      dir,
+      "m",
+      "2",
+      { layers: [4, 8, 1], sigmoid: true, seed: 3 },
+      "stage: staging\nshadow: true\n",
+    );
+    const s = await serve(["--models", dir, "--device", "cpu"]);
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => post(`${s.url}/v2/models/m/infer`, body)),
+      );
+      expect(answers.map((a) => [a.status, a.body.model_version])).toEqual(answers.map(() => [200, "1"]));
+      const expected = answers[0].body.outputs;
+      for (const a of answers) expect(a.body.outputs).toEqual(expected);
+      let stats: Record<string, unknown> = {};
+      for (let i = 0; i < 50 && Number(stats.failed ?? 0) < 20; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        stats = (
+          (await (await fetch(`${s.url}/v2/models/m/shadow`)).json()) as { shadow: Record<string, unknown> }
+        ).shadow;
+      }
+      expect(stats).toMatchObject({ version: "2", failed: 20, compared: 0 });
+      const metrics = await (await fetch(`${s.url}/metrics`)).text();
+      expect(metrics).toMatch(
+        /stackwright_shadow_requests_total\{model="m",version="2",outcome="failed"\} 20/,
+      );
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("a matching shadow is compared: agreement, score differences and its latency", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "m", "1", SMALL);
+    writeModel(dir, "m", "2", { ...SMALL, seed: 8 }, "stage: staging\nshadow: true\n");
+    const s = await serve(["--models", dir, "--device", "cpu"]);
+    try {
+      for (let i = 0; i < 10; i++)
+        expect((await post(`${s.url}/v2/models/m/infer`, body)).body.model_version).toBe("1");
+      let stats: Record<string, unknown> = {};
+      for (let i = 0; i < 50 && Number(stats.compared ?? 0) < 10; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        stats = (
+          (await (await fetch(`${s.url}/v2/models/m/shadow`)).json()) as { shadow: Record<string, unknown> }
+        ).shadow;
+      }
+      expect(stats).toMatchObject({ version: "2", compared: 10, failed: 0, dropped: 0 });
+      expect(stats.agreement).toBeGreaterThanOrEqual(0);
+      expect(stats.meanAbsDiff).toBeGreaterThan(0);
+      const metrics = await (await fetch(`${s.url}/metrics`)).text();
+      expect(metrics).toMatch(/stackwright_shadow_agreement_ratio\{model="m",version="2"\} [\d.]+/);
+      expect(metrics).toMatch(/stackwright_shadow_abs_diff_count\{model="m",version="2"\} 10/);
+      expect(metrics).toMatch(/stackwright_shadow_duration_seconds_count\{model="m",version="2"\} 10/);
+    } finally {
+      await s.stop();
+    }
+  });
+});
