@@ -78,9 +78,21 @@ interface ModelState extends Routes<LoadedVersion> {
 }
 
 /** The HTTP status an error maps to: 4xx for the caller's mistakes, 503 for overload, 500 otherwise. */
-function statusOf(error: unknown): number {
-  if (error instanceof HttpError || error instanceof BadRequest) return error.status;
-  return error instanceof QueueFullError ? 503 : 500;
+/**
+ * The one mapping from an error to an HTTP answer: its status, the headers that go with it
+ * (Retry-After under overload, WWW-Authenticate for a missing token) and whether it is unexpected
+ * (logged with its stack).
+ */
+export function errorResponse(error: unknown): {
+  status: number;
+  headers: Record<string, string>;
+  unexpected: boolean;
+} {
+  if (error instanceof HttpError) return { status: error.status, headers: error.headers, unexpected: false };
+  if (error instanceof BadRequest) return { status: error.status, headers: {}, unexpected: false };
+  if (error instanceof QueueFullError)
+    return { status: 503, headers: { "retry-after": String(error.retryAfterSeconds) }, unexpected: false };
+  return { status: 500, headers: {}, unexpected: true };
 }
 
 export class ServingCore {
@@ -641,7 +653,7 @@ export class ServingCore {
             outputs: this.responseOutputs(outputs, body.outputs),
           });
         } catch (error) {
-          status = statusOf(error);
+          status = errorResponse(error).status;
           throw error;
         } finally {
           // series only for loaded models: a name in a URL must not mint a metric
@@ -775,15 +787,8 @@ export class ServingCore {
       this.inflight++;
       this.route(req, res)
         .catch((error: unknown) => {
-          const status = statusOf(error);
-          const headers: Record<string, string> =
-            error instanceof HttpError
-              ? error.headers
-              : error instanceof QueueFullError
-                ? { "retry-after": String(error.retryAfterSeconds) }
-                : {};
-          if (status >= 500 && !(error instanceof QueueFullError) && !(error instanceof HttpError))
-            this.log(`internal error: ${(error as Error).stack ?? String(error)}`);
+          const { status, headers, unexpected } = errorResponse(error);
+          if (unexpected) this.log(`internal error: ${(error as Error).stack ?? String(error)}`);
           if (!res.headersSent) {
             res.writeHead(status, { "content-type": "application/json", ...headers });
             res.end(JSON.stringify({ error: (error as Error).message ?? String(error) }));
