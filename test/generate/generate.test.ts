@@ -444,7 +444,17 @@ describeWith(["python3"], "feature store definitions and retraining pipelines", 
     const orchestration = plan.decisions.find((d) => d.capability === "orchestration")?.choice;
     const pipelines = Object.keys(files).filter((p) => p.startsWith("platform/pipelines/"));
     expect(pipelines).toHaveLength(1);
-    if (orchestration === "argo-workflows") expect(pipelines[0]).toBe("platform/pipelines/retrain.yaml");
+    if (orchestration === "argo-workflows") {
+      expect(pipelines[0]).toBe("platform/pipelines/retrain.yaml");
+      // Argo Workflows 4 takes `schedules` (a list); the single `schedule` is gone
+      const crons = parseAllDocuments(String(files[pipelines[0]]))
+        .map((d) => d.toJSON())
+        .filter((d) => d?.kind === "CronWorkflow");
+      for (const cron of crons) {
+        expect(cron.spec.schedule, cron.metadata.name).toBeUndefined();
+        expect(cron.spec.schedules, cron.metadata.name).toEqual([expect.stringMatching(/\S+( \S+){4}|@\w+/)]);
+      }
+    }
     if (orchestration === "airflow") expect(pipelines[0]).toMatch(/_retrain\.py$/);
     if (orchestration === "managed-scheduler") expect(pipelines[0]).toBe("platform/pipelines/retrain.sh");
     for (const [path, text] of Object.entries(files)) {

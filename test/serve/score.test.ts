@@ -162,6 +162,23 @@ describe("stackwright score", () => {
     for (const r of rejects) expect(r.reason).toMatch(/^feature f[01] is .*, not a finite number$/);
   });
 
+  it("refuses an object-store URL at argument parsing (exit 2) instead of writing a folder named after it", () => {
+    writeCsv(join(dir, "u.csv"), 10, false);
+    const work = mkdtempSync(join(tmpdir(), "sw-url-"));
+    for (const [input, output] of [
+      [join(dir, "u.csv"), "s3://bucket/predictions/"],
+      [join(dir, "u.csv"), "gs://bucket/p"],
+      ["s3://bucket/day.parquet", join(work, "out")],
+    ]) {
+      const result = runCli(["score", "--model", `m=${modelPath}`, "--input", input, "--output", output], {
+        cwd: work,
+      });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/cannot be read or written by score here/);
+    }
+    expect(readdirSync(work)).toEqual([]);
+  });
+
   it("splits work by shard without overlap, also from JOB_COMPLETION_INDEX", async () => {
     writeCsv(join(dir, "s.csv"), 4500, false);
     const out = join(dir, "sharded");

@@ -13,6 +13,22 @@ export async function runScore(io: CliIo, flags: ScoreFlags): Promise<number> {
     if (!Number.isInteger(value) || value < 1)
       throw new UserError(`${flag} must be a positive integer, got ${value}`);
   }
+  // a URL is never a local path: `--output s3://b/x` must not become a folder named "s3:"
+  for (const [flag, value] of [
+    ["--input", flags.input],
+    ["--output", flags.output],
+  ] as const) {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
+    if (scheme)
+      throw new UserError(
+        `${flag} ${value}: ${scheme}:// locations cannot be read or written by score here`,
+        EXIT.usage,
+        [
+          "score reads and writes local paths (a mounted bucket works: gcsfuse, mountpoint-s3, blobfuse2)",
+          "object-store clients for s3://, gs:// and az:// are not built yet",
+        ],
+      );
+  }
   const source = resolveModelSource(serve, flags);
   let shard: { index: number; count: number };
   try {

@@ -193,7 +193,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
         kind: "CronWorkflow",
         metadata: { name: `${name}-retrain` },
         spec: {
-          schedule: cron,
+          schedules: [cron], // Argo Workflows 4 removed the single `schedule`
           concurrencyPolicy: "Forbid",
           workflowSpec: { workflowTemplateRef: { name: `${name}-retrain` } },
         },
@@ -205,7 +205,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
         kind: "CronWorkflow",
         metadata: { name: `${name}-score` },
         spec: {
-          schedule: scoreCron,
+          schedules: [scoreCron],
           concurrencyPolicy: "Forbid",
           workflowSpec: {
             entrypoint: "score",
