@@ -107,11 +107,13 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
     options.log?.(
       `consuming ${options.source} as group ${options.group}; results to ${options.sink}${options.deadLetter ? `, dead letters to ${options.deadLetter}` : ""}`,
     );
+    // every wait on the broker ends when the signal does: a broker that is down must not hold a shutdown
+    const live = <T>(work: Promise<T>) => untilAborted(work, options.signal);
     while (!options.signal.aborted) {
-      const messages = await source.fetch(options.maxBatch, options.maxWaitMs);
+      const messages = await live(source.fetch(options.maxBatch, options.maxWaitMs));
       if (Date.now() - lastLag > 2000) {
         lastLag = Date.now();
-        m.lag.set(await source.lag().catch(() => 0));
+        m.lag.set(await live(source.lag()).catch(() => 0));
       }
       if (messages.length === 0) continue;
       m.consumed.inc(messages.length);
@@ -135,12 +137,12 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
         });
       }
       // at-least-once: the sink and the dead-letter destination have everything before the source is acknowledged
-      await sink.send(results);
+      await live(sink.send(results));
       if (bad.length) {
-        if (dlq) await dlq.send(bad);
+        if (dlq) await live(dlq.send(bad));
         else for (const b of bad) options.log?.(`dropped (no --dead-letter): ${b}`);
       }
-      await source.ack();
+      await live(source.ack());
       m.produced.inc(results.length);
       m.dead.inc(bad.length);
       summary.consumed += messages.length;
@@ -148,12 +150,57 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
       summary.deadLettered += bad.length;
       summary.batches++;
     }
+  } catch (error) {
+    // stopped while waiting on the broker: what was fetched and not acknowledged is redelivered
+    if (!(error instanceof StoppedError)) throw error;
   } finally {
-    await source?.close().catch(() => {});
-    await sink?.close().catch(() => {});
-    await dlq?.close().catch(() => {});
+    await Promise.all(
+      [source, sink, dlq].map((end) => (end ? closeWithin(end, DRAIN_TIMEOUT_MS) : undefined)),
+    );
     await pool.close();
     await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
   }
   return summary;
+}
+
+/** How long a shutdown waits for each broker connection to close cleanly before dropping it. */
+export const DRAIN_TIMEOUT_MS = 5000;
+
+class StoppedError extends Error {
+  override readonly name = "StoppedError";
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new StoppedError("stopped"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new StoppedError("stopped"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A clean close within the drain timeout, else a forced one (the broker is gone). */
+async function closeWithin(end: { close(force?: boolean): Promise<void> }, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  const outcome = await Promise.race([
+    end.close().then(
+      () => "closed" as const,
+      () => "failed" as const,
+    ),
+    timedOut,
+  ]);
+  clearTimeout(timer);
+  if (outcome !== "closed") await end.close(true).catch(() => {});
 }

@@ -17,12 +17,14 @@ export interface StreamSource {
   /** acknowledges everything returned by the last fetch */
   ack(): Promise<void>;
   lag(): Promise<number>;
-  close(): Promise<void>;
+  /** graceful; `force` drops what is queued (the broker is gone and would never answer) */
+  close(force?: boolean): Promise<void>;
 }
 
 export interface StreamSink {
   send(records: string[]): Promise<void>;
-  close(): Promise<void>;
+  /** graceful; `force` drops what is queued (the broker is gone and would never answer) */
+  close(force?: boolean): Promise<void>;
 }
 
 export interface StreamUrl {
@@ -106,8 +108,9 @@ export async function redisSource(url: StreamUrl, group: string): Promise<Stream
       const info = groups.find((g) => g.name === group);
       return Number(info?.lag ?? 0) + Number(info?.pending ?? 0);
     },
-    async close() {
-      await client.quit();
+    async close(force) {
+      if (force) client.destroy();
+      else await client.quit();
     },
   };
 }
@@ -124,8 +127,9 @@ export async function redisSink(url: StreamUrl): Promise<StreamSink> {
       for (const data of records) multi.xAdd(url.name, "*", { data });
       await multi.exec();
     },
-    async close() {
-      await client.quit();
+    async close(force) {
+      if (force) client.destroy();
+      else await client.quit();
     },
   };
 }
@@ -172,7 +176,8 @@ export async function natsSource(url: StreamUrl, group: string): Promise<StreamS
       const info = await jsm.consumers.info(stream, durable);
       return Number(info.num_pending) + Number(info.num_ack_pending);
     },
-    async close() {
+    async close(force) {
+      if (force) return nc.close();
       await nc.drain();
     },
   };
@@ -205,7 +210,8 @@ export async function natsSink(url: StreamUrl): Promise<StreamSink> {
     async send(records) {
       await Promise.all(records.map((r) => js.publish(url.name, new TextEncoder().encode(r))));
     },
-    async close() {
+    async close(force) {
+      if (force) return nc.close();
       await nc.drain();
     },
   };

@@ -111,6 +111,46 @@ describeWith(["redis-server"], "stackwright consume with Redis Streams (real red
   }, 120_000);
 });
 
+describeWith(["redis-server"], "consume when the broker goes away", () => {
+  it("stops within the drain timeout on SIGTERM while Redis is down", async () => {
+    const port = await freePort();
+    const redis = spawn(tool("redis-server"), ["--port", String(port), "--save", "", "--appendonly", "no"], {
+      stdio: "ignore",
+    });
+    await sleep(300);
+    const url = (s: string) => `redis://127.0.0.1:${port}/${s}`;
+    const child = consumer(["--source", url("down-events"), "--sink", url("down-scores"), "--group", "g"]);
+    let stderr = "";
+    child.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    try {
+      for (let i = 0; i < 100 && !stderr.includes("consuming"); i++) await sleep(100);
+      expect(stderr).toContain("consuming");
+      redis.kill("SIGKILL");
+      await sleep(500);
+      const asked = Date.now();
+      child.kill("SIGTERM");
+      const code = await new Promise<number | null>((resolve) => {
+        const hard = setTimeout(() => {
+          child.kill("SIGKILL");
+          resolve(-1);
+        }, 20_000);
+        child.once("exit", (c) => {
+          clearTimeout(hard);
+          resolve(c);
+        });
+      });
+      // the connections close together, each within the drain timeout (5 s)
+      expect(code, stderr).not.toBe(-1);
+      expect(Date.now() - asked).toBeLessThan(12_000);
+    } finally {
+      redis.kill("SIGKILL");
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
+});
+
 describeWith(["nats-server"], "stackwright consume with NATS JetStream (real nats-server)", () => {
   it("consumes, produces results and dead letters through JetStream", async () => {
     const port = await freePort();
