@@ -1,9 +1,6 @@
-/** `--model NAME=path.onnx` or `--config serve.yaml` (its first model's primary version) -> the version to run. */
-import { readFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
-import { load } from "js-yaml";
 import type { VersionSource } from "../serve/registry.js";
 import { UserError } from "./errors.js";
+import { readServeConfig } from "./serve-config-file.js";
 
 type ServeModule = typeof import("../serve/index.js");
 
@@ -14,12 +11,11 @@ export function resolveModelSource(
   try {
     if (flags.model) return serve.singleFile(flags.model);
     if (!flags.config) throw new UserError("give --model NAME=path.onnx or --config serve.yaml");
-    const config = serve.serveConfigSchema.parse(load(readFileSync(flags.config, "utf8")));
+    const { config, dir } = readServeConfig(serve, flags.config);
     const first = config.models[0];
     if (!first) throw new UserError(`${flags.config} lists no models`);
-    const dir = resolve(dirname(flags.config), first.path);
-    const chosen = serve.primaryVersion(serve.scanModel(dirname(dir), basename(dir)));
-    if (!chosen) throw new UserError(`no version to run under ${dir} (every one is archived)`);
+    const chosen = serve.primaryVersion(serve.sourcesFromConfig([first], dir));
+    if (!chosen) throw new UserError(`no version to run under ${first.path} (none, or every one archived)`);
     if (chosen.meta.stage === "sample") {
       process.stderr.write(
         `${first.name} v${chosen.version} is a SAMPLE model (stage: sample): generated weights, not trained; publish a trained version to replace it\n`,

@@ -134,8 +134,7 @@ export async function openFeatureStore(
 ): Promise<FeatureStore> {
   const { features } = config;
   const fromEnv = features.urlEnv ? (options.env ?? process.env)[features.urlEnv] : undefined;
-  const url =
-    options.redisUrl ?? (fromEnv || undefined) ?? (features.store === "redis" ? features.url : undefined);
+  const url = options.redisUrl || fromEnv || (features.store === "redis" ? features.url : undefined);
   if (url) return RedisFeatureStore.connect(url);
   if (features.store === "redis")
     throw new FeatureFileError(

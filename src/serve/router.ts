@@ -26,8 +26,7 @@ export interface Routes<V extends Routable> {
 export function setVersions<V extends Routable>(routes: Routes<V>, versions: Map<string, V>): void {
   const list = [...versions.values()];
   routes.versions = versions;
-  const primary = primaryVersion(list.map((v) => v.source));
-  routes.primary = list.find((v) => v.source === primary);
+  routes.primary = primaryOf(list);
   routes.staging = list.filter((v) => v.source.meta.stage === "staging").at(-1);
   routes.shadows = list.filter((v) => v.source.meta.shadow);
 }
@@ -45,6 +44,12 @@ export function primaryVersion<S extends { meta: Pick<ModelMeta, "stage"> }>(
     list.filter((s) => s.meta.stage === "sample").at(-1) ??
     list.filter((s) => s.meta.stage !== "archived").at(-1)
   );
+}
+
+/** primaryVersion over loaded versions (each holding its source). */
+export function primaryOf<V extends Routable>(list: readonly V[]): V | undefined {
+  const source = primaryVersion(list.map((v) => v.source));
+  return list.find((v) => v.source === source);
 }
 
 /** A stable bucket 0..99 for a request key. */

@@ -14,14 +14,14 @@ import { CircuitBreaker } from "./breaker.js";
 import { LruCache } from "./cache.js";
 import type { ServeConfig } from "./config.js";
 import { DriftMonitor } from "./drift.js";
-import { encodeFeature, FeatureError } from "./feature-codec.js";
+import { encodeFeature, FeatureError, type FeatureKind } from "./feature-codec.js";
 import type { FeatureStore } from "./features.js";
 import { HttpError, readJsonBody } from "./http-body.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { type TensorMeta, WorkerPool } from "./pool.js";
 import { predictionsOf } from "./predictions.js";
 import { fingerprintOf, scanModel, type VersionSource } from "./registry.js";
-import { chooseVersion, primaryVersion, type Routes, setVersions } from "./router.js";
+import { chooseVersion, primaryOf, type Routes, setVersions } from "./router.js";
 import { ShadowMirror } from "./shadow.js";
 import {
   BadRequest,
@@ -101,6 +101,8 @@ export class ServingCore {
   private readonly models = new Map<string, ModelState>();
   private readonly cache: LruCache<Record<string, RowSlice>>;
   private readonly shadow: ShadowMirror;
+  /** each feature's declared type (serve.yaml features.fields), read once */
+  private readonly featureKinds: ReadonlyMap<string, FeatureKind>;
   private server: Server | undefined;
   private inflight = 0;
   private closing = false;
@@ -110,6 +112,7 @@ export class ServingCore {
     this.pool = new WorkerPool(options.config.workers);
     this.cache = new LruCache(options.config.cache.enabled ? options.config.cache.maxEntries : 0);
     this.shadow = new ShadowMirror(this.metrics, 64, (line) => this.log(line));
+    this.featureKinds = new Map(options.config.features.fields.map((f) => [f.name, f.type]));
   }
 
   private readonly counters = new Map<string, { inc(): void }>();
@@ -430,9 +433,9 @@ export class ServingCore {
     if (chain?.previousVersion) {
       // the version that was primary before this one: the primary among the versions loaded before it
       const list = [...(this.models.get(name)?.versions.values() ?? [])];
-      const older = list.slice(0, list.indexOf(loaded)).filter((v) => v.source.meta.stage !== "staging");
-      const source = primaryVersion(older.map((v) => v.source));
-      const previous = older.find((v) => v.source === source);
+      const previous = primaryOf(
+        list.slice(0, list.indexOf(loaded)).filter((v) => v.source.meta.stage !== "staging"),
+      );
       if (previous) {
         try {
           const outputs = await this.runWithDeadline(
@@ -724,7 +727,7 @@ export class ServingCore {
       throw new BadRequest(
         `unknown feature${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; model ${modelId} reads ${names.join(", ")}`,
       );
-    const kinds = new Map(this.options.config.features.fields.map((f) => [f.name, f.type]));
+    const kinds = this.featureKinds;
     const encodings = primary.source.meta.encodings;
     let stored: Record<string, unknown> | undefined;
     const missing = names.filter((n) => given[n] === undefined);

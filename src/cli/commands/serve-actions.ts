@@ -1,31 +1,13 @@
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { load } from "js-yaml";
+import { resolve } from "node:path";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
+import { readServeConfig } from "../serve-config-file.js";
 import type { ServeFlags } from "./serve.js";
 
 export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
   const serve = (await import("../../serve/index.js" as string)) as typeof import("../../serve/index.js");
-  let raw: Record<string, unknown> = {};
-  if (flags.config) {
-    try {
-      raw = (load(readFileSync(flags.config, "utf8")) as Record<string, unknown>) ?? {};
-    } catch (error) {
-      throw new UserError(`cannot read ${flags.config}: ${(error as Error).message.split("\n")[0]}`);
-    }
-  }
-  const parsed = serve.serveConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UserError(
-      `${flags.config} is not a valid serve config`,
-      EXIT.usage,
-      parsed.error.issues.map((i) => `${i.path.join(".") || "(file)"}: ${i.message}`),
-    );
-  }
-  const config = parsed.data;
   // paths in serve.yaml are relative to the file
-  const configDir = flags.config ? dirname(resolve(flags.config)) : process.cwd();
+  const { config, dir: configDir } = readServeConfig(serve, flags.config);
   if (flags.device) config.device = flags.device as typeof config.device;
   if (flags.workers !== undefined) config.workers = flags.workers;
   if (flags.maxBatchSize !== undefined) config.batching.maxBatchSize = flags.maxBatchSize;

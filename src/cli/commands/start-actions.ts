@@ -1,10 +1,9 @@
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { load } from "js-yaml";
+import { join, resolve } from "node:path";
 import { formatTable } from "../../plan/format.js";
 import { createPlan } from "../../plan/index.js";
 import { EXIT } from "../errors.js";
 import type { CliIo } from "../io.js";
+import { readServeConfig } from "../serve-config-file.js";
 import { loadSpecForCommand } from "../spec-input.js";
 import { runGenerate } from "./generate-actions.js";
 
@@ -12,14 +11,14 @@ import { runGenerate } from "./generate-actions.js";
 async function demoPrediction(io: CliIo, out: string): Promise<void> {
   const serve = (await import("../../serve/index.js" as string)) as typeof import("../../serve/index.js");
   const configPath = join(resolve(out), "platform", "serve.yaml");
-  const config = serve.serveConfigSchema.parse(load(readFileSync(configPath, "utf8")));
-  const sources = serve.sourcesFromConfig(config.models, dirname(configPath));
+  const { config, dir } = readServeConfig(serve, configPath);
+  const sources = serve.sourcesFromConfig(config.models, dir);
   io.out(`\nstarting the generated platform (${configPath}) ...\n`);
   const { core, url } = await serve.startServing({
     config: { ...config, workers: 1 },
     sources,
     port: 0,
-    features: await serve.openFeatureStore(config, dirname(configPath)),
+    features: await serve.openFeatureStore(config, dir),
   });
   try {
     const model = sources[0];
