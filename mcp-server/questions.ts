@@ -3,8 +3,11 @@
  * asks (elicitation) or returns them. They are the interview's key questions (src/interview/
  * questions.ts, `key: true`): the same ids, prompts, help, kinds and choices.
  */
+
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { defaultFor, QUESTIONS, type QuestionKind } from "../src/interview/questions.js";
 import { getPath } from "../src/util/paths.js";
+import { partialSpecProblems, problemResult } from "./context.js";
 
 export interface Question {
   id: string;
@@ -39,4 +42,19 @@ export const KEY_QUESTIONS: readonly Question[] = QUESTIONS.filter((q) => q.key)
 
 export function missingQuestions(raw: unknown): Question[] {
   return KEY_QUESTIONS.filter((q) => getPath(raw, q.path) == null);
+}
+
+/**
+ * A partial spec's key questions still open, or, when a value it does give is wrong, its schema
+ * problems as the tool's isError result: a wrong value is refused, a missing one is a question.
+ */
+export function openQuestions(
+  raw: Record<string, unknown>,
+): { ok: true; questions: Question[] } | { ok: false; result: CallToolResult } {
+  const questions = missingQuestions(raw);
+  const wrong = partialSpecProblems(
+    raw,
+    questions.map((q) => q.path),
+  );
+  return wrong.length > 0 ? { ok: false, result: problemResult(wrong) } : { ok: true, questions };
 }

@@ -1,14 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import {
-  partialSpecProblems,
-  problemResult,
-  rawOf,
-  specInput,
-  type ToolContext,
-  textResult,
-} from "../context.js";
-import { missingQuestions } from "../questions.js";
+import { rawOf, specInput, type ToolContext, textResult } from "../context.js";
+import { openQuestions } from "../questions.js";
 
 export const questionSchema = z.object({
   id: z.string(),
@@ -35,12 +28,9 @@ export function registerListQuestions(server: McpServer, _ctx: ToolContext): voi
     async ({ spec }) => {
       const raw = spec === undefined ? { ok: true as const, raw: {} } : rawOf(spec);
       if (!raw.ok) return raw.result;
-      const questions = missingQuestions(raw.raw);
-      const wrong = partialSpecProblems(
-        raw.raw,
-        questions.map((q) => q.path),
-      );
-      if (wrong.length > 0) return problemResult(wrong);
+      const open = openQuestions(raw.raw);
+      if (!open.ok) return open.result;
+      const { questions } = open;
       const text = questions.length
         ? questions
             .map((q) => `${q.path}: ${q.prompt}${q.choices ? ` (${q.choices.join(" | ")})` : ""}`)

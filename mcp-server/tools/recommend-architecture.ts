@@ -4,15 +4,8 @@ import { formatTable } from "../../src/plan/format.js";
 import { createPlan, planSchema } from "../../src/plan/index.js";
 import { parseSpecValue } from "../../src/requirements/index.js";
 import { PathError, setPath } from "../../src/util/paths.js";
-import {
-  partialSpecProblems,
-  problemResult,
-  rawOf,
-  specInput,
-  type ToolContext,
-  textResult,
-} from "../context.js";
-import { missingQuestions, type Question } from "../questions.js";
+import { problemResult, rawOf, specInput, type ToolContext, textResult } from "../context.js";
+import { openQuestions, type Question } from "../questions.js";
 import { questionSchema } from "./list-questions.js";
 
 /** The elicitation form for the missing key questions, in the interview's words. */
@@ -58,12 +51,9 @@ export function registerRecommendArchitecture(server: McpServer, _ctx: ToolConte
       const raw = rawOf(spec);
       if (!raw.ok) return raw.result;
       const document = structuredClone(raw.raw);
-      const missing = missingQuestions(document);
-      const wrong = partialSpecProblems(
-        document,
-        missing.map((q) => q.path),
-      );
-      if (wrong.length > 0) return problemResult(wrong);
+      const open = openQuestions(document);
+      if (!open.ok) return open.result;
+      const missing = open.questions;
       if (missing.length > 0) {
         const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation);
         if (!canElicit) {

@@ -96,3 +96,27 @@ export async function post(
 export function row(n: number, width: number, seed = 1): number[] {
   return Array.from({ length: n * width }, (_, i) => Math.sin(seed * 1000 + i) * 2);
 }
+
+/** Runs a test body against a started server and always stops it. */
+export async function withServe(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } | ((s: Served) => Promise<void>),
+  body?: (s: Served) => Promise<void>,
+): Promise<void> {
+  const [opts, fn] = typeof options === "function" ? [{}, options] : [options, body!];
+  const s = await serve(args, opts);
+  try {
+    await fn(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+/** Polls until `done` holds (every 50 ms, 10 s at most), naming what it waited for on timeout. */
+export async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await done()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

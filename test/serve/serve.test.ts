@@ -7,7 +7,17 @@ import { binOf, psi } from "../../src/serve/drift.js";
 import { buildMlp } from "../../src/serve/onnx-build.js";
 import { BIN } from "../helpers/cli.js";
 import { itWith, tool } from "../helpers/tools.js";
-import { freePort, modelsDir, post, row, type Served, serve, writeModel } from "./helpers.js";
+import {
+  freePort,
+  modelsDir,
+  post,
+  row,
+  type Served,
+  serve,
+  until,
+  withServe,
+  writeModel,
+} from "./helpers.js";
 
 const ADMIN_TOKEN = "test-admin-token";
 const ADMIN_ENV = { STACKWRIGHT_ADMIN_TOKEN: ADMIN_TOKEN };
@@ -553,16 +563,19 @@ describe("the admin surface is locked", () => {
   it("without an admin token the repository API is disabled", async () => {
     const dir = modelsDir();
     writeModel(dir, "m", "1", SMALL);
-    const s = await serve(["--models", dir, "--device", "cpu"], { env: { STACKWRIGHT_ADMIN_TOKEN: "" } });
-    try {
-      const refused = await post(`${s.url}/v2/repository/models/m/load`, {});
-      expect([refused.status, refused.body.error]).toEqual([403, expect.stringContaining("disabled")]);
-      expect((await post(`${s.url}/v2/repository/models/m/unload`, {})).status).toBe(403);
-      expect((await post(`${s.url}/v2/repository/models/m/routing`, { canaryWeight: 50 })).status).toBe(403);
-      expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(200);
-    } finally {
-      await s.stop();
-    }
+    await withServe(
+      ["--models", dir, "--device", "cpu"],
+      { env: { STACKWRIGHT_ADMIN_TOKEN: "" } },
+      async (s) => {
+        const refused = await post(`${s.url}/v2/repository/models/m/load`, {});
+        expect([refused.status, refused.body.error]).toEqual([403, expect.stringContaining("disabled")]);
+        expect((await post(`${s.url}/v2/repository/models/m/unload`, {})).status).toBe(403);
+        expect((await post(`${s.url}/v2/repository/models/m/routing`, { canaryWeight: 50 })).status).toBe(
+          403,
+        );
+        expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(200);
+      },
+    );
   });
 
   it("refuses missing and wrong tokens, path traversal and symlinks out of --models", async () => {
@@ -571,8 +584,7 @@ describe("the admin surface is locked", () => {
     const outside = modelsDir();
     writeModel(outside, "x", "1", SMALL);
     symlinkSync(join(outside, "x"), join(dir, "evil"));
-    const s = await serve(["--models", dir, "--device", "cpu"], { env: ADMIN_ENV });
-    try {
+    await withServe(["--models", dir, "--device", "cpu"], { env: ADMIN_ENV }, async (s) => {
       const none = await post(`${s.url}/v2/repository/models/m/load`, {});
       expect(none.status).toBe(401);
       expect(none.headers.get("www-authenticate")).toContain("Bearer");
@@ -592,30 +604,27 @@ describe("the admin surface is locked", () => {
         expect.stringContaining("outside the model repository"),
       ]);
       expect((await fetch(`${s.url}/v2/models/evil`)).status).toBe(404);
-    } finally {
-      await s.stop();
-    }
+    });
   });
 
   it("metrics label only loaded models; --token guards inference but not probes", async () => {
     const dir = modelsDir();
     writeModel(dir, "m", "1", SMALL);
-    const s = await serve(["--models", dir, "--device", "cpu"], {
-      env: { STACKWRIGHT_TOKEN: "infer-secret" },
-    });
-    try {
-      expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(401);
-      const auth = { authorization: "Bearer infer-secret" };
-      expect((await post(`${s.url}/v2/models/m/infer`, body, auth)).status).toBe(200);
-      for (let i = 0; i < 5; i++)
-        expect((await post(`${s.url}/v2/models/made-up-${i}/infer`, body, auth)).status).toBe(404);
-      expect((await fetch(`${s.url}/v2/health/ready`)).status).toBe(200);
-      const metrics = await (await fetch(`${s.url}/metrics`)).text();
-      expect(metrics).toContain('model="m"');
-      expect(metrics).not.toContain("made-up");
-    } finally {
-      await s.stop();
-    }
+    await withServe(
+      ["--models", dir, "--device", "cpu"],
+      { env: { STACKWRIGHT_TOKEN: "infer-secret" } },
+      async (s) => {
+        expect((await post(`${s.url}/v2/models/m/infer`, body)).status).toBe(401);
+        const auth = { authorization: "Bearer infer-secret" };
+        expect((await post(`${s.url}/v2/models/m/infer`, body, auth)).status).toBe(200);
+        for (let i = 0; i < 5; i++)
+          expect((await post(`${s.url}/v2/models/made-up-${i}/infer`, body, auth)).status).toBe(404);
+        expect((await fetch(`${s.url}/v2/health/ready`)).status).toBe(200);
+        const metrics = await (await fetch(`${s.url}/metrics`)).text();
+        expect(metrics).toContain('model="m"');
+        expect(metrics).not.toContain("made-up");
+      },
+    );
   });
 
   it("a model that cannot be loaded at start-up: its reason, and exit 2", async () => {
@@ -649,8 +658,7 @@ describe("shadow traffic off the request path", () => {
       { layers: [4, 8, 1], sigmoid: true, seed: 3 },
       "stage: staging\nshadow: true\n",
     );
-    const s = await serve(["--models", dir, "--device", "cpu"]);
-    try {
+    await withServe(["--models", dir, "--device", "cpu"], async (s) => {
       const answers = await Promise.all(
         Array.from({ length: 20 }, () => post(`${s.url}/v2/models/m/infer`, body)),
       );
@@ -658,46 +666,44 @@ describe("shadow traffic off the request path", () => {
       const expected = answers[0].body.outputs;
       for (const a of answers) expect(a.body.outputs).toEqual(expected);
       let stats: Record<string, unknown> = {};
-      for (let i = 0; i < 50 && Number(stats.failed ?? 0) < 20; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        stats = (
-          (await (await fetch(`${s.url}/v2/models/m/shadow`)).json()) as { shadow: Record<string, unknown> }
-        ).shadow;
-      }
+      await until("20 failed shadow requests", async () => {
+        stats = (await (await fetch(`${s.url}/v2/models/m/shadow`)).json()).shadow;
+        return Number(stats.failed) >= 20;
+      });
       expect(stats).toMatchObject({ version: "2", failed: 20, compared: 0 });
       const metrics = await (await fetch(`${s.url}/metrics`)).text();
       expect(metrics).toMatch(
         /stackwright_shadow_requests_total\{model="m",version="2",outcome="failed"\} 20/,
       );
-    } finally {
-      await s.stop();
-    }
+    });
   });
 
-  it("a matching shadow is compared: agreement, score differences and its latency", async () => {
-    const dir = modelsDir();
-    writeModel(dir, "m", "1", SMALL);
-    writeModel(dir, "m", "2", { ...SMALL, seed: 8 }, "stage: staging\nshadow: true\n");
-    const s = await serve(["--models", dir, "--device", "cpu"]);
-    try {
-      for (let i = 0; i < 10; i++)
-        expect((await post(`${s.url}/v2/models/m/infer`, body)).body.model_version).toBe("1");
-      let stats: Record<string, unknown> = {};
-      for (let i = 0; i < 50 && Number(stats.compared ?? 0) < 10; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        stats = (
-          (await (await fetch(`${s.url}/v2/models/m/shadow`)).json()) as { shadow: Record<string, unknown> }
-        ).shadow;
-      }
-      expect(stats).toMatchObject({ version: "2", compared: 10, failed: 0, dropped: 0 });
-      expect(stats.agreement).toBeGreaterThanOrEqual(0);
-      expect(stats.meanAbsDiff).toBeGreaterThan(0);
-      const metrics = await (await fetch(`${s.url}/metrics`)).text();
-      expect(metrics).toMatch(/stackwright_shadow_agreement_ratio\{model="m",version="2"\} [\d.]+/);
-      expect(metrics).toMatch(/stackwright_shadow_abs_diff_count\{model="m",version="2"\} 10/);
-      expect(metrics).toMatch(/stackwright_shadow_duration_seconds_count\{model="m",version="2"\} 10/);
-    } finally {
-      await s.stop();
-    }
-  });
+  itWith(
+    ["promtool"],
+    "a matching shadow is compared: agreement, score differences and its latency",
+    async () => {
+      const dir = modelsDir();
+      writeModel(dir, "m", "1", SMALL);
+      writeModel(dir, "m", "2", { ...SMALL, seed: 8 }, "stage: staging\nshadow: true\n");
+      await withServe(["--models", dir, "--device", "cpu"], async (s) => {
+        for (let i = 0; i < 10; i++)
+          expect((await post(`${s.url}/v2/models/m/infer`, body)).body.model_version).toBe("1");
+        let stats: Record<string, unknown> = {};
+        await until("10 compared shadow requests", async () => {
+          stats = (await (await fetch(`${s.url}/v2/models/m/shadow`)).json()).shadow;
+          return Number(stats.compared) >= 10;
+        });
+        expect(stats).toMatchObject({ version: "2", compared: 10, failed: 0, dropped: 0 });
+        expect(stats.agreement).toBeGreaterThanOrEqual(0);
+        expect(stats.meanAbsDiff).toBeGreaterThan(0);
+        const metrics = await (await fetch(`${s.url}/metrics`)).text();
+        // the new series are valid exposition format
+        const check = spawnSync(tool("promtool"), ["check", "metrics"], { input: metrics, encoding: "utf8" });
+        expect(check.status, check.stdout + check.stderr).toBe(0);
+        expect(metrics).toMatch(/stackwright_shadow_agreement_ratio\{model="m",version="2"\} [\d.]+/);
+        expect(metrics).toMatch(/stackwright_shadow_abs_diff_count\{model="m",version="2"\} 10/);
+        expect(metrics).toMatch(/stackwright_shadow_duration_seconds_count\{model="m",version="2"\} 10/);
+      });
+    },
+  );
 });
