@@ -45,6 +45,12 @@ describe("the generated platform, served from the out directory", () => {
         expect(ok.status, JSON.stringify(ok.body)).toBe(200);
         expect(ok.body.probability).toBeGreaterThanOrEqual(0);
         expect(s.stderr()).toContain("a SAMPLE model (stage: sample)");
+        // the request platform/README.md tells a user to send
+        const readme = readFileSync(join(out, "platform/README.md"), "utf8");
+        const documented = /curl -s localhost:8080\/v1\/predictions -d '(.*)'/.exec(readme)?.[1];
+        expect(documented, "platform/README.md shows a request").toBeDefined();
+        const asDocumented = await post(`${s.url}/v1/predictions`, JSON.parse(documented as string));
+        expect(asDocumented.status, JSON.stringify(asDocumented.body)).toBe(200);
         const unknown = await post(`${s.url}/v1/predictions`, {
           model_id: name,
           features: { ...features, colour: 1 },

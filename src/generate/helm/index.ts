@@ -13,6 +13,7 @@ import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { dns1123 } from "../names.js";
 import {
+  clusterSecrets,
   PLATFORM_DIR_IN_IMAGE,
   REDIS_URL_ENV,
   SERVE_CONFIG_IN_IMAGE,
@@ -48,6 +49,7 @@ export function chartName(plan: Plan): string {
 export function helmValues(plan: Plan): Record<string, unknown> {
   const spec = plan.requirements;
   const name = chartName(plan);
+  const secrets = clusterSecrets(plan);
   const mode = choice(plan, "serving.mode");
   const scaling = choice(plan, "scaling.strategy");
   const gpu = plan.capacity.hardware === "gpu";
@@ -145,7 +147,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
             { name: "STACKWRIGHT_TOKEN", secretName: `${name}-serve-tokens`, key: "token", optional: true },
           ]),
       ...(choice(plan, "features.store") === "online"
-        ? [{ name: REDIS_URL_ENV, secretName: `${name}-redis`, key: "url", optional: false }]
+        ? [{ name: REDIS_URL_ENV, secretName: secrets.onlineStore, key: "url", optional: false }]
         : []),
     ],
     resources: {

@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import type { FileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
-import type { ModelMeta } from "../../serve/config.js";
+import type { ModelMeta, ServeConfigInput } from "../../serve/config.js";
 // pure modules of the serving core (no onnxruntime): the same builder and histograms the server reads
 import { referenceFrom } from "../../serve/drift.js";
 import { buildMlp, seededRandom } from "../../serve/onnx-build.js";
@@ -16,6 +16,7 @@ import { defaultPackageSpec } from "../../util/package-source.js";
 import { dns1123 } from "../names.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
 import {
+  clusterSecrets,
   defaultFeatures,
   type FeatureField,
   ONLINE_FEATURES_FILE,
@@ -163,22 +164,40 @@ export function sampleFallbackModel(plan: Plan): SampleModel {
  * data: what /v1/predictions finds by entity key until a real export replaces the file.
  */
 export function sampleOnlineFeatures(plan: Plan, count = 5): string {
-  const fields = defaultFeatures(plan);
+  // a string feature has no values a sample could know: it must come with each request
+  const fields = defaultFeatures(plan).filter((f) => f.type !== "string");
+  const distributions = fields.map(distributionOf);
   const random = seededRandom((seedOf(plan) + 2) >>> 0);
   const key = plan.requirements.features.entityKey;
   const lines: string[] = [];
   for (let n = 1; n <= count; n++) {
     const row: Record<string, unknown> = { [key]: `sample-${n}` };
-    for (const field of fields) {
-      const value = distributionOf(field).draw(random);
-      row[field.name] =
-        field.type === "bool" ? value === 1 : field.type === "string" ? null : Math.round(value * 1e4) / 1e4;
-    }
-    // a string feature has no values a sample could know: it must come with each request
-    for (const field of fields) if (field.type === "string") delete row[field.name];
+    fields.forEach((field, i) => {
+      const value = distributions[i].draw(random);
+      row[field.name] = field.type === "bool" ? value === 1 : Math.round(value * 1e4) / 1e4;
+    });
     lines.push(JSON.stringify(row));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** One request's features, each of its declared type, at the middle of its sample distribution. */
+function exampleFeatures(plan: Plan): Record<string, unknown> {
+  // strings are left out: their categories are the model's (model.yaml encodings), not the sample's
+  return Object.fromEntries(
+    defaultFeatures(plan)
+      .filter((field) => field.type !== "string")
+      .map((field) => {
+        const { mid } = distributionOf(field);
+        const value =
+          field.type === "bool"
+            ? mid >= 0.5
+            : field.type === "int"
+              ? Math.round(mid)
+              : Math.round(mid * 1e4) / 1e4;
+        return [field.name, value];
+      }),
+  );
 }
 
 export function prometheusRules(plan: Plan): Record<string, unknown> {
@@ -340,9 +359,8 @@ CMD ["serve", "--config", "${dir}/serve.yaml", "--host", "0.0.0.0", "--port", "8
 }
 
 /** platform/README.md: what the folder holds, how to run it and build its image, and what is a sample. */
-export function platformReadme(plan: Plan, packageSpec: string): string {
+export function platformReadme(plan: Plan, config: ServeConfigInput, packageSpec: string): string {
   const models = servedModels(plan);
-  const config = serveConfigFromPlan(plan);
   const key = plan.requirements.features.entityKey;
   const online = config.features?.store === "memory" && config.features.file;
   return `<!-- ${GENERATED_HEADER} -->
@@ -374,11 +392,11 @@ refuses to promote an image that still carries one. Replace it by publishing a t
 
 \`\`\`sh
 npx stackwright serve --config platform/serve.yaml      # from the directory that holds platform/
-curl -s localhost:8080/v1/predictions -d '{"model_id":"${models.primary}","features":{},"${key}":"sample-1"}'
+curl -s localhost:8080/v1/predictions -d '${JSON.stringify(online ? { model_id: models.primary, features: {}, [key]: "sample-1" } : { model_id: models.primary, features: exampleFeatures(plan) })}'
 \`\`\`
 
 Features are given by name with their declared types (booleans as \`true\`/\`false\`); one the model does
-not read is refused with a 400${online ? `, and features missing from a request are looked up by \`${key}\` in the store. In a cluster the chart sets \`${REDIS_URL_ENV}\` (the online store's \`rediss://\` URL, password included, from the Secret \`<release>-redis\`), which switches the store to Redis` : ""}.
+not read is refused with a 400${online ? `, and features missing from a request are looked up by \`${key}\` in the store. In a cluster the chart sets \`${REDIS_URL_ENV}\` (the online store's \`rediss://\` URL, password included, from the Secret \`${clusterSecrets(plan).onlineStore}\`, key \`url\`, which the chart reads but does not create), which switches the store to Redis` : ""}.
 
 ## Build the image
 
@@ -398,13 +416,14 @@ export interface PlatformOptions {
 export function generatePlatform(plan: Plan, options: PlatformOptions = {}): FileSet {
   const models = servedModels(plan);
   const model = sampleModel(plan);
+  const config = serveConfigFromPlan(plan);
   const yaml = (value: unknown) => `# ${GENERATED_HEADER}\n${stringify(value, { lineWidth: 0 })}`;
   const files: FileSet = {
-    "platform/serve.yaml": yaml(serveConfigFromPlan(plan)),
+    "platform/serve.yaml": yaml(config),
     [`platform/models/${models.primary}/1/model.onnx`]: model.bytes,
     [`platform/models/${models.primary}/1/model.yaml`]: yaml(model.meta),
     "platform/Dockerfile": dockerfile(options.packageSpec ?? defaultPackageSpec()),
-    "platform/README.md": platformReadme(plan, options.packageSpec ?? defaultPackageSpec()),
+    "platform/README.md": platformReadme(plan, config, options.packageSpec ?? defaultPackageSpec()),
     "platform/monitoring/alerts.rules.yaml": yaml(prometheusRules(plan)),
     "platform/monitoring/dashboard.json": `${JSON.stringify(grafanaDashboard(plan), null, 2)}\n`,
     ...generateFeatureStore(plan),

@@ -14,6 +14,15 @@ export const PLATFORM_DIR_IN_IMAGE = "/srv/platform";
 export const SERVE_CONFIG_IN_IMAGE = `${PLATFORM_DIR_IN_IMAGE}/serve.yaml`;
 /** The embedded feature store's file, relative to serve.yaml. */
 export const ONLINE_FEATURES_FILE = "features/online.jsonl";
+/**
+ * The Kubernetes Secrets the chart reads (it creates neither): the online store's URL, synced from
+ * the cloud secret the Terraform writes, and the serving core's bearer tokens.
+ */
+export function clusterSecrets(plan: Plan): { onlineStore: string; serveTokens: string } {
+  const base = dns1123(plan.requirements.metadata.name, 53);
+  return { onlineStore: `${base}-redis`, serveTokens: `${base}-serve-tokens` };
+}
+
 /** The environment variable that carries the online store's URL in a cluster (from a Secret). */
 export const REDIS_URL_ENV = "STACKWRIGHT_REDIS_URL";
 

@@ -10,7 +10,7 @@ import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { azureStorageName, cloudName } from "../names.js";
-import { SERVE_CONFIG_IN_IMAGE } from "../platform/serve-config.js";
+import { clusterSecrets, SERVE_CONFIG_IN_IMAGE } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
 
 function choice(plan: Plan, capability: string): string {
@@ -87,6 +87,7 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     wafRateLimit: Math.max(100, Math.ceil(spec.inference.peakQps * 300 * 1.5)),
     onlineStore: online,
     serveConfigPath: SERVE_CONFIG_IN_IMAGE,
+    onlineStoreSecret: clusterSecrets(plan).onlineStore,
     onlineStoreNode:
       provider === "aws" ? (prices?.onlineStoreNode ?? "cache.r7g.large") : (prices?.onlineStoreNode ?? ""),
     onlineStoreNodes: plan.capacity.zones > 1 ? 2 : 1,

@@ -30,7 +30,7 @@ output "online_store_endpoint" {
 }
 
 output "online_store_secret" {
-  description = "Secrets Manager secret holding the online store's rediss:// URL (sync it to the Secret <release>-redis, key url)."
+  description = "Secrets Manager secret holding the online store's rediss:// URL (sync it to the Secret fraud-detection-redis, key url)."
   value       = aws_secretsmanager_secret.features.name
 }
 
