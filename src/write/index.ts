@@ -9,7 +9,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
@@ -134,17 +133,6 @@ export function lockContent(files: FileSet, options: WriteOptions): string {
   return `${JSON.stringify(lock, null, 2)}\n`;
 }
 
-function listFiles(root: string, dir = root, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === ".git" || entry.name === "node_modules" || entry.name.includes(".tmp-")) continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) listFiles(root, full, out);
-    else out.push(relative(root, full).split(sep).join("/"));
-  }
-  return out.sort();
-}
-
 function atomicWrite(full: string, content: FileContent): void {
   mkdirSync(dirname(full), { recursive: true });
   const tmp = `${full}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -170,8 +158,10 @@ export function writeFileSet(outDir: string, files: FileSet, options: WriteOptio
           result.drift.push({ path, kind: "changed", diff: describeDiff(path, current, expected[path]) });
       }
     }
-    for (const path of listFiles(root)) {
-      if (!(path in expected))
+    // extra: what the last generate wrote (its lock) and this spec no longer produces; other files
+    // in the directory are the user's (with --out . that is the whole repository)
+    for (const path of Object.keys(previous?.files ?? {})) {
+      if (!(path in expected) && existsSync(join(root, path)))
         result.drift.push({ path, kind: "extra", diff: `${path}: not produced by this spec\n` });
     }
     result.drift.sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -283,15 +283,18 @@ describe("writer", () => {
 
   it("--check reports changed, missing and extra files and writes nothing", () => {
     const dir = mkdtempSync(join(tmpdir(), "sw-write-"));
-    writeFileSet(dir, files, options);
+    // extra.txt was generated last time and is no longer produced; notes.md was never generated
+    writeFileSet(dir, { ...files, "extra.txt": "?\n" }, options);
     writeFileSync(join(dir, "c.txt"), "twO\n");
     rmSync(join(dir, "a/b.txt"));
-    writeFileSync(join(dir, "extra.txt"), "?\n");
+    writeFileSync(join(dir, "notes.md"), "the user's own file, next to generated ones (--out .)\n");
     const result = writeFileSet(dir, files, { ...options, check: true });
     expect(result.drift.map((d) => `${d.kind} ${d.path}`)).toEqual([
       "missing a/b.txt",
       "changed c.txt",
       "extra extra.txt",
+      // the lock records the files it wrote: a file no longer produced changes it too
+      "changed stackwright.lock.json",
     ]);
     expect(result.drift.find((d) => d.path === "c.txt")?.diff).toContain("-twO\n+two");
     expect(readFileSync(join(dir, "c.txt"), "utf8")).toBe("twO\n");
