@@ -22,6 +22,7 @@ const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip", npm_config_logle
 describeWith(["npm"], "the packed package", () => {
   let installed: string;
   let cli: string;
+  let tarball: string;
   beforeAll(() => {
     const packs = mkdtempSync(join(tmpdir(), "sw-pack-"));
     // dist/ is built by the test command; --ignore-scripts packs it as it is
@@ -37,6 +38,7 @@ describeWith(["npm"], "the packed package", () => {
       .trim()
       .split("\n")
       .pop() as string;
+    tarball = join(packs, name);
     installed = mkdtempSync(join(tmpdir(), "sw-installed-"));
     writeFileSync(join(installed, "package.json"), '{"name":"uses-stackwright","private":true}\n');
     execFileSync(tool("npm"), ["install", "--no-audit", "--no-fund", "--silent", join(packs, name)], {
@@ -116,6 +118,59 @@ describeWith(["npm"], "the packed package", () => {
     );
   });
 
+  /**
+   * The Dockerfile's build stage as written: its context (platform/) with the tarball copied in, its
+   * WORKDIR, and its RUN line in a shell with STACKWRIGHT_PACKAGE set as `--build-arg` would;
+   * returns the directory whose node_modules the runtime stage copies. Run once: the stage is the
+   * same for every spec.
+   */
+  let built: string | undefined;
+  const buildStage = (platformDir: string, dockerfile: string): string => {
+    if (built) return built;
+    const stage = dockerfile.slice(0, dockerfile.lastIndexOf("\nFROM "));
+    expect(stage).toMatch(/^ARG STACKWRIGHT_PACKAGE=/m);
+    expect(stage).toMatch(/^COPY \. \.$/m);
+    const runLine = /^RUN (.+)$/m.exec(stage)?.[1] as string;
+    const context = mkdtempSync(join(tmpdir(), "sw-build-"));
+    cpSync(platformDir, context, { recursive: true });
+    cpSync(tarball, join(context, "stackwright.tgz"));
+    execFileSync("sh", ["-ec", runLine], {
+      cwd: context,
+      env: { ...env, STACKWRIGHT_PACKAGE: "./stackwright.tgz" },
+      stdio: "pipe",
+    });
+    built = context;
+    return context;
+  };
+
+  itWith(
+    ["npm"],
+    "the generated CI step that regenerates and compares runs, from the package a project pins",
+    () => {
+      const project = mkdtempSync(join(tmpdir(), "sw-ci-"));
+      writeFileSync(
+        join(project, "package.json"),
+        JSON.stringify({ name: "platform", devDependencies: { stackwright: `file:${tarball}` } }),
+      );
+      cpSync(join(ROOT, "examples/fraud-detection.yaml"), join(project, "stackwright.yaml"));
+      expect(run(["generate", "--spec", "stackwright.yaml", "--out", "."], project).status).toBe(0);
+      const ci = readFileSync(join(project, ".github/workflows/ci.yml"), "utf8");
+      const step = /run: (npx --yes --package .* stackwright generate .*)$/m.exec(ci)?.[1];
+      expect(step, "ci.yml has the regenerate step").toBeDefined();
+      // the step as the workflow runs it: YAML-unquoted, in the repository root
+      const command = (step as string).replace(/^'(.*)'$/, "$1").replace(/''/g, "'");
+      const result = spawnSync("sh", ["-ec", command], {
+        cwd: project,
+        env,
+        encoding: "utf8",
+        timeout: 180_000,
+      });
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toContain("up to date");
+    },
+    240_000,
+  );
+
   const rootOk = process.getuid?.() === 0;
   const examples = readdirSync(join(ROOT, "examples"))
     .filter((f) => f.endsWith(".yaml"))
@@ -135,11 +190,13 @@ describeWith(["npm"], "the packed package", () => {
           JSON.parse(new RegExp(`^${instruction} (\\[.*\\])$`, "m").exec(runtime)?.[1] ?? "[]") as string[];
         const workdir = /^WORKDIR (\S+)$/m.exec(runtime)?.[1] ?? "/";
         const user = /^USER (\d+):(\d+)$/m.exec(runtime);
-        // the image's root, laid out from the COPY lines: the build stage's node_modules is what npm installed
+        // the image's root, laid out from the COPY lines; --from=build is what the build stage's RUN installed
         const image = mkdtempSync(join(tmpdir(), "sw-rootfs-"));
         const copies: Array<[string, string]> = [];
         for (const [, from, src, dest] of runtime.matchAll(/^COPY (--from=\S+ )?(\S+) (\S+)$/gm)) {
-          const source = from ? join(installed, "node_modules") : join(out, "platform", src);
+          const source = from
+            ? join(buildStage(join(out, "platform"), dockerfile), "node_modules")
+            : join(out, "platform", src);
           const target = join(image, dest);
           mkdirSync(dirname(target), { recursive: true });
           cpSync(source, target, { recursive: true });
