@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
+    // a private TMPDIR for the run, removed at its end
+    globalSetup: ["./test/helpers/tmp-setup.ts"],
     // the default output, then the tests skipped for a missing program (test/helpers/tools.ts)
     reporters: ["default", "./test/helpers/skip-reporter.ts"],
   },

@@ -114,9 +114,6 @@ describe("imports go one way", () => {
       ["src/write/", ["src/generate/", "src/validate/"]],
       ["src/fileset/", ["src/"]],
     ];
-    // the one crossing left: validate/ renders the chart through a hand-kept TypeScript copy of the
-    // templates until real helm replaces it (issue 16 deletes manifests.ts); listed so it cannot spread
-    const known = ["src/validate/k8s.ts imports src/generate/helm/manifests.ts"];
     const broken: string[] = [];
     for (const [file, deps] of graph) {
       const from = rel(file);
@@ -128,9 +125,7 @@ describe("imports go one way", () => {
         }
       }
     }
-    expect(broken.filter((b) => !known.includes(b))).toEqual([]);
-    // and the exception is not stale: when the crossing goes, so must its entry
-    expect(known.filter((k) => !broken.includes(k))).toEqual([]);
+    expect(broken).toEqual([]);
   });
 });
 

@@ -33,9 +33,11 @@ export interface ConsumeSummary {
   batches: number;
 }
 
-export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> {
+/** The consumer's Prometheus metrics (its own registry, served on --metrics-port at /metrics). */
+export function createConsumeMetrics() {
   const registry = new Registry();
-  const m = {
+  return {
+    registry,
     consumed: new Counter({
       name: "stackwright_stream_consumed_total",
       help: "Events read from the source",
@@ -63,6 +65,11 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
       registers: [registry],
     }),
   };
+}
+
+export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> {
+  const m = createConsumeMetrics();
+  const registry = m.registry;
   let metricsServer: Server | undefined;
   if (options.metricsPort !== undefined) {
     metricsServer = createServer(async (req, res) => {

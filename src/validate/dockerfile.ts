@@ -5,7 +5,7 @@ import type { ValidationProblem } from "./types.js";
 export function validateDockerfiles(files: FileSet): ValidationProblem[] {
   const problems: ValidationProblem[] = [];
   for (const [path, text] of textEntries(files)) {
-    if (!/(^|\/)Dockerfile$/.test(path)) continue;
+    if (!/(^|\/)Dockerfile(\.[\w-]+)?$/.test(path)) continue;
     const lines = text
       .split("\n")
       .map((l) => l.trim())

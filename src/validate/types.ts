@@ -7,9 +7,16 @@ export interface ValidationProblem {
     | "terraform-fmt"
     | "terraform-refs"
     | "kubernetes"
+    | "kubernetes-refs"
+    | "helm"
     | "github-actions"
     | "yaml"
     | "json"
     | "header"
     | "dockerfile";
+}
+
+export interface ValidateOptions {
+  /** where validation reports what it could not check (said once per process); stderr by default */
+  notice?: (message: string) => void;
 }

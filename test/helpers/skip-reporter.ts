@@ -3,7 +3,7 @@
  * then each missing program with the command that installs it. Silent when nothing was skipped.
  */
 import type { Reporter, TestModule } from "vitest/node";
-import { findTool, missingToolMessage, TOOLS, type ToolName } from "../../src/util/tools.js";
+import { findTool, missingToolMessage, TOOLS, type ToolInfo, type ToolName } from "../../src/util/tools.js";
 import { NEEDS_MARKER } from "./tools.js";
 
 /** The programs named in a skipped test's `[needs a, b]` marker. */
@@ -26,14 +26,15 @@ export default class SkipReporter implements Reporter {
     const absent = (Object.keys(TOOLS) as ToolName[]).filter(
       (name) => !findTool(name) && skipped.some((test) => needs(test).includes(name)),
     );
-    const packages = [...new Set(absent.map((name) => TOOLS[name].debianPackage))];
+    const info = (name: ToolName): ToolInfo => TOOLS[name];
+    const packages = [...new Set(absent.flatMap((name) => info(name).debianPackage ?? []))];
     const lines = [
       "",
       `Skipped ${skipped.length} test${skipped.length === 1 ? "" : "s"} because a program they need is missing:`,
       ...skipped.map((name) => `  - ${name}`),
       "Missing programs:",
       ...absent.map((name) => `  - ${missingToolMessage(name)}`),
-      `Install them all: apt-get install -y ${packages.join(" ")}`,
+      ...(packages.length > 0 ? [`Install them all: apt-get install -y ${packages.join(" ")}`] : []),
       "Under CI (CI=true) these tests fail instead of skipping.",
       "",
     ];

@@ -69,7 +69,7 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
   }
   const source = resolvePackageSource({ explicit: flags.package });
   const files = generateAll(plan, { narratives, packageSpec: source.spec });
-  const problems = await validateFileSet(files);
+  const problems = await validateFileSet(files, { notice: (message) => io.err(`${message}\n`) });
   if (problems.length > 0) {
     throw new UserError(
       `generated files failed validation (a stackwright bug, please report it)`,

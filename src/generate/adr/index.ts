@@ -9,7 +9,7 @@ import { budgetBar, capacityLine } from "../../plan/format.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { getPath } from "../../util/paths.js";
-import { prometheusRules } from "../platform/index.js";
+import { prometheusRules } from "../platform/monitoring.js";
 import { render } from "../render.js";
 
 export interface Narrative {
@@ -194,17 +194,10 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
       notes: implementationNotes(plan, capability),
       alerts:
         capability === "monitoring.metrics" || capability === "monitoring.drift"
-          ? (
-              prometheusRules(plan).groups as Array<{
-                rules: Array<{
-                  alert: string;
-                  expr: string;
-                  for: string;
-                  annotations: { summary: string };
-                }>;
-              }>
-            )[0].rules
-              .filter((r) => (capability === "monitoring.drift") === r.alert.includes("Drift"))
+          ? prometheusRules(plan)
+              .groups[0].rules.filter(
+                (r) => (capability === "monitoring.drift") === r.alert.includes("Drift"),
+              )
               .map((r) => ({ name: r.alert, expr: r.expr, for: r.for, summary: r.annotations.summary }))
           : [],
       rule: {

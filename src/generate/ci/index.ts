@@ -9,7 +9,7 @@ import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
 import { defaultPackageSpec } from "../../util/package-source.js";
-import { chartName } from "../helm/index.js";
+import { chartName, GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
 import { dns1123 } from "../names.js";
 
 /** Pinned action versions (major tags of the publishers' current releases). */
@@ -190,6 +190,21 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
           uses: ACTIONS.dockerBuild,
           with: { context: "platform", push: true, tags: `${image}:${e("steps.tag.outputs.tag")}` },
         },
+        // GPU nodes run the CUDA build: the same repository, the tag plus the suffix the chart appends
+        ...(plan.capacity.hardware === "gpu"
+          ? [
+              {
+                name: "Build and push the GPU (CUDA) serving image",
+                uses: ACTIONS.dockerBuild,
+                with: {
+                  context: "platform",
+                  file: "platform/Dockerfile.gpu",
+                  push: true,
+                  tags: `${image}:${e("steps.tag.outputs.tag")}${GPU_IMAGE_TAG_SUFFIX}`,
+                },
+              },
+            ]
+          : []),
       ],
     },
   };
@@ -222,12 +237,12 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
       } else if (choice(plan, "deployment.strategy") === "canary") {
         steps.push({
           name: "Promote the canary after the gates passed",
-          run: `kubectl argo rollouts promote ${name}-${chartName(plan)} --namespace ${name} || kubectl -n ${name} patch rollout ${name}-${chartName(plan)} --type merge -p '{"status":{"pauseConditions":null}}'`,
+          run: `kubectl argo rollouts promote ${workloadName(name, chartName(plan))} --namespace ${name}`,
         });
       } else {
         steps.push({
           name: "Confirm the rollout is healthy",
-          run: `kubectl -n ${name} rollout status deploy/${name}-${chartName(plan)} --timeout=10m || true`,
+          run: `kubectl -n ${name} rollout status deploy/${workloadName(name, chartName(plan))} --timeout=10m`,
         });
       }
     } else if (!promote) {

@@ -12,11 +12,11 @@ import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { dns1123 } from "../names.js";
+import { prometheusRules } from "../platform/monitoring.js";
 import {
   clusterSecrets,
   PLATFORM_DIR_IN_IMAGE,
   REDIS_URL_ENV,
-  SERVE_CONFIG_IN_IMAGE,
   serveConfigFromPlan,
 } from "../platform/serve-config.js";
 import { templatesRoot } from "../render.js";
@@ -46,12 +46,47 @@ export function chartName(plan: Plan): string {
   return dns1123(plan.requirements.metadata.name, 53);
 }
 
+/** The GPU image is the CPU image's repository and tag plus this suffix (platform/Dockerfile.gpu). */
+export const GPU_IMAGE_TAG_SUFFIX = "-cuda";
+/** The port the serving core listens on and exports /metrics from (serve and consume alike). */
+export const CONTAINER_PORT = 8080;
+const PROMETHEUS_ADDRESS = "http://prometheus-operated.monitoring:9090";
+
+/**
+ * The Deployment / Rollout / CronJob name the chart renders for a release: Helm's `fullname`
+ * convention, as templates/_helpers.tpl writes it (the release name alone when it contains the
+ * chart's name). The tests render the chart with real helm and check these names against it.
+ */
+export function workloadName(release: string, chart: string): string {
+  const full = release.includes(chart) ? release : `${release}-${chart}`;
+  return full.slice(0, 63).replace(/-+$/, "");
+}
+
+function streamEndpoints(plan: Plan, name: string): Record<string, string> {
+  const sources = plan.requirements.data.sources;
+  const scheme = ["kafka", "pubsub", "kinesis", "eventhubs"].some((s) => sources.includes(s as never))
+    ? "kafka"
+    : "redis";
+  const host = scheme === "kafka" ? "kafka:9092" : "redis:6379";
+  return {
+    source: `${scheme}://${host}/${name}-events`,
+    sink: `${scheme}://${host}/${name}-scores`,
+    deadLetter: `${scheme}://${host}/${name}-dead-letter`,
+    group: name,
+  };
+}
+
+/**
+ * values.yaml. Every mode's block is present (serve, stream, batch) and `mode` picks one, so each
+ * combination the values offer renders; the templates build the command lines from these blocks.
+ */
 export function helmValues(plan: Plan): Record<string, unknown> {
   const spec = plan.requirements;
   const name = chartName(plan);
   const secrets = clusterSecrets(plan);
   const mode = choice(plan, "serving.mode");
   const scaling = choice(plan, "scaling.strategy");
+  const scalingParams = params(plan, "scaling.strategy");
   const gpu = plan.capacity.hardware === "gpu";
   const node = instance(plan);
   const vcpu = node?.vcpu ?? 1;
@@ -61,101 +96,44 @@ export function helmValues(plan: Plan): Record<string, unknown> {
   const canary = choice(plan, "deployment.strategy") === "canary";
   const deployParams = params(plan, "deployment.strategy");
   const keda = scaling === "hpa-queue-depth" || scaling === "keda-consumer-lag";
-  const kedaTriggers =
-    scaling === "keda-consumer-lag"
-      ? [
-          {
-            type: spec.data.sources.includes("kafka") ? "kafka" : "prometheus",
-            metadata: spec.data.sources.includes("kafka")
-              ? {
-                  bootstrapServers: "kafka:9092",
-                  consumerGroup: name,
-                  topic: `${name}-events`,
-                  lagThreshold: String(params(plan, "scaling.strategy").lagThreshold ?? 1000),
-                }
-              : {
-                  serverAddress: "http://prometheus-operated.monitoring:9090",
-                  query: "sum(stackwright_consumer_lag)",
-                  threshold: "1000",
-                },
-          },
-        ]
-      : [
-          {
-            type: "prometheus",
-            metadata: {
-              serverAddress: "http://prometheus-operated.monitoring:9090",
-              query: `sum(stackwright_queue_depth{service="${name}"})`,
-              threshold: String(params(plan, "scaling.strategy").queueDepthTarget ?? 8),
-            },
-          },
-        ];
+  const kafka = spec.data.sources.includes("kafka");
   const batchParams = params(plan, "serving.mode");
-  const streamScheme = spec.data.sources.includes("kafka")
-    ? "kafka"
-    : spec.data.sources.includes("pubsub") ||
-        spec.data.sources.includes("kinesis") ||
-        spec.data.sources.includes("eventhubs")
-      ? "kafka"
-      : "redis";
-  const streamHost = streamScheme === "kafka" ? "kafka:9092" : "redis:6379";
   return {
     modelName: name,
     mode,
     platformDir: PLATFORM_DIR_IN_IMAGE,
     replicaCount: Math.max(1, plan.capacity.replicasMin),
     image: { repository: `ghcr.io/your-org/${name}`, tag: INITIAL_CHART_VERSION, pullPolicy: "IfNotPresent" },
-    args:
-      mode === "streaming"
-        ? [
-            "consume",
-            "--config",
-            SERVE_CONFIG_IN_IMAGE,
-            "--source",
-            `${streamScheme}://${streamHost}/${name}-events`,
-            "--sink",
-            `${streamScheme}://${streamHost}/${name}-scores`,
-            "--dead-letter",
-            `${streamScheme}://${streamHost}/${name}-dead-letter`,
-            "--group",
-            name,
-            "--metrics-port",
-            "8080",
-            "--metrics-host",
-            "0.0.0.0",
-          ]
-        : ["serve", "--config", SERVE_CONFIG_IN_IMAGE, "--host", "0.0.0.0", "--port", "8080"],
-    probes:
-      mode === "streaming"
-        ? { live: "/healthz", ready: "/healthz" }
-        : { live: "/v2/health/live", ready: "/v2/health/ready" },
+    // the execution provider on CPU nodes; GPU pods take gpu.device
+    device: "cpu",
+    gpu: {
+      enabled: gpu,
+      // platform/Dockerfile.gpu: onnxruntime-node with its CUDA 12 provider on a CUDA + cuDNN base
+      image: { repository: "", tagSuffix: GPU_IMAGE_TAG_SUFFIX },
+      device: "cuda",
+      resourceName: "nvidia.com/gpu",
+      count: 1,
+      nodeSelector: { "stackwright.dev/pool": "gpu" },
+      tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+    },
     service: { type: "ClusterIP", port: 80 },
     serviceAccount: { name: "", annotations: {} },
-    // the serving core's bearer tokens, from a Secret the operator creates (absent: the repository
-    // API stays disabled and inference open); and the online store's rediss:// URL, password included,
-    // synced from the cloud's secret (the Terraform output online_store_secret)
-    envFromSecrets: [
-      ...(mode === "streaming"
-        ? []
-        : [
-            {
-              name: "STACKWRIGHT_ADMIN_TOKEN",
-              secretName: `${name}-serve-tokens`,
-              key: "admin-token",
-              optional: true,
-            },
-            { name: "STACKWRIGHT_TOKEN", secretName: `${name}-serve-tokens`, key: "token", optional: true },
-          ]),
-      ...(choice(plan, "features.store") === "online"
-        ? [{ name: REDIS_URL_ENV, secretName: secrets.onlineStore, key: "url", optional: false }]
-        : []),
-    ],
+    // Secrets the operator creates (the chart renders none): the serving core's bearer tokens
+    // (absent: the repository API stays disabled and inference open) and the online store's
+    // rediss:// URL, password included, synced from the cloud secret (Terraform output online_store_secret)
+    serveTokens: { secretName: secrets.serveTokens },
+    onlineStore: {
+      enabled: choice(plan, "features.store") === "online",
+      secretName: secrets.onlineStore,
+      key: "url",
+      env: REDIS_URL_ENV,
+    },
     resources: {
       requests: { cpu: cpuRequest, memory: memRequest },
-      limits: { memory: memRequest, ...(gpu ? { "nvidia.com/gpu": 1 } : {}) },
+      limits: { memory: memRequest },
     },
-    nodeSelector: gpu ? { "stackwright.dev/pool": "gpu" } : {},
-    tolerations: gpu ? [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] : [],
+    nodeSelector: {},
+    tolerations: [],
     topologySpreadConstraints:
       plan.capacity.zones > 1
         ? [
@@ -172,8 +150,16 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       kind: keda ? "keda" : "hpa",
       minReplicas: Math.max(1, plan.capacity.replicasMin),
       maxReplicas: Math.max(1, plan.capacity.replicasMax, plan.capacity.replicasMin),
-      targetCPUUtilizationPercentage: Number(params(plan, "scaling.strategy").targetCpuUtilization ?? 65),
-      kedaTriggers,
+      targetCPUUtilizationPercentage: Number(scalingParams.targetCpuUtilization ?? 65),
+      // KEDA scales realtime serving on the batcher's queue depth (stackwright_queue_depth, summed over
+      // pods) and streaming on the consumer group's lag: Kafka's own, else stackwright_stream_lag, which
+      // each consumer reports for the whole group (max, not sum)
+      keda: {
+        prometheusAddress: PROMETHEUS_ADDRESS,
+        queueDepthTarget: Number(scalingParams.queueDepthTarget ?? 8),
+        lagThreshold: Number(scalingParams.lagThreshold ?? 1000),
+        kafka: kafka ? { bootstrapServers: "kafka:9092", topic: `${name}-events` } : null,
+      },
     },
     podDisruptionBudget: { minAvailable: plan.capacity.replicasMin > 1 ? plan.capacity.replicasMin - 1 : 0 },
     networkPolicy: {
@@ -182,17 +168,24 @@ export function helmValues(plan: Plan): Record<string, unknown> {
         { namespaceSelector: { matchLabels: { "stackwright.dev/clients": "true" } } },
         { podSelector: {} },
       ],
+      // Prometheus scrapes /metrics on the serving port from this namespace
+      monitoringNamespace: "monitoring",
       egressTo: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
     },
     serviceMonitor: { enabled: choice(plan, "monitoring.metrics") === "prometheus", interval: "15s" },
+    prometheusRule: {
+      enabled: choice(plan, "monitoring.metrics") === "prometheus",
+      groups: prometheusRules(plan).groups,
+    },
     canary: {
       enabled: canary && mode !== "batch",
       steps: (deployParams.steps as number[] | undefined) ?? [5, 25, 100],
       stepMinutes: Number(deployParams.stepMinutes ?? 10),
       maxErrorRate: Number(deployParams.maxErrorRate ?? 0.01),
       maxP99Ms: Number(deployParams.maxP99Ms ?? spec.inference.latencyP99Ms),
-      prometheusAddress: "http://prometheus-operated.monitoring:9090",
+      prometheusAddress: PROMETHEUS_ADDRESS,
     },
+    stream: streamEndpoints(plan, name),
     batch: {
       schedule: String(batchParams.schedule ?? spec.inference.batch.schedule ?? "0 2 * * *"),
       parallelism: Math.max(1, plan.capacity.replicasMax),
@@ -224,10 +217,18 @@ export function valuesSchema(values: Record<string, unknown>): Record<string, un
   const schema = infer(values) as { properties: Record<string, Record<string, unknown>> };
   schema.properties.mode = { type: "string", enum: ["realtime", "batch", "streaming"] };
   schema.properties.replicaCount = { type: "integer", minimum: 1 };
-  (schema.properties.autoscaling as { properties: Record<string, unknown> }).properties.kind = {
-    type: "string",
-    enum: ["hpa", "keda"],
+  const autoscaling = schema.properties.autoscaling as { properties: Record<string, any> };
+  autoscaling.properties.kind = { type: "string", enum: ["hpa", "keda"] };
+  // Kafka's bootstrap servers and topic, or null to scale on stackwright's own metrics
+  autoscaling.properties.keda.properties.kafka = {
+    type: ["object", "null"],
+    properties: { bootstrapServers: { type: "string" }, topic: { type: "string" } },
   };
+  (schema.properties.gpu as { properties: Record<string, unknown> }).properties.device = {
+    type: "string",
+    enum: ["cuda", "webgpu"],
+  };
+  schema.properties.device = { type: "string", enum: ["cpu", "auto"] };
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
     title: "values of the stackwright serving chart",

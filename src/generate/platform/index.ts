@@ -13,7 +13,8 @@ import type { ModelMeta, ServeConfigInput } from "../../serve/config.js";
 import { referenceFrom } from "../../serve/drift.js";
 import { buildMlp, seededRandom } from "../../serve/onnx-build.js";
 import { defaultPackageSpec } from "../../util/package-source.js";
-import { dns1123 } from "../names.js";
+import { GPU_IMAGE_TAG_SUFFIX } from "../helm/index.js";
+import { grafanaDashboard, prometheusRules } from "./monitoring.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
 import {
   clusterSecrets,
@@ -200,151 +201,41 @@ function exampleFeatures(plan: Plan): Record<string, unknown> {
   );
 }
 
-export function prometheusRules(plan: Plan): Record<string, unknown> {
-  const spec = plan.requirements;
-  const name = dns1123(spec.metadata.name);
-  const drift = decision(plan, "monitoring.drift");
-  const alert = Number(drift.params.alert ?? 0.25);
-  const warn = Number(drift.params.warn ?? 0.1);
-  const slo = spec.inference.latencyP99Ms / 1000;
-  const errorBudget = Math.max(0.0001, (100 - spec.availability.targetPercent) / 100);
-  const rules: Array<Record<string, unknown>> = [
-    {
-      alert: "StackwrightLatencyAboveSLO",
-      expr: `histogram_quantile(0.99, sum by (le) (rate(stackwright_request_duration_seconds_bucket{model="${name}"}[5m]))) > ${slo}`,
-      for: "10m",
-      labels: { severity: "page" },
-      annotations: {
-        summary: `p99 latency of ${name} above the ${spec.inference.latencyP99Ms} ms SLO (inference.latencyP99Ms)`,
-      },
-    },
-    {
-      alert: "StackwrightErrorRatio",
-      expr: `sum(rate(stackwright_requests_total{model="${name}",code=~"5.."}[5m])) / clamp_min(sum(rate(stackwright_requests_total{model="${name}"}[5m])), 1) > ${Math.round(errorBudget * 10 * 1e6) / 1e6}`,
-      for: "5m",
-      labels: { severity: "page" },
-      annotations: {
-        summary: `5xx ratio of ${name} burns the ${spec.availability.targetPercent}% availability budget 10x too fast`,
-      },
-    },
-    {
-      alert: "StackwrightBreakerOpen",
-      expr: `max(stackwright_breaker_state{model="${name}"}) == 2`,
-      for: "1m",
-      labels: { severity: "page" },
-      annotations: { summary: `circuit breaker of ${name} is open: answers come from the fallback chain` },
-    },
-    {
-      alert: "StackwrightQueueSaturated",
-      expr: `sum(stackwright_queue_depth{model="${name}"}) > ${Math.max(8, Number(decision(plan, "serving.batching").params.maxBatchSize ?? 16) * 4)}`,
-      for: "5m",
-      labels: { severity: "ticket" },
-      annotations: {
-        summary: `${name} is queueing more than four batches: add replicas or raise the autoscaling limit`,
-      },
-    },
-  ];
-  if (drift.choice !== "none") {
-    rules.push(
-      {
-        alert: "StackwrightFeatureDriftWarn",
-        expr: `max by (feature) (stackwright_feature_psi{model="${name}"}) > ${warn}`,
-        for: "30m",
-        labels: { severity: "ticket" },
-        annotations: { summary: `PSI of {{ $labels.feature }} above ${warn} (warn band)` },
-      },
-      {
-        alert: "StackwrightFeatureDriftAlert",
-        expr: `max by (feature) (stackwright_feature_psi{model="${name}"}) > ${alert}`,
-        for: "30m",
-        labels: { severity: "page" },
-        annotations: {
-          summary: `PSI of {{ $labels.feature }} above ${alert} (alert band): ${decision(plan, "retraining.trigger").choice === "scheduled" ? "investigate before the next scheduled retraining" : "retraining is triggered"}`,
-        },
-      },
-    );
-  }
-  return { groups: [{ name: `stackwright-${name}`, rules }] };
-}
-
-export function grafanaDashboard(plan: Plan): Record<string, unknown> {
-  const name = dns1123(plan.requirements.metadata.name);
-  const panel = (id: number, title: string, expr: string, unit: string, y: number, x: number) => ({
-    id,
-    title,
-    type: "timeseries",
-    gridPos: { h: 8, w: 12, x, y },
-    datasource: { type: "prometheus", uid: "${datasource}" },
-    fieldConfig: { defaults: { unit }, overrides: [] },
-    targets: [{ expr, refId: "A" }],
-  });
-  return {
-    title: `stackwright: ${plan.requirements.metadata.name}`,
-    uid: `sw-${name}`.slice(0, 40),
-    schemaVersion: 39,
-    version: 1,
-    editable: false,
-    time: { from: "now-6h", to: "now" },
-    templating: { list: [{ name: "datasource", type: "datasource", query: "prometheus" }] },
-    panels: [
-      panel(
-        1,
-        "Requests per second by status",
-        `sum by (code) (rate(stackwright_requests_total{model="${name}"}[1m]))`,
-        "reqps",
-        0,
-        0,
-      ),
-      panel(
-        2,
-        "p99 latency",
-        `histogram_quantile(0.99, sum by (le) (rate(stackwright_request_duration_seconds_bucket{model="${name}"}[5m])))`,
-        "s",
-        0,
-        12,
-      ),
-      panel(
-        3,
-        "Batch size (avg rows)",
-        `rate(stackwright_batch_size_sum{model="${name}"}[5m]) / rate(stackwright_batch_size_count{model="${name}"}[5m])`,
-        "short",
-        8,
-        0,
-      ),
-      panel(4, "Queue depth", `sum(stackwright_queue_depth{model="${name}"})`, "short", 8, 12),
-      panel(5, "Feature drift (PSI)", `stackwright_feature_psi{model="${name}"}`, "short", 16, 0),
-      panel(
-        6,
-        "Fallbacks and breaker",
-        `sum by (via) (rate(stackwright_fallbacks_total{model="${name}"}[5m]))`,
-        "reqps",
-        16,
-        12,
-      ),
-    ],
-  };
-}
-
 /**
  * The serving image: stackwright from one package source (ARG STACKWRIGHT_PACKAGE, the same spec the
  * CI steps run), and the platform directory at PLATFORM_DIR_IN_IMAGE with serve.yaml beside the
  * models and features it names by relative path.
  */
-export function dockerfile(packageSpec: string): string {
+/**
+ * The CUDA runtime the GPU image runs on: CUDA 12 with cuDNN 9, what onnxruntime-node's CUDA 12
+ * execution provider links against (its install script fetches the provider for `cuda12`).
+ */
+export const CUDA_RUNTIME_IMAGE = "nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04";
+
+export type ImageFlavour = "cpu" | "cuda";
+
+/**
+ * platform/Dockerfile (CPU: onnxruntime-node's bundled CPU provider, the CUDA download skipped) and,
+ * for GPU plans, platform/Dockerfile.gpu (the CUDA 12 provider installed, Node copied onto the CUDA
+ * runtime image, the device named on the command line so a missing GPU fails instead of falling
+ * back to CPU). The chart runs the second on GPU nodes (gpu.image.tagSuffix).
+ */
+export function dockerfile(packageSpec: string, flavour: ImageFlavour = "cpu"): string {
   const dir = PLATFORM_DIR_IN_IMAGE;
+  const cuda = flavour === "cuda";
   return `# ${GENERATED_HEADER}
-# The serving image the Helm chart runs: stackwright's serving core and the model repository.
-# Build from platform/: docker build -t IMAGE platform   (--build-arg STACKWRIGHT_PACKAGE=./stackwright-x.y.z.tgz
+# The ${cuda ? "GPU (CUDA 12) " : ""}serving image the Helm chart runs${cuda ? " on GPU nodes" : ""}: stackwright's serving core and the model repository.
+# Build from platform/: docker build -t IMAGE${cuda ? " -f platform/Dockerfile.gpu" : ""} platform   (--build-arg STACKWRIGHT_PACKAGE=./stackwright-x.y.z.tgz
 # installs a tarball copied into platform/, or name a git URL or an internal registry's package)
 FROM ${NODE_IMAGE} AS build
 ARG STACKWRIGHT_PACKAGE=${packageSpec}
 WORKDIR /build
-ENV ONNXRUNTIME_NODE_INSTALL=skip
+${cuda ? "# onnxruntime-node's install script fetches its CUDA 12 execution provider libraries\nENV ONNXRUNTIME_NODE_INSTALL=cuda12" : "ENV ONNXRUNTIME_NODE_INSTALL=skip"}
 COPY . .
 RUN npm init -y >/dev/null && npm install --omit=dev --no-audit --no-fund "$STACKWRIGHT_PACKAGE"
 
-FROM ${NODE_IMAGE} AS runtime
-WORKDIR /app
+FROM ${cuda ? CUDA_RUNTIME_IMAGE : NODE_IMAGE} AS runtime
+${cuda ? "COPY --from=build /usr/local/bin/node /usr/local/bin/node\n" : ""}WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /build/node_modules /app/node_modules
 COPY serve.yaml ${dir}/serve.yaml
@@ -354,7 +245,7 @@ USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s CMD ["node", "-e", "fetch('http://127.0.0.1:8080/v2/health/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
 ENTRYPOINT ["node", "/app/node_modules/stackwright/bin/stackwright.js"]
-CMD ["serve", "--config", "${dir}/serve.yaml", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["serve", "--config", "${dir}/serve.yaml", "--host", "0.0.0.0", "--port", "8080"${cuda ? ', "--device", "cuda"' : ""}]
 `;
 }
 
@@ -376,7 +267,12 @@ export function platformReadme(plan: Plan, config: ServeConfigInput, packageSpec
       : ""
   }
 | \`features/online.jsonl\` | ${online ? `the embedded feature store: one entity per line, keyed by \`${key}\`, reloaded when the file changes (sample entities \`sample-1\`..)` : "empty: this plan keeps no online feature store"} |
-| \`Dockerfile\` | the serving image (installs \`${packageSpec}\`) |
+| \`Dockerfile\` | the serving image (installs \`${packageSpec}\`) |${
+    plan.capacity.hardware === "gpu"
+      ? `
+| \`Dockerfile.gpu\` | the image the chart runs on GPU nodes (tag suffix \`${GPU_IMAGE_TAG_SUFFIX}\`): onnxruntime-node's CUDA 12 provider on ${CUDA_RUNTIME_IMAGE}, \`--device cuda\` |`
+      : ""
+  }
 | \`monitoring/\` | Prometheus alert rules and a Grafana dashboard, thresholds from the spec |
 
 ## The sample model
@@ -423,6 +319,9 @@ export function generatePlatform(plan: Plan, options: PlatformOptions = {}): Fil
     [`platform/models/${models.primary}/1/model.onnx`]: model.bytes,
     [`platform/models/${models.primary}/1/model.yaml`]: yaml(model.meta),
     "platform/Dockerfile": dockerfile(options.packageSpec ?? defaultPackageSpec()),
+    ...(plan.capacity.hardware === "gpu"
+      ? { "platform/Dockerfile.gpu": dockerfile(options.packageSpec ?? defaultPackageSpec(), "cuda") }
+      : {}),
     "platform/README.md": platformReadme(plan, config, options.packageSpec ?? defaultPackageSpec()),
     "platform/monitoring/alerts.rules.yaml": yaml(prometheusRules(plan)),
     "platform/monitoring/dashboard.json": `${JSON.stringify(grafanaDashboard(plan), null, 2)}\n`,

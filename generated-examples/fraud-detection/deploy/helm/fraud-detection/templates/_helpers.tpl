@@ -27,3 +27,43 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "stackwright.serviceAccountName" -}}
 {{- default (include "stackwright.fullname" .) .Values.serviceAccount.name -}}
 {{- end -}}
+
+{{/* A long-running workload (Deployment or Rollout) exists in every mode but batch. */}}
+{{- define "stackwright.hasWorkload" -}}
+{{- if ne .Values.mode "batch" }}true{{ end -}}
+{{- end -}}
+
+{{- define "stackwright.workloadApiVersion" -}}
+{{- if .Values.canary.enabled }}argoproj.io/v1alpha1{{ else }}apps/v1{{ end -}}
+{{- end -}}
+
+{{- define "stackwright.workloadKind" -}}
+{{- if .Values.canary.enabled }}Rollout{{ else }}Deployment{{ end -}}
+{{- end -}}
+
+{{/* The image: the CUDA build (same repository, tag + gpu.image.tagSuffix) on GPU nodes. */}}
+{{- define "stackwright.image" -}}
+{{- if .Values.gpu.enabled -}}
+{{- printf "%s:%s%s" (default .Values.image.repository .Values.gpu.image.repository) .Values.image.tag .Values.gpu.image.tagSuffix -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository .Values.image.tag -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "stackwright.device" -}}
+{{- if .Values.gpu.enabled }}{{ .Values.gpu.device }}{{ else }}{{ .Values.device }}{{ end -}}
+{{- end -}}
+
+{{/* The container's command line for a component: serve, consume (streaming) or score (batch). */}}
+{{- define "stackwright.args" -}}
+{{- $v := .root.Values -}}
+{{- $config := printf "%s/serve.yaml" $v.platformDir -}}
+{{- $device := include "stackwright.device" .root -}}
+{{- if eq .component "score" -}}
+{{- toJson (list "score" "--config" $config "--input" $v.batch.input "--output" $v.batch.output "--device" $device) -}}
+{{- else if eq $v.mode "streaming" -}}
+{{- toJson (list "consume" "--config" $config "--source" $v.stream.source "--sink" $v.stream.sink "--dead-letter" $v.stream.deadLetter "--group" $v.stream.group "--metrics-port" "8080" "--metrics-host" "0.0.0.0" "--device" $device) -}}
+{{- else -}}
+{{- toJson (list "serve" "--config" $config "--host" "0.0.0.0" "--port" "8080" "--device" $device) -}}
+{{- end -}}
+{{- end -}}

