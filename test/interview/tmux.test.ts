@@ -21,14 +21,18 @@ describeWith(["tmux"], "the interview in a real terminal (tmux, 80x24)", () => {
       let screen = "";
       for (let i = 0; i < 100 && !screen.includes("What is the workload called?"); i++) {
         await sleep(100);
-        screen = tmux("capture-pane", "-p", "-t", session).stdout;
+        screen = tmux("capture-pane", "-p", "-J", "-t", session).stdout;
       }
       expect(screen).toContain("What is the workload called?");
       expect(screen.split("\n").every((line) => line.length <= 80)).toBe(true);
       const waitFor = async (text: string) => {
-        for (let i = 0; i < 100 && !tmux("capture-pane", "-p", "-t", session).stdout.includes(text); i++)
+        for (
+          let i = 0;
+          i < 100 && !tmux("capture-pane", "-p", "-J", "-t", session).stdout.includes(text);
+          i++
+        )
           await sleep(100);
-        return tmux("capture-pane", "-p", "-t", session).stdout;
+        return tmux("capture-pane", "-p", "-J", "-t", session).stdout;
       };
       // type slowly, one key at a time, and only press Enter once the screen shows the whole name
       for (const ch of "tmux-scoring") {
@@ -46,7 +50,8 @@ describeWith(["tmux"], "the interview in a real terminal (tmux, 80x24)", () => {
       expect(existsSync(spec)).toBe(true);
       expect(readFileSync(spec, "utf8")).toContain("name: tmux-scoring");
       await sleep(300);
-      const final = tmux("capture-pane", "-p", "-t", session).stdout;
+      // the whole scrollback: the summary is taller than 24 rows
+      const final = tmux("capture-pane", "-p", "-J", "-S", "-", "-t", session).stdout;
       expect(final).toMatch(/wrote .*stackwright\.yaml|serving\.mode|largest/);
     } finally {
       tmux("kill-session", "-t", session);
