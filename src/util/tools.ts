@@ -16,8 +16,8 @@ export interface ToolInfo {
   readonly env?: string;
   /** the Debian package that installs it */
   readonly debianPackage?: string;
-  /** an npm package (a devDependency here) that ships the binary, tried before PATH */
-  readonly npmPackage?: string;
+  /** an npm package (a devDependency here) that ships the binary, and where it puts it; tried before PATH */
+  readonly npm?: { readonly package: string; readonly locate: () => string | undefined };
   /** what uses it, for messages */
   readonly usedFor: string;
 }
@@ -52,7 +52,7 @@ export const TOOLS = {
   helm: {
     names: ["helm"],
     env: "HELM_PATH",
-    npmPackage: HELM_NPM_PACKAGE,
+    npm: { package: HELM_NPM_PACKAGE, locate: bundledHelm },
     usedFor: "linting and rendering the generated Helm chart",
   },
   python3: {
@@ -79,10 +79,8 @@ export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): 
   const info: ToolInfo = TOOLS[name];
   const override = info.env ? env[info.env] : undefined;
   if (override) return isAbsolute(override) && isExecutableFile(override) ? override : undefined;
-  if (name === "helm") {
-    const bundled = bundledHelm();
-    if (bundled) return bundled;
-  }
+  const bundled = info.npm?.locate();
+  if (bundled) return bundled;
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (!dir) continue;
     for (const candidate of info.names) {
@@ -96,9 +94,7 @@ export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): 
 /** The one command that installs a tool: its npm package (devDependency) or its Debian package. */
 export function installCommand(name: ToolName): string {
   const info: ToolInfo = TOOLS[name];
-  return info.npmPackage
-    ? `npm install --save-dev ${info.npmPackage}`
-    : `apt-get install -y ${info.debianPackage}`;
+  return info.npm ? `npm install --save-dev ${info.npm.package}` : `apt-get install -y ${info.debianPackage}`;
 }
 
 /** Why a tool is missing, and how to get it, in one line. */
@@ -107,6 +103,6 @@ export function missingToolMessage(name: ToolName, env: NodeJS.ProcessEnv = proc
   const override = info.env ? env[info.env] : undefined;
   const where = override
     ? `${info.env}=${override} is not an executable file`
-    : `${info.npmPackage ? `${info.npmPackage} is not installed (or cannot run on ${process.platform}-${process.arch}) and ` : ""}${info.names.join(" / ")} is not on PATH`;
+    : `${info.npm ? `${info.npm.package} is not installed (or cannot run on ${process.platform}-${process.arch}) and ` : ""}${info.names.join(" / ")} is not on PATH`;
   return `${name} (${info.usedFor}): ${where}; install it with \`${installCommand(name)}\`${info.env ? ` or set ${info.env}` : ""}`;
 }

@@ -19,7 +19,13 @@ import { createConsumeMetrics } from "../../src/serve/consume.js";
 import { createMetrics } from "../../src/serve/metrics.js";
 import { readZipEntry } from "../../src/util/zip.js";
 import { formatValidationProblem, validateFileSet } from "../../src/validate/index.js";
-import { ChartOnDisk, chartsIn, checkChartRendering, type RenderedObject } from "../../src/validate/k8s.js";
+import {
+  ChartOnDisk,
+  chartsIn,
+  checkChartRendering,
+  externalSecretsOf,
+  type RenderedObject,
+} from "../../src/validate/k8s.js";
 import { ROOT, runCli } from "../helpers/cli.js";
 import { describeWith, itWith, tool } from "../helpers/tools.js";
 
@@ -245,6 +251,26 @@ describeWith(["helm"], "the chart under real helm", () => {
       } finally {
         chart.close();
       }
+    }
+  });
+
+  it("helm install's notes name the Secrets the chart reads and does not create, and the workload to watch", async () => {
+    const files = await filesOf("fraud-detection.yaml");
+    const base = "deploy/helm/fraud-detection";
+    const values = parseYaml(files[`${base}/values.yaml`]) as Record<string, unknown>;
+    const chart = new ChartOnDisk(files, base, tool("helm"));
+    const home = mkdtempSync(join(tmpdir(), "sw-helm-home-"));
+    try {
+      const env = { ...process.env, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
+      const args = ["install", "fraud-detection", chart.dir, "--dry-run=client", "-n", "fraud-detection"];
+      const install = spawnSync(tool("helm"), args, { encoding: "utf8", env });
+      expect(install.status, install.stderr).toBe(0);
+      const notes = install.stdout.slice(install.stdout.indexOf("NOTES:"));
+      const named = [...notes.matchAll(/^ {2}(\S+) \((optional|required)\)/gm)].map((m) => m[1]);
+      expect(named).toEqual(externalSecretsOf(values));
+      expect(notes).toContain(`rollout ${workloadName("fraud-detection", "fraud-detection")} --watch`);
+    } finally {
+      chart.close();
     }
   });
 
