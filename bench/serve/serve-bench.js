@@ -87,13 +87,18 @@ function autocannon(url, body, connections, seconds) {
   });
 }
 
-async function withProcess(args, env, readyUrl, fn) {
+// every server gets the same unmeasured warm-up under the same load before its measured run, so a
+// JIT that is still compiling the hot path counts for none of them
+const WARMUP_SECONDS = 2;
+
+async function withProcess(args, env, readyUrl, warm, fn) {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   try {
     await waitReady(readyUrl);
+    await autocannon(warm.url, warm.body, 32, WARMUP_SECONDS);
     return await fn();
   } finally {
     child.kill("SIGTERM");
@@ -159,6 +164,7 @@ for (const [name, spec] of Object.entries(MODELS)) {
     [`${root}bench/serve/naive-server.js`],
     { MODE: "constant", PORT: String(port) },
     `http://127.0.0.1:${port}/v2/health/live`,
+    { url: `http://127.0.0.1:${port}/v2/models/${name}/infer`, body },
     () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
   );
   port = await freePort();
@@ -166,6 +172,7 @@ for (const [name, spec] of Object.entries(MODELS)) {
     [`${root}bench/serve/naive-server.js`],
     { MODE: "naive", PORT: String(port), MODEL: join(dir, "model.onnx") },
     `http://127.0.0.1:${port}/v2/health/live`,
+    { url: `http://127.0.0.1:${port}/v2/models/${name}/infer`, body },
     () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
   );
   port = await freePort();
@@ -183,22 +190,42 @@ for (const [name, spec] of Object.entries(MODELS)) {
     "--max-queue-delay-ms",
     "1",
   ];
-  await withProcess(serveArgs, {}, `http://127.0.0.1:${port}/v2/health/ready`, async () => {
-    // throughput alone first (a second load generator would take CPU from the server on 2 cores)
-    r.stackwright = await autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration);
-    // then /v2/health/live latency while the model is saturated
-    const [, health] = await Promise.all([
-      autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, Math.max(3, duration / 2)),
-      autocannon(`http://127.0.0.1:${port}/v2/health/live`, undefined, 1, Math.max(3, duration / 2)),
-    ]);
-    r.healthWhileSaturated = { p50Ms: health.p50Ms, p99Ms: health.p99Ms, non2xx: health.non2xx };
-    r.overload2x = await autocannon(
-      `http://127.0.0.1:${port}/v2/models/${name}/infer`,
-      body,
-      64,
-      Math.max(3, duration / 2),
-    );
-  });
+  const infer = `http://127.0.0.1:${port}/v2/models/${name}/infer`;
+  await withProcess(
+    serveArgs,
+    {},
+    `http://127.0.0.1:${port}/v2/health/ready`,
+    { url: infer, body },
+    async () => {
+      // where the server placed the model, and the figures it decided on
+      const { parameters } = await (await fetch(`http://127.0.0.1:${port}/v2/models/${name}`)).json();
+      r.placement = {
+        placement: parameters.placement,
+        reason: parameters.placement_reason,
+        batchUs: parameters.placement_batch_us,
+        handoffUs: parameters.placement_handoff_us,
+      };
+      // throughput alone first (a second load generator would take CPU from the server on 2 cores)
+      r.stackwright = await autocannon(
+        `http://127.0.0.1:${port}/v2/models/${name}/infer`,
+        body,
+        32,
+        duration,
+      );
+      // then /v2/health/live latency while the model is saturated
+      const [, health] = await Promise.all([
+        autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, Math.max(3, duration / 2)),
+        autocannon(`http://127.0.0.1:${port}/v2/health/live`, undefined, 1, Math.max(3, duration / 2)),
+      ]);
+      r.healthWhileSaturated = { p50Ms: health.p50Ms, p99Ms: health.p99Ms, non2xx: health.non2xx };
+      r.overload2x = await autocannon(
+        `http://127.0.0.1:${port}/v2/models/${name}/infer`,
+        body,
+        64,
+        Math.max(3, duration / 2),
+      );
+    },
+  );
 
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: [device === "auto" ? "cpu" : device],

@@ -3,15 +3,16 @@
  * maxBatchSize rows, waiting at most maxQueueDelayMs, and the outputs are split back exactly. The
  * queue is bounded (a full queue refuses at once); a failed batch fails only its own requests.
  */
-import type { WorkerPool } from "./pool.js";
-import { bytesPerElement } from "./tensors.js";
-import type { WireTensor } from "./worker.js";
+import type { Executor } from "./execution.js";
+import type { WireTensor } from "./ort-session.js";
+import { bytesPerElement, viewOf } from "./tensors.js";
 
 export interface BatchInput {
   type: string;
   /** dims after the batch dimension */
   rowDims: number[];
-  data: ArrayBufferView;
+  /** the rows' values in the model's type: a typed array, or checked plain numbers (float32) */
+  data: ArrayLike<number | bigint>;
 }
 
 export interface BatchOptions {
@@ -19,14 +20,23 @@ export interface BatchOptions {
   maxBatchSize: number;
   maxQueueDelayMs: number;
   maxQueue: number;
-  /** batches handed to the pool at once (default: one per worker); more lets a worker start the next at once */
+  /**
+   * How a batch fills while the executor is busy: `delay` waits up to maxQueueDelayMs for rows (worker
+   * threads run meanwhile); `turn` takes what one event-loop turn delivered, since on the event loop
+   * the thread that would wait is the one that reads the requests (bench/serve, small model on the
+   * event loop: 1 ms of waiting left the loop idle and cost a third of the throughput)
+   */
+  gather?: "delay" | "turn";
+  /** batches handed to the executor at once (default: its concurrency, one per worker); more lets a worker start the next at once */
   maxInflight?: number;
 }
 
+/** One request's rows of an output: `dims` values of `type` from element `offset` of a batch's buffer. */
 export interface RowSlice {
   type: string;
   dims: number[];
   buffer: ArrayBuffer;
+  offset: number;
 }
 
 interface Item {
@@ -47,13 +57,13 @@ export class Batcher {
   private queue: Item[] = [];
   private queuedRows = 0;
   private timer: NodeJS.Timeout | undefined;
+  private turn: NodeJS.Immediate | undefined;
   private inflight = 0;
   private oldestInflight = 0;
   onBatch?: (rows: number) => void;
 
   constructor(
-    readonly key: string,
-    private readonly pool: WorkerPool,
+    private readonly executor: Executor,
     private readonly options: BatchOptions,
   ) {}
 
@@ -66,30 +76,63 @@ export class Batcher {
     return this.inflight > 0 && Date.now() - this.oldestInflight > ms;
   }
 
-  submit(rows: number, inputs: Record<string, BatchInput>): Promise<Record<string, RowSlice>> {
+  /**
+   * Queues rows for the next batch; with `timeoutMs`, an answer not there by then is an error (the
+   * batch itself still runs: a session cannot be interrupted).
+   */
+  submit(
+    rows: number,
+    inputs: Record<string, BatchInput>,
+    timeoutMs?: number,
+  ): Promise<Record<string, RowSlice>> {
     if (this.queuedRows + rows > this.options.maxQueue) return Promise.reject(new QueueFullError(1));
     return new Promise((resolve, reject) => {
-      this.queue.push({ rows, inputs, resolve, reject, enqueued: Date.now() });
+      let timer: NodeJS.Timeout | undefined;
+      if (timeoutMs !== undefined)
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      this.queue.push({
+        rows,
+        inputs,
+        resolve: timer
+          ? (outputs) => {
+              clearTimeout(timer);
+              resolve(outputs);
+            }
+          : resolve,
+        reject: timer
+          ? (error) => {
+              clearTimeout(timer);
+              reject(error);
+            }
+          : reject,
+        enqueued: Date.now(),
+      });
       this.queuedRows += rows;
       this.schedule();
     });
   }
 
   private schedule(): void {
-    const limit = Math.max(1, this.options.maxInflight ?? this.pool.size);
+    const limit = Math.max(1, this.options.maxInflight ?? this.executor.concurrency);
     while (this.queue.length > 0 && this.inflight < limit) {
       // idle pool: run now (lowest latency); busy pool: let the batch grow until it is full or the delay passes
       const full =
         !this.options.enabled ||
-        this.inflight === 0 ||
+        (this.inflight === 0 && this.options.gather !== "turn") ||
         this.queuedRows >= this.options.maxBatchSize ||
         this.options.maxQueueDelayMs === 0;
       const waited = Date.now() - this.queue[0].enqueued >= this.options.maxQueueDelayMs;
       if (!full && !waited) {
-        this.timer ??= setTimeout(() => {
-          this.timer = undefined;
-          this.schedule();
-        }, this.options.maxQueueDelayMs);
+        if (this.options.gather === "turn")
+          this.turn ??= setImmediate(() => {
+            this.turn = undefined;
+            if (this.queue.length > 0) this.flush();
+          });
+        else
+          this.timer ??= setTimeout(() => {
+            this.timer = undefined;
+            this.schedule();
+          }, this.options.maxQueueDelayMs);
         return;
       }
       this.flush();
@@ -97,6 +140,10 @@ export class Batcher {
   }
 
   private flush(): void {
+    if (this.turn) {
+      clearImmediate(this.turn);
+      this.turn = undefined;
+    }
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -126,35 +173,38 @@ export class Batcher {
   private async run(batch: Item[], rows: number): Promise<void> {
     this.onBatch?.(rows);
     const feeds: Record<string, WireTensor> = {};
-    for (const [name, first] of Object.entries(batch[0].inputs)) {
-      const rowBytes = first.rowDims.reduce((a, b) => a * b, 1) * bytesPerElement(first.type);
-      const buffer = new ArrayBuffer(rowBytes * rows);
-      const target = new Uint8Array(buffer);
+    for (const name in batch[0].inputs) {
+      const first = batch[0].inputs[name];
+      let rowSize = 1;
+      for (const d of first.rowDims) rowSize *= d;
+      const buffer = new ArrayBuffer(rowSize * rows * bytesPerElement(first.type));
+      const target = viewOf(first.type, buffer) as unknown as {
+        set(values: ArrayLike<number | bigint>, at: number): void;
+      };
       let offset = 0;
       for (const item of batch) {
-        const input = item.inputs[name];
-        target.set(new Uint8Array(input.data.buffer, input.data.byteOffset, input.data.byteLength), offset);
-        offset += input.data.byteLength;
+        const data = item.inputs[name].data;
+        target.set(data, offset);
+        offset += data.length;
       }
       feeds[name] = { type: first.type, dims: [rows, ...first.rowDims], buffer };
     }
-    const outputs = await this.pool.run(this.key, feeds);
+    const outputs = await this.executor.run(feeds);
+    // each request's rows are a window on the batch's output buffer (no copy per request)
     const split: Array<Record<string, RowSlice>> = batch.map(() => ({}));
-    for (const [name, out] of Object.entries(outputs)) {
+    for (const name in outputs) {
+      const out = outputs[name];
       if (out.dims[0] !== rows)
         throw new Error(`output ${name} has ${out.dims[0]} rows for a batch of ${rows}`);
       const rowDims = out.dims.slice(1);
-      const rowBytes = rowDims.reduce((a, b) => a * b, 1) * bytesPerElement(out.type);
+      let rowSize = 1;
+      for (const d of rowDims) rowSize *= d;
       let offset = 0;
-      batch.forEach((item, i) => {
-        const bytes = rowBytes * item.rows;
-        split[i][name] = {
-          type: out.type,
-          dims: [item.rows, ...rowDims],
-          buffer: out.buffer.slice(offset, offset + bytes),
-        };
-        offset += bytes;
-      });
+      for (let i = 0; i < batch.length; i++) {
+        const itemRows = batch[i].rows;
+        split[i][name] = { type: out.type, dims: [itemRows, ...rowDims], buffer: out.buffer, offset };
+        offset += rowSize * itemRows;
+      }
     }
     for (const [i, item] of batch.entries()) item.resolve(split[i]);
   }

@@ -7,6 +7,12 @@ import { FEATURE_TYPES } from "../requirements/schema.js";
 
 export const DEVICES = ["auto", "cpu", "webgpu", "cuda"] as const;
 
+/**
+ * Where a model version's batches run (src/serve/execution.ts): auto measures a full batch on the
+ * event loop against a worker round trip when the version loads.
+ */
+export const PLACEMENTS = ["auto", "event-loop", "workers"] as const;
+
 /** Feature types: the spec's own list (features.fields[].type). */
 export const FEATURE_KINDS = FEATURE_TYPES;
 
@@ -32,6 +38,10 @@ export const serveConfigSchema = z
       .default([]),
     device: z.enum(DEVICES).default("auto"),
     workers: z.number().int().min(1).max(64).optional(),
+    placement: z
+      .enum(PLACEMENTS)
+      .default("auto")
+      .describe("where batches run: measured per model version (auto), the event loop, or worker threads"),
     batching: z
       .object({
         enabled: z.boolean().default(true),

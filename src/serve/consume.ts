@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { Batcher } from "./batcher.js";
+import { WorkerExecutor } from "./execution.js";
 import { WorkerPool } from "./pool.js";
 import { predictionsOf } from "./predictions.js";
 import type { VersionSource } from "./registry.js";
@@ -101,7 +102,7 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
     const width = Number(input.shape?.[1] ?? 0);
     const features =
       options.features ?? options.model.meta.features ?? Array.from({ length: width }, (_, i) => `f${i}`);
-    const batcher = new Batcher("consume", pool, {
+    const batcher = new Batcher(new WorkerExecutor(pool, "consume"), {
       enabled: true,
       maxBatchSize: options.maxBatch,
       maxQueueDelayMs: 0,

@@ -3,19 +3,10 @@
  * clear 4xx as an HttpError.
  */
 import type { IncomingMessage } from "node:http";
+import { HttpError } from "./errors.js";
 
 /** JSON deeper than this is refused (400) */
 export const MAX_DEPTH = 100;
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 /** true when JSON text nests at most `max` arrays/objects deep, found without parsing it. */
 function jsonTextDepthOk(text: string, max: number): boolean {
@@ -32,6 +23,15 @@ function jsonTextDepthOk(text: string, max: number): boolean {
     } else if (c === 125 || c === 93) depth--;
   }
   return true;
+}
+
+/** true when `text` holds more than `max` opening brackets ('[' or '{', inside strings too). */
+function bracketsExceed(text: string, max: number): boolean {
+  let count = 0;
+  for (const bracket of ["[", "{"])
+    for (let i = text.indexOf(bracket); i >= 0; i = text.indexOf(bracket, i + 1))
+      if (++count > max) return true;
+  return false;
 }
 
 /** true when a parsed JSON value nests at most `max` arrays/objects deep (the walk stops at max). */
@@ -89,8 +89,9 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<Recor
         return reject(new HttpError(400, `malformed JSON: ${(error as Error).message}`));
       }
       // checked on the parsed value (V8's parser does not recurse on the native stack); the walk
-      // visits only nested arrays and objects, so a flat tensor costs one pass over its values
-      if (!jsonDepthOk(value, MAX_DEPTH))
+      // visits only nested arrays and objects, so a flat tensor costs one pass over its values. Text
+      // with no more opening brackets than MAX_DEPTH cannot nest deeper, and needs no walk
+      if (bracketsExceed(text, MAX_DEPTH) && !jsonDepthOk(value, MAX_DEPTH))
         return reject(new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`));
       if (!value || typeof value !== "object" || Array.isArray(value))
         return reject(new HttpError(400, "the body must be a JSON object"));

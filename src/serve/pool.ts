@@ -1,14 +1,10 @@
 /** A pool of inference worker threads; each holds a session per loaded model version. */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { WireTensor, WorkerRequest } from "./worker.js";
+import type { TensorMeta, WireTensor } from "./ort-session.js";
+import type { WorkerRequest } from "./worker.js";
 
-export interface TensorMeta {
-  name: string;
-  isTensor: boolean;
-  type?: string;
-  shape?: Array<number | string>;
-}
+export type { TensorMeta } from "./ort-session.js";
 
 /** Execution providers tried for each --device, in order. */
 export const PROVIDER_ORDER: Record<string, string[]> = {
@@ -25,6 +21,40 @@ export const PROVIDER_ORDER: Record<string, string[]> = {
 const unavailable = new Map<string, string>();
 const ENVIRONMENT_FAILURE =
   /failed to load shared library|cannot open shared object|no cuda-capable device|no supported adapters|failed to get a webgpu adapter/i;
+
+/**
+ * Runs `attempt` with each provider of `device` in order (auto: cuda, webgpu, cpu) until one accepts,
+ * telling `onSkip` why each one before it was passed over; throws with every reason when none does.
+ * A provider whose runtime this process lacks is not tried again.
+ */
+export async function onFirstProvider<T>(
+  device: string,
+  attempt: (provider: string) => Promise<T>,
+  onSkip: (provider: string, reason: string) => void = () => {},
+): Promise<T & { provider: string }> {
+  const order = PROVIDER_ORDER[device] ?? ["cpu"];
+  const reasons: string[] = [];
+  for (const provider of order) {
+    const known = unavailable.get(provider);
+    if (known && order.length > 1) {
+      reasons.push(`${provider}: ${known}`);
+      continue;
+    }
+    try {
+      return { ...(await attempt(provider)), provider };
+    } catch (error) {
+      // ONNX Runtime prefixes a failed check with its source location and the check itself; the
+      // sentence after "was false." is the part a person can act on
+      const reason = (error as Error).message
+        .split("\n")[0]
+        .replace(/^\/onnxruntime_src\/\S+:\d+ .*? was false\.\s*/, "");
+      if (ENVIRONMENT_FAILURE.test(reason)) unavailable.set(provider, reason);
+      reasons.push(`${provider}: ${reason}`);
+      if (order.length > 1) onSkip(provider, reason);
+    }
+  }
+  throw new Error(reasons.join("; "));
+}
 
 interface Pending {
   resolve: (value: Record<string, unknown>) => void;
@@ -100,37 +130,16 @@ export class WorkerPool {
   }
 
   /**
-   * Loads a model on the first provider of `device` that accepts it (auto: cuda, webgpu, cpu),
-   * telling `onSkip` why each one before it was passed over; throws with every reason when none does.
+   * Loads a model into every worker on the first provider of `device` that accepts it (see
+   * onFirstProvider).
    */
-  async loadOnDevice(
+  loadOnDevice(
     key: string,
     bytes: Uint8Array,
     device: string,
     onSkip: (provider: string, reason: string) => void = () => {},
   ): Promise<{ inputs: TensorMeta[]; outputs: TensorMeta[]; provider: string }> {
-    const order = PROVIDER_ORDER[device] ?? ["cpu"];
-    const reasons: string[] = [];
-    for (const provider of order) {
-      const known = unavailable.get(provider);
-      if (known && order.length > 1) {
-        reasons.push(`${provider}: ${known}`);
-        continue;
-      }
-      try {
-        return { ...(await this.load(key, bytes, [provider])), provider };
-      } catch (error) {
-        // ONNX Runtime prefixes a failed check with its source location and the check itself; the
-        // sentence after "was false." is the part a person can act on
-        const reason = (error as Error).message
-          .split("\n")[0]
-          .replace(/^\/onnxruntime_src\/\S+:\d+ .*? was false\.\s*/, "");
-        if (ENVIRONMENT_FAILURE.test(reason)) unavailable.set(provider, reason);
-        reasons.push(`${provider}: ${reason}`);
-        if (order.length > 1) onSkip(provider, reason);
-      }
-    }
-    throw new Error(reasons.join("; "));
+    return onFirstProvider(device, (provider) => this.load(key, bytes, [provider]), onSkip);
   }
 
   async unload(key: string): Promise<void> {

@@ -13,7 +13,7 @@ export function predictionsOf(outputs: Record<string, RowSlice>): Prediction[] {
   const out = Object.values(outputs)[0];
   const rows = out.dims[0] ?? 1;
   const perRow = out.dims.slice(1).reduce((a, b) => a * b, 1);
-  const flat = toJsonArray(out.type, out.buffer, 0, rows * perRow) as number[];
+  const flat = toJsonArray(out.type, out.buffer, out.offset, rows * perRow) as number[];
   const result: Prediction[] = new Array(rows);
   for (let r = 0; r < rows; r++) {
     if (perRow === 1) {

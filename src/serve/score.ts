@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Batcher } from "./batcher.js";
+import { WorkerExecutor } from "./execution.js";
 import { WorkerPool } from "./pool.js";
 import { predictionsOf } from "./predictions.js";
 import type { VersionSource } from "./registry.js";
@@ -151,7 +152,7 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       options.features ?? options.source.meta.features ?? Array.from({ length: width }, (_, i) => `f${i}`);
     if (width && features.length !== width)
       throw new Error(`the model takes ${width} features; ${features.length} named (${features.join(", ")})`);
-    const batcher = new Batcher("score", pool, {
+    const batcher = new Batcher(new WorkerExecutor(pool, "score"), {
       enabled: true,
       maxBatchSize: options.batchSize,
       maxQueueDelayMs: 0,

@@ -77,26 +77,6 @@ function flattenInto(data: unknown, out: unknown[]): unknown[] {
   return out;
 }
 
-/** A typed array of the model's type from JSON values, refusing NaN, Infinity, non-numbers and overflow. */
-export function typedArrayOf(
-  type: string,
-  values: unknown[],
-  inputName: string,
-): ArrayBufferView & ArrayLike<number | bigint> {
-  if (type === "float32") {
-    // the common case, in one tight loop; anything unusual takes the general path for its message
-    const out = new Float32Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v !== "number" || !(Math.abs(v) <= 3.4028234663852886e38))
-        return typedArrayOfAny(type, values, inputName);
-      out[i] = v;
-    }
-    return out;
-  }
-  return typedArrayOfAny(type, values, inputName);
-}
-
 function typedArrayOfAny(
   type: string,
   values: unknown[],
@@ -128,6 +108,34 @@ function typedArrayOfAny(
 
 export function bytesPerElement(type: string): number {
   return BYTES[type] ?? 4;
+}
+
+/** A typed array of `type` over the whole buffer. */
+export function viewOf(type: string, buffer: ArrayBuffer): ArrayLike<number | bigint> {
+  const Ctor = CTORS[type] as unknown as new (b: ArrayBuffer) => ArrayLike<number | bigint>;
+  if (!Ctor) throw new Error(`unsupported tensor type ${type}`);
+  return new Ctor(buffer);
+}
+
+/**
+ * Request values checked for the model's type: float32 values stay the plain numbers they are once
+ * checked (the batch buffer converts them, so a request allocates no buffer of its own); other types
+ * become their typed array.
+ */
+export function checkedValues(
+  type: string,
+  values: unknown[],
+  inputName: string,
+): ArrayLike<number | bigint> {
+  if (type === "float32") {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v !== "number" || !(Math.abs(v) <= 3.4028234663852886e38))
+        return typedArrayOfAny(type, values, inputName);
+    }
+    return values as number[];
+  }
+  return typedArrayOfAny(type, values, inputName);
 }
 
 /** JSON-friendly numbers from an output buffer. */

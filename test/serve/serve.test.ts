@@ -707,3 +707,86 @@ describe("shadow traffic off the request path", () => {
     },
   );
 });
+
+describe("where a model version runs is chosen by measurement", () => {
+  const HEAVY = { layers: [256, 1024, 1024, 1], sigmoid: true, seed: 5 };
+  type Params = Record<string, unknown>;
+  const paramsOf = async (url: string, name: string): Promise<Params> =>
+    (await (await fetch(`${url}/v2/models/${name}`)).json()).parameters;
+  const expected = async (mlp: typeof SMALL, data: number[], width: number) => {
+    const session = await ort.InferenceSession.create(buildMlp(mlp));
+    const out = await session.run({ input: new ort.Tensor("float32", Float32Array.from(data), [1, width]) });
+    return Array.from(out[session.outputNames[0]].data as Float32Array);
+  };
+
+  it("auto: the decision follows its own figures, a heavy model goes to the workers, both answer exactly", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "small", "1", SMALL);
+    writeModel(dir, "heavy", "1", HEAVY);
+    await withServe(["--models", dir, "--device", "cpu", "--max-batch-size", "64"], async (s) => {
+      for (const name of ["small", "heavy"]) {
+        const p = await paramsOf(s.url, name);
+        expect(typeof p.placement_batch_us).toBe("number");
+        expect(typeof p.placement_handoff_us).toBe("number");
+        // event loop exactly when a full batch costs no more than the hop it would save
+        expect(p.placement).toBe(
+          (p.placement_batch_us as number) <= (p.placement_handoff_us as number) ? "event-loop" : "workers",
+        );
+        expect(p.placement_reason).toContain("a batch of 64 rows takes");
+      }
+      // 64 rows through two 1024-wide layers cost milliseconds; a hop costs microseconds
+      expect((await paramsOf(s.url, "heavy")).placement).toBe("workers");
+      expect(s.stderr()).toMatch(/heavy v1: ready on cpu, in worker threads/);
+      for (const [name, mlp, width] of [
+        ["small", SMALL, 8],
+        ["heavy", HEAVY, 256],
+      ] as const) {
+        const data = row(1, width, 3);
+        const res = await post(`${s.url}/v2/models/${name}/infer`, {
+          inputs: [{ name: "input", shape: [1, width], datatype: "FP32", data }],
+        });
+        expect(res.status).toBe(200);
+        const got = (res.body.outputs as Array<{ data: number[] }>)[0].data;
+        const want = await expected(mlp as typeof SMALL, data, width);
+        got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+      }
+    });
+  });
+
+  it("--placement and serve.yaml placement force it, and the log says how many worker threads run", async () => {
+    const dir = modelsDir();
+    writeModel(dir, "small", "1", SMALL);
+    await withServe(["--models", dir, "--device", "cpu", "--placement", "event-loop"], async (s) => {
+      const p = await paramsOf(s.url, "small");
+      expect(p).toMatchObject({
+        placement: "event-loop",
+        placement_reason: "execution.placement is event-loop",
+      });
+      expect(s.stderr()).toContain("no worker threads: every model runs on the event loop");
+    });
+    writeFileSync(join(dir, "serve.yaml"), "placement: workers\nworkers: 1\n");
+    await withServe(["--models", dir, "--device", "cpu", "--config", join(dir, "serve.yaml")], async (s) => {
+      expect((await paramsOf(s.url, "small")).placement).toBe("workers");
+      expect(s.stderr()).toContain("(1 worker thread(s), features: memory)");
+      const res = await post(`${s.url}/v2/models/small/infer`, {
+        inputs: [{ name: "input", shape: [2, 8], datatype: "FP32", data: row(2, 8) }],
+      });
+      expect(res.status).toBe(200);
+    });
+  });
+
+  it("refuses a placement it does not know, naming the allowed ones", () => {
+    const cli = spawnSync(process.execPath, [BIN, "serve", "--model", "x=y.onnx", "--placement", "gpu"], {
+      encoding: "utf8",
+    });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toMatch(/auto, event-loop, workers/);
+    const dir = modelsDir();
+    writeFileSync(join(dir, "serve.yaml"), "placement: gpu\n");
+    const config = spawnSync(process.execPath, [BIN, "serve", "--config", join(dir, "serve.yaml")], {
+      encoding: "utf8",
+    });
+    expect(config.status).toBe(2);
+    expect(config.stderr).toMatch(/placement/);
+  });
+});

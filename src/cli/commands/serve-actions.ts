@@ -10,6 +10,7 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
   const { config, dir: configDir } = readServeConfig(serve, flags.config);
   if (flags.device) config.device = flags.device as typeof config.device;
   if (flags.workers !== undefined) config.workers = flags.workers;
+  if (flags.placement) config.placement = flags.placement as typeof config.placement;
   if (flags.maxBatchSize !== undefined) config.batching.maxBatchSize = flags.maxBatchSize;
   if (flags.maxQueueDelayMs !== undefined) config.batching.maxQueueDelayMs = flags.maxQueueDelayMs;
   for (const [flag, value] of [
@@ -63,8 +64,9 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
   } catch (error) {
     throw new UserError(`cannot start serving: ${(error as Error).message}`);
   }
+  const threads = started.core.repository.workerThreads;
   log(
-    `stackwright serve listening on ${started.url} (${started.core.pool.size} worker thread(s), features: ${features.kind})`,
+    `stackwright serve listening on ${started.url} (${threads ? `${threads} worker thread(s)` : "no worker threads: every model runs on the event loop"}, features: ${features.kind})`,
   );
   const watchRoot = flags.watch && flags.models ? resolve(flags.models) : undefined;
   const watcher = watchRoot

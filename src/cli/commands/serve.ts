@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { deviceOption, workersOption } from "../inference-options.js";
+import { deviceOption, placementOption, workersOption } from "../inference-options.js";
 import type { CliIo } from "../io.js";
 
 export interface ServeFlags {
@@ -10,6 +10,7 @@ export interface ServeFlags {
   host: string;
   device?: string;
   workers?: number;
+  placement?: string;
   redis?: string;
   maxBatchSize?: number;
   maxQueueDelayMs?: number;
@@ -40,6 +41,7 @@ export function registerServe(program: Command, io: CliIo): void {
     .option("--host <addr>", "bind address", "127.0.0.1")
     .addOption(deviceOption())
     .addOption(workersOption())
+    .addOption(placementOption())
     .option("--redis <url>", "online features from Redis (default: the embedded in-memory store)")
     .option(
       "--admin-token <token>",

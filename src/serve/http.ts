@@ -1,0 +1,302 @@
+/**
+ * The HTTP front end: Open Inference Protocol v2 REST, the simple /v1/predictions and /metrics,
+ * thin over the repository, the router and the pipeline. Probes are answered first, before any body
+ * is read; every error becomes its answer through errorResponse.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PACKAGE_NAME, packageVersion } from "../util/package.js";
+import type { ServeConfig } from "./config.js";
+import { errorResponse, HttpError } from "./errors.js";
+import type { FeatureKind } from "./feature-codec.js";
+import type { FeatureStore } from "./features.js";
+import { readJsonBody } from "./http-body.js";
+import type { Observability } from "./observability.js";
+import type { TensorMeta } from "./ort-session.js";
+import { encodeOutputs, featureRequest } from "./pipeline.js";
+import { predictionsOf } from "./predictions.js";
+import { checkModelName, type LoadedVersion, type ModelRepository, type ModelState } from "./repository.js";
+import type { Router } from "./router.js";
+import { BadRequest, ORT_TO_OIP } from "./tensors.js";
+
+export interface HttpOptions {
+  config: ServeConfig;
+  repository: ModelRepository;
+  router: Router;
+  observability: Observability;
+  features?: FeatureStore;
+  log: (line: string) => void;
+  host?: string;
+  port?: number;
+  /** bearer token for the repository and routing API; without one that API is disabled */
+  adminToken?: string;
+  /** bearer token inference must carry (health, readiness and metrics stay open for probes) */
+  token?: string;
+}
+
+type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
+
+function tokensMatch(given: string, expected: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/drift|\/shadow)?$/;
+const REPOSITORY_ROUTE = /^\/v2\/repository\/models\/([^/]+)\/(load|unload|routing)$/;
+
+export class HttpFrontEnd {
+  private server: Server | undefined;
+  private inflight = 0;
+  private closing = false;
+  /** each feature's declared type (serve.yaml features.fields), read once */
+  private readonly featureKinds: ReadonlyMap<string, FeatureKind>;
+
+  constructor(private readonly options: HttpOptions) {
+    this.featureKinds = new Map(options.config.features.fields.map((f) => [f.name, f.type]));
+  }
+
+  private ready(): boolean {
+    return !this.closing && this.options.repository.size > 0 && !this.options.repository.stalled();
+  }
+
+  /** Not async itself: a request answered at once (probes, metadata) costs no promise. */
+  private route(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
+    const { router, config } = this.options;
+    // the path alone (no query is read); cheaper than a URL object per request
+    const raw = req.url ?? "/";
+    const query = raw.indexOf("?");
+    let path = query < 0 ? raw : raw.slice(0, query);
+    if (path.endsWith("/")) path = path.replace(/\/+$/, "") || "/";
+    const send: Send = (status, body, headers = {}) => {
+      const json = JSON.stringify(body);
+      // an explicit length keeps the response out of chunked encoding: one write per response
+      res.writeHead(status, {
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(json)),
+        ...headers,
+      });
+      res.end(json);
+    };
+    if (path === "/v2/health/live") return send(200, { live: true });
+    if (path === "/v2/health/ready")
+      return this.ready() ? send(200, { ready: true }) : send(503, { ready: false });
+    if (path === "/v2")
+      return send(200, { name: PACKAGE_NAME, version: packageVersion(), extensions: ["model_repository"] });
+    if (path === "/metrics") return this.metrics(res);
+    const repo = REPOSITORY_ROUTE.exec(path);
+    if (repo && req.method === "POST") return this.admin(req, send, decodeURIComponent(repo[1]), repo[2]);
+    if (this.options.token && (path === "/v1/predictions" || path.startsWith("/v2/models/")))
+      this.authorize(req, this.options.token, "inference");
+    if (path === "/v1/predictions" && req.method === "POST") return this.predictions(req, send);
+    const m = MODEL_ROUTE.exec(path);
+    if (!m) throw new HttpError(404, `no route for ${req.method} ${path}`);
+    const name = decodeURIComponent(m[1]);
+    const version = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+    const action = m[3];
+    if (action === "/infer") {
+      if (req.method !== "POST") throw new HttpError(405, "infer takes POST");
+      return this.infer(req, send, name, version);
+    }
+    if (action === "/shadow") return send(200, router.shadowOf(name));
+    const { state, loaded } = router.pick(name, version);
+    if (action === "/ready") return send(200, { name, ready: true, version: loaded.version });
+    if (action === "/drift") {
+      const drift = config.drift;
+      const scores = loaded.drift?.scores() ?? {};
+      return send(200, {
+        name,
+        version: loaded.version,
+        bands: { warn: drift.warn, alert: drift.alert },
+        features: Object.fromEntries(
+          Object.entries(scores).map(([f, s]) => [
+            f,
+            { ...s, status: s.psi >= drift.alert ? "alert" : s.psi >= drift.warn ? "warn" : "ok" },
+          ]),
+        ),
+      });
+    }
+    return send(200, modelMetadata(loaded, state));
+  }
+
+  private async metrics(res: ServerResponse): Promise<void> {
+    const { contentType, body } = await this.options.observability.scrape(this.options.repository.entries());
+    res.writeHead(200, { "content-type": contentType });
+    res.end(body);
+  }
+
+  /** The repository and routing API (POST /v2/repository/models/{name}/load|unload|routing). */
+  private async admin(req: IncomingMessage, send: Send, name: string, action: string): Promise<void> {
+    const { repository, config } = this.options;
+    this.authorize(req, this.options.adminToken, "the repository API");
+    checkModelName(name);
+    const body =
+      Number(req.headers["content-length"] ?? 0) > 0 ? await readJsonBody(req, config.maxBodyBytes) : {};
+    if (action === "unload") {
+      await repository.unloadModel(name);
+      return send(200, { name, unloaded: true });
+    }
+    if (action === "routing") {
+      const weight = Number((body as { canaryWeight?: unknown }).canaryWeight);
+      if (!Number.isFinite(weight) || weight < 0 || weight > 100)
+        throw new BadRequest("canaryWeight must be a number between 0 and 100");
+      const state = repository.get(name);
+      if (!state) throw new HttpError(404, `model ${name} is not loaded`);
+      state.canaryWeight = weight;
+      return send(200, { name, canaryWeight: weight });
+    }
+    send(200, { name, loaded: await repository.loadFromRepository(name) });
+  }
+
+  private async infer(
+    req: IncomingMessage,
+    send: Send,
+    name: string,
+    version: string | undefined,
+  ): Promise<void> {
+    const { repository, router, observability, config } = this.options;
+    const started = performance.now();
+    const body = await readJsonBody(req, config.maxBodyBytes);
+    let status = 200;
+    let modelVersion = version ?? "";
+    try {
+      const { loaded, outputs } = await router.infer(
+        name,
+        version,
+        body.inputs,
+        req.headers["x-stackwright-key"] as string | undefined,
+      );
+      modelVersion = loaded.version;
+      send(200, {
+        model_name: name,
+        model_version: loaded.version,
+        ...(body.id !== undefined ? { id: body.id } : {}),
+        outputs: encodeOutputs(outputs, body.outputs),
+      });
+    } catch (error) {
+      status = errorResponse(error).status;
+      throw error;
+    } finally {
+      // series only for loaded models: a name in a URL must not mint a metric
+      if (repository.has(name)) {
+        observability.count(name, modelVersion, status);
+        observability.latency(name, (performance.now() - started) / 1000);
+      }
+    }
+  }
+
+  private async predictions(req: IncomingMessage, send: Send): Promise<void> {
+    const { repository, router, observability, config } = this.options;
+    const started = performance.now();
+    const body = await readJsonBody(req, config.maxBodyBytes);
+    const modelId = body.model_id;
+    if (typeof modelId !== "string" || !modelId) throw new BadRequest("model_id (string) is required");
+    const state = repository.get(modelId);
+    if (!state) throw new HttpError(404, `unknown model ${JSON.stringify(modelId)}`);
+    const primary = state.primary;
+    if (!primary) throw new HttpError(503, `model ${modelId} has no servable version`);
+    const { inputs, sticky } = await featureRequest(primary, body, {
+      config,
+      kinds: this.featureKinds,
+      store: this.options.features,
+    });
+    const result = await router.infer(modelId, undefined, inputs, sticky);
+    const [{ prediction, probability }] = predictionsOf(result.outputs);
+    observability.count(modelId, result.loaded.version, 200);
+    send(200, {
+      prediction,
+      probability,
+      model_version: result.loaded.version,
+      latency_ms: Math.round((performance.now() - started) * 100) / 100,
+      ...(result.via !== "primary" ? { served_by: result.via } : {}),
+    });
+  }
+
+  async listen(): Promise<{ url: string; port: number }> {
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    this.server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(this.options.port ?? 8080, this.options.host ?? "127.0.0.1", () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    return { url: `http://${this.options.host ?? "127.0.0.1"}:${port}`, port };
+  }
+
+  /** One request: answered by its route, or by its error's answer (errorResponse). */
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.closing) {
+      res.writeHead(503, { "content-type": "application/json", "retry-after": "1", connection: "close" });
+      res.end(JSON.stringify({ error: "shutting down" }));
+      return;
+    }
+    this.inflight++;
+    try {
+      await this.route(req, res);
+    } catch (error) {
+      const { status, headers, unexpected } = errorResponse(error);
+      if (unexpected) this.options.log(`internal error: ${(error as Error).stack ?? String(error)}`);
+      if (!res.headersSent) {
+        res.writeHead(status, { "content-type": "application/json", ...headers });
+        res.end(JSON.stringify({ error: (error as Error).message ?? String(error) }));
+      }
+    } finally {
+      this.inflight--;
+    }
+  }
+
+  /** Refuses a request without the bearer token; a surface with no token configured is disabled. */
+  private authorize(req: IncomingMessage, token: string | undefined, what: string): void {
+    if (!token)
+      throw new HttpError(
+        403,
+        `${what} is disabled: start serve with --admin-token or STACKWRIGHT_ADMIN_TOKEN`,
+      );
+    const header = req.headers.authorization ?? "";
+    const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
+    if (!given || !tokensMatch(given, token))
+      throw new HttpError(401, `${what} needs a bearer token (Authorization: Bearer ...)`, {
+        "www-authenticate": 'Bearer realm="stackwright"',
+      });
+  }
+
+  /** Stops accepting, then waits (at most `timeoutMs`) for in-flight requests to finish. */
+  async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    const deadline = Date.now() + timeoutMs;
+    while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.server?.closeAllConnections();
+    await closed;
+  }
+}
+
+/** OIP model metadata, with the version's stage, provider and placement as parameters. */
+export function modelMetadata(loaded: LoadedVersion, state: ModelState) {
+  const oip = (t: TensorMeta) => ({
+    name: t.name,
+    datatype: ORT_TO_OIP[t.type ?? "float32"] ?? t.type,
+    shape: (t.shape ?? []).map((d) => (typeof d === "number" ? d : -1)),
+  });
+  const { placement } = loaded;
+  return {
+    name: loaded.name,
+    versions: [...state.versions.keys()],
+    platform: "onnxruntime",
+    inputs: loaded.inputs.map(oip),
+    outputs: loaded.outputs.map(oip),
+    parameters: {
+      version: loaded.version,
+      stage: loaded.source.meta.stage,
+      execution_provider: loaded.provider,
+      features: loaded.source.meta.features ?? null,
+      placement: placement.placement,
+      placement_reason: placement.reason,
+      ...(placement.eventLoopBatchUs !== undefined ? { placement_batch_us: placement.eventLoopBatchUs } : {}),
+      ...(placement.handoffUs !== undefined ? { placement_handoff_us: placement.handoffUs } : {}),
+    },
+  };
+}

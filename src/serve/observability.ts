@@ -1,0 +1,93 @@
+/**
+ * What the serving core tells operators: request counts and latency per loaded model (label children
+ * cached, since looking labels up per request costs more than a small model's request), batch sizes,
+ * breaker state, the provider in use, drift per feature, and the gauges refreshed at each scrape.
+ */
+import type { BatchInput } from "./batcher.js";
+import type { BreakerState } from "./breaker.js";
+import type { DriftMonitor } from "./drift.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+
+/** What observability reads of a loaded version. */
+export interface Observed {
+  version: string;
+  batcher: { depth: number };
+  drift?: DriftMonitor;
+  source: { meta: { features?: string[] } };
+}
+
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 1, open: 2 };
+
+export class Observability {
+  readonly metrics: Metrics = createMetrics();
+  /** label children by model, version and status: looked up without building a key per request */
+  private readonly counters = new Map<string, Map<string, Map<number, { inc(): void }>>>();
+  private readonly histograms = new Map<string, { observe(v: number): void }>();
+
+  /** One answered inference request (callers count only loaded models: a URL must not mint a series). */
+  count(model: string, version: string, status: number): void {
+    let versions = this.counters.get(model);
+    if (!versions) {
+      versions = new Map();
+      this.counters.set(model, versions);
+    }
+    let statuses = versions.get(version);
+    if (!statuses) {
+      statuses = new Map();
+      versions.set(version, statuses);
+    }
+    let child = statuses.get(status);
+    if (!child) {
+      child = this.metrics.requests.labels(model, version, String(status));
+      statuses.set(status, child);
+    }
+    child.inc();
+  }
+
+  latency(model: string, seconds: number): void {
+    let child = this.histograms.get(model);
+    if (!child) {
+      child = this.metrics.latency.labels(model);
+      this.histograms.set(model, child);
+    }
+    child.observe(seconds);
+  }
+
+  batch(model: string, version: string, rows: number): void {
+    this.metrics.batchSize.observe({ model, version }, rows);
+  }
+
+  breaker(model: string, state: BreakerState): void {
+    this.metrics.breaker.set({ model }, BREAKER_VALUE[state]);
+  }
+
+  provider(model: string, version: string, provider: string): void {
+    this.metrics.provider.set({ model, version, provider }, 1);
+  }
+
+  /** Feeds a version's drift monitor with the rows of its (single, named-feature) input. */
+  observeDrift(loaded: Observed, feeds: Record<string, BatchInput>): void {
+    if (!loaded.drift) return;
+    const names = loaded.source.meta.features;
+    const input = Object.values(feeds)[0];
+    if (!names || !input) return;
+    const values = input.data as unknown as ArrayLike<number>;
+    const width = names.length;
+    for (let r = 0; r * width < values.length; r++)
+      for (let c = 0; c < width; c++) loaded.drift.observe(names[c], Number(values[r * width + c]));
+  }
+
+  /** The exposition text, with queue depth and PSI gauges brought up to date first. */
+  async scrape(
+    models: Iterable<[string, { versions: Map<string, Observed> }]>,
+  ): Promise<{ contentType: string; body: string }> {
+    for (const [name, state] of models) {
+      for (const v of state.versions.values()) {
+        this.metrics.queueDepth.set({ model: name, version: v.version }, v.batcher.depth);
+        for (const [feature, score] of Object.entries(v.drift?.scores() ?? {}))
+          this.metrics.psi.set({ model: name, feature }, score.psi);
+      }
+    }
+    return { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+  }
+}
