@@ -8,6 +8,7 @@ for (const script of [
   "bench/plan/plan-bench.js",
   "bench/generate/generate-bench.js",
   "bench/serve/serve-bench.js",
+  "bench/serve/pipeline-micro.js",
 ]) {
   process.stderr.write(`\n== ${script}\n`);
   const r = spawnSync(process.execPath, [script], { cwd: root, stdio: "inherit" });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Serving benchmark (run after `npm run build`):
-//   node bench/serve/serve-bench.js [--duration 8] [--device cpu|webgpu|cuda|auto]
+//   node bench/serve/serve-bench.js [--duration 8] [--rounds 3] [--device cpu|webgpu|cuda|auto]
 // results go to bench/results/serve-<device>.json; the raw session.run limit uses the same provider
 // Builds a small (32->256->1) and a large (256->2048x3->1) model, then measures on this machine, in
 // one run, with autocannon in a separate process (32 connections, non-pipelined, single-row requests):
@@ -19,6 +19,9 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const flag = (name) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const duration = Number(flag("--duration")) || 8;
+const roundCount = Number(flag("--rounds")) || 3;
+const ratio = (a, b) => Math.round((a / b) * 100) / 100;
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const device = flag("--device") ?? "cpu";
 if (!["cpu", "webgpu", "cuda", "auto"].includes(device)) {
   console.error(`--device ${device}: expected cpu, webgpu, cuda or auto`);
@@ -137,6 +140,7 @@ const results = {
   },
   device,
   durationSeconds: duration,
+  rounds: roundCount,
   connections: 32,
   models: {},
 };
@@ -157,75 +161,81 @@ for (const [name, spec] of Object.entries(MODELS)) {
       },
     ],
   });
-  const r = {};
-
-  let port = await freePort();
-  r.httpFloor = await withProcess(
-    [`${root}bench/serve/naive-server.js`],
-    { MODE: "constant", PORT: String(port) },
-    `http://127.0.0.1:${port}/v2/health/live`,
-    { url: `http://127.0.0.1:${port}/v2/models/${name}/infer`, body },
-    () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
-  );
-  port = await freePort();
-  r.naive = await withProcess(
-    [`${root}bench/serve/naive-server.js`],
-    { MODE: "naive", PORT: String(port), MODEL: join(dir, "model.onnx") },
-    `http://127.0.0.1:${port}/v2/health/live`,
-    { url: `http://127.0.0.1:${port}/v2/models/${name}/infer`, body },
-    () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
-  );
-  port = await freePort();
-  const serveArgs = [
-    `${root}bin/stackwright.js`,
-    "serve",
-    "--models",
-    join(work, "models"),
-    "--port",
-    String(port),
-    "--device",
-    device,
-    "--max-batch-size",
-    "64",
-    "--max-queue-delay-ms",
-    "1",
-  ];
-  const infer = `http://127.0.0.1:${port}/v2/models/${name}/infer`;
-  await withProcess(
-    serveArgs,
-    {},
-    `http://127.0.0.1:${port}/v2/health/ready`,
-    { url: infer, body },
-    async () => {
-      // where the server placed the model, and the figures it decided on
-      const { parameters } = await (await fetch(`http://127.0.0.1:${port}/v2/models/${name}`)).json();
-      r.placement = {
-        placement: parameters.placement,
-        reason: parameters.placement_reason,
-        batchUs: parameters.placement_batch_us,
-        handoffUs: parameters.placement_handoff_us,
-      };
-      // throughput alone first (a second load generator would take CPU from the server on 2 cores)
-      r.stackwright = await autocannon(
-        `http://127.0.0.1:${port}/v2/models/${name}/infer`,
-        body,
-        32,
-        duration,
-      );
-      // then /v2/health/live latency while the model is saturated
-      const [, health] = await Promise.all([
-        autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, Math.max(3, duration / 2)),
-        autocannon(`http://127.0.0.1:${port}/v2/health/live`, undefined, 1, Math.max(3, duration / 2)),
-      ]);
-      r.healthWhileSaturated = { p50Ms: health.p50Ms, p99Ms: health.p99Ms, non2xx: health.non2xx };
-      r.overload2x = await autocannon(
-        `http://127.0.0.1:${port}/v2/models/${name}/infer`,
-        body,
-        64,
-        Math.max(3, duration / 2),
-      );
-    },
-  );
+  // one round: the floor, the naive server and stackwright back to back, each on its own port
+  const round = async () => {
+    const r = {};
+    let port = await freePort();
+    r.httpFloor = await withProcess(
+      [`${root}bench/serve/naive-server.js`],
+      { MODE: "constant", PORT: String(port) },
+      `http://127.0.0.1:${port}/v2/health/live`,
+      { url: `http://127.0.0.1:${port}/v2/models/${name}/infer`, body },
+      () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
+    );
+    port = await freePort();
+    r.naive = await withProcess(
+      [`${root}bench/serve/naive-server.js`],
+      { MODE: "naive", PORT: String(port), MODEL: join(dir, "model.onnx") },
+      `http://127.0.0.1:${port}/v2/health/live`,
+      { url: `http://127.0.0.1:${port}/v2/models/${name}/infer`, body },
+      () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
+    );
+    port = await freePort();
+    const serveArgs = [
+      `${root}bin/stackwright.js`,
+      "serve",
+      "--models",
+      join(work, "models"),
+      "--port",
+      String(port),
+      "--device",
+      device,
+      "--max-batch-size",
+      "64",
+      "--max-queue-delay-ms",
+      "1",
+    ];
+    const infer = `http://127.0.0.1:${port}/v2/models/${name}/infer`;
+    await withProcess(
+      serveArgs,
+      {},
+      `http://127.0.0.1:${port}/v2/health/ready`,
+      { url: infer, body },
+      async () => {
+        // where the server placed the model, and the figures it decided on
+        const { parameters } = await (await fetch(`http://127.0.0.1:${port}/v2/models/${name}`)).json();
+        r.placement = {
+          placement: parameters.placement,
+          reason: parameters.placement_reason,
+          batchUs: parameters.placement_batch_us,
+          handoffUs: parameters.placement_handoff_us,
+        };
+        // throughput alone first (a second load generator would take CPU from the server on 2 cores)
+        r.stackwright = await autocannon(infer, body, 32, duration);
+        // then /v2/health/live latency while the model is saturated
+        const [, health] = await Promise.all([
+          autocannon(infer, body, 32, Math.max(3, duration / 2)),
+          autocannon(`http://127.0.0.1:${port}/v2/health/live`, undefined, 1, Math.max(3, duration / 2)),
+        ]);
+        r.healthWhileSaturated = { p50Ms: health.p50Ms, p99Ms: health.p99Ms, non2xx: health.non2xx };
+        r.overload2x = await autocannon(infer, body, 64, Math.max(3, duration / 2));
+      },
+    );
+    r.ratios = {
+      stackwrightVsHttpFloor: ratio(r.stackwright.reqPerSec, r.httpFloor.reqPerSec),
+      stackwrightVsNaive: ratio(r.stackwright.reqPerSec, r.naive.reqPerSec),
+      p99StackwrightVsNaive: ratio(r.stackwright.p99Ms, Math.max(0.01, r.naive.p99Ms)),
+    };
+    return r;
+  };
+  // this machine's neighbours move single runs by +-15%: every ratio is the median over rounds, each
+  // round measuring the baselines and stackwright within the same half minute
+  const rounds = [];
+  for (let i = 0; i < roundCount; i++) {
+    rounds.push(await round());
+    process.stderr.write(`${name} round ${i + 1}/${roundCount}: ${JSON.stringify(rounds.at(-1).ratios)}\n`);
+  }
+  const r = { rounds };
 
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: [device === "auto" ? "cpu" : device],
@@ -245,11 +255,10 @@ for (const [name, spec] of Object.entries(MODELS)) {
       rowsPerSec: Math.round((runs * batch) / ((performance.now() - start) / 1000)),
     };
   }
-  r.ratios = {
-    stackwrightVsHttpFloor: Math.round((r.stackwright.reqPerSec / r.httpFloor.reqPerSec) * 100) / 100,
-    stackwrightVsNaive: Math.round((r.stackwright.reqPerSec / r.naive.reqPerSec) * 100) / 100,
-    p99StackwrightVsNaive: Math.round((r.stackwright.p99Ms / Math.max(0.01, r.naive.p99Ms)) * 100) / 100,
-  };
+  r.ratios = Object.fromEntries(
+    Object.keys(rounds[0].ratios).map((k) => [k, median(rounds.map((x) => x.ratios[k]))]),
+  );
+  r.healthWhileSaturatedP99Ms = Math.max(...rounds.map((x) => x.healthWhileSaturated.p99Ms));
   results.models[name] = r;
   process.stderr.write(`${name}: ${JSON.stringify(r.ratios)}\n`);
 }

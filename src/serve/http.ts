@@ -214,9 +214,7 @@ export class HttpFrontEnd {
   }
 
   async listen(): Promise<{ url: string; port: number }> {
-    this.server = createServer((req, res) => {
-      void this.handle(req, res);
-    });
+    this.server = createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
       this.server!.once("error", reject);
@@ -227,24 +225,39 @@ export class HttpFrontEnd {
   }
 
   /** One request: answered by its route, or by its error's answer (errorResponse). */
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private handle(req: IncomingMessage, res: ServerResponse): void {
     if (this.closing) {
       res.writeHead(503, { "content-type": "application/json", "retry-after": "1", connection: "close" });
       res.end(JSON.stringify({ error: "shutting down" }));
       return;
     }
     this.inflight++;
+    let pending: void | Promise<void> | null = null;
     try {
-      await this.route(req, res);
+      pending = this.route(req, res);
     } catch (error) {
-      const { status, headers, unexpected } = errorResponse(error);
-      if (unexpected) this.options.log(`internal error: ${(error as Error).stack ?? String(error)}`);
-      if (!res.headersSent) {
-        res.writeHead(status, { "content-type": "application/json", ...headers });
-        res.end(JSON.stringify({ error: (error as Error).message ?? String(error) }));
-      }
-    } finally {
-      this.inflight--;
+      this.failed(res, error);
+    }
+    // a route that answered at once costs no promise; one that waits settles here
+    if (pending)
+      pending.then(this.settled, (error: unknown) => {
+        this.failed(res, error);
+        this.inflight--;
+      });
+    else this.inflight--;
+  }
+
+  private readonly settled = (): void => {
+    this.inflight--;
+  };
+
+  /** Answers with the error's status and message (once: a route may have answered already). */
+  private failed(res: ServerResponse, error: unknown): void {
+    const { status, headers, unexpected } = errorResponse(error);
+    if (unexpected) this.options.log(`internal error: ${(error as Error).stack ?? String(error)}`);
+    if (!res.headersSent) {
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(JSON.stringify({ error: (error as Error).message ?? String(error) }));
     }
   }
 

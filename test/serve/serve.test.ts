@@ -748,7 +748,7 @@ describe("where a model version runs is chosen by measurement", () => {
         expect(res.status).toBe(200);
         const got = (res.body.outputs as Array<{ data: number[] }>)[0].data;
         const want = await expected(mlp as typeof SMALL, data, width);
-        got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+        for (const [i, v] of got.entries()) expect(v).toBeCloseTo(want[i], 5);
       }
     });
   });
