@@ -45,6 +45,10 @@ interface Item {
   resolve: (outputs: Record<string, RowSlice>) => void;
   reject: (error: Error) => void;
   enqueued: number;
+  /** when the caller stops waiting (Infinity: never), and the timeout it came from */
+  deadline: number;
+  timeoutMs?: number;
+  settled: boolean;
 }
 
 export class QueueFullError extends Error {
@@ -60,6 +64,14 @@ export class Batcher {
   private turn: NodeJS.Immediate | undefined;
   private inflight = 0;
   private oldestInflight = 0;
+  /**
+   * Items with a deadline in arrival order, from `watchHead` on: one sweep timer for the oldest
+   * instead of a timer per request (a setTimeout + clearTimeout pair cost 0.5 us a request, a tenth
+   * of what the serving core adds to the HTTP floor for a small model; bench/serve/pipeline-micro.js)
+   */
+  private readonly watched: Item[] = [];
+  private watchHead = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
   onBatch?: (rows: number) => void;
 
   constructor(
@@ -77,8 +89,9 @@ export class Batcher {
   }
 
   /**
-   * Queues rows for the next batch; with `timeoutMs`, an answer not there by then is an error (the
-   * batch itself still runs: a session cannot be interrupted).
+   * Queues rows for the next batch; with `timeoutMs`, an answer not there by then is an error (a
+   * batch already running still runs: a session cannot be interrupted; one not started yet skips the
+   * requests nobody waits for any more). Deadlines are checked in arrival order.
    */
   submit(
     rows: number,
@@ -87,30 +100,67 @@ export class Batcher {
   ): Promise<Record<string, RowSlice>> {
     if (this.queuedRows + rows > this.options.maxQueue) return Promise.reject(new QueueFullError(1));
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      if (timeoutMs !== undefined)
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      this.queue.push({
+      const enqueued = Date.now();
+      const item: Item = {
         rows,
         inputs,
-        resolve: timer
-          ? (outputs) => {
-              clearTimeout(timer);
-              resolve(outputs);
-            }
-          : resolve,
-        reject: timer
-          ? (error) => {
-              clearTimeout(timer);
-              reject(error);
-            }
-          : reject,
-        enqueued: Date.now(),
-      });
+        resolve,
+        reject,
+        enqueued,
+        deadline: timeoutMs === undefined ? Number.POSITIVE_INFINITY : enqueued + timeoutMs,
+        timeoutMs,
+        settled: false,
+      };
+      this.queue.push(item);
       this.queuedRows += rows;
+      if (timeoutMs !== undefined) {
+        this.watched.push(item);
+        // unref: a deadline alone never keeps the process alive
+        this.sweepTimer ??= setTimeout(this.sweep, timeoutMs).unref();
+      }
       this.schedule();
     });
   }
+
+  private answer(item: Item, outputs: Record<string, RowSlice>): void {
+    if (item.settled) return;
+    item.settled = true;
+    item.resolve(outputs);
+  }
+
+  private fail(item: Item, error: Error): void {
+    if (item.settled) return;
+    item.settled = true;
+    item.reject(error);
+  }
+
+  /** Drops settled items from the head of the watch list; answers come back roughly in order. */
+  private advanceWatch(): void {
+    while (this.watchHead < this.watched.length && this.watched[this.watchHead].settled) this.watchHead++;
+    if (this.watchHead === this.watched.length) {
+      this.watched.length = 0;
+      this.watchHead = 0;
+    } else if (this.watchHead > 1024) {
+      this.watched.splice(0, this.watchHead);
+      this.watchHead = 0;
+    }
+  }
+
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined;
+    const now = Date.now();
+    for (; this.watchHead < this.watched.length; this.watchHead++) {
+      const item = this.watched[this.watchHead];
+      if (!item.settled && item.deadline > now) break;
+      this.fail(item, new Error(`no answer within ${item.timeoutMs} ms`));
+    }
+    this.advanceWatch();
+    if (this.watched.length > 0)
+      this.sweepTimer = setTimeout(
+        this.sweep,
+        Math.max(1, this.watched[this.watchHead].deadline - now),
+      ).unref();
+  };
 
   private schedule(): void {
     const limit = Math.max(1, this.options.maxInflight ?? this.executor.concurrency);
@@ -151,19 +201,27 @@ export class Batcher {
     const max = this.options.enabled ? this.options.maxBatchSize : 1;
     const batch: Item[] = [];
     let rows = 0;
+    let skipped = 0;
     while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0].rows <= max)) {
       const item = this.queue.shift()!;
+      // past its deadline: the caller has its error already, the rows need not run
+      if (item.settled) {
+        skipped += item.rows;
+        continue;
+      }
       batch.push(item);
       rows += item.rows;
     }
-    this.queuedRows -= rows;
+    this.queuedRows -= rows + skipped;
+    if (batch.length === 0) return;
     if (this.inflight === 0) this.oldestInflight = Date.now();
     this.inflight++;
     this.run(batch, rows)
       .catch((error: Error) => {
-        for (const item of batch) item.reject(error);
+        for (const item of batch) this.fail(item, error);
       })
       .finally(() => {
+        this.advanceWatch();
         this.inflight--;
         this.oldestInflight = Date.now();
         this.schedule();
@@ -206,14 +264,19 @@ export class Batcher {
         offset += rowSize * itemRows;
       }
     }
-    for (const [i, item] of batch.entries()) item.resolve(split[i]);
+    for (let i = 0; i < batch.length; i++) this.answer(batch[i], split[i]);
   }
 
   /** Refuses everything queued (shutdown or unload). */
   drain(error: Error): void {
-    for (const item of this.queue) item.reject(error);
+    for (const item of this.queue) this.fail(item, error);
     this.queue = [];
     this.queuedRows = 0;
+    this.advanceWatch();
+    if (this.watched.length === 0 && this.sweepTimer) {
+      clearTimeout(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
   }
 
   idle(): boolean {

@@ -1,7 +1,8 @@
 /** Prometheus metrics of the serving core (prom-client, its own registry). */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-export function createMetrics() {
+/** `beforeScrape` runs before each exposition: counts kept outside prom-client are folded in then. */
+export function createMetrics(hooks: { beforeScrape?: () => void } = {}) {
   const registry = new Registry();
   const m = {
     registry,
@@ -10,6 +11,9 @@ export function createMetrics() {
       help: "Inference requests by model, version and HTTP status",
       labelNames: ["model", "version", "code"],
       registers: [registry],
+      collect() {
+        hooks.beforeScrape?.();
+      },
     }),
     latency: new Histogram({
       name: "stackwright_request_duration_seconds",

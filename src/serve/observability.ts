@@ -19,29 +19,39 @@ export interface Observed {
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 1, open: 2 };
 
 export class Observability {
-  readonly metrics: Metrics = createMetrics();
-  /** label children by model, version and status: looked up without building a key per request */
-  private readonly counters = new Map<string, Map<string, Map<number, { inc(): void }>>>();
+  readonly metrics: Metrics = createMetrics({ beforeScrape: () => this.foldCounts() });
+  /**
+   * Request counts by model, version and status as plain numbers, folded into prom-client at each
+   * scrape: prom-client hashes the label set on every inc (bench/serve/pipeline-micro.js)
+   */
+  private readonly counts = new Map<string, Map<string, Map<number, { n: number }>>>();
   private readonly histograms = new Map<string, { observe(v: number): void }>();
 
   /** One answered inference request (callers count only loaded models: a URL must not mint a series). */
   count(model: string, version: string, status: number): void {
-    let versions = this.counters.get(model);
+    let versions = this.counts.get(model);
     if (!versions) {
       versions = new Map();
-      this.counters.set(model, versions);
+      this.counts.set(model, versions);
     }
     let statuses = versions.get(version);
     if (!statuses) {
       statuses = new Map();
       versions.set(version, statuses);
     }
-    let child = statuses.get(status);
-    if (!child) {
-      child = this.metrics.requests.labels(model, version, String(status));
-      statuses.set(status, child);
-    }
-    child.inc();
+    const counter = statuses.get(status);
+    if (counter) counter.n++;
+    else statuses.set(status, { n: 1 });
+  }
+
+  private foldCounts(): void {
+    for (const [model, versions] of this.counts)
+      for (const [version, statuses] of versions)
+        for (const [code, counter] of statuses) {
+          // a series once counted stays exposed (at its total) even when nothing new arrived
+          this.metrics.requests.inc({ model, version, code: String(code) }, counter.n);
+          counter.n = 0;
+        }
   }
 
   latency(model: string, seconds: number): void {
