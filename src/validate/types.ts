@@ -10,6 +10,7 @@ export interface ValidationProblem {
     | "kubernetes-refs"
     | "helm"
     | "github-actions"
+    | "actionlint"
     | "yaml"
     | "json"
     | "header"

@@ -22,7 +22,7 @@ function slowDoubler(ms: number): Executor & { batches: number[] } {
 }
 
 const row = (v: number) => ({ x: { type: "float32", rowDims: [1], data: [v] } });
-const valueOf = (out: Record<string, { buffer: ArrayBuffer; offset: number }>) =>
+const firstValue = (out: Record<string, { buffer: ArrayBuffer; offset: number }>) =>
   new Float32Array(out.y.buffer)[out.y.offset];
 
 describe("Batcher", () => {
@@ -35,7 +35,7 @@ describe("Batcher", () => {
       maxQueue: 100,
     });
     const answers = await Promise.all([1, 2, 3, 4, 5].map((v) => batcher.submit(1, row(v), 1000)));
-    expect(answers.map(valueOf)).toEqual([2, 4, 6, 8, 10]);
+    expect(answers.map(firstValue)).toEqual([2, 4, 6, 8, 10]);
     // the first runs alone on an idle executor, the rest gather behind it
     expect(executor.batches).toEqual([1, 4]);
   });
@@ -56,7 +56,7 @@ describe("Batcher", () => {
     expect(executor.batches).toEqual([1]);
     expect(batcher.idle()).toBe(true);
     // a request without a deadline after that is answered normally
-    expect(valueOf(await batcher.submit(1, row(7)))).toBe(14);
+    expect(firstValue(await batcher.submit(1, row(7)))).toBe(14);
   });
 
   it("refuses at once when the queue is full, and drain refuses what is queued", async () => {
@@ -71,6 +71,6 @@ describe("Batcher", () => {
     await expect(batcher.submit(1, row(3), 1000)).rejects.toBeInstanceOf(QueueFullError);
     batcher.drain(new Error("shutting down"));
     await expect(second).rejects.toThrow("shutting down");
-    expect(valueOf(await first)).toBe(2);
+    expect(firstValue(await first)).toBe(2);
   });
 });
