@@ -8,7 +8,7 @@ import { parseAllDocuments } from "yaml";
 import { type FileSet, GENERATED_HEADER as HEADER, textEntries } from "../fileset/index.js";
 import { validateDockerfiles } from "./dockerfile.js";
 import { validateTerraform } from "./hcl.js";
-import { validateCharts } from "./k8s.js";
+import { validateCharts, validatePipelineManifests } from "./k8s.js";
 import type { ValidateOptions, ValidationProblem } from "./types.js";
 import { validateWorkflows } from "./workflows.js";
 
@@ -73,6 +73,7 @@ export async function validateFileSet(
     ...validateDockerfiles(files),
     ...(await validateTerraform(files)),
     ...(await validateCharts(files, options)),
+    ...(await validatePipelineManifests(files)),
     ...(await validateWorkflows(files)),
   ];
   return problems.sort((a, b) =>

@@ -35,27 +35,45 @@ export interface RenderedObject {
 
 type Validator = (this: unknown) => void;
 
-/** Where each CRD group's models live; the core groups come from kubernetes-models. */
-const CRD_PACKAGES: Record<string, string> = {
-  "argoproj.io": "@kubernetes-models/argo-rollouts",
-  "keda.sh": "@kubernetes-models/keda",
-  "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+/**
+ * Where each CRD group's models live, tried in order (argoproj.io holds both Argo Rollouts and Argo
+ * Workflows; @kubernetes-models/argo-workflows 2.x models Argo Workflows 4, where a CronWorkflow
+ * needs `schedules`); the core groups come from kubernetes-models.
+ */
+const CRD_PACKAGES: Record<string, string[]> = {
+  "argoproj.io": ["@kubernetes-models/argo-rollouts", "@kubernetes-models/argo-workflows"],
+  "keda.sh": ["@kubernetes-models/keda"],
+  "monitoring.coreos.com": ["@kubernetes-models/prometheus-operator"],
 };
 
 async function validatorFor(apiVersion: string, kind: string): Promise<Validator | undefined> {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
-  const crd = CRD_PACKAGES[group];
-  const path = crd
-    ? `${crd}/${group}/${version}`
-    : group
-      ? `kubernetes-models/${group}/${version}`
-      : `kubernetes-models/${version}`;
-  try {
-    const mod = (await import(path)) as Record<string, { prototype: { validate: Validator } } | undefined>;
-    return mod[kind]?.prototype.validate;
-  } catch {
-    return undefined;
+  const paths = CRD_PACKAGES[group]?.map((crd) => `${crd}/${group}/${version}`) ?? [
+    group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`,
+  ];
+  for (const path of paths) {
+    try {
+      const mod = (await import(path)) as Record<string, { prototype: { validate: Validator } } | undefined>;
+      const validate = mod[kind]?.prototype.validate;
+      if (validate) return validate;
+    } catch {
+      // this package has no such group version: the next may
+    }
   }
+  return undefined;
+}
+
+/** The pipeline manifests the platform ships (platform/pipelines/*.yaml: Argo WorkflowTemplate, CronWorkflow). */
+export async function validatePipelineManifests(files: FileSet): Promise<ValidationProblem[]> {
+  const rendered: RenderedObject[] = [];
+  for (const [file, content] of Object.entries(files)) {
+    if (!/^platform\/pipelines\/[^/]+\.ya?ml$/.test(file)) continue;
+    for (const doc of parseAllDocuments(String(content))) {
+      const object = doc.toJS() as K8sObject | null;
+      if (object && typeof object === "object") rendered.push({ file, object });
+    }
+  }
+  return validateKubernetesObjects(rendered);
 }
 
 /**

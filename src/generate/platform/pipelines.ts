@@ -41,6 +41,51 @@ function dataRoot(plan: Plan, name: string): string {
   }
 }
 
+const WAREHOUSES = ["bigquery", "snowflake", "redshift"] as const;
+type Warehouse = (typeof WAREHOUSES)[number];
+
+/**
+ * Which data source each Feast offline store reads, from Feast's own reference
+ * (feast-dev/feast docs/reference/offline-stores/<store>.md: "provides support for reading
+ * BigQuerySources" and the like; a FeatureView whose source the store does not read is refused when
+ * features are retrieved), with the source's table arguments (docs/reference/data-sources/<source>.md).
+ * A spec with a warehouse among its data sources gets that warehouse's store; otherwise files.
+ */
+export const FEAST_OFFLINE_STORES = {
+  file: {
+    type: "file",
+    source: "FileSource",
+    args: ({ project, root }: { project: string; root: string }): Array<[string, string]> => [
+      ["path", `${root}/features/${project}.parquet`],
+    ],
+  },
+  bigquery: {
+    type: "bigquery",
+    source: "BigQuerySource",
+    args: ({ project }: { project: string }): Array<[string, string]> => [
+      ["table", `${project}.${project}_features`],
+    ],
+  },
+  snowflake: {
+    type: "snowflake.offline",
+    source: "SnowflakeSource",
+    args: ({ project }: { project: string }): Array<[string, string]> => [
+      ["database", project.toUpperCase()],
+      ["schema", "PUBLIC"],
+      ["table", `${project.toUpperCase()}_FEATURES`],
+    ],
+  },
+  redshift: {
+    type: "redshift",
+    source: "RedshiftSource",
+    args: ({ project }: { project: string }): Array<[string, string]> => [["table", `${project}_features`]],
+  },
+} as const;
+const WAREHOUSE_STORES: Record<
+  Warehouse | "file",
+  (typeof FEAST_OFFLINE_STORES)[keyof typeof FEAST_OFFLINE_STORES]
+> = FEAST_OFFLINE_STORES;
+
 export function generateFeatureStore(plan: Plan): TextFileSet {
   const store = choice(plan, "features.store").choice;
   if (store === "none") return {};
@@ -48,15 +93,16 @@ export function generateFeatureStore(plan: Plan): TextFileSet {
   const name = dns1123(spec.metadata.name);
   const project = pyIdentifier(name);
   const root = dataRoot(plan, name);
-  const warehouse = spec.data.sources.find((s) => ["bigquery", "snowflake", "redshift"].includes(s));
+  const warehouse = spec.data.sources.find((s): s is Warehouse => WAREHOUSES.includes(s as Warehouse));
+  const store_ = WAREHOUSE_STORES[warehouse ?? "file"];
   const offline: Record<string, unknown> =
     warehouse === "bigquery"
-      ? { type: "bigquery", dataset: project }
+      ? { type: store_.type, dataset: project }
       : warehouse === "snowflake"
-        ? { type: "snowflake.offline", database: project.toUpperCase(), warehouse: "COMPUTE_WH" }
+        ? { type: store_.type, database: project.toUpperCase(), warehouse: "COMPUTE_WH" }
         : warehouse === "redshift"
-          ? { type: "redshift", database: project, s3_staging_location: `${root}/feast/staging` }
-          : { type: "file" };
+          ? { type: store_.type, database: project, s3_staging_location: `${root}/feast/staging` }
+          : { type: store_.type };
   const config: Record<string, unknown> = {
     project,
     provider: spec.cloud.provider === "aws" ? "aws" : spec.cloud.provider === "gcp" ? "gcp" : "local",
@@ -76,13 +122,14 @@ export function generateFeatureStore(plan: Plan): TextFileSet {
     `"""Feast definitions for ${project}: one entity and one feature view, shared by training and serving."""`,
     "from datetime import timedelta",
     "",
-    "from feast import Entity, FeatureView, Field, FileSource",
+    `from feast import Entity, FeatureView, Field, ${store_.source}`,
     "from feast.types import Bool, Float32, Int64, String",
     "",
     `${entity} = Entity(name=${pyString(spec.features.entityKey)}, join_keys=[${pyString(spec.features.entityKey)}])`,
     "",
-    "source = FileSource(",
-    `    path=${pyString(`${root}/features/${project}.parquet`)},`,
+    `# the offline store (feature_store.yaml: ${store_.type}) reads ${store_.source}s only`,
+    `source = ${store_.source}(`,
+    ...store_.args({ project, root }).map(([key, value]) => `    ${key}=${pyString(value)},`),
     '    timestamp_field="event_timestamp",',
     ")",
     "",
@@ -174,7 +221,9 @@ export function generatePipelines(plan: Plan): TextFileSet {
           },
           ...STEPS.map((s) => ({
             name: s.id,
+            // Argo names a template's container "main"; the schema (a Kubernetes Container) requires a name
             container: {
+              name: "main",
               image,
               args: s.args.map(fill),
               resources:
@@ -213,6 +262,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
               {
                 name: "score",
                 container: {
+                  name: "main",
                   image: `ghcr.io/your-org/${name}:latest`,
                   args: ["score", "--config", SERVE_CONFIG_IN_IMAGE],
                 },

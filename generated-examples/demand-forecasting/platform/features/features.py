@@ -2,13 +2,14 @@
 """Feast definitions for demand_forecasting: one entity and one feature view, shared by training and serving."""
 from datetime import timedelta
 
-from feast import Entity, FeatureView, Field, FileSource
+from feast import Entity, FeatureView, Field, BigQuerySource
 from feast.types import Bool, Float32, Int64, String
 
 id = Entity(name="id", join_keys=["id"])
 
-source = FileSource(
-    path="gs://demand-forecasting-data/features/demand_forecasting.parquet",
+# the offline store (feature_store.yaml: bigquery) reads BigQuerySources only
+source = BigQuerySource(
+    table="demand_forecasting.demand_forecasting_features",
     timestamp_field="event_timestamp",
 )
 

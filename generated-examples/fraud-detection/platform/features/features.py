@@ -7,6 +7,7 @@ from feast.types import Bool, Float32, Int64, String
 
 card_id = Entity(name="card_id", join_keys=["card_id"])
 
+# the offline store (feature_store.yaml: file) reads FileSources only
 source = FileSource(
     path="s3://fraud-detection-data/features/fraud_detection.parquet",
     timestamp_field="event_timestamp",

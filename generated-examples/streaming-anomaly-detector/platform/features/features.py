@@ -7,6 +7,7 @@ from feast.types import Bool, Float32, Int64, String
 
 sensor_id = Entity(name="sensor_id", join_keys=["sensor_id"])
 
+# the offline store (feature_store.yaml: file) reads FileSources only
 source = FileSource(
     path="s3://models/features/streaming_anomaly_detector.parquet",
     timestamp_field="event_timestamp",
