@@ -194,23 +194,36 @@ export class HttpFrontEnd {
     if (typeof modelId !== "string" || !modelId) throw new BadRequest("model_id (string) is required");
     const state = repository.get(modelId);
     if (!state) throw new HttpError(404, `unknown model ${JSON.stringify(modelId)}`);
-    const primary = state.primary;
-    if (!primary) throw new HttpError(503, `model ${modelId} has no servable version`);
-    const { inputs, sticky } = await featureRequest(primary, body, {
-      config,
-      kinds: this.featureKinds,
-      store: this.options.features,
-    });
-    const result = await router.infer(modelId, undefined, inputs, sticky);
-    const [{ prediction, probability }] = predictionsOf(result.outputs);
-    observability.count(modelId, result.loaded.version, 200);
-    send(200, {
-      prediction,
-      probability,
-      model_version: result.loaded.version,
-      latency_ms: Math.round((performance.now() - started) * 100) / 100,
-      ...(result.via !== "primary" ? { served_by: result.via } : {}),
-    });
+    // from here the model is loaded: every answer is counted and timed, errors included, as on /v2
+    let status = 200;
+    let version = state.primary?.version ?? "";
+    try {
+      const primary = state.primary;
+      if (!primary) throw new HttpError(503, `model ${modelId} has no servable version`);
+      const { inputs, sticky } = await featureRequest(primary, body, {
+        config,
+        kinds: this.featureKinds,
+        store: this.options.features,
+      });
+      const result = await router.infer(modelId, undefined, inputs, sticky);
+      version = result.loaded.version;
+      const [{ prediction, probability }] = predictionsOf(result.outputs);
+      send(200, {
+        prediction,
+        probability,
+        model_version: result.loaded.version,
+        latency_ms: Math.round((performance.now() - started) * 100) / 100,
+        ...(result.via !== "primary" ? { served_by: result.via } : {}),
+      });
+    } catch (error) {
+      status = errorResponse(error).status;
+      throw error;
+    } finally {
+      if (repository.has(modelId)) {
+        observability.count(modelId, version, status);
+        observability.latency(modelId, (performance.now() - started) / 1000);
+      }
+    }
   }
 
   async listen(): Promise<{ url: string; port: number }> {

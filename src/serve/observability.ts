@@ -29,6 +29,19 @@ export class Observability {
 
   /** One answered inference request (callers count only loaded models: a URL must not mint a series). */
   count(model: string, version: string, status: number): void {
+    this.counterOf(model, version, status).n++;
+  }
+
+  /**
+   * A loaded version's request series at zero for the answers an error-ratio alert compares (200 and
+   * the server's own failures, 500 and 503): Prometheus counts no increase for a series' first sample,
+   * so errors that arrive in a series born with them would never show in rate().
+   */
+  loadedVersion(model: string, version: string): void {
+    for (const code of [200, 500, 503]) this.counterOf(model, version, code);
+  }
+
+  private counterOf(model: string, version: string, status: number): { n: number } {
     let versions = this.counts.get(model);
     if (!versions) {
       versions = new Map();
@@ -39,9 +52,12 @@ export class Observability {
       statuses = new Map();
       versions.set(version, statuses);
     }
-    const counter = statuses.get(status);
-    if (counter) counter.n++;
-    else statuses.set(status, { n: 1 });
+    let counter = statuses.get(status);
+    if (!counter) {
+      counter = { n: 0 };
+      statuses.set(status, counter);
+    }
+    return counter;
   }
 
   private foldCounts(): void {
@@ -69,6 +85,22 @@ export class Observability {
 
   breaker(model: string, state: BreakerState): void {
     this.metrics.breaker.set({ model }, BREAKER_VALUE[state]);
+  }
+
+  /**
+   * The fallback counter's series for each step of a version's chain, at zero, so a dashboard or an
+   * alert over it has data before the first fallback (Prometheus cannot rate a series that is absent).
+   */
+  fallbackChain(
+    model: string,
+    chain: { previousVersion?: boolean; model?: string; default?: unknown } | undefined,
+  ): void {
+    const vias = [
+      chain?.previousVersion ? "previous-version" : "",
+      chain?.model ? "fallback-model" : "",
+      chain?.default ? "default-response" : "",
+    ].filter(Boolean);
+    for (const via of vias) this.metrics.fallbacks.inc({ model, via }, 0);
   }
 
   provider(model: string, version: string, provider: string): void {

@@ -135,15 +135,23 @@ export function grafanaDashboard(plan: Plan): Record<string, unknown> {
         0,
       ),
       panel(4, "Queue depth", `sum(stackwright_queue_depth{model="${name}"})`, "short", 8, 12),
-      panel(5, "Feature drift (PSI)", `stackwright_feature_psi{model="${name}"}`, "short", 16, 0),
-      panel(
-        6,
-        "Fallbacks and breaker",
-        `sum by (via) (rate(stackwright_fallbacks_total{model="${name}"}[5m]))`,
-        "reqps",
-        16,
-        12,
-      ),
+      // panels over series the plan makes exist: PSI only with drift monitoring (the reference
+      // histograms ship with the model), fallbacks only with a fallback chain
+      ...(decision(plan, "monitoring.drift").choice === "psi-online"
+        ? [panel(5, "Feature drift (PSI)", `stackwright_feature_psi{model="${name}"}`, "short", 16, 0)]
+        : []),
+      ...(["fallback-chain", "default-response"].includes(decision(plan, "reliability.fallback").choice)
+        ? [
+            panel(
+              6,
+              "Fallbacks by step of the chain",
+              `sum by (via) (rate(stackwright_fallbacks_total{model="${name}"}[5m]))`,
+              "reqps",
+              16,
+              12,
+            ),
+          ]
+        : []),
     ],
   };
 }
