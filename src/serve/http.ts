@@ -149,55 +149,68 @@ export class HttpFrontEnd {
     send(200, { name, loaded: await repository.loadFromRepository(name) });
   }
 
+  /**
+   * Runs an inference answer and counts and times it under the model's name, errors included — only
+   * for a loaded model: a name in a URL must not mint a series. `answer` reports the version that
+   * answered (a fallback may be another).
+   */
+  private async measured(
+    name: string,
+    version: string,
+    started: number,
+    answer: (answeredBy: (version: string) => void) => Promise<void>,
+  ): Promise<void> {
+    let status = 200;
+    let answered = version;
+    try {
+      await answer((v) => {
+        answered = v;
+      });
+    } catch (error) {
+      status = errorResponse(error).status;
+      throw error;
+    } finally {
+      if (this.options.repository.has(name)) {
+        this.options.observability.count(name, answered, status);
+        this.options.observability.latency(name, (performance.now() - started) / 1000);
+      }
+    }
+  }
+
   private async infer(
     req: IncomingMessage,
     send: Send,
     name: string,
     version: string | undefined,
   ): Promise<void> {
-    const { repository, router, observability, config } = this.options;
     const started = performance.now();
-    const body = await readJsonBody(req, config.maxBodyBytes);
-    let status = 200;
-    let modelVersion = version ?? "";
-    try {
-      const { loaded, outputs } = await router.infer(
+    const body = await readJsonBody(req, this.options.config.maxBodyBytes);
+    await this.measured(name, version ?? "", started, async (answeredBy) => {
+      const { loaded, outputs } = await this.options.router.infer(
         name,
         version,
         body.inputs,
         req.headers["x-stackwright-key"] as string | undefined,
       );
-      modelVersion = loaded.version;
+      answeredBy(loaded.version);
       send(200, {
         model_name: name,
         model_version: loaded.version,
         ...(body.id !== undefined ? { id: body.id } : {}),
         outputs: encodeOutputs(outputs, body.outputs),
       });
-    } catch (error) {
-      status = errorResponse(error).status;
-      throw error;
-    } finally {
-      // series only for loaded models: a name in a URL must not mint a metric
-      if (repository.has(name)) {
-        observability.count(name, modelVersion, status);
-        observability.latency(name, (performance.now() - started) / 1000);
-      }
-    }
+    });
   }
 
   private async predictions(req: IncomingMessage, send: Send): Promise<void> {
-    const { repository, router, observability, config } = this.options;
+    const { repository, router, config } = this.options;
     const started = performance.now();
     const body = await readJsonBody(req, config.maxBodyBytes);
     const modelId = body.model_id;
     if (typeof modelId !== "string" || !modelId) throw new BadRequest("model_id (string) is required");
     const state = repository.get(modelId);
     if (!state) throw new HttpError(404, `unknown model ${JSON.stringify(modelId)}`);
-    // from here the model is loaded: every answer is counted and timed, errors included, as on /v2
-    let status = 200;
-    let version = state.primary?.version ?? "";
-    try {
+    await this.measured(modelId, state.primary?.version ?? "", started, async (answeredBy) => {
       const primary = state.primary;
       if (!primary) throw new HttpError(503, `model ${modelId} has no servable version`);
       const { inputs, sticky } = await featureRequest(primary, body, {
@@ -206,7 +219,7 @@ export class HttpFrontEnd {
         store: this.options.features,
       });
       const result = await router.infer(modelId, undefined, inputs, sticky);
-      version = result.loaded.version;
+      answeredBy(result.loaded.version);
       const [{ prediction, probability }] = predictionsOf(result.outputs);
       send(200, {
         prediction,
@@ -215,15 +228,7 @@ export class HttpFrontEnd {
         latency_ms: Math.round((performance.now() - started) * 100) / 100,
         ...(result.via !== "primary" ? { served_by: result.via } : {}),
       });
-    } catch (error) {
-      status = errorResponse(error).status;
-      throw error;
-    } finally {
-      if (repository.has(modelId)) {
-        observability.count(modelId, version, status);
-        observability.latency(modelId, (performance.now() - started) / 1000);
-      }
-    }
+    });
   }
 
   async listen(): Promise<{ url: string; port: number }> {

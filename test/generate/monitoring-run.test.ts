@@ -108,10 +108,7 @@ describeWith(["prometheus"], "generated alerts and dashboards against a real Pro
           post(`${s.url}/v1/predictions`, {
             model_id: name,
             features: Object.fromEntries(
-              fields.map((f, j) => [
-                f.name,
-                f.type === "float" ? value(f.type, j) + i / 1000 : value(f.type, j),
-              ]),
+              fields.map((f, j) => [f.name, f.type === "float" ? 0.25 * j + i / 1000 : value(f.type, j)]),
             ),
           }),
         ),
