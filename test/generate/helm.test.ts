@@ -120,7 +120,17 @@ function exportedMetrics(): Map<string, string[]> {
 }
 
 /** Labels Prometheus adds to every series a ServiceMonitor scrapes (the operator's target labels). */
-const TARGET_LABELS = ["namespace", "service", "pod", "job", "instance", "endpoint", "container"];
+// plus what the ServiceMonitor's podTargetLabels copies from a Rollout's pods (the canary gates' selector)
+const TARGET_LABELS = [
+  "namespace",
+  "service",
+  "pod",
+  "job",
+  "instance",
+  "endpoint",
+  "container",
+  "rollouts_pod_template_hash",
+];
 
 describeWith(["helm"], "the chart under real helm", () => {
   it("helm comes from the npm devDependency, unpacked with Node, and is helm v4", () => {
