@@ -37,7 +37,7 @@ export class Observability {
    * the server's own failures, 500 and 503): Prometheus counts no increase for a series' first sample,
    * so errors that arrive in a series born with them would never show in rate().
    */
-  loadedVersion(model: string, version: string): void {
+  private zeroRequests(model: string, version: string): void {
     for (const code of [200, 500, 503]) this.counterOf(model, version, code);
   }
 
@@ -91,7 +91,7 @@ export class Observability {
    * The fallback counter's series for each step of a version's chain, at zero, so a dashboard or an
    * alert over it has data before the first fallback (Prometheus cannot rate a series that is absent).
    */
-  fallbackChain(
+  private zeroFallbacks(
     model: string,
     chain: { previousVersion?: boolean; model?: string; default?: unknown } | undefined,
   ): void {
@@ -103,8 +103,21 @@ export class Observability {
     for (const via of vias) this.metrics.fallbacks.inc({ model, via }, 0);
   }
 
-  provider(model: string, version: string, provider: string): void {
-    this.metrics.provider.set({ model, version, provider }, 1);
+  /**
+   * A version started serving: its provider, and its request and fallback series at zero (see
+   * zeroRequests and zeroFallbacks).
+   */
+  versionLoaded(
+    source: {
+      name: string;
+      version: string;
+      meta: { fallback?: Parameters<Observability["zeroFallbacks"]>[1] };
+    },
+    provider: string,
+  ): void {
+    this.metrics.provider.set({ model: source.name, version: source.version, provider }, 1);
+    this.zeroRequests(source.name, source.version);
+    this.zeroFallbacks(source.name, source.meta.fallback);
   }
 
   /** Feeds a version's drift monitor with the rows of its (single, named-feature) input. */

@@ -152,9 +152,7 @@ export class ModelRepository {
       await executor.close().catch(() => {});
       throw new Error(`cannot load ${source.modelPath}: warm-up failed: ${(error as Error).message}`);
     }
-    observability.provider(source.name, source.version, provider);
-    observability.fallbackChain(source.name, source.meta.fallback);
-    observability.loadedVersion(source.name, source.version);
+    observability.versionLoaded(source, provider);
     log(
       `${source.name} v${source.version}: ready on ${provider}, ${decision.placement === "event-loop" ? "on the event loop" : "in worker threads"} (${decision.reason}; ${inputs.map((i) => `${i.name}${JSON.stringify(i.shape)}`).join(", ")})${source.meta.stage === "sample" ? "; a SAMPLE model (stage: sample): generated weights, not trained; publish a trained version to replace it" : ""}`,
     );

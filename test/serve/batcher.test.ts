@@ -25,15 +25,18 @@ const row = (v: number) => ({ x: { type: "float32", rowDims: [1], data: [v] } })
 const firstValue = (out: Record<string, { buffer: ArrayBuffer; offset: number }>) =>
   new Float32Array(out.y.buffer)[out.y.offset];
 
+/** Batching options of these tests: batching on, and what each test varies. */
+const options = (maxBatchSize: number, maxQueueDelayMs: number, maxQueue: number) => ({
+  enabled: true,
+  maxBatchSize,
+  maxQueueDelayMs,
+  maxQueue,
+});
+
 describe("Batcher", () => {
   it("splits a batch's outputs back to each request exactly", async () => {
     const executor = slowDoubler(5);
-    const batcher = new Batcher(executor, {
-      enabled: true,
-      maxBatchSize: 8,
-      maxQueueDelayMs: 2,
-      maxQueue: 100,
-    });
+    const batcher = new Batcher(executor, options(8, 2, 100));
     const answers = await Promise.all([1, 2, 3, 4, 5].map((v) => batcher.submit(1, row(v), 1000)));
     expect(answers.map(firstValue)).toEqual([2, 4, 6, 8, 10]);
     // the first runs alone on an idle executor, the rest gather behind it
@@ -42,12 +45,7 @@ describe("Batcher", () => {
 
   it("fails requests past their deadline and does not run the queued ones nobody waits for", async () => {
     const executor = slowDoubler(120);
-    const batcher = new Batcher(executor, {
-      enabled: true,
-      maxBatchSize: 1,
-      maxQueueDelayMs: 0,
-      maxQueue: 100,
-    });
+    const batcher = new Batcher(executor, options(1, 0, 100));
     const results = await Promise.allSettled([1, 2, 3].map((v) => batcher.submit(1, row(v), 40)));
     // all three miss 40 ms: the first is running (a session cannot be interrupted), two are queued
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
@@ -60,12 +58,7 @@ describe("Batcher", () => {
   });
 
   it("refuses at once when the queue is full, and drain refuses what is queued", async () => {
-    const batcher = new Batcher(slowDoubler(50), {
-      enabled: true,
-      maxBatchSize: 1,
-      maxQueueDelayMs: 0,
-      maxQueue: 1,
-    });
+    const batcher = new Batcher(slowDoubler(50), options(1, 0, 1));
     const first = batcher.submit(1, row(1), 1000); // runs at once on the idle executor
     const second = batcher.submit(1, row(2), 1000); // the one queued row maxQueue allows
     await expect(batcher.submit(1, row(3), 1000)).rejects.toBeInstanceOf(QueueFullError);
