@@ -120,17 +120,19 @@ function exportedMetrics(): Map<string, string[]> {
 }
 
 /** Labels Prometheus adds to every series a ServiceMonitor scrapes (the operator's target labels). */
-// plus what the ServiceMonitor's podTargetLabels copies from a Rollout's pods (the canary gates' selector)
-const TARGET_LABELS = [
-  "namespace",
-  "service",
-  "pod",
-  "job",
-  "instance",
-  "endpoint",
-  "container",
-  "rollouts_pod_template_hash",
-];
+const TARGET_LABELS = ["namespace", "service", "pod", "job", "instance", "endpoint", "container"];
+
+/**
+ * The target labels of this render: the operator's, plus the pod labels the rendered ServiceMonitor
+ * copies (podTargetLabels, with Prometheus' name sanitizing: "-" and "." become "_").
+ */
+function targetLabelsOf(objects: Array<{ object: Record<string, unknown> }>): string[] {
+  const copied = objects
+    .filter((o) => o.object.kind === "ServiceMonitor")
+    .flatMap((o) => (o.object.spec as { podTargetLabels?: string[] }).podTargetLabels ?? [])
+    .map((l) => l.replace(/[^A-Za-z0-9_]/g, "_"));
+  return [...TARGET_LABELS, ...copied];
+}
 
 describeWith(["helm"], "the chart under real helm", () => {
   it("helm comes from the npm devDependency, unpacked with Node, and is helm v4", () => {
@@ -211,7 +213,7 @@ describeWith(["helm"], "the chart under real helm", () => {
             ).toBe(true);
             for (const label of s.labels)
               expect(
-                [...(exported.get(s.metric) ?? []), ...TARGET_LABELS],
+                [...(exported.get(s.metric) ?? []), ...targetLabelsOf(objects)],
                 `${c.label}: ${s.where} filters ${s.metric} on label ${label}, which it does not carry`,
               ).toContain(label);
           }
