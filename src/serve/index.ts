@@ -11,6 +11,7 @@ export {
   openFeatureStore,
   RedisFeatureStore,
 } from "./features.js";
+export { OBJECT_STORE_SCHEMES, type ObjectLocation, parseLocation } from "./object-store.js";
 export { buildMlp, seededRandom } from "./onnx-build.js";
 export {
   RegistryError,
@@ -22,6 +23,7 @@ export {
 } from "./registry.js";
 export { primaryVersion } from "./router.js";
 export { OUTPUT_FORMATS, type OutputFormat, parseShard, type ScoreSummary, score } from "./score.js";
+export { type RemoteScoreOptions, scoreAnywhere } from "./score-remote.js";
 export { type ServeOptions, ServingCore, startServing } from "./server.js";
 export { decodeEvent, openSink, openSource, parseStreamUrl, streamNameFor } from "./stream.js";
 export { type RegistryWatcher, watchRegistry } from "./watch.js";

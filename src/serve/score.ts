@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Batcher } from "./batcher.js";
 import { WorkerExecutor } from "./execution.js";
 import { WorkerPool } from "./pool.js";
@@ -30,6 +30,12 @@ export interface ScoreOptions {
   device: string;
   workers?: number;
   onProgress?: (done: number, total: number, rowsPerSecond: number) => void;
+  /** part files (parts/<name>) an earlier run already wrote somewhere else: done, not scored again */
+  done?: ReadonlySet<string>;
+  /** after each part: its rejects file, then its output file (the output marks the part done) */
+  onPartWritten?: (files: { rejects: string; part: string }) => Promise<void>;
+  /** how a reject names its input file (default: the path read) */
+  describeFile?: (file: string) => string;
 }
 
 export interface ScoreSummary {
@@ -121,7 +127,10 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
   for (const dir of [partsDir, rejectsDir])
     for (const f of readdirSync(dir)) if (f.includes(".tmp-")) rmSync(join(dir, f));
   const outFile = (part: Part) => join(partsDir, `part-${part.id}.${options.format}`);
-  const todo = mine.filter((part) => !existsSync(outFile(part)));
+  const todo = mine.filter(
+    (part) => !existsSync(outFile(part)) && !options.done?.has(basename(outFile(part))),
+  );
+  const fileName = options.describeFile ?? ((file: string) => file);
 
   // a throughput job: one single-threaded worker per core by default. Batches run side by side with
   // no intra-op barrier for the DuckDB reader to stall (bench/score: +6% over serve's latency-minded
@@ -253,7 +262,11 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
           if (id === null || id === undefined || String(id) === "") {
             const rowNumber = Number(rows.getItem(r));
             rejects.push(
-              JSON.stringify({ row: rowNumber, file: part.file, reason: `missing ${options.idColumn}` }),
+              JSON.stringify({
+                row: rowNumber,
+                file: fileName(part.file),
+                reason: `missing ${options.idColumn}`,
+              }),
             );
           } else if (bad[r]) badRowNumbers.push(Number(rows.getItem(r)));
           else {
@@ -287,7 +300,7 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
           const reason = missing.includes(name ?? "")
             ? `missing feature ${name}`
             : `feature ${name} is ${JSON.stringify(row[name ?? ""] ?? null)}, not a finite number`;
-          rejects.push(JSON.stringify({ id: row[options.idColumn], file: part.file, reason }));
+          rejects.push(JSON.stringify({ id: row[options.idColumn], file: fileName(part.file), reason }));
         }
       }
       return { good, rejects, data };
@@ -334,11 +347,13 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
         );
       }
       await Promise.all(chunks);
-      await writePart(con, outFile(part), results, options.format);
+      // the rejects first: the part's output is what marks it done
       const rejectFile = join(rejectsDir, `part-${part.id}.jsonl`);
       const tmp = `${rejectFile}.tmp-${process.pid}`;
       writeFileSync(tmp, rejects.length ? `${rejects.join("\n")}\n` : "");
       renameSync(tmp, rejectFile);
+      await writePart(con, outFile(part), results, options.format);
+      await options.onPartWritten?.({ rejects: rejectFile, part: outFile(part) });
       summary.rows.scored += good.length;
       summary.rows.rejected += rejects.length;
       summary.parts.scored++;

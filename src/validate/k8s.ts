@@ -450,9 +450,11 @@ export function chartsIn(files: FileSet): string[] {
 
 /** The Secrets a generated chart reads but leaves to the operator (its values name them). */
 export function externalSecretsOf(values: Record<string, any>): string[] {
-  return [values.serveTokens?.secretName, values.onlineStore?.secretName].filter(
-    (name): name is string => typeof name === "string" && name !== "",
-  );
+  return [
+    values.serveTokens?.secretName,
+    values.onlineStore?.secretName,
+    ...((values.batch?.secretEnv ?? []) as Array<{ secretName?: string }>).map((e) => e.secretName),
+  ].filter((name): name is string => typeof name === "string" && name !== "");
 }
 
 /** Values as helm coalesces a values file over the chart's: maps merge, everything else replaces. */

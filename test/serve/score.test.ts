@@ -162,19 +162,29 @@ describe("stackwright score", () => {
     for (const r of rejects) expect(r.reason).toMatch(/^feature f[01] is .*, not a finite number$/);
   });
 
-  it("refuses an object-store URL at argument parsing (exit 2) instead of writing a folder named after it", () => {
+  it("refuses a location it cannot serve at argument parsing (exit 2) instead of writing a folder named after it", () => {
     writeCsv(join(dir, "u.csv"), 10, false);
     const work = mkdtempSync(join(tmpdir(), "sw-url-"));
-    for (const [input, output] of [
-      [join(dir, "u.csv"), "s3://bucket/predictions/"],
-      [join(dir, "u.csv"), "gs://bucket/p"],
-      ["s3://bucket/day.parquet", join(work, "out")],
-    ]) {
+    for (const [input, output, message] of [
+      [
+        join(dir, "u.csv"),
+        "ftp://host/predictions/",
+        /ftp:\/\/ is not a location score can read or write \(allowed: a local path, s3:\/\/, gs:\/\/, az:\/\/\)/,
+      ],
+      [join(dir, "u.csv"), "s3:///p", /expected s3:\/\/<bucket>\/<path>/],
+      ["hdfs://nn/day.parquet", join(work, "out"), /hdfs:\/\/ is not a location/],
+      [join(dir, "u.csv"), "az://acct", /expected az:\/\/<storage account>\/<container>\/<path>/],
+      [
+        join(dir, "u.csv"),
+        "az://Not_An_Account/c/p",
+        /storage account must be 3-24 lowercase letters and digits/,
+      ],
+    ] as const) {
       const result = runCli(["score", "--model", `m=${modelPath}`, "--input", input, "--output", output], {
         cwd: work,
       });
       expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).toMatch(/cannot be read or written by score here/);
+      expect(result.stderr).toMatch(message);
     }
     expect(readdirSync(work)).toEqual([]);
   });

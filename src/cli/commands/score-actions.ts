@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { resolveModelSource } from "../model-source.js";
@@ -13,22 +12,6 @@ export async function runScore(io: CliIo, flags: ScoreFlags): Promise<number> {
     if (!Number.isInteger(value) || value < 1)
       throw new UserError(`${flag} must be a positive integer, got ${value}`);
   }
-  // a URL is never a local path: `--output s3://b/x` must not become a folder named "s3:"
-  for (const [flag, value] of [
-    ["--input", flags.input],
-    ["--output", flags.output],
-  ] as const) {
-    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
-    if (scheme)
-      throw new UserError(
-        `${flag} ${value}: ${scheme}:// locations cannot be read or written by score here`,
-        EXIT.usage,
-        [
-          "score reads and writes local paths (a mounted bucket works: gcsfuse, mountpoint-s3, blobfuse2)",
-          "object-store clients for s3://, gs:// and az:// are not built yet",
-        ],
-      );
-  }
   const source = resolveModelSource(serve, flags);
   let shard: { index: number; count: number };
   try {
@@ -39,10 +22,10 @@ export async function runScore(io: CliIo, flags: ScoreFlags): Promise<number> {
   const tty = process.stderr.isTTY;
   let summary: import("../../serve/index.js").ScoreSummary;
   try {
-    summary = await serve.score({
+    summary = await serve.scoreAnywhere({
       source,
       input: flags.input,
-      output: resolve(flags.output),
+      output: flags.output,
       format: flags.format as "parquet",
       shard,
       features: flags.features

@@ -1,4 +1,5 @@
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { parseLocation } from "../../serve/object-store.js";
 import { deviceOption, workersOption } from "../inference-options.js";
 import type { CliIo } from "../io.js";
 
@@ -18,6 +19,16 @@ export interface ScoreFlags {
   json?: boolean;
 }
 
+/** A local path, or an object-store URL whose scheme score serves: refused at parsing otherwise. */
+function location(value: string): string {
+  try {
+    parseLocation(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
+}
+
 export function registerScore(program: Command, io: CliIo): void {
   program
     .command("score")
@@ -26,8 +37,22 @@ export function registerScore(program: Command, io: CliIo): void {
     )
     .option("--model <name=path.onnx>", "the model to score with")
     .option("--config <file>", "serve.yaml (its first model) instead of --model")
-    .requiredOption("-i, --input <glob>", "input files, e.g. 'data/*.parquet'")
-    .requiredOption("-o, --output <dir>", "output directory (parts/, rejects/)")
+    .addOption(
+      new Option(
+        "-i, --input <glob>",
+        "input files: a local glob or s3://, gs://, az://account/container/ keys",
+      )
+        .makeOptionMandatory()
+        .argParser(location),
+    )
+    .addOption(
+      new Option(
+        "-o, --output <dir>",
+        "output folder (parts/, rejects/): a local path or an object-store prefix",
+      )
+        .makeOptionMandatory()
+        .argParser(location),
+    )
     .addOption(
       new Option("--format <format>", "output format")
         .choices(["parquet", "csv", "jsonl"])
@@ -55,7 +80,7 @@ export function registerScore(program: Command, io: CliIo): void {
     .option("--json", "print a JSON summary")
     .addHelpText(
       "after",
-      "\nExit codes: 0 all rows scored, 1 some rows rejected (see <output>/rejects/), 2 bad flags or input.\n\nExamples:\n  $ stackwright score --model fraud=model.onnx --input 'data/*.parquet' --output out/\n  $ stackwright score --config platform/serve.yaml --input day.csv --output out/ --format csv --shard 0/4\n",
+      "\nExit codes: 0 all rows scored, 1 some rows rejected (see <output>/rejects/), 2 bad flags or input.\n\nExamples:\n  $ stackwright score --model fraud=model.onnx --input 'data/*.parquet' --output out/\n  $ stackwright score --config platform/serve.yaml --input day.csv --output out/ --format csv --shard 0/4\n  $ stackwright score --config platform/serve.yaml --input 's3://bucket/input/*' --output s3://bucket/predictions/\n\nObject stores (credentials from the environment, as each cloud's tools read them):\n  s3://bucket/key         AWS SDK default chain; AWS_ENDPOINT_URL_S3 for an S3-compatible server\n  gs://bucket/key         HMAC key of the service account: GCS_HMAC_ACCESS_ID, GCS_HMAC_SECRET\n  az://account/container/key   AZURE_STORAGE_KEY, else DefaultAzureCredential (workload identity)\n",
     )
     .action(async (flags: ScoreFlags) => {
       const { runScore } = await import("./score-actions.js");

@@ -4,11 +4,13 @@
  * drift-triggered. Least-privilege permissions, OIDC to the cloud, third-party actions pinned.
  * Built as objects and serialized, so no spec text can break the YAML or inject an expression.
  */
+
 import { stringify } from "yaml";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
 import { defaultPackageSpec } from "../../util/package-source.js";
+import { checkArgs } from "../commands.js";
 import { chartName, GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
 import { dns1123 } from "../names.js";
 
@@ -127,7 +129,7 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
         { uses: ACTIONS.setupNode, with: { "node-version": "24" } },
         {
           name: "Regenerate and compare (fails on drift)",
-          run: `npx --yes --package ${JSON.stringify(packageSpec)} stackwright generate --spec stackwright.yaml --out . --check`,
+          run: `npx --yes --package ${JSON.stringify(packageSpec)} stackwright ${checkArgs({ spec: "stackwright.yaml", out: "." }).join(" ")}`,
         },
       ],
     },

@@ -11,6 +11,14 @@ import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
+import {
+  batchLocations,
+  CONTAINER_PORT,
+  helmArgsTemplate,
+  objectStoreSecretEnv,
+  SCORE_SCHEDULERS,
+  scoreScheduler,
+} from "../commands.js";
 import { dns1123 } from "../names.js";
 import { prometheusRules } from "../platform/monitoring.js";
 import {
@@ -48,8 +56,6 @@ export function chartName(plan: Plan): string {
 
 /** The GPU image is the CPU image's repository and tag plus this suffix (platform/Dockerfile.gpu). */
 export const GPU_IMAGE_TAG_SUFFIX = "-cuda";
-/** The port the serving core listens on and exports /metrics from (serve and consume alike). */
-export const CONTAINER_PORT = 8080;
 const PROMETHEUS_ADDRESS = "http://prometheus-operated.monitoring:9090";
 
 /**
@@ -102,6 +108,8 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     modelName: name,
     mode,
     platformDir: PLATFORM_DIR_IN_IMAGE,
+    // serve's HTTP port and consume's /metrics port in the container
+    containerPort: CONTAINER_PORT,
     replicaCount: Math.max(1, plan.capacity.replicasMin),
     image: { repository: `ghcr.io/your-org/${name}`, tag: INITIAL_CHART_VERSION, pullPolicy: "IfNotPresent" },
     // the execution provider on CPU nodes; GPU pods take gpu.device
@@ -193,8 +201,13 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       deadlineSeconds: Math.round(
         Number(batchParams.deadlineHours ?? spec.inference.batch.deadlineHours ?? 4) * 3600,
       ),
-      input: `s3://${name}-data/input/`,
-      output: `s3://${name}-data/predictions/`,
+      // the data bucket the Terraform creates, in the cloud's own scheme
+      ...batchLocations(plan),
+      // what the job needs beyond its workload identity to reach the bucket, from a Secret
+      secretEnv: objectStoreSecretEnv(plan),
+      // one scheduler: where Airflow or Argo Workflows runs the score job, the CronJob is suspended
+      // (kept for manual runs: kubectl create job --from=cronjob/...)
+      scheduledBy: scoreScheduler(plan),
     },
     serveConfig: serveConfigFromPlan(plan),
   };
@@ -229,6 +242,10 @@ export function valuesSchema(values: Record<string, unknown>): Record<string, un
     enum: ["cuda", "webgpu"],
   };
   schema.properties.device = { type: "string", enum: ["cpu", "auto"] };
+  (schema.properties.batch as { properties: Record<string, unknown> }).properties.scheduledBy = {
+    type: "string",
+    enum: [...SCORE_SCHEDULERS],
+  };
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
     title: "values of the stackwright serving chart",
@@ -264,6 +281,7 @@ export function generateHelm(plan: Plan): TextFileSet {
     },
     { lineWidth: 0 },
   )}`;
+  files[`${base}/templates/_args.tpl`] = `{{/* ${GENERATED_HEADER} */}}\n${helmArgsTemplate()}`;
   files[`${base}/values.yaml`] =
     `# ${GENERATED_HEADER}\n${stringify(values, { lineWidth: 0, sortMapEntries: false })}`;
   files[`${base}/values.schema.json`] = `${JSON.stringify(valuesSchema(values), null, 2)}\n`;

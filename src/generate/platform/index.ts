@@ -13,6 +13,7 @@ import type { ModelMeta, ServeConfigInput } from "../../serve/config.js";
 import { referenceFrom } from "../../serve/drift.js";
 import { buildMlp, seededRandom } from "../../serve/onnx-build.js";
 import { defaultPackageSpec } from "../../util/package-source.js";
+import { CONTAINER_PORT, serveArgs } from "../commands.js";
 import { GPU_IMAGE_TAG_SUFFIX } from "../helm/index.js";
 import { grafanaDashboard, prometheusRules } from "./monitoring.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
@@ -242,10 +243,12 @@ COPY serve.yaml ${dir}/serve.yaml
 COPY models ${dir}/models
 COPY features ${dir}/features
 USER 10001:10001
-EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=2s CMD ["node", "-e", "fetch('http://127.0.0.1:8080/v2/health/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
+EXPOSE ${CONTAINER_PORT}
+HEALTHCHECK --interval=10s --timeout=2s CMD ["node", "-e", "fetch('http://127.0.0.1:${CONTAINER_PORT}/v2/health/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
 ENTRYPOINT ["node", "/app/node_modules/stackwright/bin/stackwright.js"]
-CMD ["serve", "--config", "${dir}/serve.yaml", "--host", "0.0.0.0", "--port", "8080"${cuda ? ', "--device", "cuda"' : ""}]
+CMD [${serveArgs({ config: `${dir}/serve.yaml`, device: cuda ? "cuda" : undefined })
+    .map((a) => JSON.stringify(a))
+    .join(", ")}]
 `;
 }
 

@@ -7,8 +7,15 @@ import { stringify } from "yaml";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
-import { dns1123 } from "../names.js";
-import { defaultFeatures, SERVE_CONFIG_IN_IMAGE } from "./serve-config.js";
+import {
+  AZURE_DATA_CONTAINER,
+  batchLocations,
+  dataLocation,
+  objectStoreSecretEnv,
+  scoreArgs,
+} from "../commands.js";
+import { azureStorageName, dns1123 } from "../names.js";
+import { defaultFeatures } from "./serve-config.js";
 
 const choice = (plan: Plan, capability: string) => plan.decisions.find((d) => d.capability === capability)!;
 
@@ -28,17 +35,14 @@ export function pyString(text: string): string {
     .replace(/\u2029/g, "\\u2029");
 }
 
-function dataRoot(plan: Plan, name: string): string {
-  switch (plan.requirements.cloud.provider) {
-    case "aws":
-      return `s3://${name}-data`;
-    case "gcp":
-      return `gs://${name}-data`;
-    case "azure":
-      return `abfss://data@${name.replace(/-/g, "")}.dfs.core.windows.net`;
-    default:
-      return "s3://models";
-  }
+/**
+ * Where training data and run artifacts live: the data bucket the Terraform creates (commands.ts);
+ * on Azure in the abfss:// form the training libraries (adlfs, Spark) read.
+ */
+function dataRoot(plan: Plan): string {
+  if (plan.requirements.cloud.provider === "azure")
+    return `abfss://${AZURE_DATA_CONTAINER}@${azureStorageName(plan.requirements.metadata.name)}.dfs.core.windows.net`;
+  return dataLocation(plan).replace(/\/$/, "");
 }
 
 const WAREHOUSES = ["bigquery", "snowflake", "redshift"] as const;
@@ -92,7 +96,7 @@ export function generateFeatureStore(plan: Plan): TextFileSet {
   const spec = plan.requirements;
   const name = dns1123(spec.metadata.name);
   const project = pyIdentifier(name);
-  const root = dataRoot(plan, name);
+  const root = dataRoot(plan);
   const warehouse = spec.data.sources.find((s): s is Warehouse => WAREHOUSES.includes(s as Warehouse));
   const store_ = WAREHOUSE_STORES[warehouse ?? "file"];
   const offline: Record<string, unknown> =
@@ -190,12 +194,13 @@ export function generatePipelines(plan: Plan): TextFileSet {
   const spec = plan.requirements;
   const name = dns1123(spec.metadata.name);
   const orchestration = choice(plan, "orchestration").choice;
+  const secretEnv = objectStoreSecretEnv(plan);
   const cron = cronOf(plan);
   const batch = choice(plan, "serving.mode").choice === "batch";
   const scoreCron = String(
     choice(plan, "serving.mode").params.schedule ?? spec.inference.batch.schedule ?? "0 2 * * *",
   );
-  const root = dataRoot(plan, name);
+  const root = dataRoot(plan);
   const fill = (arg: string) =>
     arg.replace("{{DATA}}", `${root}/training`).replace("{{ARTIFACTS}}", `${root}/runs`);
   const image = `ghcr.io/your-org/${name}-train:latest`;
@@ -264,7 +269,15 @@ export function generatePipelines(plan: Plan): TextFileSet {
                 container: {
                   name: "main",
                   image: `ghcr.io/your-org/${name}:latest`,
-                  args: ["score", "--config", SERVE_CONFIG_IN_IMAGE],
+                  args: scoreArgs(batchLocations(plan)),
+                  ...(secretEnv.length
+                    ? {
+                        env: secretEnv.map((e) => ({
+                          name: e.name,
+                          valueFrom: { secretKeyRef: { name: e.secretName, key: e.key } },
+                        })),
+                      }
+                    : {}),
                 },
               },
             ],
@@ -283,6 +296,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
       "",
       "from airflow import DAG",
       "from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator",
+      ...(batch && secretEnv.length ? ["from airflow.providers.cncf.kubernetes.secret import Secret"] : []),
       "",
       "with DAG(",
       `    dag_id=${pyString(dag)},`,
@@ -308,7 +322,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
         "    catchup=False,",
         "    max_active_runs=1,",
         ") as score_dag:",
-        `    KubernetesPodOperator(task_id="score", name=${pyString(`${name}-score`)}, image=${pyString(`ghcr.io/your-org/${name}:latest`)}, arguments=["score", "--config", ${pyString(SERVE_CONFIG_IN_IMAGE)}])`,
+        `    KubernetesPodOperator(task_id="score", name=${pyString(`${name}-score`)}, image=${pyString(`ghcr.io/your-org/${name}:latest`)}, arguments=[${scoreArgs(batchLocations(plan)).map(pyString).join(", ")}]${secretEnv.length ? `, secrets=[${secretEnv.map((e) => `Secret("env", ${pyString(e.name)}, ${pyString(e.secretName)}, ${pyString(e.key)})`).join(", ")}]` : ""})`,
         "",
       );
     }

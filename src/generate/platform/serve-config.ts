@@ -15,12 +15,21 @@ export const SERVE_CONFIG_IN_IMAGE = `${PLATFORM_DIR_IN_IMAGE}/serve.yaml`;
 /** The embedded feature store's file, relative to serve.yaml. */
 export const ONLINE_FEATURES_FILE = "features/online.jsonl";
 /**
- * The Kubernetes Secrets the chart reads (it creates neither): the online store's URL, synced from
- * the cloud secret the Terraform writes, and the serving core's bearer tokens.
+ * The Kubernetes Secrets the chart reads (it creates none): the online store's URL, synced from
+ * the cloud secret the Terraform writes, the serving core's bearer tokens, and on GCP the score job's
+ * HMAC key for gs:// (keys access-id and secret).
  */
-export function clusterSecrets(plan: Plan): { onlineStore: string; serveTokens: string } {
+export function clusterSecrets(plan: Plan): {
+  onlineStore: string;
+  serveTokens: string;
+  objectStore: string;
+} {
   const base = dns1123(plan.requirements.metadata.name, 53);
-  return { onlineStore: `${base}-redis`, serveTokens: `${base}-serve-tokens` };
+  return {
+    onlineStore: `${base}-redis`,
+    serveTokens: `${base}-serve-tokens`,
+    objectStore: `${base}-object-store`,
+  };
 }
 
 /** The environment variable that carries the online store's URL in a cluster (from a Secret). */

@@ -9,8 +9,9 @@ import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
+import { batchLocations, CONTAINER_PORT, dataBucketName, scoreArgs, serveArgs } from "../commands.js";
 import { azureStorageName, cloudName } from "../names.js";
-import { clusterSecrets, SERVE_CONFIG_IN_IMAGE } from "../platform/serve-config.js";
+import { clusterSecrets } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
 
 function choice(plan: Plan, capability: string): string {
@@ -86,7 +87,11 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     publicEndpoint: network === "public-tls",
     wafRateLimit: Math.max(100, Math.ceil(spec.inference.peakQps * 300 * 1.5)),
     onlineStore: online,
-    serveConfigPath: SERVE_CONFIG_IN_IMAGE,
+    // the command lines of the serverless service and the scheduled score job (src/generate/commands.ts)
+    serveCommand: serveArgs(),
+    scoreCommand: scoreArgs(batchLocations(plan)),
+    port: CONTAINER_PORT,
+    dataBucket: dataBucketName(plan),
     onlineStoreSecret: clusterSecrets(plan).onlineStore,
     onlineStoreNode:
       provider === "aws" ? (prices?.onlineStoreNode ?? "cache.r7g.large") : (prices?.onlineStoreNode ?? ""),

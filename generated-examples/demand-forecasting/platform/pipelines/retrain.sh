@@ -5,13 +5,13 @@
 set -euo pipefail
 
 echo "== train"
-'python' '-m' 'train' '--data' 'gs://demand-forecasting-data/training' '--out' 'gs://demand-forecasting-data/runs/candidate'
+'python' '-m' 'train' '--data' 'gs://demand-forecasting-data-d5c99887/training' '--out' 'gs://demand-forecasting-data-d5c99887/runs/candidate'
 
 echo "== evaluate"
-'python' '-m' 'evaluate' '--candidate' 'gs://demand-forecasting-data/runs/candidate' '--against' 'production' '--report' 'gs://demand-forecasting-data/runs/evaluation.json'
+'python' '-m' 'evaluate' '--candidate' 'gs://demand-forecasting-data-d5c99887/runs/candidate' '--against' 'production' '--report' 'gs://demand-forecasting-data-d5c99887/runs/evaluation.json'
 
 echo "== register"
-'python' '-m' 'register' '--model' 'gs://demand-forecasting-data/runs/candidate' '--stage' 'staging'
+'python' '-m' 'register' '--model' 'gs://demand-forecasting-data-d5c99887/runs/candidate' '--stage' 'staging'
 
 echo "== gate"
-'python' '-m' 'gate' '--report' 'gs://demand-forecasting-data/runs/evaluation.json' '--promote-to' 'production'
+'python' '-m' 'gate' '--report' 'gs://demand-forecasting-data-d5c99887/runs/evaluation.json' '--promote-to' 'production'

@@ -9,7 +9,7 @@ card_id = Entity(name="card_id", join_keys=["card_id"])
 
 # the offline store (feature_store.yaml: file) reads FileSources only
 source = FileSource(
-    path="s3://fraud-detection-data/features/fraud_detection.parquet",
+    path="s3://fraud-detection-data-33a16c56/features/fraud_detection.parquet",
     timestamp_field="event_timestamp",
 )
 

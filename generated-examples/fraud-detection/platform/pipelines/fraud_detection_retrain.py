@@ -13,8 +13,8 @@ with DAG(
     max_active_runs=1,
     tags=["stackwright", "fraud-detection"],
 ) as dag:
-    train = KubernetesPodOperator(task_id="train", name="fraud-detection-train", image="ghcr.io/your-org/fraud-detection-train:latest", arguments=["python", "-m", "train", "--data", "s3://fraud-detection-data/training", "--out", "s3://fraud-detection-data/runs/candidate"])
-    evaluate = KubernetesPodOperator(task_id="evaluate", name="fraud-detection-evaluate", image="ghcr.io/your-org/fraud-detection-train:latest", arguments=["python", "-m", "evaluate", "--candidate", "s3://fraud-detection-data/runs/candidate", "--against", "production", "--report", "s3://fraud-detection-data/runs/evaluation.json"])
-    register = KubernetesPodOperator(task_id="register", name="fraud-detection-register", image="ghcr.io/your-org/fraud-detection-train:latest", arguments=["python", "-m", "register", "--model", "s3://fraud-detection-data/runs/candidate", "--stage", "staging"])
-    gate = KubernetesPodOperator(task_id="gate", name="fraud-detection-gate", image="ghcr.io/your-org/fraud-detection-train:latest", arguments=["python", "-m", "gate", "--report", "s3://fraud-detection-data/runs/evaluation.json", "--promote-to", "production"])
+    train = KubernetesPodOperator(task_id="train", name="fraud-detection-train", image="ghcr.io/your-org/fraud-detection-train:latest", arguments=["python", "-m", "train", "--data", "s3://fraud-detection-data-33a16c56/training", "--out", "s3://fraud-detection-data-33a16c56/runs/candidate"])
+    evaluate = KubernetesPodOperator(task_id="evaluate", name="fraud-detection-evaluate", image="ghcr.io/your-org/fraud-detection-train:latest", arguments=["python", "-m", "evaluate", "--candidate", "s3://fraud-detection-data-33a16c56/runs/candidate", "--against", "production", "--report", "s3://fraud-detection-data-33a16c56/runs/evaluation.json"])
+    register = KubernetesPodOperator(task_id="register", name="fraud-detection-register", image="ghcr.io/your-org/fraud-detection-train:latest", arguments=["python", "-m", "register", "--model", "s3://fraud-detection-data-33a16c56/runs/candidate", "--stage", "staging"])
+    gate = KubernetesPodOperator(task_id="gate", name="fraud-detection-gate", image="ghcr.io/your-org/fraud-detection-train:latest", arguments=["python", "-m", "gate", "--report", "s3://fraud-detection-data-33a16c56/runs/evaluation.json", "--promote-to", "production"])
     train >> evaluate >> register >> gate

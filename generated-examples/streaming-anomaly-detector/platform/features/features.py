@@ -9,7 +9,7 @@ sensor_id = Entity(name="sensor_id", join_keys=["sensor_id"])
 
 # the offline store (feature_store.yaml: file) reads FileSources only
 source = FileSource(
-    path="s3://models/features/streaming_anomaly_detector.parquet",
+    path="s3://streaming-anomaly-detector-data-1300d95d/features/streaming_anomaly_detector.parquet",
     timestamp_field="event_timestamp",
 )
 

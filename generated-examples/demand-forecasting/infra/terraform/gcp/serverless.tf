@@ -27,7 +27,23 @@ resource "google_cloud_run_v2_job" "score" {
 
       containers {
         image = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.images.repository_id}/serving:latest"
-        args  = ["score", "--config", "/srv/platform/serve.yaml"]
+        args  = ["score", "--config", "/srv/platform/serve.yaml", "--input", "gs://demand-forecasting-data-d5c99887/input/*", "--output", "gs://demand-forecasting-data-d5c99887/predictions/"]
+
+        # score reads and writes gs:// through Cloud Storage's XML API, signed with the service
+        # account's HMAC key
+        env {
+          name  = "GCS_HMAC_ACCESS_ID"
+          value = google_storage_hmac_key.score.access_id
+        }
+        env {
+          name = "GCS_HMAC_SECRET"
+          value_source {
+            secret_key_ref {
+              secret  = google_secret_manager_secret.score_hmac.secret_id
+              version = "latest"
+            }
+          }
+        }
 
         resources {
           limits = {
@@ -38,6 +54,30 @@ resource "google_cloud_run_v2_job" "score" {
       }
     }
   }
+}
+
+# The job's HMAC key for Cloud Storage's XML API; its secret is kept in Secret Manager and read by the
+# job at start (it is also in the Terraform state: keep the state encrypted and access-controlled).
+resource "google_storage_hmac_key" "score" {
+  service_account_email = google_service_account.serving.email
+}
+
+resource "google_secret_manager_secret" "score_hmac" {
+  secret_id = "${var.name}-score-hmac"
+  replication {
+    auto {}
+  }
+}
+
+resource "google_secret_manager_secret_version" "score_hmac" {
+  secret      = google_secret_manager_secret.score_hmac.id
+  secret_data = google_storage_hmac_key.score.secret
+}
+
+resource "google_secret_manager_secret_iam_member" "score_reads_hmac" {
+  secret_id = google_secret_manager_secret.score_hmac.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.serving.email}"
 }
 
 resource "google_service_account" "scheduler" {

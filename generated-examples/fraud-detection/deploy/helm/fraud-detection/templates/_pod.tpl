@@ -46,7 +46,7 @@ containers:
     {{- if $longRunning }}
     ports:
       - name: http
-        containerPort: 8080
+        containerPort: {{ $v.containerPort }}
         protocol: TCP
     {{- end }}
     env:
@@ -74,6 +74,13 @@ containers:
       {{- if not $longRunning }}
       - name: SHARD_COUNT
         value: {{ $v.batch.parallelism | quote }}
+      {{- range $v.batch.secretEnv }}
+      - name: {{ .name }}
+        valueFrom:
+          secretKeyRef:
+            name: {{ .secretName }}
+            key: {{ .key }}
+      {{- end }}
       {{- end }}
     {{- if $longRunning }}
     {{- $live := ternary "/healthz" "/v2/health/live" (eq $v.mode "streaming") }}

@@ -53,17 +53,3 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "stackwright.device" -}}
 {{- if .Values.gpu.enabled }}{{ .Values.gpu.device }}{{ else }}{{ .Values.device }}{{ end -}}
 {{- end -}}
-
-{{/* The container's command line for a component: serve, consume (streaming) or score (batch). */}}
-{{- define "stackwright.args" -}}
-{{- $v := .root.Values -}}
-{{- $config := printf "%s/serve.yaml" $v.platformDir -}}
-{{- $device := include "stackwright.device" .root -}}
-{{- if eq .component "score" -}}
-{{- toJson (list "score" "--config" $config "--input" $v.batch.input "--output" $v.batch.output "--device" $device) -}}
-{{- else if eq $v.mode "streaming" -}}
-{{- toJson (list "consume" "--config" $config "--source" $v.stream.source "--sink" $v.stream.sink "--dead-letter" $v.stream.deadLetter "--group" $v.stream.group "--metrics-port" "8080" "--metrics-host" "0.0.0.0" "--device" $device) -}}
-{{- else -}}
-{{- toJson (list "serve" "--config" $config "--host" "0.0.0.0" "--port" "8080" "--device" $device) -}}
-{{- end -}}
-{{- end -}}

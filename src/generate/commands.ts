@@ -1,0 +1,209 @@
+/**
+ * The command contract: how the generated platform invokes stackwright. One builder per command a
+ * job runs (serve, score, consume, generate --check); every generator that writes a stackwright
+ * command line calls it: the chart's container args (templates/_args.tpl is written from these
+ * builders), the Dockerfile's CMD, the Argo and Airflow score jobs, the serverless jobs in Terraform
+ * and the CI drift check. test/generate/command-contract.test.ts collects every command line from
+ * every generated tree (the chart rendered by real helm) and runs it through the CLI's own parser.
+ *
+ * It also owns where a batch plan's data lives: the data bucket the Terraform creates (one name,
+ * used by the Terraform and by every job that reads or writes it) and score's input and output in
+ * the cloud's own scheme (s3://, gs://, az://account/container).
+ */
+import { createHash } from "node:crypto";
+import type { Plan } from "../plan/types.js";
+import { azureStorageName, dns1123 } from "./names.js";
+import { clusterSecrets, SERVE_CONFIG_IN_IMAGE } from "./platform/serve-config.js";
+
+/** The port the serving core listens on and exports /metrics from (serve and consume alike). */
+export const CONTAINER_PORT = 8080;
+/** The address a container binds: every interface of the pod or task. */
+const POD_HOST = "0.0.0.0";
+
+export interface ServeCommand {
+  config?: string;
+  port?: string;
+  device?: string;
+}
+
+export function serveArgs(o: ServeCommand = {}): string[] {
+  return [
+    "serve",
+    "--config",
+    o.config ?? SERVE_CONFIG_IN_IMAGE,
+    "--host",
+    POD_HOST,
+    "--port",
+    o.port ?? String(CONTAINER_PORT),
+    ...device(o.device),
+  ];
+}
+
+export interface ScoreCommand {
+  config?: string;
+  input: string;
+  output: string;
+  device?: string;
+}
+
+export function scoreArgs(o: ScoreCommand): string[] {
+  return [
+    "score",
+    "--config",
+    o.config ?? SERVE_CONFIG_IN_IMAGE,
+    "--input",
+    o.input,
+    "--output",
+    o.output,
+    ...device(o.device),
+  ];
+}
+
+export interface ConsumeCommand {
+  config?: string;
+  source: string;
+  sink: string;
+  deadLetter: string;
+  group: string;
+  port?: string;
+  device?: string;
+}
+
+export function consumeArgs(o: ConsumeCommand): string[] {
+  return [
+    "consume",
+    "--config",
+    o.config ?? SERVE_CONFIG_IN_IMAGE,
+    "--source",
+    o.source,
+    "--sink",
+    o.sink,
+    "--dead-letter",
+    o.deadLetter,
+    "--group",
+    o.group,
+    "--metrics-port",
+    o.port ?? String(CONTAINER_PORT),
+    "--metrics-host",
+    POD_HOST,
+    ...device(o.device),
+  ];
+}
+
+/** The CI drift check: regenerate from the spec and fail on any difference. */
+export function checkArgs(o: { spec: string; out: string }): string[] {
+  return ["generate", "--spec", o.spec, "--out", o.out, "--check"];
+}
+
+function device(name: string | undefined): string[] {
+  return name ? ["--device", name] : [];
+}
+
+/**
+ * The chart's `stackwright.args` helper, written from the builders above: the values a release can
+ * change (the config path, the batch locations, the stream endpoints, the device) are Go template
+ * variables, the rest are the builders' own literals. An argument starting with `$` or `(` is a
+ * template expression; every other one is a quoted string.
+ */
+export function helmArgsTemplate(): string {
+  const list = (args: string[]) =>
+    `(list ${args.map((a) => (a.startsWith("$") || a.startsWith("(") ? a : JSON.stringify(a))).join(" ")})`;
+  const config = "$config";
+  const dev = "$device";
+  const port = "(toString $v.containerPort)";
+  return [
+    "{{/* The container's command line for a component: serve, consume (streaming) or score (batch). Written by stackwright from its command builders. */}}",
+    '{{- define "stackwright.args" -}}',
+    "{{- $v := .root.Values -}}",
+    '{{- $config := printf "%s/serve.yaml" $v.platformDir -}}',
+    '{{- $device := include "stackwright.device" .root -}}',
+    '{{- if eq .component "score" -}}',
+    `{{- toJson ${list(scoreArgs({ config, input: "$v.batch.input", output: "$v.batch.output", device: dev }))} -}}`,
+    '{{- else if eq $v.mode "streaming" -}}',
+    `{{- toJson ${list(consumeArgs({ config, source: "$v.stream.source", sink: "$v.stream.sink", deadLetter: "$v.stream.deadLetter", group: "$v.stream.group", port, device: dev }))} -}}`,
+    "{{- else -}}",
+    `{{- toJson ${list(serveArgs({ config, port, device: dev }))} -}}`,
+    "{{- end -}}",
+    "{{- end -}}",
+    "",
+  ].join("\n");
+}
+
+/**
+ * The data bucket's name on AWS and GCP: bucket names are global, so the name carries a short hash
+ * of who and where (provider, region, owner, name) — stable across spec edits, unlike the spec hash.
+ * The Terraform creates the bucket with this name (variable data_bucket's default) and every job
+ * reads and writes it by this name.
+ */
+export function dataBucketName(plan: Plan): string {
+  const spec = plan.requirements;
+  const id = createHash("sha256")
+    .update(`${spec.cloud.provider}/${spec.cloud.region}/${spec.metadata.owner}/${spec.metadata.name}`)
+    .digest("hex")
+    .slice(0, 8);
+  return `${dns1123(spec.metadata.name, 40)}-data-${id}`;
+}
+
+/** Azure keeps the data in the storage account's `data` container (azure/storage.tf). */
+export const AZURE_DATA_CONTAINER = "data";
+
+/** Where the data bucket is, in the cloud's own URL scheme, with a trailing slash. */
+export function dataLocation(plan: Plan): string {
+  const spec = plan.requirements;
+  switch (spec.cloud.provider) {
+    case "gcp":
+      return `gs://${dataBucketName(plan)}/`;
+    case "azure":
+      return `az://${azureStorageName(spec.metadata.name)}/${AZURE_DATA_CONTAINER}/`;
+    default:
+      return `s3://${dataBucketName(plan)}/`;
+  }
+}
+
+/** score's input (every file under input/) and output (predictions/) in the data bucket. */
+export function batchLocations(plan: Plan): { input: string; output: string } {
+  const root = dataLocation(plan);
+  return { input: `${root}input/*`, output: `${root}predictions/` };
+}
+
+/** An environment variable a job reads from a key of a Kubernetes Secret. */
+export interface SecretEnv {
+  name: string;
+  secretName: string;
+  key: string;
+}
+
+/**
+ * What a score job in the cluster needs to reach the data bucket beyond its workload identity, from a
+ * Secret the operator creates (clusterSecrets().objectStore): on GCP the service account's HMAC key
+ * (gs:// goes through the XML API); on the team's own cluster the S3-compatible store's endpoint and
+ * key. AWS (IRSA) and Azure (workload identity) need none. The chart's CronJob and the Argo and
+ * Airflow score jobs all take it from here.
+ */
+export function objectStoreSecretEnv(plan: Plan): SecretEnv[] {
+  const secretName = clusterSecrets(plan).objectStore;
+  const env = (pairs: Array<[string, string]>) => pairs.map(([name, key]) => ({ name, secretName, key }));
+  switch (plan.requirements.cloud.provider) {
+    case "gcp":
+      return env([
+        ["GCS_HMAC_ACCESS_ID", "access-id"],
+        ["GCS_HMAC_SECRET", "secret"],
+      ]);
+    case "kubernetes":
+      return env([
+        ["AWS_ENDPOINT_URL_S3", "endpoint"],
+        ["AWS_ACCESS_KEY_ID", "access-key-id"],
+        ["AWS_SECRET_ACCESS_KEY", "secret-access-key"],
+      ]);
+    default:
+      return [];
+  }
+}
+
+/** Who starts a batch plan's score job in a cluster: the chart's CronJob, or the plan's orchestrator. */
+export const SCORE_SCHEDULERS = ["cronjob", "airflow", "argo-workflows"] as const;
+
+export function scoreScheduler(plan: Plan): (typeof SCORE_SCHEDULERS)[number] {
+  const orchestration = plan.decisions.find((d) => d.capability === "orchestration")?.choice;
+  return orchestration === "airflow" || orchestration === "argo-workflows" ? orchestration : "cronjob";
+}
