@@ -7,7 +7,7 @@ type ServeModule = typeof import("../serve/index.js");
 export function resolveModelSource(
   serve: ServeModule,
   flags: { model?: string; config?: string },
-): VersionSource {
+): VersionSource & { drift?: { enabled: boolean; window: number } } {
   try {
     if (flags.model) return serve.singleFile(flags.model);
     if (!flags.config) throw new UserError("give --model NAME=path.onnx or --config serve.yaml");
@@ -21,7 +21,7 @@ export function resolveModelSource(
         `${first.name} v${chosen.version} is a SAMPLE model (stage: sample): generated weights, not trained; publish a trained version to replace it\n`,
       );
     }
-    return { ...chosen, name: first.name };
+    return { ...chosen, name: first.name, drift: config.drift };
   } catch (error) {
     if (error instanceof serve.RegistryError) throw new UserError(error.message);
     throw error;

@@ -43,6 +43,8 @@ export interface ScoreCommand {
   config?: string;
   input: string;
   output: string;
+  /** a Pushgateway for the run's metrics (the plan's alerts read them) */
+  metricsPush?: string;
   device?: string;
 }
 
@@ -55,6 +57,7 @@ export function scoreArgs(o: ScoreCommand): string[] {
     o.input,
     "--output",
     o.output,
+    ...(o.metricsPush ? ["--metrics-push", o.metricsPush] : []),
     ...device(o.device),
   ];
 }
@@ -105,7 +108,7 @@ function device(name: string | undefined): string[] {
  * variables, the rest are the builders' own literals. An argument starting with `$` or `(` is a
  * template expression; every other one is a quoted string.
  */
-export function helmArgsTemplate(): string {
+export function helmArgsTemplate(plan: Plan): string {
   const list = (args: string[]) =>
     `(list ${args.map((a) => (a.startsWith("$") || a.startsWith("(") ? a : JSON.stringify(a))).join(" ")})`;
   const config = "$config";
@@ -118,7 +121,7 @@ export function helmArgsTemplate(): string {
     '{{- $config := printf "%s/serve.yaml" $v.platformDir -}}',
     '{{- $device := include "stackwright.device" .root -}}',
     '{{- if eq .component "score" -}}',
-    `{{- toJson ${list(scoreArgs({ config, input: "$v.batch.input", output: "$v.batch.output", device: dev }))} -}}`,
+    `{{- toJson ${list(scoreArgs({ config, input: "$v.batch.input", output: "$v.batch.output", metricsPush: pushgateway(plan) && "$v.batch.metricsPush", device: dev }))} -}}`,
     '{{- else if eq $v.mode "streaming" -}}',
     `{{- toJson ${list(consumeArgs({ config, source: "$v.stream.source", sink: "$v.stream.sink", deadLetter: "$v.stream.deadLetter", group: "$v.stream.group", port, device: dev }))} -}}`,
     "{{- else -}}",
@@ -206,4 +209,27 @@ export const SCORE_SCHEDULERS = ["cronjob", "airflow", "argo-workflows"] as cons
 export function scoreScheduler(plan: Plan): (typeof SCORE_SCHEDULERS)[number] {
   const orchestration = plan.decisions.find((d) => d.capability === "orchestration")?.choice;
   return orchestration === "airflow" || orchestration === "argo-workflows" ? orchestration : "cronjob";
+}
+
+/** When a batch plan's score job runs (cron, UTC): the serving.mode decision's, else the spec's. */
+export function scoreSchedule(plan: Plan): string {
+  return String(
+    plan.decisions.find((d) => d.capability === "serving.mode")?.params.schedule ??
+      plan.requirements.inference.batch.schedule ??
+      "0 2 * * *",
+  );
+}
+
+/**
+ * The in-cluster addresses of the monitoring stack the chart assumes (the Prometheus operator's
+ * prometheus-operated Service and a Pushgateway in the monitoring namespace): values the team changes
+ * to match its own stack.
+ */
+export const PROMETHEUS_ADDRESS = "http://prometheus-operated.monitoring:9090";
+export const PUSHGATEWAY_ADDRESS = "http://prometheus-pushgateway.monitoring:9091";
+
+/** Where a score job pushes its run's metrics: the Pushgateway, on plans that run Prometheus. */
+export function pushgateway(plan: Plan): string | undefined {
+  const metrics = plan.decisions.find((d) => d.capability === "monitoring.metrics")?.choice;
+  return metrics === "prometheus" ? PUSHGATEWAY_ADDRESS : undefined;
 }

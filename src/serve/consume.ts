@@ -1,9 +1,10 @@
 /** The consume loop: fetch a micro-batch, score it, write results and dead letters, then acknowledge. */
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { Batcher } from "./batcher.js";
+import { DriftMonitor } from "./drift.js";
 import { WorkerExecutor } from "./execution.js";
+import { createConsumeMetrics } from "./metrics.js";
 import { WorkerPool } from "./pool.js";
 import { predictionsOf } from "./predictions.js";
 import type { VersionSource } from "./registry.js";
@@ -20,6 +21,8 @@ export interface ConsumeOptions {
   maxWaitMs: number;
   device: string;
   workers?: number;
+  /** the sliding window of PSI drift per feature (the model's reference histograms); undefined: off */
+  driftWindow?: number;
   metricsPort?: number;
   /** 0.0.0.0 in a pod, so the kubelet's probes reach /healthz */
   metricsHost?: string;
@@ -34,43 +37,17 @@ export interface ConsumeSummary {
   batches: number;
 }
 
-/** The consumer's Prometheus metrics (its own registry, served on --metrics-port at /metrics). */
-export function createConsumeMetrics() {
-  const registry = new Registry();
-  return {
-    registry,
-    consumed: new Counter({
-      name: "stackwright_stream_consumed_total",
-      help: "Events read from the source",
-      registers: [registry],
-    }),
-    produced: new Counter({
-      name: "stackwright_stream_produced_total",
-      help: "Results written to the sink",
-      registers: [registry],
-    }),
-    dead: new Counter({
-      name: "stackwright_stream_dead_lettered_total",
-      help: "Events sent to the dead-letter destination",
-      registers: [registry],
-    }),
-    lag: new Gauge({
-      name: "stackwright_stream_lag",
-      help: "Events not yet consumed or acknowledged by this group",
-      registers: [registry],
-    }),
-    batch: new Histogram({
-      name: "stackwright_stream_batch_size",
-      help: "Events per micro-batch",
-      buckets: [1, 8, 32, 64, 128, 256, 512, 1024],
-      registers: [registry],
-    }),
-  };
-}
-
 export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> {
   const m = createConsumeMetrics();
   const registry = m.registry;
+  // every series from the start (at zero), so rate() and the alerts see the first events
+  const labels = { model: options.model.name, group: options.group };
+  for (const counter of [m.consumed, m.produced, m.dead]) counter.inc(labels, 0);
+  const reference = options.model.meta.reference;
+  const drift =
+    reference && options.driftWindow !== undefined
+      ? new DriftMonitor(reference, options.driftWindow)
+      : undefined;
   let metricsServer: Server | undefined;
   if (options.metricsPort !== undefined) {
     metricsServer = createServer(async (req, res) => {
@@ -121,11 +98,16 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
       const messages = await live(source.fetch(options.maxBatch, options.maxWaitMs));
       if (Date.now() - lastLag > 2000) {
         lastLag = Date.now();
-        m.lag.set(await live(source.lag()).catch(() => 0));
+        // a broker that cannot answer keeps the last lag: a zero would hide the backlog
+        const lag = await live(source.lag()).catch((error) => {
+          if (error instanceof StoppedError) throw error;
+          return undefined;
+        });
+        if (lag !== undefined) m.lag.set(labels, lag);
       }
       if (messages.length === 0) continue;
-      m.consumed.inc(messages.length);
-      m.batch.observe(messages.length);
+      m.consumed.inc(labels, messages.length);
+      m.batch.observe(labels, messages.length);
       const good: Array<{ id: string; values: number[] }> = [];
       const bad: string[] = [];
       for (const message of messages) {
@@ -151,8 +133,13 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
         else for (const b of bad) options.log?.(`dropped (no --dead-letter): ${b}`);
       }
       await live(source.ack());
-      m.produced.inc(results.length);
-      m.dead.inc(bad.length);
+      m.produced.inc(labels, results.length);
+      m.dead.inc(labels, bad.length);
+      if (drift) {
+        for (const e of good) for (const [f, name] of features.entries()) drift.observe(name, e.values[f]);
+        for (const [feature, score] of Object.entries(drift.scores()))
+          if (score.samples > 0) m.psi.set({ model: options.model.name, feature }, score.psi);
+      }
       summary.consumed += messages.length;
       summary.produced += results.length;
       summary.deadLettered += bad.length;

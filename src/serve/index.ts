@@ -23,6 +23,7 @@ export {
 } from "./registry.js";
 export { primaryVersion } from "./router.js";
 export { OUTPUT_FORMATS, type OutputFormat, parseShard, type ScoreSummary, score } from "./score.js";
+export { pushScoreMetrics, SCORE_PUSH_JOB } from "./score-metrics.js";
 export { type RemoteScoreOptions, scoreAnywhere } from "./score-remote.js";
 export { type ServeOptions, ServingCore, startServing } from "./server.js";
 export { decodeEvent, openSink, openSource, parseStreamUrl, streamNameFor } from "./stream.js";

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { Batcher } from "./batcher.js";
+import { binOf, psi } from "./drift.js";
 import { WorkerExecutor } from "./execution.js";
 import { WorkerPool } from "./pool.js";
 import { predictionsOf } from "./predictions.js";
@@ -47,6 +48,8 @@ export interface ScoreSummary {
   seconds: number;
   rowsPerSecond: number;
   output: string;
+  /** PSI of this run's scored rows per feature against the model's reference (absent without one) */
+  drift?: Record<string, number>;
 }
 
 const sql = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -316,6 +319,15 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       for (const run of runs) yield* readRun(run);
     })();
     const columnsPerRow = features.length;
+    // input drift of the run: histograms over the reference's bins of every stride-th scored row (a
+    // uniform sample of about 100,000 rows is plenty for PSI and keeps the cost off the scoring path)
+    const reference = options.source.meta.reference ?? {};
+    const watched = features.flatMap((f, i) =>
+      reference[f] ? [{ feature: f, column: i, ref: reference[f] }] : [],
+    );
+    const counts = watched.map((w) => new Array<number>(w.ref.fractions.length).fill(0));
+    const totalRows = todo.reduce((n, p) => n + (p.end - p.start), 0);
+    const stride = Math.max(1, Math.ceil(totalRows / 100_000));
     // reading the next part (DuckDB, its own thread) overlaps with scoring this one (worker threads)
     let next = reading.next();
     for (const part of todo) {
@@ -323,6 +335,10 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       if (read.done || read.value.part !== part) throw new Error(`part ${part.id} was not read in order`);
       const { good, rejects, data: rowsData } = read.value;
       next = reading.next();
+      for (let r = 0; r < good.length; r += stride)
+        watched.forEach((w, k) => {
+          counts[k][binOf(rowsData[r * columnsPerRow + w.column], w.ref.edges)]++;
+        });
       const results: string[] = [];
       const chunks: Array<Promise<void>> = [];
       for (let i = 0; i < good.length; i += options.batchSize) {
@@ -361,6 +377,21 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       const seconds = (performance.now() - started) / 1000;
       options.onProgress?.(done, todo.length, summary.rows.scored / Math.max(seconds, 1e-6));
     }
+    if (watched.length && summary.rows.scored > 0)
+      summary.drift = Object.fromEntries(
+        watched.map((w, k) => {
+          const n = counts[k].reduce((a, b) => a + b, 0);
+          return [
+            w.feature,
+            Math.round(
+              psi(
+                w.ref.fractions,
+                counts[k].map((c) => c / n),
+              ) * 1e6,
+            ) / 1e6,
+          ];
+        }),
+      );
   } finally {
     await pool.close();
     streamCon?.closeSync?.();

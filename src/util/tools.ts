@@ -36,6 +36,11 @@ export const TOOLS = {
   },
   promtool: { names: ["promtool"], debianPackage: "prometheus", usedFor: "checking metrics and alert rules" },
   prometheus: { names: ["prometheus"], debianPackage: "prometheus", usedFor: "running generated queries" },
+  "prometheus-pushgateway": {
+    names: ["prometheus-pushgateway"],
+    debianPackage: "prometheus-pushgateway",
+    usedFor: "receiving score's run metrics for the batch alerts",
+  },
   chromium: {
     names: ["chromium", "chromium-browser"],
     env: "CHROMIUM_PATH",

@@ -303,10 +303,10 @@ describe("stackwright generate (CLI)", () => {
     const out = mkdtempSync(join(tmpdir(), "sw-gen-"));
     const first = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/77 written, 0 unchanged/);
+    expect(first.stdout).toMatch(/79 written, 0 unchanged/);
     const snapshot = readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8");
     const second = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
-    expect(second.stdout).toMatch(/0 written, 77 unchanged/);
+    expect(second.stdout).toMatch(/0 written, 79 unchanged/);
     expect(readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8")).toBe(snapshot);
     expect(
       runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out, "--check"]).code,
@@ -442,8 +442,12 @@ describeWith(["python3"], "feature store definitions and retraining pipelines", 
     const store = plan.decisions.find((d) => d.capability === "features.store")?.choice;
     expect("platform/features/feature_store.yaml" in files).toBe(store !== "none");
     const orchestration = plan.decisions.find((d) => d.capability === "orchestration")?.choice;
-    const pipelines = Object.keys(files).filter((p) => p.startsWith("platform/pipelines/"));
+    const pipelines = Object.keys(files).filter(
+      (p) => p.startsWith("platform/pipelines/") && p !== "platform/pipelines/requirements.txt",
+    );
     expect(pipelines).toHaveLength(1);
+    // the Airflow DAGs name the versions they are written for
+    expect("platform/pipelines/requirements.txt" in files).toBe(orchestration === "airflow");
     if (orchestration === "argo-workflows") {
       expect(pipelines[0]).toBe("platform/pipelines/retrain.yaml");
       // Argo Workflows 4 takes `schedules` (a list); the single `schedule` is gone

@@ -15,8 +15,7 @@ import { textEntries } from "../../src/fileset/index.js";
 import { chartName, workloadName } from "../../src/generate/helm/index.js";
 import { generateAll } from "../../src/generate/index.js";
 import { planSpecFile } from "../../src/plan/index.js";
-import { createConsumeMetrics } from "../../src/serve/consume.js";
-import { createMetrics } from "../../src/serve/metrics.js";
+import { declaredMetrics } from "../../src/serve/metrics.js";
 import { readZipEntry } from "../../src/util/zip.js";
 import { formatValidationProblem, validateFileSet } from "../../src/validate/index.js";
 import {
@@ -104,18 +103,16 @@ function selectorsIn(objects: RenderedObject[]): Array<{ metric: string; labels:
   );
 }
 
-/** Every metric the serving core and the consumer export, with its label names. */
+/** Every metric serve, consume and score export (the one declaration), with its label names. */
 function exportedMetrics(): Map<string, string[]> {
   const metrics = new Map<string, string[]>();
-  for (const registry of [createMetrics().registry, createConsumeMetrics().registry])
-    for (const metric of registry.getMetricsAsArray()) {
-      const m = metric as unknown as { name: string; labelNames?: string[]; type?: string };
-      const labels = m.labelNames ?? [];
-      metrics.set(m.name, labels);
-      // a histogram is queried through its series
+  for (const spec of declaredMetrics().values()) {
+    metrics.set(spec.name, [...spec.labels]);
+    // a histogram is queried through its series
+    if (spec.type === "histogram")
       for (const suffix of ["_bucket", "_sum", "_count"])
-        metrics.set(`${m.name}${suffix}`, [...labels, "le"]);
-    }
+        metrics.set(`${spec.name}${suffix}`, [...spec.labels, "le"]);
+  }
   return metrics;
 }
 

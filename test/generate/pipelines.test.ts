@@ -1,15 +1,17 @@
 /**
  * Pipelines valid for what they name: the Feast definitions pair each offline store with a source it
  * reads (checked on the generated Python through python3's own parser, against the table sourced
- * from Feast's reference).
+ * from Feast's reference); the Argo manifests against the Argo Workflows 4 models; the Airflow DAGs'
+ * calls against the signatures of the Airflow and cncf-kubernetes versions they pin.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
 import { generateAll } from "../../src/generate/index.js";
+import { AIRFLOW_SIGNATURES } from "../../src/generate/platform/airflow-signatures.js";
 import { FEAST_OFFLINE_STORES } from "../../src/generate/platform/pipelines.js";
 import { createPlan } from "../../src/plan/index.js";
 import { parseSpecValue } from "../../src/requirements/index.js";
@@ -151,5 +153,104 @@ describe("Argo Workflows manifests against the Argo Workflows 4 models", () => {
     expect(
       await validatePipelineManifests(cron({ schedules: ["0 3 * * *"], concurrencyPolicy: "Forbid" })),
     ).toEqual([]);
+  });
+});
+
+/** Every call in a Python file: callee name, how many positional arguments, which keywords. */
+function everyCall(
+  source: string,
+): Array<{ callee: string; line: number; positional: number; keywords: string[] }> {
+  const script = `
+import ast, json, sys
+tree = ast.parse(sys.stdin.read())
+out = []
+for node in ast.walk(tree):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        out.append({"callee": node.func.id, "line": node.lineno, "positional": len(node.args),
+                    "keywords": [k.arg for k in node.keywords]})
+print(json.dumps(out))
+`;
+  const r = spawnSync("python3", ["-c", script], { input: source, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`python3 refused the file: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** The problems of each DAG, KubernetesPodOperator and Secret call against the pinned versions' signatures. */
+function airflowProblems(path: string, source: string): string[] {
+  const core = AIRFLOW_SIGNATURES.airflow;
+  const provider = AIRFLOW_SIGNATURES["cncf-kubernetes"];
+  const accepted: Record<string, { params: readonly string[]; positional: number }> = {
+    DAG: { params: core.DAG.params, positional: core.DAG.params.length },
+    // BaseOperatorMeta refuses positional arguments; leftover keywords raise AirflowException
+    KubernetesPodOperator: {
+      params: [...provider.KubernetesPodOperator.params, ...core.BaseOperator.params],
+      positional: 0,
+    },
+    Secret: { params: provider.Secret.params, positional: provider.Secret.params.length },
+  };
+  const problems: string[] = [];
+  for (const call of everyCall(source)) {
+    const signature = accepted[call.callee];
+    if (!signature) continue;
+    if (call.positional > signature.positional)
+      problems.push(
+        `${path}:${call.line}: ${call.callee} takes at most ${signature.positional} positional arguments, got ${call.positional}`,
+      );
+    for (const keyword of call.keywords)
+      if (!signature.params.includes(keyword))
+        problems.push(
+          `${path}:${call.line}: ${call.callee} has no parameter ${keyword} in Airflow ${core.version} / cncf-kubernetes ${provider.version}`,
+        );
+  }
+  return problems;
+}
+
+describe("Airflow DAGs against the signatures of the versions they pin", () => {
+  const cases: Array<[string, () => Record<string, string>]> = [
+    [
+      "fraud-detection",
+      () =>
+        Object.fromEntries(
+          readdirSync(join(ROOT, "generated-examples/fraud-detection/platform/pipelines")).map((f) => [
+            `platform/pipelines/${f}`,
+            readFileSync(join(ROOT, "generated-examples/fraud-detection/platform/pipelines", f), "utf8"),
+          ]),
+        ),
+    ],
+    // a batch plan on the team's own cluster with Airflow: the score DAG with its object-store Secrets
+    [
+      "batch on an own cluster with Airflow",
+      () =>
+        specFiles((spec) => {
+          spec.metadata.name = "nightly-churn";
+          spec.cloud.provider = "kubernetes";
+          spec.team.existingTools = ["airflow"];
+        }),
+    ],
+  ];
+
+  it.each(cases)("%s: every DAG, operator and Secret call is valid for the pinned versions", (_, files) => {
+    const tree = files();
+    const dags = Object.keys(tree).filter((p) => /^platform\/pipelines\/.*\.py$/.test(p));
+    expect(dags.length).toBeGreaterThan(0);
+    expect(tree["platform/pipelines/requirements.txt"]).toContain(
+      `apache-airflow==${AIRFLOW_SIGNATURES.airflow.version}\napache-airflow-providers-cncf-kubernetes==${AIRFLOW_SIGNATURES["cncf-kubernetes"].version}`,
+    );
+    const called = dags.flatMap((p) => everyCall(tree[p]).map((c) => c.callee));
+    expect(called).toContain("KubernetesPodOperator");
+    expect(dags.flatMap((p) => airflowProblems(p, tree[p]))).toEqual([]);
+  });
+
+  it("names a keyword the operator does not take, and a positional argument the metaclass refuses", () => {
+    const bad = [
+      "from airflow import DAG",
+      "with DAG(dag_id='x', schedule_interval_typo='@daily') as dag:",
+      "    KubernetesPodOperator('score', task_id='t', image='i', cmds=['a'], arguments=[], secrets=[Secret('env', 'A', 's', 'k', None, 'extra')])",
+    ].join("\n");
+    expect(airflowProblems("x.py", bad)).toEqual([
+      "x.py:2: DAG has no parameter schedule_interval_typo in Airflow 2.10.5 / cncf-kubernetes 10.3.1",
+      "x.py:3: KubernetesPodOperator takes at most 0 positional arguments, got 1",
+      "x.py:3: Secret takes at most 5 positional arguments, got 6",
+    ]);
   });
 });

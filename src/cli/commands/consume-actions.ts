@@ -27,6 +27,8 @@ export async function runConsume(io: CliIo, flags: ConsumeFlags): Promise<number
       deadLetter: flags.deadLetter,
       group: flags.group,
       model,
+      // PSI over the live events when the model ships reference histograms (serve.yaml's drift block)
+      driftWindow: model.drift?.enabled === false ? undefined : (model.drift?.window ?? 1000),
       features: flags.features
         ?.split(",")
         .map((f) => f.trim())

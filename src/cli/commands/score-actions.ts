@@ -48,6 +48,12 @@ export async function runScore(io: CliIo, flags: ScoreFlags): Promise<number> {
     throw new UserError(`score: ${(error as Error).message}`);
   }
   if (tty) io.err("\n");
+  if (flags.metricsPush) {
+    // the scoring is done either way: a failed push is reported, and the run-missing alert notices it
+    await serve.pushScoreMetrics(flags.metricsPush, summary, shard).catch((error: Error) => {
+      io.err(`stackwright: score: could not push metrics to ${flags.metricsPush}: ${error.message}\n`);
+    });
+  }
   if (flags.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
   else {
     io.out(

@@ -16,6 +16,7 @@ export interface ScoreFlags {
   partRows: number;
   device: string;
   workers?: number;
+  metricsPush?: string;
   json?: boolean;
 }
 
@@ -26,6 +27,18 @@ function location(value: string): string {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+  return value;
+}
+
+function httpUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol))
+    throw new InvalidArgumentError(`${value} is not an http:// or https:// URL`);
   return value;
 }
 
@@ -77,6 +90,12 @@ export function registerScore(program: Command, io: CliIo): void {
     )
     .addOption(deviceOption("cpu"))
     .addOption(workersOption("one per core, one ONNX Runtime thread each"))
+    .addOption(
+      new Option(
+        "--metrics-push <url>",
+        "push the run's metrics (rows, rejects, duration, input drift) to this Prometheus Pushgateway when it ends",
+      ).argParser(httpUrl),
+    )
     .option("--json", "print a JSON summary")
     .addHelpText(
       "after",

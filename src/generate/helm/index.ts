@@ -16,11 +16,14 @@ import {
   CONTAINER_PORT,
   helmArgsTemplate,
   objectStoreSecretEnv,
+  PROMETHEUS_ADDRESS,
+  PUSHGATEWAY_ADDRESS,
   SCORE_SCHEDULERS,
+  scoreSchedule,
   scoreScheduler,
 } from "../commands.js";
 import { dns1123 } from "../names.js";
-import { prometheusRules } from "../platform/monitoring.js";
+import { chartQueriesTemplate, prometheusRules, streamLagThreshold } from "../platform/monitoring.js";
 import {
   clusterSecrets,
   PLATFORM_DIR_IN_IMAGE,
@@ -56,7 +59,6 @@ export function chartName(plan: Plan): string {
 
 /** The GPU image is the CPU image's repository and tag plus this suffix (platform/Dockerfile.gpu). */
 export const GPU_IMAGE_TAG_SUFFIX = "-cuda";
-const PROMETHEUS_ADDRESS = "http://prometheus-operated.monitoring:9090";
 
 /**
  * The Deployment / Rollout / CronJob name the chart renders for a release: Helm's `fullname`
@@ -165,7 +167,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       keda: {
         prometheusAddress: PROMETHEUS_ADDRESS,
         queueDepthTarget: Number(scalingParams.queueDepthTarget ?? 8),
-        lagThreshold: Number(scalingParams.lagThreshold ?? 1000),
+        lagThreshold: streamLagThreshold(plan),
         kafka: kafka ? { bootstrapServers: "kafka:9092", topic: `${name}-events` } : null,
       },
     },
@@ -195,7 +197,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     },
     stream: streamEndpoints(plan, name),
     batch: {
-      schedule: String(batchParams.schedule ?? spec.inference.batch.schedule ?? "0 2 * * *"),
+      schedule: scoreSchedule(plan),
       parallelism: Math.max(1, plan.capacity.replicasMax),
       maxRetries: 3,
       deadlineSeconds: Math.round(
@@ -208,6 +210,8 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       // one scheduler: where Airflow or Argo Workflows runs the score job, the CronJob is suspended
       // (kept for manual runs: kubectl create job --from=cronjob/...)
       scheduledBy: scoreScheduler(plan),
+      // the run's metrics (the batch alerts read them); an assumed address: change it to your own
+      metricsPush: PUSHGATEWAY_ADDRESS,
     },
     serveConfig: serveConfigFromPlan(plan),
   };
@@ -281,7 +285,8 @@ export function generateHelm(plan: Plan): TextFileSet {
     },
     { lineWidth: 0 },
   )}`;
-  files[`${base}/templates/_args.tpl`] = `{{/* ${GENERATED_HEADER} */}}\n${helmArgsTemplate()}`;
+  files[`${base}/templates/_args.tpl`] = `{{/* ${GENERATED_HEADER} */}}\n${helmArgsTemplate(plan)}`;
+  files[`${base}/templates/_queries.tpl`] = `{{/* ${GENERATED_HEADER} */}}\n${chartQueriesTemplate()}`;
   files[`${base}/values.yaml`] =
     `# ${GENERATED_HEADER}\n${stringify(values, { lineWidth: 0, sortMapEntries: false })}`;
   files[`${base}/values.schema.json`] = `${JSON.stringify(valuesSchema(values), null, 2)}\n`;

@@ -12,9 +12,12 @@ import {
   batchLocations,
   dataLocation,
   objectStoreSecretEnv,
+  pushgateway,
   scoreArgs,
+  scoreSchedule,
 } from "../commands.js";
 import { azureStorageName, dns1123 } from "../names.js";
+import { AIRFLOW_SIGNATURES } from "./airflow-signatures.js";
 import { defaultFeatures } from "./serve-config.js";
 
 const choice = (plan: Plan, capability: string) => plan.decisions.find((d) => d.capability === capability)!;
@@ -197,9 +200,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
   const secretEnv = objectStoreSecretEnv(plan);
   const cron = cronOf(plan);
   const batch = choice(plan, "serving.mode").choice === "batch";
-  const scoreCron = String(
-    choice(plan, "serving.mode").params.schedule ?? spec.inference.batch.schedule ?? "0 2 * * *",
-  );
+  const scoreCron = scoreSchedule(plan);
   const root = dataRoot(plan);
   const fill = (arg: string) =>
     arg.replace("{{DATA}}", `${root}/training`).replace("{{ARTIFACTS}}", `${root}/runs`);
@@ -269,7 +270,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
                 container: {
                   name: "main",
                   image: `ghcr.io/your-org/${name}:latest`,
-                  args: scoreArgs(batchLocations(plan)),
+                  args: scoreArgs({ ...batchLocations(plan), metricsPush: pushgateway(plan) }),
                   ...(secretEnv.length
                     ? {
                         env: secretEnv.map((e) => ({
@@ -322,11 +323,25 @@ export function generatePipelines(plan: Plan): TextFileSet {
         "    catchup=False,",
         "    max_active_runs=1,",
         ") as score_dag:",
-        `    KubernetesPodOperator(task_id="score", name=${pyString(`${name}-score`)}, image=${pyString(`ghcr.io/your-org/${name}:latest`)}, arguments=[${scoreArgs(batchLocations(plan)).map(pyString).join(", ")}]${secretEnv.length ? `, secrets=[${secretEnv.map((e) => `Secret("env", ${pyString(e.name)}, ${pyString(e.secretName)}, ${pyString(e.key)})`).join(", ")}]` : ""})`,
+        `    KubernetesPodOperator(task_id="score", name=${pyString(`${name}-score`)}, image=${pyString(`ghcr.io/your-org/${name}:latest`)}, arguments=[${scoreArgs(
+          { ...batchLocations(plan), metricsPush: pushgateway(plan) },
+        )
+          .map(pyString)
+          .join(
+            ", ",
+          )}]${secretEnv.length ? `, secrets=[${secretEnv.map((e) => `Secret("env", ${pyString(e.name)}, ${pyString(e.secretName)}, ${pyString(e.key)})`).join(", ")}]` : ""})`,
         "",
       );
     }
     files[`platform/pipelines/${dag}.py`] = py.join("\n");
+    // the versions the DAG is written and checked for (airflow-signatures.ts)
+    files["platform/pipelines/requirements.txt"] = [
+      `# ${GENERATED_HEADER}`,
+      "# The Airflow and provider versions the DAGs here are written for; their operators' signatures were checked against these.",
+      `apache-airflow==${AIRFLOW_SIGNATURES.airflow.version}`,
+      `apache-airflow-providers-cncf-kubernetes==${AIRFLOW_SIGNATURES["cncf-kubernetes"].version}`,
+      "",
+    ].join("\n");
   } else {
     const lines = [
       "#!/usr/bin/env bash",

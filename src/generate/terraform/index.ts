@@ -9,7 +9,14 @@ import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
-import { batchLocations, CONTAINER_PORT, dataBucketName, scoreArgs, serveArgs } from "../commands.js";
+import {
+  batchLocations,
+  CONTAINER_PORT,
+  dataBucketName,
+  scoreArgs,
+  scoreSchedule,
+  serveArgs,
+} from "../commands.js";
 import { azureStorageName, cloudName } from "../names.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
@@ -44,11 +51,7 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
   const cluster = runtime === "kubernetes";
   const network = choice(plan, "security.network");
   const online = choice(plan, "features.store") === "online";
-  const schedule = String(
-    plan.decisions.find((d) => d.capability === "serving.mode")?.params.schedule ??
-      spec.inference.batch.schedule ??
-      "0 2 * * *",
-  );
+  const schedule = scoreSchedule(plan);
   const registry = choice(plan, "registry");
   return {
     header: GENERATED_HEADER,

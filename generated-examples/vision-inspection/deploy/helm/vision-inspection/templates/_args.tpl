@@ -5,7 +5,7 @@
 {{- $config := printf "%s/serve.yaml" $v.platformDir -}}
 {{- $device := include "stackwright.device" .root -}}
 {{- if eq .component "score" -}}
-{{- toJson (list "score" "--config" $config "--input" $v.batch.input "--output" $v.batch.output "--device" $device) -}}
+{{- toJson (list "score" "--config" $config "--input" $v.batch.input "--output" $v.batch.output "--metrics-push" $v.batch.metricsPush "--device" $device) -}}
 {{- else if eq $v.mode "streaming" -}}
 {{- toJson (list "consume" "--config" $config "--source" $v.stream.source "--sink" $v.stream.sink "--dead-letter" $v.stream.deadLetter "--group" $v.stream.group "--metrics-port" (toString $v.containerPort) "--metrics-host" "0.0.0.0" "--device" $device) -}}
 {{- else -}}
