@@ -24,7 +24,14 @@ type Instance<S extends MetricSpec> = S["type"] extends "counter"
     ? Gauge<LabelOf<S>>
     : Histogram<LabelOf<S>>;
 
-const SECONDS_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
+/**
+ * Latency buckets up to a minute: histogram_quantile cannot report past the largest finite bucket, so
+ * a latency SLO above it could never fire (an 8 s LLM SLO did not, with 5 s the largest). The alert
+ * generator refuses an SLO at or above the largest bucket.
+ */
+export const SECONDS_BUCKETS = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60,
+] as const;
 
 /** Shared by serve and consume: both watch the live inputs of the model they run. */
 const FEATURE_PSI = {

@@ -23,6 +23,7 @@ import { generateAll } from "../../src/generate/index.js";
 import { type AlertRule, servingMode } from "../../src/generate/platform/monitoring.js";
 import { planSpecFile } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
+import { buildMlp } from "../../src/serve/onnx-build.js";
 import { pushScoreMetrics } from "../../src/serve/score-metrics.js";
 import { ChartOnDisk, chartsIn } from "../../src/validate/k8s.js";
 import { writeFileSet } from "../../src/write/index.js";
@@ -202,14 +203,21 @@ function targetLabels(name: string, container: string): Record<string, string> {
   };
 }
 
+/** The alerts seen firing in this test's scenarios: every alert of the plan must be among them. */
+const fired = new Set<string>();
+
 /** Waits (two scrapes at a time) until an alert's expression holds; returns whether it did. */
 async function fires(prom: Prometheus, rule: AlertRule, rounds = 30, between?: () => Promise<void>) {
-  for (let round = 0; round < rounds; round++) {
-    if ((await prom.query(rule.expr)).length > 0) return true;
+  for (let round = 0; round <= rounds; round++) {
+    if ((await prom.query(rule.expr)).length > 0) {
+      fired.add(rule.alert);
+      return true;
+    }
+    if (round === rounds) break;
     await between?.();
     await new Promise((r) => setTimeout(r, 1100));
   }
-  return (await prom.query(rule.expr)).length > 0;
+  return false;
 }
 
 function rule(g: Generated, alert: string): AlertRule {
@@ -240,7 +248,8 @@ const DRIFTED = 1e6;
 
 async function realtime(g: Generated) {
   // a queue of one row: a burst of concurrent requests gets 503s, the error the error-ratio alert is for
-  const config = parseYaml(readFileSync(join(g.out, "platform/serve.yaml"), "utf8"));
+  const original = parseYaml(readFileSync(join(g.out, "platform/serve.yaml"), "utf8"));
+  const config = structuredClone(original);
   config.batching = { ...config.batching, maxQueue: 1 };
   writeFileSync(join(g.out, "platform/serve.yaml"), stringify(config));
   const s = await serve(["--config", "platform/serve.yaml"], { cwd: g.out });
@@ -305,6 +314,97 @@ async function realtime(g: Generated) {
     prom.stop();
     await s.stop();
   }
+  // a deadline past the SLO (1.5x, at least 2 s): requests can be slower than the SLO and still succeed
+  const slo = g.plan.requirements.inference.latencyP99Ms;
+  await slowPrimary(g, featureFields(g.plan), original, Math.max(2000, Math.ceil(slo * 1.5)), [
+    "StackwrightQueueSaturated",
+    "StackwrightLatencyAboveSLO",
+  ]);
+  // a half-second deadline: the queue's wait fails requests and trips the breaker
+  await slowPrimary(g, featureFields(g.plan), original, 500, ["StackwrightBreakerOpen"]);
+}
+
+/**
+ * The scenario for the latency, queue and breaker alerts: the primary replaced by a slow model of
+ * the same signature (two 4096-wide layers: a 64-row batch takes about 0.2 s here), run
+ * in the worker pool, with the deadline given. Bursts queue behind it past four batches and wait past
+ * the SLO, or past the deadline and trip the breaker. Burst sizes double until each alert holds, so
+ * a faster machine or a looser SLO needs larger bursts, not another test.
+ */
+async function slowPrimary(
+  g: Generated,
+  fieldsOf: ReturnType<typeof featureFields>,
+  base: Record<string, any>,
+  timeoutMs: number,
+  alerts: string[],
+) {
+  const config = structuredClone(base);
+  config.placement = "workers";
+  config.batching = { enabled: true, maxBatchSize: 64, maxQueueDelayMs: 5, maxQueue: 100_000 };
+  config.fallback = { ...config.fallback, timeoutMs };
+  writeFileSync(join(g.out, "platform/serve.yaml"), stringify(config));
+  const versions = join(g.out, "platform/models", g.name);
+  const version = readdirSync(versions).sort().at(-1)!;
+  writeFileSync(
+    join(versions, version, "model.onnx"),
+    buildMlp({ layers: [fieldsOf.length, 4096, 4096, 1], sigmoid: true, seed: 7 }),
+  );
+  const s = await serve(["--config", "platform/serve.yaml"], { cwd: g.out });
+  const prom = await startPrometheus([
+    { job: "serve", target: new URL(s.url).host, labels: targetLabels(g.name, "serve") },
+  ]);
+  try {
+    const features = Object.fromEntries(fieldsOf.map((f, i) => [f.name, value(f.type, i)]));
+    await post(`${s.url}/v1/predictions`, { model_id: g.name, features });
+    await until(
+      "a scrape of the latency series",
+      async () => (await prom.query("stackwright_request_duration_seconds_count")).length > 0,
+    );
+    let round = 0;
+    const burst = (size: number) =>
+      simultaneous(
+        s.url,
+        "/v1/predictions",
+        Array.from({ length: size }, (_, i) => ({
+          model_id: g.name,
+          features: Object.fromEntries(
+            fieldsOf.map((f, j) => [
+              f.name,
+              f.type === "float" ? 0.5 * j + (++round + i) / 1e6 : value(f.type, j),
+            ]),
+          ),
+        })),
+      );
+    /** Bursts of growing size, the expression asked every 200 ms while each is in flight. */
+    const holdsDuring = async (rule: AlertRule, from: number) => {
+      for (let size = from; size <= 16_384; size *= 2) {
+        let settled = false;
+        const waiting = burst(size).then(() => {
+          settled = true;
+        });
+        let held = false;
+        while (!settled && !held) {
+          await new Promise((r) => setTimeout(r, 200));
+          held = (await prom.query(rule.expr)).length > 0;
+        }
+        await waiting;
+        if (held) fired.add(rule.alert);
+        if (held || (await fires(prom, rule, 3))) return size;
+      }
+      return 0;
+    };
+    // each alert in turn; a later one starts from the burst size the earlier one needed (p99 is over
+    // a [5m] window, so what an earlier burst did still counts)
+    let size = 256;
+    for (const alert of alerts) {
+      const r = rule(g, alert);
+      size = (await fires(prom, r, 1)) ? size : await holdsDuring(r, size);
+      expect(size, `${r.alert} fires: ${r.expr}`).toBeGreaterThan(0);
+    }
+  } finally {
+    prom.stop();
+    await s.stop();
+  }
 }
 
 async function streaming(g: Generated) {
@@ -327,21 +427,30 @@ async function streaming(g: Generated) {
   });
   const metricsPort = await freePort();
   const url = (stream: string) => `redis://127.0.0.1:${redisPort}/${stream}`;
-  const consumer = spawn(
-    process.execPath,
-    [
-      BIN,
-      ...consumeArgs({
-        config: "platform/serve.yaml",
-        source: url("events"),
-        sink: url("scores"),
-        deadLetter: url("dead"),
-        group: g.name,
-        port: String(metricsPort),
-      }).map((a) => (a === "0.0.0.0" ? "127.0.0.1" : a)),
-    ],
-    { cwd: g.out, stdio: ["ignore", "ignore", "pipe"] },
-  );
+  // the command line the chart runs, bound to loopback, on this test's broker and port
+  const startConsumer = (...extra: string[]) =>
+    spawn(
+      process.execPath,
+      [
+        BIN,
+        ...consumeArgs({
+          config: "platform/serve.yaml",
+          source: url("events"),
+          sink: url("scores"),
+          deadLetter: url("dead"),
+          group: g.name,
+          port: String(metricsPort),
+        }).map((a) => (a === "0.0.0.0" ? "127.0.0.1" : a)),
+        ...extra,
+      ],
+      { cwd: g.out, stdio: ["ignore", "ignore", "pipe"] },
+    );
+  const stopConsumer = async () => {
+    if (consumer.exitCode !== null || consumer.signalCode !== null) return;
+    consumer.kill("SIGTERM");
+    await new Promise((r) => consumer.once("exit", r));
+  };
+  let consumer = startConsumer();
   const prom = await startPrometheus([
     { job: "consume", target: `127.0.0.1:${metricsPort}`, labels: targetLabels(g.name, "consume") },
   ]);
@@ -392,10 +501,21 @@ async function streaming(g: Generated) {
           q.expr.includes("stackwright_stream_"),
       ),
     );
+    // the scenario for a missing consumer: it stops, its series go stale, absent() holds
+    const absent = rule(g, "StackwrightConsumerAbsent");
+    expect((await prom.query(absent.expr)).length, "a consumer is running: not absent").toBe(0);
+    await stopConsumer();
+    expect(await fires(prom, absent), `${absent.alert} fires: ${absent.expr}`).toBe(true);
+    // the scenario for a lagging group: a backlog of 20,000 events and a consumer taking one event per
+    // micro-batch, on the same metrics port
+    for (let i = 0; i < 20_000; i += 1000)
+      await send(Array.from({ length: 1000 }, (_, j) => event(100_000 + i + j)));
+    consumer = startConsumer("--max-batch", "1");
+    const lagging = rule(g, "StackwrightStreamLagHigh");
+    expect(await fires(prom, lagging), `${lagging.alert} fires: ${lagging.expr}`).toBe(true);
   } finally {
     prom.stop();
-    consumer.kill("SIGTERM");
-    await new Promise((r) => consumer.once("exit", r));
+    await stopConsumer();
     await client.quit().catch(() => undefined);
     redis.kill();
   }
@@ -470,10 +590,14 @@ describeWith(
       async (example) => {
         const g = await generated(example);
         const mode = servingMode(g.plan);
+        fired.clear();
         if (mode === "batch") await batch(g);
         else if (mode === "streaming") await streaming(g);
         else await realtime(g);
+        // an alert without a scenario that makes it fire is an alert nobody has seen work
+        expect([...fired].sort()).toEqual(g.rules.map((r) => r.alert).sort());
       },
+      300_000,
     );
   },
 );

@@ -76,6 +76,11 @@ function realtimeRules(plan: Plan, name: string): AlertRule[] {
   const spec = plan.requirements;
   const m = SERVE_METRICS;
   const slo = spec.inference.latencyP99Ms / 1000;
+  const largest = SERVE_METRICS.latency.buckets.at(-1)!;
+  if (slo >= largest)
+    throw new Error(
+      `inference.latencyP99Ms ${spec.inference.latencyP99Ms} is at or above the latency histogram's largest bucket (${largest} s): the SLO alert could never fire`,
+    );
   const errorBudget = Math.max(0.0001, (100 - spec.availability.targetPercent) / 100);
   const maxBatch = Number(decision(plan, "serving.batching").params.maxBatchSize ?? 16);
   return [
@@ -133,11 +138,13 @@ function streamingRules(plan: Plan, name: string): AlertRule[] {
       },
     },
     {
-      alert: "StackwrightConsumerStalled",
-      expr: `max(${series(m.lag, { model: name })}) > 0 and sum(rate(${series(m.consumed, { model: name })}[5m])) == 0`,
-      for: "10m",
+      // a consumer that is down, stuck past its scrapes or never deployed exports nothing: its series
+      // go stale and absent() holds
+      alert: "StackwrightConsumerAbsent",
+      expr: `absent(${series(m.consumed, { model: name })})`,
+      for: "5m",
       labels: { severity: "page" },
-      annotations: { summary: `${name} has events waiting and no consumer reading them` },
+      annotations: { summary: `no consumer of ${name} is exporting metrics: events are not being scored` },
     },
     {
       alert: "StackwrightDeadLetterRatio",
