@@ -233,3 +233,11 @@ export function pushgateway(plan: Plan): string | undefined {
   const metrics = plan.decisions.find((d) => d.capability === "monitoring.metrics")?.choice;
   return metrics === "prometheus" ? PUSHGATEWAY_ADDRESS : undefined;
 }
+
+/**
+ * The plan's scheduled score job with its values filled in (the Argo and Airflow jobs, the serverless
+ * jobs in Terraform): the data bucket's locations and, on plans that run Prometheus, the Pushgateway.
+ */
+export function scoreJobArgs(plan: Plan): string[] {
+  return scoreArgs({ ...batchLocations(plan), metricsPush: pushgateway(plan) });
+}

@@ -52,6 +52,9 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
   if (options.metricsPort !== undefined) {
     metricsServer = createServer(async (req, res) => {
       if (req.url === "/metrics") {
+        // PSI per feature over the window, brought up to date per scrape (as serve does), not per batch
+        for (const [feature, score] of Object.entries(drift?.scores() ?? {}))
+          if (score.samples > 0) m.psi.set({ model: options.model.name, feature }, score.psi);
         res.writeHead(200, { "content-type": registry.contentType });
         res.end(await registry.metrics());
       } else {
@@ -135,11 +138,8 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
       await live(source.ack());
       m.produced.inc(labels, results.length);
       m.dead.inc(labels, bad.length);
-      if (drift) {
+      if (drift)
         for (const e of good) for (const [f, name] of features.entries()) drift.observe(name, e.values[f]);
-        for (const [feature, score] of Object.entries(drift.scores()))
-          if (score.samples > 0) m.psi.set({ model: options.model.name, feature }, score.psi);
-      }
       summary.consumed += messages.length;
       summary.produced += results.length;
       summary.deadLettered += bad.length;

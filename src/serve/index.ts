@@ -1,3 +1,4 @@
+export { OBJECT_STORE_SCHEMES, type ObjectLocation, parseLocation } from "../util/object-location.js";
 export { Batcher, QueueFullError } from "./batcher.js";
 export { CircuitBreaker } from "./breaker.js";
 export { LruCache } from "./cache.js";
@@ -11,7 +12,6 @@ export {
   openFeatureStore,
   RedisFeatureStore,
 } from "./features.js";
-export { OBJECT_STORE_SCHEMES, type ObjectLocation, parseLocation } from "./object-store.js";
 export { buildMlp, seededRandom } from "./onnx-build.js";
 export {
   RegistryError,

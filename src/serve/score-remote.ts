@@ -7,14 +7,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import {
-  formatLocation,
-  keyMatcher,
-  type ObjectLocation,
-  type ObjectStore,
-  openObjectStore,
-  parseLocation,
-} from "./object-store.js";
+import { formatLocation, parseLocation } from "../util/object-location.js";
+import { keyMatcher, type ObjectStore, openObjectStore } from "./object-store.js";
 import { type ScoreOptions, type ScoreSummary, score } from "./score.js";
 
 export interface RemoteScoreOptions extends Omit<ScoreOptions, "done" | "onPartWritten" | "describeFile"> {
@@ -72,7 +66,7 @@ export async function scoreAnywhere(options: RemoteScoreOptions): Promise<ScoreS
       onPartWritten: upload,
       describeFile: (file) => names.get(file) ?? file,
     });
-    return { ...summary, output: outLoc ? formatLocation(outLoc as ObjectLocation) : summary.output };
+    return { ...summary, output: outLoc ? formatLocation(outLoc) : summary.output };
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { parseCommandLine } from "../../src/cli/main.js";
 import { PLATFORM_DIR_IN_IMAGE } from "../../src/generate/platform/serve-config.js";
-import { parseLocation } from "../../src/serve/object-store.js";
+import { parseLocation } from "../../src/util/object-location.js";
 import { ChartOnDisk, chartsIn } from "../../src/validate/k8s.js";
 import { ROOT, runCli } from "../helpers/cli.js";
 import { tool } from "../helpers/tools.js";

@@ -14,8 +14,9 @@ import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-bl
 import { DuckDBInstance } from "@duckdb/node-api";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ObjectStore, openObjectStore, parseLocation } from "../../src/serve/object-store.js";
+import { type ObjectStore, openObjectStore } from "../../src/serve/object-store.js";
 import { buildMlp } from "../../src/serve/onnx-build.js";
+import { parseLocation } from "../../src/util/object-location.js";
 import { ROOT, runCliAsync } from "../helpers/cli.js";
 
 const MODEL = { layers: [4, 16, 1], sigmoid: true, seed: 5 };

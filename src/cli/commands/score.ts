@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { parseLocation } from "../../serve/object-store.js";
+import { parseLocation } from "../../util/object-location.js";
 import { deviceOption, workersOption } from "../inference-options.js";
 import type { CliIo } from "../io.js";
 

@@ -43,6 +43,12 @@ export function servingMode(plan: Plan): "realtime" | "batch" | "streaming" {
   return decision(plan, "serving.mode").choice as "realtime" | "batch" | "streaming";
 }
 
+/** A failure share that burns the availability budget ten times too fast (the page threshold). */
+function fastBurn(plan: Plan): number {
+  const errorBudget = Math.max(0.0001, (100 - plan.requirements.availability.targetPercent) / 100);
+  return Math.round(errorBudget * 10 * 1e6) / 1e6;
+}
+
 function driftRules(plan: Plan, psi: string, what: string): AlertRule[] {
   const drift = decision(plan, "monitoring.drift");
   if (drift.choice === "none") return [];
@@ -81,7 +87,6 @@ function realtimeRules(plan: Plan, name: string): AlertRule[] {
     throw new Error(
       `inference.latencyP99Ms ${spec.inference.latencyP99Ms} is at or above the latency histogram's largest bucket (${largest} s): the SLO alert could never fire`,
     );
-  const errorBudget = Math.max(0.0001, (100 - spec.availability.targetPercent) / 100);
   const maxBatch = Number(decision(plan, "serving.batching").params.maxBatchSize ?? 16);
   return [
     {
@@ -96,7 +101,7 @@ function realtimeRules(plan: Plan, name: string): AlertRule[] {
     {
       // no traffic is 0/0: no value, no alert
       alert: "StackwrightErrorRatio",
-      expr: `sum(rate(${series(m.requests, { model: name, code: { re: "5.." } })}[5m])) / sum(rate(${series(m.requests, { model: name })}[5m])) > ${Math.round(errorBudget * 10 * 1e6) / 1e6}`,
+      expr: `sum(rate(${series(m.requests, { model: name, code: { re: "5.." } })}[5m])) / sum(rate(${series(m.requests, { model: name })}[5m])) > ${fastBurn(plan)}`,
       for: "5m",
       labels: { severity: "page" },
       annotations: {
@@ -126,7 +131,6 @@ function realtimeRules(plan: Plan, name: string): AlertRule[] {
 function streamingRules(plan: Plan, name: string): AlertRule[] {
   const m = CONSUME_METRICS;
   const lag = streamLagThreshold(plan);
-  const errorBudget = Math.max(0.0001, (100 - plan.requirements.availability.targetPercent) / 100);
   return [
     {
       alert: "StackwrightStreamLagHigh",
@@ -148,7 +152,7 @@ function streamingRules(plan: Plan, name: string): AlertRule[] {
     },
     {
       alert: "StackwrightDeadLetterRatio",
-      expr: `sum(rate(${series(m.dead, { model: name })}[5m])) / sum(rate(${series(m.consumed, { model: name })}[5m])) > ${Math.round(errorBudget * 10 * 1e6) / 1e6}`,
+      expr: `sum(rate(${series(m.dead, { model: name })}[5m])) / sum(rate(${series(m.consumed, { model: name })}[5m])) > ${fastBurn(plan)}`,
       for: "5m",
       labels: { severity: "ticket" },
       annotations: {
@@ -346,16 +350,17 @@ export function cronPeriodSeconds(cron: string): number {
     for (const part of field.split(",")) {
       const [range, stepText] = part.split("/");
       const step = stepText ? Number(stepText) : 1;
+      // "*", "a-b", or "a" (with a step, "a/n" runs from a to the field's end)
       const [lo, hi] =
         range === "*"
           ? [min, max]
           : range.includes("-")
             ? range.split("-").map(Number)
-            : [Number(range), Number(range)];
+            : [Number(range), stepText ? max : Number(range)];
       if (![lo, hi, step].every(Number.isInteger) || step < 1)
         throw new Error(`cron "${cron}": cannot read ${part}`);
-      for (let v = lo; v <= (stepText && !range.includes("-") && range !== "*" ? max : hi); v += step)
-        out.add(v === 7 && max === 7 ? 0 : v);
+      // day-of-week 7 is Sunday, as 0
+      for (let v = lo; v <= hi; v += step) out.add(v === 7 && max === 7 ? 0 : v);
     }
     return out;
   };
@@ -366,6 +371,8 @@ export function cronPeriodSeconds(cron: string): number {
     parse(fields[3], 1, 12),
     parse(fields[4], 0, 7),
   ];
+  const hourList = [...hours].sort((a, b) => a - b);
+  const minuteList = [...minutes].sort((a, b) => a - b);
   const domAny = fields[2] === "*";
   const dowAny = fields[4] === "*";
   const start = Date.UTC(2026, 0, 1);
@@ -377,8 +384,8 @@ export function cronPeriodSeconds(cron: string): number {
     const dom = doms.has(date.getUTCDate());
     const dow = dows.has(date.getUTCDay());
     if (!(domAny && dowAny) && !(domAny ? dow : dowAny ? dom : dom || dow)) continue;
-    for (const h of [...hours].sort((a, b) => a - b))
-      for (const m of [...minutes].sort((a, b) => a - b)) {
+    for (const h of hourList)
+      for (const m of minuteList) {
         const at = start + day * 86_400_000 + h * 3_600_000 + m * 60_000;
         if (last !== undefined) longest = Math.max(longest, (at - last) / 1000);
         last = at;

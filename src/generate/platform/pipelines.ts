@@ -9,11 +9,9 @@ import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
 import {
   AZURE_DATA_CONTAINER,
-  batchLocations,
   dataLocation,
   objectStoreSecretEnv,
-  pushgateway,
-  scoreArgs,
+  scoreJobArgs,
   scoreSchedule,
 } from "../commands.js";
 import { azureStorageName, dns1123 } from "../names.js";
@@ -270,7 +268,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
                 container: {
                   name: "main",
                   image: `ghcr.io/your-org/${name}:latest`,
-                  args: scoreArgs({ ...batchLocations(plan), metricsPush: pushgateway(plan) }),
+                  args: scoreJobArgs(plan),
                   ...(secretEnv.length
                     ? {
                         env: secretEnv.map((e) => ({
@@ -315,6 +313,9 @@ export function generatePipelines(plan: Plan): TextFileSet {
       "",
     ];
     if (batch) {
+      const airflowSecrets = secretEnv.length
+        ? `, secrets=[${secretEnv.map((e) => `Secret("env", ${pyString(e.name)}, ${pyString(e.secretName)}, ${pyString(e.key)})`).join(", ")}]`
+        : "";
       py.push(
         "with DAG(",
         `    dag_id=${pyString(pyIdentifier(`${name}_score`))},`,
@@ -323,13 +324,7 @@ export function generatePipelines(plan: Plan): TextFileSet {
         "    catchup=False,",
         "    max_active_runs=1,",
         ") as score_dag:",
-        `    KubernetesPodOperator(task_id="score", name=${pyString(`${name}-score`)}, image=${pyString(`ghcr.io/your-org/${name}:latest`)}, arguments=[${scoreArgs(
-          { ...batchLocations(plan), metricsPush: pushgateway(plan) },
-        )
-          .map(pyString)
-          .join(
-            ", ",
-          )}]${secretEnv.length ? `, secrets=[${secretEnv.map((e) => `Secret("env", ${pyString(e.name)}, ${pyString(e.secretName)}, ${pyString(e.key)})`).join(", ")}]` : ""})`,
+        `    KubernetesPodOperator(task_id="score", name=${pyString(`${name}-score`)}, image=${pyString(`ghcr.io/your-org/${name}:latest`)}, arguments=[${scoreJobArgs(plan).map(pyString).join(", ")}]${airflowSecrets})`,
         "",
       );
     }

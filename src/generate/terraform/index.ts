@@ -9,14 +9,7 @@ import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
-import {
-  batchLocations,
-  CONTAINER_PORT,
-  dataBucketName,
-  scoreArgs,
-  scoreSchedule,
-  serveArgs,
-} from "../commands.js";
+import { CONTAINER_PORT, dataBucketName, scoreJobArgs, scoreSchedule, serveArgs } from "../commands.js";
 import { azureStorageName, cloudName } from "../names.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
@@ -92,7 +85,7 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     onlineStore: online,
     // the command lines of the serverless service and the scheduled score job (src/generate/commands.ts)
     serveCommand: serveArgs(),
-    scoreCommand: scoreArgs(batchLocations(plan)),
+    scoreCommand: scoreJobArgs(plan),
     port: CONTAINER_PORT,
     dataBucket: dataBucketName(plan),
     onlineStoreSecret: clusterSecrets(plan).onlineStore,
