@@ -207,8 +207,13 @@ export function objectStoreSecretEnv(plan: Plan): SecretEnv[] {
 export const SCORE_SCHEDULERS = ["cronjob", "airflow", "argo-workflows"] as const;
 
 export function scoreScheduler(plan: Plan): (typeof SCORE_SCHEDULERS)[number] {
+  // the orchestrator has a score job only for a batch plan (platform/pipelines); a chart switched to
+  // batch by its values keeps its own CronJob running
+  const batch = plan.decisions.find((d) => d.capability === "serving.mode")?.choice === "batch";
   const orchestration = plan.decisions.find((d) => d.capability === "orchestration")?.choice;
-  return orchestration === "airflow" || orchestration === "argo-workflows" ? orchestration : "cronjob";
+  return batch && (orchestration === "airflow" || orchestration === "argo-workflows")
+    ? orchestration
+    : "cronjob";
 }
 
 /** When a batch plan's score job runs (cron, UTC): the serving.mode decision's, else the spec's. */

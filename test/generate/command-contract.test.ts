@@ -3,8 +3,8 @@
  * rendered by real helm in every mode, the Dockerfiles' CMD, the Argo and Airflow score jobs, the
  * serverless jobs in Terraform and the CI workflows' steps — parsed by the CLI's own parser, with the
  * paths it names present in the image layout, object-store locations in the buckets the tree's
- * Terraform creates, and the credentials their scheme needs in the job's environment. The CI drift
- * check is also run for real in the generated tree. Every example, plus batch and streaming specs of
+ * Terraform creates, and the credentials their scheme needs in the job's environment; exactly one
+ * scheduler starts the score job. The CI drift check is also run for real in the generated tree. Every example, plus batch and streaming specs of
  * this test's own (own cluster with Airflow, AWS and Azure serverless jobs, streaming on Azure).
  */
 import { spawnSync } from "node:child_process";
@@ -28,6 +28,10 @@ interface CommandLine {
   env?: string[];
   /** relative paths resolve against the repository root (CI) instead of the image */
   inRepository?: boolean;
+  /** a scheduler starts it (an unsuspended CronJob, a CronWorkflow, a scheduled DAG or cloud job) */
+  scheduled?: boolean;
+  /** the chart's mode it was rendered in ("of its values" for the chart's own); undefined elsewhere */
+  mode?: string;
 }
 
 const EXAMPLES = readdirSync(join(ROOT, "examples"))
@@ -116,6 +120,8 @@ async function chartCommandLines(files: Record<string, string>): Promise<Command
               where: `chart ${name} (mode ${mode ?? "of its values"}) ${object.kind}/${c.name}`,
               argv: c.args,
               env: envNames(c.env),
+              scheduled: object.kind === "CronJob" && spec.suspend !== true,
+              mode: mode ?? "of its values",
             });
         }
       }
@@ -152,6 +158,7 @@ function argoCommandLines(files: Record<string, string>): CommandLine[] {
             where: `${path} ${object.kind}/${t.name}`,
             argv: [...(t.container.command ?? []), ...(t.container.args ?? [])],
             env: envNames(t.container.env),
+            scheduled: object.kind === "CronWorkflow",
           });
     }
   }
@@ -165,6 +172,17 @@ function airflowCommandLines(files: Record<string, string>): CommandLine[] {
 import ast, json, sys
 tree = ast.parse(sys.stdin.read())
 calls = []
+scheduled_lines = set()
+for node in ast.walk(tree):
+    if isinstance(node, ast.With):
+        for item in node.items:
+            call = item.context_expr
+            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "DAG":
+                kw = {k.arg: k.value for k in call.keywords}
+                if not (isinstance(kw.get("schedule"), ast.Constant) and kw["schedule"].value is None):
+                    for inner in ast.walk(node):
+                        if isinstance(inner, ast.Call):
+                            scheduled_lines.add(inner.lineno)
 for node in ast.walk(tree):
     if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "KubernetesPodOperator":
         kw = {k.arg: k.value for k in node.keywords}
@@ -172,7 +190,8 @@ for node in ast.walk(tree):
         for s in getattr(kw.get("secrets"), "elts", []):
             secrets.append(ast.literal_eval(s.args[1]))
         calls.append({"task": ast.literal_eval(kw["task_id"]), "image": ast.literal_eval(kw["image"]),
-                      "arguments": ast.literal_eval(kw["arguments"]), "secrets": secrets})
+                      "arguments": ast.literal_eval(kw["arguments"]), "secrets": secrets,
+                      "scheduled": node.lineno in scheduled_lines})
 print(json.dumps(calls))
 `;
   for (const [path, text] of Object.entries(files)) {
@@ -181,7 +200,12 @@ print(json.dumps(calls))
     expect(result.status, result.stderr).toBe(0);
     for (const call of JSON.parse(result.stdout) as Array<Record<string, any>>)
       if (servingImage(call.image))
-        out.push({ where: `${path} task ${call.task}`, argv: call.arguments, env: call.secrets });
+        out.push({
+          where: `${path} task ${call.task}`,
+          argv: call.arguments,
+          env: call.secrets,
+          scheduled: call.scheduled,
+        });
   }
   return out;
 }
@@ -197,7 +221,8 @@ function terraformCommandLines(files: Record<string, string>): CommandLine[] {
       // the env names of the block around the list (Cloud Run's env { name = ... }, Container Apps' env)
       const block = text.slice(m.index!, text.indexOf("\n    }", m.index!) + 1);
       const env = [...block.matchAll(/env\s*{\s*name\s*=\s*"([^"]+)"/g)].map((e) => e[1]);
-      out.push({ where: `${path} ${m[1]}`, argv, env });
+      // the score job is started by the cloud's scheduler (EventBridge, Cloud Scheduler, Container Apps' trigger)
+      out.push({ where: `${path} ${m[1]}`, argv, env, scheduled: argv[0] === "score" });
     }
   }
   return out;
@@ -370,6 +395,20 @@ describe("the command contract", () => {
         name,
       ).toBe(true);
       expect(lines.flatMap((l) => problemsOf(l, files, cloud))).toEqual([]);
+      // one scheduler per score job: the chart's CronJob (in batch mode) or the plan's orchestrator
+      // or the cloud's scheduler, never two
+      const schedulers = lines.filter(
+        (l) =>
+          l.argv[0] === "score" &&
+          l.scheduled &&
+          // the chart counted once, as rendered in batch mode
+          (l.mode === undefined || l.mode === "batch"),
+      );
+      if (lines.some((l) => l.argv[0] === "score"))
+        expect(
+          schedulers.map((l) => l.where),
+          name,
+        ).toHaveLength(1);
       // the drift check, run as the CI step runs it, in the tree it checks
       const check = lines.find((l) => l.inRepository && l.argv[0] === "generate")!;
       const run = runCli(check.argv, { cwd: dir });
