@@ -229,6 +229,7 @@ export function findContradictions(
       ["data.containsPii"],
     );
   }
+  out.push(...deliveryContradictions(spec, choices, isProvided));
   const seen = new Set<string>();
   spec.features.fields.forEach((field, index) => {
     if (seen.has(field.name)) {
@@ -244,5 +245,76 @@ export function findContradictions(
     }
     seen.add(field.name);
   });
+  return out;
+}
+
+/**
+ * A delivery the spec states (deployment.strategy, deployment.access, deployment.environments) is
+ * honoured by a rule at the top priority; where none could honour it, this says why instead of
+ * quietly deploying another way.
+ */
+function deliveryContradictions(
+  spec: ResolvedSpec,
+  choices: Record<string, string>,
+  isProvided: (path: string) => boolean,
+): PlanWarning[] {
+  const out: PlanWarning[] = [];
+  const { strategy, access, environments } = spec.deployment;
+  const mode = choices["serving.mode"];
+  const runtime = choices["serving.runtime"];
+  const strict = spec.compliance.includes("pci-dss") || spec.compliance.includes("hipaa");
+  if (
+    isProvided("deployment.strategy") &&
+    strategy !== "auto" &&
+    choices["deployment.strategy"] !== strategy
+  ) {
+    const why =
+      mode === "batch"
+        ? "batch runs have no live traffic to split or mirror: each run pins one model version (versioned-job)"
+        : mode === "streaming" && strategy !== "rolling"
+          ? strategy === "shadow"
+            ? "the stream consumer has no shadow comparison (the serving core's shadow routing serves the HTTP path)"
+            : "splitting or switching a partitioned stream by weight reorders events per key"
+          : runtime !== "kubernetes"
+            ? `the ${runtime} runtime deploys a new revision in place; ${strategy} gates run on Kubernetes (Argo Rollouts, the serving core's shadow routing)`
+            : `the rules chose ${choices["deployment.strategy"]}`;
+    out.push({
+      code: "DEPLOYMENT_STRATEGY_REFUSED",
+      severity: "error",
+      path: "deployment.strategy",
+      message: `${strategy} cannot be honoured: ${why}`,
+      suggestion: `remove deployment.strategy (or set auto) to take ${choices["deployment.strategy"]}`,
+    });
+  }
+  if (isProvided("deployment.access") && access !== "auto" && choices["deployment.access"] !== access) {
+    const why =
+      runtime !== "kubernetes"
+        ? `the ${runtime} runtime has no cluster to reach: deploys go through the cloud's API`
+        : access === "public-endpoint" && strict
+          ? "PCI DSS and HIPAA keep the cluster API off the internet"
+          : access === "gitops" && choices["deployment.strategy"] === "shadow"
+            ? "the shadow strategy's promotion gate reads the serving core's comparison from the cluster, which a GitOps pipeline never reaches"
+            : `the rules chose ${choices["deployment.access"]}`;
+    out.push({
+      code: "DEPLOYMENT_ACCESS_REFUSED",
+      severity: "error",
+      path: "deployment.access",
+      message: `${access} cannot be honoured: ${why}`,
+      suggestion: `remove deployment.access (or set auto) to take ${choices["deployment.access"]}`,
+    });
+  }
+  if (
+    isProvided("deployment.environments") &&
+    choices["deployment.environments"] === "production-only" &&
+    environments.length > 1
+  )
+    out.push({
+      code: "ENVIRONMENTS_NOT_BUILT",
+      severity: "warning",
+      path: "deployment.environments",
+      message: `only ${environments[environments.length - 1]} is deployed: a ${runtime} stack per pre-production environment (${environments.slice(0, -1).join(", ")}) is not generated`,
+      suggestion:
+        "run pre-production on a Kubernetes runtime (namespaces per environment), or keep one environment",
+    });
   return out;
 }

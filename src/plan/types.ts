@@ -13,6 +13,8 @@ export const CAPABILITIES = [
   "serving.optimization",
   "scaling.strategy",
   "deployment.strategy",
+  "deployment.access",
+  "deployment.environments",
   "reliability.fallback",
   "features.store",
   "features.offline",

@@ -61,6 +61,12 @@ export const COMPLIANCE_FRAMEWORKS = ["pci-dss", "hipaa", "gdpr", "soc2"] as con
 export const DATA_RESIDENCIES = ["any", "eu", "us"] as const;
 export const CLOUD_PROVIDERS = ["aws", "gcp", "azure", "kubernetes"] as const;
 export const FEATURE_TYPES = ["float", "int", "bool", "string"] as const;
+/** How a new version reaches traffic, when the spec states it; auto leaves it to the rules. */
+export const DEPLOYMENT_STRATEGIES = ["auto", "canary", "blue-green", "shadow", "rolling"] as const;
+/** How the delivery pipeline reaches a private cluster, when the spec states it. */
+export const DEPLOYMENT_ACCESS = ["auto", "gitops", "runner-in-network", "public-endpoint"] as const;
+/** Environments a release passes through unless the spec lists its own (the last one is production). */
+export const DEFAULT_ENVIRONMENTS = ["staging", "production"] as const;
 
 /**
  * p99 latency assumed when `inference.latencyP99Ms` is left out, per decided serving mode: a realtime
@@ -247,6 +253,44 @@ const cloudSchema = z
   })
   .strict();
 
+const deploymentSchema = z
+  .object({
+    strategy: z
+      .enum(DEPLOYMENT_STRATEGIES)
+      .default("auto")
+      .describe(
+        "How a new version reaches traffic; a stated strategy is honoured by the rules or refused with a reason.",
+      ),
+    approval: z
+      .boolean()
+      .default(true)
+      .describe(
+        "A person approves in GitHub (required reviewers on the production environment) before a release reaches production.",
+      ),
+    environments: z
+      .array(
+        z
+          .string()
+          .trim()
+          .regex(
+            /^[a-z][a-z0-9-]{0,19}$/,
+            "a lowercase name of 1-20 letters, digits or hyphens, starting with a letter",
+          ),
+      )
+      .min(1)
+      .max(5)
+      .refine((list) => new Set(list).size === list.length, "environment names must be unique")
+      .default([...DEFAULT_ENVIRONMENTS])
+      .describe("Environments a release passes through, in order; the last one is production."),
+    access: z
+      .enum(DEPLOYMENT_ACCESS)
+      .default("auto")
+      .describe(
+        "How deploys reach a private cluster: a GitOps controller pulling from the repository, runners inside the network, or a public endpoint restricted to allowed CIDRs.",
+      ),
+  })
+  .strict();
+
 const teamSchema = z
   .object({
     size: z.number().int().positive().max(10_000).default(3),
@@ -290,6 +334,12 @@ export const specSchema = z
     dataResidency: z.enum(DATA_RESIDENCIES).default("any"),
     cloud: cloudSchema.default({ provider: "aws", region: null }),
     team: teamSchema.default({ size: 3, existingTools: [] }),
+    deployment: deploymentSchema.default({
+      strategy: "auto",
+      approval: true,
+      environments: [...DEFAULT_ENVIRONMENTS],
+      access: "auto",
+    }),
   })
   .strict();
 

@@ -540,6 +540,14 @@ export async function validateCharts(
     try {
       problems.push(...(await chart.lint()));
       problems.push(...(await checkChartRendering(chart, name, values)).problems);
+      // each environment's values file (values-<env>.yaml) renders on top of values.yaml, as deploys install it
+      for (const file of Object.keys(files)
+        .filter((f) => f.startsWith(`${base}/values-`) && f.endsWith(".yaml"))
+        .sort()) {
+        const overrides = (parse(String(files[file])) ?? {}) as Record<string, unknown>;
+        for (const p of (await checkChartRendering(chart, name, values, overrides)).problems)
+          problems.push({ ...p, message: `with ${file.slice(base.length + 1)}: ${p.message}` });
+      }
     } finally {
       chart.close();
     }

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import module, { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { parse as parseYaml } from "yaml";
 import type { FileSet } from "../fileset/index.js";
 import { packagePath } from "../util/package.js";
 import type { ValidationProblem } from "./types.js";
@@ -123,9 +124,10 @@ export async function validateWorkflows(files: FileSet): Promise<ValidationProbl
     }
   }
   const linted = await actionlint(paths.map((path) => ({ path, content: String(files[path]) })));
+  const selfHosted = selfHostedLabels(files);
   for (const [i, findings] of linted.entries())
     for (const finding of findings)
-      if (finding.message)
+      if (finding.message && !declaredRunnerLabel(finding, selfHosted))
         problems.push({
           file: paths[i],
           line: finding.line,
@@ -133,4 +135,26 @@ export async function validateWorkflows(files: FileSet): Promise<ValidationProbl
           validator: "actionlint",
         });
   return problems;
+}
+
+/** actionlint's own config in the FileSet (.github/actionlint.yaml): the self-hosted runner labels it declares. */
+export const ACTIONLINT_CONFIG = ".github/actionlint.yaml";
+
+function selfHostedLabels(files: FileSet): Set<string> {
+  const text = files[ACTIONLINT_CONFIG];
+  if (text === undefined) return new Set();
+  const config = parseYaml(String(text)) as { "self-hosted-runner"?: { labels?: unknown } } | null;
+  const labels = config?.["self-hosted-runner"]?.labels;
+  return new Set(Array.isArray(labels) ? labels.map(String) : []);
+}
+
+/**
+ * The WASM build lints content only and cannot read a config file, so the config's one setting that
+ * matters here is applied as actionlint applies it: an unknown runner label the config declares for
+ * self-hosted runners is not a finding.
+ */
+function declaredRunnerLabel(finding: Finding, declared: Set<string>): boolean {
+  if (finding.kind !== "runner-label") return false;
+  const label = /label "([^"]+)" is unknown/.exec(finding.message)?.[1];
+  return label !== undefined && declared.has(label);
 }

@@ -1,6 +1,6 @@
 /**
  * GitHub Actions: ci.yml (regenerate --check, terraform fmt/validate, helm lint + kubeconform),
- * deploy.yml (build, push, canary with a promotion gate), retrain.yml when retraining is scheduled or
+ * deploy.yml (src/generate/ci/deploy.ts), retrain.yml when retraining is scheduled or
  * drift-triggered. Least-privilege permissions, OIDC to the cloud, third-party actions pinned.
  * Built as objects and serialized, so no spec text can break the YAML or inject an expression.
  */
@@ -11,98 +11,16 @@ import { GENERATED_HEADER } from "../../fileset/index.js";
 import type { Plan } from "../../plan/types.js";
 import { defaultPackageSpec } from "../../util/package-source.js";
 import { checkArgs } from "../commands.js";
-import { chartName, GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
+import { deliveryOf } from "../delivery.js";
+import { chartName } from "../helm/index.js";
 import { dns1123 } from "../names.js";
-
-/** Pinned action versions (major tags of the publishers' current releases). */
-export const ACTIONS = {
-  checkout: "actions/checkout@v4",
-  setupNode: "actions/setup-node@v4",
-  setupTerraform: "hashicorp/setup-terraform@v3",
-  setupHelm: "azure/setup-helm@v4",
-  awsCredentials: "aws-actions/configure-aws-credentials@v4",
-  gcpAuth: "google-github-actions/auth@v2",
-  gcpSetup: "google-github-actions/setup-gcloud@v2",
-  azureLogin: "azure/login@v2",
-  dockerLogin: "docker/login-action@v3",
-  dockerBuildx: "docker/setup-buildx-action@v3",
-  dockerBuild: "docker/build-push-action@v6",
-} as const;
+import { ACTIONS, cloudLogin, clusterCredentials, deployJobs, e, HELM_VERSION } from "./deploy.js";
 
 const TERRAFORM_VERSION = "1.9.8";
-const HELM_VERSION = "v3.16.2";
 const KUBECONFORM_VERSION = "v0.6.7";
 
 function choice(plan: Plan, capability: string): string {
   return plan.decisions.find((d) => d.capability === capability)!.choice;
-}
-
-const e = (expr: string) => `\${{ ${expr} }}`;
-
-function cloudLogin(plan: Plan): Array<Record<string, unknown>> {
-  switch (plan.requirements.cloud.provider) {
-    case "aws":
-      return [
-        {
-          name: "Assume the deploy role (OIDC)",
-          uses: ACTIONS.awsCredentials,
-          with: {
-            "role-to-assume": e("vars.AWS_DEPLOY_ROLE_ARN"),
-            "aws-region": plan.requirements.cloud.region,
-          },
-        },
-      ];
-    case "gcp":
-      return [
-        {
-          name: "Authenticate (workload identity federation)",
-          uses: ACTIONS.gcpAuth,
-          with: {
-            workload_identity_provider: e("vars.GCP_WORKLOAD_IDENTITY_PROVIDER"),
-            service_account: e("vars.GCP_DEPLOY_SERVICE_ACCOUNT"),
-          },
-        },
-        { uses: ACTIONS.gcpSetup },
-      ];
-    case "azure":
-      return [
-        {
-          name: "Log in (OIDC federated credential)",
-          uses: ACTIONS.azureLogin,
-          with: {
-            "client-id": e("vars.AZURE_CLIENT_ID"),
-            "tenant-id": e("vars.AZURE_TENANT_ID"),
-            "subscription-id": e("vars.AZURE_SUBSCRIPTION_ID"),
-          },
-        },
-      ];
-    default:
-      return [
-        {
-          name: "Configure cluster access",
-          run: 'mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" | base64 -d > ~/.kube/config',
-          env: { KUBECONFIG_DATA: e("secrets.KUBECONFIG_DATA") },
-        },
-      ];
-  }
-}
-
-function clusterCredentials(plan: Plan, name: string): Array<Record<string, unknown>> {
-  const region = plan.requirements.cloud.region;
-  switch (plan.requirements.cloud.provider) {
-    case "aws":
-      return [{ run: `aws eks update-kubeconfig --name ${name} --region ${region}` }];
-    case "gcp":
-      return [
-        {
-          run: `gcloud components install gke-gcloud-auth-plugin --quiet && gcloud container clusters get-credentials ${name} --region ${region}`,
-        },
-      ];
-    case "azure":
-      return [{ run: `az aks get-credentials --resource-group ${name}-rg --name ${name}` }];
-    default:
-      return [];
-  }
 }
 
 function doc(workflow: Record<string, unknown>): string {
@@ -173,118 +91,6 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
     jobs,
   });
 
-  const image = `ghcr.io/${e("github.repository_owner")}/${name}`;
-  const deployJobs: Record<string, unknown> = {
-    build: {
-      name: "Build and push the serving image",
-      "runs-on": "ubuntu-24.04",
-      permissions: { contents: "read", packages: "write" },
-      outputs: { tag: e("steps.tag.outputs.tag") },
-      steps: [
-        { uses: ACTIONS.checkout },
-        { id: "tag", run: 'echo "tag=${GITHUB_SHA::12}" >> "$GITHUB_OUTPUT"' },
-        {
-          uses: ACTIONS.dockerLogin,
-          with: { registry: "ghcr.io", username: e("github.actor"), password: e("secrets.GITHUB_TOKEN") },
-        },
-        { uses: ACTIONS.dockerBuildx },
-        {
-          uses: ACTIONS.dockerBuild,
-          with: { context: "platform", push: true, tags: `${image}:${e("steps.tag.outputs.tag")}` },
-        },
-        // GPU nodes run the CUDA build: the same repository, the tag plus the suffix the chart appends
-        ...(plan.capacity.hardware === "gpu"
-          ? [
-              {
-                name: "Build and push the GPU (CUDA) serving image",
-                uses: ACTIONS.dockerBuild,
-                with: {
-                  context: "platform",
-                  file: "platform/Dockerfile.gpu",
-                  push: true,
-                  tags: `${image}:${e("steps.tag.outputs.tag")}${GPU_IMAGE_TAG_SUFFIX}`,
-                },
-              },
-            ]
-          : []),
-      ],
-    },
-  };
-  const rollout = (environment: string, promote: boolean) => {
-    const steps: Array<Record<string, unknown>> = [{ uses: ACTIONS.checkout }];
-    if (promote) {
-      // the generated sample model (stage: sample) is a stand-in: it never reaches production
-      steps.push({
-        name: "Refuse to promote a sample model",
-        run: [
-          "if grep -rlE '^stage: sample$' platform/models --include=model.yaml; then",
-          '  echo "::error::platform/models holds a sample model (stage: sample, generated weights): publish a trained version before promoting"',
-          "  exit 1",
-          "fi",
-        ].join("\n"),
-      });
-    }
-    steps.push(...cloudLogin(plan));
-    const tag = e("needs.build.outputs.tag");
-    if (hasChart) {
-      steps.push(
-        { uses: ACTIONS.setupHelm, with: { version: HELM_VERSION } },
-        ...clusterCredentials(plan, name),
-      );
-      if (!promote) {
-        steps.push({
-          name: mode === "batch" ? "Roll the scoring job to the new image" : "Start the rollout",
-          run: `helm upgrade --install ${name} ${chart} --namespace ${name} --create-namespace --set image.repository=ghcr.io/${e("github.repository_owner")}/${name} --set image.tag=${tag} --wait`,
-        });
-      } else if (choice(plan, "deployment.strategy") === "canary") {
-        steps.push({
-          name: "Promote the canary after the gates passed",
-          run: `kubectl argo rollouts promote ${workloadName(name, chartName(plan))} --namespace ${name}`,
-        });
-      } else {
-        steps.push({
-          name: "Confirm the rollout is healthy",
-          run: `kubectl -n ${name} rollout status deploy/${workloadName(name, chartName(plan))} --timeout=10m`,
-        });
-      }
-    } else if (!promote) {
-      const deploy: Record<string, string> = {
-        aws:
-          mode === "batch"
-            ? `aws events put-targets --rule ${name}-score --targets file://platform/aws-scheduled-task.json`
-            : `aws ecs update-service --cluster ${name} --service ${name} --force-new-deployment`,
-        gcp:
-          mode === "batch"
-            ? `gcloud run jobs update ${name}-score --image ghcr.io/${e("github.repository_owner")}/${name}:${tag} --region ${spec.cloud.region}`
-            : `gcloud run deploy ${name} --image ghcr.io/${e("github.repository_owner")}/${name}:${tag} --region ${spec.cloud.region} --no-traffic --tag candidate`,
-        azure:
-          mode === "batch"
-            ? `az containerapp job update --name ${name}-score --resource-group ${name}-rg --image ghcr.io/${e("github.repository_owner")}/${name}:${tag}`
-            : `az containerapp update --name ${name} --resource-group ${name}-rg --image ghcr.io/${e("github.repository_owner")}/${name}:${tag} --revision-suffix ${tag}`,
-      };
-      steps.push({ name: "Deploy the new revision", run: deploy[provider] ?? "true" });
-    } else {
-      const promoteCmd: Record<string, string> = {
-        aws: `aws ecs wait services-stable --cluster ${name} --services ${name}`,
-        gcp:
-          mode === "batch"
-            ? "true"
-            : `gcloud run services update-traffic ${name} --to-tags candidate=100 --region ${spec.cloud.region}`,
-        azure: `az containerapp revision list --name ${name} --resource-group ${name}-rg -o table`,
-      };
-      steps.push({ name: "Shift traffic to the new revision", run: promoteCmd[provider] ?? "true" });
-    }
-    return {
-      name: promote ? "Promote (requires approval on the production environment)" : "Deploy canary",
-      "runs-on": "ubuntu-24.04",
-      needs: promote ? ["build", "canary"] : ["build"],
-      environment: environment,
-      permissions: { contents: "read", "id-token": "write" },
-      steps,
-    };
-  };
-  deployJobs.canary = rollout("staging", false);
-  deployJobs.promote = rollout("production", true);
   files[".github/workflows/deploy.yml"] = doc({
     name: "deploy",
     on: {
@@ -292,14 +98,15 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
       workflow_dispatch: {},
     },
     permissions: { contents: "read" },
-    concurrency: { group: "deploy", "cancel-in-progress": false },
-    jobs: deployJobs,
+    jobs: deployJobs(plan),
   });
 
   const trigger = choice(plan, "retraining.trigger");
   const retrain = plan.decisions.find((d) => d.capability === "retraining.trigger")!;
   const schedule = String(retrain.params.schedule ?? "0 3 * * 0");
   const orchestration = choice(plan, "orchestration");
+  const delivery = deliveryOf(plan);
+  const production = delivery.environments[delivery.environments.length - 1];
   const on: Record<string, unknown> = { workflow_dispatch: {} };
   if (trigger === "scheduled" || trigger === "scheduled-and-drift") on.schedule = [{ cron: schedule }];
   if (trigger === "drift-triggered" || trigger === "scheduled-and-drift")
@@ -322,7 +129,10 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
     jobs: {
       retrain: {
         name: "Train, evaluate against production, register, then gate",
-        "runs-on": "ubuntu-24.04",
+        // the pipeline runs in production; its identity is production's (OIDC trusts environments only)
+        "runs-on":
+          orchestration === "argo-workflows" && delivery.runner ? delivery.runner.labels : "ubuntu-24.04",
+        environment: production.name,
         steps: [
           { uses: ACTIONS.checkout },
           ...cloudLogin(plan),
@@ -332,5 +142,12 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
       },
     },
   });
+  // actionlint's config: the labels of the self-hosted runners inside the network, so the team's own
+  // actionlint (and generate's validation) knows them
+  if (delivery.runner) {
+    const custom = delivery.runner.labels.filter((l) => !["self-hosted", "linux", "x64"].includes(l));
+    files[".github/actionlint.yaml"] =
+      `# ${GENERATED_HEADER}\n${stringify({ "self-hosted-runner": { labels: custom } })}`;
+  }
   return files;
 }

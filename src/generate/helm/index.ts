@@ -22,6 +22,7 @@ import {
   scoreSchedule,
   scoreScheduler,
 } from "../commands.js";
+import { deliveryOf } from "../delivery.js";
 import { dns1123 } from "../names.js";
 import { chartQueriesTemplate, prometheusRules, streamLagThreshold } from "../platform/monitoring.js";
 import {
@@ -101,7 +102,8 @@ export function helmValues(plan: Plan): Record<string, unknown> {
   const memoryGb = node?.memoryGb ?? 2;
   const cpuRequest = `${Math.max(250, Math.floor(vcpu * 1000 * 0.8))}m`;
   const memRequest = `${Math.max(512, Math.floor(memoryGb * 1024 * 0.7))}Mi`;
-  const canary = choice(plan, "deployment.strategy") === "canary";
+  const strategy = choice(plan, "deployment.strategy");
+  const canary = strategy === "canary";
   const deployParams = params(plan, "deployment.strategy");
   const keda = scaling === "hpa-queue-depth" || scaling === "keda-consumer-lag";
   const kafka = spec.data.sources.includes("kafka");
@@ -195,6 +197,13 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       maxP99Ms: Number(deployParams.maxP99Ms ?? spec.inference.latencyP99Ms),
       prometheusAddress: PROMETHEUS_ADDRESS,
     },
+    blueGreen: {
+      enabled: strategy === "blue-green" && mode !== "batch",
+      scaleDownDelaySeconds: Number(deployParams.scaleDownDelaySeconds ?? 600),
+      maxErrorRate: Number(deployParams.maxErrorRate ?? 0.01),
+      maxP99Ms: Number(deployParams.maxP99Ms ?? spec.inference.latencyP99Ms),
+      prometheusAddress: PROMETHEUS_ADDRESS,
+    },
     stream: streamEndpoints(plan, name),
     batch: {
       schedule: scoreSchedule(plan),
@@ -214,6 +223,26 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       metricsPush: PUSHGATEWAY_ADDRESS,
     },
     serveConfig: serveConfigFromPlan(plan),
+  };
+}
+
+/**
+ * What a pre-production environment changes over values.yaml (values-<env>.yaml, given to helm after
+ * it): one replica and no autoscaler or disruption budget, a plain Deployment (its job is to run the
+ * image, not to gate traffic), no paging alerts, and batch output under the environment's own prefix
+ * so it never overwrites production's predictions.
+ */
+export function environmentValues(plan: Plan, environment: string): Record<string, unknown> {
+  const locations = batchLocations(plan);
+  const output = locations.output.replace(/predictions\/$/, `${environment}/predictions/`);
+  return {
+    replicaCount: 1,
+    autoscaling: { enabled: false },
+    podDisruptionBudget: { minAvailable: 0 },
+    canary: { enabled: false },
+    blueGreen: { enabled: false },
+    prometheusRule: { enabled: false },
+    batch: { output },
   };
 }
 
@@ -290,6 +319,10 @@ export function generateHelm(plan: Plan): TextFileSet {
   files[`${base}/values.yaml`] =
     `# ${GENERATED_HEADER}\n${stringify(values, { lineWidth: 0, sortMapEntries: false })}`;
   files[`${base}/values.schema.json`] = `${JSON.stringify(valuesSchema(values), null, 2)}\n`;
+  for (const env of deliveryOf(plan).environments)
+    if (env.valuesFile)
+      files[`${base}/${env.valuesFile}`] =
+        `# ${GENERATED_HEADER}\n${stringify(environmentValues(plan, env.name), { lineWidth: 0, sortMapEntries: false })}`;
   files[`${base}/.helmignore`] = `# ${GENERATED_HEADER}\n.git/\n*.tmp\n*.swp\n`;
   return files;
 }

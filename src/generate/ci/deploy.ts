@@ -1,0 +1,496 @@
+/**
+ * deploy.yml: build the serving image once, push it to the cloud's registry tagged by the commit,
+ * then take that one tag through every environment in order (each a GitHub environment with its own
+ * OIDC identity), production last and only after approval. Where and how each job acts comes from
+ * src/generate/delivery.ts: runners inside the network for a private cluster, a commit of the release
+ * values for GitOps, the provider's API for serverless runtimes. Every name a step installs,
+ * promotes, aborts or rolls back is the one the chart renders for the release (workloadName).
+ */
+import type { Plan } from "../../plan/types.js";
+import { type Delivery, type DeliveryEnvironment, deliveryOf, KUBECONFIG_SECRET } from "../delivery.js";
+import { GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
+import { servedModels } from "../platform/serve-config.js";
+
+/** Pinned action versions (major tags of the publishers' current releases). */
+export const ACTIONS = {
+  checkout: "actions/checkout@v4",
+  setupNode: "actions/setup-node@v4",
+  setupTerraform: "hashicorp/setup-terraform@v3",
+  setupHelm: "azure/setup-helm@v4",
+  setupKubectl: "azure/setup-kubectl@v4",
+  awsCredentials: "aws-actions/configure-aws-credentials@v4",
+  ecrLogin: "aws-actions/amazon-ecr-login@v2",
+  gcpAuth: "google-github-actions/auth@v2",
+  gcpSetup: "google-github-actions/setup-gcloud@v2",
+  azureLogin: "azure/login@v2",
+  dockerLogin: "docker/login-action@v3",
+  dockerBuildx: "docker/setup-buildx-action@v3",
+  dockerBuild: "docker/build-push-action@v6",
+} as const;
+
+export const HELM_VERSION = "v3.16.2";
+/** kubectl-argo-rollouts, the plugin the promotion steps run (a release of argoproj/argo-rollouts). */
+const ARGO_ROLLOUTS_VERSION = "v1.7.2";
+/** How long a production rollout may take before the job aborts it: every canary step and its gates. */
+const ROLLOUT_TIMEOUT_MINUTES = 90;
+
+export const e = (expr: string) => `\${{ ${expr} }}`;
+
+type Step = Record<string, unknown>;
+
+function decision(plan: Plan, capability: string) {
+  return plan.decisions.find((d) => d.capability === capability)!;
+}
+
+/** OIDC login to the cloud with the identity of the job's environment (vars resolve per environment). */
+export function cloudLogin(plan: Plan): Step[] {
+  switch (plan.requirements.cloud.provider) {
+    case "aws":
+      return [
+        {
+          name: "Assume the environment's deploy role (OIDC)",
+          uses: ACTIONS.awsCredentials,
+          with: {
+            "role-to-assume": e("vars.AWS_DEPLOY_ROLE_ARN"),
+            "aws-region": plan.requirements.cloud.region,
+          },
+        },
+      ];
+    case "gcp":
+      return [
+        {
+          name: "Authenticate as the environment's deploy service account (workload identity federation)",
+          uses: ACTIONS.gcpAuth,
+          with: {
+            workload_identity_provider: e("vars.GCP_WORKLOAD_IDENTITY_PROVIDER"),
+            service_account: e("vars.GCP_DEPLOY_SERVICE_ACCOUNT"),
+          },
+        },
+        { uses: ACTIONS.gcpSetup },
+      ];
+    case "azure":
+      return [
+        {
+          name: "Log in as the environment's deploy identity (OIDC federated credential)",
+          uses: ACTIONS.azureLogin,
+          with: {
+            "client-id": e("vars.AZURE_CLIENT_ID"),
+            "tenant-id": e("vars.AZURE_TENANT_ID"),
+            "subscription-id": e("vars.AZURE_SUBSCRIPTION_ID"),
+          },
+        },
+      ];
+    default:
+      return [
+        {
+          name: "Configure cluster access (the environment's kubeconfig)",
+          run: 'mkdir -p ~/.kube && printf "%s" "$KUBECONFIG_DATA" | base64 -d > ~/.kube/config && chmod 600 ~/.kube/config',
+          env: { KUBECONFIG_DATA: e(`secrets.${KUBECONFIG_SECRET}`) },
+        },
+      ];
+  }
+}
+
+export function clusterCredentials(plan: Plan, name: string): Step[] {
+  const region = plan.requirements.cloud.region;
+  switch (plan.requirements.cloud.provider) {
+    case "aws":
+      return [{ run: `aws eks update-kubeconfig --name ${name} --region ${region}` }];
+    case "gcp":
+      return [
+        {
+          run: `gcloud components install gke-gcloud-auth-plugin --quiet && gcloud container clusters get-credentials ${name} --region ${region} --internal-ip`,
+        },
+      ];
+    case "azure":
+      return [
+        {
+          run: `az aks get-credentials --resource-group ${name}-rg --name ${name} && kubelogin convert-kubeconfig -l azurecli`,
+        },
+      ];
+    default:
+      return [];
+  }
+}
+
+/**
+ * The image's repository as the workflow writes it: the registry the Terraform creates (ECR in the
+ * account of the login, Artifact Registry in the project, ACR by name), or GHCR for a team's own cluster.
+ */
+export function imageRepository(plan: Plan, delivery: Delivery = deliveryOf(plan)): string {
+  const { registry } = delivery;
+  switch (registry.kind) {
+    case "ecr":
+      return `${e("steps.registry.outputs.registry")}/${registry.registryName}`;
+    case "artifact-registry":
+      return `${plan.requirements.cloud.region}-docker.pkg.dev/${e("vars.GCP_PROJECT_ID")}/${registry.registryName}/${registry.image}`;
+    case "acr":
+      return `${registry.registryName}.azurecr.io/${registry.image}`;
+    default:
+      return `ghcr.io/${e("github.repository_owner")}/${registry.image}`;
+  }
+}
+
+function registryLogin(plan: Plan, delivery: Delivery): Step[] {
+  const { registry } = delivery;
+  switch (registry.kind) {
+    case "ecr":
+      return [...cloudLogin(plan), { id: "registry", name: "Log in to ECR", uses: ACTIONS.ecrLogin }];
+    case "artifact-registry":
+      return [
+        ...cloudLogin(plan),
+        {
+          name: "Log in to Artifact Registry",
+          run: `gcloud auth configure-docker ${plan.requirements.cloud.region}-docker.pkg.dev --quiet`,
+        },
+      ];
+    case "acr":
+      return [
+        ...cloudLogin(plan),
+        {
+          name: "Log in to ACR (through its private endpoint: this runner is inside the network)",
+          run: `az acr login --name ${registry.registryName}`,
+        },
+      ];
+    default:
+      return [
+        {
+          uses: ACTIONS.dockerLogin,
+          with: { registry: "ghcr.io", username: e("github.actor"), password: e("secrets.GITHUB_TOKEN") },
+        },
+      ];
+  }
+}
+
+const HOSTED = "ubuntu-24.04";
+
+/** Where a job that needs the network runs: the in-network runners when there are any. */
+function runsOnInNetwork(delivery: Delivery): string | string[] {
+  return delivery.runner ? delivery.runner.labels : HOSTED;
+}
+
+function buildJob(plan: Plan, delivery: Delivery): Record<string, unknown> {
+  const repository = imageRepository(plan, delivery);
+  const tag = e("steps.tag.outputs.tag");
+  const ghcr = delivery.registry.kind === "ghcr";
+  return {
+    name: "Build the serving image and push it to the registry",
+    // a private registry is reachable only from inside the network
+    "runs-on": delivery.registry.private ? runsOnInNetwork(delivery) : HOSTED,
+    // the first environment's identity pushes (every environment's identity may push; none may
+    // deploy outside its own environment)
+    ...(ghcr ? {} : { environment: delivery.environments[0].name }),
+    permissions: ghcr ? { contents: "read", packages: "write" } : { contents: "read", "id-token": "write" },
+    outputs: { repository, tag: e("steps.tag.outputs.tag") },
+    steps: [
+      { uses: ACTIONS.checkout },
+      { id: "tag", name: "Tag by commit", run: 'echo "tag=${GITHUB_SHA::12}" >> "$GITHUB_OUTPUT"' },
+      ...registryLogin(plan, delivery),
+      { uses: ACTIONS.dockerBuildx },
+      {
+        name: "Build and push the serving image",
+        uses: ACTIONS.dockerBuild,
+        with: { context: "platform", push: true, tags: `${repository}:${tag}` },
+      },
+      // GPU nodes run the CUDA build: the same repository, the tag plus the suffix the chart appends
+      ...(plan.capacity.hardware === "gpu"
+        ? [
+            {
+              name: "Build and push the GPU (CUDA) serving image",
+              uses: ACTIONS.dockerBuild,
+              with: {
+                context: "platform",
+                file: "platform/Dockerfile.gpu",
+                push: true,
+                tags: `${repository}:${tag}${GPU_IMAGE_TAG_SUFFIX}`,
+              },
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+const IMAGE = `${e("needs.build.outputs.repository")}:${e("needs.build.outputs.tag")}`;
+
+/** `helm upgrade --install` of one environment, with that environment's values and the built image. */
+function helmInstall(delivery: Delivery, env: DeliveryEnvironment, wait: boolean): string {
+  const values = env.valuesFile ? ` --values ${delivery.chartPath}/${env.valuesFile}` : "";
+  return [
+    `helm upgrade --install ${delivery.release} ${delivery.chartPath} --namespace ${env.namespace}${values}`,
+    `--set image.repository=${e("needs.build.outputs.repository")} --set image.tag=${e("needs.build.outputs.tag")}`,
+    wait ? "--wait --timeout 15m" : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+}
+
+function namespaceCheck(env: DeliveryEnvironment): Step {
+  return {
+    name: `Namespace ${env.namespace} exists`,
+    run: [
+      `if ! kubectl get namespace ${env.namespace} >/dev/null; then`,
+      `  echo "::error::namespace ${env.namespace} does not exist: a cluster admin creates it once (kubectl create namespace ${env.namespace}); this environment's identity may write only inside it"`,
+      "  exit 1",
+      "fi",
+    ].join("\n"),
+  };
+}
+
+/** Steps that roll one environment of a chart-deployed plan forward with its strategy's gates. */
+function kubernetesRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironment): Step[] {
+  const mode = decision(plan, "serving.mode").choice;
+  const strategy = decision(plan, "deployment.strategy");
+  const workload = workloadName(delivery.release, delivery.chart);
+  const ns = env.namespace;
+  const steps: Step[] = [
+    { uses: ACTIONS.setupHelm, with: { version: HELM_VERSION } },
+    { uses: ACTIONS.setupKubectl },
+    ...clusterCredentials(plan, delivery.release),
+    namespaceCheck(env),
+  ];
+  // pre-production environments install a plain Deployment (values-<env>.yaml): their job is to run
+  // the image, not to gate traffic
+  const rollout = env.production && (strategy.choice === "canary" || strategy.choice === "blue-green");
+  if (mode === "batch") {
+    steps.push({ name: "Point the scoring job at the new image", run: helmInstall(delivery, env, true) });
+    return steps;
+  }
+  if (rollout) {
+    steps.push(
+      {
+        name: "Install kubectl-argo-rollouts",
+        run: [
+          `curl -sSfLo /usr/local/bin/kubectl-argo-rollouts https://github.com/argoproj/argo-rollouts/releases/download/${ARGO_ROLLOUTS_VERSION}/kubectl-argo-rollouts-linux-amd64`,
+          "chmod +x /usr/local/bin/kubectl-argo-rollouts",
+        ].join("\n"),
+      },
+      { name: `Start the ${strategy.choice} rollout`, run: helmInstall(delivery, env, false) },
+      {
+        name:
+          strategy.choice === "canary"
+            ? "Wait for every canary step and its gates (error ratio, p99 of the canary's pods)"
+            : "Wait for the preview's gates and the switch",
+        run: `kubectl argo rollouts status ${workload} --namespace ${ns} --timeout ${ROLLOUT_TIMEOUT_MINUTES}m`,
+      },
+      {
+        name: "Abort the rollout: traffic returns to the stable version",
+        if: "failure()",
+        run: `kubectl argo rollouts abort ${workload} --namespace ${ns}`,
+      },
+    );
+    return steps;
+  }
+  steps.push(
+    { name: "Roll out the new image", run: helmInstall(delivery, env, true) },
+    {
+      name: "Wait until every replica runs it",
+      run: `kubectl rollout status deployment/${workload} --namespace ${ns} --timeout 15m`,
+    },
+  );
+  if (env.production && strategy.choice === "shadow" && mode === "realtime")
+    steps.push(...shadowPromotion(plan, delivery, env));
+  steps.push({
+    name: "Roll back to the previous release",
+    if: "failure()",
+    run: `helm rollback ${delivery.release} --namespace ${ns} --wait`,
+  });
+  return steps;
+}
+
+/**
+ * Shadow first: the release carries the candidate model version as a shadow (model.yaml shadow: true,
+ * stage: staging), which the serving core asks only after the primary answered. The gate reads the
+ * core's own comparison (GET /v2/models/{name}/shadow) and, once enough requests were compared and
+ * they agree, promotes by routing all traffic to the candidate (serve.yaml routing.canaryWeight 100).
+ */
+function shadowPromotion(plan: Plan, delivery: Delivery, env: DeliveryEnvironment): Step[] {
+  const params = decision(plan, "deployment.strategy").params;
+  const model = servedModels(plan).primary;
+  const minCompared = Number(params.minCompared ?? 1000);
+  const minAgreement = Number(params.minAgreement ?? 0.98);
+  const maxFailed = Number(params.maxShadowFailedRatio ?? 0.01);
+  const windowMinutes = Number(params.compareWindowMinutes ?? 60);
+  const maxDiff = Number(params.maxMeanAbsDiff ?? 0.05);
+  const workload = workloadName(delivery.release, delivery.chart);
+  return [
+    {
+      name: `Gate: the shadow's answers agree with production's on one replica (>= ${minCompared} compared, label agreement >= ${minAgreement}, mean score difference <= ${maxDiff}, failures <= ${maxFailed})`,
+      run: [
+        `kubectl port-forward --namespace ${env.namespace} service/${workload} 18080:80 >/dev/null 2>&1 &`,
+        "trap 'kill %1' EXIT",
+        `deadline=$(( $(date +%s) + ${windowMinutes * 60} ))`,
+        "while :; do",
+        `  stats=$(curl -sf -H "Authorization: Bearer $SERVE_TOKEN" http://127.0.0.1:18080/v2/models/${model}/shadow || true)`,
+        `  if [ -n "$stats" ] && echo "$stats" | jq -e '.shadow.compared >= ${minCompared}' >/dev/null; then break; fi`,
+        '  if [ "$(date +%s)" -ge "$deadline" ]; then echo "::error::the shadow compared too few requests in time: $stats"; exit 1; fi',
+        "  sleep 30",
+        "done",
+        'echo "$stats" | jq .',
+        `echo "$stats" | jq -e '(.shadow.agreement // 1) >= ${minAgreement} and (.shadow.meanAbsDiff // 0) <= ${maxDiff} and (.shadow.failed / ((.shadow.compared + .shadow.failed) | if . == 0 then 1 else . end)) <= ${maxFailed}' >/dev/null \\`,
+        `  || { echo "::error::the shadow disagrees with production: $stats"; exit 1; }`,
+      ].join("\n"),
+      env: { SERVE_TOKEN: e("secrets.SERVE_TOKEN") },
+    },
+    {
+      name: "Promote: every request goes to the candidate version",
+      run: `${helmInstall(delivery, env, true)} --set serveConfig.routing.canaryWeight=100`,
+    },
+  ];
+}
+
+/** GitOps: the job commits the environment's release values; the controller in the cluster syncs them. */
+function gitopsRelease(delivery: Delivery, env: DeliveryEnvironment): Step[] {
+  const file = releaseValuesPath(delivery, env);
+  return [
+    {
+      name: `Release the image to ${env.name} (${delivery.gitopsController === "flux" ? "Flux" : "Argo CD"} syncs ${file})`,
+      run: [
+        `mkdir -p ${file.slice(0, file.lastIndexOf("/"))}`,
+        `printf 'image:\\n  repository: %s\\n  tag: "%s"\\n' "$REPOSITORY" "$TAG" > ${file}`,
+        'git config user.name "github-actions[bot]"',
+        'git config user.email "41898282+github-actions[bot]@users.noreply.github.com"',
+        `git add ${file}`,
+        `git diff --cached --quiet || git commit -m "release $TAG to ${env.name}"`,
+        "git pull --rebase && git push",
+      ].join("\n"),
+      env: { REPOSITORY: e("needs.build.outputs.repository"), TAG: e("needs.build.outputs.tag") },
+    },
+  ];
+}
+
+/** The file a GitOps release of one environment writes (never generated: CI owns it). */
+export function releaseValuesPath(delivery: Delivery, env: DeliveryEnvironment): string {
+  return `deploy/releases/${env.name}.yaml`;
+}
+
+/** Serverless runtimes: the provider's API deploys the built image. */
+function serverlessRollout(plan: Plan, delivery: Delivery): Step[] {
+  const spec = plan.requirements;
+  const name = delivery.release;
+  const region = spec.cloud.region;
+  const batch = decision(plan, "serving.mode").choice === "batch";
+  switch (spec.cloud.provider) {
+    case "aws":
+      return [
+        {
+          name: "Register a task definition revision with the new image",
+          id: "taskdef",
+          run: [
+            `aws ecs describe-task-definition --task-definition ${name} --query taskDefinition > taskdef.json`,
+            `jq --arg image "${IMAGE}" '.containerDefinitions[0].image = $image | del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities, .registeredAt, .registeredBy)' taskdef.json > taskdef-new.json`,
+            'echo "arn=$(aws ecs register-task-definition --cli-input-json file://taskdef-new.json --query taskDefinition.taskDefinitionArn --output text)" >> "$GITHUB_OUTPUT"',
+          ].join("\n"),
+        },
+        batch
+          ? {
+              name: "The next scheduled run uses it",
+              // the schedule names the task family without a revision: the latest active one runs
+              run: `aws ecs describe-task-definition --task-definition ${e("steps.taskdef.outputs.arn")} --query taskDefinition.containerDefinitions[0].image`,
+            }
+          : {
+              name: "Roll the service to it (the deployment circuit breaker rolls back a failing one)",
+              run: `aws ecs update-service --cluster ${name} --service ${name} --task-definition ${e("steps.taskdef.outputs.arn")} && aws ecs wait services-stable --cluster ${name} --services ${name}`,
+            },
+      ];
+    case "gcp":
+      return [
+        batch
+          ? {
+              name: "Point the scoring job at the new image",
+              run: `gcloud run jobs update ${name}-score --image ${IMAGE} --region ${region}`,
+            }
+          : {
+              name: "Deploy the new revision and shift traffic once it is ready",
+              run: `gcloud run deploy ${name} --image ${IMAGE} --region ${region}`,
+            },
+      ];
+    default:
+      return [
+        batch
+          ? {
+              name: "Point the scoring job at the new image",
+              run: `az containerapp job update --name ${name}-score --resource-group ${name}-rg --image ${IMAGE}`,
+            }
+          : {
+              name: "Deploy the new revision",
+              run: `az containerapp update --name ${name} --resource-group ${name}-rg --image ${IMAGE} --revision-suffix ${e("needs.build.outputs.tag")}`,
+            },
+      ];
+  }
+}
+
+/**
+ * With approval asked for, production must have required reviewers: GitHub pauses a job on its
+ * environment until one approves. The rule lives in the repository's settings, so the workflow checks
+ * it is there instead of trusting it.
+ */
+function approvalCheckJob(production: DeliveryEnvironment): Record<string, unknown> {
+  return {
+    name: `Production (${production.name}) requires an approval`,
+    "runs-on": HOSTED,
+    permissions: { actions: "read" },
+    steps: [
+      {
+        name: `The ${production.name} environment has required reviewers`,
+        run: [
+          `if ! gh api "repos/$GITHUB_REPOSITORY/environments/${production.name}" --jq '[.protection_rules[]?.type] | index("required_reviewers")' | grep -qE '^[0-9]+$'; then`,
+          `  echo "::error::environment ${production.name} has no required reviewers: add them (Settings > Environments > ${production.name}) so a person approves each release before it reaches production"`,
+          "  exit 1",
+          "fi",
+        ].join("\n"),
+        env: { GH_TOKEN: e("github.token") },
+      },
+    ],
+  };
+}
+
+export function deployJobs(plan: Plan): Record<string, unknown> {
+  const delivery = deliveryOf(plan);
+  const chart = decision(plan, "serving.runtime").choice === "kubernetes";
+  const jobs: Record<string, unknown> = { build: buildJob(plan, delivery) };
+  let previous: string | undefined;
+  for (const env of delivery.environments) {
+    const id = `deploy-${env.name}`;
+    const needs = ["build", ...(previous ? [previous] : [])];
+    if (env.production && delivery.approval) {
+      jobs["approval-required"] = approvalCheckJob(env);
+      needs.push("approval-required");
+    }
+    const steps: Step[] = [{ uses: ACTIONS.checkout }];
+    if (env.production) {
+      // the generated sample model (stage: sample) is a stand-in: it never reaches production
+      steps.push({
+        name: "Refuse to release a sample model",
+        run: [
+          "if grep -rlE '^stage: sample$' platform/models --include=model.yaml; then",
+          '  echo "::error::platform/models holds a sample model (stage: sample, generated weights): publish a trained version before releasing to production"',
+          "  exit 1",
+          "fi",
+        ].join("\n"),
+      });
+    }
+    let runsOn: string | string[] = HOSTED;
+    let permissions: Record<string, string> = { contents: "read", "id-token": "write" };
+    if (delivery.access === "gitops") {
+      permissions = { contents: "write" };
+      steps.push(...gitopsRelease(delivery, env));
+    } else if (chart) {
+      runsOn = delivery.access === "runner-in-network" ? runsOnInNetwork(delivery) : HOSTED;
+      steps.push(...cloudLogin(plan), ...kubernetesRollout(plan, delivery, env));
+    } else {
+      steps.push(...cloudLogin(plan), ...serverlessRollout(plan, delivery));
+    }
+    jobs[id] = {
+      name: `Deploy to ${env.name}${env.production && delivery.approval ? " (after approval)" : ""}`,
+      "runs-on": runsOn,
+      needs,
+      environment: env.name,
+      permissions,
+      concurrency: { group: `deploy-${env.name}`, "cancel-in-progress": false },
+      steps,
+    };
+    previous = id;
+  }
+  return jobs;
+}

@@ -1,0 +1,130 @@
+/**
+ * How a release travels, derived once from the Plan: the registry its image is pushed to, the
+ * environments it passes through (each a GitHub environment with its own credentials), how deploys
+ * reach the cluster, and the names they act on. The workflows (src/generate/ci), the Terraform (deploy
+ * identities, runners, endpoint access, registry reachability) and the chart's per-environment values
+ * all read this one derivation, so what a workflow pushes, installs and promotes is what the
+ * Terraform builds and the chart renders.
+ */
+import type { Plan } from "../plan/types.js";
+import { azureStorageName, cloudName, dns1123 } from "./names.js";
+
+export const DEPLOY_ACCESS = ["gitops", "runner-in-network", "public-endpoint", "cloud-api"] as const;
+export type DeployAccess = (typeof DEPLOY_ACCESS)[number];
+
+/**
+ * The GitHub environment variables each environment's deploy jobs read (`vars.X` resolves from the
+ * job's environment first): the Terraform outputs exactly these per environment
+ * (`github_environment_variables`), so the names cannot drift apart.
+ */
+export const DEPLOY_VARIABLES = {
+  aws: ["AWS_DEPLOY_ROLE_ARN"],
+  gcp: ["GCP_PROJECT_ID", "GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_DEPLOY_SERVICE_ACCOUNT"],
+  azure: ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"],
+  kubernetes: [],
+} as const satisfies Record<string, readonly string[]>;
+
+/** The secret a deploy job on the team's own cluster reads its kubeconfig from (no cloud identity). */
+export const KUBECONFIG_SECRET = "KUBECONFIG_DATA";
+
+export interface DeliveryEnvironment {
+  /** the name in the spec and of the GitHub environment */
+  name: string;
+  /** the Kubernetes namespace the release is installed into (the workload's name for production) */
+  namespace: string;
+  production: boolean;
+  /** values file beside values.yaml that this environment adds, chart-relative ("" for production) */
+  valuesFile: string;
+}
+
+export interface DeliveryRegistry {
+  kind: "ecr" | "artifact-registry" | "acr" | "ghcr";
+  /** the repository (ECR) / repository id (Artifact Registry) / registry (ACR) name the Terraform creates */
+  registryName: string;
+  /** the image's name inside it */
+  image: string;
+  /** public network access off (ACR here): only a runner inside the network can push */
+  private: boolean;
+}
+
+export interface Delivery {
+  access: DeployAccess;
+  gitopsController?: "argocd" | "flux";
+  /** in release order; the last one is production */
+  environments: DeliveryEnvironment[];
+  approval: boolean;
+  /** the Helm release name every environment installs */
+  release: string;
+  chart: string;
+  chartPath: string;
+  registry: DeliveryRegistry;
+  /**
+   * Self-hosted runner labels for the jobs that must be inside the network (deploys against a private
+   * cluster, pushes to a private registry); `terraform` when the generated Terraform builds them.
+   */
+  runner?: { labels: string[]; terraform: boolean };
+}
+
+function decision(plan: Plan, capability: string) {
+  return plan.decisions.find((d) => d.capability === capability)!;
+}
+
+export function deliveryOf(plan: Plan): Delivery {
+  const spec = plan.requirements;
+  const provider = spec.cloud.provider;
+  const name = dns1123(spec.metadata.name, 40);
+  const chart = dns1123(spec.metadata.name, 53);
+  const access = decision(plan, "deployment.access");
+  const environmentsChoice = decision(plan, "deployment.environments").choice;
+  const listed = spec.deployment.environments;
+  const names = environmentsChoice === "production-only" ? [listed[listed.length - 1]] : listed;
+  const environments = names.map((env, i) => {
+    const production = i === names.length - 1;
+    return {
+      name: env,
+      namespace: production ? name : dns1123(`${name}-${env}`, 63),
+      production,
+      valuesFile: production ? "" : `values-${env}.yaml`,
+    };
+  });
+  const registry: DeliveryRegistry =
+    provider === "aws"
+      ? {
+          kind: "ecr",
+          registryName: cloudName(spec.metadata.name, 40),
+          image: cloudName(spec.metadata.name, 40),
+          private: false,
+        }
+      : provider === "gcp"
+        ? {
+            kind: "artifact-registry",
+            registryName: cloudName(spec.metadata.name, 40),
+            image: name,
+            private: false,
+          }
+        : provider === "azure"
+          ? { kind: "acr", registryName: azureStorageName(spec.metadata.name), image: name, private: true }
+          : { kind: "ghcr", registryName: "ghcr.io", image: name, private: false };
+  const kind = access.choice as DeployAccess;
+  const needsRunner = kind === "runner-in-network" || registry.private;
+  return {
+    access: kind,
+    ...(kind === "gitops"
+      ? { gitopsController: access.params.controller === "flux" ? "flux" : "argocd" }
+      : {}),
+    environments,
+    approval: spec.deployment.approval,
+    release: name,
+    chart,
+    chartPath: `deploy/helm/${chart}`,
+    registry,
+    ...(needsRunner
+      ? {
+          runner: {
+            labels: ["self-hosted", "linux", "x64", `${name}-deploy`],
+            terraform: provider !== "kubernetes",
+          },
+        }
+      : {}),
+  };
+}
