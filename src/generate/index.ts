@@ -7,6 +7,7 @@ import { type FileSet, mergeFileSets } from "../fileset/index.js";
 import type { Plan } from "../plan/types.js";
 import { adrFileNames, generateAdrs, type Narrative } from "./adr/index.js";
 import { generateCi } from "./ci/index.js";
+import { generateGitops } from "./gitops/index.js";
 import { generateHelm } from "./helm/index.js";
 import { generatePlatform } from "./platform/index.js";
 import { generateReport } from "./report/index.js";
@@ -18,13 +19,14 @@ export interface GenerateOptions {
   packageSpec?: string;
 }
 
-export const TARGETS = ["terraform", "helm", "ci", "platform", "adr", "report"] as const;
+export const TARGETS = ["terraform", "helm", "ci", "gitops", "platform", "adr", "report"] as const;
 
 export function generateAll(plan: Plan, options: GenerateOptions = {}): FileSet {
   const implementation = mergeFileSets(
     generateTerraform(plan),
     generateHelm(plan),
     generateCi(plan, options.packageSpec),
+    generateGitops(plan),
     generatePlatform(plan, { packageSpec: options.packageSpec }),
   );
   return mergeFileSets(

@@ -303,6 +303,15 @@ function deliveryContradictions(
       suggestion: `remove deployment.access (or set auto) to take ${choices["deployment.access"]}`,
     });
   }
+  if (choices["deployment.access"] === "gitops" && spec.deployment.repository === null)
+    out.push({
+      code: "GITOPS_WITHOUT_REPOSITORY",
+      severity: "error",
+      path: "deployment.repository",
+      message:
+        "a GitOps controller pulls the chart and release values from the platform repository, and the spec does not name it",
+      suggestion: "set deployment.repository to its https clone URL (https://github.com/org/repo.git)",
+    });
   if (
     isProvided("deployment.environments") &&
     choices["deployment.environments"] === "production-only" &&

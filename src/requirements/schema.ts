@@ -288,6 +288,18 @@ const deploymentSchema = z
       .describe(
         "How deploys reach a private cluster: a GitOps controller pulling from the repository, runners inside the network, or a public endpoint restricted to allowed CIDRs.",
       ),
+    repository: z
+      .string()
+      .trim()
+      .regex(
+        /^https:\/\/[a-z0-9.-]+(:[0-9]+)?\/[A-Za-z0-9._/-]+$/,
+        "an https clone URL of the repository (https://github.com/org/repo.git)",
+      )
+      .nullable()
+      .default(null)
+      .describe(
+        "The platform repository's https clone URL: what a GitOps controller pulls the chart and release values from.",
+      ),
   })
   .strict();
 
@@ -339,6 +351,7 @@ export const specSchema = z
       approval: true,
       environments: [...DEFAULT_ENVIRONMENTS],
       access: "auto",
+      repository: null,
     }),
   })
   .strict();

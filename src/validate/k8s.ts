@@ -41,7 +41,13 @@ type Validator = (this: unknown) => void;
  * needs `schedules`); the core groups come from kubernetes-models.
  */
 const CRD_PACKAGES: Record<string, string[]> = {
-  "argoproj.io": ["@kubernetes-models/argo-rollouts", "@kubernetes-models/argo-workflows"],
+  "argoproj.io": [
+    "@kubernetes-models/argo-rollouts",
+    "@kubernetes-models/argo-workflows",
+    "@kubernetes-models/argo-cd",
+  ],
+  "source.toolkit.fluxcd.io": ["@kubernetes-models/flux-cd"],
+  "helm.toolkit.fluxcd.io": ["@kubernetes-models/flux-cd"],
   "keda.sh": ["@kubernetes-models/keda"],
   "monitoring.coreos.com": ["@kubernetes-models/prometheus-operator"],
 };
@@ -63,11 +69,15 @@ async function validatorFor(apiVersion: string, kind: string): Promise<Validator
   return undefined;
 }
 
-/** The pipeline manifests the platform ships (platform/pipelines/*.yaml: Argo WorkflowTemplate, CronWorkflow). */
+/**
+ * The manifests shipped outside the chart: pipelines (platform/pipelines/*.yaml: Argo WorkflowTemplate,
+ * CronWorkflow) and what a GitOps controller syncs (deploy/gitops/*.yaml: Argo CD Application, Flux
+ * GitRepository and HelmRelease).
+ */
 export async function validatePipelineManifests(files: FileSet): Promise<ValidationProblem[]> {
   const rendered: RenderedObject[] = [];
   for (const [file, content] of Object.entries(files)) {
-    if (!/^platform\/pipelines\/[^/]+\.ya?ml$/.test(file)) continue;
+    if (!/^(platform\/pipelines|deploy\/gitops)\/[^/]+\.ya?ml$/.test(file)) continue;
     for (const doc of parseAllDocuments(String(content))) {
       const object = doc.toJS() as K8sObject | null;
       if (object && typeof object === "object") rendered.push({ file, object });

@@ -399,8 +399,8 @@ describe("the runnable platform (platform/)", () => {
     for (const edge of meta.reference.merchant_risk.edges)
       expect(edge >= 0 && edge <= 1, String(edge)).toBe(true);
     const deploy = parseYaml(String(files[".github/workflows/deploy.yml"]));
-    const guard = deploy.jobs.promote.steps.find(
-      (s: { name?: string }) => s.name === "Refuse to promote a sample model",
+    const guard = deploy.jobs["deploy-production"].steps.find(
+      (s: { name?: string }) => s.name === "Refuse to release a sample model",
     );
     expect(guard.run).toContain("stage: sample");
     // the guard is a real shell step: it fails on the generated tree and passes once a trained model replaces it

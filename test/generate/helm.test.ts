@@ -242,27 +242,6 @@ describeWith(["helm"], "the chart under real helm", () => {
     },
   );
 
-  it("the deploy workflow names the workload the chart renders for its release", async () => {
-    for (const example of ["fraud-detection.yaml", "streaming-anomaly-detector.yaml"]) {
-      const files = await filesOf(example);
-      const { plan } = await planSpecFile(join(ROOT, "examples", example));
-      const name = chartName(plan);
-      const deploy = files[".github/workflows/deploy.yml"];
-      const release = /helm upgrade --install (\S+) /.exec(deploy)![1];
-      const chart = new ChartOnDisk(files, `deploy/helm/${name}`, tool("helm"));
-      try {
-        const { objects } = await chart.template(release, release);
-        const workload = objects.find((o) => o.object.kind === "Rollout" || o.object.kind === "Deployment")!;
-        expect(workload.object.metadata?.name).toBe(workloadName(release, name));
-        const m = /rollouts promote (\S+)|rollout status deploy\/(\S+)/.exec(deploy);
-        const named = m?.[1] ?? m?.[2];
-        expect(named, example).toBe(workload.object.metadata?.name);
-      } finally {
-        chart.close();
-      }
-    }
-  });
-
   it("helm install's notes name the Secrets the chart reads and does not create, and the workload to watch", async () => {
     const files = await filesOf("fraud-detection.yaml");
     const base = "deploy/helm/fraud-detection";

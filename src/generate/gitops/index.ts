@@ -1,0 +1,109 @@
+/**
+ * GitOps (deployment.access: gitops): what the controller inside the cluster syncs, one file per
+ * environment under deploy/gitops/. Argo CD gets an Application, Flux a GitRepository and a
+ * HelmRelease; each installs the release of src/generate/delivery.ts into the environment's namespace
+ * from the chart, the environment's values file and the release values the deploy workflow commits
+ * (deploy/releases/<environment>.yaml, absent until the first release). The cluster admin applies
+ * these once; from then on a release is a commit.
+ */
+import { stringify } from "yaml";
+import type { TextFileSet } from "../../fileset/index.js";
+import { GENERATED_HEADER } from "../../fileset/index.js";
+import type { Plan } from "../../plan/types.js";
+import { releaseValuesPath } from "../ci/deploy.js";
+import { type Delivery, type DeliveryEnvironment, deliveryOf } from "../delivery.js";
+
+/** The branch the controllers follow: the one the deploy workflow commits release values to. */
+export const GITOPS_BRANCH = "main";
+const ARGOCD_NAMESPACE = "argocd";
+const FLUX_NAMESPACE = "flux-system";
+
+function doc(objects: Array<Record<string, unknown>>): string {
+  return `# ${GENERATED_HEADER}\n${objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n")}`;
+}
+
+function valueFiles(delivery: Delivery, env: DeliveryEnvironment): string[] {
+  return [
+    `${delivery.chartPath}/values.yaml`,
+    ...(env.valuesFile ? [`${delivery.chartPath}/${env.valuesFile}`] : []),
+    releaseValuesPath(delivery, env),
+  ];
+}
+
+function argoApplication(delivery: Delivery, env: DeliveryEnvironment, repository: string) {
+  // Argo CD reads value files relative to the chart's path
+  const depth = delivery.chartPath.split("/").length;
+  const relative = (file: string) =>
+    file.startsWith(`${delivery.chartPath}/`)
+      ? file.slice(delivery.chartPath.length + 1)
+      : `${"../".repeat(depth)}${file}`;
+  return {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Application",
+    metadata: { name: `${delivery.release}-${env.name}`, namespace: ARGOCD_NAMESPACE },
+    spec: {
+      project: "default",
+      source: {
+        repoURL: repository,
+        targetRevision: GITOPS_BRANCH,
+        path: delivery.chartPath,
+        helm: {
+          releaseName: delivery.release,
+          valueFiles: valueFiles(delivery, env).map(relative),
+          // the release values appear with the first release the workflow commits
+          ignoreMissingValueFiles: true,
+        },
+      },
+      destination: { server: "https://kubernetes.default.svc", namespace: env.namespace },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+    },
+  };
+}
+
+function fluxObjects(delivery: Delivery, env: DeliveryEnvironment, repository: string) {
+  const source = `${delivery.release}-${env.name}`;
+  return [
+    {
+      apiVersion: "source.toolkit.fluxcd.io/v1",
+      kind: "GitRepository",
+      metadata: { name: source, namespace: FLUX_NAMESPACE },
+      spec: { interval: "1m", url: repository, ref: { branch: GITOPS_BRANCH } },
+    },
+    {
+      apiVersion: "helm.toolkit.fluxcd.io/v2",
+      kind: "HelmRelease",
+      metadata: { name: source, namespace: FLUX_NAMESPACE },
+      spec: {
+        interval: "5m",
+        releaseName: delivery.release,
+        targetNamespace: env.namespace,
+        chart: {
+          spec: {
+            chart: delivery.chartPath,
+            sourceRef: { kind: "GitRepository", name: source },
+            valuesFiles: valueFiles(delivery, env),
+            // the release values appear with the first release the workflow commits
+            ignoreMissingValuesFiles: true,
+            reconcileStrategy: "Revision",
+          },
+        },
+        install: { remediation: { retries: 3 } },
+        upgrade: { remediation: { retries: 3, remediateLastFailure: true } },
+      },
+    },
+  ];
+}
+
+export function generateGitops(plan: Plan): TextFileSet {
+  const delivery = deliveryOf(plan);
+  const repository = plan.requirements.deployment.repository;
+  if (delivery.access !== "gitops" || repository === null) return {};
+  const files: TextFileSet = {};
+  for (const env of delivery.environments)
+    files[`deploy/gitops/${env.name}.yaml`] = doc(
+      delivery.gitopsController === "flux"
+        ? fluxObjects(delivery, env, repository)
+        : [argoApplication(delivery, env, repository)],
+    );
+  return files;
+}
