@@ -6,6 +6,7 @@
  * all read this one derivation, so what a workflow pushes, installs and promotes is what the
  * Terraform builds and the chart renders.
  */
+import { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "../plan/delivery.js";
 import type { Plan } from "../plan/types.js";
 import { azureStorageName, cloudName, dns1123 } from "./names.js";
 
@@ -103,10 +104,15 @@ export function deliveryOf(plan: Plan): Delivery {
             private: false,
           }
         : provider === "azure"
-          ? { kind: "acr", registryName: azureStorageName(spec.metadata.name), image: name, private: true }
+          ? {
+              kind: "acr",
+              registryName: azureStorageName(spec.metadata.name),
+              image: name,
+              private: PRIVATE_REGISTRY.azure,
+            }
           : { kind: "ghcr", registryName: "ghcr.io", image: name, private: false };
   const kind = access.choice as DeployAccess;
-  const needsRunner = kind === "runner-in-network" || registry.private;
+  const needsRunner = needsRunnerInNetwork(provider, kind);
   return {
     access: kind,
     ...(kind === "gitops"

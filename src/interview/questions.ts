@@ -10,6 +10,8 @@ import {
   COMPLIANCE_FRAMEWORKS,
   DATA_RESIDENCIES,
   DATA_SOURCES,
+  DEPLOYMENT_ACCESS,
+  DEPLOYMENT_STRATEGIES,
   FRAMEWORKS,
   FRESHNESS,
   INFERENCE_MODES,
@@ -407,6 +409,46 @@ export const QUESTIONS: readonly Question[] = [
     help: "MLflow, Airflow, Vault, W&B, lakeFS, DVC are reused when they fit.",
     kind: "list",
     default: [],
+  },
+  {
+    id: "strategy",
+    path: "deployment.strategy",
+    prompt: "How should a new version reach traffic?",
+    help: "auto lets the rules decide (canary for critical endpoints). shadow first answers a copy of live traffic and compares before it takes any; a strategy that cannot run here is refused with the reason.",
+    kind: "select",
+    choices: DEPLOYMENT_STRATEGIES,
+    default: "auto",
+    when: (a) => mode(a) !== "batch",
+  },
+  {
+    id: "approval",
+    path: "deployment.approval",
+    prompt: "Must a person approve each release before production?",
+    help: "Yes: the production GitHub environment needs required reviewers, and the deploy workflow checks they are set.",
+    kind: "yesno",
+    default: true,
+  },
+  {
+    id: "access",
+    path: "deployment.access",
+    prompt: "How should deploys reach the cluster?",
+    help: "auto: a GitOps controller the team already runs, else runners inside the network. public-endpoint opens the API to listed CIDRs (refused under PCI DSS and HIPAA).",
+    kind: "select",
+    choices: DEPLOYMENT_ACCESS,
+    default: "auto",
+  },
+  {
+    id: "repository",
+    path: "deployment.repository",
+    prompt: "The platform repository's https clone URL?",
+    help: "What a GitOps controller pulls the chart and release values from (https://github.com/org/repo.git).",
+    kind: "text",
+    default: null,
+    when: (a) =>
+      get(a, "deployment.access", "auto") === "gitops" ||
+      (get(a, "team.existingTools", []) as string[]).some((t) =>
+        ["argocd", "argo-cd", "flux", "fluxcd"].includes(String(t).toLowerCase()),
+      ),
   },
 ];
 

@@ -5,7 +5,8 @@
  * found by re-costing each candidate change, never by cutting a control compliance requires.
  */
 import type { PriceTable } from "../engine/index.js";
-import type { ResolvedSpec } from "../requirements/index.js";
+import type { CloudProvider, ResolvedSpec } from "../requirements/index.js";
+import { buildsDeployRunner, PRIVATE_REGISTRY } from "./delivery.js";
 import type { Capacity, Cost, CostItem, PlanWarning } from "./types.js";
 
 export const HOURS_PER_MONTH = 730;
@@ -119,6 +120,15 @@ export function costItems(ctx: CostContext): CostItem[] {
       instanceSource(prices, prices.systemInstance),
     );
   }
+
+  // Delivery: the self-hosted runner the Terraform builds inside the network (one, always on)
+  if (buildsDeployRunner(prices.cloud as CloudProvider, choices["deployment.access"] ?? ""))
+    add(
+      "Deploy runner inside the network",
+      instancePrice(prices, prices.systemInstance) * HOURS_PER_MONTH,
+      `1 x ${prices.systemInstance}: the self-hosted GitHub Actions runner that deploys to the private cluster${PRIVATE_REGISTRY[prices.cloud as CloudProvider] ? " and pushes to the private registry" : ""}`,
+      instanceSource(prices, prices.systemInstance),
+    );
 
   // Network
   const privateNet = choices["security.network"] !== "public-tls";

@@ -60,6 +60,8 @@ export const TOOLS = {
     npm: { package: HELM_NPM_PACKAGE, locate: bundledHelm },
     usedFor: "linting and rendering the generated Helm chart",
   },
+  jq: { names: ["jq"], debianPackage: "jq", usedFor: "running the generated workflows' gate scripts" },
+  curl: { names: ["curl"], debianPackage: "curl", usedFor: "running the generated workflows' gate scripts" },
   python3: {
     names: ["python3"],
     debianPackage: "python3",

@@ -317,11 +317,11 @@ function shadowPromotion(plan: Plan, delivery: Delivery, env: DeliveryEnvironmen
     {
       name: `Gate: the shadow's answers agree with production's on one replica (>= ${minCompared} compared, label agreement >= ${minAgreement}, mean score difference <= ${maxDiff}, failures <= ${maxFailed})`,
       run: [
-        `kubectl port-forward --namespace ${env.namespace} service/${workload} 18080:80 >/dev/null 2>&1 &`,
-        "trap 'kill %1' EXIT",
+        `kubectl port-forward --namespace ${env.namespace} service/${workload} "$LOCAL_PORT:80" >/dev/null 2>&1 &`,
+        "trap 'kill %1 2>/dev/null || true' EXIT",
         `deadline=$(( $(date +%s) + ${windowMinutes * 60} ))`,
         "while :; do",
-        `  stats=$(curl -sf -H "Authorization: Bearer $SERVE_TOKEN" http://127.0.0.1:18080/v2/models/${model}/shadow || true)`,
+        `  stats=$(curl -sf -H "Authorization: Bearer $SERVE_TOKEN" "http://127.0.0.1:$LOCAL_PORT/v2/models/${model}/shadow" || true)`,
         `  if [ -n "$stats" ] && echo "$stats" | jq -e '.shadow.compared >= ${minCompared}' >/dev/null; then break; fi`,
         '  if [ "$(date +%s)" -ge "$deadline" ]; then echo "::error::the shadow compared too few requests in time: $stats"; exit 1; fi',
         "  sleep 30",
@@ -330,7 +330,8 @@ function shadowPromotion(plan: Plan, delivery: Delivery, env: DeliveryEnvironmen
         `echo "$stats" | jq -e '(.shadow.agreement // 1) >= ${minAgreement} and (.shadow.meanAbsDiff // 0) <= ${maxDiff} and (.shadow.failed / ((.shadow.compared + .shadow.failed) | if . == 0 then 1 else . end)) <= ${maxFailed}' >/dev/null \\`,
         `  || { echo "::error::the shadow disagrees with production: $stats"; exit 1; }`,
       ].join("\n"),
-      env: { SERVE_TOKEN: e("secrets.SERVE_TOKEN") },
+      // SERVE_TOKEN: the inference token of <release>-serve-tokens, when the serving core requires one
+      env: { SERVE_TOKEN: e("secrets.SERVE_TOKEN"), LOCAL_PORT: "18080" },
     },
     {
       name: "Promote: every request goes to the candidate version",

@@ -286,7 +286,21 @@ generated, its reference histograms (for drift) are drawn from each feature's de
 refuses to promote an image that still carries one. Replace it by publishing a trained version:
 \`models/${models.primary}/2/model.onnx\` with a \`model.yaml\` saying \`stage: production\`, the same
 \`features\` and the reference histograms of its training data.
+${
+  config.routing?.shadow
+    ? `
+## Releasing a new version shadow first
 
+This plan releases model versions shadow first (\`deployment.strategy: shadow\`). Publish the candidate
+beside the production version as \`models/${models.primary}/<next>/\` with \`stage: staging\` and
+\`shadow: true\` in its model.yaml: the serving core asks it a copy of every request after production
+answered and compares the answers (\`GET /v2/models/${models.primary}/shadow\`, \`stackwright_shadow_*\`).
+The production job of \`.github/workflows/deploy.yml\` waits until enough requests were compared, checks
+agreement, score difference and failures against the plan's thresholds, and only then routes every
+request to the candidate (\`routing.canaryWeight: 100\`); mark it \`stage: production\` in the next release.
+`
+    : ""
+}
 ## Run it
 
 \`\`\`sh
