@@ -128,7 +128,7 @@ export function deliveryOf(plan: Plan): Delivery {
       ? {
           runner: {
             labels: ["self-hosted", "linux", "x64", `${name}-deploy`],
-            terraform: provider !== "kubernetes",
+            terraform: buildsDeployRunner(provider, kind),
           },
         }
       : {}),

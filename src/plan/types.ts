@@ -13,8 +13,6 @@ export const CAPABILITIES = [
   "serving.optimization",
   "scaling.strategy",
   "deployment.strategy",
-  "deployment.access",
-  "deployment.environments",
   "reliability.fallback",
   "features.store",
   "features.offline",
@@ -32,6 +30,9 @@ export const CAPABILITIES = [
   "security.identity",
   "security.audit",
   "security.secrets",
+  // added after the first release: at the end, so the ADR numbers of the others stay
+  "deployment.access",
+  "deployment.environments",
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { planSchema } from "../../src/plan/index.js";
+import { CAPABILITIES } from "../../src/plan/types.js";
 import { runCli } from "../helpers/cli.js";
 import { expectGolden } from "../helpers/golden.js";
 
@@ -21,7 +22,7 @@ describe("stackwright plan", () => {
     expect(first.code, first.stderr).toBe(0);
     expect(second.stdout).toBe(first.stdout);
     const plan = planSchema.parse(JSON.parse(first.stdout));
-    expect(plan.decisions).toHaveLength(25);
+    expect(plan.decisions).toHaveLength(CAPABILITIES.length);
     expect(plan.spec.name).toBe("fraud-detection");
     expect(Object.keys(JSON.parse(first.stdout))).toEqual(
       expect.arrayContaining(["spec", "decisions", "controls", "capacity", "cost", "warnings"]),

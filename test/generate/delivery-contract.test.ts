@@ -11,7 +11,7 @@
 import { writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
 import { deliveryOf } from "../../src/generate/delivery.js";
@@ -142,8 +142,10 @@ async function terraformOf(files: Record<string, string>, provider: string) {
       resource?: Record<string, Record<string, Array<Record<string, unknown>>>>;
       variable?: Record<string, Array<{ default?: unknown }>>;
     };
-    for (const [type, byName] of Object.entries(json.resource ?? {}))
-      for (const [name, blocks] of Object.entries(byName)) (resources[type] ??= {})[name] = blocks[0];
+    for (const [type, byName] of Object.entries(json.resource ?? {})) {
+      resources[type] ??= {};
+      for (const [name, blocks] of Object.entries(byName)) resources[type][name] = blocks[0];
+    }
     for (const [name, blocks] of Object.entries(json.variable ?? {})) variables[name] = blocks[0].default;
   }
   return { resources, variables };

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
-import { chartName, workloadName } from "../../src/generate/helm/index.js";
+import { workloadName } from "../../src/generate/helm/index.js";
 import { generateAll } from "../../src/generate/index.js";
 import { planSpecFile } from "../../src/plan/index.js";
 import { declaredMetrics } from "../../src/serve/metrics.js";
@@ -297,6 +297,10 @@ describeWith(["helm"], "the chart under real helm", () => {
       ).toEqual([
         expect.stringMatching(
           /service\.yaml: \[kubernetes\] Service fraud-detection: unknown field spec\.tpye/,
+        ),
+        // each environment's values file renders the same template again
+        expect.stringMatching(
+          /service\.yaml: \[kubernetes\] with values-staging\.yaml: Service fraud-detection: unknown field spec\.tpye/,
         ),
       ]);
     });

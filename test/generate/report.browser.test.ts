@@ -5,6 +5,7 @@ import { chromium } from "playwright-core";
 import { expect, it } from "vitest";
 import { generateAll } from "../../src/generate/index.js";
 import { createPlan, planSpecFile } from "../../src/plan/index.js";
+import { CAPABILITIES } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/requirements/index.js";
 import { ROOT } from "../helpers/cli.js";
 import { describeWith, tool } from "../helpers/tools.js";
@@ -41,7 +42,7 @@ describeWith(["chromium"], "docs/report.html in a real browser", () => {
       expect(await page.locator("svg#architecture .edge").count()).toBeGreaterThanOrEqual(9);
       expect(await page.locator("svg#cost rect.bar").count()).toBe(plan.cost.items.length);
       expect(await page.locator("svg#cost line.budget").count()).toBe(1);
-      expect(await page.locator("table").first().locator("tbody tr").count()).toBe(25);
+      expect(await page.locator("table").first().locator("tbody tr").count()).toBe(CAPABILITIES.length);
       expect(await page.locator('a[href^="adr/0008-"]').count()).toBe(1);
       expect(requests).toEqual([]);
       mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });

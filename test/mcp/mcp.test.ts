@@ -9,6 +9,7 @@ import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStackwrightServer, startHttpServer } from "../../mcp-server/index.js";
 import { QUESTIONS } from "../../src/interview/questions.js";
+import { CAPABILITIES } from "../../src/plan/types.js";
 import { BIN, ROOT } from "../helpers/cli.js";
 
 const FRAUD = readFileSync(`${ROOT}/examples/fraud-detection.yaml`, "utf8");
@@ -149,7 +150,7 @@ describe("MCP server over the SDK's in-memory transport", () => {
     const plan = result.structuredContent?.plan as {
       decisions: Array<{ capability: string; choice: string }>;
     };
-    expect(plan.decisions).toHaveLength(25);
+    expect(plan.decisions).toHaveLength(CAPABILITIES.length);
     expect(text(result)).toMatch(/serving\.mode\s+realtime/);
   });
 

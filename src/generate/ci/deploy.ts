@@ -342,7 +342,7 @@ function shadowPromotion(plan: Plan, delivery: Delivery, env: DeliveryEnvironmen
 
 /** GitOps: the job commits the environment's release values; the controller in the cluster syncs them. */
 function gitopsRelease(delivery: Delivery, env: DeliveryEnvironment): Step[] {
-  const file = releaseValuesPath(delivery, env);
+  const file = releaseValuesPath(env);
   return [
     {
       name: `Release the image to ${env.name} (${delivery.gitopsController === "flux" ? "Flux" : "Argo CD"} syncs ${file})`,
@@ -361,7 +361,7 @@ function gitopsRelease(delivery: Delivery, env: DeliveryEnvironment): Step[] {
 }
 
 /** The file a GitOps release of one environment writes (never generated: CI owns it). */
-export function releaseValuesPath(delivery: Delivery, env: DeliveryEnvironment): string {
+export function releaseValuesPath(env: DeliveryEnvironment): string {
   return `deploy/releases/${env.name}.yaml`;
 }
 

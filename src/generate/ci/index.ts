@@ -32,7 +32,6 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
   const name = dns1123(spec.metadata.name, 40);
   const provider = spec.cloud.provider;
   const runtime = choice(plan, "serving.runtime");
-  const mode = choice(plan, "serving.mode");
   const hasChart = runtime === "kubernetes";
   const chart = hasChart ? `deploy/helm/${chartName(plan)}` : "";
   const tfDir = provider === "kubernetes" ? "" : `infra/terraform/${provider}`;

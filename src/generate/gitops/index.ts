@@ -26,7 +26,7 @@ function valueFiles(delivery: Delivery, env: DeliveryEnvironment): string[] {
   return [
     `${delivery.chartPath}/values.yaml`,
     ...(env.valuesFile ? [`${delivery.chartPath}/${env.valuesFile}`] : []),
-    releaseValuesPath(delivery, env),
+    releaseValuesPath(env),
   ];
 }
 

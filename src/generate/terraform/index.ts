@@ -3,6 +3,11 @@
  * files exist follows the decisions: a cluster or a serverless runtime, KMS keys only with
  * customer-managed keys, an online store only when chosen, a WAF only with private-with-waf, budget
  * guardrails only with a budget. `cloud.provider: kubernetes` emits no Terraform.
+ *
+ * What the delivery workflows act on comes from deliveryOf(plan) (src/generate/delivery.ts), never
+ * restated here: the registry and image they push, a deploy identity per environment they deploy
+ * through (output as the GitHub environment variables they read), the runner inside the network when
+ * deploys or pushes cannot come from outside, and whether the cluster API answers allowed CIDRs.
  */
 
 import type { TextFileSet } from "../../fileset/index.js";
@@ -10,9 +15,22 @@ import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { CONTAINER_PORT, dataBucketName, scoreJobArgs, scoreSchedule, serveArgs } from "../commands.js";
+import { DEPLOY_VARIABLES, deliveryOf } from "../delivery.js";
 import { azureStorageName, cloudName } from "../names.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
+
+/** Labels every self-hosted runner adds to itself: the Terraform registers only the others. */
+const IMPLICIT_RUNNER_LABELS = new Set(["self-hosted", "linux", "x64"]);
+
+/**
+ * The actions/runner release the runner instances install (they update themselves afterwards) and the
+ * SHA-256 of its linux-x64 archive, checked before it is unpacked.
+ */
+const RUNNER_RELEASE = {
+  version: "2.321.0",
+  sha256: "ba46ba7ce3a4d7236b16fbe44419fb453bc08f866b24f04d549ec89f1722a29e",
+};
 
 function choice(plan: Plan, capability: string): string {
   return plan.decisions.find((d) => d.capability === capability)!.choice;
@@ -46,6 +64,8 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
   const online = choice(plan, "features.store") === "online";
   const schedule = scoreSchedule(plan);
   const registry = choice(plan, "registry");
+  const delivery = deliveryOf(plan);
+  const runner = delivery.runner?.terraform ? delivery.runner : undefined;
   return {
     header: GENERATED_HEADER,
     name: cloudName(spec.metadata.name, 40),
@@ -101,6 +121,22 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     azuremlRegistry: registry === "azureml-registry",
     registryDescription: `Model versions of ${spec.metadata.name}`,
     offline: choice(plan, "features.offline"),
+    // delivery (src/generate/delivery.ts): what the workflows push, deploy through and authenticate as
+    deployAccess: delivery.access,
+    publicApi: delivery.access === "public-endpoint",
+    deployEnvironments: delivery.environments.map(({ name, namespace, production }) => ({
+      name,
+      namespace,
+      production,
+    })),
+    // the GitHub environment variables each environment's deploy jobs read, in DEPLOY_VARIABLES' order
+    deployVariables: DEPLOY_VARIABLES[provider],
+    imageRegistry: delivery.registry.registryName,
+    image: delivery.registry.image,
+    registryPrivate: delivery.registry.private,
+    runner: Boolean(runner),
+    runnerLabels: (runner?.labels ?? []).filter((label) => !IMPLICIT_RUNNER_LABELS.has(label)),
+    runnerRelease: RUNNER_RELEASE,
   };
 }
 
@@ -118,6 +154,8 @@ function wanted(file: string, ctx: Record<string, unknown>): boolean {
       return Boolean(ctx.onlineStore);
     case "waf":
       return Boolean(ctx.waf);
+    case "runner":
+      return Boolean(ctx.runner);
     case "budget":
       return ctx.budget !== null && ctx.budget !== undefined;
     default:

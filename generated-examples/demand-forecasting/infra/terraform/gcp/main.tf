@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "b901f7e60c56"
+    "stackwright-spec-hash" = "d36789fbf2cd"
     "environment"           = var.environment
   }
 }
@@ -26,6 +26,10 @@ resource "google_project_service" "apis" {
     "secretmanager.googleapis.com",
     "aiplatform.googleapis.com",
     "billingbudgets.googleapis.com",
+    # GitHub's OIDC tokens exchanged for the deploy service accounts' (deploy.tf)
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
+    "sts.googleapis.com",
   ])
   project            = var.project_id
   service            = each.value

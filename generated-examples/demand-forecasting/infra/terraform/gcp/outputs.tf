@@ -13,3 +13,13 @@ output "image_repository" {
   description = "Artifact Registry repository for the serving image."
   value       = google_artifact_registry_repository.images.id
 }
+
+output "github_environment_variables" {
+  description = "Per GitHub environment of var.github_repository, the variables its deploy jobs read: set them under Settings > Environments > <name> > Variables."
+  value = {
+    for environment, account in google_service_account.deploy : environment => zipmap(
+      ["GCP_PROJECT_ID", "GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_DEPLOY_SERVICE_ACCOUNT"],
+      [var.project_id, google_iam_workload_identity_pool_provider.github.name, account.email],
+    )
+  }
+}

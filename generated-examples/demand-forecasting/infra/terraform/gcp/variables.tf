@@ -65,6 +65,16 @@ variable "replicas_max" {
   }
 }
 
+variable "github_repository" {
+  description = "GitHub repository (owner/name, spelled as GitHub spells it) whose workflows deploy this platform: only its jobs, each in its own GitHub environment, get a deploy identity."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$", var.github_repository))
+    error_message = "github_repository must be owner/name, e.g. acme/fraud-detection."
+  }
+}
+
 variable "billing_account" {
   description = "Billing account ID the budget watches (XXXXXX-XXXXXX-XXXXXX)."
   type        = string

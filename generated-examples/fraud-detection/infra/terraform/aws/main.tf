@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "risk-platform"
-    "stackwright/spec-hash"     = "431c612d5c4c"
+    "stackwright/spec-hash"     = "947928991b59"
     "environment"               = var.environment
   }
 }

@@ -55,6 +55,33 @@ variable "replicas_max" {
   }
 }
 
+variable "github_repository" {
+  description = "GitHub repository (owner/name, spelled as GitHub spells it) whose workflows deploy this platform: only its jobs, each in its own GitHub environment, get a deploy identity, and the runner registers with it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$", var.github_repository))
+    error_message = "github_repository must be owner/name, e.g. acme/fraud-detection."
+  }
+}
+
+variable "github_oidc_provider_arn" {
+  description = "The account's IAM OIDC provider for https://token.actions.githubusercontent.com when it already has one (there can be only one per account); empty creates it."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.github_oidc_provider_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$", var.github_oidc_provider_arn))
+    error_message = "github_oidc_provider_arn must be the ARN of the token.actions.githubusercontent.com OIDC provider, or empty."
+  }
+}
+
+variable "runner_instance_type" {
+  description = "Instance type of the self-hosted GitHub Actions runner inside the network (priced in the plan as one of the system class)."
+  type        = string
+  default     = "m7i.large"
+}
+
 variable "monthly_budget_usd" {
   description = "Monthly budget (budget.monthlyUsd); alerts at 80% and 100%."
   type        = number

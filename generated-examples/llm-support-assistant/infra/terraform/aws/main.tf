@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "customer-support-platform"
-    "stackwright/spec-hash"     = "4d2798fd5b51"
+    "stackwright/spec-hash"     = "5fef65e8c099"
     "environment"               = var.environment
   }
 }

@@ -28,3 +28,15 @@ output "kms_key_arn" {
   description = "Customer-managed key."
   value       = aws_kms_key.main.arn
 }
+
+output "github_environment_variables" {
+  description = "Per GitHub environment of var.github_repository, the variables its deploy jobs read: set them under Settings > Environments > <name> > Variables."
+  value = {
+    for environment, role in aws_iam_role.deploy : environment => zipmap(["AWS_DEPLOY_ROLE_ARN"], [role.arn])
+  }
+}
+
+output "runner_token_secret" {
+  description = "Secrets Manager secret the runner reads its GitHub token from: put-secret-value it once (runner.tf says which token)."
+  value       = aws_secretsmanager_secret.runner.name
+}

@@ -5,7 +5,7 @@ locals {
   tags = {
     "stackwright-workload"  = var.name
     "stackwright-owner"     = "quality-engineering"
-    "stackwright-spec-hash" = "5ee737f801c7"
+    "stackwright-spec-hash" = "bd6e7ddd5ded"
     "environment"           = var.environment
   }
 }

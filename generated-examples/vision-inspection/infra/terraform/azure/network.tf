@@ -23,6 +23,14 @@ resource "azurerm_subnet" "services" {
   address_prefixes     = ["10.40.16.0/23"]
 }
 
+# private endpoints (the container registry's)
+resource "azurerm_subnet" "endpoints" {
+  name                 = "endpoints"
+  resource_group_name  = azurerm_resource_group.main.name
+  virtual_network_name = azurerm_virtual_network.main.name
+  address_prefixes     = ["10.40.19.0/24"]
+}
+
 resource "azurerm_public_ip" "nat" {
   name                = "${var.name}-nat"
   location            = azurerm_resource_group.main.location

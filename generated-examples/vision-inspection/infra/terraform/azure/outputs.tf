@@ -28,3 +28,21 @@ output "key_vault_key_id" {
   description = "Customer-managed key."
   value       = azurerm_key_vault_key.main.id
 }
+
+output "github_environment_variables" {
+  description = "Per GitHub environment of var.github_repository, the variables its deploy jobs read: set them under Settings > Environments > <name> > Variables."
+  value = {
+    for environment, identity in azurerm_user_assigned_identity.deploy : environment => zipmap(
+      ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"],
+      [identity.client_id, identity.tenant_id, var.subscription_id],
+    )
+  }
+}
+
+output "runner_token_secret" {
+  description = "Key Vault secret the runner reads its GitHub token from: set it once (runner.tf says which token)."
+  value = {
+    key_vault = azurerm_key_vault.runner.name
+    secret    = local.runner_token_secret
+  }
+}

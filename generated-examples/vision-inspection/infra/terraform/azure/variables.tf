@@ -76,6 +76,22 @@ variable "replicas_max" {
   }
 }
 
+variable "github_repository" {
+  description = "GitHub repository (owner/name, spelled as GitHub spells it) whose workflows deploy this platform: only its jobs, each in its own GitHub environment, get a deploy identity, and the runner registers with it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$", var.github_repository))
+    error_message = "github_repository must be owner/name, e.g. acme/fraud-detection."
+  }
+}
+
+variable "runner_vm_size" {
+  description = "VM size of the self-hosted GitHub Actions runner inside the network (priced in the plan as one of the system class)."
+  type        = string
+  default     = "Standard_D2s_v5"
+}
+
 variable "monthly_budget_usd" {
   description = "Monthly budget (budget.monthlyUsd); alerts at 80% and 100%."
   type        = number

@@ -34,11 +34,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{- define "stackwright.workloadApiVersion" -}}
-{{- if .Values.canary.enabled }}argoproj.io/v1alpha1{{ else }}apps/v1{{ end -}}
+{{- if or .Values.canary.enabled .Values.blueGreen.enabled }}argoproj.io/v1alpha1{{ else }}apps/v1{{ end -}}
 {{- end -}}
 
 {{- define "stackwright.workloadKind" -}}
-{{- if .Values.canary.enabled }}Rollout{{ else }}Deployment{{ end -}}
+{{- if or .Values.canary.enabled .Values.blueGreen.enabled }}Rollout{{ else }}Deployment{{ end -}}
 {{- end -}}
 
 {{/* The image: the CUDA build (same repository, tag + gpu.image.tagSuffix) on GPU nodes. */}}
