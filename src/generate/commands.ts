@@ -163,10 +163,14 @@ export function dataLocation(plan: Plan): string {
   }
 }
 
-/** score's input (every file under input/) and output (predictions/) in the data bucket. */
-export function batchLocations(plan: Plan): { input: string; output: string } {
+/**
+ * score's input (every file under input/) and output (predictions/) in the data bucket. A
+ * pre-production environment reads the same input and writes under its own prefix
+ * (<environment>/predictions/), so it never overwrites production's predictions.
+ */
+export function batchLocations(plan: Plan, environment?: string): { input: string; output: string } {
   const root = dataLocation(plan);
-  return { input: `${root}input/*`, output: `${root}predictions/` };
+  return { input: `${root}input/*`, output: `${root}${environment ? `${environment}/` : ""}predictions/` };
 }
 
 /** An environment variable a job reads from a key of a Kubernetes Secret. */
@@ -243,6 +247,6 @@ export function pushgateway(plan: Plan): string | undefined {
  * The plan's scheduled score job with its values filled in (the Argo and Airflow jobs, the serverless
  * jobs in Terraform): the data bucket's locations and, on plans that run Prometheus, the Pushgateway.
  */
-export function scoreJobArgs(plan: Plan): string[] {
-  return scoreArgs({ ...batchLocations(plan), metricsPush: pushgateway(plan) });
+export function scoreJobArgs(plan: Plan, environment?: string): string[] {
+  return scoreArgs({ ...batchLocations(plan, environment), metricsPush: pushgateway(plan) });
 }

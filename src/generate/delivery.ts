@@ -28,6 +28,13 @@ export const DEPLOY_VARIABLES = {
 /** The secret a deploy job on the team's own cluster reads its kubeconfig from (no cloud identity). */
 export const KUBECONFIG_SECRET = "KUBECONFIG_DATA";
 
+/**
+ * Serverless service and job names: Azure Container Apps allow 32 characters, and the score job
+ * appends "-score" (SCORE_JOB_SUFFIX).
+ */
+export const SERVICE_NAME_MAX = 26;
+export const SCORE_JOB_SUFFIX = "-score";
+
 export interface DeliveryEnvironment {
   /** the name in the spec and of the GitHub environment */
   name: string;
@@ -36,6 +43,13 @@ export interface DeliveryEnvironment {
   production: boolean;
   /** values file beside values.yaml that this environment adds, chart-relative ("" for production) */
   valuesFile: string;
+  /**
+   * The environment's own service (and `<service>-score` job) on a serverless runtime: the workload's
+   * name for production, `<name>-<environment>` before it
+   */
+  service: string;
+  /** what this environment's score job passes to batchLocations ("" for production) */
+  dataEnvironment: string;
 }
 
 export interface DeliveryRegistry {
@@ -86,6 +100,8 @@ export function deliveryOf(plan: Plan): Delivery {
       namespace: production ? name : dns1123(`${name}-${env}`, 63),
       production,
       valuesFile: production ? "" : `values-${env}.yaml`,
+      service: cloudName(production ? spec.metadata.name : `${name}-${env}`, SERVICE_NAME_MAX),
+      dataEnvironment: production ? "" : env,
     };
   });
   const registry: DeliveryRegistry =

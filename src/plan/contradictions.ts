@@ -259,7 +259,7 @@ function deliveryContradictions(
   isProvided: (path: string) => boolean,
 ): PlanWarning[] {
   const out: PlanWarning[] = [];
-  const { strategy, access, environments } = spec.deployment;
+  const { strategy, access } = spec.deployment;
   const mode = choices["serving.mode"];
   const runtime = choices["serving.runtime"];
   const strict = spec.compliance.includes("pci-dss") || spec.compliance.includes("hipaa");
@@ -311,19 +311,6 @@ function deliveryContradictions(
       message:
         "a GitOps controller pulls the chart and release values from the platform repository, and the spec does not name it",
       suggestion: "set deployment.repository to its https clone URL (https://github.com/org/repo.git)",
-    });
-  if (
-    isProvided("deployment.environments") &&
-    choices["deployment.environments"] === "production-only" &&
-    environments.length > 1
-  )
-    out.push({
-      code: "ENVIRONMENTS_NOT_BUILT",
-      severity: "warning",
-      path: "deployment.environments",
-      message: `only ${environments[environments.length - 1]} is deployed: a ${runtime} stack per pre-production environment (${environments.slice(0, -1).join(", ")}) is not generated`,
-      suggestion:
-        "run pre-production on a Kubernetes runtime (namespaces per environment), or keep one environment",
     });
   return out;
 }

@@ -104,6 +104,22 @@ export function costItems(ctx: CostContext): CostItem[] {
     );
   }
 
+  // Pre-production environments run one replica each beside production: on Kubernetes a pod of the
+  // serving size in its own namespace (a node of the serving pool when production fills its nodes),
+  // on ECS one always-on task per service; Cloud Run and Container Apps scale pre-production to zero
+  // and pre-production score jobs run on demand, so those carry no fixed cost.
+  const preProduction = ["namespaces", "services"].includes(choices["deployment.environments"] ?? "")
+    ? spec.deployment.environments.length - 1
+    : 0;
+  const alwaysOn = mode !== "batch" && (runtime === "kubernetes" || (serverless && prices.cloud === "aws"));
+  if (preProduction > 0 && alwaysOn)
+    add(
+      "Pre-production environments",
+      preProduction * hourly * HOURS_PER_MONTH,
+      `${preProduction} x 1 replica (${spec.deployment.environments.slice(0, -1).join(", ")}) x ${serverless ? "1 task (1 vCPU, 2 GB)" : capacity.instanceType} at $${round(hourly)}/h, always on`,
+      computeSource,
+    );
+
   // Cluster
   if (runtime === "kubernetes" && !ownCluster) {
     add(

@@ -224,6 +224,31 @@ function terraformCommandLines(files: Record<string, string>): CommandLine[] {
       // the score job is started by the cloud's scheduler (EventBridge, Cloud Scheduler, Container Apps' trigger)
       out.push({ where: `${path} ${m[1]}`, argv, env, scheduled: argv[0] === "score" });
     }
+    // a score job per environment: its command line sits in the environment's entry of
+    // local.deploy_environments, and the job resource runs `each.value.score_command`; only
+    // production's is scheduled
+    for (const m of text.matchAll(/^\s*score_command\s*=\s*(\[.*\])\s*$/gm)) {
+      const argv = JSON.parse(m[1].replaceAll("$${", "${")) as string[];
+      const entry = text.slice(text.lastIndexOf("= {", m.index!), m.index!);
+      const production = /\bproduction\s*=\s*true\b/.test(entry);
+      const runner = Object.entries(files).find(
+        ([p, t]) => /^infra\/terraform\/.*\.tf$/.test(p) && t.includes("= each.value.score_command"),
+      );
+      if (!runner) throw new Error(`${path}: score_command is run by no resource`);
+      const [runnerPath, runnerText] = runner;
+      const at = runnerText.indexOf("= each.value.score_command");
+      const resource = runnerText.slice(
+        runnerText.lastIndexOf("\nresource ", at),
+        runnerText.indexOf("\n}", at),
+      );
+      const env = [...resource.matchAll(/env\s*{\s*name\s*=\s*"([^"]+)"/g)].map((e) => e[1]);
+      out.push({
+        where: `${path} score_command (${production ? "production" : "pre-production"}, run by ${runnerPath})`,
+        argv,
+        env,
+        scheduled: production,
+      });
+    }
   }
   return out;
 }

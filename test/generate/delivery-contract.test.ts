@@ -57,6 +57,16 @@ deployment: { access: public-endpoint, strategy: rolling }
 team: { size: 1 }
 inference: { peakQps: 5 }
 `,
+  "serverless-gcp-three-environments": `metadata: { name: tiny-gcp }
+team: { size: 1 }
+inference: { peakQps: 5 }
+cloud: { provider: gcp }
+deployment: { environments: [qa, staging, production] }
+`,
+  "serverless-aws-batch": `metadata: { name: nightly-aws }
+team: { size: 1 }
+inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *" } }
+`,
   "serverless-azure-batch": `metadata: { name: nightly-azure }
 team: { size: 1 }
 inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *" } }
@@ -136,19 +146,71 @@ function resolveVars(value: string, variables: Record<string, unknown>): string 
 async function terraformOf(files: Record<string, string>, provider: string) {
   const resources: Record<string, Record<string, Record<string, unknown>>> = {};
   const variables: Record<string, unknown> = {};
+  const locals: Record<string, unknown> = {};
   for (const [path, text] of Object.entries(files)) {
     if (!path.startsWith(`infra/terraform/${provider}/`) || !path.endsWith(".tf")) continue;
     const json = (await parseHcl(path, text)) as {
       resource?: Record<string, Record<string, Array<Record<string, unknown>>>>;
       variable?: Record<string, Array<{ default?: unknown }>>;
+      locals?: Array<Record<string, unknown>>;
     };
+    for (const block of json.locals ?? []) Object.assign(locals, block);
     for (const [type, byName] of Object.entries(json.resource ?? {})) {
       resources[type] ??= {};
       for (const [name, blocks] of Object.entries(byName)) resources[type][name] = blocks[0];
     }
     for (const [name, blocks] of Object.entries(json.variable ?? {})) variables[name] = blocks[0].default;
   }
-  return { resources, variables };
+  return { resources, variables, locals };
+}
+
+/**
+ * The serverless service or job each serverless deploy step updates, by the name the step uses:
+ * it must be the environment's own copy of a per-environment resource of the Terraform.
+ */
+const SERVERLESS_TARGETS: Array<{ pattern: RegExp; type: string; attribute: string }> = [
+  {
+    pattern: /aws ecs update-service --cluster \S+ --service (\S+)/g,
+    type: "aws_ecs_service",
+    attribute: "name",
+  },
+  {
+    pattern: /aws ecs describe-task-definition --task-definition ([a-z][\w-]*) /g,
+    type: "aws_ecs_task_definition",
+    attribute: "family",
+  },
+  { pattern: /gcloud run deploy (\S+)/g, type: "google_cloud_run_v2_service", attribute: "name" },
+  { pattern: /gcloud run jobs update (\S+)/g, type: "google_cloud_run_v2_job", attribute: "name" },
+  { pattern: /az containerapp update --name (\S+)/g, type: "azurerm_container_app", attribute: "name" },
+  {
+    pattern: /az containerapp job update --name (\S+)/g,
+    type: "azurerm_container_app_job",
+    attribute: "name",
+  },
+];
+
+async function expectServerlessTargets(
+  files: Record<string, string>,
+  provider: string,
+  environment: string,
+  runs: string,
+) {
+  const { resources, locals } = await terraformOf(files, provider);
+  const entry = (locals.deploy_environments as Record<string, Record<string, string>>)[environment];
+  let found = 0;
+  for (const { pattern, type, attribute } of SERVERLESS_TARGETS)
+    for (const m of runs.matchAll(pattern)) {
+      found++;
+      const candidates = Object.values(resources[type] ?? {}).filter(
+        (r) => r.for_each === "${local.deploy_environments}",
+      );
+      const named = candidates.map((r) => /^\$\{each\.value\.(\w+)\}$/.exec(String(r[attribute]))?.[1]);
+      expect(
+        named.map((field) => field && entry[field]),
+        `${type} of ${environment}`,
+      ).toContain(m[1]);
+    }
+  expect(found, `${environment}: a serverless deploy names what it updates`).toBeGreaterThan(0);
 }
 
 /** The image repository the build job pushes to, checked against the registry the Terraform creates. */
@@ -214,6 +276,8 @@ describeWith(
         // every image a deploy step names is the one the build job pushed
         for (const m of runs.matchAll(/--image (\$\{\{[^}]*\}\}:\$\{\{[^}]*\}\}|\S+)|--arg image "([^"]+)"/g))
           expect(m[1] ?? m[2], id).toBe(IMAGE);
+        if (!["kubernetes"].includes(plan.decisions.find((d) => d.capability === "serving.runtime")!.choice))
+          await expectServerlessTargets(files, plan.requirements.cloud.provider, job.environment!, runs);
         for (const install of installsOf(job)) {
           expect(runs).toContain(
             "--set image.repository=${{ needs.build.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",

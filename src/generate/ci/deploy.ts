@@ -7,7 +7,13 @@
  * promotes, aborts or rolls back is the one the chart renders for the release (workloadName).
  */
 import type { Plan } from "../../plan/types.js";
-import { type Delivery, type DeliveryEnvironment, deliveryOf, KUBECONFIG_SECRET } from "../delivery.js";
+import {
+  type Delivery,
+  type DeliveryEnvironment,
+  deliveryOf,
+  KUBECONFIG_SECRET,
+  SCORE_JOB_SUFFIX,
+} from "../delivery.js";
 import { GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
 import { servedModels } from "../platform/serve-config.js";
 
@@ -18,6 +24,7 @@ export const ACTIONS = {
   setupTerraform: "hashicorp/setup-terraform@v3",
   setupHelm: "azure/setup-helm@v4",
   setupKubectl: "azure/setup-kubectl@v4",
+  useKubelogin: "azure/use-kubelogin@v1",
   awsCredentials: "aws-actions/configure-aws-credentials@v4",
   ecrLogin: "aws-actions/amazon-ecr-login@v2",
   gcpAuth: "google-github-actions/auth@v2",
@@ -31,6 +38,8 @@ export const ACTIONS = {
 export const HELM_VERSION = "v3.16.2";
 /** kubectl-argo-rollouts, the plugin the promotion steps run (a release of argoproj/argo-rollouts). */
 const ARGO_ROLLOUTS_VERSION = "v1.7.2";
+/** kubelogin, the credential plugin AKS with Entra ID needs (a release of Azure/kubelogin). */
+const KUBELOGIN_VERSION = "v0.1.6";
 /** How long a production rollout may take before the job aborts it: every canary step and its gates. */
 const ROLLOUT_TIMEOUT_MINUTES = 90;
 
@@ -93,17 +102,21 @@ export function cloudLogin(plan: Plan): Step[] {
 
 export function clusterCredentials(plan: Plan, name: string): Step[] {
   const region = plan.requirements.cloud.region;
+  // a private endpoint is reached at its internal address, from the runners inside the network
+  const internal = deliveryOf(plan).access === "public-endpoint" ? "" : " --internal-ip";
   switch (plan.requirements.cloud.provider) {
     case "aws":
       return [{ run: `aws eks update-kubeconfig --name ${name} --region ${region}` }];
     case "gcp":
       return [
         {
-          run: `gcloud components install gke-gcloud-auth-plugin --quiet && gcloud container clusters get-credentials ${name} --region ${region} --internal-ip`,
+          run: `gcloud components install gke-gcloud-auth-plugin --quiet && gcloud container clusters get-credentials ${name} --region ${region}${internal}`,
         },
       ];
     case "azure":
+      // AKS with Entra ID and Azure RBAC: kubectl authenticates through kubelogin with the az login
       return [
+        { uses: ACTIONS.useKubelogin, with: { "kubelogin-version": KUBELOGIN_VERSION } },
         {
           run: `az aks get-credentials --resource-group ${name}-rg --name ${name} && kubelogin convert-kubeconfig -l azurecli`,
         },
@@ -365,57 +378,71 @@ export function releaseValuesPath(env: DeliveryEnvironment): string {
   return `deploy/releases/${env.name}.yaml`;
 }
 
-/** Serverless runtimes: the provider's API deploys the built image. */
-function serverlessRollout(plan: Plan, delivery: Delivery): Step[] {
+/**
+ * Serverless runtimes: the provider's API deploys the built image to the environment's own service or
+ * score job (`env.service`, `env.service` + SCORE_JOB_SUFFIX), which the Terraform creates per
+ * environment; the shared cluster or resource group keeps the workload's name.
+ */
+function serverlessRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironment): Step[] {
   const spec = plan.requirements;
   const name = delivery.release;
   const region = spec.cloud.region;
   const batch = decision(plan, "serving.mode").choice === "batch";
+  const service = env.service;
+  const job = `${env.service}${SCORE_JOB_SUFFIX}`;
   switch (spec.cloud.provider) {
     case "aws":
       return [
         {
-          name: "Register a task definition revision with the new image",
+          name: `Register a revision of ${service}'s task definition with the new image`,
           id: "taskdef",
           run: [
-            `aws ecs describe-task-definition --task-definition ${name} --query taskDefinition > taskdef.json`,
+            `aws ecs describe-task-definition --task-definition ${service} --query taskDefinition > taskdef.json`,
             `jq --arg image "${IMAGE}" '.containerDefinitions[0].image = $image | del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities, .registeredAt, .registeredBy)' taskdef.json > taskdef-new.json`,
             'echo "arn=$(aws ecs register-task-definition --cli-input-json file://taskdef-new.json --query taskDefinition.taskDefinitionArn --output text)" >> "$GITHUB_OUTPUT"',
           ].join("\n"),
         },
         batch
-          ? {
-              name: "The next scheduled run uses it",
-              // the schedule names the task family without a revision: the latest active one runs
-              run: `aws ecs describe-task-definition --task-definition ${e("steps.taskdef.outputs.arn")} --query taskDefinition.containerDefinitions[0].image`,
-            }
+          ? env.production
+            ? {
+                name: "Point the schedule at the new revision (the next scheduled run uses it)",
+                run: [
+                  `aws scheduler get-schedule --name ${name}${SCORE_JOB_SUFFIX} > schedule.json`,
+                  `jq --arg arn "${e("steps.taskdef.outputs.arn")}" 'del(.Arn, .CreationDate, .LastModificationDate) | .Target.EcsParameters.TaskDefinitionArn = $arn' schedule.json > schedule-new.json`,
+                  "aws scheduler update-schedule --cli-input-json file://schedule-new.json",
+                ].join("\n"),
+              }
+            : {
+                name: `Runs on demand use it (aws ecs run-task --task-definition ${service} runs the latest revision)`,
+                run: `aws ecs describe-task-definition --task-definition ${e("steps.taskdef.outputs.arn")} --query taskDefinition.containerDefinitions[0].image`,
+              }
           : {
-              name: "Roll the service to it (the deployment circuit breaker rolls back a failing one)",
-              run: `aws ecs update-service --cluster ${name} --service ${name} --task-definition ${e("steps.taskdef.outputs.arn")} && aws ecs wait services-stable --cluster ${name} --services ${name}`,
+              name: `Roll ${service} to it (the deployment circuit breaker rolls back a failing one)`,
+              run: `aws ecs update-service --cluster ${name} --service ${service} --task-definition ${e("steps.taskdef.outputs.arn")} && aws ecs wait services-stable --cluster ${name} --services ${service}`,
             },
       ];
     case "gcp":
       return [
         batch
           ? {
-              name: "Point the scoring job at the new image",
-              run: `gcloud run jobs update ${name}-score --image ${IMAGE} --region ${region}`,
+              name: `Point ${job} at the new image`,
+              run: `gcloud run jobs update ${job} --image ${IMAGE} --region ${region}`,
             }
           : {
-              name: "Deploy the new revision and shift traffic once it is ready",
-              run: `gcloud run deploy ${name} --image ${IMAGE} --region ${region}`,
+              name: `Deploy a revision of ${service}; traffic moves once it is ready`,
+              run: `gcloud run deploy ${service} --image ${IMAGE} --region ${region}`,
             },
       ];
     default:
       return [
         batch
           ? {
-              name: "Point the scoring job at the new image",
-              run: `az containerapp job update --name ${name}-score --resource-group ${name}-rg --image ${IMAGE}`,
+              name: `Point ${job} at the new image`,
+              run: `az containerapp job update --name ${job} --resource-group ${name}-rg --image ${IMAGE}`,
             }
           : {
-              name: "Deploy the new revision",
-              run: `az containerapp update --name ${name} --resource-group ${name}-rg --image ${IMAGE} --revision-suffix ${e("needs.build.outputs.tag")}`,
+              name: `Deploy a revision of ${service}`,
+              run: `az containerapp update --name ${service} --resource-group ${name}-rg --image ${IMAGE} --revision-suffix ${e("needs.build.outputs.tag")}`,
             },
       ];
   }
@@ -480,7 +507,7 @@ export function deployJobs(plan: Plan): Record<string, unknown> {
       runsOn = delivery.access === "runner-in-network" ? runsOnInNetwork(delivery) : HOSTED;
       steps.push(...cloudLogin(plan), ...kubernetesRollout(plan, delivery, env));
     } else {
-      steps.push(...cloudLogin(plan), ...serverlessRollout(plan, delivery));
+      steps.push(...cloudLogin(plan), ...serverlessRollout(plan, delivery, env));
     }
     jobs[id] = {
       name: `Deploy to ${env.name}${env.production && delivery.approval ? " (after approval)" : ""}`,

@@ -233,8 +233,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
  * so it never overwrites production's predictions.
  */
 export function environmentValues(plan: Plan, environment: string): Record<string, unknown> {
-  const locations = batchLocations(plan);
-  const output = locations.output.replace(/predictions\/$/, `${environment}/predictions/`);
+  const { output } = batchLocations(plan, environment);
   return {
     replicaCount: 1,
     autoscaling: { enabled: false },

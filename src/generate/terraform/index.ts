@@ -7,7 +7,10 @@
  * What the delivery workflows act on comes from deliveryOf(plan) (src/generate/delivery.ts), never
  * restated here: the registry and image they push, a deploy identity per environment they deploy
  * through (output as the GitHub environment variables they read), the runner inside the network when
- * deploys or pushes cannot come from outside, and whether the cluster API answers allowed CIDRs.
+ * deploys or pushes cannot come from outside, and whether the cluster API answers allowed CIDRs. On a
+ * serverless runtime every environment runs its own service or score job (the names delivery gives
+ * them), which only that environment's deploy identity may update; only production's is public or
+ * scheduled.
  */
 
 import type { TextFileSet } from "../../fileset/index.js";
@@ -15,7 +18,7 @@ import { GENERATED_HEADER } from "../../fileset/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { CONTAINER_PORT, dataBucketName, scoreJobArgs, scoreSchedule, serveArgs } from "../commands.js";
-import { DEPLOY_VARIABLES, deliveryOf } from "../delivery.js";
+import { DEPLOY_VARIABLES, deliveryOf, SCORE_JOB_SUFFIX } from "../delivery.js";
 import { azureStorageName, cloudName } from "../names.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
@@ -103,7 +106,8 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     publicEndpoint: network === "public-tls",
     wafRateLimit: Math.max(100, Math.ceil(spec.inference.peakQps * 300 * 1.5)),
     onlineStore: online,
-    // the command lines of the serverless service and the scheduled score job (src/generate/commands.ts)
+    // the command lines of the serverless service and of production's score job (src/generate/commands.ts);
+    // each environment's own score command is in deployEnvironments
     serveCommand: serveArgs(),
     scoreCommand: scoreJobArgs(plan),
     port: CONTAINER_PORT,
@@ -124,10 +128,17 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     // delivery (src/generate/delivery.ts): what the workflows push, deploy through and authenticate as
     deployAccess: delivery.access,
     publicApi: delivery.access === "public-endpoint",
-    deployEnvironments: delivery.environments.map(({ name, namespace, production }) => ({
-      name,
-      namespace,
-      production,
+    // on a serverless runtime each environment runs its own service or score job in the one stack:
+    // the names the deploy workflow updates, and the score command line of that environment's job
+    // (a pre-production job writes under its own prefix of the data bucket)
+    productionEnvironment: delivery.environments[delivery.environments.length - 1].name,
+    deployEnvironments: delivery.environments.map((env) => ({
+      name: env.name,
+      namespace: env.namespace,
+      production: env.production,
+      service: env.service,
+      scoreJob: `${env.service}${SCORE_JOB_SUFFIX}`,
+      scoreCommand: scoreJobArgs(plan, env.dataEnvironment || undefined),
     })),
     // the GitHub environment variables each environment's deploy jobs read, in DEPLOY_VARIABLES' order
     deployVariables: DEPLOY_VARIABLES[provider],

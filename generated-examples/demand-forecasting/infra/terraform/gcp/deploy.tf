@@ -2,16 +2,32 @@
 # Deploy identities: one service account per GitHub environment the workflows deploy through,
 # impersonated with GitHub's OIDC token through Workload Identity Federation (no keys), only by a job of
 # var.github_repository running in that environment. Each pushes the serving image and
-# points the Cloud Run job at the release's image.
+# points its own environment's Cloud Run job at the release's image (and may run it), and no other.
 # The output github_environment_variables carries each identity to its GitHub environment.
 locals {
   # the GitHub environments a release passes through (deployment.environments), each with the
-  # namespace its release is installed into
+  # namespace its release is installed into, and on this serverless runtime its own
+  # Cloud Run job and that job's score command line (a pre-production job writes under its own
+  # prefix of the data bucket): the names the deploy workflow acts on
   deploy_environments = {
+    "staging" = {
+      namespace     = "demand-forecasting-staging"
+      production    = false
+      service       = "demand-forecasting-staging"
+      score_job     = "demand-forecasting-staging-score"
+      score_command = ["score", "--config", "/srv/platform/serve.yaml", "--input", "gs://demand-forecasting-data-d5c99887/input/*", "--output", "gs://demand-forecasting-data-d5c99887/staging/predictions/"]
+    }
     "production" = {
-      namespace = "demand-forecasting"
+      namespace     = "demand-forecasting"
+      production    = true
+      service       = "demand-forecasting"
+      score_job     = "demand-forecasting-score"
+      score_command = ["score", "--config", "/srv/platform/serve.yaml", "--input", "gs://demand-forecasting-data-d5c99887/input/*", "--output", "gs://demand-forecasting-data-d5c99887/predictions/"]
     }
   }
+
+  # the last environment: the one whose job is scheduled
+  production_environment = one([for env, e in local.deploy_environments : env if e.production])
 }
 
 # A pool ID stays reserved for 30 days after it is deleted: re-creating the stack within that time
@@ -67,15 +83,17 @@ resource "google_artifact_registry_repository_iam_member" "deploy_pushes_images"
   member     = "serviceAccount:${google_service_account.deploy[each.key].email}"
 }
 
-# Cloud Run deploys (new revisions, operations to wait on) are checked at the project
-resource "google_project_iam_member" "deploy_cloud_run" {
+# run.developer on its own environment's job only: it can update and run that job, and no other
+resource "google_cloud_run_v2_job_iam_member" "deploy_updates_job" {
   for_each = local.deploy_environments
-  project  = var.project_id
+  project  = google_cloud_run_v2_job.score[each.key].project
+  location = google_cloud_run_v2_job.score[each.key].location
+  name     = google_cloud_run_v2_job.score[each.key].name
   role     = "roles/run.developer"
   member   = "serviceAccount:${google_service_account.deploy[each.key].email}"
 }
 
-# a revision runs as the serving service account: deploying one needs to act as it
+# the job runs as the serving service account: updating it needs to act as it
 resource "google_service_account_iam_member" "deploy_acts_as_serving" {
   for_each           = local.deploy_environments
   service_account_id = google_service_account.serving.name

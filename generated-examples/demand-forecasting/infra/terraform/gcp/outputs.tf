@@ -14,6 +14,11 @@ output "image_repository" {
   value       = google_artifact_registry_repository.images.id
 }
 
+output "environment_score_jobs" {
+  description = "Per GitHub environment, its own Cloud Run job (production's is the scheduled one; the others run with gcloud run jobs execute)."
+  value       = { for environment, job in google_cloud_run_v2_job.score : environment => job.name }
+}
+
 output "github_environment_variables" {
   description = "Per GitHub environment of var.github_repository, the variables its deploy jobs read: set them under Settings > Environments > <name> > Variables."
   value = {

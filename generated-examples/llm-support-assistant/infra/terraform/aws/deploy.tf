@@ -61,6 +61,8 @@ resource "aws_iam_role" "deploy" {
 }
 
 data "aws_iam_policy_document" "deploy" {
+  for_each = local.deploy_environments
+
   statement {
     sid       = "RegistryLogin"
     actions   = ["ecr:GetAuthorizationToken"]
@@ -92,7 +94,7 @@ resource "aws_iam_role_policy" "deploy" {
   for_each = aws_iam_role.deploy
   name     = "deploy"
   role     = each.value.id
-  policy   = data.aws_iam_policy_document.deploy.json
+  policy   = data.aws_iam_policy_document.deploy[each.key].json
 }
 
 # Inside the cluster each role may edit its own namespace and nothing else. The namespaces are created
