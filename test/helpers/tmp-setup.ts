@@ -15,6 +15,8 @@ export default function setup(): () => void {
   return () => {
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
-    rmSync(dir, { recursive: true, force: true });
+    // a worker that is still being stopped can write into it while it goes (a CI run once ended with
+    // ENOTEMPTY after vitest timed out terminating a fork): Node retries those with a growing delay
+    rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   };
 }
