@@ -7,6 +7,7 @@
  * Terraform builds and the chart renders.
  */
 import { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "../plan/delivery.js";
+import { choiceOf, decisionOf } from "../plan/index.js";
 import type { Plan } from "../plan/types.js";
 import { azureStorageName, cloudName, dns1123 } from "./names.js";
 
@@ -80,17 +81,18 @@ export interface Delivery {
   runner?: { labels: string[]; terraform: boolean };
 }
 
-function decision(plan: Plan, capability: string) {
-  return plan.decisions.find((d) => d.capability === capability)!;
+/** The chart's name and directory (deploy/helm/<chart>): a DNS-1123 label of the workload's name. */
+export function chartName(plan: Plan): string {
+  return dns1123(plan.requirements.metadata.name, 53);
 }
 
 export function deliveryOf(plan: Plan): Delivery {
   const spec = plan.requirements;
   const provider = spec.cloud.provider;
   const name = dns1123(spec.metadata.name, 40);
-  const chart = dns1123(spec.metadata.name, 53);
-  const access = decision(plan, "deployment.access");
-  const environmentsChoice = decision(plan, "deployment.environments").choice;
+  const chart = chartName(plan);
+  const access = decisionOf(plan, "deployment.access");
+  const environmentsChoice = choiceOf(plan, "deployment.environments");
   const listed = spec.deployment.environments;
   const names = environmentsChoice === "production-only" ? [listed[listed.length - 1]] : listed;
   const environments = names.map((env, i) => {

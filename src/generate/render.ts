@@ -79,10 +79,34 @@ env.registerHelper("indent", (n: unknown, text: unknown) =>
 );
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
+
+/**
+ * Pieces several templates share live in a `_partials` folder beside them (templates/terraform/_partials/
+ * x.hbs is `{{> x}}`); registered once, on the first render. templateFiles never lists them.
+ */
+let partialsRegistered = false;
+function registerPartials(): void {
+  if (partialsRegistered) return;
+  partialsRegistered = true;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (!entry.isDirectory()) continue;
+      if (entry.name === "_partials") {
+        for (const file of readdirSync(path)
+          .filter((f) => f.endsWith(".hbs"))
+          .sort())
+          env.registerPartial(file.slice(0, -4), readFileSync(join(path, file), "utf8"));
+      } else walk(path);
+    }
+  };
+  walk(templatesRoot());
+}
 const RUNTIME = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false } as const;
 
 /** Renders templates/<path> with the context. */
 export function render(templatePath: string, context: object): string {
+  registerPartials();
   let template = cache.get(templatePath);
   if (!template) {
     template = env.compile(readFileSync(join(templatesRoot(), templatePath), "utf8"), {
@@ -101,8 +125,9 @@ export function templateFiles(dir: string): string[] {
   const walk = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const p = join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.name.endsWith(".hbs")) out.push(relative(root, p).slice(0, -4));
+      if (entry.isDirectory()) {
+        if (entry.name !== "_partials") walk(p);
+      } else if (entry.name.endsWith(".hbs")) out.push(relative(root, p).slice(0, -4));
     }
   };
   walk(root);

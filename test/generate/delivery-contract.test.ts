@@ -16,7 +16,7 @@ import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
 import { deliveryOf } from "../../src/generate/delivery.js";
 import { generateAll } from "../../src/generate/index.js";
-import { planSpecFile } from "../../src/plan/index.js";
+import { choiceOf, planSpecFile } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
 import { formatValidationProblem, validateFileSet } from "../../src/validate/index.js";
 import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
@@ -189,13 +189,9 @@ const SERVERLESS_TARGETS: Array<{ pattern: RegExp; type: string; attribute: stri
   },
 ];
 
-async function expectServerlessTargets(
-  files: Record<string, string>,
-  provider: string,
-  environment: string,
-  runs: string,
-) {
-  const { resources, locals } = await terraformOf(files, provider);
+type Terraform = Awaited<ReturnType<typeof terraformOf>>;
+
+function expectServerlessTargets({ resources, locals }: Terraform, environment: string, runs: string) {
   const entry = (locals.deploy_environments as Record<string, Record<string, string>>)[environment];
   let found = 0;
   for (const { pattern, type, attribute } of SERVERLESS_TARGETS)
@@ -214,14 +210,14 @@ async function expectServerlessTargets(
 }
 
 /** The image repository the build job pushes to, checked against the registry the Terraform creates. */
-async function expectRegistryFromTerraform(plan: Plan, files: Record<string, string>, repository: string) {
+function expectRegistryFromTerraform(plan: Plan, terraform: Terraform | undefined, repository: string) {
   const provider = plan.requirements.cloud.provider;
   const delivery = deliveryOf(plan);
-  if (provider === "kubernetes") {
+  if (!terraform) {
     expect(repository).toMatch(/^ghcr\.io\//);
     return;
   }
-  const { resources, variables } = await terraformOf(files, provider);
+  const { resources, variables } = terraform;
   if (provider === "aws") {
     const name = resolveVars(String(resources.aws_ecr_repository.serving.name), variables);
     expect(repository).toBe(`\${{ steps.registry.outputs.registry }}/${name}`);
@@ -262,7 +258,10 @@ describeWith(
         .map((s) => String(s.with?.tags));
       const repository = build.outputs!.repository;
       expect(pushed[0]).toBe(`${repository}:\${{ steps.tag.outputs.tag }}`);
-      await expectRegistryFromTerraform(plan, files, repository);
+      // the tree's Terraform, read once (the team's own cluster has none)
+      const provider = plan.requirements.cloud.provider;
+      const terraform = provider === "kubernetes" ? undefined : await terraformOf(files, provider);
+      expectRegistryFromTerraform(plan, terraform, repository);
 
       // environments in the spec's order, each its own GitHub environment; production last, behind approval
       const deployJobs = Object.entries(rest).filter(([id]) => id.startsWith("deploy-"));
@@ -276,8 +275,8 @@ describeWith(
         // every image a deploy step names is the one the build job pushed
         for (const m of runs.matchAll(/--image (\$\{\{[^}]*\}\}:\$\{\{[^}]*\}\}|\S+)|--arg image "([^"]+)"/g))
           expect(m[1] ?? m[2], id).toBe(IMAGE);
-        if (!["kubernetes"].includes(plan.decisions.find((d) => d.capability === "serving.runtime")!.choice))
-          await expectServerlessTargets(files, plan.requirements.cloud.provider, job.environment!, runs);
+        if (choiceOf(plan, "serving.runtime") !== "kubernetes")
+          expectServerlessTargets(terraform!, job.environment!, runs);
         for (const install of installsOf(job)) {
           expect(runs).toContain(
             "--set image.repository=${{ needs.build.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",

@@ -6,6 +6,7 @@
  * values for GitOps, the provider's API for serverless runtimes. Every name a step installs,
  * promotes, aborts or rolls back is the one the chart renders for the release (workloadName).
  */
+import { choiceOf, decisionOf } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import {
   type Delivery,
@@ -46,10 +47,6 @@ const ROLLOUT_TIMEOUT_MINUTES = 90;
 export const e = (expr: string) => `\${{ ${expr} }}`;
 
 type Step = Record<string, unknown>;
-
-function decision(plan: Plan, capability: string) {
-  return plan.decisions.find((d) => d.capability === capability)!;
-}
 
 /** OIDC login to the cloud with the identity of the job's environment (vars resolve per environment). */
 export function cloudLogin(plan: Plan): Step[] {
@@ -100,10 +97,11 @@ export function cloudLogin(plan: Plan): Step[] {
   }
 }
 
-export function clusterCredentials(plan: Plan, name: string): Step[] {
+export function clusterCredentials(plan: Plan, delivery: Delivery): Step[] {
   const region = plan.requirements.cloud.region;
+  const name = delivery.release;
   // a private endpoint is reached at its internal address, from the runners inside the network
-  const internal = deliveryOf(plan).access === "public-endpoint" ? "" : " --internal-ip";
+  const internal = delivery.access === "public-endpoint" ? "" : " --internal-ip";
   switch (plan.requirements.cloud.provider) {
     case "aws":
       return [{ run: `aws eks update-kubeconfig --name ${name} --region ${region}` }];
@@ -252,14 +250,14 @@ function namespaceCheck(env: DeliveryEnvironment): Step {
 
 /** Steps that roll one environment of a chart-deployed plan forward with its strategy's gates. */
 function kubernetesRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironment): Step[] {
-  const mode = decision(plan, "serving.mode").choice;
-  const strategy = decision(plan, "deployment.strategy");
+  const mode = choiceOf(plan, "serving.mode");
+  const strategy = decisionOf(plan, "deployment.strategy");
   const workload = workloadName(delivery.release, delivery.chart);
   const ns = env.namespace;
   const steps: Step[] = [
     { uses: ACTIONS.setupHelm, with: { version: HELM_VERSION } },
     { uses: ACTIONS.setupKubectl },
-    ...clusterCredentials(plan, delivery.release),
+    ...clusterCredentials(plan, delivery),
     namespaceCheck(env),
   ];
   // pre-production environments install a plain Deployment (values-<env>.yaml): their job is to run
@@ -318,7 +316,7 @@ function kubernetesRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironm
  * they agree, promotes by routing all traffic to the candidate (serve.yaml routing.canaryWeight 100).
  */
 function shadowPromotion(plan: Plan, delivery: Delivery, env: DeliveryEnvironment): Step[] {
-  const params = decision(plan, "deployment.strategy").params;
+  const params = decisionOf(plan, "deployment.strategy").params;
   const model = servedModels(plan).primary;
   const minCompared = Number(params.minCompared ?? 1000);
   const minAgreement = Number(params.minAgreement ?? 0.98);
@@ -387,7 +385,7 @@ function serverlessRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironm
   const spec = plan.requirements;
   const name = delivery.release;
   const region = spec.cloud.region;
-  const batch = decision(plan, "serving.mode").choice === "batch";
+  const batch = choiceOf(plan, "serving.mode") === "batch";
   const service = env.service;
   const job = `${env.service}${SCORE_JOB_SUFFIX}`;
   switch (spec.cloud.provider) {
@@ -475,7 +473,7 @@ function approvalCheckJob(production: DeliveryEnvironment): Record<string, unkno
 
 export function deployJobs(plan: Plan): Record<string, unknown> {
   const delivery = deliveryOf(plan);
-  const chart = decision(plan, "serving.runtime").choice === "kubernetes";
+  const chart = choiceOf(plan, "serving.runtime") === "kubernetes";
   const jobs: Record<string, unknown> = { build: buildJob(plan, delivery) };
   let previous: string | undefined;
   for (const env of delivery.environments) {

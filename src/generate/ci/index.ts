@@ -12,8 +12,6 @@ import type { Plan } from "../../plan/types.js";
 import { defaultPackageSpec } from "../../util/package-source.js";
 import { checkArgs } from "../commands.js";
 import { deliveryOf } from "../delivery.js";
-import { chartName } from "../helm/index.js";
-import { dns1123 } from "../names.js";
 import { ACTIONS, cloudLogin, clusterCredentials, deployJobs, e, HELM_VERSION } from "./deploy.js";
 
 const TERRAFORM_VERSION = "1.9.8";
@@ -29,11 +27,12 @@ function doc(workflow: Record<string, unknown>): string {
 
 export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec()): TextFileSet {
   const spec = plan.requirements;
-  const name = dns1123(spec.metadata.name, 40);
+  const delivery = deliveryOf(plan);
+  const name = delivery.release;
   const provider = spec.cloud.provider;
   const runtime = choice(plan, "serving.runtime");
   const hasChart = runtime === "kubernetes";
-  const chart = hasChart ? `deploy/helm/${chartName(plan)}` : "";
+  const chart = hasChart ? delivery.chartPath : "";
   const tfDir = provider === "kubernetes" ? "" : `infra/terraform/${provider}`;
   const files: TextFileSet = {};
 
@@ -104,7 +103,6 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
   const retrain = plan.decisions.find((d) => d.capability === "retraining.trigger")!;
   const schedule = String(retrain.params.schedule ?? "0 3 * * 0");
   const orchestration = choice(plan, "orchestration");
-  const delivery = deliveryOf(plan);
   const production = delivery.environments[delivery.environments.length - 1];
   const on: Record<string, unknown> = { workflow_dispatch: {} };
   if (trigger === "scheduled" || trigger === "scheduled-and-drift") on.schedule = [{ cron: schedule }];
@@ -135,7 +133,7 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
         steps: [
           { uses: ACTIONS.checkout },
           ...cloudLogin(plan),
-          ...(orchestration === "argo-workflows" ? clusterCredentials(plan, name) : []),
+          ...(orchestration === "argo-workflows" ? clusterCredentials(plan, delivery) : []),
           { name: `Start the retraining pipeline (${orchestration})`, run: submit[orchestration] },
         ],
       },

@@ -22,8 +22,7 @@ import {
   scoreSchedule,
   scoreScheduler,
 } from "../commands.js";
-import { deliveryOf } from "../delivery.js";
-import { dns1123 } from "../names.js";
+import { chartName, deliveryOf } from "../delivery.js";
 import { chartQueriesTemplate, prometheusRules, streamLagThreshold } from "../platform/monitoring.js";
 import {
   clusterSecrets,
@@ -54,12 +53,10 @@ function instance(plan: Plan): InstancePrice | undefined {
   );
 }
 
-export function chartName(plan: Plan): string {
-  return dns1123(plan.requirements.metadata.name, 53);
-}
-
 /** The GPU image is the CPU image's repository and tag plus this suffix (platform/Dockerfile.gpu). */
 export const GPU_IMAGE_TAG_SUFFIX = "-cuda";
+
+export { chartName };
 
 /**
  * The Deployment / Rollout / CronJob name the chart renders for a release: Helm's `fullname`
