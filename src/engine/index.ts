@@ -38,3 +38,4 @@ export type {
   RegionCatalog,
   RuleDefinition,
 } from "./schema.js";
+export { MECHANISMS, type MechanismName } from "./schema.js";

@@ -1,6 +1,39 @@
 /** Schemas of the rule files in rules/: checked at load, so a bad rule file fails fast with its path. */
 import { z } from "zod";
 
+/**
+ * What implements a control, as the control catalogs name it (`needs`). Each is found as evidence in
+ * the generated tree: Terraform resources of the inventory, objects of the chart, workflow jobs
+ * (src/plan/evidence.ts); a control whose mechanism is not generated is the customer's.
+ */
+export const MECHANISMS = [
+  "private-network",
+  "network-policy",
+  "waf-attached",
+  "tls-in-transit",
+  "mtls",
+  "encryption-at-rest",
+  "customer-managed-key",
+  "audit-trail",
+  "immutable-audit-trail",
+  "workload-identity",
+  "deploy-identity",
+  "secret-store",
+  "external-secrets",
+  "vault",
+  "versioned-data",
+  "data-retention",
+  "erasure",
+  "alert-rules",
+  "change-approval",
+  "budget-alerts",
+] as const;
+export type MechanismName = (typeof MECHANISMS)[number];
+
+/**
+ * Service prices every cloud's table must have (the cost model's common meters); a table may add
+ * meters of its own cloud (the inventory names them: src/infra/).
+ */
 export const SERVICE_PRICE_KEYS = [
   "clusterFeeHourly",
   "natGatewayHourly",
@@ -96,6 +129,10 @@ function build() {
               satisfiedBy: z.array(z.string().regex(/^[a-z.]+(=[a-z0-9-]+(\|[a-z0-9-]+)*)?$/)).min(1),
               /** the control is in scope only when this decision holds ("capability=a|b"), e.g. public endpoints */
               appliesWhen: patternRef.optional(),
+              /** the mechanisms that implement it, each found in the generated tree or the customer's */
+              needs: z.array(z.enum(MECHANISMS)).min(1),
+              /** what the customer must do where a mechanism is not generated */
+              customer: z.string().min(1),
             })
             .strict(),
         )
@@ -103,9 +140,30 @@ function build() {
     })
     .strict();
 
+  /** stored: copied from the cited source on asOf; recalled: from memory of that page, to re-check */
+  const provenance = z.enum(["stored", "recalled"]);
+  const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
   const priced = z
-    .object({ usd: z.number().nonnegative(), unit: z.string(), source: z.string().min(1) })
+    .object({
+      usd: z.number().nonnegative(),
+      unit: z.string(),
+      source: z.string().min(1),
+      provenance: provenance.optional(),
+      asOf: date.optional(),
+    })
     .strict();
+  /** a region's own rate of a row of the base table: the number, or the number with its own source */
+  const regionalRate = z.union([
+    z.number().nonnegative(),
+    z
+      .object({
+        usd: z.number().nonnegative(),
+        source: z.string().min(1).optional(),
+        provenance: provenance.optional(),
+        asOf: date.optional(),
+      })
+      .strict(),
+  ]);
 
   const instanceSchema = z
     .object({
@@ -120,6 +178,8 @@ function build() {
       gpuTflops: z.number().positive().optional(),
       gpuBandwidthGbps: z.number().positive().optional(),
       source: z.string().min(1),
+      provenance: provenance.optional(),
+      asOf: date.optional(),
     })
     .strict();
 
@@ -129,19 +189,42 @@ function build() {
       kind: z.literal("PriceTable"),
       cloud: z.enum(["aws", "gcp", "azure", "kubernetes"]),
       region: z.string(),
-      pricesAsOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      pricesAsOf: date,
+      /** how the rows were obtained unless a row says otherwise */
+      provenance,
       currency: z.literal("USD"),
       note: z.string().optional(),
       cpuInstances: z.array(instanceSchema).min(1),
       gpuInstances: z.array(instanceSchema).min(1),
       systemInstance: z.string(),
       onlineStoreNode: z.string(),
-      services: z.object(
-        Object.fromEntries(SERVICE_PRICE_KEYS.map((key) => [key, priced])) as Record<
-          (typeof SERVICE_PRICE_KEYS)[number],
-          typeof priced
-        >,
-      ),
+      services: z
+        .object(
+          Object.fromEntries(SERVICE_PRICE_KEYS.map((key) => [key, priced])) as Record<
+            (typeof SERVICE_PRICE_KEYS)[number],
+            typeof priced
+          >,
+        )
+        .catchall(priced),
+      /**
+       * Other regions' rates, row by row (services and instances by name), each region with the date
+       * and provenance of its rows; a row a region does not list is priced at the base region's rate
+       * and the plan says so.
+       */
+      regions: z
+        .record(
+          z.string(),
+          z
+            .object({
+              pricesAsOf: date,
+              provenance,
+              source: z.string().min(1).optional(),
+              services: z.record(z.string(), regionalRate).default({}),
+              instances: z.record(z.string(), regionalRate).default({}),
+            })
+            .strict(),
+        )
+        .default({}),
     })
     .strict();
 

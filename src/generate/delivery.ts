@@ -6,10 +6,10 @@
  * all read this one derivation, so what a workflow pushes, installs and promotes is what the
  * Terraform builds and the chart renders.
  */
-import { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "../plan/delivery.js";
+import { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "../infra/delivery.js";
 import { choiceOf, decisionOf } from "../plan/index.js";
 import type { Plan } from "../plan/types.js";
-import { azureStorageName, cloudName, dns1123 } from "./names.js";
+import { azureStorageName, chartNameOf, cloudName, dns1123 } from "../infra/names.js";
 
 export const DEPLOY_ACCESS = ["gitops", "runner-in-network", "public-endpoint", "cloud-api"] as const;
 export type DeployAccess = (typeof DEPLOY_ACCESS)[number];
@@ -83,7 +83,7 @@ export interface Delivery {
 
 /** The chart's name and directory (deploy/helm/<chart>): a DNS-1123 label of the workload's name. */
 export function chartName(plan: Plan): string {
-  return dns1123(plan.requirements.metadata.name, 53);
+  return chartNameOf(plan.requirements.metadata.name);
 }
 
 export function deliveryOf(plan: Plan): Delivery {

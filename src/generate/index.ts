@@ -31,7 +31,7 @@ export function generateAll(plan: Plan, options: GenerateOptions = {}): FileSet 
   );
   return mergeFileSets(
     implementation,
-    generateAdrs(plan, { files: implementation, narratives: options.narratives }),
+    generateAdrs(plan, { narratives: options.narratives }),
     generateReport(plan, adrFileNames(plan)),
   );
 }

@@ -9,7 +9,7 @@ import { join, relative } from "node:path";
 import Handlebars from "handlebars";
 import { stringify as yamlStringify } from "yaml";
 import { packagePath } from "../util/package.js";
-import { dns1123 } from "./names.js";
+import { dns1123 } from "../infra/names.js";
 
 /** templates/ of the installed package. */
 export function templatesRoot(): string {

@@ -1,20 +1,28 @@
 /**
- * Cost model: monthly USD from the dated price table of the plan's cloud. Every item names its
- * quantity, its unit price and the price's source, including the items people forget (cluster fee,
- * NAT, load balancer, logs, online store nodes, keys). Over budget, the cheapest change that fits is
- * found by re-costing each candidate change, never by cutting a control compliance requires.
+ * Cost model: monthly USD of the inventory (src/infra/), priced at the plan region's rates. Each item
+ * names the Terraform addresses it prices and carries one line per meter with the price row's
+ * source, date, provenance and region; usage-based quantities say how they were assumed. What the
+ * platform needs but this Terraform does not build is listed apart (`excluded`), estimated, never in
+ * the total. Over budget, the cheapest change that fits is found by re-deriving the inventory of each
+ * candidate change, never by cutting a control compliance requires.
  */
-import type { PriceTable } from "../engine/index.js";
-import type { CloudProvider, ResolvedSpec } from "../requirements/index.js";
-import { buildsDeployRunner, PRIVATE_REGISTRY } from "./delivery.js";
-import type { Capacity, Cost, CostItem, PlanWarning } from "./types.js";
+import {
+  HOURS_PER_MONTH,
+  type Inventory,
+  type InventoryCapacity,
+  inventoryOf,
+  type RegionalPrices,
+  runsPerMonth,
+} from "../infra/index.js";
+import type { ResolvedSpec } from "../requirements/index.js";
+import type { Capacity, Cost, CostItem, CostLine, PlanWarning } from "./types.js";
 
-export const HOURS_PER_MONTH = 730;
+export { HOURS_PER_MONTH, runsPerMonth };
 
 /** The decisions and sizes the cost depends on; candidate changes edit a copy of it. */
 export interface CostContext {
   spec: ResolvedSpec;
-  prices: PriceTable;
+  prices: RegionalPrices;
   capacity: Capacity;
   choices: Record<string, string>;
   averageQps: number;
@@ -26,224 +34,133 @@ export interface CostContext {
 
 const round = (usd: number) => Math.round(usd * 100) / 100;
 const money = (usd: number) => `$${usd.toLocaleString("en-US", { maximumFractionDigits: 0 })}`;
+const quantityText = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 });
 
-/** Approximate runs per month of a 5-field cron expression or an @-macro. */
-export function runsPerMonth(schedule: string | null): number {
-  if (!schedule) return 30;
-  const macro: Record<string, number> = { "@hourly": 730, "@daily": 30.4, "@weekly": 4.35, "@monthly": 1 };
-  if (schedule in macro) return macro[schedule];
-  const [minute, hour, dayOfMonth, , dayOfWeek] = schedule.split(/\s+/);
-  const count = (field: string, range: number): number => {
-    if (field === "*") return range;
-    const step = /^\*\/(\d+)$/.exec(field);
-    if (step) return Math.ceil(range / Number(step[1]));
-    return field.split(",").reduce((n, part) => {
-      const span = /^(\d+)-(\d+)$/.exec(part);
-      return n + (span ? Number(span[2]) - Number(span[1]) + 1 : 1);
-    }, 0);
+export function inventoryFor(ctx: CostContext): Inventory | null {
+  return inventoryOf({ ...ctx, capacity: ctx.capacity as InventoryCapacity });
+}
+
+/** Each cost item of the inventory: its resources' meters at the region's rates. */
+export function itemsOf(inventory: Inventory, prices: RegionalPrices): CostItem[] {
+  const byItem = new Map<string, CostLine[]>();
+  for (const resource of inventory.resources) {
+    if (!resource.item || resource.meters.length === 0) continue;
+    const lines = byItem.get(resource.item) ?? [];
+    for (const meter of resource.meters) {
+      const row = prices.row(meter.price);
+      const unitUsd = row.usd * (1 - (meter.discount?.fraction ?? 0));
+      lines.push({
+        resource: resource.address,
+        price: meter.price,
+        quantity: meter.quantity,
+        unit: meter.unit,
+        unitUsd: Math.round(unitUsd * 1e6) / 1e6,
+        monthlyUsd: round(meter.quantity * unitUsd),
+        source: row.source,
+        asOf: row.asOf,
+        provenance: row.provenance,
+        region: row.region,
+        ...(meter.assumption ? { assumption: meter.assumption } : {}),
+        ...(meter.discount ? { discount: meter.discount } : {}),
+      });
+    }
+    byItem.set(resource.item, lines);
+  }
+  const items: CostItem[] = [];
+  for (const [name, lines] of byItem) {
+    const monthlyUsd = round(lines.reduce((sum, line) => sum + line.monthlyUsd, 0));
+    const assumptions = [...new Set(lines.flatMap((line) => (line.assumption ? [line.assumption] : [])))];
+    items.push({
+      name,
+      monthlyUsd,
+      detail: lines
+        .map((line) => `${quantityText(line.quantity)} ${line.unit} x $${line.unitUsd}${line.discount ? ` (${line.discount.because})` : ""}`)
+        .join(" + "),
+      source: lines[0].source,
+      resources: [...new Set(lines.map((line) => line.resource))],
+      lines,
+      ...(assumptions.length ? { assumption: assumptions.join("; ") } : {}),
+    });
+  }
+  return items;
+}
+
+/**
+ * On the team's own cluster nothing is built by Terraform: the items are the workload's share of that
+ * cluster, priced as equivalent nodes, each an estimate that names no resource.
+ */
+function ownClusterItems(ctx: CostContext): CostItem[] {
+  const { spec, prices, capacity, choices } = ctx;
+  const items: CostItem[] = [];
+  const add = (name: string, price: string, quantity: number, unit: string, assumption: string) => {
+    const row = prices.row(price);
+    const monthlyUsd = round(quantity * row.usd);
+    if (monthlyUsd <= 0) return;
+    items.push({
+      name,
+      monthlyUsd,
+      detail: `${quantityText(quantity)} ${unit} x $${row.usd}`,
+      source: row.source,
+      resources: [],
+      lines: [
+        {
+          resource: "the team's cluster",
+          price,
+          quantity,
+          unit,
+          unitUsd: row.usd,
+          monthlyUsd,
+          source: row.source,
+          asOf: row.asOf,
+          provenance: row.provenance,
+          region: row.region,
+          assumption,
+        },
+      ],
+      assumption,
+    });
   };
-  const perDay = count(minute, 60) * count(hour, 24);
-  const days =
-    dayOfMonth !== "*" ? count(dayOfMonth, 31) : dayOfWeek !== "*" ? count(dayOfWeek, 7) * 4.35 : 30.4;
-  return Math.round(perDay * days * 100) / 100;
-}
-
-function instancePrice(prices: PriceTable, name: string): number {
-  const found = [...prices.cpuInstances, ...prices.gpuInstances].find((i) => i.name === name);
-  return found?.hourlyUsd ?? 0;
-}
-
-function instanceSource(prices: PriceTable, name: string): string {
-  const found = [...prices.cpuInstances, ...prices.gpuInstances].find((i) => i.name === name);
-  return found?.source ?? "serverless pricing";
+  const share = "the workload's share of the team's existing cluster, priced as equivalent on-demand nodes";
+  if (choices["serving.mode"] === "batch") {
+    const runs = runsPerMonth(spec.inference.batch.schedule);
+    add("Batch scoring compute", `instance:${capacity.instanceType}`, round(runs * capacity.replicasMax), "node-hours", `${share}: ${runs} runs/month x ${capacity.replicasMax} nodes for about an hour`);
+  } else {
+    const forAverage = Math.ceil(ctx.averageQps / Math.max(0.001, capacity.perReplicaQps * capacity.targetUtilization));
+    const billed = Math.min(capacity.replicasMax, Math.max(capacity.replicasMin, forAverage));
+    add(
+      choices["serving.mode"] === "streaming" ? "Stream consumers" : "Serving replicas",
+      `instance:${capacity.instanceType}`,
+      billed * HOURS_PER_MONTH,
+      "node-hours",
+      `${share}: ${billed} average replicas (${capacity.replicasMin}-${capacity.replicasMax})`,
+    );
+  }
+  const storageGb = round(spec.training.datasetGb + spec.data.volumeGbPerDay * 90 + (spec.model.sizeMb / 1024) * 10);
+  add("Object storage", "objectStoragePerGbMonth", storageGb, "GB-month", `the team's S3-compatible store: training data, 90 days of raw data, 10 model versions`);
+  if (choices["features.store"] === "online")
+    add("Online feature store", "onlineStoreNodeHourly", HOURS_PER_MONTH, "node-hours", `${share}: one in-cluster Redis node`);
+  return items;
 }
 
 export function costItems(ctx: CostContext): CostItem[] {
-  const { spec, prices, capacity, choices } = ctx;
-  const s = prices.services;
-  const items: CostItem[] = [];
-  const add = (name: string, monthlyUsd: number, detail: string, source: string) => {
-    if (monthlyUsd > 0) items.push({ name, monthlyUsd: round(monthlyUsd), detail, source });
-  };
-  const mode = choices["serving.mode"];
-  const runtime = choices["serving.runtime"];
-  const ownCluster = prices.cloud === "kubernetes";
-  const serverless = runtime === "serverless-container" || runtime === "serverless-job";
-
-  // Serving compute
-  const hourly = serverless
-    ? 1 * s.serverlessVcpuHourly.usd + 2 * s.serverlessGbHourly.usd
-    : instancePrice(prices, capacity.instanceType);
-  const computeSource = serverless
-    ? s.serverlessVcpuHourly.source
-    : instanceSource(prices, capacity.instanceType);
-  if (mode === "batch") {
-    const runs = runsPerMonth(spec.inference.batch.schedule);
-    const rows = spec.inference.batch.rowsPerRun ?? 0;
-    const runHours = Math.max(
-      0.25,
-      ctx.batchRowsPerSecond > 0 ? rows / (capacity.replicasMax * ctx.batchRowsPerSecond) / 3600 : 1,
-    );
-    const spot = ctx.spotForBatch ? 1 - s.spotDiscount.usd : 1;
-    add(
-      "Batch scoring compute",
-      runs * runHours * capacity.replicasMax * hourly * spot,
-      `${runs} runs/month x ${round(runHours)} h x ${capacity.replicasMax} x ${capacity.instanceType} at $${round(hourly * spot)}/h${ctx.spotForBatch ? " (spot)" : ""}; nothing runs between runs`,
-      computeSource,
-    );
-  } else {
-    const forAverage = Math.ceil(
-      ctx.averageQps / Math.max(0.001, capacity.perReplicaQps * capacity.targetUtilization),
-    );
-    const billed = Math.min(capacity.replicasMax, Math.max(capacity.replicasMin, forAverage));
-    add(
-      mode === "streaming" ? "Stream consumers" : "Serving replicas",
-      billed * hourly * HOURS_PER_MONTH * capacity.regions,
-      `${billed} average replicas (${capacity.replicasMin}-${capacity.replicasMax}) x ${capacity.instanceType} at $${round(hourly)}/h x ${HOURS_PER_MONTH} h${capacity.regions > 1 ? ` x ${capacity.regions} regions` : ""}`,
-      computeSource,
-    );
-  }
-
-  // Pre-production environments run one replica each beside production: on Kubernetes a pod of the
-  // serving size in its own namespace (a node of the serving pool when production fills its nodes),
-  // on ECS one always-on task per service; Cloud Run and Container Apps scale pre-production to zero
-  // and pre-production score jobs run on demand, so those carry no fixed cost.
-  const preProduction = ["namespaces", "services"].includes(choices["deployment.environments"] ?? "")
-    ? spec.deployment.environments.length - 1
-    : 0;
-  const alwaysOn = mode !== "batch" && (runtime === "kubernetes" || (serverless && prices.cloud === "aws"));
-  if (preProduction > 0 && alwaysOn)
-    add(
-      "Pre-production environments",
-      preProduction * hourly * HOURS_PER_MONTH,
-      `${preProduction} x 1 replica (${spec.deployment.environments.slice(0, -1).join(", ")}) x ${serverless ? "1 task (1 vCPU, 2 GB)" : capacity.instanceType} at $${round(hourly)}/h, always on`,
-      computeSource,
-    );
-
-  // Cluster
-  if (runtime === "kubernetes" && !ownCluster) {
-    add(
-      "Managed Kubernetes control plane",
-      s.clusterFeeHourly.usd * HOURS_PER_MONTH * capacity.regions,
-      `${capacity.regions} cluster(s) at $${s.clusterFeeHourly.usd}/h`,
-      s.clusterFeeHourly.source,
-    );
-    const systemNodes = Math.max(2, capacity.zones) * capacity.regions;
-    add(
-      "System node pool",
-      systemNodes * instancePrice(prices, prices.systemInstance) * HOURS_PER_MONTH,
-      `${systemNodes} x ${prices.systemInstance} for cluster add-ons (ingress, monitoring, operators)`,
-      instanceSource(prices, prices.systemInstance),
-    );
-  }
-
-  // Delivery: the self-hosted runner the Terraform builds inside the network (one, always on)
-  if (buildsDeployRunner(prices.cloud as CloudProvider, choices["deployment.access"] ?? ""))
-    add(
-      "Deploy runner inside the network",
-      instancePrice(prices, prices.systemInstance) * HOURS_PER_MONTH,
-      `1 x ${prices.systemInstance}: the self-hosted GitHub Actions runner that deploys to the private cluster${PRIVATE_REGISTRY[prices.cloud as CloudProvider] ? " and pushes to the private registry" : ""}`,
-      instanceSource(prices, prices.systemInstance),
-    );
-
-  // Network
-  const privateNet = choices["security.network"] !== "public-tls";
-  if (privateNet && !ownCluster && runtime !== "serverless-job") {
-    const gateways = (ctx.singleNatGateway ? 1 : capacity.zones) * capacity.regions;
-    const natGb = spec.data.volumeGbPerDay * 30 * 0.1;
-    add(
-      "NAT gateways",
-      gateways * s.natGatewayHourly.usd * HOURS_PER_MONTH + natGb * s.natGatewayPerGb.usd,
-      `${gateways} gateway(s) (${ctx.singleNatGateway ? "one shared" : "one per zone"}) + ${round(natGb)} GB/month processed (10% of data volume assumed to leave through NAT)`,
-      s.natGatewayHourly.source,
-    );
-  }
-  if (mode === "realtime" && !ownCluster) {
-    const lcu = Math.max(1, ctx.averageQps / 1000);
-    add(
-      "Load balancer",
-      (s.loadBalancerHourly.usd + lcu * s.loadBalancerCapacityUnitHourly.usd) *
-        HOURS_PER_MONTH *
-        capacity.regions,
-      `1 load balancer${capacity.regions > 1 ? " per region" : ""} + ${round(lcu)} capacity units at ${round(ctx.averageQps)} QPS average`,
-      s.loadBalancerHourly.source,
-    );
-  }
-
-  // Storage and data
-  const storageGb = spec.training.datasetGb + spec.data.volumeGbPerDay * 90 + (spec.model.sizeMb / 1024) * 10;
-  add(
-    "Object storage",
-    storageGb * s.objectStoragePerGbMonth.usd,
-    `${round(storageGb)} GB: training data, 90 days of raw data at ${spec.data.volumeGbPerDay} GB/day, 10 model versions`,
-    s.objectStoragePerGbMonth.source,
-  );
-  if (choices["features.store"] === "online") {
-    const nodes = capacity.zones > 1 ? 2 : 1;
-    add(
-      "Online feature store",
-      nodes * s.onlineStoreNodeHourly.usd * HOURS_PER_MONTH,
-      `${nodes} x ${prices.onlineStoreNode} (${nodes > 1 ? "primary + replica in another zone" : "single node"})`,
-      s.onlineStoreNodeHourly.source,
-    );
-  }
-
-  // Observability and security
-  const logGb =
-    mode === "batch"
-      ? ((spec.inference.batch.rowsPerRun ?? 0) * runsPerMonth(spec.inference.batch.schedule) * 200) / 1e9
-      : (ctx.averageQps * HOURS_PER_MONTH * 3600 * 500) / 1e9;
-  add(
-    "Prediction and service logs",
-    logGb * s.logIngestPerGb.usd,
-    `${round(logGb)} GB/month (${mode === "batch" ? "200 B per scored row" : "500 B per request"}) ingested`,
-    s.logIngestPerGb.source,
-  );
-  if (choices["security.encryption"] === "customer-managed-keys") {
-    add(
-      "Customer-managed keys",
-      4 * s.kmsKeyMonthly.usd,
-      "4 keys: storage, logs, registry, secrets",
-      s.kmsKeyMonthly.source,
-    );
-  }
-  if (choices["security.audit"] === "immutable-audit-trail") {
-    add(
-      "Immutable audit trail",
-      5 * 12 * s.auditLogPerGbMonth.usd,
-      "about 5 GB/month of audit events kept 12 months on write-once storage",
-      s.auditLogPerGbMonth.source,
-    );
-  }
-
-  // Training
-  const trainRuns = { daily: 30.4, weekly: 4.35, monthly: 1, "on-drift": 2 }[spec.training.cadence];
-  const trainHours = Math.max(0.5, spec.training.datasetGb / 50);
-  const trainInstance = spec.training.gpu
-    ? [...prices.gpuInstances].sort((a, b) => a.hourlyUsd - b.hourlyUsd)[0]
-    : [...prices.cpuInstances].sort((a, b) => b.vcpu - a.vcpu)[Math.min(1, prices.cpuInstances.length - 1)];
-  const trainSpot = ctx.spotForBatch ? 1 - s.spotDiscount.usd : 1;
-  add(
-    "Training runs",
-    trainRuns * trainHours * trainInstance.hourlyUsd * trainSpot,
-    `${trainRuns} runs/month x ${round(trainHours)} h (${spec.training.datasetGb} GB at 50 GB/h) on ${trainInstance.name}${ctx.spotForBatch ? " (spot)" : ""}`,
-    trainInstance.source,
-  );
-  return items;
+  const inventory = inventoryFor(ctx);
+  return inventory ? itemsOf(inventory, ctx.prices) : ownClusterItems(ctx);
 }
 
 export function totalOf(items: CostItem[]): number {
   return round(items.reduce((sum, item) => sum + item.monthlyUsd, 0));
 }
 
-export function estimateCost(ctx: CostContext): Cost {
-  const items = costItems(ctx);
+export function estimateCost(ctx: CostContext, inventory: Inventory | null): Cost {
+  const items = inventory ? itemsOf(inventory, ctx.prices) : ownClusterItems(ctx);
   return {
     monthlyUsd: totalOf(items),
     budgetUsd: ctx.spec.budget.monthlyUsd,
     currency: "USD",
     items,
-    pricesAsOf: ctx.prices.pricesAsOf,
+    pricesAsOf: [...new Set(items.flatMap((item) => item.lines.map((line) => line.asOf)))].sort()[0] ?? ctx.prices.table.pricesAsOf,
+    region: ctx.prices.region,
+    excluded: inventory?.excluded ?? [],
   };
 }
 
@@ -257,7 +174,7 @@ interface Candidate {
 const CANDIDATES: Candidate[] = [
   {
     change: "use spot/preemptible capacity for batch scoring and training (interruptible, retried)",
-    applies: (ctx) => !ctx.spotForBatch && ctx.prices.services.spotDiscount.usd > 0,
+    applies: (ctx) => !ctx.spotForBatch && ctx.prices.row("spotDiscount").usd > 0,
     apply: (ctx) => ({ ...ctx, spotForBatch: true }),
   },
   {
@@ -296,8 +213,8 @@ const CANDIDATES: Candidate[] = [
   },
 ];
 
-function vcpuOf(prices: PriceTable, name: string): number {
-  return [...prices.cpuInstances, ...prices.gpuInstances].find((i) => i.name === name)?.vcpu ?? 1;
+function vcpuOf(prices: RegionalPrices, name: string): number {
+  return [...prices.table.cpuInstances, ...prices.table.gpuInstances].find((i) => i.name === name)?.vcpu ?? 1;
 }
 
 /**

@@ -12,12 +12,13 @@ import {
   type RuleSet,
   type Value,
 } from "../engine/index.js";
-import { loadSpecFile, type Problem, parseSpecValue, type Spec } from "../requirements/index.js";
+import { loadSpecFile, type Problem, parseSpecValue, type ResolvedSpec, type Spec } from "../requirements/index.js";
 import { hashValue } from "../util/canonical.js";
 import { estimateWorkload, resolveAverageQps, sizeCapacity, type Workload } from "./capacity.js";
 import { findContradictions } from "./contradictions.js";
 import { mapControls } from "./controls.js";
-import { budgetWarnings, estimateCost } from "./cost.js";
+import { ageInDays, type RegionalPrices, regionalPrices, STALE_PRICES_DAYS } from "../infra/index.js";
+import { budgetWarnings, estimateCost, inventoryFor } from "./cost.js";
 import { resolveDefaults } from "./defaults.js";
 import { computeFacts, inputResolver, knownInputs } from "./facts.js";
 import type { Capability, Decision, Plan, PlanWarning } from "./types.js";
@@ -72,8 +73,14 @@ export function createPlan(spec: Spec, options: PlanOptions = {}): Plan {
 export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrace {
   const ruleSet = options.ruleSet ?? loadDefaultRuleSet();
   const { spec, defaults, isProvided } = resolveDefaults(parsed, ruleSet);
-  const prices = ruleSet.prices.get(spec.cloud.provider);
-  if (!prices) throw new Error(`the rule set has no price table for ${spec.cloud.provider}`);
+  const baseTable = ruleSet.prices.get(spec.cloud.provider);
+  if (!baseTable) throw new Error(`the rule set has no price table for ${spec.cloud.provider}`);
+  // the team's own cluster has no regions: its node-equivalent prices are the table's own
+  const regional = regionalPrices(
+    baseTable,
+    spec.cloud.provider === "kubernetes" ? baseTable.region : spec.cloud.region,
+  );
+  const prices = regional.table;
   const workload = estimateWorkload(spec, prices);
   const facts = computeFacts(spec, workload);
   const inputs = inputResolver(spec, facts);
@@ -112,7 +119,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
   });
   const costContext = {
     spec,
-    prices,
+    prices: regional,
     capacity,
     choices,
     averageQps,
@@ -120,12 +127,15 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     spotForBatch: false,
     singleNatGateway: false,
   };
-  const cost = estimateCost(costContext);
-  const { controls, warnings: controlWarnings } = mapControls(spec, ruleSet.controls, choices);
+  const inventory = inventoryFor(costContext);
+  const cost = estimateCost(costContext, inventory);
+  const { controls, warnings: controlWarnings } = mapControls(spec, ruleSet.controls, choices, inventory);
   const warnings: PlanWarning[] = [
     ...findContradictions(spec, workload, ruleSet.regions, choices, isProvided),
     ...controlWarnings,
     ...budgetWarnings(costContext, cost),
+    ...regionalPriceWarnings(regional),
+    ...contactWarnings(spec),
   ].sort(
     (a, b) =>
       (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1) ||
@@ -140,11 +150,61 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     controls,
     capacity,
     cost,
+    inventory,
     warnings,
     defaults,
     requirements: spec,
   };
   return { plan, traces: result.traces, inputValue, workload };
+}
+
+/** Budget, anomaly and alert notifications need someone to reach. */
+function contactWarnings(spec: ResolvedSpec): PlanWarning[] {
+  if (spec.metadata.contacts.length > 0) return [];
+  return [
+    {
+      code: "NO_CONTACTS",
+      severity: "warning",
+      path: "metadata.contacts",
+      message: "no contacts: budget, cost-anomaly and alert notifications are sent to nobody",
+      suggestion: "add metadata.contacts: [team@example.com]",
+    },
+  ];
+}
+
+/** Rows the plan's region does not list are priced at the table's base region: say which. */
+function regionalPriceWarnings(prices: RegionalPrices): PlanWarning[] {
+  // read after the cost, which is what resolves the rows
+  const fallbacks = prices.fallbacks;
+  if (fallbacks.length === 0) return [];
+  return [
+    {
+      code: "PRICES_FROM_OTHER_REGION",
+      severity: "warning",
+      path: "cloud.region",
+      message: `the ${prices.cloud} price table has no ${prices.region} rate for ${fallbacks.join(", ")}: priced at ${prices.table.region} rates`,
+      suggestion: `add ${prices.region} to regions: in rules/prices/${prices.cloud}.yaml, each row with its source and date`,
+    },
+  ];
+}
+
+/**
+ * PRICES_STALE when the oldest price row the cost used is older than STALE_PRICES_DAYS at `now`. The
+ * clock is an input: `plan` adds this to what it prints (stderr and the JSON), never to the Plan that
+ * generators read, so generated files do not change with the calendar.
+ */
+export function stalePriceWarnings(plan: Plan, now: Date): PlanWarning[] {
+  const age = ageInDays(plan.cost.pricesAsOf, now);
+  if (age <= STALE_PRICES_DAYS) return [];
+  return [
+    {
+      code: "PRICES_STALE",
+      severity: "warning",
+      path: "cost.pricesAsOf",
+      message: `the oldest price the cost uses is from ${plan.cost.pricesAsOf}, ${age} days before ${now.toISOString().slice(0, 10)} (more than ${STALE_PRICES_DAYS}): list prices may have changed`,
+      suggestion: `re-check the rows' sources (cost.items[].lines[].source) and update rules/prices/${plan.requirements.cloud.provider}.yaml with their date and provenance`,
+    },
+  ];
 }
 
 /** A spec that failed to load or validate: every problem at once. */

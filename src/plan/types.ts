@@ -53,12 +53,25 @@ export const decisionSchema = z.object({
 });
 export type Decision = z.infer<typeof decisionSchema>;
 
+/** Where a control is implemented: a file of the generated tree and a locator inside it. */
+export const evidenceSchema = z.object({
+  file: z.string(),
+  /** a Terraform address, a Kubernetes `Kind/name` (chart files: against the helm render), or a workflow `job` */
+  locator: z.string(),
+});
+
 export const controlSchema = z.object({
   framework: z.enum(["pci-dss", "hipaa", "gdpr", "soc2"]),
   id: z.string(),
   title: z.string(),
   satisfiedBy: z.array(z.string()),
+  /** implemented: every mechanism it relies on is generated (evidence); customer: what the customer must do */
+  status: z.enum(["implemented", "customer"]),
+  evidence: z.array(evidenceSchema),
+  /** for `customer`: what is not generated and what the customer must do */
+  customer: z.string().optional(),
 });
+export type Evidence = z.infer<typeof evidenceSchema>;
 export type Control = z.infer<typeof controlSchema>;
 
 export const capacitySchema = z.object({
@@ -77,11 +90,34 @@ export const capacitySchema = z.object({
 });
 export type Capacity = z.infer<typeof capacitySchema>;
 
+/** One priced quantity: a resource's meter at a price-table row. */
+export const costLineSchema = z.object({
+  resource: z.string(),
+  price: z.string(),
+  quantity: z.number(),
+  unit: z.string(),
+  unitUsd: z.number(),
+  monthlyUsd: z.number(),
+  source: z.string(),
+  asOf: z.string(),
+  provenance: z.enum(["stored", "recalled"]),
+  /** the region whose rate it is */
+  region: z.string(),
+  /** usage-based quantity: how it was assumed */
+  assumption: z.string().optional(),
+  discount: z.object({ fraction: z.number(), because: z.string() }).optional(),
+});
+
 export const costItemSchema = z.object({
   name: z.string(),
   monthlyUsd: z.number(),
   detail: z.string(),
   source: z.string(),
+  /** the Terraform addresses of what it prices (empty on the team's own cluster: see assumption) */
+  resources: z.array(z.string()),
+  lines: z.array(costLineSchema),
+  /** set when any quantity is usage-based or the item is an estimate of something not built here */
+  assumption: z.string().optional(),
 });
 export const costSchema = z.object({
   monthlyUsd: z.number(),
@@ -89,9 +125,42 @@ export const costSchema = z.object({
   currency: z.literal("USD"),
   items: z.array(costItemSchema),
   pricesAsOf: z.string(),
+  /** the region the rates are for */
+  region: z.string(),
+  /** what the platform needs that this Terraform does not build: estimated, not in the total */
+  excluded: z.array(z.object({ name: z.string(), monthlyUsd: z.number(), reason: z.string() })),
 });
 export type Cost = z.infer<typeof costSchema>;
 export type CostItem = z.infer<typeof costItemSchema>;
+export type CostLine = z.infer<typeof costLineSchema>;
+
+export const inventorySchema = z.object({
+  cloud: z.enum(["aws", "gcp", "azure"]),
+  region: z.string(),
+  zones: z.number(),
+  resources: z.array(
+    z.object({
+      address: z.string(),
+      file: z.string(),
+      title: z.string(),
+      item: z.string().optional(),
+      meters: z.array(
+        z.object({
+          price: z.string(),
+          quantity: z.number(),
+          unit: z.string(),
+          assumption: z.string().optional(),
+          discount: z.object({ fraction: z.number(), because: z.string() }).optional(),
+        }),
+      ),
+      relations: z.array(z.object({ kind: z.string(), target: z.string() })),
+      implements: z.array(z.string()),
+      attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    }),
+  ),
+  excluded: z.array(z.object({ name: z.string(), monthlyUsd: z.number(), reason: z.string() })),
+  vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
 
 export const warningSchema = z.object({
   code: z.string(),
@@ -118,12 +187,15 @@ export const planSchema = z.object({
   controls: z.array(controlSchema),
   capacity: capacitySchema,
   cost: costSchema,
+  /** the cloud resources the plan builds (null on the team's own cluster): Terraform, cost and evidence read it */
+  inventory: inventorySchema.nullable(),
   warnings: z.array(warningSchema),
   /** every requirement the user did not give, with the value the plan used */
   defaults: z.array(defaultValueSchema),
   /** the resolved spec (all defaults filled in): generators read names, region and features from here */
   requirements: z.record(z.string(), z.unknown()),
 });
-export type Plan = Omit<z.infer<typeof planSchema>, "requirements"> & {
+export type Plan = Omit<z.infer<typeof planSchema>, "requirements" | "inventory"> & {
   requirements: import("../requirements/schema.js").ResolvedSpec;
+  inventory: import("../infra/index.js").Inventory | null;
 };

@@ -100,6 +100,13 @@ const metadataSchema = z
       .max(200)
       .describe("Workload name; normalized per target (k8s DNS-1123, cloud name limits)."),
     owner: z.string().max(200).default("").describe("Team or person that owns the workload."),
+    contacts: z
+      .array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "expected an email address (name@example.com)"))
+      .max(20)
+      .default([])
+      .describe(
+        "Email addresses that receive budget, cost-anomaly and alert notifications; empty, they reach nobody (a warning).",
+      ),
   })
   .strict();
 

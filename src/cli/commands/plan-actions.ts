@@ -5,18 +5,35 @@ import { dirname } from "node:path";
 import { diffPlans, formatDiff } from "../../plan/diff.js";
 import { explainDecision, formatExplanation } from "../../plan/explain.js";
 import { formatMarkdown, formatTable } from "../../plan/format.js";
-import { CAPABILITIES, type Capability, createPlan, type Plan, planErrors } from "../../plan/index.js";
+import {
+  CAPABILITIES,
+  type Capability,
+  createPlan,
+  type Plan,
+  planErrors,
+  stalePriceWarnings,
+} from "../../plan/index.js";
 import { loadSpecFile, parseSpecText, type Spec } from "../../requirements/index.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";
 import { applySets, loadSpecForCommand, problemsError, specFromValue } from "../spec-input.js";
 
+/** `--now`: a calendar date (or a full ISO timestamp); absent, the system clock. */
+export function parseNow(value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime()))
+    throw new UserError(`--now: "${value}" is not a date`, EXIT.usage, ["allowed: YYYY-MM-DD or an ISO 8601 timestamp"]);
+  return date;
+}
+
 export async function runPlan(
   io: CliIo,
   specPath: string,
   format: string,
   advisor?: LlmFlags & { lock: string },
+  now: Date = new Date(),
 ): Promise<number> {
   if (format === "json") {
     const loaded = await loadSpecFile(specPath);
@@ -27,11 +44,14 @@ export async function runPlan(
   }
   const spec = await loadSpecForCommand(specPath);
   const plan = advisor ? await advisedPlan(io, spec, advisor) : createPlan(spec);
-  if (format === "json") io.out(`${JSON.stringify(plan, null, 2)}\n`);
+  // the clock's warnings join what is printed, never the Plan generators read
+  const dated = stalePriceWarnings(plan, now);
+  if (format === "json") io.out(`${JSON.stringify({ ...plan, warnings: [...plan.warnings, ...dated] }, null, 2)}\n`);
   else if (format === "markdown") io.out(formatMarkdown(plan));
   else io.out(formatTable(plan));
   const errors = planErrors(plan);
   if (format === "json") for (const w of plan.warnings) io.err(`${w.severity} ${w.code}: ${w.message}\n`);
+  for (const w of dated) io.err(`${w.severity} ${w.code}: ${w.message}\n  → ${w.suggestion}\n`);
   return errors.length > 0 ? EXIT.findings : EXIT.ok;
 }
 

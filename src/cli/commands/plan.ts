@@ -19,7 +19,11 @@ export function registerPlan(program: Command, io: CliIo): void {
         "--advisor",
         "let the LLM advisor pick among the choices the rules leave open (recorded in --lock)",
       )
-      .option("--lock <file>", "lock file holding recorded advisor answers", DEFAULT_LOCK),
+      .option("--lock <file>", "lock file holding recorded advisor answers", DEFAULT_LOCK)
+      .option(
+        "--now <date>",
+        "the date the price table's age is judged by (YYYY-MM-DD; default today): older than 180 days warns",
+      ),
   )
     .addHelpText(
       "after",
@@ -27,14 +31,22 @@ export function registerPlan(program: Command, io: CliIo): void {
     )
     .action(
       async (
-        options: LlmFlags & { spec: string; format: string; json?: boolean; advisor?: boolean; lock: string },
+        options: LlmFlags & {
+          spec: string;
+          format: string;
+          json?: boolean;
+          advisor?: boolean;
+          lock: string;
+          now?: string;
+        },
       ) => {
-        const { runPlan } = await import("./plan-actions.js");
+        const { parseNow, runPlan } = await import("./plan-actions.js");
         process.exitCode = await runPlan(
           io,
           options.spec,
           options.json ? "json" : options.format,
           options.advisor ? options : undefined,
+          parseNow(options.now),
         );
       },
     );

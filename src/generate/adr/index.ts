@@ -18,8 +18,6 @@ export interface Narrative {
 }
 
 export interface AdrOptions {
-  /** files of the other targets, to name the ones implementing each control */
-  files?: FileSet;
   /** LLM-written context/consequences per capability (recorded in the lock file) */
   narratives?: ReadonlyMap<string, Narrative>;
   /** catalog texts and rule provenance; the shipped rules by default */
@@ -52,43 +50,7 @@ function show(value: unknown): string {
 }
 
 /** Resources and keywords that show a file implements a decision. */
-const EVIDENCE: Record<string, RegExp> = {
-  "security.encryption=customer-managed-keys":
-    /aws_kms_key|google_kms_crypto_key|azurerm_key_vault_key|kms_key|kmsKey/,
-  "security.encryption": /kms|encrypt|tls|https/i,
-  "security.network=private-with-waf": /wafv2|web_application_firewall|security_policy|waf/i,
-  "security.network": /private|aws_vpc|google_compute_network|azurerm_virtual_network|NetworkPolicy/,
-  "security.identity": /oidc|workload[_-]?identity|irsa|ServiceAccount|id-token: write/i,
-  "security.audit=immutable-audit-trail":
-    /cloudtrail|object_lock|retention_policy|immutab|logging_project_sink|diagnostic_setting/i,
-  "security.audit": /cloudtrail|audit|logging_project_sink|diagnostic_setting/i,
-  "security.secrets": /ExternalSecret|secretsmanager|secret_manager|key_vault_secret|secretKeyRef|vault/i,
-  "monitoring.metrics":
-    /ServiceMonitor|PrometheusRule|cloudwatch|monitoring_alert_policy|azurerm_monitor|\/metrics/i,
-  "monitoring.performance": /label|performance|feedback|review/i,
-  "deployment.strategy": /Rollout|canary|blue-green|strategy|versioned/i,
-  "data.versioning": /versioning|snapshot|time[_-]travel|lakefs|dvc/i,
-  "reliability.fallback": /fallback|dead-letter|deadLetter|retry/i,
-  "retraining.trigger": /retrain|schedule|drift/i,
-};
-
-function evidenceFor(ref: string, files: FileSet): string[] {
-  const [capability, choice] = ref.split("=");
-  const pattern = EVIDENCE[`${capability}=${choice}`] ?? EVIDENCE[capability];
-  if (!pattern) return [];
-  return Object.keys(files)
-    .filter((path) => {
-      const content = files[path];
-      return (
-        typeof content === "string" &&
-        !path.startsWith("docs/") &&
-        path !== "stackwright.lock.json" &&
-        pattern.test(content)
-      );
-    })
-    .sort()
-    .slice(0, 4);
-}
+const quantityText = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 });
 
 export function diagram(plan: Plan): string {
   const c = (capability: string) => plan.decisions.find((d) => d.capability === capability)?.choice ?? "none";
@@ -127,6 +89,26 @@ export function diagram(plan: Plan): string {
   );
   lines.push("    serve");
   lines.push("  end");
+  // what the Terraform builds, from the inventory, with its relations (what encrypts, fronts, protects what)
+  const inventory = plan.inventory;
+  if (inventory) {
+    const ids = new Map(inventory.resources.map((r, i) => [r.address, `r${i}`]));
+    lines.push(
+      `  subgraph built["${mermaidLabel(`Built by infra/terraform/${inventory.cloud} in ${inventory.region}`)}"]`,
+    );
+    for (const r of inventory.resources) lines.push(`    ${ids.get(r.address)}["${mermaidLabel(r.title)}"]`);
+    lines.push("  end");
+    for (const r of inventory.resources)
+      for (const rel of r.relations) {
+        const target = ids.get(rel.target);
+        if (target)
+          lines.push(
+            rel.kind === "encrypts"
+              ? `  ${ids.get(r.address)} -.->|encrypts| ${target}`
+              : `  ${ids.get(r.address)} -->|${rel.kind}| ${target}`,
+          );
+      }
+  }
   return lines.join("\n");
 }
 
@@ -209,7 +191,6 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
       narrative: options.narratives?.get(capability),
     });
   }
-  const otherFiles = options.files ?? {};
   files["docs/architecture.md"] = architecture({
     header: GENERATED_HEADER,
     specName: spec.metadata.name,
@@ -220,17 +201,15 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
     estimatedFrom: plan.capacity.estimatedFrom,
     costLine: budgetBar(plan.cost.monthlyUsd, plan.cost.budgetUsd),
     pricesAsOf: plan.cost.pricesAsOf,
-    costItems: plan.cost.items.map((i) => ({ ...i, usd: i.monthlyUsd.toFixed(2) })),
-    controls: plan.controls.map((ctl) => {
-      const implemented = [...new Set(ctl.satisfiedBy.flatMap((ref) => evidenceFor(ref, otherFiles)))]
-        .sort()
-        .slice(0, 6);
-      return {
-        ...ctl,
-        files: implemented,
-        note: options.files ? "process control: no generated file" : "(generate to see files)",
-      };
-    }),
+    region: plan.cost.region,
+    costItems: plan.cost.items.map((i) => ({
+      ...i,
+      usd: i.monthlyUsd.toFixed(2),
+      lines: i.lines.map((l) => ({ ...l, usd: l.monthlyUsd.toFixed(2), quantityText: quantityText(l.quantity) })),
+    })),
+    excluded: plan.cost.excluded.map((e) => ({ ...e, usd: e.monthlyUsd.toFixed(2) })),
+    // status and evidence come from the plan (src/plan/evidence.ts), resolved against this tree by the tests
+    controls: plan.controls,
     warnings: plan.warnings,
   });
   return files;

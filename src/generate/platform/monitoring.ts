@@ -10,7 +10,7 @@
 import type { Plan } from "../../plan/types.js";
 import { CONSUME_METRICS, SCORE_METRICS, SERVE_METRICS } from "../../serve/metrics.js";
 import { scoreSchedule } from "../commands.js";
-import { dns1123 } from "../names.js";
+import { dns1123 } from "../../infra/names.js";
 import { series } from "./promql.js";
 
 function decision(plan: Plan, capability: string) {

@@ -14,7 +14,7 @@ import {
   scoreJobArgs,
   scoreSchedule,
 } from "../commands.js";
-import { azureStorageName, dns1123 } from "../names.js";
+import { azureStorageName, dns1123 } from "../../infra/names.js";
 import { AIRFLOW_SIGNATURES } from "./airflow-signatures.js";
 import { defaultFeatures } from "./serve-config.js";
 

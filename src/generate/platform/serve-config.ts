@@ -6,7 +6,7 @@
  */
 import type { Plan } from "../../plan/types.js";
 import { type ServeConfigInput, serveConfigSchema } from "../../serve/config.js";
-import { dns1123 } from "../names.js";
+import { dns1123 } from "../../infra/names.js";
 
 /** Where the image keeps the platform directory (serve.yaml, models/, features/). */
 export const PLATFORM_DIR_IN_IMAGE = "/srv/platform";

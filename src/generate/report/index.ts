@@ -206,8 +206,19 @@ export function generateReport(plan: Plan, adrNames: ReadonlyMap<string, string>
   const controls = plan.controls
     .map(
       (c) =>
-        `<tr><td>${html(c.framework)}</td><td>${html(c.id)}</td><td>${html(c.title)}</td><td>${c.satisfiedBy.map((s) => `<code>${html(s)}</code>`).join(" ")}</td></tr>`,
+        `<tr class="${c.status}"><td>${html(c.framework)}</td><td>${html(c.id)}</td><td>${html(c.title)}</td><td>${c.satisfiedBy.map((s) => `<code>${html(s)}</code>`).join(" ")}</td><td>${html(c.status)}</td><td>${c.evidence.map((e) => `<code>${html(e.file)}</code>: <code>${html(e.locator)}</code>`).join("<br>") || "—"}</td><td>${html(c.customer ?? "—")}</td></tr>`,
     )
+    .join("\n");
+  const costLines = plan.cost.items
+    .flatMap((item) =>
+      item.lines.map(
+        (l) =>
+          `<tr><td>${html(item.name)}</td><td><code>${html(l.resource)}</code></td><td>${html(l.quantity.toLocaleString("en-US", { maximumFractionDigits: 2 }))} ${html(l.unit)}</td><td>${html(String(l.unitUsd))}</td><td>${l.monthlyUsd.toFixed(2)}</td><td>${html(l.source)} (${html(l.asOf)}, ${html(l.provenance)}${l.region !== plan.cost.region ? `, ${html(l.region)} rate` : ""})</td><td>${html(l.assumption ?? "—")}</td></tr>`,
+      ),
+    )
+    .join("\n");
+  const excluded = plan.cost.excluded
+    .map((e) => `<tr><td>${html(e.name)}</td><td>${e.monthlyUsd.toFixed(2)}</td><td>${html(e.reason)}</td></tr>`)
     .join("\n");
   const warnings = plan.warnings
     .map(
@@ -228,7 +239,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100
 h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
 table { border-collapse: collapse; width: 100%; } td, th { border: 1px solid #d0d7de; padding: .35rem .5rem; vertical-align: top; text-align: left; }
 th { background: #f6f8fa; } code { font-size: 12px; } svg { width: 100%; height: auto; }
-li.error { color: #b42318; } .meta { color: #57606a; }
+li.error { color: #b42318; } .meta { color: #57606a; } tr.customer td:nth-child(5) { color: #9a6700; }
 </style>
 </head>
 <body>
@@ -243,9 +254,11 @@ ${architectureSvg(plan)}
 ${rows}
 </tbody></table>
 <h2>Cost</h2>
-<p>$${Math.round(plan.cost.monthlyUsd).toLocaleString("en-US")} per month${plan.cost.budgetUsd !== null ? ` against a budget of $${Math.round(plan.cost.budgetUsd).toLocaleString("en-US")}` : ""}; prices as of ${html(plan.cost.pricesAsOf)}.</p>
+<p>$${Math.round(plan.cost.monthlyUsd).toLocaleString("en-US")} per month${plan.cost.budgetUsd !== null ? ` against a budget of $${Math.round(plan.cost.budgetUsd).toLocaleString("en-US")}` : ""}; ${html(plan.cost.region)} rates, oldest price as of ${html(plan.cost.pricesAsOf)}.</p>
 ${costSvg(plan)}
-${plan.controls.length ? `<h2>Compliance</h2>\n<table><thead><tr><th>Framework</th><th>Control</th><th>Title</th><th>Satisfied by</th></tr></thead>\n<tbody>\n${controls}\n</tbody></table>` : ""}
+${costLines ? `<table><thead><tr><th>Item</th><th>Resource</th><th>Quantity</th><th>Rate (USD)</th><th>USD/month</th><th>Source (as of, provenance)</th><th>Assumption</th></tr></thead>\n<tbody>\n${costLines}\n</tbody></table>` : ""}
+${excluded ? `<p>Not built by this Terraform, so not in the total (estimated):</p>\n<table><thead><tr><th>What</th><th>USD/month</th><th>Why</th></tr></thead>\n<tbody>\n${excluded}\n</tbody></table>` : ""}
+${plan.controls.length ? `<h2>Compliance</h2>\n<table><thead><tr><th>Framework</th><th>Control</th><th>Title</th><th>Satisfied by</th><th>Status</th><th>Evidence</th><th>Customer's part</th></tr></thead>\n<tbody>\n${controls}\n</tbody></table>` : ""}
 ${warnings ? `<h2>Warnings</h2>\n<ul>\n${warnings}\n</ul>` : ""}
 </body>
 </html>

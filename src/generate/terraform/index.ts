@@ -19,7 +19,7 @@ import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { CONTAINER_PORT, dataBucketName, scoreJobArgs, scoreSchedule, serveArgs } from "../commands.js";
 import { DEPLOY_VARIABLES, deliveryOf, SCORE_JOB_SUFFIX } from "../delivery.js";
-import { azureStorageName, cloudName } from "../names.js";
+import { azureStorageName, cloudName } from "../../infra/names.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
 
@@ -69,11 +69,15 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
   const registry = choice(plan, "registry");
   const delivery = deliveryOf(plan);
   const runner = delivery.runner?.terraform ? delivery.runner : undefined;
+  const inventory = plan.inventory;
+  if (!inventory) throw new Error(`a ${provider} plan has no inventory`);
   return {
     header: GENERATED_HEADER,
     name: cloudName(spec.metadata.name, 40),
     storageName: azureStorageName(spec.metadata.name),
     owner: spec.metadata.owner || "unknown",
+    // metadata.contacts: who budget and cost-anomaly notifications reach (budget_alert_emails' default)
+    contacts: spec.metadata.contacts,
     specHashShort: plan.spec.hash.slice(7, 19),
     region: spec.cloud.region,
     zones: Math.max(2, plan.capacity.zones),
@@ -148,30 +152,19 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     runner: Boolean(runner),
     runnerLabels: (runner?.labels ?? []).filter((label) => !IMPLICIT_RUNNER_LABELS.has(label)),
     runnerRelease: RUNNER_RELEASE,
+    // what the inventory builds (src/infra/): the quantities the cost prices, read by the templates
+    ...inventory.vars,
+    // the files that hold the inventory's resources
+    inventoryFiles: [...new Set(inventory.resources.map((r) => r.file.slice(r.file.lastIndexOf("/") + 1)))],
   };
 }
 
-/** Which template files a plan needs (the rest are skipped). */
+/** Files every stack has: providers, variables, outputs and the shared locals. */
+const ALWAYS = new Set(["main.tf", "providers.tf", "variables.tf", "versions.tf", "outputs.tf"]);
+
+/** Which template files a plan needs: the fixed ones, and those that hold a resource of the inventory. */
 function wanted(file: string, ctx: Record<string, unknown>): boolean {
-  const base = file.replace(/\.tf$/, "");
-  switch (base) {
-    case "cluster":
-      return Boolean(ctx.cluster);
-    case "serverless":
-      return Boolean(ctx.serverless);
-    case "kms":
-      return Boolean(ctx.cmk);
-    case "online-store":
-      return Boolean(ctx.onlineStore);
-    case "waf":
-      return Boolean(ctx.waf);
-    case "runner":
-      return Boolean(ctx.runner);
-    case "budget":
-      return ctx.budget !== null && ctx.budget !== undefined;
-    default:
-      return true;
-  }
+  return ALWAYS.has(file) || (ctx.inventoryFiles as string[]).includes(file);
 }
 
 export function generateTerraform(plan: Plan): TextFileSet {

@@ -49,3 +49,11 @@ export function azureStorageName(text: string): string {
 export function hclIdentifier(text: string): string {
   return normalize(text, { max: 64, allowed: /[^a-z0-9_]+/g, separator: "_", lower: true });
 }
+
+/**
+ * The chart's name, and the Helm release every environment installs: the chart's objects are named
+ * after it (the release name contains the chart name, so `stackwright.fullname` is the release alone).
+ */
+export function chartNameOf(metadataName: string): string {
+  return dns1123(metadataName, 53);
+}

@@ -1,0 +1,373 @@
+/** What the AWS Terraform (templates/terraform/aws/) builds for a plan, resource by resource. */
+import { facts, hours, InventoryBuilder } from "./build.js";
+import type { InventoryInput } from "./types.js";
+import {
+  auditStorage,
+  averageReplicas,
+  batchRunHours,
+  imageStorage,
+  natData,
+  platformLogs,
+  predictionLogs,
+  requests,
+  storedData,
+} from "./usage.js";
+
+/** Root volume of each managed node and the runner (the EKS module's default disk, the runner's 50 GB). */
+const NODE_DISK_GB = 20;
+const RUNNER_DISK_GB = 50;
+/** Fargate task size of every ECS task definition (serverless.tf). */
+const TASK_VCPU = 1;
+const TASK_GB = 2;
+/** Managed rule groups and the rate rule of the web ACL (waf.tf). */
+const WAF_RULES = 3;
+
+/**
+ * Terraform block types (and registry modules) that carry a charge: each one the Terraform renders is
+ * a resource of the inventory and priced. Free ones (IAM, security groups, ECS clusters, budgets, the
+ * first CloudTrail trail of management events) are not listed.
+ */
+export const AWS_BILLABLE = [
+  "module:terraform-aws-modules/vpc/aws",
+  "module:terraform-aws-modules/eks/aws",
+  "aws_kms_key",
+  "aws_s3_bucket",
+  "aws_ecr_repository",
+  "aws_elasticache_replication_group",
+  "aws_secretsmanager_secret",
+  "aws_wafv2_web_acl",
+  "aws_ecs_service",
+  "aws_lb",
+  "aws_cloudwatch_log_group",
+  "aws_autoscaling_group",
+  "aws_scheduler_schedule",
+  "aws_nat_gateway",
+  "aws_eip",
+  "aws_instance",
+] as const;
+
+export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
+  const f = facts(input);
+  const { capacity, prices } = input;
+  const system = prices.table.systemInstance;
+  const nat = f.zones === 1 || input.singleNatGateway ? 1 : f.zones;
+  const key = "aws_kms_key.main";
+  const encrypted: string[] = [];
+
+  b.add({
+    address: "module.vpc",
+    file: "network.tf",
+    title: `VPC across ${f.zones} zones, ${nat} NAT gateway${nat > 1 ? "s" : ""}`,
+    item: "NAT gateways",
+    meters: [
+      { price: "natGatewayHourly", quantity: hours(nat), unit: "gateway-hours" },
+      { price: "publicIpv4Hourly", quantity: hours(nat), unit: "public IPv4 address-hours (one per NAT gateway)" },
+      { price: "natGatewayPerGb", ...natData(input), unit: "GB processed" },
+    ],
+    implements: ["private-network", "egress-nat"],
+    attributes: { zones: f.zones, natGateways: nat, singleNatGateway: nat === 1 },
+  });
+  b.vars.zones = f.zones;
+  b.vars.singleNatGateway = nat === 1;
+  b.add({
+    address: "module.vpc.aws_cloudwatch_log_group.flow_log[0]",
+    file: "network.tf",
+    title: "VPC flow logs",
+    item: "Platform logs",
+    meters: [{ price: "logIngestPerGb", ...platformLogs("VPC flow-log records", 5), unit: "GB ingested" }],
+    implements: ["flow-logs"],
+  });
+
+  if (f.cmk)
+    b.add({
+      address: key,
+      file: "kms.tf",
+      title: "KMS key (customer managed, rotated yearly)",
+      item: "Customer-managed keys",
+      meters: [{ price: "kmsKeyMonthly", quantity: 1, unit: "key-months" }],
+      implements: ["customer-managed-key", "encryption-at-rest"],
+    });
+
+  b.add({
+    address: "aws_s3_bucket.data",
+    file: "storage.tf",
+    title: "Data bucket (versioned, encrypted, private)",
+    item: "Object storage",
+    meters: [{ price: "objectStoragePerGbMonth", ...storedData(input), unit: "GB-month" }],
+    implements: ["encryption-at-rest", "versioned-data"],
+  });
+  encrypted.push("aws_s3_bucket.data");
+  b.add({
+    address: "aws_s3_bucket_lifecycle_configuration.data",
+    file: "storage.tf",
+    title: "Retention rules of the data bucket",
+    implements: ["data-retention"],
+  });
+
+  b.add({
+    address: "aws_ecr_repository.serving",
+    file: "registry.tf",
+    title: "ECR repository of the serving image",
+    item: "Container registry",
+    meters: [{ price: "registryStoragePerGbMonth", ...imageStorage(input), unit: "GB-month" }],
+  });
+  encrypted.push("aws_ecr_repository.serving");
+
+  b.add({
+    address: "aws_cloudtrail.main",
+    file: "audit.tf",
+    title: "CloudTrail (all regions, log file validation)",
+    implements: ["audit-trail"],
+  });
+  b.add({
+    address: "aws_s3_bucket.audit",
+    file: "audit.tf",
+    title: f.immutableAudit ? "Audit bucket (Object Lock, compliance mode)" : "Audit bucket",
+    item: f.immutableAudit ? "Immutable audit trail" : "Audit trail",
+    meters: [{ price: "auditLogPerGbMonth", ...auditStorage(f.immutableAudit), unit: "GB-month" }],
+    implements: f.immutableAudit ? ["audit-trail", "immutable-audit-trail"] : ["audit-trail"],
+  });
+  b.relate("writes", "aws_cloudtrail.main", ["aws_s3_bucket.audit"]);
+  encrypted.push("aws_cloudtrail.main");
+
+  const replicas = averageReplicas(input);
+  if (f.cluster) {
+    b.add({
+      address: "module.eks.aws_eks_cluster.this[0]",
+      file: "cluster.tf",
+      title: "EKS cluster (private API, secrets encrypted)",
+      item: "Managed Kubernetes control plane",
+      meters: [{ price: "clusterFeeHourly", quantity: hours(1), unit: "cluster-hours" }],
+      implements: ["workload-identity", "private-network"],
+    });
+    b.add({
+      address: "module.eks.aws_cloudwatch_log_group.this[0]",
+      file: "cluster.tf",
+      title: "EKS control-plane logs (api, audit, authenticator)",
+      item: "Platform logs",
+      meters: [{ price: "logIngestPerGb", ...platformLogs("EKS api, audit and authenticator logs", 10), unit: "GB ingested" }],
+      implements: ["audit-trail"],
+    });
+    b.add({
+      address: 'module.eks.module.eks_managed_node_group["system"]',
+      file: "cluster.tf",
+      title: `System node group: 2 x ${system}`,
+      item: "System node pool",
+      meters: [
+        { price: `instance:${system}`, quantity: hours(2), unit: "instance-hours" },
+        { price: "blockStoragePerGbMonth", quantity: 2 * NODE_DISK_GB, unit: "GB-month of node disk" },
+      ],
+      attributes: { nodes: 2, instanceType: system },
+    });
+    b.vars.systemNodes = 2;
+    b.vars.systemNodesMax = 3;
+    const preProduction = f.batch ? 0 : f.preProduction.length;
+    b.add({
+      address: 'module.eks.module.eks_managed_node_group["serving"]',
+      file: "cluster.tf",
+      title: `${f.gpu ? "GPU" : "Serving"} node group: ${capacity.replicasMin}-${capacity.replicasMax} x ${capacity.instanceType}`,
+      item: f.mode === "streaming" ? "Stream consumers" : f.batch ? "Batch scoring compute" : "Serving replicas",
+      meters: [
+        f.batch
+          ? batchMeter(input, `instance:${capacity.instanceType}`)
+          : {
+              price: `instance:${capacity.instanceType}`,
+              quantity: hours(replicas + preProduction),
+              unit: `instance-hours (${replicas} average of ${capacity.replicasMin}-${capacity.replicasMax} in production${preProduction ? ` + ${preProduction} pre-production (${f.preProduction.join(", ")}) in their namespaces` : ""})`,
+            },
+        { price: "blockStoragePerGbMonth", quantity: (replicas + preProduction) * NODE_DISK_GB, unit: "GB-month of node disk" },
+      ],
+      attributes: { min: capacity.replicasMin, max: capacity.replicasMax, instanceType: capacity.instanceType },
+    });
+    encrypted.push("module.eks.aws_eks_cluster.this[0]");
+    if (f.realtime)
+      b.exclude(
+        "Load balancer",
+        hours(prices.row("loadBalancerHourly").usd),
+        "the chart's Service is ClusterIP and this Terraform installs no load balancer controller: the entry point (and its load balancer) is the customer's until the cluster add-ons are generated",
+      );
+    b.exclude(
+      "Container logs",
+      predictionLogs(input).quantity * prices.row("logIngestPerGb").usd,
+      `no log agent ships the pods' logs to CloudWatch: ${predictionLogs(input).assumption} would cost this at CloudWatch's ingestion rate`,
+    );
+  } else {
+    b.add({
+      address: "aws_ecs_cluster.main",
+      file: "serverless.tf",
+      title: "ECS cluster (Fargate, container insights)",
+      implements: ["workload-identity"],
+    });
+    b.add({
+      address: "aws_security_group.serving",
+      file: "serverless.tf",
+      title: "Serving tasks' security group (inbound from the load balancer only)",
+      implements: ["network-policy"],
+    });
+    b.add({
+      address: "aws_cloudwatch_log_group.serving",
+      file: "serverless.tf",
+      title: "Serving log group (90 days)",
+      item: "Prediction and service logs",
+      meters: [{ price: "logIngestPerGb", ...predictionLogs(input), unit: "GB ingested" }],
+    });
+    encrypted.push("aws_cloudwatch_log_group.serving");
+    const task = (count: number, what: string) => [
+      { price: "serverlessVcpuHourly", quantity: hours(count * TASK_VCPU), unit: `vCPU-hours (${what})` },
+      { price: "serverlessGbHourly", quantity: hours(count * TASK_GB), unit: `GB-hours (${what})` },
+    ];
+    if (f.batch) {
+      const { runs, hoursPerRun } = batchRunHours(input);
+      const taskHours = runs * hoursPerRun * capacity.replicasMax;
+      b.add({
+        address: "aws_scheduler_schedule.score",
+        file: "serverless.tf",
+        title: `Schedule: ${capacity.replicasMax} score tasks per run`,
+        item: "Batch scoring compute",
+        meters: [
+          {
+            price: "serverlessVcpuHourly",
+            quantity: Math.round(taskHours * TASK_VCPU * 100) / 100,
+            unit: "vCPU-hours",
+            assumption: `${runs} runs/month x ${hoursPerRun} h x ${capacity.replicasMax} tasks of ${TASK_VCPU} vCPU`,
+          },
+          {
+            price: "serverlessGbHourly",
+            quantity: Math.round(taskHours * TASK_GB * 100) / 100,
+            unit: "GB-hours",
+            assumption: `${runs} runs/month x ${hoursPerRun} h x ${capacity.replicasMax} tasks of ${TASK_GB} GB`,
+          },
+        ],
+      });
+      b.relate("runs", "aws_scheduler_schedule.score", [`aws_ecs_task_definition.serving["${f.production}"]`]);
+    } else {
+      for (const env of f.environments) {
+        const production = env === f.production;
+        b.add({
+          address: `aws_ecs_service.serving["${env}"]`,
+          file: "serverless.tf",
+          title: `ECS service (${env})${production ? `: ${capacity.replicasMin}-${capacity.replicasMax} tasks` : ": 1 task"}`,
+          item: production ? (f.mode === "streaming" ? "Stream consumers" : "Serving replicas") : "Pre-production environments",
+          meters: production ? task(replicas, `${replicas} average tasks`) : task(1, `1 always-on task in ${env}`),
+        });
+      }
+      if (f.realtime) {
+        const lcu = Math.max(1, input.averageQps / 1000);
+        b.add({
+          address: "aws_lb.serving",
+          file: "serverless.tf",
+          title: "Application load balancer (HTTPS)",
+          item: "Load balancer",
+          meters: [
+            { price: "loadBalancerHourly", quantity: hours(1), unit: "load balancer-hours" },
+            {
+              price: "loadBalancerCapacityUnitHourly",
+              quantity: hours(Math.round(lcu * 100) / 100),
+              unit: "LCU-hours",
+              assumption: `${Math.round(lcu * 100) / 100} LCU at ${Math.round(input.averageQps)} requests/s average (1 LCU per 1,000 new connections/s)`,
+            },
+          ],
+          implements: ["tls-in-transit"],
+        });
+        b.relate("fronts", "aws_lb.serving", [`aws_ecs_service.serving["${f.production}"]`]);
+      }
+    }
+  }
+
+  if (f.onlineStore) {
+    const nodes = capacity.zones > 1 ? 2 : 1;
+    b.add({
+      address: "aws_elasticache_replication_group.features",
+      file: "online-store.tf",
+      title: `ElastiCache for Redis: ${nodes} x ${prices.table.onlineStoreNode}${nodes > 1 ? " (primary + replica, multi-AZ)" : ""}`,
+      item: "Online feature store",
+      meters: [{ price: "onlineStoreNodeHourly", quantity: hours(nodes), unit: "node-hours" }],
+      // TLS to the store, but "tls-in-transit" is the entry point's: a control about data in transit is
+      // not met by one encrypted hop
+      implements: ["encryption-at-rest"],
+      attributes: { nodes },
+    });
+    b.vars.onlineStoreNodes = nodes;
+    encrypted.push("aws_elasticache_replication_group.features");
+    b.add({
+      address: "aws_secretsmanager_secret.features",
+      file: "online-store.tf",
+      title: "Secret: the feature store's AUTH token",
+      item: "Secrets",
+      meters: [{ price: "secretMonthly", quantity: 1, unit: "secret-months" }],
+      implements: ["secret-store"],
+    });
+    encrypted.push("aws_secretsmanager_secret.features");
+  }
+
+  if (f.waf) {
+    const attached = b.has("aws_lb.serving");
+    b.add({
+      address: "aws_wafv2_web_acl.edge",
+      file: "waf.tf",
+      title: `WAF web ACL (managed rules, rate limit)${attached ? "" : ": not attached to an entry point"}`,
+      item: "Web application firewall",
+      meters: [
+        { price: "wafAclMonthly", quantity: 1, unit: "web ACL-months" },
+        { price: "wafRuleMonthly", quantity: WAF_RULES, unit: "rule-months" },
+        // requests are billed as the ACL inspects them: none while it is attached to nothing
+        ...(attached ? [{ price: "wafRequestsPerMillion", ...requests(input), unit: "million requests" }] : []),
+      ],
+      implements: attached ? ["waf", "waf-attached"] : ["waf"],
+    });
+    if (attached) b.relate("protects", "aws_wafv2_web_acl.edge", ["aws_lb.serving"]);
+  }
+
+  if (f.runner) {
+    b.add({
+      address: "aws_autoscaling_group.runner",
+      file: "runner.tf",
+      title: `Deploy runner: 1 x ${system} inside the VPC`,
+      item: "Deploy runner inside the network",
+      meters: [
+        { price: `instance:${system}`, quantity: hours(1), unit: "instance-hours" },
+        { price: "blockStoragePerGbMonth", quantity: RUNNER_DISK_GB, unit: "GB-month of runner disk" },
+      ],
+    });
+    b.add({
+      address: "aws_secretsmanager_secret.runner",
+      file: "runner.tf",
+      title: "Secret: the runner's registration token",
+      item: "Secrets",
+      meters: [{ price: "secretMonthly", quantity: 1, unit: "secret-months" }],
+      implements: ["secret-store"],
+    });
+    encrypted.push("aws_autoscaling_group.runner", "aws_secretsmanager_secret.runner");
+  }
+
+  b.add({
+    address: "aws_iam_role.deploy",
+    file: "deploy.tf",
+    title: `Deploy roles (GitHub OIDC), one per environment: ${f.environments.join(", ")}`,
+    implements: ["deploy-identity"],
+  });
+  if (f.budget)
+    b.add({
+      address: "aws_budgets_budget.monthly",
+      file: "budget.tf",
+      title: "Monthly budget with forecast alerts, and a cost anomaly monitor",
+      implements: ["budget-alerts"],
+    });
+  if (f.cmk) b.relate("encrypts", key, encrypted);
+}
+
+function batchMeter(input: InventoryInput, price: string) {
+  const { runs, hoursPerRun } = batchRunHours(input);
+  const replicas = input.capacity.replicasMax;
+  return {
+    price,
+    quantity: Math.round(runs * hoursPerRun * replicas * 100) / 100,
+    unit: "instance-hours",
+    assumption: `${runs} runs/month x ${hoursPerRun} h x ${replicas} nodes; nothing runs between runs`,
+    ...(input.spotForBatch
+      ? { discount: { fraction: input.prices.row("spotDiscount").usd, because: "spot capacity (interruptible, retried)" } }
+      : {}),
+  };
+}
+
+export { batchMeter };

@@ -1,0 +1,607 @@
+/** What the Azure Terraform (templates/terraform/azure/) builds for a plan, resource by resource. */
+import { facts, hours, type InventoryBuilder } from "./build.js";
+import type { InventoryInput, Meter } from "./types.js";
+import {
+  auditStorage,
+  averageReplicas,
+  batchRunHours,
+  HOURS_PER_MONTH,
+  imageStorage,
+  natData,
+  platformLogs,
+  predictionLogs,
+  requests,
+  storedData,
+  type Usage,
+} from "./usage.js";
+
+/** Nodes of the AKS default (system) pool (cluster.tf renders it from `systemNodes`). */
+const SYSTEM_NODES = 2;
+/**
+ * OS disk of every AKS node, managed (cluster.tf renders `nodeDiskGb`): a 128 GiB Premium SSD is a
+ * P10, the tier `premiumSsdP10Monthly` prices. Change both together.
+ */
+const NODE_DISK_GB = 128;
+/** The runner's OS disk, Standard HDD (runner.tf renders `runnerDiskGb`): 64 GiB is an S6. */
+const RUNNER_DISK_GB = 64;
+/** Instances of the runner's scale set (runner.tf renders `runnerInstances`). */
+const RUNNER_INSTANCES = 1;
+/** Container size of every container app and job (serverless.tf): 1 vCPU, 2 GiB. */
+const APP_VCPU = 1;
+const APP_GB = 2;
+/**
+ * Days the Log Analytics workspace keeps its data (main.tf renders `logRetentionDays`); the first
+ * 31 are included in the ingestion price, the rest are billed per GB-month.
+ */
+const LOG_RETENTION_DAYS = 90;
+const LOG_INCLUDED_DAYS = 31;
+const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
+/** Container Insights' own records (node and pod inventory, performance counters), per node. */
+const CONTAINER_INSIGHTS_GB_PER_NODE = 3;
+/** A pre-production container app scales from zero: the hours a release is exercised there. */
+const PRE_PRODUCTION_ACTIVE_HOURS = 40;
+
+/**
+ * Terraform block types that carry a charge on Azure: each one the Terraform renders is a resource of
+ * the inventory and priced. Not listed, because they carry no charge of their own:
+ * - resource groups, virtual networks, subnets, NAT and private-DNS associations, user-assigned
+ *   identities, federated credentials, role assignments, budgets;
+ * - azurerm_container_app_environment: a consumption-only environment (no workload profiles) has no
+ *   charge; its apps and jobs are billed per use, and the logs it sends are priced on it as the
+ *   workspace's ingestion;
+ * - azurerm_monitor_diagnostic_setting: free itself, and the Activity Log it exports is free to
+ *   ingest into Log Analytics; the storage account it also writes to is priced;
+ * - azurerm_web_application_firewall_policy: an Application Gateway WAF policy is billed only through
+ *   the WAF_v2 gateway (or Front Door) it is associated with; waf.tf associates it with nothing;
+ * - azurerm_application_insights: workspace-based, its telemetry is billed as the workspace's
+ *   ingestion, and nothing this Terraform deploys sends it any;
+ * - azurerm_machine_learning_workspace: free; the compute and storage it uses are billed apart.
+ */
+export const AZURE_BILLABLE = [
+  "azurerm_log_analytics_workspace",
+  "azurerm_public_ip",
+  "azurerm_nat_gateway",
+  "azurerm_key_vault",
+  "azurerm_key_vault_key",
+  "azurerm_storage_account",
+  "azurerm_container_registry",
+  "azurerm_private_endpoint",
+  "azurerm_private_dns_zone",
+  "azurerm_kubernetes_cluster",
+  "azurerm_kubernetes_cluster_node_pool",
+  "azurerm_container_app",
+  "azurerm_container_app_job",
+  "azurerm_redis_cache",
+  "azurerm_linux_virtual_machine_scale_set",
+] as const;
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** GB-months of retention beyond the included days, for a month's ingestion kept LOG_RETENTION_DAYS. */
+function retained(gbPerMonth: number): number {
+  return round2((gbPerMonth * (LOG_RETENTION_DAYS - LOG_INCLUDED_DAYS)) / DAYS_PER_MONTH);
+}
+
+/** Ingestion of `usage` into the workspace, and its retention past the included days. */
+function logMeters(usage: Usage, what: string): Meter[] {
+  return [
+    { price: "logIngestPerGb", ...usage, unit: `GB ingested (${what})` },
+    {
+      price: "logRetentionPerGbMonth",
+      quantity: retained(usage.quantity),
+      unit: `GB-month retained past the ${LOG_INCLUDED_DAYS} included days`,
+      assumption: `${usage.quantity} GB/month kept ${LOG_RETENTION_DAYS} days: ${LOG_RETENTION_DAYS - LOG_INCLUDED_DAYS} days billed`,
+    },
+  ];
+}
+
+export function azureInventory(input: InventoryInput, b: InventoryBuilder): void {
+  const f = facts(input);
+  const { capacity, prices, choices, spec } = input;
+  const system = prices.table.systemInstance;
+  const key = "azurerm_key_vault_key.main";
+  const workspace = "azurerm_log_analytics_workspace.main";
+  const registry = "azurerm_container_registry.main";
+  const data = "azurerm_storage_account.data";
+  const encrypted: string[] = [];
+  // local.deploy_environments (deploy.tf) is deliveryOf's list: every listed environment unless the
+  // plan deploys production only. The per-environment identities, apps and jobs are for_each over it.
+  const listed = spec.deployment.environments;
+  const deployEnvironments =
+    choices["deployment.environments"] === "production-only" ? listed.slice(-1) : listed;
+  const production = deployEnvironments[deployEnvironments.length - 1];
+  const replicasMax = Math.max(1, capacity.replicasMax);
+  const replicas = averageReplicas(input);
+
+  // main.tf
+  b.vars.logRetentionDays = LOG_RETENTION_DAYS;
+
+  // network.tf: one NAT gateway (regional: it serves every zone of the subnets it is attached to)
+  b.add({
+    address: "azurerm_virtual_network.main",
+    file: "network.tf",
+    title: "Virtual network: nodes without public addresses",
+    implements: ["private-network"],
+  });
+  b.vars.zones = f.zones;
+  const natTraffic: Usage = f.cluster
+    ? natData(input)
+    : f.runner
+      ? {
+          quantity: 5,
+          assumption:
+            "about 5 GB/month of the runner's downloads (packages, tools, base images): on this runtime only the runners' subnet leaves through the NAT gateway",
+        }
+      : { quantity: 0, assumption: "no subnet of this runtime leaves through the NAT gateway" };
+  const natSubnets = [...(f.cluster ? ["nodes"] : []), ...(f.runner ? ["runners"] : [])];
+  b.add({
+    address: "azurerm_nat_gateway.main",
+    file: "network.tf",
+    title: `NAT gateway (one, regional): egress of the ${natSubnets.join(" and ") || "no"} subnet${natSubnets.length === 1 ? "" : "s"}`,
+    item: "NAT gateways",
+    meters: [
+      { price: "natGatewayHourly", quantity: hours(1), unit: "gateway-hours" },
+      { price: "natGatewayPerGb", ...natTraffic, unit: "GB processed" },
+    ],
+    implements: ["egress-nat"],
+    attributes: { natGateways: 1 },
+  });
+  b.add({
+    address: "azurerm_public_ip.nat",
+    file: "network.tf",
+    title: "Public IP of the NAT gateway (Standard, static)",
+    item: "NAT gateways",
+    meters: [{ price: "publicIpHourly", quantity: hours(1), unit: "public IPv4 address-hours" }],
+  });
+  b.relate("fronts", "azurerm_public_ip.nat", ["azurerm_nat_gateway.main"]);
+
+  // kms.tf
+  if (f.cmk) {
+    b.add({
+      address: "azurerm_key_vault.main",
+      file: "kms.tf",
+      title: "Key Vault Premium (HSM-backed, purge-protected) of the customer-managed key",
+      item: "Customer-managed keys",
+      meters: [
+        {
+          price: "keyVaultHsmOperationsPer10k",
+          quantity: f.cluster ? 5 : 0.1,
+          unit: "10,000 key operations",
+          assumption: f.cluster
+            ? "about 50,000 wrap/unwrap calls a month: the AKS KMS plugin's health checks and data-key refreshes, and the storage account's key refreshes"
+            : "about 1,000 wrap/unwrap calls a month: the storage account's key refreshes",
+        },
+      ],
+    });
+    b.add({
+      address: key,
+      file: "kms.tf",
+      title: "Key Vault key (RSA-HSM 3072, rotated before it expires)",
+      item: "Customer-managed keys",
+      meters: [{ price: "keyVaultHsmKeyMonthly", quantity: 1, unit: "HSM-protected key-months" }],
+      implements: ["customer-managed-key", "encryption-at-rest"],
+    });
+  }
+
+  // storage.tf
+  b.add({
+    address: data,
+    file: "storage.tf",
+    title: `Data storage account (Blob, ZRS, versioned, private${f.cmk ? ", customer-managed key" : ""})`,
+    item: "Object storage",
+    meters: [{ price: "objectStorageZrsPerGbMonth", ...storedData(input), unit: "GB-month" }],
+    implements: ["encryption-at-rest", "versioned-data"],
+  });
+  encrypted.push(data);
+
+  // registry.tf
+  const image = imageStorage(input);
+  b.add({
+    address: registry,
+    file: "registry.tf",
+    title: `Container registry (Premium${f.privateRegistry ? ", no public access" : ""})`,
+    item: "Container registry",
+    meters: [
+      {
+        price: "acrPremiumDaily",
+        quantity: round2(DAYS_PER_MONTH),
+        unit: `registry-days (500 GB included; ${image.quantity} GB of images kept: ${image.assumption})`,
+      },
+    ],
+  });
+  if (f.privateRegistry) {
+    const imageGb = round2(0.3 + spec.model.sizeMb / 1024);
+    const pullers = f.cluster ? replicasMax + (f.batch ? 0 : f.preProduction.length) : replicasMax;
+    b.add({
+      address: "azurerm_private_endpoint.registry",
+      file: "registry.tf",
+      title: "Private endpoint of the container registry",
+      item: "Private endpoints",
+      meters: [
+        { price: "privateEndpointHourly", quantity: hours(1), unit: "endpoint-hours" },
+        {
+          price: "privateEndpointPerGb",
+          quantity: round2(4 * imageGb * (1 + pullers)),
+          unit: "GB processed",
+          assumption: `4 releases/month, each a ${imageGb} GB image pushed once and pulled by up to ${pullers} replica${pullers > 1 ? "s" : ""}`,
+        },
+      ],
+      implements: ["private-network"],
+    });
+    b.relate("fronts", "azurerm_private_endpoint.registry", [registry]);
+    b.add({
+      address: "azurerm_private_dns_zone.registry",
+      file: "registry.tf",
+      title: "Private DNS zone privatelink.azurecr.io",
+      item: "Private endpoints",
+      meters: [{ price: "privateDnsZoneMonthly", quantity: 1, unit: "zone-months" }],
+    });
+  }
+  if (choices.registry === "azureml-registry") {
+    b.add({
+      address: "azurerm_machine_learning_workspace.main",
+      file: "registry.tf",
+      title: "Azure Machine Learning workspace: the model registry",
+      implements: ["model-registry"],
+    });
+    b.relate("writes", "azurerm_machine_learning_workspace.main", [data]);
+    b.add({
+      address: "azurerm_key_vault.ml",
+      file: "registry.tf",
+      title: "Key Vault of the Azure Machine Learning workspace",
+      item: "Secrets",
+      meters: [
+        {
+          price: "keyVaultOperationsPer10k",
+          quantity: 0.1,
+          unit: "10,000 secret operations",
+          assumption: "about 1,000 secret reads a month by the workspace",
+        },
+      ],
+      implements: ["secret-store"],
+    });
+  }
+
+  // audit.tf: the Activity Log is free to ingest into Log Analytics (and kept there 90 days free)
+  b.add({
+    address: "azurerm_monitor_diagnostic_setting.activity_log",
+    file: "audit.tf",
+    title: `Activity Log export (administrative, security, policy) to Log Analytics${f.immutableAudit ? " and to write-once storage" : ""}`,
+    implements: ["audit-trail"],
+  });
+  b.relate("writes", "azurerm_monitor_diagnostic_setting.activity_log", [workspace]);
+  if (f.immutableAudit) {
+    b.add({
+      address: "azurerm_storage_account.audit",
+      file: "audit.tf",
+      title: "Audit storage account (ZRS, locked 365-day immutability policy)",
+      item: "Immutable audit trail",
+      meters: [{ price: "objectStorageZrsPerGbMonth", ...auditStorage(true), unit: "GB-month" }],
+      implements: ["audit-trail", "immutable-audit-trail"],
+    });
+    b.relate("writes", "azurerm_monitor_diagnostic_setting.activity_log", ["azurerm_storage_account.audit"]);
+  }
+
+  if (f.cluster) {
+    const cluster = "azurerm_kubernetes_cluster.main";
+    const privateApi = choices["deployment.access"] !== "public-endpoint";
+    b.add({
+      address: cluster,
+      file: "cluster.tf",
+      title: `AKS cluster (Standard tier, ${privateApi ? "private API" : "API for allowed addresses"}, workload identity${f.cmk ? ", etcd encrypted with the key" : ""})`,
+      item: "Managed Kubernetes control plane",
+      meters: [{ price: "clusterFeeHourly", quantity: hours(1), unit: "cluster-hours" }],
+      implements: privateApi ? ["workload-identity", "private-network"] : ["workload-identity"],
+    });
+    b.relate("pulls-from", cluster, [registry]);
+    if (f.cmk) encrypted.push(cluster);
+    // the default node pool is a block of the cluster's resource, not a resource of its own
+    b.add({
+      address: `${cluster}.default_node_pool[0]`,
+      file: "cluster.tf",
+      title: `System node pool: ${SYSTEM_NODES} x ${system}`,
+      item: "System node pool",
+      meters: [
+        { price: `instance:${system}`, quantity: hours(SYSTEM_NODES), unit: "instance-hours" },
+        {
+          price: "premiumSsdP10Monthly",
+          quantity: SYSTEM_NODES,
+          unit: `disk-months (${NODE_DISK_GB} GiB managed OS disk per node)`,
+        },
+      ],
+      attributes: { nodes: SYSTEM_NODES, instanceType: system },
+    });
+    b.vars.systemNodes = SYSTEM_NODES;
+    b.vars.nodeDiskGb = NODE_DISK_GB;
+
+    // the serving pool keeps max(replicas_min, 1) nodes (cluster.tf): at least one even between batch runs
+    const floor = Math.max(1, capacity.replicasMin);
+    const preProduction = f.batch ? 0 : f.preProduction.length;
+    let nodes: number;
+    let compute: Meter;
+    if (f.batch) {
+      const { runs, hoursPerRun } = batchRunHours(input);
+      const burst = Math.max(0, replicasMax - floor);
+      const burstHours = round2(runs * hoursPerRun * burst);
+      nodes = round2(floor + burstHours / HOURS_PER_MONTH);
+      compute = {
+        price: `instance:${capacity.instanceType}`,
+        quantity: round2(hours(floor) + burstHours),
+        unit: "instance-hours",
+        assumption: `${floor} node always on (the pool's minimum) + ${runs} runs/month x ${hoursPerRun} h x ${burst} more node${burst === 1 ? "" : "s"}`,
+      };
+    } else {
+      const average = Math.max(floor, replicas);
+      nodes = average + preProduction;
+      compute = {
+        price: `instance:${capacity.instanceType}`,
+        quantity: hours(nodes),
+        unit: `instance-hours (${average} average of ${floor}-${replicasMax} in production${preProduction ? ` + ${preProduction} pre-production (${f.preProduction.join(", ")}) in their namespaces` : ""})`,
+      };
+    }
+    b.add({
+      address: "azurerm_kubernetes_cluster_node_pool.serving",
+      file: "cluster.tf",
+      title: `${f.gpu ? "GPU" : "Serving"} node pool: ${floor}-${replicasMax} x ${capacity.instanceType}`,
+      item:
+        f.mode === "streaming" ? "Stream consumers" : f.batch ? "Batch scoring compute" : "Serving replicas",
+      meters: [
+        compute,
+        {
+          price: "premiumSsdP10Monthly",
+          quantity: nodes,
+          unit: `disk-months (${NODE_DISK_GB} GiB managed OS disk per node)`,
+        },
+      ],
+      attributes: { min: floor, max: replicasMax, instanceType: capacity.instanceType },
+    });
+
+    // Container Insights (oms_agent) ships the pods' stdout/stderr and its own records to the workspace
+    const clusterNodes = Math.ceil(SYSTEM_NODES + nodes);
+    b.add({
+      address: workspace,
+      file: "main.tf",
+      title: `Log Analytics workspace (${LOG_RETENTION_DAYS} days): Container Insights records of ${clusterNodes} nodes`,
+      item: "Platform logs",
+      meters: logMeters(
+        platformLogs(
+          `Container Insights inventory and performance records (${CONTAINER_INSIGHTS_GB_PER_NODE} GB per node, ${clusterNodes} nodes)`,
+          CONTAINER_INSIGHTS_GB_PER_NODE * clusterNodes,
+        ),
+        "Container Insights records",
+      ),
+    });
+    b.add({
+      address: `${cluster}.oms_agent[0]`,
+      file: "cluster.tf",
+      title: "Container Insights: the pods' logs to the Log Analytics workspace",
+      item: "Prediction and service logs",
+      meters: logMeters(predictionLogs(input), "container logs"),
+    });
+    b.relate("writes", `${cluster}.oms_agent[0]`, [workspace]);
+
+    if (f.realtime)
+      b.exclude(
+        "Load balancer",
+        hours(prices.row("loadBalancerHourly").usd),
+        "the chart's Service is ClusterIP and this Terraform installs no ingress controller: the entry point (and its Standard load balancer) is the customer's until the cluster add-ons are generated",
+      );
+  } else {
+    const environment = "azurerm_container_app_environment.main";
+    b.add({
+      address: workspace,
+      file: "main.tf",
+      title: `Log Analytics workspace (${LOG_RETENTION_DAYS} days): Container Apps system logs`,
+      item: "Platform logs",
+      meters: logMeters(platformLogs("Container Apps system logs", 1), "Container Apps system logs"),
+    });
+    b.add({
+      address: environment,
+      file: "serverless.tf",
+      title: `Container Apps environment (consumption, ${f.publicEndpoint ? "external" : "internal"} ingress): the apps' console logs to Log Analytics`,
+      item: "Prediction and service logs",
+      meters: logMeters(predictionLogs(input), "container console logs"),
+      implements: f.publicEndpoint ? [] : ["private-network"],
+    });
+    b.relate("writes", environment, [workspace]);
+    b.add({
+      address: "azurerm_user_assigned_identity.serving",
+      file: "serverless.tf",
+      title: `Identity the ${f.batch ? "jobs" : "apps"} run as (pulls the image${f.batch ? ", reads and writes the data container" : ""})`,
+      implements: ["workload-identity"],
+    });
+    b.relate("pulls-from", "azurerm_user_assigned_identity.serving", [registry]);
+    const app = (count: number, hoursEach: number, what: string, assumption?: string): Meter[] => [
+      {
+        price: "serverlessVcpuHourly",
+        quantity: round2(count * hoursEach * APP_VCPU),
+        unit: `vCPU-hours (${what})`,
+        ...(assumption ? { assumption } : {}),
+      },
+      {
+        price: "serverlessGbHourly",
+        quantity: round2(count * hoursEach * APP_GB),
+        unit: `GiB-hours (${what})`,
+        ...(assumption ? { assumption } : {}),
+      },
+    ];
+    const targets: string[] = [];
+    if (f.batch) {
+      const { runs, hoursPerRun } = batchRunHours(input);
+      for (const env of deployEnvironments) {
+        const isProduction = env === production;
+        const address = `azurerm_container_app_job.score["${env}"]`;
+        const perMonth = isProduction ? runs : 1;
+        b.add({
+          address,
+          file: "serverless.tf",
+          title: `Container Apps job (${env})${isProduction ? `: scheduled, ${replicasMax} replicas per run` : ": started on demand"}`,
+          item: isProduction ? "Batch scoring compute" : "Pre-production environments",
+          meters: app(
+            perMonth * replicasMax,
+            hoursPerRun,
+            `${replicasMax} replicas of ${APP_VCPU} vCPU, ${APP_GB} GiB`,
+            isProduction
+              ? `${runs} runs/month x ${hoursPerRun} h x ${replicasMax} replicas; nothing runs between runs`
+              : `one test run a month in ${env}, ${hoursPerRun} h x ${replicasMax} replicas`,
+          ),
+        });
+        targets.push(address);
+      }
+    } else {
+      const floor = Math.max(1, capacity.replicasMin);
+      const average = Math.max(floor, replicas);
+      for (const env of deployEnvironments) {
+        const isProduction = env === production;
+        const address = `azurerm_container_app.serving["${env}"]`;
+        b.add({
+          address,
+          file: "serverless.tf",
+          title: `Container app (${env})${isProduction ? `: ${floor}-${replicasMax} replicas` : ": scales from zero, internal ingress"}`,
+          item: isProduction
+            ? f.mode === "streaming"
+              ? "Stream consumers"
+              : "Serving replicas"
+            : "Pre-production environments",
+          meters: isProduction
+            ? [
+                ...app(average, HOURS_PER_MONTH, `${average} average replicas, active rate`),
+                ...(f.realtime
+                  ? [
+                      {
+                        price: "containerAppsRequestsPerMillion",
+                        ...requests(input),
+                        unit: "million requests",
+                      },
+                    ]
+                  : []),
+              ]
+            : app(
+                1,
+                PRE_PRODUCTION_ACTIVE_HOURS,
+                `1 replica in ${env}`,
+                `1 replica active about ${PRE_PRODUCTION_ACTIVE_HOURS} h a month while releases are tested; no charge while scaled to zero`,
+              ),
+          implements: isProduction && f.realtime ? ["tls-in-transit"] : [],
+        });
+        targets.push(address);
+      }
+    }
+    b.relate("runs", environment, targets);
+  }
+
+  // online-store.tf: Standard tier is a primary and a replica, priced as one cache
+  if (f.onlineStore) {
+    const cache = "azurerm_redis_cache.features";
+    b.add({
+      address: cache,
+      file: "online-store.tf",
+      title: `Azure Cache for Redis: ${prices.table.onlineStoreNode} (primary + replica), TLS 1.2, no public access`,
+      item: "Online feature store",
+      meters: [{ price: "onlineStoreNodeHourly", quantity: hours(1), unit: "cache-hours" }],
+      implements: ["tls-in-transit"],
+    });
+    const lookups = f.batch ? null : requests(input);
+    b.add({
+      address: "azurerm_private_endpoint.features",
+      file: "online-store.tf",
+      title: "Private endpoint of the online feature store",
+      item: "Private endpoints",
+      meters: [
+        { price: "privateEndpointHourly", quantity: hours(1), unit: "endpoint-hours" },
+        {
+          price: "privateEndpointPerGb",
+          quantity: lookups ? round2((lookups.quantity * 1e6 * 2048) / 1e9) : 1,
+          unit: "GB processed",
+          assumption: lookups
+            ? `2 KB of feature lookup in and out per request x ${lookups.quantity} million requests/month`
+            : "about 1 GB/month of feature reads and writes",
+        },
+      ],
+      implements: ["private-network"],
+    });
+    b.relate("fronts", "azurerm_private_endpoint.features", [cache]);
+  }
+
+  // waf.tf: the policy is associated with no Application Gateway or Front Door, so it is not billed
+  // and protects nothing yet
+  if (f.waf) {
+    b.add({
+      address: "azurerm_web_application_firewall_policy.edge",
+      file: "waf.tf",
+      title: "WAF policy (OWASP 3.2, prevention, rate limit): not attached to an entry point",
+      implements: ["waf"],
+    });
+    if (f.realtime)
+      b.exclude(
+        "Web application firewall",
+        hours(prices.row("appGatewayWafV2Hourly").usd),
+        "the WAF policy is associated with nothing: the Application Gateway (WAF_v2, fixed hourly charge; capacity units on top) or Front Door that applies it in front of the entry point is the customer's until it is generated",
+      );
+  }
+
+  // runner.tf
+  if (f.runner) {
+    const runner = "azurerm_linux_virtual_machine_scale_set.runner";
+    b.add({
+      address: runner,
+      file: "runner.tf",
+      title: `Deploy runner: ${RUNNER_INSTANCES} x ${system} inside the VNet`,
+      item: "Deploy runner inside the network",
+      meters: [
+        { price: `instance:${system}`, quantity: hours(RUNNER_INSTANCES), unit: "instance-hours" },
+        {
+          price: "standardHddS6Monthly",
+          quantity: RUNNER_INSTANCES,
+          unit: `disk-months (${RUNNER_DISK_GB} GiB Standard HDD OS disk)`,
+        },
+      ],
+      implements: ["deploy-identity"],
+      attributes: { instances: RUNNER_INSTANCES, instanceType: system },
+    });
+    b.vars.runnerInstances = RUNNER_INSTANCES;
+    b.vars.runnerDiskGb = RUNNER_DISK_GB;
+    b.add({
+      address: "azurerm_key_vault.runner",
+      file: "runner.tf",
+      title: "Key Vault of the runner's GitHub token",
+      item: "Secrets",
+      meters: [
+        {
+          price: "keyVaultOperationsPer10k",
+          quantity: 0.01,
+          unit: "10,000 secret operations",
+          assumption: "about 100 secret reads a month: the runner reads its token when it starts",
+        },
+      ],
+      implements: ["secret-store"],
+    });
+    b.relate("reads", runner, ["azurerm_key_vault.runner"]);
+  }
+
+  // deploy.tf
+  for (const env of deployEnvironments) {
+    const address = `azurerm_user_assigned_identity.deploy["${env}"]`;
+    b.add({
+      address,
+      file: "deploy.tf",
+      title: `Deploy identity (${env}, GitHub OIDC federated credential)`,
+      implements: ["deploy-identity"],
+    });
+    const own = f.cluster
+      ? ["azurerm_kubernetes_cluster.main"]
+      : [f.batch ? `azurerm_container_app_job.score["${env}"]` : `azurerm_container_app.serving["${env}"]`];
+    b.relate("grants", address, [registry, ...own]);
+  }
+
+  // budget.tf
+  if (f.budget)
+    b.add({
+      address: "azurerm_consumption_budget_resource_group.monthly",
+      file: "budget.tf",
+      title: "Monthly budget of the resource group, alerts at 80% (forecast) and 100%",
+      implements: ["budget-alerts"],
+    });
+
+  if (f.cmk) b.relate("encrypts", key, encrypted);
+}

@@ -1,0 +1,94 @@
+/** Shared pieces of the per-cloud inventory builders. */
+import { buildsDeployRunner, PRIVATE_REGISTRY } from "./delivery.js";
+import type { Excluded, InventoryCloud, InventoryInput, Mechanism, Meter, Relation, Resource } from "./types.js";
+import { HOURS_PER_MONTH } from "./usage.js";
+
+export interface ResourceDraft {
+  address: string;
+  /** file name under infra/terraform/<cloud>/ */
+  file: string;
+  title: string;
+  item?: string;
+  meters?: Meter[];
+  relations?: Relation[];
+  implements?: Mechanism[];
+  attributes?: Record<string, string | number | boolean>;
+}
+
+/** The plan's decisions and sizes, read the way every cloud's builder reads them. */
+export function facts(input: InventoryInput) {
+  const { choices, spec } = input;
+  const mode = choices["serving.mode"];
+  const runtime = choices["serving.runtime"];
+  const cloud = spec.cloud.provider as InventoryCloud;
+  const environments = ["namespaces", "services"].includes(choices["deployment.environments"] ?? "")
+    ? spec.deployment.environments
+    : spec.deployment.environments.slice(-1);
+  return {
+    mode,
+    batch: mode === "batch",
+    realtime: mode === "realtime",
+    cluster: runtime === "kubernetes",
+    serverless: runtime === "serverless-container" || runtime === "serverless-job",
+    gpu: input.capacity.hardware === "gpu",
+    cmk: choices["security.encryption"] === "customer-managed-keys",
+    waf: choices["security.network"] === "private-with-waf",
+    publicEndpoint: choices["security.network"] === "public-tls",
+    onlineStore: choices["features.store"] === "online",
+    immutableAudit: choices["security.audit"] === "immutable-audit-trail",
+    budget: spec.budget.monthlyUsd !== null,
+    runner: buildsDeployRunner(cloud, choices["deployment.access"] ?? ""),
+    privateRegistry: PRIVATE_REGISTRY[cloud],
+    /** the environments a release passes through, production last */
+    environments,
+    production: environments[environments.length - 1],
+    preProduction: environments.slice(0, -1),
+    /** zones the network spans: at least two (managed clusters and load balancers need two subnets) */
+    zones: Math.max(2, input.capacity.zones),
+  };
+}
+
+export type Facts = ReturnType<typeof facts>;
+
+export function hours(count: number): number {
+  return count * HOURS_PER_MONTH;
+}
+
+export class InventoryBuilder {
+  readonly resources: Resource[] = [];
+  readonly excluded: Excluded[] = [];
+  readonly vars: Record<string, string | number | boolean> = {};
+  constructor(readonly cloud: InventoryCloud) {}
+
+  add(draft: ResourceDraft): Resource {
+    if (this.resources.some((r) => r.address === draft.address))
+      throw new Error(`inventory: ${draft.address} added twice`);
+    const resource: Resource = {
+      address: draft.address,
+      file: `infra/terraform/${this.cloud}/${draft.file}`,
+      title: draft.title,
+      ...(draft.item ? { item: draft.item } : {}),
+      meters: draft.meters ?? [],
+      relations: draft.relations ?? [],
+      implements: draft.implements ?? [],
+      attributes: draft.attributes ?? {},
+    };
+    this.resources.push(resource);
+    return resource;
+  }
+
+  exclude(name: string, monthlyUsd: number, reason: string): void {
+    this.excluded.push({ name, monthlyUsd: Math.round(monthlyUsd * 100) / 100, reason });
+  }
+
+  /** relation from every resource in `sources` to `target` */
+  relate(kind: Relation["kind"], from: string, targets: string[]): void {
+    const source = this.resources.find((r) => r.address === from);
+    if (!source) throw new Error(`inventory: relation from unknown ${from}`);
+    for (const target of targets) source.relations.push({ kind, target });
+  }
+
+  has(address: string): boolean {
+    return this.resources.some((r) => r.address === address);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * A cloud's price table resolved for one region: every row the cost model reads, with its rate in
+ * that region, its source, the date it was read and whether it was stored (copied from the cited
+ * page) or recalled (to re-check there). A row the region's table does not list is priced at the base
+ * region's rate and says so (`region` names where the rate is from).
+ */
+import type { InstancePrice, PriceTable } from "../engine/index.js";
+
+export interface PriceRow {
+  usd: number;
+  unit: string;
+  source: string;
+  asOf: string;
+  provenance: "stored" | "recalled";
+  /** the region whose rate this is (the base region when the plan's region does not list the row) */
+  region: string;
+}
+
+export interface RegionalPrices {
+  cloud: string;
+  /** the plan's region */
+  region: string;
+  /** the table as the capacity model reads it: instance prices at the region's rates */
+  table: PriceTable;
+  /** a service row, or `instance:<name>` */
+  row(key: string): PriceRow;
+  /** the oldest date among the rows the region resolves to */
+  oldestAsOf: string;
+  /** rows priced at another region's rate because the plan's region does not list them */
+  fallbacks: string[];
+}
+
+export class UnknownPriceError extends Error {
+  override readonly name = "UnknownPriceError";
+}
+
+export function regionalPrices(base: PriceTable, region: string): RegionalPrices {
+  const local = base.regions?.[region];
+  const sameRegion = region === base.region;
+  const fallbacks: string[] = [];
+  const resolve = (
+    key: string,
+    baseRow: { usd: number; source: string; provenance?: "stored" | "recalled"; asOf?: string },
+    unit: string,
+    regional: unknown,
+  ): PriceRow => {
+    const baseResolved: PriceRow = {
+      usd: baseRow.usd,
+      unit,
+      source: baseRow.source,
+      asOf: baseRow.asOf ?? base.pricesAsOf,
+      provenance: baseRow.provenance ?? base.provenance,
+      region: base.region,
+    };
+    if (sameRegion) return baseResolved;
+    if (regional === undefined || !local) {
+      if (!fallbacks.includes(key)) fallbacks.push(key);
+      return baseResolved;
+    }
+    const rate =
+      typeof regional === "number"
+        ? { usd: regional }
+        : (regional as { usd: number; source?: string; provenance?: "stored" | "recalled"; asOf?: string });
+    return {
+      usd: rate.usd,
+      unit,
+      source: rate.source ?? local.source ?? baseRow.source,
+      asOf: rate.asOf ?? local.pricesAsOf,
+      provenance: rate.provenance ?? local.provenance,
+      region,
+    };
+  };
+  const instances = [...base.cpuInstances, ...base.gpuInstances];
+  const instanceRow = (i: InstancePrice) =>
+    resolve(`instance:${i.name}`, { ...i, usd: i.hourlyUsd }, "per instance-hour (on demand, Linux)", local?.instances[i.name]);
+  const regionalInstance = (i: InstancePrice): InstancePrice => ({ ...i, hourlyUsd: instanceRow(i).usd });
+  const table: PriceTable = {
+    ...base,
+    cpuInstances: base.cpuInstances.map(regionalInstance),
+    gpuInstances: base.gpuInstances.map(regionalInstance),
+  };
+  // fallbacks are collected as rows are read; start clean after building the table
+  fallbacks.length = 0;
+  const cache = new Map<string, PriceRow>();
+  const row = (key: string): PriceRow => {
+    const cached = cache.get(key);
+    if (cached) return cached;
+    let found: PriceRow;
+    if (key.startsWith("instance:")) {
+      const name = key.slice("instance:".length);
+      const instance = instances.find((i) => i.name === name);
+      if (!instance) throw new UnknownPriceError(`the ${base.cloud} price table has no instance ${name}`);
+      found = instanceRow(instance);
+    } else {
+      const service = (base.services as Record<string, (typeof base.services)["natGatewayHourly"]>)[key];
+      if (!service) throw new UnknownPriceError(`the ${base.cloud} price table has no service row ${key}`);
+      found = resolve(key, service, service.unit, local?.services[key]);
+    }
+    cache.set(key, found);
+    return found;
+  };
+  const dates = [
+    base.pricesAsOf,
+    ...(local && !sameRegion ? [local.pricesAsOf] : []),
+    ...Object.values(base.services).flatMap((s) => (s.asOf ? [s.asOf] : [])),
+  ];
+  return {
+    cloud: base.cloud,
+    region,
+    table,
+    row,
+    oldestAsOf: [...dates].sort()[0],
+    get fallbacks() {
+      return [...fallbacks].sort();
+    },
+  };
+}
+
+/** Whole days from `asOf` (YYYY-MM-DD) to `now`. */
+export function ageInDays(asOf: string, now: Date): number {
+  return Math.floor((now.getTime() - Date.parse(`${asOf}T00:00:00Z`)) / 86_400_000);
+}
+
+/** Past this age a price table is stale: `plan` warns (stderr and plan JSON, never generated files). */
+export const STALE_PRICES_DAYS = 180;

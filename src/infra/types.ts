@@ -1,0 +1,115 @@
+/**
+ * The inventory: the cloud resources a plan needs, each with the Terraform address and file it is
+ * rendered to, what it costs (meters against the price table) and how it relates to the others
+ * (which key encrypts it, what fronts or protects it, which identity it grants). The Terraform
+ * generators render from it (which files exist and the quantities they build), the cost model prices
+ * it, the control matrix cites it as evidence and the diagram draws it. Pure: no disk, no clock.
+ */
+import type { MechanismName } from "../engine/index.js";
+import type { ResolvedSpec } from "../requirements/index.js";
+
+export type InventoryCloud = "aws" | "gcp" | "azure";
+
+/** A mechanism a resource implements, cited as evidence by the controls that rely on it. */
+export type Mechanism = Extract<
+  MechanismName,
+  | "private-network"
+  | "network-policy"
+  | "waf-attached"
+  | "tls-in-transit"
+  | "encryption-at-rest"
+  | "customer-managed-key"
+  | "audit-trail"
+  | "immutable-audit-trail"
+  | "workload-identity"
+  | "deploy-identity"
+  | "secret-store"
+  | "versioned-data"
+  | "data-retention"
+  | "budget-alerts"
+>
+  // what the diagram and readers see, not a control's need: a WAF built (attached or not), NAT, flow logs
+  | "waf"
+  | "egress-nat"
+  | "flow-logs"
+  | "model-registry";
+
+export interface Relation {
+  kind: "encrypts" | "protects" | "fronts" | "runs" | "reads" | "writes" | "pulls-from" | "grants";
+  /** the address of the other resource */
+  target: string;
+}
+
+/** One priced quantity of a resource: price-table row x monthly quantity. */
+export interface Meter {
+  /** a key of the price table's services, or `instance:<name>` for an instance-hour */
+  price: string;
+  quantity: number;
+  /** what the quantity counts ("gateway-hours", "GB-month") */
+  unit: string;
+  /** usage-based quantities are assumptions: how the number was reached, and its basis */
+  assumption?: string;
+  /** a fraction taken off the row's price (spot), with why */
+  discount?: { fraction: number; because: string };
+}
+
+export interface Resource {
+  /** Terraform address: `aws_kms_key.main`, `module.eks.module.eks_managed_node_group["serving"]` */
+  address: string;
+  /** the generated file that holds its root block: `infra/terraform/aws/kms.tf` */
+  file: string;
+  /** a short human name for tables and the diagram */
+  title: string;
+  /** the cost item that prices it (resources with meters only) */
+  item?: string;
+  meters: Meter[];
+  relations: Relation[];
+  implements: Mechanism[];
+  /** what the Terraform builds with it (counts, sizes, flags the templates read) */
+  attributes: Record<string, string | number | boolean>;
+}
+
+/**
+ * What a plan costs that this Terraform does not build: shown beside the cost with an estimate, never
+ * counted in the total, each with who provides it.
+ */
+export interface Excluded {
+  name: string;
+  monthlyUsd: number;
+  reason: string;
+}
+
+export interface Inventory {
+  cloud: InventoryCloud;
+  region: string;
+  zones: number;
+  resources: Resource[];
+  excluded: Excluded[];
+  /** the quantities and flags the Terraform templates render from (NAT gateways, node counts, ...) */
+  vars: Record<string, string | number | boolean>;
+}
+
+/** The capacity the inventory builds (the plan's capacity, structurally: infra sits below plan/). */
+export interface InventoryCapacity {
+  replicasMin: number;
+  replicasMax: number;
+  hardware: "cpu" | "gpu";
+  instanceType: string;
+  zones: number;
+  regions: number;
+  perReplicaQps: number;
+  targetUtilization: number;
+}
+
+export interface InventoryInput {
+  spec: ResolvedSpec;
+  choices: Record<string, string>;
+  capacity: InventoryCapacity;
+  prices: import("./prices.js").RegionalPrices;
+  averageQps: number;
+  /** rows per second one batch replica scores (run duration) */
+  batchRowsPerSecond: number;
+  /** cost candidates: what the budget search may change */
+  spotForBatch: boolean;
+  singleNatGateway: boolean;
+}

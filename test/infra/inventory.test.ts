@@ -1,0 +1,218 @@
+/**
+ * One inventory behind the Terraform, the cost and the controls, checked against what is generated:
+ * every cost item's resources resolve to blocks of the generated Terraform, every billable block the
+ * Terraform renders is priced, every implemented control's evidence resolves in the generated tree
+ * (Terraform addresses in their files, chart objects in the helm render, workflow jobs in their
+ * workflow) — for every example and a matrix of plans per cloud and runtime.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseHcl } from "@cdktf/hcl2json";
+import { expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { textEntries } from "../../src/fileset/index.js";
+import { generateAll } from "../../src/generate/index.js";
+import { BILLABLE, blockOf } from "../../src/infra/index.js";
+import { planSpecFile } from "../../src/plan/index.js";
+import type { Plan } from "../../src/plan/types.js";
+import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
+import { ROOT } from "../helpers/cli.js";
+import { describeWith, tool } from "../helpers/tools.js";
+
+const EXAMPLES = [
+  "demand-forecasting",
+  "fraud-detection",
+  "llm-support-assistant",
+  "streaming-anomaly-detector",
+  "vision-inspection",
+];
+
+/** Plans the examples do not cover: each cloud's cluster, serverless service and batch job paths. */
+const MATRIX: Record<string, string> = {
+  "aws-serverless-waf": `metadata: { name: tiny-api }
+team: { size: 1 }
+inference: { peakQps: 5 }
+compliance: [pci-dss]
+budget: { monthlyUsd: 3000 }
+`,
+  "aws-batch": `metadata: { name: nightly-aws }
+team: { size: 1 }
+inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *", rowsPerRun: 2000000 } }
+`,
+  "gcp-cluster-online-cmk": `metadata: { name: risk-gcp }
+team: { size: 6 }
+inference: { peakQps: 300, latencyP99Ms: 60 }
+data: { featureFreshness: realtime }
+compliance: [pci-dss, gdpr]
+cloud: { provider: gcp }
+budget: { monthlyUsd: 40000 }
+`,
+  "gcp-serverless": `metadata: { name: tiny-gcp }
+team: { size: 1 }
+inference: { peakQps: 5 }
+compliance: [soc2]
+cloud: { provider: gcp }
+deployment: { environments: [qa, staging, production] }
+`,
+  "azure-cluster-online": `metadata: { name: pricing }
+team: { size: 6 }
+inference: { peakQps: 300, latencyP99Ms: 60 }
+data: { featureFreshness: realtime }
+compliance: [soc2, gdpr]
+cloud: { provider: azure }
+budget: { monthlyUsd: 40000 }
+`,
+  "azure-serverless": `metadata: { name: tiny-azure }
+team: { size: 1 }
+inference: { peakQps: 5 }
+compliance: [hipaa]
+cloud: { provider: azure }
+`,
+  "azure-batch": `metadata: { name: nightly-azure }
+team: { size: 1 }
+inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *" } }
+cloud: { provider: azure }
+`,
+};
+
+const CASES = [...EXAMPLES, ...Object.keys(MATRIX)];
+
+async function planOf(name: string): Promise<Plan> {
+  if (EXAMPLES.includes(name)) return (await planSpecFile(join(ROOT, "examples", `${name}.yaml`))).plan;
+  const path = join(process.env.TMPDIR ?? "/tmp", `inventory-${name}.yaml`);
+  writeFileSync(path, MATRIX[name]);
+  const { plan } = await planSpecFile(path);
+  expect(
+    plan.warnings.filter((w) => w.severity === "error"),
+    name,
+  ).toEqual([]);
+  return plan;
+}
+
+interface Block {
+  file: string;
+  /** `type.name` or `module.name` */
+  address: string;
+  /** the resource type, or `module:<source>` */
+  kind: string;
+}
+
+async function terraformBlocks(files: Record<string, string>): Promise<Block[]> {
+  const blocks: Block[] = [];
+  for (const [file, text] of Object.entries(files)) {
+    if (!/^infra\/terraform\/[^/]+\/[^/]+\.tf$/.test(file)) continue;
+    const json = (await parseHcl(file, text)) as {
+      resource?: Record<string, Record<string, unknown>>;
+      module?: Record<string, Array<{ source: string }>>;
+    };
+    for (const [type, named] of Object.entries(json.resource ?? {}))
+      for (const name of Object.keys(named)) blocks.push({ file, address: `${type}.${name}`, kind: type });
+    for (const [name, [body]] of Object.entries(json.module ?? {}))
+      blocks.push({ file, address: `module.${name}`, kind: `module:${body.source}` });
+  }
+  return blocks;
+}
+
+/** An address resolves when its root block is in its file and any for_each key names a real key. */
+function resolves(address: string, file: string, blocks: Block[], files: Record<string, string>): boolean {
+  if (!blocks.some((b) => b.file === file && b.address === blockOf(address))) return false;
+  const keys = [...address.matchAll(/\["([^"]+)"\]/g)].map((m) => m[1]);
+  const tf = Object.entries(files)
+    .filter(([path]) => path.startsWith(file.slice(0, file.lastIndexOf("/") + 1)))
+    .map(([, text]) => text)
+    .join("\n");
+  return keys.every((key) => tf.includes(`"${key}"`) || new RegExp(`\\b${key}\\s*=`).test(tf));
+}
+
+describeWith(["helm"], "inventory: what is priced is built, what is built is priced, what is claimed is evidenced", () => {
+  it.each(CASES)("%s", async (name) => {
+    const plan = await planOf(name);
+    const files = Object.fromEntries(textEntries(generateAll(plan)));
+    const blocks = await terraformBlocks(files);
+    const inventory = plan.inventory;
+
+    // the cost adds up, line by line, and every line says where its rate is from
+    for (const item of plan.cost.items) {
+      const sum = item.lines.reduce((s, l) => s + l.monthlyUsd, 0);
+      expect(Math.abs(sum - item.monthlyUsd), `${name}: ${item.name}`).toBeLessThan(0.02);
+      for (const line of item.lines) {
+        expect(line.source, `${name}: ${item.name}`).toMatch(/\S/);
+        expect(line.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+        expect(["stored", "recalled"]).toContain(line.provenance);
+      }
+    }
+    const total = plan.cost.items.reduce((s, i) => s + i.monthlyUsd, 0);
+    expect(Math.abs(total - plan.cost.monthlyUsd)).toBeLessThan(0.05);
+
+    if (plan.requirements.cloud.provider === "kubernetes") {
+      // nothing is built: every item is an estimate of the team's cluster, naming no resource
+      expect(inventory).toBeNull();
+      expect(blocks).toEqual([]);
+      for (const item of plan.cost.items) {
+        expect(item.resources).toEqual([]);
+        expect(item.assumption, item.name).toMatch(/team's/);
+      }
+    } else {
+      expect(inventory).not.toBeNull();
+      const cloud = inventory!.cloud;
+      // every resource of the inventory, and so every priced address, is a block of its file
+      for (const resource of inventory!.resources)
+        expect(resolves(resource.address, resource.file, blocks, files), `${name}: ${resource.address} in ${resource.file}`).toBe(true);
+      const priced = new Set(plan.cost.items.flatMap((i) => i.resources));
+      for (const item of plan.cost.items) {
+        expect(item.resources.length, `${name}: ${item.name} names no resource`).toBeGreaterThan(0);
+        for (const address of item.resources)
+          expect(inventory!.resources.some((r) => r.address === address), `${name}: ${address}`).toBe(true);
+      }
+      // every billable block rendered is priced
+      const billable = new Set(BILLABLE[cloud]);
+      for (const block of blocks) {
+        if (!billable.has(block.kind)) continue;
+        const pricedHere = [...priced].some((address) => blockOf(address) === block.address);
+        expect(pricedHere, `${name}: ${block.address} (${block.file}) is built but not priced`).toBe(true);
+      }
+    }
+
+    // every control is implemented with evidence, or the customer's with what to do
+    let chartObjects: RenderedObject[] | null = null;
+    const chartBase = Object.keys(files).find((f) => /^deploy\/helm\/[^/]+\/Chart\.yaml$/.test(f));
+    for (const control of plan.controls) {
+      const label = `${name}: ${control.framework} ${control.id}`;
+      if (control.status === "implemented") {
+        expect(control.evidence.length, label).toBeGreaterThan(0);
+        expect(control.customer, label).toBeUndefined();
+      } else expect(control.customer, label).toMatch(/\S/);
+      for (const evidence of control.evidence) {
+        expect(files[evidence.file], `${label}: ${evidence.file}`).toBeDefined();
+        const kindName = /^([A-Z][A-Za-z]+)\/(.+)$/.exec(evidence.locator);
+        const job = /^job: (.+)$/.exec(evidence.locator);
+        if (evidence.file.startsWith("infra/terraform/")) {
+          expect(resolves(evidence.locator, evidence.file, blocks, files), `${label}: ${evidence.locator}`).toBe(true);
+        } else if (kindName) {
+          expect(chartBase, label).toBeDefined();
+          if (!chartObjects) {
+            const base = chartBase!.replace(/\/Chart\.yaml$/, "");
+            const chart = new ChartOnDisk(files, base, tool("helm"));
+            try {
+              const rendered = await chart.template(base.split("/").pop()!, "default");
+              expect(rendered.problems).toEqual([]);
+              chartObjects = rendered.objects;
+            } finally {
+              chart.close();
+            }
+          }
+          const found = chartObjects!.some(
+            (o) =>
+              o.object.kind === kindName[1] &&
+              o.object.metadata?.name === kindName[2] &&
+              evidence.file.endsWith(o.file.split("/").slice(-2).join("/")),
+          );
+          expect(found, `${label}: ${evidence.locator} rendered from ${evidence.file}`).toBe(true);
+        } else if (job) {
+          const workflow = parseYaml(files[evidence.file]) as { jobs: Record<string, unknown> };
+          expect(Object.keys(workflow.jobs), label).toContain(job[1]);
+        } else throw new Error(`${label}: unknown locator ${evidence.locator}`);
+      }
+    }
+  });
+});
