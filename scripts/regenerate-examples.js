@@ -3,7 +3,7 @@
 // The test suite runs `generate --check` against these directories and fails when they are stale.
 // Also writes examples/stackwright.schema.json, the schema the examples' $schema comments name.
 import { spawnSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -21,3 +21,12 @@ if (schema.status !== 0) {
   process.exit(schema.status ?? 1);
 }
 writeFileSync(`${root}examples/stackwright.schema.json`, schema.stdout);
+
+// the examples' costs side by side, with every price row they use (docs/cost-audit.md)
+const { planSpecFile } = await import(`${root}dist/src/plan/index.js`);
+const { formatCostAudit } = await import(`${root}dist/src/plan/format.js`);
+const plans = [];
+for (const file of readdirSync(`${root}examples`).filter((f) => f.endsWith(".yaml")).sort())
+  plans.push((await planSpecFile(`${root}examples/${file}`)).plan);
+mkdirSync(`${root}docs`, { recursive: true });
+writeFileSync(`${root}docs/cost-audit.md`, formatCostAudit(plans));

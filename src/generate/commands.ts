@@ -11,8 +11,8 @@
  * the cloud's own scheme (s3://, gs://, az://account/container).
  */
 import { createHash } from "node:crypto";
-import type { Plan } from "../plan/types.js";
 import { azureStorageName, dns1123 } from "../infra/names.js";
+import type { Plan } from "../plan/types.js";
 import { clusterSecrets, SERVE_CONFIG_IN_IMAGE } from "./platform/serve-config.js";
 
 /** The port the serving core listens on and exports /metrics from (serve and consume alike). */

@@ -7,9 +7,9 @@
  * Terraform builds and the chart renders.
  */
 import { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "../infra/delivery.js";
+import { azureStorageName, chartNameOf, cloudName, dns1123 } from "../infra/names.js";
 import { choiceOf, decisionOf } from "../plan/index.js";
 import type { Plan } from "../plan/types.js";
-import { azureStorageName, chartNameOf, cloudName, dns1123 } from "../infra/names.js";
 
 export const DEPLOY_ACCESS = ["gitops", "runner-in-network", "public-endpoint", "cloud-api"] as const;
 export type DeployAccess = (typeof DEPLOY_ACCESS)[number];

@@ -8,8 +8,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import Handlebars from "handlebars";
 import { stringify as yamlStringify } from "yaml";
-import { packagePath } from "../util/package.js";
 import { dns1123 } from "../infra/names.js";
+import { packagePath } from "../util/package.js";
 
 /** templates/ of the installed package. */
 export function templatesRoot(): string {
@@ -24,6 +24,19 @@ export function md(value: unknown): string {
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
     .replace(/\s*\r?\n\s*/g, " ");
+}
+
+/**
+ * A Markdown code span for a table cell: backslash escapes do not work inside code spans, so only
+ * what would break the cell or the span is handled (pipes escaped as GFM tables read them, backticks,
+ * angle brackets and newlines dropped).
+ */
+export function mdCode(value: unknown): string {
+  const text = String(value ?? "")
+    .replace(/[`<>]/g, "")
+    .replace(/\s*\r?\n\s*/g, " ")
+    .replace(/\|/g, "\\|");
+  return `\`${text}\``;
 }
 
 /** A quoted HCL string literal: quotes, backslashes, control characters and template sequences escaped. */
@@ -56,6 +69,7 @@ env.registerHelper("hcl", (v: unknown) => hclString(v));
 env.registerHelper("yaml", (v: unknown) => yamlScalar(v));
 env.registerHelper("json", (v: unknown) => JSON.stringify(v ?? null));
 env.registerHelper("md", (v: unknown) => md(v));
+env.registerHelper("mdcode", (v: unknown) => mdCode(v));
 env.registerHelper("dns1123", (v: unknown) => dns1123(String(v ?? "")));
 env.registerHelper("eq", (a: unknown, b: unknown) => a === b);
 env.registerHelper("ne", (a: unknown, b: unknown) => a !== b);

@@ -1,5 +1,5 @@
 /** What the AWS Terraform (templates/terraform/aws/) builds for a plan, resource by resource. */
-import { facts, hours, InventoryBuilder } from "./build.js";
+import { facts, hours, type InventoryBuilder } from "./build.js";
 import type { InventoryInput } from "./types.js";
 import {
   auditStorage,
@@ -61,7 +61,11 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
     item: "NAT gateways",
     meters: [
       { price: "natGatewayHourly", quantity: hours(nat), unit: "gateway-hours" },
-      { price: "publicIpv4Hourly", quantity: hours(nat), unit: "public IPv4 address-hours (one per NAT gateway)" },
+      {
+        price: "publicIpv4Hourly",
+        quantity: hours(nat),
+        unit: "public IPv4 address-hours (one per NAT gateway)",
+      },
       { price: "natGatewayPerGb", ...natData(input), unit: "GB processed" },
     ],
     implements: ["private-network", "egress-nat"],
@@ -145,7 +149,13 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
       file: "cluster.tf",
       title: "EKS control-plane logs (api, audit, authenticator)",
       item: "Platform logs",
-      meters: [{ price: "logIngestPerGb", ...platformLogs("EKS api, audit and authenticator logs", 10), unit: "GB ingested" }],
+      meters: [
+        {
+          price: "logIngestPerGb",
+          ...platformLogs("EKS api, audit and authenticator logs", 10),
+          unit: "GB ingested",
+        },
+      ],
       implements: ["audit-trail"],
     });
     b.add({
@@ -161,12 +171,12 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
     });
     b.vars.systemNodes = 2;
     b.vars.systemNodesMax = 3;
-    const preProduction = f.batch ? 0 : f.preProduction.length;
+    const preProduction = f.preProductionNodes;
     b.add({
       address: 'module.eks.module.eks_managed_node_group["serving"]',
       file: "cluster.tf",
       title: `${f.gpu ? "GPU" : "Serving"} node group: ${capacity.replicasMin}-${capacity.replicasMax} x ${capacity.instanceType}`,
-      item: f.mode === "streaming" ? "Stream consumers" : f.batch ? "Batch scoring compute" : "Serving replicas",
+      item: f.computeItem,
       meters: [
         f.batch
           ? batchMeter(input, `instance:${capacity.instanceType}`)
@@ -175,9 +185,17 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
               quantity: hours(replicas + preProduction),
               unit: `instance-hours (${replicas} average of ${capacity.replicasMin}-${capacity.replicasMax} in production${preProduction ? ` + ${preProduction} pre-production (${f.preProduction.join(", ")}) in their namespaces` : ""})`,
             },
-        { price: "blockStoragePerGbMonth", quantity: (replicas + preProduction) * NODE_DISK_GB, unit: "GB-month of node disk" },
+        {
+          price: "blockStoragePerGbMonth",
+          quantity: (replicas + preProduction) * NODE_DISK_GB,
+          unit: "GB-month of node disk",
+        },
       ],
-      attributes: { min: capacity.replicasMin, max: capacity.replicasMax, instanceType: capacity.instanceType },
+      attributes: {
+        min: capacity.replicasMin,
+        max: capacity.replicasMax,
+        instanceType: capacity.instanceType,
+      },
     });
     encrypted.push("module.eks.aws_eks_cluster.this[0]");
     if (f.realtime)
@@ -239,7 +257,9 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
           },
         ],
       });
-      b.relate("runs", "aws_scheduler_schedule.score", [`aws_ecs_task_definition.serving["${f.production}"]`]);
+      b.relate("runs", "aws_scheduler_schedule.score", [
+        `aws_ecs_task_definition.serving["${f.production}"]`,
+      ]);
     } else {
       for (const env of f.environments) {
         const production = env === f.production;
@@ -247,8 +267,10 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
           address: `aws_ecs_service.serving["${env}"]`,
           file: "serverless.tf",
           title: `ECS service (${env})${production ? `: ${capacity.replicasMin}-${capacity.replicasMax} tasks` : ": 1 task"}`,
-          item: production ? (f.mode === "streaming" ? "Stream consumers" : "Serving replicas") : "Pre-production environments",
-          meters: production ? task(replicas, `${replicas} average tasks`) : task(1, `1 always-on task in ${env}`),
+          item: production ? f.computeItem : "Pre-production environments",
+          meters: production
+            ? task(replicas, `${replicas} average tasks`)
+            : task(1, `1 always-on task in ${env}`),
         });
       }
       if (f.realtime) {
@@ -311,7 +333,9 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
         { price: "wafAclMonthly", quantity: 1, unit: "web ACL-months" },
         { price: "wafRuleMonthly", quantity: WAF_RULES, unit: "rule-months" },
         // requests are billed as the ACL inspects them: none while it is attached to nothing
-        ...(attached ? [{ price: "wafRequestsPerMillion", ...requests(input), unit: "million requests" }] : []),
+        ...(attached
+          ? [{ price: "wafRequestsPerMillion", ...requests(input), unit: "million requests" }]
+          : []),
       ],
       implements: attached ? ["waf", "waf-attached"] : ["waf"],
     });
@@ -365,7 +389,12 @@ function batchMeter(input: InventoryInput, price: string) {
     unit: "instance-hours",
     assumption: `${runs} runs/month x ${hoursPerRun} h x ${replicas} nodes; nothing runs between runs`,
     ...(input.spotForBatch
-      ? { discount: { fraction: input.prices.row("spotDiscount").usd, because: "spot capacity (interruptible, retried)" } }
+      ? {
+          discount: {
+            fraction: input.prices.row("spotDiscount").usd,
+            because: "spot capacity (interruptible, retried)",
+          },
+        }
       : {}),
   };
 }

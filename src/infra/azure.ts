@@ -116,16 +116,19 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
   // main.tf
   b.vars.logRetentionDays = LOG_RETENTION_DAYS;
 
-  // network.tf: one NAT gateway (regional: it serves every zone of the subnets it is attached to)
+  // network.tf: one NAT gateway, non-zonal (Azure places it; it serves the subnets in every zone)
   b.add({
     address: "azurerm_virtual_network.main",
     file: "network.tf",
-    title: "Virtual network: nodes without public addresses",
+    title: "Virtual network: private subnets, no public addresses on nodes or runners",
     implements: ["private-network"],
   });
   b.vars.zones = f.zones;
   const natTraffic: Usage = f.cluster
-    ? natData(input)
+    ? {
+        quantity: natData(input).quantity,
+        assumption: `10% of ${spec.data.volumeGbPerDay} GB/day x 30 days leaves the nodes through NAT (the registry is reached through its private endpoint; the data storage account has none, so the nodes' blob traffic crosses the NAT too: measure and adjust)`,
+      }
     : f.runner
       ? {
           quantity: 5,
@@ -211,7 +214,12 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
   });
   if (f.privateRegistry) {
     const imageGb = round2(0.3 + spec.model.sizeMb / 1024);
-    const pullers = f.cluster ? replicasMax + (f.batch ? 0 : f.preProduction.length) : replicasMax;
+    // nodes and app replicas keep the image between runs; a job's replicas pull it on every run
+    const { runs } = batchRunHours(input);
+    const jobRuns = !f.cluster && f.batch ? runs + (deployEnvironments.length - 1) : 0;
+    const pulls = jobRuns
+      ? 4 + jobRuns * replicasMax
+      : 4 * (1 + replicasMax + (f.cluster && !f.batch ? f.preProduction.length : 0));
     b.add({
       address: "azurerm_private_endpoint.registry",
       file: "registry.tf",
@@ -221,9 +229,11 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
         { price: "privateEndpointHourly", quantity: hours(1), unit: "endpoint-hours" },
         {
           price: "privateEndpointPerGb",
-          quantity: round2(4 * imageGb * (1 + pullers)),
+          quantity: round2(pulls * imageGb),
           unit: "GB processed",
-          assumption: `4 releases/month, each a ${imageGb} GB image pushed once and pulled by up to ${pullers} replica${pullers > 1 ? "s" : ""}`,
+          assumption: jobRuns
+            ? `a ${imageGb} GB image pushed 4 times a month and pulled by ${replicasMax} replica${replicasMax > 1 ? "s" : ""} on each of ${jobRuns} job runs`
+            : `4 releases/month, each a ${imageGb} GB image pushed once and pulled by up to ${pulls / 4 - 1} ${f.cluster ? "node" : "replica"}${pulls / 4 - 1 > 1 ? "s" : ""}`,
         },
       ],
       implements: ["private-network"],
@@ -316,7 +326,7 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
 
     // the serving pool keeps max(replicas_min, 1) nodes (cluster.tf): at least one even between batch runs
     const floor = Math.max(1, capacity.replicasMin);
-    const preProduction = f.batch ? 0 : f.preProduction.length;
+    const preProduction = f.preProductionNodes;
     let nodes: number;
     let compute: Meter;
     if (f.batch) {
@@ -343,8 +353,7 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
       address: "azurerm_kubernetes_cluster_node_pool.serving",
       file: "cluster.tf",
       title: `${f.gpu ? "GPU" : "Serving"} node pool: ${floor}-${replicasMax} x ${capacity.instanceType}`,
-      item:
-        f.mode === "streaming" ? "Stream consumers" : f.batch ? "Batch scoring compute" : "Serving replicas",
+      item: f.computeItem,
       meters: [
         compute,
         {
@@ -458,11 +467,7 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
           address,
           file: "serverless.tf",
           title: `Container app (${env})${isProduction ? `: ${floor}-${replicasMax} replicas` : ": scales from zero, internal ingress"}`,
-          item: isProduction
-            ? f.mode === "streaming"
-              ? "Stream consumers"
-              : "Serving replicas"
-            : "Pre-production environments",
+          item: isProduction ? f.computeItem : "Pre-production environments",
           meters: isProduction
             ? [
                 ...app(average, HOURS_PER_MONTH, `${average} average replicas, active rate`),
@@ -496,7 +501,7 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     b.add({
       address: cache,
       file: "online-store.tf",
-      title: `Azure Cache for Redis: ${prices.table.onlineStoreNode} (primary + replica), TLS 1.2, no public access`,
+      title: `${prices.table.onlineStoreNode}: primary + replica, TLS 1.2 only, no public access`,
       item: "Online feature store",
       meters: [{ price: "onlineStoreNodeHourly", quantity: hours(1), unit: "cache-hours" }],
       implements: ["tls-in-transit"],

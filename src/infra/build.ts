@@ -1,6 +1,14 @@
 /** Shared pieces of the per-cloud inventory builders. */
 import { buildsDeployRunner, PRIVATE_REGISTRY } from "./delivery.js";
-import type { Excluded, InventoryCloud, InventoryInput, Mechanism, Meter, Relation, Resource } from "./types.js";
+import type {
+  Excluded,
+  InventoryCloud,
+  InventoryInput,
+  Mechanism,
+  Meter,
+  Relation,
+  Resource,
+} from "./types.js";
 import { HOURS_PER_MONTH } from "./usage.js";
 
 export interface ResourceDraft {
@@ -26,6 +34,13 @@ export function facts(input: InventoryInput) {
     : spec.deployment.environments.slice(-1);
   return {
     mode,
+    /** the cost item of the serving compute, the same words on every cloud */
+    computeItem:
+      mode === "streaming"
+        ? "Stream consumers"
+        : mode === "batch"
+          ? "Batch scoring compute"
+          : "Serving replicas",
     batch: mode === "batch",
     realtime: mode === "realtime",
     cluster: runtime === "kubernetes",
@@ -43,6 +58,11 @@ export function facts(input: InventoryInput) {
     environments,
     production: environments[environments.length - 1],
     preProduction: environments.slice(0, -1),
+    /**
+     * serving nodes pre-production adds on a cluster: one replica per pre-production namespace, on top
+     * of production's maximum (the node pool's maximum is replicas_max plus these)
+     */
+    preProductionNodes: runtime === "kubernetes" && mode !== "batch" ? environments.length - 1 : 0,
     /** zones the network spans: at least two (managed clusters and load balancers need two subnets) */
     zones: Math.max(2, input.capacity.zones),
   };

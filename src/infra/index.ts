@@ -8,8 +8,15 @@ import { facts, InventoryBuilder } from "./build.js";
 import { GCP_BILLABLE, gcpInventory } from "./gcp.js";
 import type { Inventory, InventoryCloud, InventoryInput } from "./types.js";
 
-export { PRIVATE_REGISTRY, buildsDeployRunner, needsRunnerInNetwork } from "./delivery.js";
-export { ageInDays, type PriceRow, type RegionalPrices, regionalPrices, STALE_PRICES_DAYS, UnknownPriceError } from "./prices.js";
+export { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "./delivery.js";
+export {
+  ageInDays,
+  type PriceRow,
+  type RegionalPrices,
+  regionalPrices,
+  STALE_PRICES_DAYS,
+  UnknownPriceError,
+} from "./prices.js";
 export type * from "./types.js";
 export { HOURS_PER_MONTH, runsPerMonth } from "./usage.js";
 
@@ -28,14 +35,38 @@ export function inventoryOf(input: InventoryInput): Inventory | null {
   if (cloud === "kubernetes") return null;
   const b = new InventoryBuilder(cloud);
   BUILDERS[cloud](input, b);
+  const f = facts(input);
+  // every cloud's serving pool leaves room for pre-production's replicas
+  b.vars.preProductionNodes = f.preProductionNodes;
+  excludeTraining(input, b);
   return {
     cloud,
     region: input.spec.cloud.region,
-    zones: facts(input).zones,
+    zones: f.zones,
     resources: b.resources,
     excluded: b.excluded,
     vars: b.vars,
   };
+}
+
+/**
+ * Training runs where the orchestration decision runs it (the retrain workflow only starts it): its
+ * compute is estimated beside the cost, not priced as a resource this Terraform builds. 50 GB/h is
+ * the throughput assumed for a tabular training job on the instance named.
+ */
+function excludeTraining(input: InventoryInput, b: InventoryBuilder): void {
+  const { spec, prices, choices } = input;
+  const runs = { daily: 30.4, weekly: 4.35, monthly: 1, "on-drift": 2 }[spec.training.cadence];
+  const hoursPerRun = Math.max(0.5, spec.training.datasetGb / 50);
+  const instances = spec.training.gpu
+    ? [...prices.table.gpuInstances].sort((a, b) => a.hourlyUsd - b.hourlyUsd)
+    : [...prices.table.cpuInstances].sort((a, b) => b.vcpu - a.vcpu).slice(1);
+  const instance = instances[0] ?? prices.table.cpuInstances[0];
+  b.exclude(
+    "Training runs",
+    runs * hoursPerRun * instance.hourlyUsd,
+    `training runs on the compute of the orchestrator (${choices.orchestration}), which the retrain workflow starts and this Terraform does not build: ${runs} runs/month x ${Math.round(hoursPerRun * 100) / 100} h (${spec.training.datasetGb} GB at an assumed 50 GB/h) on ${instance.name}`,
+  );
 }
 
 /** The root block an address renders in: `module.eks.module.x["a"]` -> `module.eks`, `a.b["k"]` -> `a.b`. */

@@ -72,7 +72,12 @@ export function regionalPrices(base: PriceTable, region: string): RegionalPrices
   };
   const instances = [...base.cpuInstances, ...base.gpuInstances];
   const instanceRow = (i: InstancePrice) =>
-    resolve(`instance:${i.name}`, { ...i, usd: i.hourlyUsd }, "per instance-hour (on demand, Linux)", local?.instances[i.name]);
+    resolve(
+      `instance:${i.name}`,
+      { ...i, usd: i.hourlyUsd },
+      "per instance-hour (on demand, Linux)",
+      local?.instances[i.name],
+    );
   const regionalInstance = (i: InstancePrice): InstancePrice => ({ ...i, hourlyUsd: instanceRow(i).usd });
   const table: PriceTable = {
     ...base,

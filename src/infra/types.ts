@@ -11,23 +11,24 @@ import type { ResolvedSpec } from "../requirements/index.js";
 export type InventoryCloud = "aws" | "gcp" | "azure";
 
 /** A mechanism a resource implements, cited as evidence by the controls that rely on it. */
-export type Mechanism = Extract<
-  MechanismName,
-  | "private-network"
-  | "network-policy"
-  | "waf-attached"
-  | "tls-in-transit"
-  | "encryption-at-rest"
-  | "customer-managed-key"
-  | "audit-trail"
-  | "immutable-audit-trail"
-  | "workload-identity"
-  | "deploy-identity"
-  | "secret-store"
-  | "versioned-data"
-  | "data-retention"
-  | "budget-alerts"
->
+export type Mechanism =
+  | Extract<
+      MechanismName,
+      | "private-network"
+      | "network-policy"
+      | "waf-attached"
+      | "tls-in-transit"
+      | "encryption-at-rest"
+      | "customer-managed-key"
+      | "audit-trail"
+      | "immutable-audit-trail"
+      | "workload-identity"
+      | "deploy-identity"
+      | "secret-store"
+      | "versioned-data"
+      | "data-retention"
+      | "budget-alerts"
+    >
   // what the diagram and readers see, not a control's need: a WAF built (attached or not), NAT, flow logs
   | "waf"
   | "egress-nat"

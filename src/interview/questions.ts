@@ -88,6 +88,14 @@ export const QUESTIONS: readonly Question[] = [
     default: "",
   },
   {
+    id: "contacts",
+    path: "metadata.contacts",
+    prompt: "Who gets budget, cost-anomaly and alert notifications (emails, comma-separated)?",
+    help: "Empty, the notifications reach nobody and the plan warns.",
+    kind: "list",
+    default: [],
+  },
+  {
     id: "kind",
     path: "useCase.kind",
     prompt: "What kind of model is it?",

@@ -74,7 +74,10 @@ export function itemsOf(inventory: Inventory, prices: RegionalPrices): CostItem[
       name,
       monthlyUsd,
       detail: lines
-        .map((line) => `${quantityText(line.quantity)} ${line.unit} x $${line.unitUsd}${line.discount ? ` (${line.discount.because})` : ""}`)
+        .map(
+          (line) =>
+            `${quantityText(line.quantity)} ${line.unit} x $${line.unitUsd}${line.discount ? ` (${line.discount.because})` : ""}`,
+        )
         .join(" + "),
       source: lines[0].source,
       resources: [...new Set(lines.map((line) => line.resource))],
@@ -123,9 +126,17 @@ function ownClusterItems(ctx: CostContext): CostItem[] {
   const share = "the workload's share of the team's existing cluster, priced as equivalent on-demand nodes";
   if (choices["serving.mode"] === "batch") {
     const runs = runsPerMonth(spec.inference.batch.schedule);
-    add("Batch scoring compute", `instance:${capacity.instanceType}`, round(runs * capacity.replicasMax), "node-hours", `${share}: ${runs} runs/month x ${capacity.replicasMax} nodes for about an hour`);
+    add(
+      "Batch scoring compute",
+      `instance:${capacity.instanceType}`,
+      round(runs * capacity.replicasMax),
+      "node-hours",
+      `${share}: ${runs} runs/month x ${capacity.replicasMax} nodes for about an hour`,
+    );
   } else {
-    const forAverage = Math.ceil(ctx.averageQps / Math.max(0.001, capacity.perReplicaQps * capacity.targetUtilization));
+    const forAverage = Math.ceil(
+      ctx.averageQps / Math.max(0.001, capacity.perReplicaQps * capacity.targetUtilization),
+    );
     const billed = Math.min(capacity.replicasMax, Math.max(capacity.replicasMin, forAverage));
     add(
       choices["serving.mode"] === "streaming" ? "Stream consumers" : "Serving replicas",
@@ -135,10 +146,24 @@ function ownClusterItems(ctx: CostContext): CostItem[] {
       `${share}: ${billed} average replicas (${capacity.replicasMin}-${capacity.replicasMax})`,
     );
   }
-  const storageGb = round(spec.training.datasetGb + spec.data.volumeGbPerDay * 90 + (spec.model.sizeMb / 1024) * 10);
-  add("Object storage", "objectStoragePerGbMonth", storageGb, "GB-month", `the team's S3-compatible store: training data, 90 days of raw data, 10 model versions`);
+  const storageGb = round(
+    spec.training.datasetGb + spec.data.volumeGbPerDay * 90 + (spec.model.sizeMb / 1024) * 10,
+  );
+  add(
+    "Object storage",
+    "objectStoragePerGbMonth",
+    storageGb,
+    "GB-month",
+    `the team's S3-compatible store: training data, 90 days of raw data, 10 model versions`,
+  );
   if (choices["features.store"] === "online")
-    add("Online feature store", "onlineStoreNodeHourly", HOURS_PER_MONTH, "node-hours", `${share}: one in-cluster Redis node`);
+    add(
+      "Online feature store",
+      "onlineStoreNodeHourly",
+      HOURS_PER_MONTH,
+      "node-hours",
+      `${share}: one in-cluster Redis node`,
+    );
   return items;
 }
 
@@ -158,7 +183,9 @@ export function estimateCost(ctx: CostContext, inventory: Inventory | null): Cos
     budgetUsd: ctx.spec.budget.monthlyUsd,
     currency: "USD",
     items,
-    pricesAsOf: [...new Set(items.flatMap((item) => item.lines.map((line) => line.asOf)))].sort()[0] ?? ctx.prices.table.pricesAsOf,
+    pricesAsOf:
+      [...new Set(items.flatMap((item) => item.lines.map((line) => line.asOf)))].sort()[0] ??
+      ctx.prices.table.pricesAsOf,
     region: ctx.prices.region,
     excluded: inventory?.excluded ?? [],
   };
@@ -264,6 +291,27 @@ export function budgetWarnings(ctx: CostContext, cost: Cost): PlanWarning[] {
       path: "budget.monthlyUsd",
       message: `${base}; the cheapest viable design found costs about ${money(cheapest)}/month${infeasible ? ", more than twice the budget" : ""}`,
       suggestion: `raise budget.monthlyUsd to at least ${money(Math.ceil(cheapest / 100) * 100)}, or relax what drives the cost (${driverOf(cost)})${applicable.length ? `; and ${applicable.map((c) => c.change).join("; ")}` : ""}`,
+    },
+  ];
+}
+
+/** Share of the total above which the logs item is called out with the sampling it could use. */
+export const LOGS_DOMINATE_SHARE = 0.25;
+const LOG_ITEMS = ["Prediction and service logs", "Platform logs"];
+
+/** COST_LOGS_DOMINATE: usage-based log ingestion outweighs the platform; offer sampling. */
+export function logWarnings(cost: Cost): PlanWarning[] {
+  const logs = cost.items.filter((i) => LOG_ITEMS.includes(i.name));
+  const usd = logs.reduce((sum, i) => sum + i.monthlyUsd, 0);
+  if (cost.monthlyUsd <= 0 || usd / cost.monthlyUsd <= LOGS_DOMINATE_SHARE) return [];
+  const sampled = usd * 0.1;
+  return [
+    {
+      code: "COST_LOGS_DOMINATE",
+      severity: "warning",
+      path: "inference.averageQps",
+      message: `log ingestion is ${money(usd)}/month, ${Math.round((usd / cost.monthlyUsd) * 100)}% of the estimate (an assumption: ${logs.map((i) => i.assumption ?? i.detail).join("; ")})`,
+      suggestion: `sample request logs (keep 1 in 10, and every error): about ${money(sampled)}/month instead; keep full predictions in object storage for label joins`,
     },
   ];
 }

@@ -40,7 +40,8 @@ export const NOT_GENERATED: Readonly<Record<MechanismName, string>> = {
   "versioned-data": "no versioned data store is built",
   "data-retention": "no retention rule is built on the data store",
   erasure: "no erasure job is generated",
-  "alert-rules": "no alert rules are deployed (on serverless runtimes platform/monitoring/alerts.rules.yaml is not loaded anywhere)",
+  "alert-rules":
+    "no alert rules are deployed (on serverless runtimes platform/monitoring/alerts.rules.yaml is not loaded anywhere)",
   "change-approval": "no approval gate before production is generated (deployment.approval is false)",
   "budget-alerts": "no budget alert is built",
 };

@@ -12,13 +12,19 @@ import {
   type RuleSet,
   type Value,
 } from "../engine/index.js";
-import { loadSpecFile, type Problem, parseSpecValue, type ResolvedSpec, type Spec } from "../requirements/index.js";
+import { ageInDays, type RegionalPrices, regionalPrices, STALE_PRICES_DAYS } from "../infra/index.js";
+import {
+  loadSpecFile,
+  type Problem,
+  parseSpecValue,
+  type ResolvedSpec,
+  type Spec,
+} from "../requirements/index.js";
 import { hashValue } from "../util/canonical.js";
 import { estimateWorkload, resolveAverageQps, sizeCapacity, type Workload } from "./capacity.js";
 import { findContradictions } from "./contradictions.js";
 import { mapControls } from "./controls.js";
-import { ageInDays, type RegionalPrices, regionalPrices, STALE_PRICES_DAYS } from "../infra/index.js";
-import { budgetWarnings, estimateCost, inventoryFor } from "./cost.js";
+import { budgetWarnings, estimateCost, inventoryFor, logWarnings } from "./cost.js";
 import { resolveDefaults } from "./defaults.js";
 import { computeFacts, inputResolver, knownInputs } from "./facts.js";
 import type { Capability, Decision, Plan, PlanWarning } from "./types.js";
@@ -134,6 +140,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...findContradictions(spec, workload, ruleSet.regions, choices, isProvided),
     ...controlWarnings,
     ...budgetWarnings(costContext, cost),
+    ...logWarnings(cost),
     ...regionalPriceWarnings(regional),
     ...contactWarnings(spec),
   ].sort(

@@ -41,9 +41,13 @@ describe("ADR generator (MADR)", () => {
   it("the control matrix shows each control's status with its evidence or the customer's part", () => {
     const matrix = generateAdrs(fraud)["docs/architecture.md"];
     // the key is built: 3.5.1 is implemented, with the Terraform address as evidence
-    expect(matrix).toMatch(/\| pci-dss \| 3\.5\.1 \|[^\n]*\| implemented \|[^\n]*`infra\/terraform\/aws\/kms\.tf`: `aws_kms_key\.main`/);
+    expect(matrix).toMatch(
+      /\| pci-dss \| 3\.5\.1 \|[^\n]*\| implemented \|[^\n]*`infra\/terraform\/aws\/kms\.tf`: `aws_kms_key\.main`/,
+    );
     // the WAF policy of a cluster plan protects nothing: 6.4.2 is the customer's, and says why
-    expect(matrix).toMatch(/\| pci-dss \| 6\.4\.2 \|[^\n]*\| customer \|[^\n]*attached to nothing|protects nothing/);
+    expect(matrix).toMatch(
+      /\| pci-dss \| 6\.4\.2 \|[^\n]*\| customer \|[^\n]*attached to nothing|protects nothing/,
+    );
   });
 
   it("hostile names and descriptions cannot break out of Markdown or Mermaid", () => {

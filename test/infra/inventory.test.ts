@@ -5,7 +5,7 @@
  * (Terraform addresses in their files, chart objects in the helm render, workflow jobs in their
  * workflow) — for every example and a matrix of plans per cloud and runtime.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
 import { generateAll } from "../../src/generate/index.js";
 import { BILLABLE, blockOf } from "../../src/infra/index.js";
+import { formatCostAudit } from "../../src/plan/format.js";
 import { planSpecFile } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
 import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
@@ -124,95 +125,114 @@ function resolves(address: string, file: string, blocks: Block[], files: Record<
   return keys.every((key) => tf.includes(`"${key}"`) || new RegExp(`\\b${key}\\s*=`).test(tf));
 }
 
-describeWith(["helm"], "inventory: what is priced is built, what is built is priced, what is claimed is evidenced", () => {
-  it.each(CASES)("%s", async (name) => {
-    const plan = await planOf(name);
-    const files = Object.fromEntries(textEntries(generateAll(plan)));
-    const blocks = await terraformBlocks(files);
-    const inventory = plan.inventory;
+describeWith(
+  ["helm"],
+  "inventory: what is priced is built, what is built is priced, what is claimed is evidenced",
+  () => {
+    it.each(CASES)("%s", async (name) => {
+      const plan = await planOf(name);
+      const files = Object.fromEntries(textEntries(generateAll(plan)));
+      const blocks = await terraformBlocks(files);
+      const inventory = plan.inventory;
 
-    // the cost adds up, line by line, and every line says where its rate is from
-    for (const item of plan.cost.items) {
-      const sum = item.lines.reduce((s, l) => s + l.monthlyUsd, 0);
-      expect(Math.abs(sum - item.monthlyUsd), `${name}: ${item.name}`).toBeLessThan(0.02);
-      for (const line of item.lines) {
-        expect(line.source, `${name}: ${item.name}`).toMatch(/\S/);
-        expect(line.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-        expect(["stored", "recalled"]).toContain(line.provenance);
-      }
-    }
-    const total = plan.cost.items.reduce((s, i) => s + i.monthlyUsd, 0);
-    expect(Math.abs(total - plan.cost.monthlyUsd)).toBeLessThan(0.05);
-
-    if (plan.requirements.cloud.provider === "kubernetes") {
-      // nothing is built: every item is an estimate of the team's cluster, naming no resource
-      expect(inventory).toBeNull();
-      expect(blocks).toEqual([]);
+      // the cost adds up, line by line, and every line says where its rate is from
       for (const item of plan.cost.items) {
-        expect(item.resources).toEqual([]);
-        expect(item.assumption, item.name).toMatch(/team's/);
+        const sum = item.lines.reduce((s, l) => s + l.monthlyUsd, 0);
+        expect(Math.abs(sum - item.monthlyUsd), `${name}: ${item.name}`).toBeLessThan(0.02);
+        for (const line of item.lines) {
+          expect(line.source, `${name}: ${item.name}`).toMatch(/\S/);
+          expect(line.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+          expect(["stored", "recalled"]).toContain(line.provenance);
+        }
       }
-    } else {
-      expect(inventory).not.toBeNull();
-      const cloud = inventory!.cloud;
-      // every resource of the inventory, and so every priced address, is a block of its file
-      for (const resource of inventory!.resources)
-        expect(resolves(resource.address, resource.file, blocks, files), `${name}: ${resource.address} in ${resource.file}`).toBe(true);
-      const priced = new Set(plan.cost.items.flatMap((i) => i.resources));
-      for (const item of plan.cost.items) {
-        expect(item.resources.length, `${name}: ${item.name} names no resource`).toBeGreaterThan(0);
-        for (const address of item.resources)
-          expect(inventory!.resources.some((r) => r.address === address), `${name}: ${address}`).toBe(true);
-      }
-      // every billable block rendered is priced
-      const billable = new Set(BILLABLE[cloud]);
-      for (const block of blocks) {
-        if (!billable.has(block.kind)) continue;
-        const pricedHere = [...priced].some((address) => blockOf(address) === block.address);
-        expect(pricedHere, `${name}: ${block.address} (${block.file}) is built but not priced`).toBe(true);
-      }
-    }
+      const total = plan.cost.items.reduce((s, i) => s + i.monthlyUsd, 0);
+      expect(Math.abs(total - plan.cost.monthlyUsd)).toBeLessThan(0.05);
 
-    // every control is implemented with evidence, or the customer's with what to do
-    let chartObjects: RenderedObject[] | null = null;
-    const chartBase = Object.keys(files).find((f) => /^deploy\/helm\/[^/]+\/Chart\.yaml$/.test(f));
-    for (const control of plan.controls) {
-      const label = `${name}: ${control.framework} ${control.id}`;
-      if (control.status === "implemented") {
-        expect(control.evidence.length, label).toBeGreaterThan(0);
-        expect(control.customer, label).toBeUndefined();
-      } else expect(control.customer, label).toMatch(/\S/);
-      for (const evidence of control.evidence) {
-        expect(files[evidence.file], `${label}: ${evidence.file}`).toBeDefined();
-        const kindName = /^([A-Z][A-Za-z]+)\/(.+)$/.exec(evidence.locator);
-        const job = /^job: (.+)$/.exec(evidence.locator);
-        if (evidence.file.startsWith("infra/terraform/")) {
-          expect(resolves(evidence.locator, evidence.file, blocks, files), `${label}: ${evidence.locator}`).toBe(true);
-        } else if (kindName) {
-          expect(chartBase, label).toBeDefined();
-          if (!chartObjects) {
-            const base = chartBase!.replace(/\/Chart\.yaml$/, "");
-            const chart = new ChartOnDisk(files, base, tool("helm"));
-            try {
-              const rendered = await chart.template(base.split("/").pop()!, "default");
-              expect(rendered.problems).toEqual([]);
-              chartObjects = rendered.objects;
-            } finally {
-              chart.close();
+      if (plan.requirements.cloud.provider === "kubernetes") {
+        // nothing is built: every item is an estimate of the team's cluster, naming no resource
+        expect(inventory).toBeNull();
+        expect(blocks).toEqual([]);
+        for (const item of plan.cost.items) {
+          expect(item.resources).toEqual([]);
+          expect(item.assumption, item.name).toMatch(/team's/);
+        }
+      } else {
+        expect(inventory).not.toBeNull();
+        const cloud = inventory!.cloud;
+        // every resource of the inventory, and so every priced address, is a block of its file
+        for (const resource of inventory!.resources)
+          expect(
+            resolves(resource.address, resource.file, blocks, files),
+            `${name}: ${resource.address} in ${resource.file}`,
+          ).toBe(true);
+        const priced = new Set(plan.cost.items.flatMap((i) => i.resources));
+        for (const item of plan.cost.items) {
+          expect(item.resources.length, `${name}: ${item.name} names no resource`).toBeGreaterThan(0);
+          for (const address of item.resources)
+            expect(
+              inventory!.resources.some((r) => r.address === address),
+              `${name}: ${address}`,
+            ).toBe(true);
+        }
+        // every billable block rendered is priced
+        const billable = new Set(BILLABLE[cloud]);
+        for (const block of blocks) {
+          if (!billable.has(block.kind)) continue;
+          const pricedHere = [...priced].some((address) => blockOf(address) === block.address);
+          expect(pricedHere, `${name}: ${block.address} (${block.file}) is built but not priced`).toBe(true);
+        }
+      }
+
+      // every control is implemented with evidence, or the customer's with what to do
+      let chartObjects: RenderedObject[] | null = null;
+      const chartBase = Object.keys(files).find((f) => /^deploy\/helm\/[^/]+\/Chart\.yaml$/.test(f));
+      for (const control of plan.controls) {
+        const label = `${name}: ${control.framework} ${control.id}`;
+        if (control.status === "implemented") {
+          expect(control.evidence.length, label).toBeGreaterThan(0);
+          expect(control.customer, label).toBeUndefined();
+        } else expect(control.customer, label).toMatch(/\S/);
+        for (const evidence of control.evidence) {
+          expect(files[evidence.file], `${label}: ${evidence.file}`).toBeDefined();
+          const kindName = /^([A-Z][A-Za-z]+)\/(.+)$/.exec(evidence.locator);
+          const job = /^job: (.+)$/.exec(evidence.locator);
+          if (evidence.file.startsWith("infra/terraform/")) {
+            expect(
+              resolves(evidence.locator, evidence.file, blocks, files),
+              `${label}: ${evidence.locator}`,
+            ).toBe(true);
+          } else if (kindName) {
+            expect(chartBase, label).toBeDefined();
+            if (!chartObjects) {
+              const base = chartBase!.replace(/\/Chart\.yaml$/, "");
+              const chart = new ChartOnDisk(files, base, tool("helm"));
+              try {
+                const rendered = await chart.template(base.split("/").pop()!, "default");
+                expect(rendered.problems).toEqual([]);
+                chartObjects = rendered.objects;
+              } finally {
+                chart.close();
+              }
             }
-          }
-          const found = chartObjects!.some(
-            (o) =>
-              o.object.kind === kindName[1] &&
-              o.object.metadata?.name === kindName[2] &&
-              evidence.file.endsWith(o.file.split("/").slice(-2).join("/")),
-          );
-          expect(found, `${label}: ${evidence.locator} rendered from ${evidence.file}`).toBe(true);
-        } else if (job) {
-          const workflow = parseYaml(files[evidence.file]) as { jobs: Record<string, unknown> };
-          expect(Object.keys(workflow.jobs), label).toContain(job[1]);
-        } else throw new Error(`${label}: unknown locator ${evidence.locator}`);
+            const found = chartObjects!.some(
+              (o) =>
+                o.object.kind === kindName[1] &&
+                o.object.metadata?.name === kindName[2] &&
+                evidence.file.endsWith(o.file.split("/").slice(-2).join("/")),
+            );
+            expect(found, `${label}: ${evidence.locator} rendered from ${evidence.file}`).toBe(true);
+          } else if (job) {
+            const workflow = parseYaml(files[evidence.file]) as { jobs: Record<string, unknown> };
+            expect(Object.keys(workflow.jobs), label).toContain(job[1]);
+          } else throw new Error(`${label}: unknown locator ${evidence.locator}`);
+        }
       }
-    }
-  });
+    });
+  },
+);
+
+it("docs/cost-audit.md shows the examples' costs as the plans compute them today", async () => {
+  const plans = [];
+  for (const name of EXAMPLES) plans.push(await planOf(name));
+  expect(readFileSync(join(ROOT, "docs", "cost-audit.md"), "utf8")).toBe(formatCostAudit(plans));
 });

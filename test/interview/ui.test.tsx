@@ -31,6 +31,8 @@ describe("the Ink interview", () => {
     await tick();
     stdin.write(KEYS.tab); // owner
     await tick();
+    stdin.write(KEYS.tab); // contacts
+    await tick();
     expect(lastFrame()).toContain("What kind of model is it?");
     stdin.write(KEYS.down); // tabular-regression
     await tick();

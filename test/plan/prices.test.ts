@@ -26,7 +26,10 @@ function planFor(value: Record<string, unknown>) {
 describe("prices per region", () => {
   it("a covered region prices every row at its own rate, each row with source, date and provenance", () => {
     const ireland = planFor({ cloud: { provider: "aws", region: "eu-west-1" }, inference: { peakQps: 300 } });
-    const virginia = planFor({ cloud: { provider: "aws", region: "us-east-1" }, inference: { peakQps: 300 } });
+    const virginia = planFor({
+      cloud: { provider: "aws", region: "us-east-1" },
+      inference: { peakQps: 300 },
+    });
     expect(ireland.warnings.map((w) => w.code)).not.toContain("PRICES_FROM_OTHER_REGION");
     const lines = ireland.cost.items.flatMap((i) => i.lines);
     expect(lines.length).toBeGreaterThan(5);
@@ -37,15 +40,22 @@ describe("prices per region", () => {
     }
     // NAT in Ireland is dearer than in Virginia: the regional rate is used, not the base one
     const nat = (plan: typeof ireland) =>
-      plan.cost.items.find((i) => i.name === "NAT gateways")!.lines.find((l) => l.price === "natGatewayHourly")!;
+      plan.cost.items
+        .find((i) => i.name === "NAT gateways")!
+        .lines.find((l) => l.price === "natGatewayHourly")!;
     expect(nat(ireland).unitUsd).toBeGreaterThan(nat(virginia).unitUsd);
     expect(ireland.cost.region).toBe("eu-west-1");
   });
 
   it("an uncovered region is priced at the base region's rates, and the plan names the rows", () => {
-    const tokyo = planFor({ cloud: { provider: "aws", region: "ap-northeast-1" }, inference: { peakQps: 300 } });
+    const tokyo = planFor({
+      cloud: { provider: "aws", region: "ap-northeast-1" },
+      inference: { peakQps: 300 },
+    });
     const warning = tokyo.warnings.find((w) => w.code === "PRICES_FROM_OTHER_REGION");
-    expect(warning?.message).toMatch(/no ap-northeast-1 rate for .*natGatewayHourly.*priced at us-east-1 rates/);
+    expect(warning?.message).toMatch(
+      /no ap-northeast-1 rate for .*natGatewayHourly.*priced at us-east-1 rates/,
+    );
     expect(tokyo.cost.items.flatMap((i) => i.lines).every((l) => l.region === "us-east-1")).toBe(true);
   });
 
@@ -54,10 +64,13 @@ describe("prices per region", () => {
       const table = loadDefaultRuleSet().prices.get(cloud)!;
       const instances = new Set([...table.cpuInstances, ...table.gpuInstances].map((i) => i.name));
       for (const [region, rates] of Object.entries(table.regions)) {
-        for (const key of Object.keys(rates.services)) expect(table.services, `${cloud} ${region} ${key}`).toHaveProperty(key);
-        for (const name of Object.keys(rates.instances)) expect(instances.has(name), `${cloud} ${region} ${name}`).toBe(true);
+        for (const key of Object.keys(rates.services))
+          expect(table.services, `${cloud} ${region} ${key}`).toHaveProperty(key);
+        for (const name of Object.keys(rates.instances))
+          expect(instances.has(name), `${cloud} ${region} ${name}`).toBe(true);
         const resolved = regionalPrices(table, region);
-        for (const key of Object.keys(table.services)) expect(resolved.row(key).usd).toBeGreaterThanOrEqual(0);
+        for (const key of Object.keys(table.services))
+          expect(resolved.row(key).usd).toBeGreaterThanOrEqual(0);
       }
     }
   });
@@ -70,12 +83,16 @@ describe("plan --now", () => {
   it("warns on stderr and in the JSON when the prices are older than 180 days at that date", () => {
     const old = runCli(["plan", "--spec", spec, "--json", "--now", "2026-12-03"]);
     expect(old.code, old.stderr).toBe(0);
-    expect(old.stderr).toMatch(/warning PRICES_STALE: the oldest price the cost uses is from \d{4}-\d{2}-\d{2}, \d+ days before 2026-12-03/);
+    expect(old.stderr).toMatch(
+      /warning PRICES_STALE: the oldest price the cost uses is from \d{4}-\d{2}-\d{2}, \d+ days before 2026-12-03/,
+    );
     expect(JSON.parse(old.stdout).warnings.map((w: { code: string }) => w.code)).toContain("PRICES_STALE");
     const asOf = JSON.parse(old.stdout).cost.pricesAsOf as string;
     const fresh = runCli(["plan", "--spec", spec, "--json", "--now", asOf]);
     expect(fresh.stderr).not.toContain("PRICES_STALE");
-    expect(JSON.parse(fresh.stdout).warnings.map((w: { code: string }) => w.code)).not.toContain("PRICES_STALE");
+    expect(JSON.parse(fresh.stdout).warnings.map((w: { code: string }) => w.code)).not.toContain(
+      "PRICES_STALE",
+    );
   });
 
   it("refuses a date it cannot read, with what is allowed", () => {

@@ -24,7 +24,9 @@ export function parseNow(value: string | undefined): Date {
   if (value === undefined) return new Date();
   const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime()))
-    throw new UserError(`--now: "${value}" is not a date`, EXIT.usage, ["allowed: YYYY-MM-DD or an ISO 8601 timestamp"]);
+    throw new UserError(`--now: "${value}" is not a date`, EXIT.usage, [
+      "allowed: YYYY-MM-DD or an ISO 8601 timestamp",
+    ]);
   return date;
 }
 
@@ -46,7 +48,8 @@ export async function runPlan(
   const plan = advisor ? await advisedPlan(io, spec, advisor) : createPlan(spec);
   // the clock's warnings join what is printed, never the Plan generators read
   const dated = stalePriceWarnings(plan, now);
-  if (format === "json") io.out(`${JSON.stringify({ ...plan, warnings: [...plan.warnings, ...dated] }, null, 2)}\n`);
+  if (format === "json")
+    io.out(`${JSON.stringify({ ...plan, warnings: [...plan.warnings, ...dated] }, null, 2)}\n`);
   else if (format === "markdown") io.out(formatMarkdown(plan));
   else io.out(formatTable(plan));
   const errors = planErrors(plan);

@@ -4,7 +4,7 @@
  * -> the generated files that implement it, found by the resources those files declare).
  */
 import type { RuleSet } from "../../engine/index.js";
-import { type FileSet, GENERATED_HEADER, type TextFileSet } from "../../fileset/index.js";
+import { GENERATED_HEADER, type TextFileSet } from "../../fileset/index.js";
 import { budgetBar, capacityLine } from "../../plan/format.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
@@ -205,7 +205,11 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
     costItems: plan.cost.items.map((i) => ({
       ...i,
       usd: i.monthlyUsd.toFixed(2),
-      lines: i.lines.map((l) => ({ ...l, usd: l.monthlyUsd.toFixed(2), quantityText: quantityText(l.quantity) })),
+      lines: i.lines.map((l) => ({
+        ...l,
+        usd: l.monthlyUsd.toFixed(2),
+        quantityText: quantityText(l.quantity),
+      })),
     })),
     excluded: plan.cost.excluded.map((e) => ({ ...e, usd: e.monthlyUsd.toFixed(2) })),
     // status and evidence come from the plan (src/plan/evidence.ts), resolved against this tree by the tests

@@ -7,10 +7,11 @@
  * plans, score's run-level metrics (pushed per run) for batch plans. Every selector is built from the
  * metrics contract (promql.ts over src/serve/metrics.ts).
  */
+
+import { dns1123 } from "../../infra/names.js";
 import type { Plan } from "../../plan/types.js";
 import { CONSUME_METRICS, SCORE_METRICS, SERVE_METRICS } from "../../serve/metrics.js";
 import { scoreSchedule } from "../commands.js";
-import { dns1123 } from "../../infra/names.js";
 import { series } from "./promql.js";
 
 function decision(plan: Plan, capability: string) {

@@ -6,6 +6,7 @@
 import { stringify } from "yaml";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
+import { azureStorageName, dns1123 } from "../../infra/names.js";
 import type { Plan } from "../../plan/types.js";
 import {
   AZURE_DATA_CONTAINER,
@@ -14,7 +15,6 @@ import {
   scoreJobArgs,
   scoreSchedule,
 } from "../commands.js";
-import { azureStorageName, dns1123 } from "../../infra/names.js";
 import { AIRFLOW_SIGNATURES } from "./airflow-signatures.js";
 import { defaultFeatures } from "./serve-config.js";
 

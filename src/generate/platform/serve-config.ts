@@ -4,9 +4,10 @@
  * as the same document in the Helm chart's ConfigMap. Paths in it are relative to the file, so it
  * works from the out directory, in the image and in the chart's mount alike.
  */
+
+import { dns1123 } from "../../infra/names.js";
 import type { Plan } from "../../plan/types.js";
 import { type ServeConfigInput, serveConfigSchema } from "../../serve/config.js";
-import { dns1123 } from "../../infra/names.js";
 
 /** Where the image keeps the platform directory (serve.yaml, models/, features/). */
 export const PLATFORM_DIR_IN_IMAGE = "/srv/platform";

@@ -218,7 +218,9 @@ export function generateReport(plan: Plan, adrNames: ReadonlyMap<string, string>
     )
     .join("\n");
   const excluded = plan.cost.excluded
-    .map((e) => `<tr><td>${html(e.name)}</td><td>${e.monthlyUsd.toFixed(2)}</td><td>${html(e.reason)}</td></tr>`)
+    .map(
+      (e) => `<tr><td>${html(e.name)}</td><td>${e.monthlyUsd.toFixed(2)}</td><td>${html(e.reason)}</td></tr>`,
+    )
     .join("\n");
   const warnings = plan.warnings
     .map(

@@ -15,11 +15,11 @@
 
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
+import { azureStorageName, cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { CONTAINER_PORT, dataBucketName, scoreJobArgs, scoreSchedule, serveArgs } from "../commands.js";
 import { DEPLOY_VARIABLES, deliveryOf, SCORE_JOB_SUFFIX } from "../delivery.js";
-import { azureStorageName, cloudName } from "../../infra/names.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
 
@@ -80,7 +80,6 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     contacts: spec.metadata.contacts,
     specHashShort: plan.spec.hash.slice(7, 19),
     region: spec.cloud.region,
-    zones: Math.max(2, plan.capacity.zones),
     instanceType: plan.capacity.instanceType.startsWith("serverless")
       ? (prices?.cpuInstances[1]?.name ?? "unused")
       : plan.capacity.instanceType,
@@ -119,7 +118,6 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     onlineStoreSecret: clusterSecrets(plan).onlineStore,
     onlineStoreNode:
       provider === "aws" ? (prices?.onlineStoreNode ?? "cache.r7g.large") : (prices?.onlineStoreNode ?? ""),
-    onlineStoreNodes: plan.capacity.zones > 1 ? 2 : 1,
     audit: choice(plan, "security.audit"),
     immutableAudit: choice(plan, "security.audit") === "immutable-audit-trail",
     budget: spec.budget.monthlyUsd,

@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "d36789fbf2cd"
+    "stackwright-spec-hash" = "aaa058f7227f"
     "environment"           = var.environment
   }
 }

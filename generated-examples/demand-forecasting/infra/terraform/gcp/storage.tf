@@ -13,6 +13,17 @@ resource "google_storage_bucket" "data" {
     enabled = true
   }
 
+  # raw data is kept 90 days (the cost counts 90 days of it), and replaced versions as long again
+  lifecycle_rule {
+    condition {
+      age            = 90
+      matches_prefix = ["raw/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
   lifecycle_rule {
     condition {
       days_since_noncurrent_time = 90

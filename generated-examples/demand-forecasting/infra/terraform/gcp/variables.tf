@@ -97,7 +97,7 @@ variable "monthly_budget_usd" {
 }
 
 variable "budget_alert_emails" {
-  description = "Who receives budget alerts."
+  description = "Who receives budget alerts (default: metadata.contacts of the spec)."
   type        = list(string)
-  default     = []
+  default     = ["supply-chain-analytics@example.com"]
 }

@@ -43,7 +43,7 @@ module "eks" {
       instance_types = [var.instance_type]
 
       min_size     = var.replicas_min
-      max_size     = var.replicas_max
+      max_size     = var.replicas_max + 1
       desired_size = var.replicas_min
       labels = {
         "stackwright.dev/pool" = "serving"

@@ -94,7 +94,7 @@ variable "monthly_budget_usd" {
 }
 
 variable "budget_alert_emails" {
-  description = "Who receives budget and cost-anomaly alerts."
+  description = "Who receives budget and cost-anomaly alerts (default: metadata.contacts of the spec)."
   type        = list(string)
-  default     = []
+  default     = ["risk-platform@example.com"]
 }

@@ -44,7 +44,7 @@ module "eks" {
       ami_type       = "AL2_x86_64_GPU"
 
       min_size     = var.replicas_min
-      max_size     = var.replicas_max
+      max_size     = var.replicas_max + 1
       desired_size = var.replicas_min
       labels = {
         "stackwright.dev/pool" = "gpu"

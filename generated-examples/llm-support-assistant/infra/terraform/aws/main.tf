@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "customer-support-platform"
-    "stackwright/spec-hash"     = "5fef65e8c099"
+    "stackwright/spec-hash"     = "1e9e6c927ae6"
     "environment"               = var.environment
   }
 }

@@ -46,6 +46,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
       prefix = "raw/"
     }
 
+    # raw data is kept 90 days (the cost counts 90 days of it), and replaced versions as long again
+    expiration {
+      days = 90
+    }
+
     noncurrent_version_expiration {
       noncurrent_days = 90
     }

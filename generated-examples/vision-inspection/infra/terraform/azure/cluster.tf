@@ -25,6 +25,8 @@ resource "azurerm_kubernetes_cluster" "main" {
     name                         = "system"
     vm_size                      = "Standard_D2s_v5"
     node_count                   = 2
+    os_disk_type                 = "Managed"
+    os_disk_size_gb              = 128
     vnet_subnet_id               = azurerm_subnet.nodes.id
     only_critical_addons_enabled = true
     zones                        = ["1", "2"]
@@ -72,10 +74,12 @@ resource "azurerm_kubernetes_cluster_node_pool" "serving" {
   name                  = "gpu"
   kubernetes_cluster_id = azurerm_kubernetes_cluster.main.id
   vm_size               = var.vm_size
+  os_disk_type          = "Managed"
+  os_disk_size_gb       = 128
   vnet_subnet_id        = azurerm_subnet.nodes.id
   auto_scaling_enabled  = true
   min_count             = max(var.replicas_min, 1)
-  max_count             = var.replicas_max
+  max_count             = var.replicas_max + 1
   zones                 = ["1", "2"]
   node_labels = {
     "stackwright.dev/pool" = "gpu"

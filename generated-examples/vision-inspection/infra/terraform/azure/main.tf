@@ -5,7 +5,7 @@ locals {
   tags = {
     "stackwright-workload"  = var.name
     "stackwright-owner"     = "quality-engineering"
-    "stackwright-spec-hash" = "bd6e7ddd5ded"
+    "stackwright-spec-hash" = "bb66bcdc9e92"
     "environment"           = var.environment
   }
 }
