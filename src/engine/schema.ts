@@ -147,11 +147,17 @@ function build() {
     .object({
       usd: z.number().nonnegative(),
       unit: z.string(),
+      /** the official pricing page */
       source: z.string().min(1),
       provenance: provenance.optional(),
+      /** for a stored row: the page the rate was copied from on asOf (it states the rate) */
+      copiedFrom: z.string().url().optional(),
       asOf: date.optional(),
     })
-    .strict();
+    .strict()
+    .refine((row) => row.provenance !== "stored" || (row.copiedFrom && row.asOf), {
+      message: "a stored row names the page it was copied from (copiedFrom) and the date (asOf)",
+    });
   /** a region's own rate of a row of the base table: the number, or the number with its own source */
   const regionalRate = z.union([
     z.number().nonnegative(),
