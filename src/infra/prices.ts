@@ -40,7 +40,13 @@ export function regionalPrices(base: PriceTable, region: string): RegionalPrices
   const fallbacks: string[] = [];
   const resolve = (
     key: string,
-    baseRow: { usd: number; source: string; provenance?: "stored" | "recalled"; asOf?: string; copiedFrom?: string },
+    baseRow: {
+      usd: number;
+      source: string;
+      provenance?: "stored" | "recalled";
+      asOf?: string;
+      copiedFrom?: string;
+    },
     unit: string,
     regional: unknown,
   ): PriceRow => {
@@ -48,7 +54,9 @@ export function regionalPrices(base: PriceTable, region: string): RegionalPrices
       usd: baseRow.usd,
       unit,
       // a stored row cites the page it was copied from; a region's own rate cites the official page
-      source: baseRow.copiedFrom ? `${baseRow.copiedFrom} (copied; official: ${baseRow.source})` : baseRow.source,
+      source: baseRow.copiedFrom
+        ? `${baseRow.copiedFrom} (copied; official: ${baseRow.source})`
+        : baseRow.source,
       asOf: baseRow.asOf ?? base.pricesAsOf,
       provenance: baseRow.provenance ?? base.provenance,
       region: base.region,
