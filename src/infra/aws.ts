@@ -377,7 +377,57 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
       title: "Monthly budget with forecast alerts, and a cost anomaly monitor",
       implements: ["budget-alerts"],
     });
-  if (f.cmk) b.relate("encrypts", key, encrypted);
+  if (f.cmk) {
+    b.relate("encrypts", key, encrypted);
+    b.grantKey(awsKeyGrants(encrypted));
+  }
+}
+
+/**
+ * The key policy's statements (kms.tf), one per kind of user: services that encrypt for themselves
+ * need a statement of their own (CloudTrail, CloudWatch Logs, Auto Scaling's service-linked role for
+ * the runner's volumes); everything else (S3, ECR, ElastiCache, Secrets Manager, EKS secrets) uses
+ * the key through the IAM policies of the roles that call it, which the account statement enables.
+ */
+function awsKeyGrants(
+  encrypted: string[],
+): Array<{ holder: string; id: string; principal: string; targets: string[] }> {
+  const kinds: Array<{ id: string; principal: string; matches: (address: string) => boolean }> = [
+    {
+      id: "CloudTrail",
+      principal: "cloudtrail.amazonaws.com",
+      matches: (a) => a.startsWith("aws_cloudtrail."),
+    },
+    {
+      id: "CloudWatchLogs",
+      principal: "logs.${var.region}.amazonaws.com",
+      matches: (a) => a.startsWith("aws_cloudwatch_log_group."),
+    },
+    {
+      id: "AutoScalingVolumes",
+      principal:
+        "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+      matches: (a) => a.startsWith("aws_autoscaling_group."),
+    },
+  ];
+  const grants = kinds
+    .map((k) => ({
+      holder: "aws_kms_key.main",
+      id: k.id,
+      principal: k.principal,
+      targets: encrypted.filter(k.matches),
+    }))
+    .filter((g) => g.targets.length > 0);
+  const viaIam = encrypted.filter((a) => !kinds.some((k) => k.matches(a)));
+  return [
+    {
+      holder: "aws_kms_key.main",
+      id: "AccountIamPolicies",
+      principal: "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root",
+      targets: viaIam,
+    },
+    ...grants,
+  ];
 }
 
 function batchMeter(input: InventoryInput, price: string) {

@@ -608,5 +608,42 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
       implements: ["budget-alerts"],
     });
 
-  if (f.cmk) b.relate("encrypts", key, encrypted);
+  if (f.cmk) {
+    b.relate("encrypts", key, encrypted);
+    azureKeyGrants(b, key, encrypted);
+  }
+}
+
+/**
+ * The Key Vault authorizes by Azure RBAC: whoever runs Terraform creates the key as Crypto Officer;
+ * the storage account's identity wraps its account key with it; the cluster's identity encrypts etcd
+ * with it (KMS). Each grant is a role assignment in kms.tf that its user waits for.
+ */
+function azureKeyGrants(b: InventoryBuilder, key: string, encrypted: string[]): void {
+  const kinds = [
+    {
+      id: "key_officer",
+      principal: "data.azurerm_client_config.current.object_id",
+      role: "Key Vault Crypto Officer",
+      targets: [key],
+      what: "whoever runs Terraform may create and rotate the key",
+    },
+    {
+      id: "key_storage",
+      principal: "azurerm_user_assigned_identity.storage.principal_id",
+      role: "Key Vault Crypto Service Encryption User",
+      targets: encrypted.filter((a) => a.startsWith("azurerm_storage_account.")),
+      what: "the storage account's identity may wrap its keys",
+    },
+    {
+      id: "key_cluster",
+      principal: "azurerm_user_assigned_identity.cluster.principal_id",
+      role: "Key Vault Crypto User",
+      targets: encrypted.filter((a) => a.startsWith("azurerm_kubernetes_cluster.")),
+      what: "the cluster's identity may encrypt etcd (KMS)",
+    },
+  ].filter((g) => g.targets.length > 0);
+  const grants = kinds.map((k) => ({ ...k, holder: `azurerm_role_assignment.${k.id}` }));
+  for (const g of grants) b.add({ address: g.holder, file: "kms.tf", title: `Key grant: ${g.what}` });
+  b.grantKey(grants);
 }

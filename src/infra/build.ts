@@ -4,10 +4,12 @@ import type {
   Excluded,
   InventoryCloud,
   InventoryInput,
+  KeyGrant,
   Mechanism,
   Meter,
   Relation,
   Resource,
+  TemplateValue,
 } from "./types.js";
 import { HOURS_PER_MONTH } from "./usage.js";
 
@@ -77,7 +79,7 @@ export function hours(count: number): number {
 export class InventoryBuilder {
   readonly resources: Resource[] = [];
   readonly excluded: Excluded[] = [];
-  readonly vars: Record<string, string | number | boolean> = {};
+  readonly vars: Record<string, TemplateValue> = {};
   constructor(readonly cloud: InventoryCloud) {}
 
   add(draft: ResourceDraft): Resource {
@@ -106,6 +108,20 @@ export class InventoryBuilder {
     const source = this.resources.find((r) => r.address === from);
     if (!source) throw new Error(`inventory: relation from unknown ${from}`);
     for (const target of targets) source.relations.push({ kind, target });
+  }
+
+  /**
+   * The grants of a customer-managed key: each relation `holder grants target` (the holder is the
+   * block that renders the grant), and the list the template renders (`keyGrants`).
+   */
+  grantKey(grants: Array<KeyGrant & { holder: string }>): void {
+    for (const grant of grants) this.relate("grants", grant.holder, grant.targets);
+    this.vars.keyGrants = grants.map((g) => ({
+      id: g.id,
+      principal: g.principal,
+      targets: g.targets,
+      ...(g.role ? { role: g.role } : {}),
+    }));
   }
 
   has(address: string): boolean {

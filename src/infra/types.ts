@@ -87,7 +87,30 @@ export interface Inventory {
   resources: Resource[];
   excluded: Excluded[];
   /** the quantities and flags the Terraform templates render from (NAT gateways, node counts, ...) */
-  vars: Record<string, string | number | boolean>;
+  vars: Record<string, TemplateValue>;
+}
+
+/** What a template reads from the inventory: scalars, and lists of records (the key grants). */
+export type TemplateValue =
+  | string
+  | number
+  | boolean
+  | Array<Record<string, string | number | boolean | string[] | Array<Record<string, string | string[]>>>>;
+
+/**
+ * Who must be allowed to use a customer-managed key for the resources it encrypts: the grant the
+ * Terraform renders (a key-policy statement on AWS, an IAM member on GCP, a role assignment on Azure),
+ * named by `id`, with the addresses of the resources it serves. Every `encrypts` relation of a key
+ * has a grant; the inventory test fails on a dangling one.
+ */
+export interface KeyGrant {
+  id: string;
+  /** the principal, as the template renders it */
+  principal: string;
+  /** the role granted, where the cloud grants by role (Azure) */
+  role?: string;
+  /** the encrypted resources this grant serves */
+  targets: string[];
 }
 
 /** The capacity the inventory builds (the plan's capacity, structurally: infra sits below plan/). */

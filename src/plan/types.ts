@@ -159,7 +159,7 @@ export const inventorySchema = z.object({
     }),
   ),
   excluded: z.array(z.object({ name: z.string(), monthlyUsd: z.number(), reason: z.string() })),
-  vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  vars: z.record(z.string(), z.unknown()),
 });
 
 export const warningSchema = z.object({

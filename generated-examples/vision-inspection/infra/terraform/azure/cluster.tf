@@ -59,7 +59,7 @@ resource "azurerm_kubernetes_cluster" "main" {
     key_vault_network_access = "Public"
   }
 
-  depends_on = [azurerm_subnet_nat_gateway_association.nodes]
+  depends_on = [azurerm_subnet_nat_gateway_association.nodes, azurerm_role_assignment.key_cluster]
 }
 
 # the nodes pull the serving image the workflows push

@@ -13,6 +13,25 @@ resource "azurerm_key_vault" "main" {
   tags                       = local.tags
 }
 
+# The vault authorizes by Azure RBAC: each user of the key holds a role on it (the inventory's grants).
+resource "azurerm_role_assignment" "key_officer" {
+  scope                = azurerm_key_vault.main.id
+  role_definition_name = "Key Vault Crypto Officer"
+  principal_id         = data.azurerm_client_config.current.object_id
+}
+
+resource "azurerm_role_assignment" "key_storage" {
+  scope                = azurerm_key_vault.main.id
+  role_definition_name = "Key Vault Crypto Service Encryption User"
+  principal_id         = azurerm_user_assigned_identity.storage.principal_id
+}
+
+resource "azurerm_role_assignment" "key_cluster" {
+  scope                = azurerm_key_vault.main.id
+  role_definition_name = "Key Vault Crypto User"
+  principal_id         = azurerm_user_assigned_identity.cluster.principal_id
+}
+
 resource "azurerm_key_vault_key" "main" {
   name         = "${var.name}-data"
   key_vault_id = azurerm_key_vault.main.id
@@ -28,4 +47,7 @@ resource "azurerm_key_vault_key" "main" {
       time_before_expiry = "P30D"
     }
   }
+
+  # RBAC on the vault: the key is created once whoever runs Terraform may
+  depends_on = [azurerm_role_assignment.key_officer]
 }

@@ -30,6 +30,8 @@ resource "azurerm_storage_account" "data" {
     key_vault_key_id          = azurerm_key_vault_key.main.versionless_id
     user_assigned_identity_id = azurerm_user_assigned_identity.storage.id
   }
+
+  depends_on = [azurerm_role_assignment.key_storage]
 }
 
 resource "azurerm_user_assigned_identity" "storage" {
