@@ -175,17 +175,20 @@ describeWith(
             ).toBe(true);
         }
         // no dangling key relation: everything a key encrypts has a grant on the key, rendered in kms.tf
-      for (const key of inventory!.resources)
-        for (const rel of key.relations.filter((r) => r.kind === "encrypts")) {
-          const grant = inventory!.resources.find(
-            (g) => g.file === key.file && g.relations.some((r) => r.kind === "grants" && r.target === rel.target),
-          );
-          expect(grant, `${name}: ${key.address} encrypts ${rel.target} with no grant`).toBeDefined();
-        }
-      const grants = (inventory!.vars.keyGrants ?? []) as Array<{ id: string; targets: string[] }>;
-      const kmsFile = Object.keys(files).find((f) => f.endsWith(`/${cloud}/kms.tf`));
-      for (const grant of grants) expect(files[kmsFile!], `${name}: grant ${grant.id}`).toContain(`"${grant.id}"`);
-      // every billable block rendered is priced
+        for (const key of inventory!.resources)
+          for (const rel of key.relations.filter((r) => r.kind === "encrypts")) {
+            const grant = inventory!.resources.find(
+              (g) =>
+                g.file === key.file &&
+                g.relations.some((r) => r.kind === "grants" && r.target === rel.target),
+            );
+            expect(grant, `${name}: ${key.address} encrypts ${rel.target} with no grant`).toBeDefined();
+          }
+        const grants = (inventory!.vars.keyGrants ?? []) as Array<{ id: string; targets: string[] }>;
+        const kmsFile = Object.keys(files).find((f) => f.endsWith(`/${cloud}/kms.tf`));
+        for (const grant of grants)
+          expect(files[kmsFile!], `${name}: grant ${grant.id}`).toContain(`"${grant.id}"`);
+        // every billable block rendered is priced
         const billable = new Set(BILLABLE[cloud]);
         for (const block of blocks) {
           if (!billable.has(block.kind)) continue;
