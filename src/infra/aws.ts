@@ -12,6 +12,7 @@ import {
   requests,
   storedData,
 } from "./usage.js";
+import { KUBERNETES_VERSIONS } from "./versions.js";
 
 /** Root volume of each managed node and the runner (the EKS module's default disk, the runner's 50 GB). */
 const NODE_DISK_GB = 20;
@@ -169,6 +170,7 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
       ],
       attributes: { nodes: 2, instanceType: system },
     });
+    b.vars.kubernetesVersion = KUBERNETES_VERSIONS.aws.version;
     b.vars.systemNodes = 2;
     b.vars.systemNodesMax = 3;
     const preProduction = f.preProductionNodes;

@@ -19,6 +19,7 @@ export {
 } from "./prices.js";
 export type * from "./types.js";
 export { HOURS_PER_MONTH, runsPerMonth } from "./usage.js";
+export { expiredPins, KUBERNETES_VERSIONS, type PinnedVersion } from "./versions.js";
 
 /** Block types and modules that carry a charge, per cloud: every one rendered is priced. */
 export const BILLABLE: Readonly<Record<InventoryCloud, readonly string[]>> = {

@@ -12,7 +12,13 @@ import {
   type RuleSet,
   type Value,
 } from "../engine/index.js";
-import { ageInDays, type RegionalPrices, regionalPrices, STALE_PRICES_DAYS } from "../infra/index.js";
+import {
+  ageInDays,
+  expiredPins,
+  type RegionalPrices,
+  regionalPrices,
+  STALE_PRICES_DAYS,
+} from "../infra/index.js";
 import {
   loadSpecFile,
   type Problem,
@@ -196,11 +202,32 @@ function regionalPriceWarnings(prices: RegionalPrices): PlanWarning[] {
 }
 
 /**
- * PRICES_STALE when the oldest price row the cost used is older than STALE_PRICES_DAYS at `now`. The
+ * What the clock decides: PRICES_STALE when the oldest price row the cost used is older than
+ * STALE_PRICES_DAYS at `now`, KUBERNETES_VERSION_EXPIRED when the cluster's pin left support. The
  * clock is an input: `plan` adds this to what it prints (stderr and the JSON), never to the Plan that
  * generators read, so generated files do not change with the calendar.
  */
 export function stalePriceWarnings(plan: Plan, now: Date): PlanWarning[] {
+  return [...priceAgeWarnings(plan, now), ...expiredVersionWarnings(plan, now)];
+}
+
+/** KUBERNETES_VERSION_EXPIRED: the cluster's pinned version is past its end of standard support at `now`. */
+function expiredVersionWarnings(plan: Plan, now: Date): PlanWarning[] {
+  const pinned = plan.inventory?.vars.kubernetesVersion;
+  if (!pinned) return [];
+  return expiredPins(now)
+    .filter((pin) => pin.cloud === plan.inventory?.cloud && pin.version === pinned)
+    .map((pin) => ({
+      code: "KUBERNETES_VERSION_EXPIRED",
+      severity: "warning" as const,
+      path: "cloud.provider",
+      message: `${pin.what} ${pin.version} left standard support on ${pin.endOfStandardSupport} (${pin.source}): the cluster costs the extended-support rate and stops getting fixes`,
+      suggestion:
+        "upgrade stackwright (its next release pins a supported version), or raise cluster_version in the generated cluster.tf",
+    }));
+}
+
+function priceAgeWarnings(plan: Plan, now: Date): PlanWarning[] {
   const age = ageInDays(plan.cost.pricesAsOf, now);
   if (age <= STALE_PRICES_DAYS) return [];
   return [

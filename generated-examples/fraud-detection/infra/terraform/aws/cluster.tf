@@ -8,7 +8,7 @@ module "eks" {
   version = "20.24.0"
 
   cluster_name    = var.name
-  cluster_version = "1.30"
+  cluster_version = "1.35"
 
   vpc_id     = module.vpc.vpc_id
   subnet_ids = module.vpc.private_subnets
@@ -32,6 +32,7 @@ module "eks" {
   eks_managed_node_groups = {
     system = {
       instance_types = ["m7i.large"]
+      ami_type       = "AL2023_x86_64_STANDARD"
       min_size       = 2
       max_size       = 3
       desired_size   = 2
@@ -41,6 +42,7 @@ module "eks" {
     }
     serving = {
       instance_types = [var.instance_type]
+      ami_type       = "AL2023_x86_64_STANDARD"
 
       min_size     = var.replicas_min
       max_size     = var.replicas_max + 1
