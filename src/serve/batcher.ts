@@ -124,6 +124,12 @@ export class Batcher {
 
   private answer(item: Item, outputs: Record<string, RowSlice>): void {
     if (item.settled) return;
+    // an answer after its deadline is a failure even when the sweep could not fire first (a version
+    // run on the event loop holds it until the batch returns)
+    if (item.deadline !== Number.POSITIVE_INFINITY && Date.now() > item.deadline) {
+      this.fail(item, new Error(`no answer within ${item.timeoutMs} ms`));
+      return;
+    }
     item.settled = true;
     item.resolve(outputs);
   }

@@ -57,6 +57,26 @@ describe("Batcher", () => {
     expect(firstValue(await batcher.submit(1, row(7)))).toBe(14);
   });
 
+  it("an answer after the deadline is a failure even when the run blocks the event loop past it", async () => {
+    // a version placed on the event loop runs synchronously: no timer can fire until it returns
+    const blocking: Executor = {
+      placement: "event-loop",
+      concurrency: 1,
+      async run(feeds: Record<string, WireTensor>) {
+        const until = Date.now() + 30;
+        while (Date.now() < until) {
+          // busy: the sweep timer cannot run
+        }
+        return { y: { type: "float32", dims: feeds.x.dims, buffer: feeds.x.buffer } };
+      },
+      close: async () => {},
+    };
+    const batcher = new Batcher(blocking, options(1, 0, 100));
+    await expect(batcher.submit(1, row(1), 5)).rejects.toThrow("no answer within 5 ms");
+    // without a deadline the same run answers
+    expect(firstValue(await batcher.submit(1, row(3)))).toBe(3);
+  });
+
   it("refuses at once when the queue is full, and drain refuses what is queued", async () => {
     const batcher = new Batcher(slowDoubler(50), options(1, 0, 1));
     const first = batcher.submit(1, row(1), 1000); // runs at once on the idle executor
