@@ -1,5 +1,6 @@
 /** What the AWS Terraform (templates/terraform/aws/) builds for a plan, resource by resource. */
 import { facts, hours, type InventoryBuilder } from "./build.js";
+import { chartNameOf } from "./names.js";
 import type { InventoryInput } from "./types.js";
 import {
   auditStorage,
@@ -171,6 +172,20 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
       attributes: { nodes: 2, instanceType: system },
     });
     b.vars.kubernetesVersion = KUBERNETES_VERSIONS.aws.version;
+    // the chart's pods: EKS Pod Identity binds its service account, in every environment's namespace
+    b.vars.workloadServiceAccount = chartNameOf(input.spec.metadata.name);
+    b.add({
+      address: "aws_eks_pod_identity_association.workload",
+      file: "workload.tf",
+      title: `Pod Identity: the chart's service account in ${f.environments.length > 1 ? "each environment's namespace" : "its namespace"}`,
+      implements: ["workload-identity"],
+      relations: [{ kind: "grants", target: "aws_s3_bucket.data" }],
+    });
+    b.add({
+      address: "aws_iam_role.workload",
+      file: "workload.tf",
+      title: "Workload role: score's input and predictions in the data bucket",
+    });
     b.vars.systemNodes = 2;
     b.vars.systemNodesMax = 3;
     const preProduction = f.preProductionNodes;

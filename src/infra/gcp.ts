@@ -1,5 +1,6 @@
 /** What the Google Cloud Terraform (templates/terraform/gcp/) builds for a plan, resource by resource. */
 import { facts, hours, type InventoryBuilder } from "./build.js";
+import { chartNameOf } from "./names.js";
 import type { InventoryInput, Meter } from "./types.js";
 import {
   auditStorage,
@@ -433,6 +434,16 @@ function clusterResources(
   const f = facts(input);
   const { capacity, prices } = input;
   const system = prices.table.systemInstance;
+  // the chart's pods: Workload Identity Federation gives its service account, in every environment's
+  // namespace, the data bucket's objects
+  b.vars.workloadServiceAccount = chartNameOf(input.spec.metadata.name);
+  b.add({
+    address: "google_storage_bucket_iam_member.workload",
+    file: "workload.tf",
+    title: "Workload identity: the chart's service account may use the data bucket's objects",
+    implements: ["workload-identity"],
+    relations: [{ kind: "grants", target: "google_storage_bucket.data" }],
+  });
   b.add({
     address: "google_container_cluster.main",
     file: "cluster.tf",

@@ -200,6 +200,35 @@ describeWith(
       // every control is implemented with evidence, or the customer's with what to do
       let chartObjects: RenderedObject[] | null = null;
       const chartBase = Object.keys(files).find((f) => /^deploy\/helm\/[^/]+\/Chart\.yaml$/.test(f));
+      const renderChart = async (): Promise<RenderedObject[]> => {
+        if (chartObjects) return chartObjects;
+        const base = chartBase!.replace(/\/Chart\.yaml$/, "");
+        const chart = new ChartOnDisk(files, base, tool("helm"));
+        try {
+          const rendered = await chart.template(base.split("/").pop()!, "default");
+          expect(rendered.problems).toEqual([]);
+          chartObjects = rendered.objects;
+        } finally {
+          chart.close();
+        }
+        return chartObjects;
+      };
+      // the workload identity the Terraform binds is the service account the chart's pods run as
+      const bound = inventory?.vars.workloadServiceAccount as string | undefined;
+      if (bound) {
+        const accounts = (await renderChart()).filter((o) => o.object.kind === "ServiceAccount");
+        expect(
+          accounts.map((o) => o.object.metadata?.name),
+          name,
+        ).toEqual([bound]);
+        const workloadTf = files[`infra/terraform/${inventory!.cloud}/workload.tf`];
+        expect(workloadTf, name).toMatch(new RegExp(`(service_account = "|/sa/)${bound}"`));
+        expect(workloadTf).toMatch(/for_each\s+=\s+local\.deploy_environments/);
+      } else if (inventory && chartBase && inventory.cloud !== "azure") {
+        throw new Error(
+          `${name}: a cluster plan whose chart's service account no cloud identity is bound to`,
+        );
+      }
       for (const control of plan.controls) {
         const label = `${name}: ${control.framework} ${control.id}`;
         if (control.status === "implemented") {
@@ -217,18 +246,7 @@ describeWith(
             ).toBe(true);
           } else if (kindName) {
             expect(chartBase, label).toBeDefined();
-            if (!chartObjects) {
-              const base = chartBase!.replace(/\/Chart\.yaml$/, "");
-              const chart = new ChartOnDisk(files, base, tool("helm"));
-              try {
-                const rendered = await chart.template(base.split("/").pop()!, "default");
-                expect(rendered.problems).toEqual([]);
-                chartObjects = rendered.objects;
-              } finally {
-                chart.close();
-              }
-            }
-            const found = chartObjects!.some(
+            const found = (await renderChart()).some(
               (o) =>
                 o.object.kind === kindName[1] &&
                 o.object.metadata?.name === kindName[2] &&

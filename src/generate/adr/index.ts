@@ -232,5 +232,17 @@ function implementationNotes(plan: Plan, capability: string): string[] {
       "The chain in platform/models/<name>/<version>/model.yaml: the previous version, then the generated fallback model <name>-fallback (same inputs), then a default answer; the circuit breaker and the deadline are serve.yaml's fallback block.",
     ];
   }
+  const inventory = plan.inventory;
+  if (capability === "security.encryption" && choice === "customer-managed-keys" && inventory) {
+    const grants = (inventory.vars.keyGrants ?? []) as Array<{ id: string; targets: string[] }>;
+    return [
+      `The key grants every service that uses it (infra/terraform/${inventory.cloud}/kms.tf, from the inventory's grants): ${grants.map((g) => `${g.id} for ${g.targets.join(", ")}`).join("; ")}.`,
+    ];
+  }
+  if (capability === "security.identity" && inventory?.vars.workloadServiceAccount) {
+    return [
+      `The chart's pods run as the service account ${inventory.vars.workloadServiceAccount}, bound in each environment's namespace to a cloud identity that may read score's input and write its predictions in the data bucket, and nothing else (infra/terraform/${inventory.cloud}/workload.tf).`,
+    ];
+  }
   return [];
 }

@@ -18,7 +18,15 @@ import { GENERATED_HEADER } from "../../fileset/index.js";
 import { azureStorageName, cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
-import { CONTAINER_PORT, dataBucketName, scoreJobArgs, scoreSchedule, serveArgs } from "../commands.js";
+import {
+  batchLocations,
+  CONTAINER_PORT,
+  dataBucketName,
+  dataLocation,
+  scoreJobArgs,
+  scoreSchedule,
+  serveArgs,
+} from "../commands.js";
 import { DEPLOY_VARIABLES, deliveryOf, SCORE_JOB_SUFFIX } from "../delivery.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
@@ -150,6 +158,17 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     runner: Boolean(runner),
     runnerLabels: (runner?.labels ?? []).filter((label) => !IMPLICIT_RUNNER_LABELS.has(label)),
     runnerRelease: RUNNER_RELEASE,
+    // what the chart's pods may do in the data bucket: score's input and each environment's predictions
+    // (src/generate/commands.ts), as prefixes of the bucket
+    workloadReads: batchLocations(plan).input.slice(dataLocation(plan).length),
+    workloadWrites: [
+      ...new Set(
+        delivery.environments.map(
+          (env) =>
+            `${batchLocations(plan, env.dataEnvironment || undefined).output.slice(dataLocation(plan).length)}*`,
+        ),
+      ),
+    ],
     // what the inventory builds (src/infra/): the quantities the cost prices, read by the templates
     ...inventory.vars,
     // the files that hold the inventory's resources
