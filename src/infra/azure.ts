@@ -284,7 +284,7 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     b.add({
       address: "azurerm_storage_account.audit",
       file: "audit.tf",
-      title: "Audit storage account (ZRS, locked 365-day immutability policy)",
+      title: "Audit storage account (ZRS, 365-day immutability policy, created unlocked)",
       item: "Immutable audit trail",
       meters: [{ price: "objectStorageZrsPerGbMonth", ...auditStorage(true), unit: "GB-month" }],
       implements: ["audit-trail", "immutable-audit-trail"],

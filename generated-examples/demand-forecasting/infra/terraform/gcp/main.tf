@@ -30,6 +30,8 @@ resource "google_project_service" "apis" {
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
     "sts.googleapis.com",
+    # private services access for Memorystore (online-store.tf)
+    "servicenetworking.googleapis.com",
   ])
   project            = var.project_id
   service            = each.value
