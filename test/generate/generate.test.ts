@@ -117,7 +117,10 @@ describe("what each plan produces", () => {
     expect(values.gpu.tolerations[0].key).toBe("nvidia.com/gpu");
     expect(f["platform/Dockerfile.gpu"]).toContain("ENV ONNXRUNTIME_NODE_INSTALL=cuda12");
     expect(values.autoscaling.kind).toBe("keda");
-    expect(f["infra/terraform/azure/audit.tf"]).toContain('state                         = "Locked"');
+    // the provider creates an immutability policy only Unlocked (or Disabled): it keeps the blobs
+    // write-once; locking it is a later, deliberate step
+    expect(f["infra/terraform/azure/audit.tf"]).toContain('state                         = "Unlocked"');
+    expect(f["infra/terraform/azure/audit.tf"]).toContain("period_since_creation_in_days = 365");
   });
 
   it("streaming on an existing cluster: no Terraform at all, KEDA on consumer lag", async () => {
