@@ -7,6 +7,7 @@
 import { format } from "@cdktf/hcl-tools";
 import { parse } from "@cdktf/hcl2json";
 import { type FileSet, textEntries } from "../fileset/index.js";
+import { MODULE_VARIABLES } from "./module-variables.js";
 import type { ValidationProblem } from "./types.js";
 
 type Json = Record<string, unknown>;
@@ -89,6 +90,7 @@ export async function validateTerraform(files: FileSet): Promise<ValidationProbl
         validator: "terraform-fmt",
       });
     }
+    problems.push(...moduleInputProblems(path, json));
     const dir = path.slice(0, path.lastIndexOf("/"));
     modules.set(dir, [...(modules.get(dir) ?? []), { path, json }]);
   }
@@ -133,6 +135,57 @@ export async function validateTerraform(files: FileSet): Promise<ValidationProbl
     }
   }
   return dedupe(problems);
+}
+
+/** Arguments every module block may have besides its inputs. */
+const MODULE_META = new Set(["source", "version", "providers", "depends_on", "count", "for_each"]);
+
+/**
+ * Every module call's inputs against the variables of the module at the version it pins (vendored in
+ * module-variables.ts): an input the module does not declare is a typo or a renamed variable that
+ * `terraform plan` would refuse; the entries of a map-of-objects input are checked against the
+ * submodule they configure. A module with no vendored list cannot be checked, which is a problem too.
+ */
+function moduleInputProblems(path: string, json: Json): ValidationProblem[] {
+  const problems: ValidationProblem[] = [];
+  for (const [name, blocks] of Object.entries((json.module as Record<string, Json[]>) ?? {})) {
+    const block = blocks[0] ?? {};
+    const source = String(block.source ?? "");
+    const version = String(block.version ?? "");
+    const known = MODULE_VARIABLES.find((m) => m.source === source && m.version === version);
+    if (!known) {
+      problems.push({
+        file: path,
+        message: `module.${name}: no vendored variable list for ${source} ${version} (src/validate/module-variables.ts): its inputs cannot be checked`,
+        validator: "terraform-modules",
+      });
+      continue;
+    }
+    const variables = new Set(known.variables);
+    for (const [input, value] of Object.entries(block)) {
+      if (MODULE_META.has(input)) continue;
+      if (!variables.has(input)) {
+        problems.push({
+          file: path,
+          message: `module.${name}: ${source} ${version} has no input ${input} (${known.repository}/blob/${known.commit}/${known.path})`,
+          validator: "terraform-modules",
+        });
+        continue;
+      }
+      const entryVariables = known.entries?.[input];
+      if (!entryVariables || typeof value !== "object" || value === null) continue;
+      const allowed = new Set(entryVariables);
+      for (const [entry, settings] of Object.entries(value as Json))
+        for (const key of Object.keys((settings as Json) ?? {}))
+          if (!allowed.has(key))
+            problems.push({
+              file: path,
+              message: `module.${name}: ${input}["${entry}"].${key} is not an input of its submodule in ${source} ${version}`,
+              validator: "terraform-modules",
+            });
+    }
+  }
+  return problems;
 }
 
 function findDynamicNames(value: unknown, out: string[] = []): string[] {

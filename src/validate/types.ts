@@ -6,6 +6,7 @@ export interface ValidationProblem {
     | "hcl"
     | "terraform-fmt"
     | "terraform-refs"
+    | "terraform-modules"
     | "kubernetes"
     | "kubernetes-refs"
     | "helm"
