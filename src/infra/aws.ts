@@ -396,55 +396,31 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
     });
   if (f.cmk) {
     b.relate("encrypts", key, encrypted);
-    b.grantKey(awsKeyGrants(encrypted));
+    // the key policy's statements (kms.tf), one per kind of user: services that encrypt for themselves
+    // need a statement of their own; everything else (S3, ECR, ElastiCache, Secrets Manager, EKS
+    // secrets) uses the key through the IAM policies of the roles that call it, which the account
+    // statement enables
+    const account = "${data.aws_caller_identity.current.account_id}";
+    b.grantKey(
+      encrypted,
+      [
+        { holder: key, id: "CloudTrail", principal: "cloudtrail.amazonaws.com", type: "aws_cloudtrail" },
+        {
+          holder: key,
+          id: "CloudWatchLogs",
+          principal: "logs.${var.region}.amazonaws.com",
+          type: "aws_cloudwatch_log_group",
+        },
+        {
+          holder: key,
+          id: "AutoScalingVolumes",
+          principal: `arn:aws:iam::${account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+          type: "aws_autoscaling_group",
+        },
+      ],
+      { holder: key, id: "AccountIamPolicies", principal: `arn:aws:iam::${account}:root` },
+    );
   }
-}
-
-/**
- * The key policy's statements (kms.tf), one per kind of user: services that encrypt for themselves
- * need a statement of their own (CloudTrail, CloudWatch Logs, Auto Scaling's service-linked role for
- * the runner's volumes); everything else (S3, ECR, ElastiCache, Secrets Manager, EKS secrets) uses
- * the key through the IAM policies of the roles that call it, which the account statement enables.
- */
-function awsKeyGrants(
-  encrypted: string[],
-): Array<{ holder: string; id: string; principal: string; targets: string[] }> {
-  const kinds: Array<{ id: string; principal: string; matches: (address: string) => boolean }> = [
-    {
-      id: "CloudTrail",
-      principal: "cloudtrail.amazonaws.com",
-      matches: (a) => a.startsWith("aws_cloudtrail."),
-    },
-    {
-      id: "CloudWatchLogs",
-      principal: "logs.${var.region}.amazonaws.com",
-      matches: (a) => a.startsWith("aws_cloudwatch_log_group."),
-    },
-    {
-      id: "AutoScalingVolumes",
-      principal:
-        "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
-      matches: (a) => a.startsWith("aws_autoscaling_group."),
-    },
-  ];
-  const grants = kinds
-    .map((k) => ({
-      holder: "aws_kms_key.main",
-      id: k.id,
-      principal: k.principal,
-      targets: encrypted.filter(k.matches),
-    }))
-    .filter((g) => g.targets.length > 0);
-  const viaIam = encrypted.filter((a) => !kinds.some((k) => k.matches(a)));
-  return [
-    {
-      holder: "aws_kms_key.main",
-      id: "AccountIamPolicies",
-      principal: "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root",
-      targets: viaIam,
-    },
-    ...grants,
-  ];
 }
 
 function batchMeter(input: InventoryInput, price: string) {

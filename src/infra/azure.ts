@@ -620,30 +620,40 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
  * with it (KMS). Each grant is a role assignment in kms.tf that its user waits for.
  */
 function azureKeyGrants(b: InventoryBuilder, key: string, encrypted: string[]): void {
-  const kinds = [
+  const kind = (id: string, principal: string, role: string, what: string) => ({
+    holder: `azurerm_role_assignment.${id}`,
+    id,
+    principal,
+    role,
+    title: `Key grant: ${what}`,
+  });
+  b.grantKey(encrypted, [
     {
-      id: "key_officer",
-      principal: "data.azurerm_client_config.current.object_id",
-      role: "Key Vault Crypto Officer",
+      ...kind(
+        "key_officer",
+        "data.azurerm_client_config.current.object_id",
+        "Key Vault Crypto Officer",
+        "whoever runs Terraform may create and rotate the key",
+      ),
       targets: [key],
-      what: "whoever runs Terraform may create and rotate the key",
     },
     {
-      id: "key_storage",
-      principal: "azurerm_user_assigned_identity.storage.principal_id",
-      role: "Key Vault Crypto Service Encryption User",
-      targets: encrypted.filter((a) => a.startsWith("azurerm_storage_account.")),
-      what: "the storage account's identity may wrap its keys",
+      ...kind(
+        "key_storage",
+        "azurerm_user_assigned_identity.storage.principal_id",
+        "Key Vault Crypto Service Encryption User",
+        "the storage account's identity may wrap its keys",
+      ),
+      type: "azurerm_storage_account",
     },
     {
-      id: "key_cluster",
-      principal: "azurerm_user_assigned_identity.cluster.principal_id",
-      role: "Key Vault Crypto User",
-      targets: encrypted.filter((a) => a.startsWith("azurerm_kubernetes_cluster.")),
-      what: "the cluster's identity may encrypt etcd (KMS)",
+      ...kind(
+        "key_cluster",
+        "azurerm_user_assigned_identity.cluster.principal_id",
+        "Key Vault Crypto User",
+        "the cluster's identity may encrypt etcd (KMS)",
+      ),
+      type: "azurerm_kubernetes_cluster",
     },
-  ].filter((g) => g.targets.length > 0);
-  const grants = kinds.map((k) => ({ ...k, holder: `azurerm_role_assignment.${k.id}` }));
-  for (const g of grants) b.add({ address: g.holder, file: "kms.tf", title: `Key grant: ${g.what}` });
-  b.grantKey(grants);
+  ]);
 }

@@ -111,11 +111,30 @@ export class InventoryBuilder {
   }
 
   /**
-   * The grants of a customer-managed key: each relation `holder grants target` (the holder is the
-   * block that renders the grant), and the list the template renders (`keyGrants`).
+   * The grants of a customer-managed key over the resources it encrypts: each kind serves the
+   * encrypted resources of its Terraform type (or the targets it names), kinds that serve none are
+   * dropped, and `rest`, when given, serves everything no kind does. Each grant is a relation `holder
+   * grants target` (a holder with a title is a resource of its own in kms.tf) and an entry of the list
+   * the template renders (`keyGrants`).
    */
-  grantKey(grants: Array<KeyGrant & { holder: string }>): void {
-    for (const grant of grants) this.relate("grants", grant.holder, grant.targets);
+  grantKey(
+    encrypted: string[],
+    kinds: Array<
+      Omit<KeyGrant, "targets"> & { holder: string; type?: string; targets?: string[]; title?: string }
+    >,
+    rest?: Omit<KeyGrant, "targets"> & { holder: string },
+  ): void {
+    const served = kinds
+      .map((k) => ({ ...k, targets: k.targets ?? encrypted.filter((a) => a.startsWith(`${k.type}.`)) }))
+      .filter((k) => k.targets.length > 0);
+    const grants = rest
+      ? [{ ...rest, targets: encrypted.filter((a) => !served.some((k) => k.targets.includes(a))) }, ...served]
+      : served;
+    for (const grant of grants) {
+      if ("title" in grant && grant.title)
+        this.add({ address: grant.holder, file: "kms.tf", title: grant.title });
+      this.relate("grants", grant.holder, grant.targets);
+    }
     this.vars.keyGrants = grants.map((g) => ({
       id: g.id,
       principal: g.principal,

@@ -384,40 +384,24 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
  * cryptoKeyEncrypterDecrypter on it (kms.tf); the encrypted resources wait for their grant.
  */
 function gcpKeyGrants(b: InventoryBuilder, encrypted: string[]): void {
-  const agent = (name: string) =>
-    `service-\${data.google_project.current.number}@${name}.iam.gserviceaccount.com`;
-  const kinds = [
-    {
-      id: "storage",
-      agent: agent("gs-project-accounts"),
-      type: "google_storage_bucket.",
-      what: "Cloud Storage",
-    },
-    {
-      id: "artifact_registry",
-      agent: agent("gcp-sa-artifactregistry"),
-      type: "google_artifact_registry_repository.",
-      what: "Artifact Registry",
-    },
-    { id: "gke", agent: agent("container-engine-robot"), type: "google_container_cluster.", what: "GKE" },
-    { id: "memorystore", agent: agent("cloud-redis"), type: "google_redis_instance.", what: "Memorystore" },
-  ];
-  const grants = kinds
-    .map((k) => ({
-      holder: `google_kms_crypto_key_iam_member.${k.id}`,
-      id: k.id,
-      principal: k.agent,
-      targets: encrypted.filter((a) => a.startsWith(k.type)),
-      what: k.what,
-    }))
-    .filter((g) => g.targets.length > 0);
-  for (const g of grants)
-    b.add({
-      address: g.holder,
-      file: "kms.tf",
-      title: `${g.what} service agent may encrypt with the key`,
-    });
-  b.grantKey(grants);
+  const kind = (id: string, agent: string, type: string, what: string) => ({
+    holder: `google_kms_crypto_key_iam_member.${id}`,
+    id,
+    principal: `service-\${data.google_project.current.number}@${agent}.iam.gserviceaccount.com`,
+    type,
+    title: `${what} service agent may encrypt with the key`,
+  });
+  b.grantKey(encrypted, [
+    kind("storage", "gs-project-accounts", "google_storage_bucket", "Cloud Storage"),
+    kind(
+      "artifact_registry",
+      "gcp-sa-artifactregistry",
+      "google_artifact_registry_repository",
+      "Artifact Registry",
+    ),
+    kind("gke", "container-engine-robot", "google_container_cluster", "GKE"),
+    kind("memorystore", "cloud-redis", "google_redis_instance", "Memorystore"),
+  ]);
 }
 
 interface Shared {

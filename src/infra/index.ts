@@ -8,6 +8,7 @@ import { facts, InventoryBuilder } from "./build.js";
 import { GCP_BILLABLE, gcpInventory } from "./gcp.js";
 import type { Inventory, InventoryCloud, InventoryInput } from "./types.js";
 
+export { facts } from "./build.js";
 export { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "./delivery.js";
 export {
   ageInDays,
@@ -18,7 +19,7 @@ export {
   UnknownPriceError,
 } from "./prices.js";
 export type * from "./types.js";
-export { HOURS_PER_MONTH, runsPerMonth } from "./usage.js";
+export { averageReplicas, batchRunHours, HOURS_PER_MONTH, runsPerMonth, storedData } from "./usage.js";
 export { expiredPins, KUBERNETES_VERSIONS, type PinnedVersion } from "./versions.js";
 
 /** Block types and modules that carry a charge, per cloud: every one rendered is priced. */

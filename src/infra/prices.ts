@@ -2,7 +2,7 @@
  * A cloud's price table resolved for one region: every row the cost model reads, with its rate in
  * that region, its source, the date it was read and whether it was stored (copied from the cited
  * page) or recalled (to re-check there). A row the region's table does not list is priced at the base
- * region's rate and says so (`region` names where the rate is from).
+ * region's rate and says so (`region` names where the rate is from: the cost's lines show which).
  */
 import type { InstancePrice, PriceTable } from "../engine/index.js";
 
@@ -24,52 +24,40 @@ export interface RegionalPrices {
   table: PriceTable;
   /** a service row, or `instance:<name>` */
   row(key: string): PriceRow;
-  /** the oldest date among the rows the region resolves to */
-  oldestAsOf: string;
-  /** rows priced at another region's rate because the plan's region does not list them */
-  fallbacks: string[];
 }
 
 export class UnknownPriceError extends Error {
   override readonly name = "UnknownPriceError";
 }
 
+type BaseRow = {
+  usd: number;
+  source: string;
+  provenance?: "stored" | "recalled";
+  asOf?: string;
+  copiedFrom?: string;
+};
+type RegionalRate =
+  | number
+  | { usd: number; source?: string; provenance?: "stored" | "recalled"; asOf?: string };
+
 export function regionalPrices(base: PriceTable, region: string): RegionalPrices {
-  const local = base.regions?.[region];
-  const sameRegion = region === base.region;
-  const fallbacks: string[] = [];
-  const resolve = (
-    key: string,
-    baseRow: {
-      usd: number;
-      source: string;
-      provenance?: "stored" | "recalled";
-      asOf?: string;
-      copiedFrom?: string;
-    },
-    unit: string,
-    regional: unknown,
-  ): PriceRow => {
-    const baseResolved: PriceRow = {
-      usd: baseRow.usd,
-      unit,
-      // a stored row cites the page it was copied from; a region's own rate cites the official page
-      source: baseRow.copiedFrom
-        ? `${baseRow.copiedFrom} (copied; official: ${baseRow.source})`
-        : baseRow.source,
-      asOf: baseRow.asOf ?? base.pricesAsOf,
-      provenance: baseRow.provenance ?? base.provenance,
-      region: base.region,
-    };
-    if (sameRegion) return baseResolved;
-    if (regional === undefined || !local) {
-      if (!fallbacks.includes(key)) fallbacks.push(key);
-      return baseResolved;
-    }
-    const rate =
-      typeof regional === "number"
-        ? { usd: regional }
-        : (regional as { usd: number; source?: string; provenance?: "stored" | "recalled"; asOf?: string });
+  const local = region === base.region ? undefined : base.regions?.[region];
+  /** the region's own rate where it lists one, else the base region's (and the row says so) */
+  const resolve = (baseRow: BaseRow, unit: string, regional: RegionalRate | undefined): PriceRow => {
+    if (!local || regional === undefined)
+      return {
+        usd: baseRow.usd,
+        unit,
+        // a stored row cites the page it was copied from; a region's own rate cites the official page
+        source: baseRow.copiedFrom
+          ? `${baseRow.copiedFrom} (copied; official: ${baseRow.source})`
+          : baseRow.source,
+        asOf: baseRow.asOf ?? base.pricesAsOf,
+        provenance: baseRow.provenance ?? base.provenance,
+        region: base.region,
+      };
+    const rate = typeof regional === "number" ? { usd: regional } : regional;
     return {
       usd: rate.usd,
       unit,
@@ -79,54 +67,30 @@ export function regionalPrices(base: PriceTable, region: string): RegionalPrices
       region,
     };
   };
-  const instances = [...base.cpuInstances, ...base.gpuInstances];
   const instanceRow = (i: InstancePrice) =>
-    resolve(
-      `instance:${i.name}`,
-      { ...i, usd: i.hourlyUsd },
-      "per instance-hour (on demand, Linux)",
-      local?.instances[i.name],
-    );
+    resolve({ ...i, usd: i.hourlyUsd }, "per instance-hour (on demand, Linux)", local?.instances[i.name]);
   const regionalInstance = (i: InstancePrice): InstancePrice => ({ ...i, hourlyUsd: instanceRow(i).usd });
-  const table: PriceTable = {
-    ...base,
-    cpuInstances: base.cpuInstances.map(regionalInstance),
-    gpuInstances: base.gpuInstances.map(regionalInstance),
-  };
-  // fallbacks are collected as rows are read; start clean after building the table
-  fallbacks.length = 0;
-  const cache = new Map<string, PriceRow>();
+  const instances = [...base.cpuInstances, ...base.gpuInstances];
   const row = (key: string): PriceRow => {
-    const cached = cache.get(key);
-    if (cached) return cached;
-    let found: PriceRow;
     if (key.startsWith("instance:")) {
       const name = key.slice("instance:".length);
       const instance = instances.find((i) => i.name === name);
       if (!instance) throw new UnknownPriceError(`the ${base.cloud} price table has no instance ${name}`);
-      found = instanceRow(instance);
-    } else {
-      const service = (base.services as Record<string, (typeof base.services)["natGatewayHourly"]>)[key];
-      if (!service) throw new UnknownPriceError(`the ${base.cloud} price table has no service row ${key}`);
-      found = resolve(key, service, service.unit, local?.services[key]);
+      return instanceRow(instance);
     }
-    cache.set(key, found);
-    return found;
+    const service = (base.services as Record<string, BaseRow & { unit: string }>)[key];
+    if (!service) throw new UnknownPriceError(`the ${base.cloud} price table has no service row ${key}`);
+    return resolve(service, service.unit, local?.services[key]);
   };
-  const dates = [
-    base.pricesAsOf,
-    ...(local && !sameRegion ? [local.pricesAsOf] : []),
-    ...Object.values(base.services).flatMap((s) => (s.asOf ? [s.asOf] : [])),
-  ];
   return {
     cloud: base.cloud,
     region,
-    table,
-    row,
-    oldestAsOf: [...dates].sort()[0],
-    get fallbacks() {
-      return [...fallbacks].sort();
+    table: {
+      ...base,
+      cpuInstances: base.cpuInstances.map(regionalInstance),
+      gpuInstances: base.gpuInstances.map(regionalInstance),
     },
+    row,
   };
 }
 

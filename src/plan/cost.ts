@@ -7,17 +7,20 @@
  * candidate change, never by cutting a control compliance requires.
  */
 import {
+  averageReplicas,
+  batchRunHours,
+  facts,
   HOURS_PER_MONTH,
   type Inventory,
   type InventoryCapacity,
   inventoryOf,
+  type Meter,
   type RegionalPrices,
-  runsPerMonth,
+  type Resource,
+  storedData,
 } from "../infra/index.js";
 import type { ResolvedSpec } from "../requirements/index.js";
 import type { Capacity, Cost, CostItem, CostLine, PlanWarning } from "./types.js";
-
-export { HOURS_PER_MONTH, runsPerMonth };
 
 /** The decisions and sizes the cost depends on; candidate changes edit a copy of it. */
 export interface CostContext {
@@ -40,10 +43,17 @@ export function inventoryFor(ctx: CostContext): Inventory | null {
   return inventoryOf({ ...ctx, capacity: ctx.capacity as InventoryCapacity });
 }
 
-/** Each cost item of the inventory: its resources' meters at the region's rates. */
-export function itemsOf(inventory: Inventory, prices: RegionalPrices): CostItem[] {
+/**
+ * Cost items of priced resources: each item's resources' meters at the region's rates. `named`:
+ * whether the resources are Terraform addresses the item names (not on the team's own cluster).
+ */
+export function itemsOf(
+  resources: ReadonlyArray<Pick<Resource, "address" | "item" | "meters">>,
+  prices: RegionalPrices,
+  named = true,
+): CostItem[] {
   const byItem = new Map<string, CostLine[]>();
-  for (const resource of inventory.resources) {
+  for (const resource of resources) {
     if (!resource.item || resource.meters.length === 0) continue;
     const lines = byItem.get(resource.item) ?? [];
     for (const meter of resource.meters) {
@@ -80,7 +90,7 @@ export function itemsOf(inventory: Inventory, prices: RegionalPrices): CostItem[
         )
         .join(" + "),
       source: lines[0].source,
-      resources: [...new Set(lines.map((line) => line.resource))],
+      resources: named ? [...new Set(lines.map((line) => line.resource))] : [],
       lines,
       ...(assumptions.length ? { assumption: assumptions.join("; ") } : {}),
     });
@@ -90,86 +100,76 @@ export function itemsOf(inventory: Inventory, prices: RegionalPrices): CostItem[
 
 /**
  * On the team's own cluster nothing is built by Terraform: the items are the workload's share of that
- * cluster, priced as equivalent nodes, each an estimate that names no resource.
+ * cluster, priced as equivalent nodes with the inventory's usage figures, each an estimate that names
+ * no resource.
  */
 function ownClusterItems(ctx: CostContext): CostItem[] {
-  const { spec, prices, capacity, choices } = ctx;
-  const items: CostItem[] = [];
-  const add = (name: string, price: string, quantity: number, unit: string, assumption: string) => {
-    const row = prices.row(price);
-    const monthlyUsd = round(quantity * row.usd);
-    if (monthlyUsd <= 0) return;
-    items.push({
-      name,
-      monthlyUsd,
-      detail: `${quantityText(quantity)} ${unit} x $${row.usd}`,
-      source: row.source,
-      resources: [],
-      lines: [
+  const input = { ...ctx, capacity: ctx.capacity as InventoryCapacity };
+  const { capacity, choices } = ctx;
+  const share = "the workload's share of the team's existing cluster, priced as equivalent on-demand nodes";
+  const node = `instance:${capacity.instanceType}`;
+  const mode = choices["serving.mode"];
+  const compute = (): Meter => {
+    if (mode === "batch") {
+      const { runs, hoursPerRun } = batchRunHours(input);
+      return {
+        price: node,
+        quantity: round(runs * hoursPerRun * capacity.replicasMax),
+        unit: "node-hours",
+        assumption: `${share}: ${runs} runs/month x ${hoursPerRun} h x ${capacity.replicasMax} nodes`,
+      };
+    }
+    const replicas = averageReplicas(input);
+    return {
+      price: node,
+      quantity: replicas * HOURS_PER_MONTH,
+      unit: "node-hours",
+      assumption: `${share}: ${replicas} average replicas (${capacity.replicasMin}-${capacity.replicasMax})`,
+    };
+  };
+  const stored = storedData(input);
+  const resources = [
+    {
+      item: facts(input).computeItem,
+      meters: [compute()],
+    },
+    {
+      item: "Object storage",
+      meters: [
         {
-          resource: "the team's cluster",
-          price,
-          quantity,
-          unit,
-          unitUsd: row.usd,
-          monthlyUsd,
-          source: row.source,
-          asOf: row.asOf,
-          provenance: row.provenance,
-          region: row.region,
-          assumption,
+          price: "objectStoragePerGbMonth",
+          quantity: stored.quantity,
+          unit: "GB-month",
+          assumption: `the team's S3-compatible store: ${stored.assumption}`,
         },
       ],
-      assumption,
-    });
-  };
-  const share = "the workload's share of the team's existing cluster, priced as equivalent on-demand nodes";
-  if (choices["serving.mode"] === "batch") {
-    const runs = runsPerMonth(spec.inference.batch.schedule);
-    add(
-      "Batch scoring compute",
-      `instance:${capacity.instanceType}`,
-      round(runs * capacity.replicasMax),
-      "node-hours",
-      `${share}: ${runs} runs/month x ${capacity.replicasMax} nodes for about an hour`,
-    );
-  } else {
-    const forAverage = Math.ceil(
-      ctx.averageQps / Math.max(0.001, capacity.perReplicaQps * capacity.targetUtilization),
-    );
-    const billed = Math.min(capacity.replicasMax, Math.max(capacity.replicasMin, forAverage));
-    add(
-      choices["serving.mode"] === "streaming" ? "Stream consumers" : "Serving replicas",
-      `instance:${capacity.instanceType}`,
-      billed * HOURS_PER_MONTH,
-      "node-hours",
-      `${share}: ${billed} average replicas (${capacity.replicasMin}-${capacity.replicasMax})`,
-    );
-  }
-  const storageGb = round(
-    spec.training.datasetGb + spec.data.volumeGbPerDay * 90 + (spec.model.sizeMb / 1024) * 10,
-  );
-  add(
-    "Object storage",
-    "objectStoragePerGbMonth",
-    storageGb,
-    "GB-month",
-    `the team's S3-compatible store: training data, 90 days of raw data, 10 model versions`,
-  );
-  if (choices["features.store"] === "online")
-    add(
-      "Online feature store",
-      "onlineStoreNodeHourly",
-      HOURS_PER_MONTH,
-      "node-hours",
-      `${share}: one in-cluster Redis node`,
-    );
-  return items;
+    },
+    ...(choices["features.store"] === "online"
+      ? [
+          {
+            item: "Online feature store",
+            meters: [
+              {
+                price: "onlineStoreNodeHourly",
+                quantity: HOURS_PER_MONTH,
+                unit: "node-hours",
+                assumption: `${share}: one in-cluster Redis node`,
+              },
+            ],
+          },
+        ]
+      : []),
+  ];
+  return itemsOf(
+    resources.map((r) => ({ ...r, address: "the team's cluster" })),
+    ctx.prices,
+    false,
+  ).filter((item) => item.monthlyUsd > 0);
 }
 
 export function costItems(ctx: CostContext): CostItem[] {
   const inventory = inventoryFor(ctx);
-  return inventory ? itemsOf(inventory, ctx.prices) : ownClusterItems(ctx);
+  return inventory ? itemsOf(inventory.resources, ctx.prices) : ownClusterItems(ctx);
 }
 
 export function totalOf(items: CostItem[]): number {
@@ -177,7 +177,7 @@ export function totalOf(items: CostItem[]): number {
 }
 
 export function estimateCost(ctx: CostContext, inventory: Inventory | null): Cost {
-  const items = inventory ? itemsOf(inventory, ctx.prices) : ownClusterItems(ctx);
+  const items = inventory ? itemsOf(inventory.resources, ctx.prices) : ownClusterItems(ctx);
   return {
     monthlyUsd: totalOf(items),
     budgetUsd: ctx.spec.budget.monthlyUsd,

@@ -12,13 +12,7 @@ import {
   type RuleSet,
   type Value,
 } from "../engine/index.js";
-import {
-  ageInDays,
-  expiredPins,
-  type RegionalPrices,
-  regionalPrices,
-  STALE_PRICES_DAYS,
-} from "../infra/index.js";
+import { ageInDays, expiredPins, regionalPrices, STALE_PRICES_DAYS } from "../infra/index.js";
 import {
   loadSpecFile,
   type Problem,
@@ -33,7 +27,7 @@ import { mapControls } from "./controls.js";
 import { budgetWarnings, estimateCost, inventoryFor, logWarnings } from "./cost.js";
 import { resolveDefaults } from "./defaults.js";
 import { computeFacts, inputResolver, knownInputs } from "./facts.js";
-import type { Capability, Decision, Plan, PlanWarning } from "./types.js";
+import type { Capability, Cost, Decision, Plan, PlanWarning } from "./types.js";
 
 export { FACT_DESCRIPTIONS } from "./facts.js";
 export * from "./types.js";
@@ -147,7 +141,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...controlWarnings,
     ...budgetWarnings(costContext, cost),
     ...logWarnings(cost),
-    ...regionalPriceWarnings(regional),
+    ...regionalPriceWarnings(cost, spec.cloud.provider),
     ...contactWarnings(spec),
   ].sort(
     (a, b) =>
@@ -185,18 +179,18 @@ function contactWarnings(spec: ResolvedSpec): PlanWarning[] {
   ];
 }
 
-/** Rows the plan's region does not list are priced at the table's base region: say which. */
-function regionalPriceWarnings(prices: RegionalPrices): PlanWarning[] {
-  // read after the cost, which is what resolves the rows
-  const fallbacks = prices.fallbacks;
+/** Lines the plan's region lists no rate for are priced at the table's base region: say which. */
+function regionalPriceWarnings(cost: Cost, provider: string): PlanWarning[] {
+  const fallbacks = [...new Set(cost.items.flatMap((i) => i.lines.filter((l) => l.region !== cost.region)))];
   if (fallbacks.length === 0) return [];
+  const rows = [...new Set(fallbacks.map((l) => l.price))].sort();
   return [
     {
       code: "PRICES_FROM_OTHER_REGION",
       severity: "warning",
       path: "cloud.region",
-      message: `the ${prices.cloud} price table has no ${prices.region} rate for ${fallbacks.join(", ")}: priced at ${prices.table.region} rates`,
-      suggestion: `add ${prices.region} to regions: in rules/prices/${prices.cloud}.yaml, each row with its source and date`,
+      message: `the ${provider} price table has no ${cost.region} rate for ${rows.join(", ")}: priced at ${fallbacks[0].region} rates`,
+      suggestion: `add ${cost.region} to regions: in rules/prices/${provider}.yaml, each row with its source and date`,
     },
   ];
 }
@@ -207,7 +201,7 @@ function regionalPriceWarnings(prices: RegionalPrices): PlanWarning[] {
  * clock is an input: `plan` adds this to what it prints (stderr and the JSON), never to the Plan that
  * generators read, so generated files do not change with the calendar.
  */
-export function stalePriceWarnings(plan: Plan, now: Date): PlanWarning[] {
+export function datedWarnings(plan: Plan, now: Date): PlanWarning[] {
   return [...priceAgeWarnings(plan, now), ...expiredVersionWarnings(plan, now)];
 }
 

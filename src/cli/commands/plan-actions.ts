@@ -9,9 +9,9 @@ import {
   CAPABILITIES,
   type Capability,
   createPlan,
+  datedWarnings,
   type Plan,
   planErrors,
-  stalePriceWarnings,
 } from "../../plan/index.js";
 import { loadSpecFile, parseSpecText, type Spec } from "../../requirements/index.js";
 import { EXIT, UserError } from "../errors.js";
@@ -47,7 +47,7 @@ export async function runPlan(
   const spec = await loadSpecForCommand(specPath);
   const plan = advisor ? await advisedPlan(io, spec, advisor) : createPlan(spec);
   // the clock's warnings join what is printed, never the Plan generators read
-  const dated = stalePriceWarnings(plan, now);
+  const dated = datedWarnings(plan, now);
   if (format === "json")
     io.out(`${JSON.stringify({ ...plan, warnings: [...plan.warnings, ...dated] }, null, 2)}\n`);
   else if (format === "markdown") io.out(formatMarkdown(plan));
