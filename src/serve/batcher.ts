@@ -122,11 +122,12 @@ export class Batcher {
     });
   }
 
-  private answer(item: Item, outputs: Record<string, RowSlice>): void {
+  /** `now`: when the batch returned, read once for all of its items. */
+  private answer(item: Item, outputs: Record<string, RowSlice>, now: number): void {
     if (item.settled) return;
     // an answer after its deadline is a failure even when the sweep could not fire first (a version
     // run on the event loop holds it until the batch returns)
-    if (item.deadline !== Number.POSITIVE_INFINITY && Date.now() > item.deadline) {
+    if (now > item.deadline) {
       this.fail(item, new Error(`no answer within ${item.timeoutMs} ms`));
       return;
     }
@@ -270,7 +271,8 @@ export class Batcher {
         offset += rowSize * itemRows;
       }
     }
-    for (let i = 0; i < batch.length; i++) this.answer(batch[i], split[i]);
+    const now = Date.now();
+    for (let i = 0; i < batch.length; i++) this.answer(batch[i], split[i], now);
   }
 
   /** Refuses everything queued (shutdown or unload). */
