@@ -150,7 +150,9 @@ async function startPrometheus(targets: ScrapeTarget[]) {
     async () => (await fetch(`${url}/-/ready`).catch(() => null))?.ok === true,
   );
   const query = async (q: string) => {
-    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`, {
+      signal: AbortSignal.timeout(15_000),
+    });
     const body = (await res.json()) as { status: string; data?: { result: unknown[] }; error?: string };
     if (body.status !== "success") throw new Error(`${q}: ${body.error}`);
     return body.data?.result ?? [];
@@ -430,8 +432,10 @@ async function streaming(g: Generated) {
   const metricsPort = await freePort();
   const url = (stream: string) => `redis://127.0.0.1:${redisPort}/${stream}`;
   // the command line the chart runs, bound to loopback, on this test's broker and port
-  const startConsumer = (...extra: string[]) =>
-    spawn(
+  // what the consumers wrote to stderr: read (a full pipe would block the child) and shown on a failure
+  let consumerLog = "";
+  const startConsumer = (...extra: string[]) => {
+    const child = spawn(
       process.execPath,
       [
         BIN,
@@ -447,10 +451,27 @@ async function streaming(g: Generated) {
       ],
       { cwd: g.out, stdio: ["ignore", "ignore", "pipe"] },
     );
+    child.stderr?.on("data", (d) => {
+      consumerLog += d;
+    });
+    return child;
+  };
+  // the consumer's own backstop ends it 10 s after SIGTERM: past 20 s something else is wrong
   const stopConsumer = async () => {
     if (consumer.exitCode !== null || consumer.signalCode !== null) return;
+    const exited = new Promise((r) => consumer.once("exit", r));
     consumer.kill("SIGTERM");
-    await new Promise((r) => consumer.once("exit", r));
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = await Promise.race([
+      exited.then(() => false),
+      new Promise<true>((r) => {
+        timer = setTimeout(() => r(true), 20_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (stuck) {
+      consumer.kill("SIGKILL");
+      throw new Error(`the consumer did not exit within 20 s of SIGTERM; its stderr:\n${consumerLog}`);
+    }
   };
   let consumer = startConsumer();
   const prom = await startPrometheus([

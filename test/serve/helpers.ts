@@ -112,10 +112,19 @@ export async function withServe(
   }
 }
 
-/** Polls until `done` holds (every 50 ms, 10 s at most), naming what it waited for on timeout. */
+/**
+ * Polls until `done` holds (every 50 ms, 10 s at most), naming what it waited for on timeout. A check
+ * that does not answer within 5 s counts as not done: a probe of a server that never replies (a port
+ * another process took) must fail the wait, not hang the test.
+ */
 export async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (await done()) return;
+    let timer: NodeJS.Timeout | undefined;
+    const unanswered = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), 5000);
+    });
+    const held = await Promise.race([Promise.resolve(done()), unanswered]).finally(() => clearTimeout(timer));
+    if (held) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);

@@ -3,6 +3,9 @@ import type { CliIo } from "../io.js";
 import { resolveModelSource } from "../model-source.js";
 import type { ConsumeFlags } from "./consume.js";
 
+/** The whole shutdown's budget: the broker drain (serve.DRAIN_TIMEOUT_MS, 5 s) plus the pool and server. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export async function runConsume(io: CliIo, flags: ConsumeFlags): Promise<number> {
   const serve = (await import("../../serve/index.js" as string)) as typeof import("../../serve/index.js");
   if (!Number.isInteger(flags.maxBatch) || flags.maxBatch < 1)
@@ -16,7 +19,16 @@ export async function runConsume(io: CliIo, flags: ConsumeFlags): Promise<number
   }
   const model = resolveModelSource(serve, flags);
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  const stop = () => {
+    controller.abort();
+    // the backstop behind the drain: every connection gets DRAIN_TIMEOUT_MS to close, the worker pool
+    // and metrics server a few seconds more; a handle that outlives that (a broker client stuck
+    // mid-read) must not keep a terminating pod past its grace period, so the process ends itself
+    setTimeout(() => {
+      io.err(`consume: still stopping ${SHUTDOWN_GRACE_MS} ms after the signal; exiting\n`);
+      process.exit(EXIT.internal);
+    }, SHUTDOWN_GRACE_MS).unref();
+  };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
   let summary: import("../../serve/index.js").ConsumeSummary;
