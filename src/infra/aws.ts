@@ -1,5 +1,7 @@
 /** What the AWS Terraform (templates/terraform/aws/) builds for a plan, resource by resource. */
-import { facts, hours, type InventoryBuilder } from "./build.js";
+
+import { type AddonId, AWS_VPC_CIDR } from "./addons.js";
+import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
 import { chartNameOf } from "./names.js";
 import type { InventoryInput } from "./types.js";
 import {
@@ -48,6 +50,19 @@ export const AWS_BILLABLE = [
   "aws_instance",
 ] as const;
 
+/** The add-ons that call AWS APIs and the Pod Identity role each gets (addons.tf, eks-pod-identity module). */
+const POD_IDENTITY_ROLES: Partial<Record<AddonId, { module: string; title: string }>> = {
+  "cluster-autoscaler": {
+    module: "module.cluster_autoscaler_pod_identity",
+    title: "Pod Identity: the Cluster Autoscaler's role (its node groups' Auto Scaling groups)",
+  },
+  "aws-load-balancer-controller": {
+    module: "module.aws_load_balancer_controller_pod_identity",
+    title:
+      "Pod Identity: the AWS Load Balancer Controller's role (load balancers, target groups, WAF association)",
+  },
+};
+
 export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
   const f = facts(input);
   const { capacity, prices } = input;
@@ -74,6 +89,8 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
     attributes: { zones: f.zones, natGateways: nat, singleNatGateway: nat === 1 },
   });
   b.vars.zones = f.zones;
+  // the chart's NetworkPolicy admits the Ingress's load balancer from this range (src/infra/addons.ts)
+  b.vars.vpcCidr = AWS_VPC_CIDR;
   b.vars.singleNatGateway = nat === 1;
   b.add({
     address: "module.vpc.aws_cloudwatch_log_group.flow_log[0]",
@@ -215,11 +232,49 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
       },
     });
     encrypted.push("module.eks.aws_eks_cluster.this[0]");
-    if (f.realtime)
+    const addons = addonsFor(input);
+    addHelmReleases(b, addons);
+    // the controllers that call AWS APIs get a role through EKS Pod Identity (an AWS API call: built
+    // here however the chart itself is installed)
+    for (const addon of addons) {
+      const role = POD_IDENTITY_ROLES[addon.id];
+      if (!role) continue;
+      b.add({
+        address: role.module,
+        file: "addons.tf",
+        title: role.title,
+        implements: ["workload-identity"],
+      });
+    }
+    const ingress = addons.find((a) => a.id === "aws-load-balancer-controller");
+    if (ingress) {
+      // the Ingress's load balancer, built by the controller: priced on what installs it
+      const entry =
+        ingress.install.via === "terraform"
+          ? ingress.install.address
+          : POD_IDENTITY_ROLES[ingress.id]!.module;
+      const lcu = Math.max(1, input.averageQps / 1000);
+      const controller = b.resources.find((r) => r.address === entry)!;
+      controller.item = "Load balancer";
+      controller.meters.push(
+        {
+          price: "loadBalancerHourly",
+          quantity: hours(1),
+          unit: "load balancer-hours (the Ingress's internal ALB)",
+        },
+        {
+          price: "loadBalancerCapacityUnitHourly",
+          quantity: hours(Math.round(lcu * 100) / 100),
+          unit: "LCU-hours",
+          assumption: `${Math.round(lcu * 100) / 100} LCU at ${Math.round(input.averageQps)} requests/s average (1 LCU per 1,000 new connections/s)`,
+        },
+      );
+      b.vars.entryPoint = entry;
+    } else if (f.realtime)
       b.exclude(
         "Load balancer",
         hours(prices.row("loadBalancerHourly").usd),
-        "the chart's Service is ClusterIP and this Terraform installs no load balancer controller: the entry point (and its load balancer) is the customer's until the cluster add-ons are generated",
+        "the chart's Service is ClusterIP and it renders no Ingress without a WAF to put in front of it: clients reach the serving core inside the cluster (namespaces labelled stackwright.dev/clients); an entry point from outside (its load balancer) is the customer's",
       );
     b.exclude(
       "Container logs",
@@ -340,7 +395,10 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
   }
 
   if (f.waf) {
-    const attached = b.has("aws_lb.serving");
+    // the serverless path's load balancer, or the cluster's Ingress load balancer (its controller
+    // applies the web ACL named on its ingress class)
+    const entryPoint = b.has("aws_lb.serving") ? "aws_lb.serving" : (b.vars.entryPoint as string | undefined);
+    const attached = entryPoint !== undefined;
     b.add({
       address: "aws_wafv2_web_acl.edge",
       file: "waf.tf",
@@ -356,7 +414,7 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
       ],
       implements: attached ? ["waf", "waf-attached"] : ["waf"],
     });
-    if (attached) b.relate("protects", "aws_wafv2_web_acl.edge", ["aws_lb.serving"]);
+    if (entryPoint) b.relate("protects", "aws_wafv2_web_acl.edge", [entryPoint]);
   }
 
   if (f.runner) {

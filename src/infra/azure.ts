@@ -1,5 +1,5 @@
 /** What the Azure Terraform (templates/terraform/azure/) builds for a plan, resource by resource. */
-import { facts, hours, type InventoryBuilder } from "./build.js";
+import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
 import type { InventoryInput, Meter } from "./types.js";
 import {
   auditStorage,
@@ -389,11 +389,12 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     });
     b.relate("writes", `${cluster}.oms_agent[0]`, [workspace]);
 
+    addHelmReleases(b, addonsFor(input));
     if (f.realtime)
       b.exclude(
         "Load balancer",
         hours(prices.row("loadBalancerHourly").usd),
-        "the chart's Service is ClusterIP and this Terraform installs no ingress controller: the entry point (and its Standard load balancer) is the customer's until the cluster add-ons are generated",
+        "the chart's Service is ClusterIP: clients reach the serving core inside the cluster (namespaces labelled stackwright.dev/clients); an entry point from outside (its Standard load balancer, and the Application Gateway that would apply the WAF policy) is the customer's",
       );
   } else {
     const environment = "azurerm_container_app_environment.main";

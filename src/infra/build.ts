@@ -1,4 +1,5 @@
 /** Shared pieces of the per-cloud inventory builders. */
+import { type Addon, addonsOf } from "./addons.js";
 import { buildsDeployRunner, PRIVATE_REGISTRY } from "./delivery.js";
 import type {
   Excluded,
@@ -71,6 +72,39 @@ export function facts(input: InventoryInput) {
 }
 
 export type Facts = ReturnType<typeof facts>;
+
+/** The cluster add-ons of the plan (src/infra/addons.ts), as every cloud's builder reads them. */
+export function addonsFor(input: InventoryInput): Addon[] {
+  const f = facts(input);
+  return addonsOf({
+    cloud: input.spec.cloud.provider,
+    choices: input.choices,
+    hardware: input.capacity.hardware,
+    access: input.choices["deployment.access"] ?? "",
+    podsOutgrowMinimum: input.capacity.replicasMax > input.capacity.replicasMin || f.preProductionNodes > 0,
+  });
+}
+
+/**
+ * The add-ons the Terraform installs as Helm releases, as resources of addons.tf, and the chart
+ * coordinates the template renders (`addons`, by id). A release is free: what it builds in the cloud
+ * (a load balancer) is priced by the builder that knows it.
+ */
+export function addHelmReleases(b: InventoryBuilder, addons: Addon[]): void {
+  const charts: Record<string, Record<string, string>> = {};
+  for (const addon of addons) {
+    if (addon.install.via !== "terraform") continue;
+    const { chart } = addon.install;
+    b.add({
+      address: addon.install.address,
+      file: addon.install.file,
+      title: `${addon.title}: Helm chart ${chart.chart} ${chart.version}`,
+    });
+    charts[addon.id] = { ...chart };
+  }
+  b.vars.helmAddons = Object.keys(charts).length > 0;
+  b.vars.addons = charts;
+}
 
 export function hours(count: number): number {
   return count * HOURS_PER_MONTH;

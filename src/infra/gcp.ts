@@ -1,5 +1,5 @@
 /** What the Google Cloud Terraform (templates/terraform/gcp/) builds for a plan, resource by resource. */
-import { facts, hours, type InventoryBuilder } from "./build.js";
+import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
 import { chartNameOf } from "./names.js";
 import type { InventoryInput, Meter } from "./types.js";
 import {
@@ -499,11 +499,12 @@ function clusterResources(
   b.relate("pulls-from", "google_container_node_pool.serving", [
     "google_artifact_registry_repository.images",
   ]);
+  addHelmReleases(b, addonsFor(input));
   if (f.realtime)
     b.exclude(
       "Load balancer",
       hours(prices.row("loadBalancerHourly").usd),
-      "the chart's Service is ClusterIP and this Terraform builds no load balancer (nor Ingress): the entry point (and its forwarding rule) is the customer's until the cluster add-ons are generated",
+      "the chart's Service is ClusterIP: clients reach the serving core inside the cluster (namespaces labelled stackwright.dev/clients); an entry point from outside (its forwarding rule, and the backend service that would carry the Cloud Armor policy) is the customer's",
     );
 }
 

@@ -8,7 +8,20 @@ import { facts, InventoryBuilder } from "./build.js";
 import { GCP_BILLABLE, gcpInventory } from "./gcp.js";
 import type { Inventory, InventoryCloud, InventoryInput } from "./types.js";
 
-export { facts } from "./build.js";
+export {
+  ADDON_CHARTS,
+  type Addon,
+  type AddonChart,
+  type AddonId,
+  AWS_VPC_CIDR,
+  addonsOf,
+  type ClusterNeeds,
+  clusterNeeds,
+  GITOPS_ADDONS_FILE,
+  INGRESS_CLASS,
+  MONITORING_NAMESPACE,
+} from "./addons.js";
+export { addonsFor, facts } from "./build.js";
 export { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "./delivery.js";
 export {
   ageInDays,

@@ -90,12 +90,13 @@ export interface Inventory {
   vars: Record<string, TemplateValue>;
 }
 
-/** What a template reads from the inventory: scalars, and lists of records (the key grants). */
+/** What a template reads from the inventory: scalars, lists of records (the key grants), records by id (the add-on charts). */
 export type TemplateValue =
   | string
   | number
   | boolean
-  | Array<Record<string, string | number | boolean | string[] | Array<Record<string, string | string[]>>>>;
+  | Array<Record<string, string | number | boolean | string[] | Array<Record<string, string | string[]>>>>
+  | Record<string, Record<string, string | number | boolean>>;
 
 /**
  * Who must be allowed to use a customer-managed key for the resources it encrypts: the grant the

@@ -18,7 +18,7 @@ export interface PinnedVersion {
 export const KUBERNETES_VERSIONS: Readonly<Record<"aws", PinnedVersion>> = {
   aws: {
     cloud: "aws",
-    what: "EKS Kubernetes version (cluster.tf cluster_version), nodes on Amazon Linux 2023",
+    what: "EKS Kubernetes version (cluster.tf kubernetes_version), nodes on Amazon Linux 2023",
     version: "1.35",
     released: "2026-01-28",
     // standard support is 14 months from release on EKS, then 12 months of extended support at $0.60/h

@@ -12,7 +12,7 @@ import {
   type RuleSet,
   type Value,
 } from "../engine/index.js";
-import { ageInDays, expiredPins, regionalPrices, STALE_PRICES_DAYS } from "../infra/index.js";
+import { addonsFor, ageInDays, expiredPins, regionalPrices, STALE_PRICES_DAYS } from "../infra/index.js";
 import {
   loadSpecFile,
   type Problem,
@@ -134,6 +134,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     singleNatGateway: false,
   };
   const inventory = inventoryFor(costContext);
+  const addons = addonsFor(costContext);
   const cost = estimateCost(costContext, inventory);
   const { controls, warnings: controlWarnings } = mapControls(spec, ruleSet.controls, choices, inventory);
   const warnings: PlanWarning[] = [
@@ -158,6 +159,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     capacity,
     cost,
     inventory,
+    addons,
     warnings,
     defaults,
     requirements: spec,
@@ -217,7 +219,7 @@ function expiredVersionWarnings(plan: Plan, now: Date): PlanWarning[] {
       path: "cloud.provider",
       message: `${pin.what} ${pin.version} left standard support on ${pin.endOfStandardSupport} (${pin.source}): the cluster costs the extended-support rate and stops getting fixes`,
       suggestion:
-        "upgrade stackwright (its next release pins a supported version), or raise cluster_version in the generated cluster.tf",
+        "upgrade stackwright (its next release pins a supported version), or raise kubernetes_version in the generated cluster.tf",
     }));
 }
 

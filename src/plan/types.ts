@@ -162,6 +162,35 @@ export const inventorySchema = z.object({
   vars: z.record(z.string(), z.unknown()),
 });
 
+const addonChartSchema = z.object({
+  repository: z.string(),
+  chart: z.string(),
+  version: z.string(),
+  appVersion: z.string(),
+  namespace: z.string(),
+  source: z.string(),
+});
+
+/** A cluster add-on the chart needs and how it is installed (src/infra/addons.ts). */
+export const addonSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  because: z.string(),
+  provides: z.object({
+    groups: z.array(z.string()).optional(),
+    resources: z.array(z.string()).optional(),
+    ingressClasses: z.array(z.string()).optional(),
+    services: z.array(z.string()).optional(),
+    capabilities: z.array(z.string()).optional(),
+  }),
+  install: z.discriminatedUnion("via", [
+    z.object({ via: z.literal("cloud"), address: z.string(), file: z.string(), how: z.string() }),
+    z.object({ via: z.literal("terraform"), address: z.string(), file: z.string(), chart: addonChartSchema }),
+    z.object({ via: z.literal("gitops"), file: z.string(), chart: addonChartSchema }),
+    z.object({ via: z.literal("customer"), chart: addonChartSchema }),
+  ]),
+});
+
 export const warningSchema = z.object({
   code: z.string(),
   message: z.string(),
@@ -189,13 +218,16 @@ export const planSchema = z.object({
   cost: costSchema,
   /** the cloud resources the plan builds (null on the team's own cluster): Terraform, cost and evidence read it */
   inventory: inventorySchema.nullable(),
+  /** what the chart needs from its cluster beyond the core API, and how each is installed (none off a cluster) */
+  addons: z.array(addonSchema),
   warnings: z.array(warningSchema),
   /** every requirement the user did not give, with the value the plan used */
   defaults: z.array(defaultValueSchema),
   /** the resolved spec (all defaults filled in): generators read names, region and features from here */
   requirements: z.record(z.string(), z.unknown()),
 });
-export type Plan = Omit<z.infer<typeof planSchema>, "requirements" | "inventory"> & {
+export type Plan = Omit<z.infer<typeof planSchema>, "requirements" | "inventory" | "addons"> & {
   requirements: import("../requirements/schema.js").ResolvedSpec;
   inventory: import("../infra/index.js").Inventory | null;
+  addons: import("../infra/index.js").Addon[];
 };

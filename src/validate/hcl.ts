@@ -1,13 +1,15 @@
 /**
  * Terraform checks with HashiCorp's own HCL parser (compiled to WASM in @cdktf/hcl2json): every .tf
- * parses, equals its `terraform fmt` form (@cdktf/hcl-tools), and every reference to a variable,
- * local, module, data source or resource resolves within its module directory.
+ * parses, equals its `terraform fmt` form (@cdktf/hcl-tools), every reference to a variable,
+ * local, module, data source or resource resolves within its module directory, and every resource and
+ * data block fits its provider's schema at the pinned version (provider-schema.ts).
  */
 
 import { format } from "@cdktf/hcl-tools";
 import { parse } from "@cdktf/hcl2json";
 import { type FileSet, textEntries } from "../fileset/index.js";
 import { MODULE_VARIABLES } from "./module-variables.js";
+import { providerSchemaProblems } from "./provider-schema.js";
 import type { ValidationProblem } from "./types.js";
 
 type Json = Record<string, unknown>;
@@ -91,6 +93,7 @@ export async function validateTerraform(files: FileSet): Promise<ValidationProbl
       });
     }
     problems.push(...moduleInputProblems(path, json));
+    problems.push(...(await providerSchemaProblems(path, json)));
     const dir = path.slice(0, path.lastIndexOf("/"));
     modules.set(dir, [...(modules.get(dir) ?? []), { path, json }]);
   }

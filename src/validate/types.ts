@@ -7,6 +7,7 @@ export interface ValidationProblem {
     | "terraform-fmt"
     | "terraform-refs"
     | "terraform-modules"
+    | "terraform-schema"
     | "kubernetes"
     | "kubernetes-refs"
     | "helm"

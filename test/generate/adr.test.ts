@@ -44,9 +44,10 @@ describe("ADR generator (MADR)", () => {
     expect(matrix).toMatch(
       /\| pci-dss \| 3\.5\.1 \|[^\n]*\| implemented \|[^\n]*`infra\/terraform\/aws\/kms\.tf`: `aws_kms_key\.main`/,
     );
-    // the WAF policy of a cluster plan protects nothing: 6.4.2 is the customer's, and says why
+    // the web ACL of the EKS plan protects the Ingress's load balancer (its controller's ingress
+    // class applies it): 6.4.2 is implemented, with the ACL as evidence
     expect(matrix).toMatch(
-      /\| pci-dss \| 6\.4\.2 \|[^\n]*\| customer \|[^\n]*attached to nothing|protects nothing/,
+      /\| pci-dss \| 6\.4\.2 \|[^\n]*\| implemented \|[^\n]*`infra\/terraform\/aws\/waf\.tf`: `aws_wafv2_web_acl\.edge`/,
     );
   });
 

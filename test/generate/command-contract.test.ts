@@ -216,6 +216,9 @@ function terraformCommandLines(files: Record<string, string>): CommandLine[] {
   for (const [path, text] of Object.entries(files)) {
     if (!/^infra\/terraform\/.*\.tf$/.test(path)) continue;
     for (const m of text.matchAll(/^\s*(command|args)\s*=\s*(\[.*\])\s*$/gm)) {
+      // a provider's credential helper (the helm provider's exec), not a command line of the platform
+      const before = text.slice(0, m.index);
+      if (before.lastIndexOf('\nprovider "') > before.lastIndexOf("\n}")) continue;
       const argv = JSON.parse(m[2].replaceAll("$${", "${")) as string[];
       if (argv[0] === "CMD-SHELL" || argv[0] === "CMD") continue; // a health check
       // the env names of the block around the list (Cloud Run's env { name = ... }, Container Apps' env)

@@ -177,11 +177,12 @@ describe("validators refuse broken files", () => {
     const problems = await validateFileSet({
       "infra/terraform/aws/m.tf": `${header}module "eks" {
   source  = "terraform-aws-modules/eks/aws"
-  version = "20.24.0"
+  version = "21.19.0"
 
-  cluster_name    = "x"
-  cluster_version = "1.35"
-  cluster_vesion  = "1.35"
+  name               = "x"
+  kubernetes_version = "1.35"
+  kubernetes_vesion  = "1.35"
+  cluster_version    = "1.35"
 
   eks_managed_node_groups = {
     serving = {
@@ -198,10 +199,14 @@ module "vpc" {
 `,
     });
     expect(problems.filter((p) => p.validator === "terraform-modules").map((p) => p.message)).toEqual([
+      // the v20 name of kubernetes_version
       expect.stringMatching(
-        /^module\.eks: terraform-aws-modules\/eks\/aws 20\.24\.0 has no input cluster_vesion \(https:\/\/github\.com\/terraform-aws-modules\/terraform-aws-eks\/blob\/c60b70f/,
+        /^module\.eks: terraform-aws-modules\/eks\/aws 21\.19\.0 has no input cluster_version /,
       ),
-      'module.eks: eks_managed_node_groups["serving"].ami_typ is not an input of its submodule in terraform-aws-modules/eks/aws 20.24.0',
+      'module.eks: eks_managed_node_groups["serving"].ami_typ is not an input of its submodule in terraform-aws-modules/eks/aws 21.19.0',
+      expect.stringMatching(
+        /^module\.eks: terraform-aws-modules\/eks\/aws 21\.19\.0 has no input kubernetes_vesion \(https:\/\/github\.com\/terraform-aws-modules\/terraform-aws-eks\/blob\/bef29c4/,
+      ),
       expect.stringMatching(
         /^module\.vpc: no vendored variable list for terraform-aws-modules\/vpc\/aws 4\.0\.0/,
       ),
@@ -342,10 +347,10 @@ describe("stackwright generate (CLI)", () => {
     const out = mkdtempSync(join(tmpdir(), "sw-gen-"));
     const first = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/86 written, 0 unchanged/);
+    expect(first.stdout).toMatch(/88 written, 0 unchanged/);
     const snapshot = readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8");
     const second = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
-    expect(second.stdout).toMatch(/0 written, 86 unchanged/);
+    expect(second.stdout).toMatch(/0 written, 88 unchanged/);
     expect(readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8")).toBe(snapshot);
     expect(
       runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out, "--check"]).code,

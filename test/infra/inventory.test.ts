@@ -5,7 +5,7 @@
  * (Terraform addresses in their files, chart objects in the helm render, workflow jobs in their
  * workflow) — for every example and a matrix of plans per cloud and runtime.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { expect, it } from "vitest";
@@ -14,81 +14,10 @@ import { textEntries } from "../../src/fileset/index.js";
 import { generateAll } from "../../src/generate/index.js";
 import { BILLABLE, blockOf } from "../../src/infra/index.js";
 import { formatCostAudit } from "../../src/plan/format.js";
-import { planSpecFile } from "../../src/plan/index.js";
-import type { Plan } from "../../src/plan/types.js";
 import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
 import { ROOT } from "../helpers/cli.js";
+import { CASES, EXAMPLES, planOf } from "../helpers/plans.js";
 import { describeWith, tool } from "../helpers/tools.js";
-
-const EXAMPLES = [
-  "demand-forecasting",
-  "fraud-detection",
-  "llm-support-assistant",
-  "streaming-anomaly-detector",
-  "vision-inspection",
-];
-
-/** Plans the examples do not cover: each cloud's cluster, serverless service and batch job paths. */
-const MATRIX: Record<string, string> = {
-  "aws-serverless-waf": `metadata: { name: tiny-api }
-team: { size: 1 }
-inference: { peakQps: 5 }
-compliance: [pci-dss]
-budget: { monthlyUsd: 3000 }
-`,
-  "aws-batch": `metadata: { name: nightly-aws }
-team: { size: 1 }
-inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *", rowsPerRun: 2000000 } }
-`,
-  "gcp-cluster-online-cmk": `metadata: { name: risk-gcp }
-team: { size: 6 }
-inference: { peakQps: 300, latencyP99Ms: 60 }
-data: { featureFreshness: realtime }
-compliance: [pci-dss, gdpr]
-cloud: { provider: gcp }
-budget: { monthlyUsd: 40000 }
-`,
-  "gcp-serverless": `metadata: { name: tiny-gcp }
-team: { size: 1 }
-inference: { peakQps: 5 }
-compliance: [soc2]
-cloud: { provider: gcp }
-deployment: { environments: [qa, staging, production] }
-`,
-  "azure-cluster-online": `metadata: { name: pricing }
-team: { size: 6 }
-inference: { peakQps: 300, latencyP99Ms: 60 }
-data: { featureFreshness: realtime }
-compliance: [soc2, gdpr]
-cloud: { provider: azure }
-budget: { monthlyUsd: 40000 }
-`,
-  "azure-serverless": `metadata: { name: tiny-azure }
-team: { size: 1 }
-inference: { peakQps: 5 }
-compliance: [hipaa]
-cloud: { provider: azure }
-`,
-  "azure-batch": `metadata: { name: nightly-azure }
-team: { size: 1 }
-inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *" } }
-cloud: { provider: azure }
-`,
-};
-
-const CASES = [...EXAMPLES, ...Object.keys(MATRIX)];
-
-async function planOf(name: string): Promise<Plan> {
-  if (EXAMPLES.includes(name)) return (await planSpecFile(join(ROOT, "examples", `${name}.yaml`))).plan;
-  const path = join(process.env.TMPDIR ?? "/tmp", `inventory-${name}.yaml`);
-  writeFileSync(path, MATRIX[name]);
-  const { plan } = await planSpecFile(path);
-  expect(
-    plan.warnings.filter((w) => w.severity === "error"),
-    name,
-  ).toEqual([]);
-  return plan;
-}
 
 interface Block {
   file: string;

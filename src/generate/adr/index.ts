@@ -5,6 +5,7 @@
  */
 import type { RuleSet } from "../../engine/index.js";
 import { GENERATED_HEADER, type TextFileSet } from "../../fileset/index.js";
+import type { Addon } from "../../infra/index.js";
 import { budgetBar, capacityLine } from "../../plan/format.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
@@ -212,6 +213,14 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
       })),
     })),
     excluded: plan.cost.excluded.map((e) => ({ ...e, usd: e.monthlyUsd.toFixed(2) })),
+    addons: plan.addons.map((a) => ({
+      title: a.title,
+      because: a.because,
+      installedBy: installedBy(a),
+      chart: a.install.via === "cloud" ? "" : `${a.install.chart.repository} ${a.install.chart.chart}`,
+      version: a.install.via === "cloud" ? "" : a.install.chart.version,
+    })),
+    customerAddons: plan.addons.some((a) => a.install.via === "customer"),
     // status and evidence come from the plan (src/plan/evidence.ts), resolved against this tree by the tests
     controls: plan.controls,
     warnings: plan.warnings,
@@ -219,8 +228,24 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
   return files;
 }
 
-/** How the generated files carry a decision out, where a reader could mistake one mechanism for another. */
+/** Where and how an add-on is installed, in words. */
+function installedBy(addon: Addon): string {
+  const { install } = addon;
+  if (install.via === "cloud") return `the cloud: ${install.how} on ${install.address} (${install.file})`;
+  if (install.via === "terraform") return `Terraform: ${install.address} (${install.file})`;
+  if (install.via === "gitops") return `the GitOps controller: ${install.file}`;
+  return "the team (a prerequisite of the chart)";
+}
+
+/** How the generated files carry a decision out: the cluster add-ons it relies on, and its wiring. */
 function implementationNotes(plan: Plan, capability: string): string[] {
+  const addons = plan.addons
+    .filter((a) => a.because.startsWith(`${capability}=`))
+    .map((a) => `Relies on the cluster add-on ${a.title}, installed by ${installedBy(a)}.`);
+  return [...addons, ...wiringNotes(plan, capability)];
+}
+
+function wiringNotes(plan: Plan, capability: string): string[] {
   const choice = plan.decisions.find((d) => d.capability === capability)?.choice;
   if (capability === "deployment.strategy") {
     return [

@@ -9,6 +9,8 @@
 import { stringify } from "yaml";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
+import { type Addon, GITOPS_ADDONS_FILE, INGRESS_CLASS } from "../../infra/index.js";
+import { cloudName } from "../../infra/names.js";
 import type { Plan } from "../../plan/types.js";
 import { releaseValuesPath } from "../ci/deploy.js";
 import { type Delivery, type DeliveryEnvironment, deliveryOf } from "../delivery.js";
@@ -94,11 +96,127 @@ function fluxObjects(delivery: Delivery, env: DeliveryEnvironment, repository: s
   ];
 }
 
+/**
+ * The values each add-on's chart is installed with under GitOps: what the Terraform would pass by
+ * reference is named instead (the cluster, the VPC by its Name tag, the web ACL by name: all var.name
+ * in infra/terraform/aws), so the manifests need nothing from the Terraform's state.
+ */
+function addonValues(addon: Addon, plan: Plan): Record<string, unknown> {
+  const name = cloudName(plan.requirements.metadata.name, 40);
+  const region = plan.requirements.cloud.region;
+  switch (addon.id) {
+    case "cluster-autoscaler":
+      return {
+        cloudProvider: "aws",
+        awsRegion: region,
+        autoDiscovery: { clusterName: name },
+        rbac: { serviceAccount: { name: "cluster-autoscaler" } },
+      };
+    case "aws-load-balancer-controller":
+      return {
+        clusterName: name,
+        region,
+        vpcTags: { Name: name },
+        serviceAccount: { name: "aws-load-balancer-controller" },
+        createIngressClassResource: true,
+        ingressClass: INGRESS_CLASS.aws,
+        ingressClassParams: {
+          create: true,
+          name: INGRESS_CLASS.aws,
+          spec: { scheme: "internal", wafv2AclName: name },
+        },
+      };
+    case "nvidia-device-plugin":
+      return {
+        nodeSelector: { "stackwright.dev/pool": "gpu" },
+        affinity: null,
+        tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+      };
+    case "argo-rollouts":
+      return { installCRDs: true };
+    case "keda":
+      return { crds: { install: true } };
+    case "kube-prometheus-stack":
+      return {
+        prometheus: {
+          prometheusSpec: {
+            serviceMonitorSelectorNilUsesHelmValues: false,
+            podMonitorSelectorNilUsesHelmValues: false,
+            ruleSelectorNilUsesHelmValues: false,
+          },
+        },
+      };
+  }
+}
+
+/** The cluster add-ons the GitOps controller installs (src/infra/addons.ts), one Helm chart each. */
+function addonObjects(plan: Plan, controller: "argocd" | "flux"): Array<Record<string, unknown>> {
+  const objects: Array<Record<string, unknown>> = [];
+  for (const addon of plan.addons) {
+    if (addon.install.via !== "gitops") continue;
+    const { chart } = addon.install;
+    const values = addonValues(addon, plan);
+    if (controller === "argocd")
+      objects.push({
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        metadata: { name: addon.id, namespace: ARGOCD_NAMESPACE },
+        spec: {
+          project: "default",
+          source: {
+            repoURL: chart.repository,
+            chart: chart.chart,
+            targetRevision: chart.version,
+            helm: { releaseName: addon.id, valuesObject: values },
+          },
+          destination: { server: "https://kubernetes.default.svc", namespace: chart.namespace },
+          syncPolicy: {
+            automated: { prune: true, selfHeal: true },
+            // CRDs too large for a client-side apply's annotation (the Prometheus operator's)
+            syncOptions: ["CreateNamespace=true", "ServerSideApply=true"],
+          },
+        },
+      });
+    else
+      objects.push(
+        {
+          apiVersion: "source.toolkit.fluxcd.io/v1",
+          kind: "HelmRepository",
+          metadata: { name: addon.id, namespace: FLUX_NAMESPACE },
+          spec: { interval: "1h", url: chart.repository },
+        },
+        {
+          apiVersion: "helm.toolkit.fluxcd.io/v2",
+          kind: "HelmRelease",
+          metadata: { name: addon.id, namespace: FLUX_NAMESPACE },
+          spec: {
+            interval: "30m",
+            releaseName: addon.id,
+            targetNamespace: chart.namespace,
+            chart: {
+              spec: {
+                chart: chart.chart,
+                version: chart.version,
+                sourceRef: { kind: "HelmRepository", name: addon.id },
+              },
+            },
+            install: { createNamespace: true, crds: "Create", remediation: { retries: 3 } },
+            upgrade: { crds: "CreateReplace", remediation: { retries: 3 } },
+            values,
+          },
+        },
+      );
+  }
+  return objects;
+}
+
 export function generateGitops(plan: Plan): TextFileSet {
   const delivery = deliveryOf(plan);
   const repository = plan.requirements.deployment.repository;
   if (delivery.access !== "gitops" || repository === null) return {};
   const files: TextFileSet = {};
+  const addons = addonObjects(plan, delivery.gitopsController === "flux" ? "flux" : "argocd");
+  if (addons.length) files[GITOPS_ADDONS_FILE] = doc(addons);
   for (const env of delivery.environments)
     files[`deploy/gitops/${env.name}.yaml`] = doc(
       delivery.gitopsController === "flux"

@@ -9,6 +9,7 @@ import { stringify } from "yaml";
 import type { InstancePrice } from "../../engine/index.js";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
+import { AWS_VPC_CIDR, clusterNeeds, INGRESS_CLASS } from "../../infra/index.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import {
@@ -102,7 +103,14 @@ export function helmValues(plan: Plan): Record<string, unknown> {
   const strategy = choice(plan, "deployment.strategy");
   const canary = strategy === "canary";
   const deployParams = params(plan, "deployment.strategy");
-  const keda = scaling === "hpa-queue-depth" || scaling === "keda-consumer-lag";
+  // which objects need which add-on is decided once (src/infra/addons.ts): the Terraform installs
+  // the add-ons for exactly the objects rendered here
+  const needs = clusterNeeds(
+    Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice])),
+    plan.capacity.hardware,
+  );
+  const keda = needs.keda;
+  const ingress = plan.addons.find((a) => a.provides.ingressClasses?.length);
   const kafka = spec.data.sources.includes("kafka");
   const batchParams = params(plan, "serving.mode");
   return {
@@ -126,6 +134,21 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
     },
     service: { type: "ClusterIP", port: 80 },
+    // the entry point the WAF protects, where an ingress controller is installed (plan.addons): an
+    // internal ALB sending to the pods' IPs, health-checked on the serving core's readiness
+    ingress: ingress
+      ? {
+          enabled: true,
+          className: ingress.provides.ingressClasses![0],
+          annotations:
+            ingress.provides.ingressClasses![0] === INGRESS_CLASS.aws
+              ? {
+                  "alb.ingress.kubernetes.io/target-type": "ip",
+                  "alb.ingress.kubernetes.io/healthcheck-path": "/v2/health/ready",
+                }
+              : {},
+        }
+      : { enabled: false, className: "", annotations: {} },
     serviceAccount: { name: "", annotations: {} },
     // Secrets the operator creates (the chart renders none): the serving core's bearer tokens
     // (absent: the repository API stays disabled and inference open) and the online store's
@@ -176,18 +199,22 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       allowFrom: [
         { namespaceSelector: { matchLabels: { "stackwright.dev/clients": "true" } } },
         { podSelector: {} },
+        // the Ingress's load balancer reaches the pods from its addresses in the VPC
+        ...(ingress?.provides.ingressClasses?.[0] === INGRESS_CLASS.aws
+          ? [{ ipBlock: { cidr: AWS_VPC_CIDR } }]
+          : []),
       ],
       // Prometheus scrapes /metrics on the serving port from this namespace
       monitoringNamespace: "monitoring",
       egressTo: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
     },
-    serviceMonitor: { enabled: choice(plan, "monitoring.metrics") === "prometheus", interval: "15s" },
+    serviceMonitor: { enabled: needs.prometheusRules, interval: "15s" },
     prometheusRule: {
-      enabled: choice(plan, "monitoring.metrics") === "prometheus",
+      enabled: needs.prometheusRules,
       groups: prometheusRules(plan).groups,
     },
     canary: {
-      enabled: canary && mode !== "batch",
+      enabled: needs.rollouts && canary,
       steps: (deployParams.steps as number[] | undefined) ?? [5, 25, 100],
       stepMinutes: Number(deployParams.stepMinutes ?? 10),
       maxErrorRate: Number(deployParams.maxErrorRate ?? 0.01),
@@ -195,7 +222,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       prometheusAddress: PROMETHEUS_ADDRESS,
     },
     blueGreen: {
-      enabled: strategy === "blue-green" && mode !== "batch",
+      enabled: needs.rollouts && strategy === "blue-green",
       scaleDownDelaySeconds: Number(deployParams.scaleDownDelaySeconds ?? 600),
       maxErrorRate: Number(deployParams.maxErrorRate ?? 0.01),
       maxP99Ms: Number(deployParams.maxP99Ms ?? spec.inference.latencyP99Ms),

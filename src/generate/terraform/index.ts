@@ -15,6 +15,7 @@
 
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
+import { INGRESS_CLASS } from "../../infra/index.js";
 import { azureStorageName, cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
@@ -169,6 +170,12 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
         ),
       ),
     ],
+    // the cluster add-ons (src/infra/addons.ts): every one's id; the Helm charts the Terraform
+    // installs are inventory.vars.addons, by id
+    addonIds: plan.addons.map((a) => a.id),
+    helmAddons: false,
+    addons: {},
+    ingressClass: INGRESS_CLASS.aws,
     // what the inventory builds (src/infra/): the quantities the cost prices, read by the templates
     ...inventory.vars,
     // the files that hold the inventory's resources

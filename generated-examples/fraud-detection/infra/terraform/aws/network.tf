@@ -2,7 +2,7 @@
 # Private subnets for everything that runs; public subnets only hold the NAT gateways.
 module "vpc" {
   source  = "terraform-aws-modules/vpc/aws"
-  version = "5.13.0"
+  version = "6.6.0"
 
   name = var.name
   cidr = "10.40.0.0/16"

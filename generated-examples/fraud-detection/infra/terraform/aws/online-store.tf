@@ -16,7 +16,7 @@ resource "aws_security_group" "features" {
     from_port   = 6379
     to_port     = 6379
     protocol    = "tcp"
-    cidr_blocks = ["10.40.0.0/16"]
+    cidr_blocks = [module.vpc.vpc_cidr_block]
   }
 }
 

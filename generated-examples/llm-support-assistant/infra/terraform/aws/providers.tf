@@ -6,3 +6,17 @@ provider "aws" {
     tags = local.tags
   }
 }
+
+# the cluster add-ons' Helm releases (addons.tf) reach the cluster's API with the caller's AWS
+# identity (an access entry: the cluster creator's admin permissions, cluster.tf)
+provider "helm" {
+  kubernetes = {
+    host                   = module.eks.cluster_endpoint
+    cluster_ca_certificate = base64decode(module.eks.cluster_certificate_authority_data)
+    exec = {
+      api_version = "client.authentication.k8s.io/v1beta1"
+      command     = "aws"
+      args        = ["eks", "get-token", "--cluster-name", module.eks.cluster_name, "--region", var.region]
+    }
+  }
+}

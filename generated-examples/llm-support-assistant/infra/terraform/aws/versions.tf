@@ -3,9 +3,15 @@ terraform {
   required_version = ">= 1.6.0"
 
   required_providers {
+    # 6.25 is the schema the generated Terraform is checked against (@cdktf/provider-aws 21.22.1,
+    # scripts/provider-schemas.js); the EKS, VPC and Pod Identity modules raise the floor to 6.28
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.70"
+      version = "~> 6.25"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 3.1"
     }
   }
 

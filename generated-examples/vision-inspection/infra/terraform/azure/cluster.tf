@@ -54,6 +54,11 @@ resource "azurerm_kubernetes_cluster" "main" {
     log_analytics_workspace_id = azurerm_log_analytics_workspace.main.id
   }
 
+  # the managed KEDA add-on: the operator of the chart's ScaledObject
+  workload_autoscaler_profile {
+    keda_enabled = true
+  }
+
   key_management_service {
     key_vault_key_id         = azurerm_key_vault_key.main.id
     key_vault_network_access = "Public"

@@ -8,3 +8,18 @@ provider "azurerm" {
     }
   }
 }
+
+# the cluster add-ons' Helm releases (addons.tf) reach the cluster's API with the caller's Entra ID
+# sign-in (kubelogin, from the Azure CLI's login), authorized by its role assignment (addons.tf)
+provider "helm" {
+  kubernetes = {
+    host                   = azurerm_kubernetes_cluster.main.kube_config[0].host
+    cluster_ca_certificate = base64decode(azurerm_kubernetes_cluster.main.kube_config[0].cluster_ca_certificate)
+    exec = {
+      api_version = "client.authentication.k8s.io/v1beta1"
+      command     = "kubelogin"
+      # 6dae42f8-...: the application ID of the AKS Entra ID server, the same in every tenant
+      args = ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"]
+    }
+  }
+}

@@ -5,7 +5,11 @@ terraform {
   required_providers {
     azurerm = {
       source  = "hashicorp/azurerm"
-      version = "~> 4.9"
+      version = "~> 4.55"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 3.1"
     }
     tls = {
       source  = "hashicorp/tls"

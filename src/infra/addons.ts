@@ -1,0 +1,327 @@
+/**
+ * Cluster add-ons: what the chart a plan renders needs from its cluster beyond the Kubernetes core
+ * API (a CRD's controller, a device plugin, an ingress class, a Prometheus to query, nodes that come
+ * and go with the replicas), and how each is installed on each cloud. One source: the chart's values
+ * read `clusterNeeds` for which objects to render, and the Terraform and GitOps manifests read
+ * `addonsOf` for what to install, so the two cannot disagree. A test renders the chart with real helm
+ * and checks every need it finds is met by an installed add-on (test/infra/addons.test.ts).
+ *
+ * Install paths: the cloud's managed add-on where one exists (an EKS add-on, a GKE node-pool setting,
+ * an AKS cluster profile), otherwise a pinned Helm chart installed the way the plan reaches the cluster
+ * (deployment.access): an Argo CD Application / Flux HelmRelease under GitOps, a `helm_release` in the
+ * Terraform otherwise (run from inside the network where the API is private: the deploy runner). On
+ * the team's own cluster (no Terraform) every add-on is a prerequisite the team installs.
+ */
+
+/** The chart's needs, decided once from the plan (the helm values render these objects). */
+export interface ClusterNeeds {
+  /** Argo Rollouts' Rollout and AnalysisTemplate (canary or blue-green) */
+  rollouts: boolean;
+  /** KEDA's ScaledObject (queue depth or consumer lag) */
+  keda: boolean;
+  /** the Prometheus operator's ServiceMonitor and PrometheusRule */
+  prometheusRules: boolean;
+  /** a Prometheus the canary gates and KEDA query (prometheus-operated.monitoring) */
+  prometheusQueried: boolean;
+  /** nvidia.com/gpu requested by the serving pods */
+  gpu: boolean;
+  /** an Ingress: the entry point the WAF protects (realtime serving behind private-with-waf) */
+  ingress: boolean;
+  /** nodes added and removed with the pods (the serving pool's min < max: replicas that scale, pre-production's) */
+  nodeAutoscaling: boolean;
+}
+
+export function clusterNeeds(
+  choices: Record<string, string>,
+  hardware: "cpu" | "gpu",
+  /** whether the serving pool's pods can outgrow its minimum: replicas that scale, or pre-production's */
+  podsOutgrowMinimum = false,
+): ClusterNeeds {
+  const mode = choices["serving.mode"];
+  const serving = mode !== "batch";
+  const strategy = choices["deployment.strategy"];
+  const scaling = choices["scaling.strategy"];
+  const rollouts = serving && (strategy === "canary" || strategy === "blue-green");
+  const keda = serving && (scaling === "hpa-queue-depth" || scaling === "keda-consumer-lag");
+  const prometheusRules = choices["monitoring.metrics"] === "prometheus";
+  return {
+    rollouts,
+    keda,
+    prometheusRules,
+    // the canary and blue-green analyses and the KEDA Prometheus triggers query it
+    prometheusQueried: rollouts || keda,
+    gpu: hardware === "gpu",
+    ingress: mode === "realtime" && choices["security.network"] === "private-with-waf",
+    nodeAutoscaling: serving && podsOutgrowMinimum,
+  };
+}
+
+/** What a rendered chart needs that an add-on provides. */
+export interface Provides {
+  /** API groups of the objects it serves (argoproj.io, keda.sh, monitoring.coreos.com) */
+  groups?: string[];
+  /** extended resources pods request (nvidia.com/gpu) */
+  resources?: string[];
+  /** an ingress class it implements */
+  ingressClasses?: string[];
+  /** a Service `<name>.<namespace>` it creates that the chart's queries address */
+  services?: string[];
+  /** a cluster capability with no object of its own (nodes scaled with the pods) */
+  capabilities?: string[];
+}
+
+/** A Helm chart at a pinned version, with where the pin was read. */
+export interface AddonChart {
+  repository: string;
+  chart: string;
+  version: string;
+  appVersion: string;
+  namespace: string;
+  /** the release tag and file the version was read from */
+  source: string;
+}
+
+export type AddonId =
+  | "aws-load-balancer-controller"
+  | "cluster-autoscaler"
+  | "nvidia-device-plugin"
+  | "argo-rollouts"
+  | "keda"
+  | "kube-prometheus-stack";
+
+export type AddonInstall =
+  /** the cloud manages it: a Terraform block of the cluster turns it on */
+  | { via: "cloud"; address: string; file: string; how: string }
+  /** a helm_release in the Terraform */
+  | { via: "terraform"; address: string; file: string; chart: AddonChart }
+  /** an Argo CD Application or Flux HelmRelease the GitOps controller syncs */
+  | { via: "gitops"; file: string; chart: AddonChart }
+  /** the team's own cluster: a prerequisite the team installs */
+  | { via: "customer"; chart: AddonChart };
+
+export interface Addon {
+  id: AddonId;
+  title: string;
+  /** why the plan needs it: the decision whose chart objects need it */
+  because: string;
+  provides: Provides;
+  install: AddonInstall;
+}
+
+/**
+ * The charts, at each project's newest release read on 2026-12-03 from its Chart.yaml at the release
+ * tag (tag, commit and file beside each); the values the Terraform sets were checked against the
+ * chart's values.yaml at the same tag.
+ */
+export const ADDON_CHARTS: Readonly<Record<AddonId, AddonChart>> = {
+  "aws-load-balancer-controller": {
+    repository: "https://aws.github.io/eks-charts",
+    chart: "aws-load-balancer-controller",
+    version: "3.5.0",
+    appVersion: "v3.5.0",
+    namespace: "kube-system",
+    // IngressClassParams has spec.wafv2AclArn since v2.14.0 (chart 1.14.0)
+    source:
+      "kubernetes-sigs/aws-load-balancer-controller v3.5.0 (11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4) helm/aws-load-balancer-controller/Chart.yaml",
+  },
+  "cluster-autoscaler": {
+    repository: "https://kubernetes.github.io/autoscaler",
+    chart: "cluster-autoscaler",
+    version: "9.59.0",
+    // the autoscaler's minor follows Kubernetes' (EKS 1.35, src/infra/versions.ts)
+    appVersion: "1.35.0",
+    namespace: "kube-system",
+    source:
+      "kubernetes/autoscaler cluster-autoscaler-chart-9.59.0 (5a0b98e45f896e98132737240ac131a519d3b33d) cluster-autoscaler/charts/cluster-autoscaler/Chart.yaml",
+  },
+  "nvidia-device-plugin": {
+    repository: "https://nvidia.github.io/k8s-device-plugin",
+    chart: "nvidia-device-plugin",
+    version: "0.20.0",
+    appVersion: "0.20.0",
+    namespace: "kube-system",
+    source:
+      "NVIDIA/k8s-device-plugin v0.20.0 (1b826acc6af3079d8923bac395c3124b8861a9a6) deployments/helm/nvidia-device-plugin/Chart.yaml",
+  },
+  "argo-rollouts": {
+    repository: "https://argoproj.github.io/argo-helm",
+    chart: "argo-rollouts",
+    version: "2.41.0",
+    appVersion: "v1.9.0",
+    namespace: "argo-rollouts",
+    source:
+      "argoproj/argo-helm argo-rollouts-2.41.0 (8796aeaa82428f96c3a20293f75a1a805f99d32b) charts/argo-rollouts/Chart.yaml",
+  },
+  keda: {
+    repository: "https://kedacore.github.io/charts",
+    chart: "keda",
+    version: "2.20.2",
+    appVersion: "2.20.2",
+    namespace: "keda",
+    source: "kedacore/charts v2.20.2 (cbb9bb8ce0809dc9048f72302f7c09765d66ed56) keda/Chart.yaml",
+  },
+  "kube-prometheus-stack": {
+    repository: "https://prometheus-community.github.io/helm-charts",
+    chart: "kube-prometheus-stack",
+    version: "88.5.3",
+    appVersion: "v0.93.1",
+    namespace: "monitoring",
+    source:
+      "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 (ea930baeebeba39f56d6b44e351f23b2a072a600) charts/kube-prometheus-stack/Chart.yaml",
+  },
+};
+
+/** The AWS VPC's address range (network.tf): the Ingress's load balancer reaches the pods from it. */
+export const AWS_VPC_CIDR = "10.40.0.0/16";
+
+/** The ingress class the chart's Ingress names, per cloud (AWS: the load balancer controller's). */
+export const INGRESS_CLASS: Readonly<Record<"aws", string>> = { aws: "alb" };
+
+/** The namespace the Prometheus the chart queries runs in (PROMETHEUS_ADDRESS: prometheus-operated.monitoring). */
+export const MONITORING_NAMESPACE = "monitoring";
+
+export interface AddonContext {
+  cloud: "aws" | "gcp" | "azure" | "kubernetes";
+  choices: Record<string, string>;
+  hardware: "cpu" | "gpu";
+  /** deployment.access: gitops installs charts through the controller */
+  access: string;
+  /** the serving pool's pods can outgrow its minimum (replicas min < max, or pre-production namespaces) */
+  podsOutgrowMinimum: boolean;
+}
+
+/** The file the GitOps add-on manifests are written to. */
+export const GITOPS_ADDONS_FILE = "deploy/gitops/addons.yaml";
+
+/** The add-ons a plan's cluster needs and how each is installed; none off a cluster. */
+export function addonsOf(ctx: AddonContext): Addon[] {
+  if (ctx.choices["serving.runtime"] !== "kubernetes") return [];
+  const needs = clusterNeeds(ctx.choices, ctx.hardware, ctx.podsOutgrowMinimum);
+  const { cloud } = ctx;
+  const helm = (id: AddonId, address: string): AddonInstall => {
+    const chart = ADDON_CHARTS[id];
+    if (cloud === "kubernetes") return { via: "customer", chart };
+    if (ctx.access === "gitops") return { via: "gitops", file: GITOPS_ADDONS_FILE, chart };
+    return { via: "terraform", address, file: "addons.tf", chart };
+  };
+  const addons: Addon[] = [];
+  if (needs.nodeAutoscaling) {
+    const provides = { capabilities: ["node-autoscaling"] };
+    const because =
+      "the serving pods outgrow the node pool's minimum (replicas that scale, or pre-production's): nodes follow them";
+    if (cloud === "gcp")
+      addons.push({
+        id: "cluster-autoscaler",
+        title: "GKE cluster autoscaler (the serving node pool's autoscaling)",
+        because,
+        provides,
+        install: {
+          via: "cloud",
+          address: "google_container_node_pool.serving",
+          file: "cluster.tf",
+          how: "autoscaling { min_node_count, max_node_count }",
+        },
+      });
+    else if (cloud === "azure")
+      addons.push({
+        id: "cluster-autoscaler",
+        title: "AKS cluster autoscaler (the serving node pool's auto scaling)",
+        because,
+        provides,
+        install: {
+          via: "cloud",
+          address: "azurerm_kubernetes_cluster_node_pool.serving",
+          file: "cluster.tf",
+          how: "auto_scaling_enabled = true, min_count, max_count",
+        },
+      });
+    else
+      addons.push({
+        id: "cluster-autoscaler",
+        title: "Cluster Autoscaler (the managed node groups' Auto Scaling groups, found by tag)",
+        because,
+        provides,
+        install: helm("cluster-autoscaler", "helm_release.cluster_autoscaler"),
+      });
+  }
+  if (needs.gpu) {
+    const because = "serving.hardware=gpu: the pods request nvidia.com/gpu";
+    const provides = { resources: ["nvidia.com/gpu"] };
+    if (cloud === "gcp")
+      addons.push({
+        id: "nvidia-device-plugin",
+        title: "GKE-managed NVIDIA driver and device plugin",
+        because,
+        provides,
+        install: {
+          via: "cloud",
+          address: "google_container_node_pool.serving",
+          file: "cluster.tf",
+          how: "guest_accelerator { gpu_driver_installation_config }",
+        },
+      });
+    else
+      addons.push({
+        id: "nvidia-device-plugin",
+        title: "NVIDIA device plugin",
+        because,
+        provides,
+        install: helm("nvidia-device-plugin", "helm_release.nvidia_device_plugin"),
+      });
+  }
+  if (needs.rollouts)
+    addons.push({
+      id: "argo-rollouts",
+      title: "Argo Rollouts",
+      because: `deployment.strategy=${ctx.choices["deployment.strategy"]}: the chart renders a Rollout`,
+      provides: { groups: ["argoproj.io"] },
+      install: helm("argo-rollouts", "helm_release.argo_rollouts"),
+    });
+  if (needs.keda) {
+    const because = `scaling.strategy=${ctx.choices["scaling.strategy"]}: the chart renders a ScaledObject`;
+    const provides = { groups: ["keda.sh"] };
+    if (cloud === "azure")
+      addons.push({
+        id: "keda",
+        title: "AKS-managed KEDA add-on",
+        because,
+        provides,
+        install: {
+          via: "cloud",
+          address: "azurerm_kubernetes_cluster.main",
+          file: "cluster.tf",
+          how: "workload_autoscaler_profile { keda_enabled = true }",
+        },
+      });
+    else
+      addons.push({
+        id: "keda",
+        title: "KEDA",
+        because,
+        provides,
+        install: helm("keda", "helm_release.keda"),
+      });
+  }
+  if (needs.prometheusRules || needs.prometheusQueried)
+    addons.push({
+      id: "kube-prometheus-stack",
+      title: "Prometheus operator, Prometheus and Alertmanager (kube-prometheus-stack)",
+      because: needs.prometheusRules
+        ? "monitoring.metrics=prometheus: the chart renders a ServiceMonitor and PrometheusRule"
+        : "the canary gates and KEDA query Prometheus",
+      provides: {
+        groups: ["monitoring.coreos.com"],
+        services: [`prometheus-operated.${MONITORING_NAMESPACE}`],
+      },
+      install: helm("kube-prometheus-stack", "helm_release.kube_prometheus_stack"),
+    });
+  if (needs.ingress && cloud === "aws")
+    addons.push({
+      id: "aws-load-balancer-controller",
+      title: "AWS Load Balancer Controller (the Ingress's ALB, with the WAF web ACL)",
+      because: "security.network=private-with-waf: the chart's Ingress is the entry point the WAF protects",
+      provides: { ingressClasses: [INGRESS_CLASS.aws] },
+      install: helm("aws-load-balancer-controller", "helm_release.aws_load_balancer_controller"),
+    });
+  return addons;
+}

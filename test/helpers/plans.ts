@@ -1,0 +1,94 @@
+/**
+ * The plans the inventory, add-on and schema tests check: every example, and a matrix of specs the
+ * examples do not cover (each cloud's cluster, serverless service and batch job paths).
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { planSpecFile } from "../../src/plan/index.js";
+import type { Plan } from "../../src/plan/types.js";
+import { ROOT } from "./cli.js";
+
+export const EXAMPLES = [
+  "demand-forecasting",
+  "fraud-detection",
+  "llm-support-assistant",
+  "streaming-anomaly-detector",
+  "vision-inspection",
+];
+
+/** Plans the examples do not cover: each cloud's cluster, serverless service and batch job paths. */
+export const MATRIX: Record<string, string> = {
+  "aws-serverless-waf": `metadata: { name: tiny-api }
+team: { size: 1 }
+inference: { peakQps: 5 }
+compliance: [pci-dss]
+budget: { monthlyUsd: 3000 }
+`,
+  "aws-batch": `metadata: { name: nightly-aws }
+team: { size: 1 }
+inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *", rowsPerRun: 2000000 } }
+`,
+  "gcp-cluster-online-cmk": `metadata: { name: risk-gcp }
+team: { size: 6 }
+inference: { peakQps: 300, latencyP99Ms: 60 }
+data: { featureFreshness: realtime }
+compliance: [pci-dss, gdpr]
+cloud: { provider: gcp }
+budget: { monthlyUsd: 40000 }
+`,
+  "gcp-serverless": `metadata: { name: tiny-gcp }
+team: { size: 1 }
+inference: { peakQps: 5 }
+compliance: [soc2]
+cloud: { provider: gcp }
+deployment: { environments: [qa, staging, production] }
+`,
+  "azure-cluster-online": `metadata: { name: pricing }
+team: { size: 6 }
+inference: { peakQps: 300, latencyP99Ms: 60 }
+data: { featureFreshness: realtime }
+compliance: [soc2, gdpr]
+cloud: { provider: azure }
+budget: { monthlyUsd: 40000 }
+`,
+  "aws-gitops-cluster": `metadata: { name: ledger-gitops }
+team: { size: 6 }
+inference: { peakQps: 300, latencyP99Ms: 60 }
+compliance: [pci-dss]
+deployment: { access: gitops, repository: "https://github.com/example/ledger.git" }
+budget: { monthlyUsd: 40000 }
+`,
+  "gcp-hipaa-cluster": `metadata: { name: clinical-gcp }
+team: { size: 5 }
+inference: { peakQps: 200, latencyP99Ms: 80 }
+compliance: [hipaa]
+cloud: { provider: gcp }
+budget: { monthlyUsd: 30000 }
+`,
+  "azure-serverless": `metadata: { name: tiny-azure }
+team: { size: 1 }
+inference: { peakQps: 5 }
+compliance: [hipaa]
+cloud: { provider: azure }
+`,
+  "azure-batch": `metadata: { name: nightly-azure }
+team: { size: 1 }
+inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *" } }
+cloud: { provider: azure }
+`,
+};
+
+export const CASES = [...EXAMPLES, ...Object.keys(MATRIX)];
+
+export async function planOf(name: string): Promise<Plan> {
+  if (EXAMPLES.includes(name)) return (await planSpecFile(join(ROOT, "examples", `${name}.yaml`))).plan;
+  const path = join(process.env.TMPDIR ?? "/tmp", `inventory-${name}.yaml`);
+  writeFileSync(path, MATRIX[name]);
+  const { plan } = await planSpecFile(path);
+  expect(
+    plan.warnings.filter((w) => w.severity === "error"),
+    name,
+  ).toEqual([]);
+  return plan;
+}

@@ -1,0 +1,278 @@
+/**
+ * The cluster add-ons against what the chart renders: every object, extended resource, ingress class
+ * and in-cluster address the rendered chart (real helm, every environment's values) needs beyond the
+ * Kubernetes core API is provided by an add-on of the plan, and every add-on is installed where its
+ * install path says (a helm_release at its pinned chart in addons.tf, the cloud block that turns it on,
+ * a GitOps manifest, or the architecture document's prerequisites on the team's own cluster). A web
+ * application firewall either protects an entry point the Terraform builds or says it is not attached.
+ */
+import { parse as parseHcl } from "@cdktf/hcl2json";
+import { expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { textEntries } from "../../src/fileset/index.js";
+import { generateAll } from "../../src/generate/index.js";
+import { type Addon, blockOf, GITOPS_ADDONS_FILE } from "../../src/infra/index.js";
+import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
+import { CASES, planOf } from "../helpers/plans.js";
+import { describeWith, tool } from "../helpers/tools.js";
+
+/** API groups every conformant cluster serves. */
+const CORE_GROUPS = new Set([
+  "",
+  "apps",
+  "batch",
+  "autoscaling",
+  "policy",
+  "networking.k8s.io",
+  "rbac.authorization.k8s.io",
+]);
+
+interface Need {
+  kind: "groups" | "resources" | "ingressClasses" | "services" | "capabilities";
+  value: string;
+  /** the object that needs it */
+  by: string;
+}
+
+function strings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) for (const v of value) strings(v, out);
+  else if (value && typeof value === "object") for (const v of Object.values(value)) strings(v, out);
+  return out;
+}
+
+/** What rendered objects need from the cluster beyond its core API. */
+function needsOf(objects: RenderedObject[]): Need[] {
+  const needs: Need[] = [];
+  for (const { object } of objects) {
+    const by = `${object.kind}/${object.metadata?.name}`;
+    const apiVersion = String(object.apiVersion ?? "");
+    const group = apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
+    if (!CORE_GROUPS.has(group)) needs.push({ kind: "groups", value: group, by });
+    const spec = (object.spec ?? {}) as Record<string, any>;
+    const pod = spec.template?.spec ?? spec.jobTemplate?.spec?.template?.spec;
+    for (const container of [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])])
+      for (const amounts of [container.resources?.limits, container.resources?.requests])
+        for (const resource of Object.keys(amounts ?? {}))
+          if (resource.includes("/")) needs.push({ kind: "resources", value: resource, by });
+    if (object.kind === "Ingress") needs.push({ kind: "ingressClasses", value: spec.ingressClassName, by });
+    // an in-cluster address `http://<service>.<namespace>:<port>` the objects query or push to
+    for (const text of strings(object))
+      for (const m of text.matchAll(/https?:\/\/([a-z0-9-]+\.[a-z0-9-]+)(?::\d+)?(?:\/|\b)/g))
+        if (!m[1].endsWith(".svc") && !/\.(com|io|dev|org|net)$/.test(m[1]))
+          needs.push({ kind: "services", value: m[1], by });
+    // replicas that scale need nodes that follow them
+    const scales =
+      (object.kind === "HorizontalPodAutoscaler" && spec.maxReplicas > spec.minReplicas) ||
+      (object.kind === "ScaledObject" && (spec.maxReplicaCount ?? 100) > (spec.minReplicaCount ?? 0));
+    if (scales) needs.push({ kind: "capabilities", value: "node-autoscaling", by });
+  }
+  return needs;
+}
+
+function provided(addons: Addon[], need: Need): Addon | undefined {
+  return addons.find((a) => (a.provides[need.kind] ?? []).includes(need.value));
+}
+
+interface HelmRelease {
+  chart: string;
+  version: string;
+  repository: string;
+  namespace: string;
+}
+
+async function helmReleases(files: Record<string, string>): Promise<Record<string, HelmRelease>> {
+  const out: Record<string, HelmRelease> = {};
+  for (const [file, text] of Object.entries(files)) {
+    if (!/^infra\/terraform\/[^/]+\/[^/]+\.tf$/.test(file)) continue;
+    const json = (await parseHcl(file, text)) as {
+      resource?: Record<string, Record<string, HelmRelease[]>>;
+    };
+    for (const [name, [body]] of Object.entries(json.resource?.helm_release ?? {}))
+      out[`helm_release.${name}`] = body;
+  }
+  return out;
+}
+
+/** Every resource and module block of the Terraform, its body as JSON (references as `${a.b.c}`). */
+async function resourceBodies(
+  files: Record<string, string>,
+): Promise<Array<{ address: string; body: string }>> {
+  const out: Array<{ address: string; body: string }> = [];
+  for (const [file, text] of Object.entries(files)) {
+    if (!/^infra\/terraform\/[^/]+\/[^/]+\.tf$/.test(file)) continue;
+    const json = (await parseHcl(file, text)) as {
+      resource?: Record<string, Record<string, unknown>>;
+      module?: Record<string, unknown>;
+    };
+    for (const [type, named] of Object.entries(json.resource ?? {}))
+      for (const [n, body] of Object.entries(named))
+        out.push({ address: `${type}.${n}`, body: JSON.stringify(body) });
+    for (const [n, body] of Object.entries(json.module ?? {}))
+      out.push({ address: `module.${n}`, body: JSON.stringify(body) });
+  }
+  return out;
+}
+
+async function rootBlocks(files: Record<string, string>, file: string): Promise<string[]> {
+  if (!files[file]) return [];
+  const json = (await parseHcl(file, files[file])) as {
+    resource?: Record<string, Record<string, unknown>>;
+    module?: Record<string, unknown>;
+  };
+  return [
+    ...Object.entries(json.resource ?? {}).flatMap(([type, named]) =>
+      Object.keys(named).map((n) => `${type}.${n}`),
+    ),
+    ...Object.keys(json.module ?? {}).map((n) => `module.${n}`),
+  ];
+}
+
+describeWith(["helm"], "cluster add-ons: what the rendered chart needs is installed", () => {
+  it.each(CASES)("%s", async (name) => {
+    const plan = await planOf(name);
+    const files = Object.fromEntries(textEntries(generateAll(plan)));
+    const chartBase = Object.keys(files)
+      .find((f) => /^deploy\/helm\/[^/]+\/Chart\.yaml$/.test(f))
+      ?.replace(/\/Chart\.yaml$/, "");
+    const onCluster = plan.decisions.some(
+      (d) => d.capability === "serving.runtime" && d.choice === "kubernetes",
+    );
+    if (!onCluster) {
+      expect(plan.addons, name).toEqual([]);
+      expect(Object.keys(files).filter((f) => f.endsWith("/addons.tf"))).toEqual([]);
+      return;
+    }
+    expect(chartBase, name).toBeDefined();
+
+    // every environment's values: what production renders and what pre-production changes
+    const chart = new ChartOnDisk(files, chartBase!, tool("helm"));
+    const objects: RenderedObject[] = [];
+    const valueFiles = Object.keys(files).filter((f) =>
+      new RegExp(`^${chartBase}/values-[^/]+\\.yaml$`).test(f),
+    );
+    try {
+      for (const values of [undefined, ...valueFiles]) {
+        const rendered = await chart.template(
+          "release",
+          "ml",
+          values ? (parseYaml(files[values]) as Record<string, unknown>) : undefined,
+        );
+        expect(rendered.problems, `${name} ${values ?? "values.yaml"}`).toEqual([]);
+        objects.push(...rendered.objects);
+      }
+    } finally {
+      chart.close();
+    }
+    const needs = needsOf(objects);
+    // pre-production's replicas run beside production's on the serving pool: beyond its minimum
+    const workload = objects.find((o) => ["Deployment", "Rollout"].includes(String(o.object.kind)));
+    if (workload && valueFiles.length > 0)
+      needs.push({
+        kind: "capabilities",
+        value: "node-autoscaling",
+        by: `${workload.object.kind}/${workload.object.metadata?.name} in ${valueFiles.length} pre-production namespace(s)`,
+      });
+    expect(needs.length, `${name}: a chart on a cluster needs something`).toBeGreaterThan(0);
+    const unmet = needs
+      .filter((n) => !provided(plan.addons, n))
+      .map((n) => `${n.by} needs ${n.kind} ${n.value}`);
+    expect([...new Set(unmet)], name).toEqual([]);
+    // no add-on without an object that needs it
+    for (const addon of plan.addons)
+      expect(
+        needs.some((n) => provided([addon], n)),
+        `${name}: ${addon.id} is installed but nothing rendered needs it`,
+      ).toBe(true);
+
+    // every add-on is installed where its path says
+    const releases = await helmReleases(files);
+    const cloud = plan.requirements.cloud.provider;
+    for (const addon of plan.addons) {
+      const { install } = addon;
+      const label = `${name}: ${addon.id} (${install.via})`;
+      if (install.via === "terraform") {
+        const release = releases[install.address];
+        expect(release, label).toBeDefined();
+        expect(`infra/terraform/${cloud}/${install.file}`, label).toSatisfy((f: string) =>
+          files[f]?.includes(`resource "helm_release" "${install.address.split(".")[1]}"`),
+        );
+        expect(
+          {
+            chart: release.chart,
+            version: release.version,
+            repository: release.repository,
+            namespace: release.namespace,
+          },
+          label,
+        ).toEqual({
+          chart: install.chart.chart,
+          version: install.chart.version,
+          repository: install.chart.repository,
+          namespace: install.chart.namespace,
+        });
+      } else if (install.via === "cloud") {
+        const file = `infra/terraform/${cloud}/${install.file}`;
+        expect(await rootBlocks(files, file), label).toContain(blockOf(install.address));
+        // the arguments that turn it on are in that block's file
+        const keyword = install.how.split(/[\s{=,]/)[0];
+        expect(files[file], label).toContain(keyword);
+      } else if (install.via === "gitops") {
+        const manifests = files[install.file];
+        expect(manifests, label).toBeDefined();
+        expect(manifests).toContain(install.chart.chart);
+        expect(manifests).toContain(install.chart.version);
+      } else {
+        const architecture = files["docs/architecture.md"];
+        expect(architecture, label).toContain(`${install.chart.chart}`);
+        expect(architecture, label).toContain(install.chart.version);
+      }
+    }
+
+    // a WAF protects an entry point the Terraform builds, or says it protects nothing
+    for (const waf of plan.inventory?.resources.filter((r) => r.implements.includes("waf")) ?? []) {
+      const protects = waf.relations.filter((r) => r.kind === "protects");
+      if (protects.length === 0) {
+        expect(waf.title, `${name}: ${waf.address}`).toMatch(/not attached/);
+        expect(waf.implements).not.toContain("waf-attached");
+        continue;
+      }
+      expect(waf.implements).toContain("waf-attached");
+      for (const { target } of protects) {
+        const entry = plan.inventory!.resources.find((r) => r.address === target);
+        expect(entry, `${name}: ${waf.address} protects ${target}`).toBeDefined();
+        // a block applies the policy to the entry point: an association naming both, or the entry
+        // point's own block (the controller's ingress class) naming the policy
+        const mentions = (body: string, address: string) =>
+          new RegExp(`(^|[^\\w.])${address.replace(".", "\\.")}\\.`).test(body);
+        const applies = (await resourceBodies(files)).some(
+          ({ address, body }) =>
+            mentions(body, waf.address) && (address === blockOf(target) || mentions(body, blockOf(target))),
+        );
+        if (!applies) {
+          // under GitOps the controller is installed from deploy/gitops and finds the web ACL by the
+          // name the Terraform gives it (var.name)
+          const manifests = files[GITOPS_ADDONS_FILE] ?? "";
+          const aclName = /wafv2AclName: (\S+)/.exec(manifests)?.[1];
+          const cloudDir = `infra/terraform/${cloud}`;
+          const defaultName = /variable "name" \{[^}]*default\s*=\s*"([^"]+)"/.exec(
+            files[`${cloudDir}/variables.tf`] ?? "",
+          )?.[1];
+          expect(
+            aclName,
+            `${name}: no block applies ${waf.address} to ${target}, and no GitOps manifest names it`,
+          ).toBeDefined();
+          expect(aclName).toBe(defaultName);
+          expect(files[`${cloudDir}/waf.tf`]).toMatch(
+            /resource "aws_wafv2_web_acl" "edge" \{\s*name\s+=\s+var\.name/,
+          );
+        }
+        if (target.startsWith("helm_release."))
+          expect(
+            objects.some((o) => o.object.kind === "Ingress"),
+            `${name}: the controller's Ingress is rendered`,
+          ).toBe(true);
+      }
+    }
+  });
+});
