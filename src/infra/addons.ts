@@ -27,6 +27,11 @@ export interface ClusterNeeds {
   gpu: boolean;
   /** an Ingress: the entry point the WAF protects (realtime serving behind private-with-waf) */
   ingress: boolean;
+  /**
+   * the chart's Secrets synced from the cloud's secret store by External Secrets (security.secrets =
+   * external-secrets, where the store is generated: AWS Secrets Manager)
+   */
+  externalSecrets: boolean;
   /** nodes added and removed with the pods (the serving pool's min < max: replicas that scale, pre-production's) */
   nodeAutoscaling: boolean;
 }
@@ -34,6 +39,7 @@ export interface ClusterNeeds {
 export function clusterNeeds(
   choices: Record<string, string>,
   hardware: "cpu" | "gpu",
+  cloud: string,
   /** whether the serving pool's pods can outgrow its minimum: replicas that scale, or pre-production's */
   podsOutgrowMinimum = false,
 ): ClusterNeeds {
@@ -52,6 +58,7 @@ export function clusterNeeds(
     prometheusQueried: rollouts || keda,
     gpu: hardware === "gpu",
     ingress: mode === "realtime" && choices["security.network"] === "private-with-waf",
+    externalSecrets: syncsExternalSecrets(choices, cloud),
     nodeAutoscaling: serving && podsOutgrowMinimum,
   };
 }
@@ -87,7 +94,8 @@ export type AddonId =
   | "nvidia-device-plugin"
   | "argo-rollouts"
   | "keda"
-  | "kube-prometheus-stack";
+  | "kube-prometheus-stack"
+  | "external-secrets";
 
 export type AddonInstall =
   /** the cloud manages it: a Terraform block of the cluster turns it on */
@@ -169,7 +177,47 @@ export const ADDON_CHARTS: Readonly<Record<AddonId, AddonChart>> = {
     source:
       "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 (ea930baeebeba39f56d6b44e351f23b2a072a600) charts/kube-prometheus-stack/Chart.yaml",
   },
+  "external-secrets": {
+    repository: "https://charts.external-secrets.io",
+    chart: "external-secrets",
+    version: "2.9.0",
+    appVersion: "v2.9.0",
+    namespace: "external-secrets",
+    // serves external-secrets.io/v1 (v1beta1 no longer served)
+    source:
+      "external-secrets/external-secrets helm-chart-2.9.0 (cc5bfbc2234ace9cb0caff4ea89c435cf517b27b) deploy/charts/external-secrets/Chart.yaml",
+  },
 };
+
+/**
+ * The cloud secret stores the chart's ExternalSecrets read, by cloud, as External Secrets names the
+ * provider. AWS only: on GCP the store needs the project ID, which only the deploy knows, and on AKS
+ * the chart's service account has no workload identity yet; there the Secrets stay the operator's.
+ */
+export const SECRET_STORES: Readonly<Record<string, string>> = { aws: "aws" };
+
+/** Whether the chart's Secrets are synced by External Secrets (the plan chose it, on a cloud whose store is generated). */
+export function syncsExternalSecrets(choices: Record<string, string>, cloud: string): boolean {
+  return (
+    choices["serving.runtime"] === "kubernetes" &&
+    choices["security.secrets"] === "external-secrets" &&
+    Object.hasOwn(SECRET_STORES, cloud)
+  );
+}
+
+/**
+ * The secrets the Terraform writes to the cloud's store and External Secrets syncs into the cluster
+ * (names as Secrets Manager holds them): the online store's URL, and each environment's serving tokens.
+ */
+export function cloudSecretKeys(name: string): {
+  onlineStore: string;
+  serveTokens: (environment: string) => string;
+} {
+  return {
+    onlineStore: `${name}/online-store`,
+    serveTokens: (environment) => `${name}/${environment}/serve-tokens`,
+  };
+}
 
 /** The AWS VPC's address range (network.tf): the Ingress's load balancer reaches the pods from it. */
 export const AWS_VPC_CIDR = "10.40.0.0/16";
@@ -196,8 +244,8 @@ export const GITOPS_ADDONS_FILE = "deploy/gitops/addons.yaml";
 /** The add-ons a plan's cluster needs and how each is installed; none off a cluster. */
 export function addonsOf(ctx: AddonContext): Addon[] {
   if (ctx.choices["serving.runtime"] !== "kubernetes") return [];
-  const needs = clusterNeeds(ctx.choices, ctx.hardware, ctx.podsOutgrowMinimum);
   const { cloud } = ctx;
+  const needs = clusterNeeds(ctx.choices, ctx.hardware, cloud, ctx.podsOutgrowMinimum);
   const helm = (id: AddonId, address: string): AddonInstall => {
     const chart = ADDON_CHARTS[id];
     if (cloud === "kubernetes") return { via: "customer", chart };
@@ -314,6 +362,14 @@ export function addonsOf(ctx: AddonContext): Addon[] {
         services: [`prometheus-operated.${MONITORING_NAMESPACE}`],
       },
       install: helm("kube-prometheus-stack", "helm_release.kube_prometheus_stack"),
+    });
+  if (needs.externalSecrets)
+    addons.push({
+      id: "external-secrets",
+      title: "External Secrets Operator (the chart's Secrets from Secrets Manager)",
+      because: "security.secrets=external-secrets: the chart renders a SecretStore and ExternalSecrets",
+      provides: { groups: ["external-secrets.io"] },
+      install: helm("external-secrets", "helm_release.external_secrets"),
     });
   if (needs.ingress && cloud === "aws")
     addons.push({

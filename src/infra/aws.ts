@@ -56,6 +56,10 @@ const POD_IDENTITY_ROLES: Partial<Record<AddonId, { module: string; title: strin
     module: "module.cluster_autoscaler_pod_identity",
     title: "Pod Identity: the Cluster Autoscaler's role (its node groups' Auto Scaling groups)",
   },
+  "external-secrets": {
+    module: "module.external_secrets_pod_identity",
+    title: "Pod Identity: External Secrets' role (reads the chart's secrets in Secrets Manager)",
+  },
   "aws-load-balancer-controller": {
     module: "module.aws_load_balancer_controller_pod_identity",
     title:
@@ -245,6 +249,20 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
         title: role.title,
         implements: ["workload-identity"],
       });
+    }
+    if (addons.some((a) => a.id === "external-secrets")) {
+      // what External Secrets syncs into each environment's namespace: its own serving tokens
+      // (Terraform generates them), beside the online store's URL (online-store.tf)
+      b.add({
+        address: "aws_secretsmanager_secret.serve_tokens",
+        file: "secrets.tf",
+        title: `Secrets Manager: the serving tokens of ${f.environments.length > 1 ? `each environment (${f.environments.join(", ")})` : "the environment"}`,
+        item: "Secrets",
+        meters: [{ price: "secretMonthly", quantity: f.environments.length, unit: "secret-months" }],
+        implements: ["secret-store"],
+      });
+      encrypted.push("aws_secretsmanager_secret.serve_tokens");
+      b.vars.externalSecrets = true;
     }
     const ingress = addons.find((a) => a.id === "aws-load-balancer-controller");
     if (ingress) {

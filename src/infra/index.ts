@@ -16,10 +16,13 @@ export {
   AWS_VPC_CIDR,
   addonsOf,
   type ClusterNeeds,
+  cloudSecretKeys,
   clusterNeeds,
   GITOPS_ADDONS_FILE,
   INGRESS_CLASS,
   MONITORING_NAMESPACE,
+  SECRET_STORES,
+  syncsExternalSecrets,
 } from "./addons.js";
 export { addonsFor, facts } from "./build.js";
 export { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "./delivery.js";

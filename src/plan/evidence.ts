@@ -6,7 +6,7 @@
  * resolves every locator in every example's tree.
  */
 import type { MechanismName } from "../engine/index.js";
-import type { Inventory } from "../infra/index.js";
+import { type Inventory, syncsExternalSecrets } from "../infra/index.js";
 import { chartNameOf } from "../infra/names.js";
 import type { ResolvedSpec } from "../requirements/index.js";
 import type { Evidence } from "./types.js";
@@ -35,7 +35,8 @@ export const NOT_GENERATED: Readonly<Record<MechanismName, string>> = {
   "workload-identity": "no workload identity is built",
   "deploy-identity": "no deploy identity is built",
   "secret-store": "no secret store is built",
-  "external-secrets": "no ExternalSecret is generated (the operator and its CRDs are not installed)",
+  "external-secrets":
+    "no ExternalSecret is generated: the cloud's secret store is synced by External Secrets on AWS only (on GCP its store needs the project ID only the deploy knows; on AKS the chart's service account has no workload identity yet)",
   vault: "no Vault is generated",
   "versioned-data": "no versioned data store is built",
   "data-retention": "no retention rule is built on the data store",
@@ -70,6 +71,10 @@ export function evidenceFor(mechanism: MechanismName, ctx: EvidenceContext): Evi
     case "alert-rules":
       if (onCluster && ctx.choices["monitoring.metrics"] === "prometheus")
         found.push(chartObject("PrometheusRule", "prometheusrule.yaml"));
+      break;
+    case "external-secrets":
+      if (syncsExternalSecrets(ctx.choices, ctx.spec.cloud.provider))
+        found.push(chartObject("SecretStore", "externalsecret.yaml"));
       break;
     case "workload-identity":
       if (onCluster) found.push(chartObject("ServiceAccount", "serviceaccount.yaml"));

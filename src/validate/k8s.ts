@@ -1,7 +1,7 @@
 /**
  * The generated Helm chart, checked the way a cluster would meet it: real helm lints it (--strict)
  * and renders it (`helm template`), and every rendered object is validated against the Kubernetes
- * OpenAPI schemas (kubernetes-models) or its CRD's schema (Argo Rollouts, KEDA, the Prometheus
+ * OpenAPI schemas (kubernetes-models) or its CRD's schema (Argo Rollouts, KEDA, External Secrets, the Prometheus
  * operator), with unknown fields refused, then cross-checked as a set: what an autoscaler targets,
  * what a Service / PDB / ServiceMonitor selects, and what a pod mounts or names must render too.
  *
@@ -49,6 +49,7 @@ const CRD_PACKAGES: Record<string, string[]> = {
   "source.toolkit.fluxcd.io": ["@kubernetes-models/flux-cd"],
   "helm.toolkit.fluxcd.io": ["@kubernetes-models/flux-cd"],
   "keda.sh": ["@kubernetes-models/keda"],
+  "external-secrets.io": ["@kubernetes-models/external-secrets"],
   "monitoring.coreos.com": ["@kubernetes-models/prometheus-operator"],
 };
 
@@ -209,9 +210,13 @@ export function crossCheckObjects(
   const find = (kind: string, name: unknown, apiVersion?: string) =>
     rendered.find(
       (r) =>
-        r.object.kind === kind &&
-        r.object.metadata?.name === name &&
-        (!apiVersion || r.object.apiVersion === apiVersion),
+        (r.object.kind === kind &&
+          r.object.metadata?.name === name &&
+          (!apiVersion || r.object.apiVersion === apiVersion)) ||
+        // a Secret an ExternalSecret creates renders as that ExternalSecret
+        (kind === "Secret" &&
+          r.object.kind === "ExternalSecret" &&
+          ((r.object as any).spec?.target?.name ?? r.object.metadata?.name) === name),
     );
   const pods = podsOf(rendered);
   const external = new Set(options.externalSecrets ?? []);
@@ -458,13 +463,21 @@ export function chartsIn(files: FileSet): string[] {
     .sort();
 }
 
-/** The Secrets a generated chart reads but leaves to the operator (its values name them). */
+/**
+ * The Secrets a generated chart reads but leaves to the operator (its values name them): all it
+ * reads, less those its ExternalSecrets sync from the cloud's store.
+ */
 export function externalSecretsOf(values: Record<string, any>): string[] {
+  const synced = new Set(
+    values.externalSecrets?.enabled
+      ? ((values.externalSecrets.secrets ?? []) as Array<{ name: string }>).map((s) => s.name)
+      : [],
+  );
   return [
     values.serveTokens?.secretName,
     values.onlineStore?.secretName,
     ...((values.batch?.secretEnv ?? []) as Array<{ secretName?: string }>).map((e) => e.secretName),
-  ].filter((name): name is string => typeof name === "string" && name !== "");
+  ].filter((name): name is string => typeof name === "string" && name !== "" && !synced.has(name));
 }
 
 /** Values as helm coalesces a values file over the chart's: maps merge, everything else replaces. */

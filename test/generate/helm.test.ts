@@ -256,6 +256,12 @@ describeWith(["helm"], "the chart under real helm", () => {
       const notes = install.stdout.slice(install.stdout.indexOf("NOTES:"));
       const named = [...notes.matchAll(/^ {2}(\S+) \((optional|required)\)/gm)].map((m) => m[1]);
       expect(named).toEqual(externalSecretsOf(values));
+      // the fraud example's Secrets are synced by External Secrets: the notes name each and its source
+      const synced = [...notes.matchAll(/^ {2}(\S+) from (\S+)$/gm)].map((m) => [m[1], m[2]]);
+      expect(synced).toEqual([
+        ["fraud-detection-serve-tokens", "fraud-detection/production/serve-tokens"],
+        ["fraud-detection-redis", "fraud-detection/online-store"],
+      ]);
       expect(notes).toContain(`rollout ${workloadName("fraud-detection", "fraud-detection")} --watch`);
     } finally {
       chart.close();

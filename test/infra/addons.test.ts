@@ -229,6 +229,24 @@ describeWith(["helm"], "cluster add-ons: what the rendered chart needs is instal
       }
     }
 
+    // every secret an ExternalSecret reads is one the Terraform writes to the cloud's store
+    const terraform = Object.entries(files)
+      .filter(([f]) => f.startsWith("infra/terraform/"))
+      .map(([, text]) => text)
+      .join("\n");
+    for (const { object } of objects.filter((o) => o.object.kind === "ExternalSecret")) {
+      const spec = object.spec as Record<string, any>;
+      const keys = [
+        ...(spec.data ?? []).map((d: any) => d.remoteRef.key),
+        ...(spec.dataFrom ?? []).map((d: any) => d.extract.key),
+      ];
+      expect(keys.length, `${name}: ExternalSecret/${object.metadata?.name}`).toBeGreaterThan(0);
+      for (const key of keys)
+        expect(terraform, `${name}: ExternalSecret/${object.metadata?.name} reads ${key}`).toContain(
+          `"${key}"`,
+        );
+    }
+
     // a WAF protects an entry point the Terraform builds, or says it protects nothing
     for (const waf of plan.inventory?.resources.filter((r) => r.implements.includes("waf")) ?? []) {
       const protects = waf.relations.filter((r) => r.kind === "protects");

@@ -136,6 +136,8 @@ function addonValues(addon: Addon, plan: Plan): Record<string, unknown> {
       return { installCRDs: true };
     case "keda":
       return { crds: { install: true } };
+    case "external-secrets":
+      return { installCRDs: true, serviceAccount: { name: "external-secrets" } };
     case "kube-prometheus-stack":
       return {
         prometheus: {

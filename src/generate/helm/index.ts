@@ -9,7 +9,8 @@ import { stringify } from "yaml";
 import type { InstancePrice } from "../../engine/index.js";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
-import { AWS_VPC_CIDR, clusterNeeds, INGRESS_CLASS } from "../../infra/index.js";
+import { AWS_VPC_CIDR, cloudSecretKeys, clusterNeeds, INGRESS_CLASS } from "../../infra/index.js";
+import { cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import {
@@ -108,6 +109,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
   const needs = clusterNeeds(
     Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice])),
     plan.capacity.hardware,
+    spec.cloud.provider,
   );
   const keda = needs.keda;
   const ingress = plan.addons.find((a) => a.provides.ingressClasses?.length);
@@ -160,6 +162,14 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       key: "url",
       env: REDIS_URL_ENV,
     },
+    // the Secrets above, synced by External Secrets from the cloud's secret store where the plan
+    // chose it (src/infra/addons.ts): production's serving tokens here, each environment's in its
+    // values file
+    externalSecrets: externalSecretsValues(
+      plan,
+      needs.externalSecrets,
+      deliveryOf(plan).environments.at(-1)!.name,
+    ),
     resources: {
       requests: { cpu: cpuRequest, memory: memRequest },
       limits: { memory: memRequest },
@@ -251,6 +261,27 @@ export function helmValues(plan: Plan): Record<string, unknown> {
 }
 
 /**
+ * The SecretStore and ExternalSecrets of a plan whose Secrets come from the cloud's store: the
+ * serving tokens of `environment` (keys admin-token and token, each environment its own) and the
+ * online store's URL, under the names the Terraform writes them (cloudSecretKeys).
+ */
+function externalSecretsValues(plan: Plan, enabled: boolean, environment: string): Record<string, unknown> {
+  if (!enabled) return { enabled: false, provider: {}, secrets: [] };
+  const secrets = clusterSecrets(plan);
+  const keys = cloudSecretKeys(cloudName(plan.requirements.metadata.name, 40));
+  return {
+    enabled: true,
+    provider: { aws: { service: "SecretsManager", region: plan.requirements.cloud.region } },
+    secrets: [
+      { name: secrets.serveTokens, remoteKey: keys.serveTokens(environment), key: "" },
+      ...(choice(plan, "features.store") === "online"
+        ? [{ name: secrets.onlineStore, remoteKey: keys.onlineStore, key: "url" }]
+        : []),
+    ],
+  };
+}
+
+/**
  * What a pre-production environment changes over values.yaml (values-<env>.yaml, given to helm after
  * it): one replica and no autoscaler or disruption budget, a plain Deployment (its job is to run the
  * image, not to gate traffic), no paging alerts, and batch output under the environment's own prefix
@@ -266,7 +297,19 @@ export function environmentValues(plan: Plan, environment: string): Record<strin
     blueGreen: { enabled: false },
     prometheusRule: { enabled: false },
     batch: { output },
+    // the environment's own serving tokens
+    ...(externalSecretsEnabled(plan)
+      ? { externalSecrets: externalSecretsValues(plan, true, environment) }
+      : {}),
   };
+}
+
+function externalSecretsEnabled(plan: Plan): boolean {
+  return clusterNeeds(
+    Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice])),
+    plan.capacity.hardware,
+    plan.requirements.cloud.provider,
+  ).externalSecrets;
 }
 
 /** JSON Schema of values.yaml (draft-07, as Helm reads it). */

@@ -15,7 +15,7 @@
 
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
-import { INGRESS_CLASS } from "../../infra/index.js";
+import { cloudSecretKeys, INGRESS_CLASS } from "../../infra/index.js";
 import { azureStorageName, cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
@@ -80,6 +80,7 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
   const runner = delivery.runner?.terraform ? delivery.runner : undefined;
   const inventory = plan.inventory;
   if (!inventory) throw new Error(`a ${provider} plan has no inventory`);
+  const secretKeys = cloudSecretKeys(cloudName(spec.metadata.name, 40));
   return {
     header: GENERATED_HEADER,
     name: cloudName(spec.metadata.name, 40),
@@ -175,6 +176,13 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     addonIds: plan.addons.map((a) => a.id),
     helmAddons: false,
     addons: {},
+    externalSecrets: false,
+    // the names the Terraform writes secrets under, as the chart's ExternalSecrets read them
+    onlineStoreSecretKey: secretKeys.onlineStore,
+    serveTokenSecrets: {
+      environments: delivery.environments.map((env) => env.name),
+      names: delivery.environments.map((env) => secretKeys.serveTokens(env.name)),
+    },
     ingressClass: INGRESS_CLASS.aws,
     // what the inventory builds (src/infra/): the quantities the cost prices, read by the templates
     ...inventory.vars,

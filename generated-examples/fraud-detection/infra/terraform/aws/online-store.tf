@@ -47,7 +47,7 @@ resource "random_password" "features" {
 # The URL serve reads (STACKWRIGHT_REDIS_URL): TLS (rediss://), the token, the primary endpoint.
 # Sync it into the cluster as the Secret fraud-detection-redis, key url (External Secrets or by hand).
 resource "aws_secretsmanager_secret" "features" {
-  name       = "${var.name}/online-store"
+  name       = "fraud-detection/online-store"
   kms_key_id = aws_kms_key.main.arn
 }
 

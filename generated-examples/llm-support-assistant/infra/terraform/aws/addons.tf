@@ -41,6 +41,49 @@ module "cluster_autoscaler_pod_identity" {
   depends_on = [aws_eks_addon.pod_identity_agent]
 }
 
+resource "helm_release" "external_secrets" {
+  name             = "external-secrets"
+  repository       = "https://charts.external-secrets.io"
+  chart            = "external-secrets"
+  version          = "2.9.0"
+  namespace        = "external-secrets"
+  create_namespace = true
+
+  # the operator of the chart's SecretStore and ExternalSecrets, with its CRDs; it reads Secrets
+  # Manager as its own service account (the Pod Identity role below)
+  values = [yamlencode({
+    installCRDs    = true
+    serviceAccount = { name = "external-secrets" }
+  })]
+
+  depends_on = [module.external_secrets_pod_identity]
+}
+
+module "external_secrets_pod_identity" {
+  source  = "terraform-aws-modules/eks-pod-identity/aws"
+  version = "2.8.1"
+
+  name                           = "${var.name}-external-secrets"
+  attach_external_secrets_policy = true
+  # exactly the secrets the chart's ExternalSecrets read (secrets.tf)
+  external_secrets_secrets_manager_arns = concat(
+    [for secret in aws_secretsmanager_secret.serve_tokens : secret.arn],
+    [],
+  )
+  external_secrets_ssm_parameter_arns = []
+  external_secrets_kms_key_arns       = [aws_kms_key.main.arn]
+
+  associations = {
+    cluster = {
+      cluster_name    = module.eks.cluster_name
+      namespace       = "external-secrets"
+      service_account = "external-secrets"
+    }
+  }
+
+  depends_on = [aws_eks_addon.pod_identity_agent]
+}
+
 resource "helm_release" "nvidia_device_plugin" {
   name       = "nvidia-device-plugin"
   repository = "https://nvidia.github.io/k8s-device-plugin"
