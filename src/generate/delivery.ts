@@ -26,6 +26,32 @@ export const DEPLOY_VARIABLES = {
   kubernetes: [],
 } as const satisfies Record<string, readonly string[]>;
 
+/**
+ * On AKS the chart's pods sign in as the workload identity the Terraform creates (workload.tf), named
+ * on their service account by its client ID, which exists only once the Terraform has run: the deploy
+ * jobs read it from this GitHub environment variable (the output github_environment_variables).
+ */
+export const WORKLOAD_CLIENT_ID_VARIABLE = "AZURE_WORKLOAD_CLIENT_ID";
+/** The service-account annotation and pod label the AKS workload identity webhook reads. */
+export const WORKLOAD_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
+export const WORKLOAD_IDENTITY_POD_LABEL = "azure.workload.identity/use";
+
+/** The GitHub environment variables a plan's deploy jobs read, as github_environment_variables outputs them. */
+export function deployVariablesOf(plan: Plan): readonly string[] {
+  const cloud = plan.requirements.cloud.provider;
+  return cloud === "azure" && bindsAzureWorkloadIdentity(plan)
+    ? [...DEPLOY_VARIABLES.azure, WORKLOAD_CLIENT_ID_VARIABLE]
+    : DEPLOY_VARIABLES[cloud];
+}
+
+/** Whether the chart runs on AKS, where its service account is bound to a workload identity by client ID. */
+export function bindsAzureWorkloadIdentity(plan: Plan): boolean {
+  return (
+    plan.requirements.cloud.provider === "azure" &&
+    plan.decisions.some((d) => d.capability === "serving.runtime" && d.choice === "kubernetes")
+  );
+}
+
 /** The secret a deploy job on the team's own cluster reads its kubeconfig from (no cloud identity). */
 export const KUBECONFIG_SECRET = "KUBECONFIG_DATA";
 
@@ -79,6 +105,11 @@ export interface Delivery {
    * cluster, pushes to a private registry); `terraform` when the generated Terraform builds them.
    */
   runner?: { labels: string[]; terraform: boolean };
+  /**
+   * The GitHub environment variable holding the client ID the chart's service account is annotated
+   * with at deploy (AKS workload identity), when there is one.
+   */
+  workloadClientIdVariable?: string;
 }
 
 /** The chart's name and directory (deploy/helm/<chart>): a DNS-1123 label of the workload's name. */
@@ -142,6 +173,7 @@ export function deliveryOf(plan: Plan): Delivery {
     chart,
     chartPath: `deploy/helm/${chart}`,
     registry,
+    ...(bindsAzureWorkloadIdentity(plan) ? { workloadClientIdVariable: WORKLOAD_CLIENT_ID_VARIABLE } : {}),
     ...(needsRunner
       ? {
           runner: {

@@ -191,8 +191,8 @@ export const ADDON_CHARTS: Readonly<Record<AddonId, AddonChart>> = {
 
 /**
  * The cloud secret stores the chart's ExternalSecrets read, by cloud, as External Secrets names the
- * provider. AWS only: on GCP the store needs the project ID, which only the deploy knows, and on AKS
- * the chart's service account has no workload identity yet; there the Secrets stay the operator's.
+ * provider. AWS only: on GCP the store needs the project ID, which only the deploy knows, and on Azure
+ * the Terraform writes no Key Vault secret for the chart yet; there the Secrets stay the operator's.
  */
 export const SECRET_STORES: Readonly<Record<string, string>> = { aws: "aws" };
 

@@ -1,5 +1,6 @@
 /** What the Azure Terraform (templates/terraform/azure/) builds for a plan, resource by resource. */
 import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
+import { chartNameOf } from "./names.js";
 import type { InventoryInput, Meter } from "./types.js";
 import {
   auditStorage,
@@ -305,6 +306,21 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     });
     b.relate("pulls-from", cluster, [registry]);
     if (f.cmk) encrypted.push(cluster);
+    // the chart's pods: a workload identity federated with the chart's service account in every
+    // environment's namespace (the deploy annotates the account with its client ID)
+    b.vars.workloadServiceAccount = chartNameOf(input.spec.metadata.name);
+    b.add({
+      address: "azurerm_federated_identity_credential.workload",
+      file: "workload.tf",
+      title: `Workload identity: the chart's service account in ${f.environments.length > 1 ? "each environment's namespace" : "its namespace"}`,
+      implements: ["workload-identity"],
+      relations: [{ kind: "grants", target: data }],
+    });
+    b.add({
+      address: "azurerm_user_assigned_identity.workload",
+      file: "workload.tf",
+      title: "Workload identity: score's input and predictions in the data container",
+    });
     // the default node pool is a block of the cluster's resource, not a resource of its own
     b.add({
       address: `${cluster}.default_node_pool[0]`,

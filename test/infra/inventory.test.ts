@@ -151,9 +151,9 @@ describeWith(
           name,
         ).toEqual([bound]);
         const workloadTf = files[`infra/terraform/${inventory!.cloud}/workload.tf`];
-        expect(workloadTf, name).toMatch(new RegExp(`(service_account = "|/sa/)${bound}"`));
+        expect(workloadTf, name).toMatch(new RegExp(`(service_account = "|/sa/|:)${bound}"`));
         expect(workloadTf).toMatch(/for_each\s+=\s+local\.deploy_environments/);
-      } else if (inventory && chartBase && inventory.cloud !== "azure") {
+      } else if (inventory && chartBase) {
         throw new Error(
           `${name}: a cluster plan whose chart's service account no cloud identity is bound to`,
         );

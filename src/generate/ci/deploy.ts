@@ -14,6 +14,7 @@ import {
   deliveryOf,
   KUBECONFIG_SECRET,
   SCORE_JOB_SUFFIX,
+  WORKLOAD_CLIENT_ID_ANNOTATION,
 } from "../delivery.js";
 import { GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
 import { servedModels } from "../platform/serve-config.js";
@@ -230,6 +231,10 @@ function helmInstall(delivery: Delivery, env: DeliveryEnvironment, wait: boolean
   return [
     `helm upgrade --install ${delivery.release} ${delivery.chartPath} --namespace ${env.namespace}${values}`,
     `--set image.repository=${e("needs.build.outputs.repository")} --set image.tag=${e("needs.build.outputs.tag")}`,
+    // the workload identity the pods sign in as (AKS): its client ID exists once the Terraform ran
+    delivery.workloadClientIdVariable
+      ? `--set-string 'serviceAccount.annotations.${WORKLOAD_CLIENT_ID_ANNOTATION.replaceAll(".", "\\.")}=${e(`vars.${delivery.workloadClientIdVariable}`)}'`
+      : "",
     wait ? "--wait --timeout 15m" : "",
   ]
     .filter(Boolean)
@@ -360,13 +365,24 @@ function gitopsRelease(delivery: Delivery, env: DeliveryEnvironment): Step[] {
       run: [
         `mkdir -p ${file.slice(0, file.lastIndexOf("/"))}`,
         `printf 'image:\\n  repository: %s\\n  tag: "%s"\\n' "$REPOSITORY" "$TAG" > ${file}`,
+        ...(delivery.workloadClientIdVariable
+          ? [
+              `printf 'serviceAccount:\\n  annotations:\\n    ${WORKLOAD_CLIENT_ID_ANNOTATION}: "%s"\\n' "$WORKLOAD_CLIENT_ID" >> ${file}`,
+            ]
+          : []),
         'git config user.name "github-actions[bot]"',
         'git config user.email "41898282+github-actions[bot]@users.noreply.github.com"',
         `git add ${file}`,
         `git diff --cached --quiet || git commit -m "release $TAG to ${env.name}"`,
         "git pull --rebase && git push",
       ].join("\n"),
-      env: { REPOSITORY: e("needs.build.outputs.repository"), TAG: e("needs.build.outputs.tag") },
+      env: {
+        REPOSITORY: e("needs.build.outputs.repository"),
+        TAG: e("needs.build.outputs.tag"),
+        ...(delivery.workloadClientIdVariable
+          ? { WORKLOAD_CLIENT_ID: e(`vars.${delivery.workloadClientIdVariable}`) }
+          : {}),
+      },
     },
   ];
 }

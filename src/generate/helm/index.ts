@@ -24,7 +24,12 @@ import {
   scoreSchedule,
   scoreScheduler,
 } from "../commands.js";
-import { chartName, deliveryOf } from "../delivery.js";
+import {
+  bindsAzureWorkloadIdentity,
+  chartName,
+  deliveryOf,
+  WORKLOAD_IDENTITY_POD_LABEL,
+} from "../delivery.js";
 import { chartQueriesTemplate, prometheusRules, streamLagThreshold } from "../platform/monitoring.js";
 import {
   clusterSecrets,
@@ -151,7 +156,10 @@ export function helmValues(plan: Plan): Record<string, unknown> {
               : {},
         }
       : { enabled: false, className: "", annotations: {} },
+    // on AKS the deploy annotates the service account with the workload identity's client ID
+    // (delivery.workloadClientIdVariable) and the pods ask the webhook for its token
     serviceAccount: { name: "", annotations: {} },
+    podLabels: bindsAzureWorkloadIdentity(plan) ? { [WORKLOAD_IDENTITY_POD_LABEL]: "true" } : {},
     // Secrets the operator creates (the chart renders none): the serving core's bearer tokens
     // (absent: the repository API stays disabled and inference open) and the online store's
     // rediss:// URL, password included, synced from the cloud secret (Terraform output online_store_secret)

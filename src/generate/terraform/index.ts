@@ -28,7 +28,7 @@ import {
   scoreSchedule,
   serveArgs,
 } from "../commands.js";
-import { DEPLOY_VARIABLES, deliveryOf, SCORE_JOB_SUFFIX } from "../delivery.js";
+import { deliveryOf, deployVariablesOf, SCORE_JOB_SUFFIX } from "../delivery.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { render, templateFiles } from "../render.js";
 
@@ -152,8 +152,8 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
       scoreJob: `${env.service}${SCORE_JOB_SUFFIX}`,
       scoreCommand: scoreJobArgs(plan, env.dataEnvironment || undefined),
     })),
-    // the GitHub environment variables each environment's deploy jobs read, in DEPLOY_VARIABLES' order
-    deployVariables: DEPLOY_VARIABLES[provider],
+    // the GitHub environment variables each environment's deploy jobs read (deployVariablesOf's order)
+    deployVariables: deployVariablesOf(plan),
     imageRegistry: delivery.registry.registryName,
     image: delivery.registry.image,
     registryPrivate: delivery.registry.private,

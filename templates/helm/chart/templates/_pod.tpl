@@ -135,6 +135,9 @@ volumes:
 metadata:
   labels:
     {{- include "stackwright.selectorLabels" . | nindent 4 }}
+    {{- with .Values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   annotations:
     checksum/config: {{ toYaml .Values.serveConfig | sha256sum }}
 spec:

@@ -33,8 +33,8 @@ output "github_environment_variables" {
   description = "Per GitHub environment of var.github_repository, the variables its deploy jobs read: set them under Settings > Environments > <name> > Variables."
   value = {
     for environment, identity in azurerm_user_assigned_identity.deploy : environment => zipmap(
-      ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"],
-      [identity.client_id, identity.tenant_id, var.subscription_id],
+      ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_WORKLOAD_CLIENT_ID"],
+      [identity.client_id, identity.tenant_id, var.subscription_id, azurerm_user_assigned_identity.workload.client_id],
     )
   }
 }
