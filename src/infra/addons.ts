@@ -95,7 +95,9 @@ export type AddonId =
   | "argo-rollouts"
   | "keda"
   | "kube-prometheus-stack"
-  | "external-secrets";
+  | "external-secrets"
+  | "gke-ingress"
+  | "application-gateway-ingress";
 
 export type AddonInstall =
   /** the cloud manages it: a Terraform block of the cluster turns it on */
@@ -121,7 +123,9 @@ export interface Addon {
  * tag (tag, commit and file beside each); the values the Terraform sets were checked against the
  * chart's values.yaml at the same tag.
  */
-export const ADDON_CHARTS: Readonly<Record<AddonId, AddonChart>> = {
+export const ADDON_CHARTS: Readonly<
+  Record<Exclude<AddonId, "gke-ingress" | "application-gateway-ingress">, AddonChart>
+> = {
   "aws-load-balancer-controller": {
     repository: "https://aws.github.io/eks-charts",
     chart: "aws-load-balancer-controller",
@@ -219,11 +223,28 @@ export function cloudSecretKeys(name: string): {
   };
 }
 
+/** The global address GKE puts the chart's Ingress on (ingress.tf, and the Ingress's annotation). */
+export function gkeIngressAddressName(name: string): string {
+  return `${name}-ingress`;
+}
+
 /** The AWS VPC's address range (network.tf): the Ingress's load balancer reaches the pods from it. */
 export const AWS_VPC_CIDR = "10.40.0.0/16";
 
-/** The ingress class the chart's Ingress names, per cloud (AWS: the load balancer controller's). */
-export const INGRESS_CLASS: Readonly<Record<"aws", string>> = { aws: "alb" };
+/**
+ * The ingress class the chart's Ingress names, per cloud: the AWS Load Balancer Controller's, and
+ * GKE's own controller (an external Application Load Balancer; GKE reads the class from the
+ * kubernetes.io/ingress.class annotation, not from ingressClassName), and AKS's Application Gateway
+ * Ingress Controller add-on.
+ */
+export const INGRESS_CLASS: Readonly<Record<"aws" | "gcp" | "azure", string>> = {
+  aws: "alb",
+  gcp: "gce",
+  azure: "azure-application-gateway",
+};
+
+/** The subnet of the Azure Application Gateway (ingress.tf): the chart's NetworkPolicy admits it. */
+export const AZURE_GATEWAY_SUBNET = "10.40.20.0/24";
 
 /** The namespace the Prometheus the chart queries runs in (PROMETHEUS_ADDRESS: prometheus-operated.monitoring). */
 export const MONITORING_NAMESPACE = "monitoring";
@@ -246,7 +267,7 @@ export function addonsOf(ctx: AddonContext): Addon[] {
   if (ctx.choices["serving.runtime"] !== "kubernetes") return [];
   const { cloud } = ctx;
   const needs = clusterNeeds(ctx.choices, ctx.hardware, cloud, ctx.podsOutgrowMinimum);
-  const helm = (id: AddonId, address: string): AddonInstall => {
+  const helm = (id: keyof typeof ADDON_CHARTS, address: string): AddonInstall => {
     const chart = ADDON_CHARTS[id];
     if (cloud === "kubernetes") return { via: "customer", chart };
     if (ctx.access === "gitops") return { via: "gitops", file: GITOPS_ADDONS_FILE, chart };
@@ -370,6 +391,36 @@ export function addonsOf(ctx: AddonContext): Addon[] {
       because: "security.secrets=external-secrets: the chart renders a SecretStore and ExternalSecrets",
       provides: { groups: ["external-secrets.io"] },
       install: helm("external-secrets", "helm_release.external_secrets"),
+    });
+  if (needs.ingress && cloud === "gcp")
+    addons.push({
+      id: "gke-ingress",
+      title:
+        "GKE Ingress (the external Application Load Balancer, with the Cloud Armor policy on its backend)",
+      because:
+        "security.network=private-with-waf: the chart's Ingress is the entry point the Cloud Armor policy protects",
+      provides: { ingressClasses: [INGRESS_CLASS.gcp], groups: ["cloud.google.com"] },
+      install: {
+        via: "cloud",
+        address: "google_container_cluster.main",
+        file: "cluster.tf",
+        how: "addons_config { http_load_balancing }",
+      },
+    });
+  if (needs.ingress && cloud === "azure")
+    addons.push({
+      id: "application-gateway-ingress",
+      title:
+        "Application Gateway Ingress Controller (the WAF_v2 gateway, with the WAF policy, in front of the pods)",
+      because:
+        "security.network=private-with-waf: the chart's Ingress is the entry point the WAF policy protects",
+      provides: { ingressClasses: [INGRESS_CLASS.azure] },
+      install: {
+        via: "cloud",
+        address: "azurerm_kubernetes_cluster.main",
+        file: "cluster.tf",
+        how: "ingress_application_gateway { gateway_id }",
+      },
     });
   if (needs.ingress && cloud === "aws")
     addons.push({

@@ -58,7 +58,12 @@ const PRE_PRODUCTION_ACTIVE_HOURS = 40;
  *   ingestion, and nothing this Terraform deploys sends it any;
  * - azurerm_machine_learning_workspace: free; the compute and storage it uses are billed apart.
  */
+/** The Application Gateway's autoscale minimum, and the capacity units each instance reserves (Azure's v2 SKU). */
+const GATEWAY_MIN_INSTANCES = 1;
+const CAPACITY_UNITS_PER_INSTANCE = 10;
+
 export const AZURE_BILLABLE = [
+  "azurerm_application_gateway",
   "azurerm_log_analytics_workspace",
   "azurerm_public_ip",
   "azurerm_nat_gateway",
@@ -405,8 +410,36 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     });
     b.relate("writes", `${cluster}.oms_agent[0]`, [workspace]);
 
-    addHelmReleases(b, addonsFor(input));
-    if (f.realtime)
+    const addons = addonsFor(input);
+    addHelmReleases(b, addons);
+    if (addons.some((a) => a.id === "application-gateway-ingress")) {
+      // the chart's Ingress: AKS's controller programs this gateway, which applies the WAF policy
+      b.add({
+        address: "azurerm_application_gateway.ingress",
+        file: "ingress.tf",
+        title: "Application Gateway WAF_v2 (the Ingress's entry point, with the WAF policy)",
+        item: "Web application firewall",
+        meters: [
+          { price: "appGatewayWafV2Hourly", quantity: hours(1), unit: "gateway-hours (fixed)" },
+          {
+            price: "appGatewayWafV2CapacityUnitHourly",
+            quantity: hours(GATEWAY_MIN_INSTANCES * CAPACITY_UNITS_PER_INSTANCE),
+            unit: "capacity unit-hours",
+            assumption: `the ${GATEWAY_MIN_INSTANCES} instance the gateway keeps (autoscale minimum) reserves ${CAPACITY_UNITS_PER_INSTANCE} capacity units; traffic above that adds more`,
+          },
+        ],
+        implements: ["tls-in-transit"],
+      });
+      b.add({
+        address: "azurerm_public_ip.gateway",
+        file: "ingress.tf",
+        title: "Public IPv4 address of the Application Gateway",
+        item: "Web application firewall",
+        meters: [{ price: "publicIpHourly", quantity: hours(1), unit: "address-hours" }],
+      });
+      b.vars.applicationGateway = true;
+      b.vars.gatewayMinInstances = GATEWAY_MIN_INSTANCES;
+    } else if (f.realtime)
       b.exclude(
         "Load balancer",
         hours(prices.row("loadBalancerHourly").usd),
@@ -548,13 +581,19 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
   // waf.tf: the policy is associated with no Application Gateway or Front Door, so it is not billed
   // and protects nothing yet
   if (f.waf) {
+    // on a cluster the Application Gateway applies it (ingress.tf): the gateway carries the charge
+    const gateway = b.has("azurerm_application_gateway.ingress");
     b.add({
       address: "azurerm_web_application_firewall_policy.edge",
       file: "waf.tf",
-      title: "WAF policy (OWASP 3.2, prevention, rate limit): not attached to an entry point",
-      implements: ["waf"],
+      title: `WAF policy (OWASP 3.2, prevention, rate limit)${gateway ? ": on the Application Gateway" : ": not attached to an entry point"}`,
+      implements: gateway ? ["waf", "waf-attached"] : ["waf"],
     });
-    if (f.realtime)
+    if (gateway)
+      b.relate("protects", "azurerm_web_application_firewall_policy.edge", [
+        "azurerm_application_gateway.ingress",
+      ]);
+    else if (f.realtime)
       b.exclude(
         "Web application firewall",
         hours(prices.row("appGatewayWafV2Hourly").usd),

@@ -299,11 +299,13 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
   }
 
   if (f.waf) {
-    // no template builds a backend service: the policy is attached to nothing, on any runtime
+    // attached on a cluster: the chart's BackendConfig names it on the Ingress's backend; the
+    // serverless path builds no backend service, so there it protects nothing
+    const entry = addonsFor(input).some((a) => a.id === "gke-ingress");
     b.add({
       address: "google_compute_security_policy.edge",
       file: "waf.tf",
-      title: "Cloud Armor policy (OWASP rules, rate limit): not attached to an entry point",
+      title: `Cloud Armor policy (OWASP rules, rate limit)${entry ? ": on the Ingress's backend" : ": not attached to an entry point"}`,
       item: "Web application firewall",
       meters: [
         { price: "cloudArmorPolicyMonthly", quantity: 1, unit: "policy-months" },
@@ -313,8 +315,12 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
           unit: "rule-months (the default rule included)",
         },
       ],
-      implements: ["waf"],
+      implements: entry ? ["waf", "waf-attached"] : ["waf"],
     });
+    if (entry) {
+      b.vars.armorAttached = true;
+      b.relate("protects", "google_compute_security_policy.edge", ["google_compute_global_address.ingress"]);
+    }
   }
 
   if (f.runner) {
@@ -499,8 +505,35 @@ function clusterResources(
   b.relate("pulls-from", "google_container_node_pool.serving", [
     "google_artifact_registry_repository.images",
   ]);
-  addHelmReleases(b, addonsFor(input));
-  if (f.realtime)
+  const addons = addonsFor(input);
+  addHelmReleases(b, addons);
+  if (addons.some((a) => a.id === "gke-ingress")) {
+    // the chart's Ingress: GKE builds an external Application Load Balancer on this address, with
+    // the Cloud Armor policy on its backend (the chart's BackendConfig)
+    // 2 kB per request (in and out) at the average rate, over a month
+    const gb = Math.max(1, (input.averageQps * 2e3 * 3600 * 730) / 1e9);
+    b.add({
+      address: "google_compute_global_address.ingress",
+      file: "ingress.tf",
+      title: "The Ingress's external Application Load Balancer (its forwarding rule on this address)",
+      item: "Load balancer",
+      meters: [
+        {
+          price: "loadBalancerHourly",
+          quantity: hours(1),
+          unit: "forwarding rule-hours (the address is assumed free while the rule uses it)",
+        },
+        {
+          price: "loadBalancerCapacityUnitHourly",
+          quantity: Math.round(gb * 100) / 100,
+          unit: "GB processed",
+          assumption: `${Math.round(input.averageQps)} requests/s average at an assumed 2 kB in and out each`,
+        },
+      ],
+      implements: ["tls-in-transit"],
+    });
+    b.vars.ingressAddress = true;
+  } else if (f.realtime)
     b.exclude(
       "Load balancer",
       hours(prices.row("loadBalancerHourly").usd),

@@ -50,6 +50,7 @@ const CRD_PACKAGES: Record<string, string[]> = {
   "helm.toolkit.fluxcd.io": ["@kubernetes-models/flux-cd"],
   "keda.sh": ["@kubernetes-models/keda"],
   "external-secrets.io": ["@kubernetes-models/external-secrets"],
+  "cloud.google.com": ["@kubernetes-models/gke"],
   "monitoring.coreos.com": ["@kubernetes-models/prometheus-operator"],
 };
 

@@ -411,24 +411,47 @@ async function slowPrimary(
   }
 }
 
-async function streaming(g: Generated) {
-  const redisPort = await freePort();
-  const redis = spawn(
-    tool("redis-server"),
-    ["--port", String(redisPort), "--save", "", "--appendonly", "no"],
-    {
+/**
+ * A redis-server on a free port, and a client of it. The port is free when chosen but another test
+ * file's server may take it first: a server that exits (it could not bind) is started again on another.
+ */
+async function startRedis() {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const server = spawn(tool("redis-server"), ["--port", String(port), "--save", "", "--appendonly", "no"], {
       stdio: "ignore",
-    },
-  );
-  const client = createClient({ url: `redis://127.0.0.1:${redisPort}` });
-  await until("redis to answer", async () => {
+    });
+    const exited = new Promise<true>((resolve) => server.once("exit", () => resolve(true)));
+    const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+    client.on("error", () => {});
     try {
-      if (!client.isOpen) await client.connect();
-      return (await client.ping()) === "PONG";
-    } catch {
-      return false;
+      await until("redis to answer", async () => {
+        if (server.exitCode !== null)
+          throw new Error(`redis-server exited (${server.exitCode}) on port ${port}`);
+        try {
+          if (!client.isOpen) await client.connect();
+          return (await client.ping()) === "PONG";
+        } catch {
+          return false;
+        }
+      });
+      return { server, port, client };
+    } catch (error) {
+      server.kill("SIGKILL");
+      await client.disconnect().catch(() => undefined);
+      if (attempt === 3 || !(await Promise.race([exited, new Promise((r) => setTimeout(r, 100, false))])))
+        throw error;
     }
-  });
+  }
+}
+
+async function streaming(g: Generated) {
+  // where the scenario is, on stderr: a run that times out shows the last step it reached
+  const started = Date.now();
+  const step = (what: string) =>
+    console.error(`[streaming ${g.name}] ${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
+  const { server: redis, port: redisPort, client } = await startRedis();
+  step(`redis on ${redisPort}`);
   const metricsPort = await freePort();
   const url = (stream: string) => `redis://127.0.0.1:${redisPort}/${stream}`;
   // the command line the chart runs, bound to loopback, on this test's broker and port
@@ -491,11 +514,13 @@ async function streaming(g: Generated) {
           fields.map((f, j) => [f.name, drift && f.type === "float" ? DRIFTED : value(f.type, j)]),
         ),
       });
+    step("events sent; waiting for the consumer's series");
     await send(Array.from({ length: 200 }, (_, i) => event(i)));
     await until(
       "the consumer's series to be scraped",
       async () => (await prom.query("stackwright_stream_consumed_total > 0")).length > 0,
     );
+    step("the consumer is scraped");
     // the scenario for the dead-letter ratio: a share of malformed events well above the budget
     const deadLetters = rule(g, "StackwrightDeadLetterRatio");
     let n = 1000;
@@ -511,6 +536,7 @@ async function streaming(g: Generated) {
       for (const alert of ["StackwrightFeatureDriftWarn", "StackwrightFeatureDriftAlert"])
         expect(await fires(prom, rule(g, alert)), `${alert} fires`).toBe(true);
     }
+    step("dead-letter and drift alerts fired");
     // the lag gauge is refreshed every two seconds: wait for a scrape of it
     await until("a scrape of the lag", async () => (await prom.query("stackwright_stream_lag")).length > 0);
     await everySelectorHasSeries(
@@ -524,18 +550,22 @@ async function streaming(g: Generated) {
           q.expr.includes("stackwright_stream_"),
       ),
     );
+    step("every selector has series");
     // the scenario for a missing consumer: it stops, its series go stale, absent() holds
     const absent = rule(g, "StackwrightConsumerAbsent");
     expect((await prom.query(absent.expr)).length, "a consumer is running: not absent").toBe(0);
     await stopConsumer();
     expect(await fires(prom, absent), `${absent.alert} fires: ${absent.expr}`).toBe(true);
+    step("the absent alert fired");
     // the scenario for a lagging group: a backlog of 20,000 events and a consumer taking one event per
     // micro-batch, on the same metrics port
     for (let i = 0; i < 20_000; i += 1000)
       await send(Array.from({ length: 1000 }, (_, j) => event(100_000 + i + j)));
     consumer = startConsumer("--max-batch", "1");
     const lagging = rule(g, "StackwrightStreamLagHigh");
+    step("backlog sent, a one-event consumer started");
     expect(await fires(prom, lagging), `${lagging.alert} fires: ${lagging.expr}`).toBe(true);
+    step("the lag alert fired");
   } finally {
     prom.stop();
     await stopConsumer();

@@ -55,7 +55,14 @@ function needsOf(objects: RenderedObject[]): Need[] {
       for (const amounts of [container.resources?.limits, container.resources?.requests])
         for (const resource of Object.keys(amounts ?? {}))
           if (resource.includes("/")) needs.push({ kind: "resources", value: resource, by });
-    if (object.kind === "Ingress") needs.push({ kind: "ingressClasses", value: spec.ingressClassName, by });
+    if (object.kind === "Ingress")
+      needs.push({
+        kind: "ingressClasses",
+        // GKE reads the class from the annotation
+        value:
+          spec.ingressClassName ?? (object.metadata as any)?.annotations?.["kubernetes.io/ingress.class"],
+        by,
+      });
     // an in-cluster address `http://<service>.<namespace>:<port>` the objects query or push to
     for (const text of strings(object))
       for (const m of text.matchAll(/https?:\/\/([a-z0-9-]+\.[a-z0-9-]+)(?::\d+)?(?:\/|\b)/g))
@@ -268,22 +275,36 @@ describeWith(["helm"], "cluster add-ons: what the rendered chart needs is instal
             mentions(body, waf.address) && (address === blockOf(target) || mentions(body, blockOf(target))),
         );
         if (!applies) {
-          // under GitOps the controller is installed from deploy/gitops and finds the web ACL by the
-          // name the Terraform gives it (var.name)
-          const manifests = files[GITOPS_ADDONS_FILE] ?? "";
-          const aclName = /wafv2AclName: (\S+)/.exec(manifests)?.[1];
+          // else the chart's BackendConfig (GKE) or, under GitOps, the controller's values name the
+          // policy by the name the Terraform gives it (var.name)
           const cloudDir = `infra/terraform/${cloud}`;
           const defaultName = /variable "name" \{[^}]*default\s*=\s*"([^"]+)"/.exec(
             files[`${cloudDir}/variables.tf`] ?? "",
           )?.[1];
-          expect(
-            aclName,
-            `${name}: no block applies ${waf.address} to ${target}, and no GitOps manifest names it`,
-          ).toBeDefined();
-          expect(aclName).toBe(defaultName);
+          const [type, policy] = waf.address.split(".");
           expect(files[`${cloudDir}/waf.tf`]).toMatch(
-            /resource "aws_wafv2_web_acl" "edge" \{\s*name\s+=\s+var\.name/,
+            new RegExp(`resource "${type}" "${policy}" \\{\\s*name\\s+=\\s+var\\.name`),
           );
+          const backend = objects.find((o) => o.object.kind === "BackendConfig");
+          const named = backend
+            ? (backend.object.spec as any).securityPolicy?.name
+            : /wafv2AclName: (\S+)/.exec(files[GITOPS_ADDONS_FILE] ?? "")?.[1];
+          expect(named, `${name}: nothing applies ${waf.address} to ${target}`).toBeDefined();
+          expect(named).toBe(defaultName);
+          if (backend) {
+            // the Service the Ingress sends to names the BackendConfig
+            const service = objects.find(
+              (o) =>
+                o.object.kind === "Service" &&
+                String(
+                  (o.object.metadata as any)?.annotations?.["cloud.google.com/backend-config"] ?? "",
+                ).includes(`"${backend.object.metadata?.name}"`),
+            );
+            expect(
+              service,
+              `${name}: no Service names BackendConfig/${backend.object.metadata?.name}`,
+            ).toBeDefined();
+          }
         }
         if (target.startsWith("helm_release."))
           expect(

@@ -113,15 +113,20 @@ export async function withServe(
 }
 
 /**
- * Polls until `done` holds (every 50 ms, 10 s at most), naming what it waited for on timeout. A check
- * that does not answer within 5 s counts as not done: a probe of a server that never replies (a port
- * another process took) must fail the wait, not hang the test.
+ * Polls until `done` holds (every 50 ms, 10 s at most by the clock), naming what it waited for on
+ * timeout. A check that does not answer counts as not done once the time is up: a probe of a server
+ * that never replies (a port another process took) must fail the wait, not hang the test.
  */
-export async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+export async function until(
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  withinMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
     let timer: NodeJS.Timeout | undefined;
     const unanswered = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), 5000);
+      timer = setTimeout(() => resolve(false), Math.max(1, deadline - Date.now()));
     });
     const held = await Promise.race([Promise.resolve(done()), unanswered]).finally(() => clearTimeout(timer));
     if (held) return;

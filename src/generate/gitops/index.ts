@@ -136,6 +136,10 @@ function addonValues(addon: Addon, plan: Plan): Record<string, unknown> {
       return { installCRDs: true };
     case "keda":
       return { crds: { install: true } };
+    case "gke-ingress":
+    case "application-gateway-ingress":
+      // the cloud's own controllers: nothing to install
+      return {};
     case "external-secrets":
       return { installCRDs: true, serviceAccount: { name: "external-secrets" } };
     case "kube-prometheus-stack":

@@ -9,7 +9,14 @@ import { stringify } from "yaml";
 import type { InstancePrice } from "../../engine/index.js";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
-import { AWS_VPC_CIDR, cloudSecretKeys, clusterNeeds, INGRESS_CLASS } from "../../infra/index.js";
+import {
+  AWS_VPC_CIDR,
+  AZURE_GATEWAY_SUBNET,
+  cloudSecretKeys,
+  clusterNeeds,
+  gkeIngressAddressName,
+  INGRESS_CLASS,
+} from "../../infra/index.js";
 import { cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
@@ -143,19 +150,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     service: { type: "ClusterIP", port: 80 },
     // the entry point the WAF protects, where an ingress controller is installed (plan.addons): an
     // internal ALB sending to the pods' IPs, health-checked on the serving core's readiness
-    ingress: ingress
-      ? {
-          enabled: true,
-          className: ingress.provides.ingressClasses![0],
-          annotations:
-            ingress.provides.ingressClasses![0] === INGRESS_CLASS.aws
-              ? {
-                  "alb.ingress.kubernetes.io/target-type": "ip",
-                  "alb.ingress.kubernetes.io/healthcheck-path": "/v2/health/ready",
-                }
-              : {},
-        }
-      : { enabled: false, className: "", annotations: {} },
+    ingress: ingressValues(plan, ingress?.provides.ingressClasses?.[0]),
     // on AKS the deploy annotates the service account with the workload identity's client ID
     // (delivery.workloadClientIdVariable) and the pods ask the webhook for its token
     serviceAccount: { name: "", annotations: {} },
@@ -217,9 +212,16 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       allowFrom: [
         { namespaceSelector: { matchLabels: { "stackwright.dev/clients": "true" } } },
         { podSelector: {} },
-        // the Ingress's load balancer reaches the pods from its addresses in the VPC
+        // the Ingress's load balancer reaches the pods: from its addresses in the VPC (AWS), from
+        // Google's front ends and health checkers (GKE), from the Application Gateway's subnet (AKS)
         ...(ingress?.provides.ingressClasses?.[0] === INGRESS_CLASS.aws
           ? [{ ipBlock: { cidr: AWS_VPC_CIDR } }]
+          : []),
+        ...(ingress?.provides.ingressClasses?.[0] === INGRESS_CLASS.gcp
+          ? GOOGLE_FRONT_ENDS.map((cidr) => ({ ipBlock: { cidr } }))
+          : []),
+        ...(ingress?.provides.ingressClasses?.[0] === INGRESS_CLASS.azure
+          ? [{ ipBlock: { cidr: AZURE_GATEWAY_SUBNET } }]
           : []),
       ],
       // Prometheus scrapes /metrics on the serving port from this namespace
@@ -266,6 +268,59 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     },
     serveConfig: serveConfigFromPlan(plan),
   };
+}
+
+/**
+ * Google's front ends and health checkers, the sources a GKE external Application Load Balancer's
+ * traffic reaches NEG backends from (GCP documentation, "Firewall rules" for load balancing).
+ */
+const GOOGLE_FRONT_ENDS = ["130.211.0.0/22", "35.191.0.0/16"];
+
+/**
+ * The chart's Ingress, where an ingress controller is installed (plan.addons): on AWS an internal ALB
+ * of the controller's class sending to the pods' IPs; on AKS the Application Gateway the controller
+ * add-on programs; on GKE an external load balancer named by the
+ * class annotation (GKE does not read ingressClassName), on the Terraform's global address, with the
+ * Cloud Armor policy on its backend. Both health-check the serving core's readiness.
+ */
+function ingressValues(plan: Plan, className: string | undefined): Record<string, unknown> {
+  const off = {
+    enabled: false,
+    className: "",
+    annotations: {},
+    backendConfig: { enabled: false, securityPolicy: "" },
+  };
+  if (className === INGRESS_CLASS.aws)
+    return {
+      ...off,
+      enabled: true,
+      className,
+      annotations: {
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "alb.ingress.kubernetes.io/healthcheck-path": "/v2/health/ready",
+      },
+    };
+  if (className === INGRESS_CLASS.azure)
+    return {
+      ...off,
+      enabled: true,
+      className,
+      annotations: { "appgw.ingress.kubernetes.io/health-probe-path": "/v2/health/ready" },
+    };
+  if (className === INGRESS_CLASS.gcp) {
+    const name = cloudName(plan.requirements.metadata.name, 40);
+    return {
+      ...off,
+      enabled: true,
+      annotations: {
+        "kubernetes.io/ingress.class": className,
+        "kubernetes.io/ingress.global-static-ip-name": gkeIngressAddressName(name),
+      },
+      // the Cloud Armor policy's name in waf.tf (var.name)
+      backendConfig: { enabled: true, securityPolicy: name },
+    };
+  }
+  return off;
 }
 
 /**

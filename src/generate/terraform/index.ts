@@ -15,7 +15,12 @@
 
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
-import { cloudSecretKeys, INGRESS_CLASS } from "../../infra/index.js";
+import {
+  AZURE_GATEWAY_SUBNET,
+  cloudSecretKeys,
+  gkeIngressAddressName,
+  INGRESS_CLASS,
+} from "../../infra/index.js";
 import { azureStorageName, cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
@@ -177,6 +182,12 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     helmAddons: false,
     addons: {},
     externalSecrets: false,
+    ingressAddress: false,
+    applicationGateway: false,
+    gatewayMinInstances: 1,
+    gatewaySubnet: AZURE_GATEWAY_SUBNET,
+    armorAttached: false,
+    ingressAddressName: gkeIngressAddressName(cloudName(spec.metadata.name, 40)),
     // the names the Terraform writes secrets under, as the chart's ExternalSecrets read them
     onlineStoreSecretKey: secretKeys.onlineStore,
     serveTokenSecrets: {

@@ -54,6 +54,12 @@ resource "azurerm_kubernetes_cluster" "main" {
     log_analytics_workspace_id = azurerm_log_analytics_workspace.main.id
   }
 
+  # the Application Gateway Ingress Controller add-on: programs the gateway (ingress.tf) from the
+  # chart's Ingress
+  ingress_application_gateway {
+    gateway_id = azurerm_application_gateway.ingress.id
+  }
+
   # the managed KEDA add-on: the operator of the chart's ScaledObject
   workload_autoscaler_profile {
     keda_enabled = true
