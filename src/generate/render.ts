@@ -54,6 +54,56 @@ export function hclString(value: unknown): string {
   return `"${text}"`;
 }
 
+/** A Terraform expression written as is by hclValue (a reference, not a string). */
+export class HclExpression {
+  constructor(readonly expression: string) {}
+}
+
+const HCL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/**
+ * A value as HCL, in `terraform fmt` form when it starts at `indent`: objects one attribute a line,
+ * consecutive one-line attributes aligned on `=` (a multi-line one ends the run, as fmt aligns),
+ * lists and objects inside lists on one line, HclExpression as written, strings escaped.
+ */
+export function hclValue(value: unknown, indent = 0): string {
+  if (value instanceof HclExpression) return value.expression;
+  if (value === null || value === undefined) return "null";
+  if (typeof value === "boolean" || typeof value === "number") return String(value);
+  if (typeof value === "string") return hclString(value);
+  if (Array.isArray(value)) return `[${value.map((v) => hclInline(v)).join(", ")}]`;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return "{}";
+  const pad = " ".repeat(indent + 2);
+  const rendered = entries.map(([k, v]) => ({
+    key: HCL_IDENTIFIER.test(k) ? k : hclString(k),
+    text: hclValue(v, indent + 2),
+  }));
+  const lines: string[] = [];
+  for (let i = 0; i < rendered.length; ) {
+    if (rendered[i].text.includes("\n")) {
+      lines.push(`${pad}${rendered[i].key} = ${rendered[i].text}`);
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < rendered.length && !rendered[end].text.includes("\n")) end++;
+    const width = Math.max(...rendered.slice(i, end).map((r) => r.key.length));
+    for (const r of rendered.slice(i, end)) lines.push(`${pad}${r.key.padEnd(width)} = ${r.text}`);
+    i = end;
+  }
+  return `{\n${lines.join("\n")}\n${" ".repeat(indent)}}`;
+}
+
+/** A value on one line: an object as `{ a = 1, b = "x" }`. */
+function hclInline(value: unknown): string {
+  if (value && typeof value === "object" && !Array.isArray(value) && !(value instanceof HclExpression))
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${HCL_IDENTIFIER.test(k) ? k : hclString(k)} = ${hclInline(v)}`)
+      .join(", ")} }`;
+  return hclValue(value);
+}
+
 /** A YAML scalar (quoted when needed) that stays one value whatever it contains. */
 export function yamlScalar(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);

@@ -223,6 +223,87 @@ export function cloudSecretKeys(name: string): {
   };
 }
 
+/**
+ * What an add-on's values name in the cloud: the cluster, its region, the VPC and the web ACL. The
+ * Terraform passes references (module.eks.cluster_name, module.vpc.vpc_id, the ACL's ARN); GitOps
+ * manifests, which cannot read Terraform state, pass the names the Terraform gives them.
+ */
+export interface AddonRefs<V> {
+  clusterName: V;
+  region: V;
+  /** vpcId, or vpcTags to find it by */
+  vpc: Record<string, unknown>;
+  /** wafv2AclArn, or wafv2AclName */
+  webAcl: Record<string, unknown>;
+}
+
+/** The service accounts of the add-ons that get a cloud role (their Pod Identity associations). */
+export const ADDON_SERVICE_ACCOUNTS = {
+  "cluster-autoscaler": "cluster-autoscaler",
+  "aws-load-balancer-controller": "aws-load-balancer-controller",
+  "external-secrets": "external-secrets",
+} as const;
+
+/**
+ * The values each add-on's chart is installed with, one source for the Terraform's helm_release and
+ * the GitOps manifests (every key checked against the chart's values.yaml at its pinned tag).
+ */
+export function addonValues<V>(id: keyof typeof ADDON_CHARTS, refs: AddonRefs<V>): Record<string, unknown> {
+  switch (id) {
+    case "cluster-autoscaler":
+      // adds serving nodes while pods are pending and removes idle ones, within each managed node
+      // group's min and max (EKS tags their Auto Scaling groups for auto-discovery)
+      return {
+        cloudProvider: "aws",
+        awsRegion: refs.region,
+        autoDiscovery: { clusterName: refs.clusterName },
+        rbac: { serviceAccount: { name: ADDON_SERVICE_ACCOUNTS[id] } },
+      };
+    case "aws-load-balancer-controller":
+      // the ingress class the chart's Ingress names: an internal ALB, with the web ACL applied to
+      // every load balancer of the class
+      return {
+        clusterName: refs.clusterName,
+        region: refs.region,
+        ...refs.vpc,
+        serviceAccount: { name: ADDON_SERVICE_ACCOUNTS[id] },
+        createIngressClassResource: true,
+        ingressClass: INGRESS_CLASS.aws,
+        ingressClassParams: {
+          create: true,
+          name: INGRESS_CLASS.aws,
+          spec: { scheme: "internal", ...refs.webAcl },
+        },
+      };
+    case "nvidia-device-plugin":
+      // on the GPU nodes (their label and taint); the chart's default affinity wants
+      // node-feature-discovery labels, which these nodes do not carry
+      return {
+        nodeSelector: { "stackwright.dev/pool": "gpu" },
+        affinity: null,
+        tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+      };
+    case "argo-rollouts":
+      return { installCRDs: true };
+    case "keda":
+      return { crds: { install: true } };
+    case "kube-prometheus-stack":
+      // the operator's Prometheus selects every namespace's ServiceMonitors and rules, not only the
+      // release's own
+      return {
+        prometheus: {
+          prometheusSpec: {
+            serviceMonitorSelectorNilUsesHelmValues: false,
+            podMonitorSelectorNilUsesHelmValues: false,
+            ruleSelectorNilUsesHelmValues: false,
+          },
+        },
+      };
+    case "external-secrets":
+      return { installCRDs: true, serviceAccount: { name: ADDON_SERVICE_ACCOUNTS[id] } };
+  }
+}
+
 /** The global address GKE puts the chart's Ingress on (ingress.tf, and the Ingress's annotation). */
 export function gkeIngressAddressName(name: string): string {
   return `${name}-ingress`;

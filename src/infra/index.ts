@@ -10,12 +10,15 @@ import type { Inventory, InventoryCloud, InventoryInput } from "./types.js";
 
 export {
   ADDON_CHARTS,
+  ADDON_SERVICE_ACCOUNTS,
   type Addon,
   type AddonChart,
   type AddonId,
+  type AddonRefs,
   AWS_VPC_CIDR,
   AZURE_GATEWAY_SUBNET,
   addonsOf,
+  addonValues,
   type ClusterNeeds,
   cloudSecretKeys,
   clusterNeeds,

@@ -9,7 +9,7 @@
 import { stringify } from "yaml";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
-import { type Addon, GITOPS_ADDONS_FILE, INGRESS_CLASS } from "../../infra/index.js";
+import { type ADDON_CHARTS, type Addon, addonValues, GITOPS_ADDONS_FILE } from "../../infra/index.js";
 import { cloudName } from "../../infra/names.js";
 import type { Plan } from "../../plan/types.js";
 import { releaseValuesPath } from "../ci/deploy.js";
@@ -97,62 +97,19 @@ function fluxObjects(delivery: Delivery, env: DeliveryEnvironment, repository: s
 }
 
 /**
- * The values each add-on's chart is installed with under GitOps: what the Terraform would pass by
- * reference is named instead (the cluster, the VPC by its Name tag, the web ACL by name: all var.name
- * in infra/terraform/aws), so the manifests need nothing from the Terraform's state.
+ * The values of an add-on's chart under GitOps (addonValues, the Terraform's too): what the Terraform
+ * passes by reference is named instead (the cluster, the VPC by its Name tag, the web ACL by name:
+ * all var.name in infra/terraform/aws), so the manifests need nothing from the Terraform's state.
  */
-function addonValues(addon: Addon, plan: Plan): Record<string, unknown> {
+function gitopsAddonValues(addon: Addon, plan: Plan): Record<string, unknown> {
+  if (addon.install.via !== "gitops") return {};
   const name = cloudName(plan.requirements.metadata.name, 40);
-  const region = plan.requirements.cloud.region;
-  switch (addon.id) {
-    case "cluster-autoscaler":
-      return {
-        cloudProvider: "aws",
-        awsRegion: region,
-        autoDiscovery: { clusterName: name },
-        rbac: { serviceAccount: { name: "cluster-autoscaler" } },
-      };
-    case "aws-load-balancer-controller":
-      return {
-        clusterName: name,
-        region,
-        vpcTags: { Name: name },
-        serviceAccount: { name: "aws-load-balancer-controller" },
-        createIngressClassResource: true,
-        ingressClass: INGRESS_CLASS.aws,
-        ingressClassParams: {
-          create: true,
-          name: INGRESS_CLASS.aws,
-          spec: { scheme: "internal", wafv2AclName: name },
-        },
-      };
-    case "nvidia-device-plugin":
-      return {
-        nodeSelector: { "stackwright.dev/pool": "gpu" },
-        affinity: null,
-        tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
-      };
-    case "argo-rollouts":
-      return { installCRDs: true };
-    case "keda":
-      return { crds: { install: true } };
-    case "gke-ingress":
-    case "application-gateway-ingress":
-      // the cloud's own controllers: nothing to install
-      return {};
-    case "external-secrets":
-      return { installCRDs: true, serviceAccount: { name: "external-secrets" } };
-    case "kube-prometheus-stack":
-      return {
-        prometheus: {
-          prometheusSpec: {
-            serviceMonitorSelectorNilUsesHelmValues: false,
-            podMonitorSelectorNilUsesHelmValues: false,
-            ruleSelectorNilUsesHelmValues: false,
-          },
-        },
-      };
-  }
+  return addonValues(addon.id as keyof typeof ADDON_CHARTS, {
+    clusterName: name,
+    region: plan.requirements.cloud.region,
+    vpc: { vpcTags: { Name: name } },
+    webAcl: { wafv2AclName: name },
+  });
 }
 
 /** The cluster add-ons the GitOps controller installs (src/infra/addons.ts), one Helm chart each. */
@@ -161,7 +118,7 @@ function addonObjects(plan: Plan, controller: "argocd" | "flux"): Array<Record<s
   for (const addon of plan.addons) {
     if (addon.install.via !== "gitops") continue;
     const { chart } = addon.install;
-    const values = addonValues(addon, plan);
+    const values = gitopsAddonValues(addon, plan);
     if (controller === "argocd")
       objects.push({
         apiVersion: "argoproj.io/v1alpha1",

@@ -16,7 +16,11 @@
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import {
+  ADDON_CHARTS,
+  ADDON_SERVICE_ACCOUNTS,
+  type AddonRefs,
   AZURE_GATEWAY_SUBNET,
+  addonValues,
   cloudSecretKeys,
   gkeIngressAddressName,
   INGRESS_CLASS,
@@ -35,7 +39,7 @@ import {
 } from "../commands.js";
 import { deliveryOf, deployVariablesOf, SCORE_JOB_SUFFIX } from "../delivery.js";
 import { clusterSecrets } from "../platform/serve-config.js";
-import { render, templateFiles } from "../render.js";
+import { HclExpression, hclValue, render, templateFiles } from "../render.js";
 
 /** Labels every self-hosted runner adds to itself: the Terraform registers only the others. */
 const IMPLICIT_RUNNER_LABELS = new Set(["self-hosted", "linux", "x64"]);
@@ -181,6 +185,18 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     addonIds: plan.addons.map((a) => a.id),
     helmAddons: false,
     addons: {},
+    // the charts and service accounts the Pod Identity associations name, whatever installs them
+    addonCharts: ADDON_CHARTS,
+    addonServiceAccounts: ADDON_SERVICE_ACCOUNTS,
+    // each Helm release's values (addonValues, the GitOps manifests' too), as HCL with the cloud's
+    // references in place of names
+    addonValues: Object.fromEntries(
+      plan.addons.flatMap((a) =>
+        a.install.via === "terraform"
+          ? [[a.id, hclValue(addonValues(a.id as keyof typeof ADDON_CHARTS, addonRefs(provider)), 2)]]
+          : [],
+      ),
+    ),
     externalSecrets: false,
     ingressAddress: false,
     applicationGateway: false,
@@ -200,6 +216,23 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     // the files that hold the inventory's resources
     inventoryFiles: [...new Set(inventory.resources.map((r) => r.file.slice(r.file.lastIndexOf("/") + 1)))],
   };
+}
+
+/** What a Helm release's values reference in the Terraform (see AddonRefs). */
+function addonRefs(provider: string): AddonRefs<HclExpression> {
+  return provider === "aws"
+    ? {
+        clusterName: new HclExpression("module.eks.cluster_name"),
+        region: new HclExpression("var.region"),
+        vpc: { vpcId: new HclExpression("module.vpc.vpc_id") },
+        webAcl: { wafv2AclArn: new HclExpression("aws_wafv2_web_acl.edge.arn") },
+      }
+    : {
+        clusterName: new HclExpression("var.name"),
+        region: new HclExpression("var.region"),
+        vpc: {},
+        webAcl: {},
+      };
 }
 
 /** Files every stack has: providers, variables, outputs and the shared locals. */

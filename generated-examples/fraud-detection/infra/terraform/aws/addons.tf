@@ -15,8 +15,14 @@ resource "helm_release" "cluster_autoscaler" {
   values = [yamlencode({
     cloudProvider = "aws"
     awsRegion     = var.region
-    autoDiscovery = { clusterName = module.eks.cluster_name }
-    rbac          = { serviceAccount = { name = "cluster-autoscaler" } }
+    autoDiscovery = {
+      clusterName = module.eks.cluster_name
+    }
+    rbac = {
+      serviceAccount = {
+        name = "cluster-autoscaler"
+      }
+    }
   })]
 
   depends_on = [module.cluster_autoscaler_pod_identity]
@@ -51,10 +57,12 @@ resource "helm_release" "aws_load_balancer_controller" {
   # the ingress class the chart's Ingress names: an internal ALB in the private subnets, with the WAF
   # web ACL (waf.tf) applied to every load balancer of the class
   values = [yamlencode({
-    clusterName                = module.eks.cluster_name
-    region                     = var.region
-    vpcId                      = module.vpc.vpc_id
-    serviceAccount             = { name = "aws-load-balancer-controller" }
+    clusterName = module.eks.cluster_name
+    region      = var.region
+    vpcId       = module.vpc.vpc_id
+    serviceAccount = {
+      name = "aws-load-balancer-controller"
+    }
     createIngressClassResource = true
     ingressClass               = "alb"
     ingressClassParams = {
@@ -99,8 +107,10 @@ resource "helm_release" "external_secrets" {
   # the operator of the chart's SecretStore and ExternalSecrets, with its CRDs; it reads Secrets
   # Manager as its own service account (the Pod Identity role below)
   values = [yamlencode({
-    installCRDs    = true
-    serviceAccount = { name = "external-secrets" }
+    installCRDs = true
+    serviceAccount = {
+      name = "external-secrets"
+    }
   })]
 
   depends_on = [module.external_secrets_pod_identity]

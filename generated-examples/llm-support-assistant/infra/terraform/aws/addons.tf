@@ -15,8 +15,14 @@ resource "helm_release" "cluster_autoscaler" {
   values = [yamlencode({
     cloudProvider = "aws"
     awsRegion     = var.region
-    autoDiscovery = { clusterName = module.eks.cluster_name }
-    rbac          = { serviceAccount = { name = "cluster-autoscaler" } }
+    autoDiscovery = {
+      clusterName = module.eks.cluster_name
+    }
+    rbac = {
+      serviceAccount = {
+        name = "cluster-autoscaler"
+      }
+    }
   })]
 
   depends_on = [module.cluster_autoscaler_pod_identity]
@@ -52,8 +58,10 @@ resource "helm_release" "external_secrets" {
   # the operator of the chart's SecretStore and ExternalSecrets, with its CRDs; it reads Secrets
   # Manager as its own service account (the Pod Identity role below)
   values = [yamlencode({
-    installCRDs    = true
-    serviceAccount = { name = "external-secrets" }
+    installCRDs = true
+    serviceAccount = {
+      name = "external-secrets"
+    }
   })]
 
   depends_on = [module.external_secrets_pod_identity]
@@ -93,8 +101,9 @@ resource "helm_release" "nvidia_device_plugin" {
 
   # advertises nvidia.com/gpu on the GPU nodes (their label and taint, cluster.tf)
   values = [yamlencode({
-    nodeSelector = { "stackwright.dev/pool" = "gpu" }
-    # the chart's default affinity wants node-feature-discovery labels, which these nodes do not carry
+    nodeSelector = {
+      "stackwright.dev/pool" = "gpu"
+    }
     affinity    = null
     tolerations = [{ key = "nvidia.com/gpu", operator = "Exists", effect = "NoSchedule" }]
   })]
@@ -125,7 +134,9 @@ resource "helm_release" "keda" {
   # the operator of the chart's ScaledObject and the external metrics API it serves the HPA through,
   # with its CRDs
   values = [yamlencode({
-    crds = { install = true }
+    crds = {
+      install = true
+    }
   })]
 }
 

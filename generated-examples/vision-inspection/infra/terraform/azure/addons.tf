@@ -13,8 +13,9 @@ resource "helm_release" "nvidia_device_plugin" {
 
   # advertises nvidia.com/gpu on the GPU nodes (their label and taint, cluster.tf)
   values = [yamlencode({
-    nodeSelector = { "stackwright.dev/pool" = "gpu" }
-    # the chart's default affinity wants node-feature-discovery labels, which these nodes do not carry
+    nodeSelector = {
+      "stackwright.dev/pool" = "gpu"
+    }
     affinity    = null
     tolerations = [{ key = "nvidia.com/gpu", operator = "Exists", effect = "NoSchedule" }]
   })]
