@@ -97,18 +97,29 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
     );
     // every wait on the broker ends when the signal does: a broker that is down must not hold a shutdown
     const live = <T>(work: Promise<T>) => untilAborted(work, options.signal);
-    while (!options.signal.aborted) {
-      const messages = await live(source.fetch(options.maxBatch, options.maxWaitMs));
+    // a failed broker call is retried after a backoff (the clients reconnect meanwhile; what was
+    // fetched and not acknowledged is delivered again); BROKER_RETRIES failures in a row end the
+    // consumer, so a broker that stays down restarts the pod rather than idling it
+    // a call that does not answer within its wait plus BROKER_CALL_TIMEOUT_MS counts as failed: a
+    // client queueing commands for a broker that is gone would otherwise wait forever
+    const broker = <T>(work: Promise<T>) =>
+      live(withinMs(work, options.maxWaitMs + BROKER_CALL_TIMEOUT_MS)).catch((error) => {
+        throw error instanceof StoppedError ? error : new BrokerError(error);
+      });
+    const from = source;
+    const to = sink;
+    const batch = async (): Promise<void> => {
+      const messages = await broker(from.fetch(options.maxBatch, options.maxWaitMs));
       if (Date.now() - lastLag > 2000) {
         lastLag = Date.now();
         // a broker that cannot answer keeps the last lag: a zero would hide the backlog
-        const lag = await live(source.lag()).catch((error) => {
+        const lag = await live(from.lag()).catch((error) => {
           if (error instanceof StoppedError) throw error;
           return undefined;
         });
         if (lag !== undefined) m.lag.set(labels, lag);
       }
-      if (messages.length === 0) continue;
+      if (messages.length === 0) return;
       m.consumed.inc(labels, messages.length);
       m.batch.observe(labels, messages.length);
       const good: Array<{ id: string; values: number[] }> = [];
@@ -130,12 +141,12 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
         });
       }
       // at-least-once: the sink and the dead-letter destination have everything before the source is acknowledged
-      await live(sink.send(results));
+      await broker(to.send(results));
       if (bad.length) {
-        if (dlq) await live(dlq.send(bad));
+        if (dlq) await broker(dlq.send(bad));
         else for (const b of bad) options.log?.(`dropped (no --dead-letter): ${b}`);
       }
-      await live(source.ack());
+      await broker(from.ack());
       m.produced.inc(labels, results.length);
       m.dead.inc(labels, bad.length);
       if (drift)
@@ -144,6 +155,22 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
       summary.produced += results.length;
       summary.deadLettered += bad.length;
       summary.batches++;
+    };
+    let failures = 0;
+    while (!options.signal.aborted) {
+      try {
+        await batch();
+        failures = 0;
+      } catch (error) {
+        if (!(error instanceof BrokerError)) throw error;
+        failures++;
+        if (failures > BROKER_RETRIES) throw error.cause;
+        const wait = Math.min(BROKER_BACKOFF_MAX_MS, BROKER_BACKOFF_MS * 2 ** (failures - 1));
+        options.log?.(
+          `broker call failed (${(error.cause as Error).message}); retrying in ${wait} ms (${failures}/${BROKER_RETRIES})`,
+        );
+        await live(new Promise((resolve) => setTimeout(resolve, wait)));
+      }
     }
   } catch (error) {
     // stopped while waiting on the broker: what was fetched and not acknowledged is redelivered
@@ -161,8 +188,25 @@ export async function consume(options: ConsumeOptions): Promise<ConsumeSummary> 
 /** How long a shutdown waits for each broker connection to close cleanly before dropping it. */
 export const DRAIN_TIMEOUT_MS = 5000;
 
+/**
+ * Failed broker calls in a row before the consumer gives up (about 40 s of backoff, doubling from
+ * BROKER_BACKOFF_MS to BROKER_BACKOFF_MAX_MS), and how long past its own wait a call may take.
+ */
+export const BROKER_RETRIES = 8;
+const BROKER_CALL_TIMEOUT_MS = 10_000;
+const BROKER_BACKOFF_MS = 500;
+const BROKER_BACKOFF_MAX_MS = 8000;
+
 class StoppedError extends Error {
   override readonly name = "StoppedError";
+}
+
+/** A broker call that failed (the broker's own error is the cause). */
+class BrokerError extends Error {
+  override readonly name = "BrokerError";
+  constructor(cause: unknown) {
+    super((cause as Error)?.message ?? String(cause), { cause });
+  }
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -181,6 +225,15 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** `work`, or a rejection once `ms` pass without its answer. */
+function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A clean close within the drain timeout, else a forced one (the broker is gone). */

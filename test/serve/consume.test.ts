@@ -112,6 +112,68 @@ describeWith(["redis-server"], "stackwright consume with Redis Streams (real red
 });
 
 describeWith(["redis-server"], "consume when the broker goes away", () => {
+  it("rides out a Redis restart: retries with backoff, then scores what arrives after it, every event once or more", async () => {
+    const port = await freePort();
+    const data = mkdtempSync(join(tmpdir(), "sw-redis-"));
+    // the stream and the group outlive the restart, as on a broker with persistence
+    const start = () =>
+      spawn(
+        tool("redis-server"),
+        ["--port", String(port), "--appendonly", "yes", "--dir", data, "--save", ""],
+        {
+          stdio: "ignore",
+        },
+      );
+    let redis = start();
+    await sleep(300);
+    const url = (s: string) => `redis://127.0.0.1:${port}/${s}`;
+    const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: 100 } });
+    client.on("error", () => {});
+    await client.connect();
+    const send = async (from: number, to: number) => {
+      const multi = client.multi();
+      for (let i = from; i < to; i++) multi.xAdd("restart-events", "*", { data: event(i) });
+      await multi.exec();
+    };
+    const child = consumer([
+      "--source",
+      url("restart-events"),
+      "--sink",
+      url("restart-scores"),
+      "--group",
+      "g",
+    ]);
+    let stderr = "";
+    child.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    const scored = async () =>
+      new Set(
+        (
+          (await client.xRange("restart-scores", "-", "+")) as unknown as Array<{ message: { data: string } }>
+        ).map((e) => JSON.parse(e.message.data).id),
+      );
+    try {
+      await send(0, 500);
+      for (let i = 0; i < 200 && (await scored()).size < 500; i++) await sleep(50);
+      expect((await scored()).size).toBe(500);
+      redis.kill("SIGKILL");
+      await new Promise((r) => redis.once("exit", r));
+      await sleep(1500);
+      redis = start();
+      for (let i = 0; i < 100 && !client.isReady; i++) await sleep(100);
+      await send(500, 1000);
+      for (let i = 0; i < 400 && (await scored()).size < 1000; i++) await sleep(50);
+      expect((await scored()).size, stderr).toBe(1000);
+      expect(stderr).toMatch(/broker call failed .*; retrying in \d+ ms \(1\/\d+\)/);
+      expect(child.exitCode, stderr).toBeNull();
+    } finally {
+      child.kill("SIGKILL");
+      await client.quit().catch(() => undefined);
+      redis.kill("SIGKILL");
+    }
+  }, 60_000);
+
   it("stops within the drain timeout on SIGTERM while Redis is down", async () => {
     const port = await freePort();
     const redis = spawn(tool("redis-server"), ["--port", String(port), "--save", "", "--appendonly", "no"], {
