@@ -327,6 +327,17 @@ export const INGRESS_CLASS: Readonly<Record<"aws" | "gcp" | "azure", string>> = 
 /** The subnet of the Azure Application Gateway (ingress.tf): the chart's NetworkPolicy admits it. */
 export const AZURE_GATEWAY_SUBNET = "10.40.20.0/24";
 
+/**
+ * Where each ingress class's load balancer reaches the pods from, which the chart's NetworkPolicy
+ * admits: the ALB's addresses in the VPC (AWS), Google's front ends and health checkers (GKE, GCP's
+ * load-balancing firewall documentation), the Application Gateway's subnet (AKS).
+ */
+export const INGRESS_SOURCES: Readonly<Record<string, readonly string[]>> = {
+  [INGRESS_CLASS.aws]: [AWS_VPC_CIDR],
+  [INGRESS_CLASS.gcp]: ["130.211.0.0/22", "35.191.0.0/16"],
+  [INGRESS_CLASS.azure]: [AZURE_GATEWAY_SUBNET],
+};
+
 /** The namespace the Prometheus the chart queries runs in (PROMETHEUS_ADDRESS: prometheus-operated.monitoring). */
 export const MONITORING_NAMESPACE = "monitoring";
 

@@ -271,23 +271,9 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
         ingress.install.via === "terraform"
           ? ingress.install.address
           : POD_IDENTITY_ROLES[ingress.id]!.module;
-      const lcu = Math.max(1, input.averageQps / 1000);
       const controller = b.resources.find((r) => r.address === entry)!;
-      controller.item = "Load balancer";
-      controller.meters.push(
-        {
-          price: "loadBalancerHourly",
-          quantity: hours(1),
-          unit: "load balancer-hours (the Ingress's internal ALB)",
-        },
-        {
-          price: "loadBalancerCapacityUnitHourly",
-          quantity: hours(Math.round(lcu * 100) / 100),
-          unit: "LCU-hours",
-          assumption: `${Math.round(lcu * 100) / 100} LCU at ${Math.round(input.averageQps)} requests/s average (1 LCU per 1,000 new connections/s)`,
-        },
-      );
-      b.vars.entryPoint = entry;
+      controller.item = LOAD_BALANCER_ITEM;
+      controller.meters.push(...albMeters(input, "load balancer-hours (the Ingress's internal ALB)"));
     } else if (f.realtime)
       b.exclude(
         "Load balancer",
@@ -364,21 +350,12 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
         });
       }
       if (f.realtime) {
-        const lcu = Math.max(1, input.averageQps / 1000);
         b.add({
           address: "aws_lb.serving",
           file: "serverless.tf",
           title: "Application load balancer (HTTPS)",
-          item: "Load balancer",
-          meters: [
-            { price: "loadBalancerHourly", quantity: hours(1), unit: "load balancer-hours" },
-            {
-              price: "loadBalancerCapacityUnitHourly",
-              quantity: hours(Math.round(lcu * 100) / 100),
-              unit: "LCU-hours",
-              assumption: `${Math.round(lcu * 100) / 100} LCU at ${Math.round(input.averageQps)} requests/s average (1 LCU per 1,000 new connections/s)`,
-            },
-          ],
+          item: LOAD_BALANCER_ITEM,
+          meters: albMeters(input, "load balancer-hours"),
           implements: ["tls-in-transit"],
         });
         b.relate("fronts", "aws_lb.serving", [`aws_ecs_service.serving["${f.production}"]`]);
@@ -415,7 +392,7 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
   if (f.waf) {
     // the serverless path's load balancer, or the cluster's Ingress load balancer (its controller
     // applies the web ACL named on its ingress class)
-    const entryPoint = b.has("aws_lb.serving") ? "aws_lb.serving" : (b.vars.entryPoint as string | undefined);
+    const entryPoint = b.resources.find((r) => r.item === LOAD_BALANCER_ITEM)?.address;
     const attached = entryPoint !== undefined;
     b.add({
       address: "aws_wafv2_web_acl.edge",
@@ -497,6 +474,23 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
       { holder: key, id: "AccountIamPolicies", principal: `arn:aws:iam::${account}:root` },
     );
   }
+}
+
+/** The cost item of the load balancer in front of the serving core (serverless.tf's, or the Ingress's). */
+const LOAD_BALANCER_ITEM = "Load balancer";
+
+/** An application load balancer's hours and capacity units at the plan's average request rate. */
+function albMeters(input: InventoryInput, hoursUnit: string) {
+  const lcu = Math.round(Math.max(1, input.averageQps / 1000) * 100) / 100;
+  return [
+    { price: "loadBalancerHourly", quantity: hours(1), unit: hoursUnit },
+    {
+      price: "loadBalancerCapacityUnitHourly",
+      quantity: hours(lcu),
+      unit: "LCU-hours",
+      assumption: `${lcu} LCU at ${Math.round(input.averageQps)} requests/s average (1 LCU per 1,000 new connections/s)`,
+    },
+  ];
 }
 
 function batchMeter(input: InventoryInput, price: string) {

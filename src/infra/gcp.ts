@@ -301,7 +301,7 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
   if (f.waf) {
     // attached on a cluster: the chart's BackendConfig names it on the Ingress's backend; the
     // serverless path builds no backend service, so there it protects nothing
-    const entry = addonsFor(input).some((a) => a.id === "gke-ingress");
+    const entry = b.has("google_compute_global_address.ingress");
     b.add({
       address: "google_compute_security_policy.edge",
       file: "waf.tf",
@@ -318,7 +318,6 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
       implements: entry ? ["waf", "waf-attached"] : ["waf"],
     });
     if (entry) {
-      b.vars.armorAttached = true;
       b.relate("protects", "google_compute_security_policy.edge", ["google_compute_global_address.ingress"]);
     }
   }

@@ -25,6 +25,7 @@ export {
   GITOPS_ADDONS_FILE,
   gkeIngressAddressName,
   INGRESS_CLASS,
+  INGRESS_SOURCES,
   MONITORING_NAMESPACE,
   SECRET_STORES,
   syncsExternalSecrets,

@@ -238,17 +238,5 @@ function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
 
 /** A clean close within the drain timeout, else a forced one (the broker is gone). */
 async function closeWithin(end: { close(force?: boolean): Promise<void> }, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), ms);
-  });
-  const outcome = await Promise.race([
-    end.close().then(
-      () => "closed" as const,
-      () => "failed" as const,
-    ),
-    timedOut,
-  ]);
-  clearTimeout(timer);
-  if (outcome !== "closed") await end.close(true).catch(() => {});
+  await withinMs(end.close(), ms).catch(() => end.close(true).catch(() => {}));
 }

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse as parseHcl } from "@cdktf/hcl2json";
 import { expect } from "vitest";
 import { planSpecFile } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
@@ -91,4 +92,32 @@ export async function planOf(name: string): Promise<Plan> {
     name,
   ).toEqual([]);
   return plan;
+}
+
+export interface Block {
+  file: string;
+  /** `type.name` or `module.name` */
+  address: string;
+  /** the resource type, or `module:<source>` */
+  kind: string;
+  /** the block's body as the HCL parser gives it (references as `${a.b.c}` strings) */
+  body: Record<string, unknown>;
+}
+
+/** Every resource and module block of the generated Terraform, parsed once with HashiCorp's parser. */
+export async function terraformBlocks(files: Record<string, string>): Promise<Block[]> {
+  const blocks: Block[] = [];
+  for (const [file, text] of Object.entries(files)) {
+    if (!/^infra\/terraform\/[^/]+\/[^/]+\.tf$/.test(file)) continue;
+    const json = (await parseHcl(file, text)) as {
+      resource?: Record<string, Record<string, Array<Record<string, unknown>>>>;
+      module?: Record<string, Array<Record<string, unknown> & { source: string }>>;
+    };
+    for (const [type, named] of Object.entries(json.resource ?? {}))
+      for (const [name, [body]] of Object.entries(named))
+        blocks.push({ file, address: `${type}.${name}`, kind: type, body });
+    for (const [name, [body]] of Object.entries(json.module ?? {}))
+      blocks.push({ file, address: `module.${name}`, kind: `module:${body.source}`, body });
+  }
+  return blocks;
 }

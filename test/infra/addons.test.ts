@@ -1,19 +1,10 @@
-/**
- * The cluster add-ons against what the chart renders: every object, extended resource, ingress class
- * and in-cluster address the rendered chart (real helm, every environment's values) needs beyond the
- * Kubernetes core API is provided by an add-on of the plan, and every add-on is installed where its
- * install path says (a helm_release at its pinned chart in addons.tf, the cloud block that turns it on,
- * a GitOps manifest, or the architecture document's prerequisites on the team's own cluster). A web
- * application firewall either protects an entry point the Terraform builds or says it is not attached.
- */
-import { parse as parseHcl } from "@cdktf/hcl2json";
 import { expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
 import { generateAll } from "../../src/generate/index.js";
 import { type Addon, blockOf, GITOPS_ADDONS_FILE } from "../../src/infra/index.js";
 import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
-import { CASES, planOf } from "../helpers/plans.js";
+import { CASES, planOf, terraformBlocks } from "../helpers/plans.js";
 import { describeWith, tool } from "../helpers/tools.js";
 
 /** API groups every conformant cluster serves. */
@@ -81,60 +72,6 @@ function provided(addons: Addon[], need: Need): Addon | undefined {
   return addons.find((a) => (a.provides[need.kind] ?? []).includes(need.value));
 }
 
-interface HelmRelease {
-  chart: string;
-  version: string;
-  repository: string;
-  namespace: string;
-}
-
-async function helmReleases(files: Record<string, string>): Promise<Record<string, HelmRelease>> {
-  const out: Record<string, HelmRelease> = {};
-  for (const [file, text] of Object.entries(files)) {
-    if (!/^infra\/terraform\/[^/]+\/[^/]+\.tf$/.test(file)) continue;
-    const json = (await parseHcl(file, text)) as {
-      resource?: Record<string, Record<string, HelmRelease[]>>;
-    };
-    for (const [name, [body]] of Object.entries(json.resource?.helm_release ?? {}))
-      out[`helm_release.${name}`] = body;
-  }
-  return out;
-}
-
-/** Every resource and module block of the Terraform, its body as JSON (references as `${a.b.c}`). */
-async function resourceBodies(
-  files: Record<string, string>,
-): Promise<Array<{ address: string; body: string }>> {
-  const out: Array<{ address: string; body: string }> = [];
-  for (const [file, text] of Object.entries(files)) {
-    if (!/^infra\/terraform\/[^/]+\/[^/]+\.tf$/.test(file)) continue;
-    const json = (await parseHcl(file, text)) as {
-      resource?: Record<string, Record<string, unknown>>;
-      module?: Record<string, unknown>;
-    };
-    for (const [type, named] of Object.entries(json.resource ?? {}))
-      for (const [n, body] of Object.entries(named))
-        out.push({ address: `${type}.${n}`, body: JSON.stringify(body) });
-    for (const [n, body] of Object.entries(json.module ?? {}))
-      out.push({ address: `module.${n}`, body: JSON.stringify(body) });
-  }
-  return out;
-}
-
-async function rootBlocks(files: Record<string, string>, file: string): Promise<string[]> {
-  if (!files[file]) return [];
-  const json = (await parseHcl(file, files[file])) as {
-    resource?: Record<string, Record<string, unknown>>;
-    module?: Record<string, unknown>;
-  };
-  return [
-    ...Object.entries(json.resource ?? {}).flatMap(([type, named]) =>
-      Object.keys(named).map((n) => `${type}.${n}`),
-    ),
-    ...Object.keys(json.module ?? {}).map((n) => `module.${n}`),
-  ];
-}
-
 describeWith(["helm"], "cluster add-ons: what the rendered chart needs is installed", () => {
   it.each(CASES)("%s", async (name) => {
     const plan = await planOf(name);
@@ -193,17 +130,15 @@ describeWith(["helm"], "cluster add-ons: what the rendered chart needs is instal
       ).toBe(true);
 
     // every add-on is installed where its path says
-    const releases = await helmReleases(files);
+    const blocks = await terraformBlocks(files);
     const cloud = plan.requirements.cloud.provider;
     for (const addon of plan.addons) {
       const { install } = addon;
       const label = `${name}: ${addon.id} (${install.via})`;
       if (install.via === "terraform") {
-        const release = releases[install.address];
-        expect(release, label).toBeDefined();
-        expect(`infra/terraform/${cloud}/${install.file}`, label).toSatisfy((f: string) =>
-          files[f]?.includes(`resource "helm_release" "${install.address.split(".")[1]}"`),
-        );
+        const block = blocks.find((b) => b.address === install.address && b.kind === "helm_release");
+        expect(block?.file, label).toBe(`infra/terraform/${cloud}/${install.file}`);
+        const release = block!.body as Record<string, string>;
         expect(
           {
             chart: release.chart,
@@ -220,7 +155,10 @@ describeWith(["helm"], "cluster add-ons: what the rendered chart needs is instal
         });
       } else if (install.via === "cloud") {
         const file = `infra/terraform/${cloud}/${install.file}`;
-        expect(await rootBlocks(files, file), label).toContain(blockOf(install.address));
+        expect(
+          blocks.filter((b) => b.file === file).map((b) => b.address),
+          label,
+        ).toContain(blockOf(install.address));
         // the arguments that turn it on are in that block's file
         const keyword = install.how.split(/[\s{=,]/)[0];
         expect(files[file], label).toContain(keyword);
@@ -270,10 +208,13 @@ describeWith(["helm"], "cluster add-ons: what the rendered chart needs is instal
         // point's own block (the controller's ingress class) naming the policy
         const mentions = (body: string, address: string) =>
           new RegExp(`(^|[^\\w.])${address.replace(".", "\\.")}\\.`).test(body);
-        const applies = (await resourceBodies(files)).some(
-          ({ address, body }) =>
-            mentions(body, waf.address) && (address === blockOf(target) || mentions(body, blockOf(target))),
-        );
+        const applies = blocks.some((block) => {
+          const body = JSON.stringify(block.body);
+          return (
+            mentions(body, waf.address) &&
+            (block.address === blockOf(target) || mentions(body, blockOf(target)))
+          );
+        });
         if (!applies) {
           // else the chart's BackendConfig (GKE) or, under GitOps, the controller's values name the
           // policy by the name the Terraform gives it (var.name)

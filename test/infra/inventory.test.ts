@@ -7,7 +7,6 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseHcl } from "@cdktf/hcl2json";
 import { expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
@@ -16,32 +15,8 @@ import { BILLABLE, blockOf } from "../../src/infra/index.js";
 import { formatCostAudit } from "../../src/plan/format.js";
 import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
 import { ROOT } from "../helpers/cli.js";
-import { CASES, EXAMPLES, planOf } from "../helpers/plans.js";
+import { type Block, CASES, EXAMPLES, planOf, terraformBlocks } from "../helpers/plans.js";
 import { describeWith, tool } from "../helpers/tools.js";
-
-interface Block {
-  file: string;
-  /** `type.name` or `module.name` */
-  address: string;
-  /** the resource type, or `module:<source>` */
-  kind: string;
-}
-
-async function terraformBlocks(files: Record<string, string>): Promise<Block[]> {
-  const blocks: Block[] = [];
-  for (const [file, text] of Object.entries(files)) {
-    if (!/^infra\/terraform\/[^/]+\/[^/]+\.tf$/.test(file)) continue;
-    const json = (await parseHcl(file, text)) as {
-      resource?: Record<string, Record<string, unknown>>;
-      module?: Record<string, Array<{ source: string }>>;
-    };
-    for (const [type, named] of Object.entries(json.resource ?? {}))
-      for (const name of Object.keys(named)) blocks.push({ file, address: `${type}.${name}`, kind: type });
-    for (const [name, [body]] of Object.entries(json.module ?? {}))
-      blocks.push({ file, address: `module.${name}`, kind: `module:${body.source}` });
-  }
-  return blocks;
-}
 
 /** An address resolves when its root block is in its file and any for_each key names a real key. */
 function resolves(address: string, file: string, blocks: Block[], files: Record<string, string>): boolean {

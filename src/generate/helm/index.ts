@@ -10,12 +10,12 @@ import type { InstancePrice } from "../../engine/index.js";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import {
-  AWS_VPC_CIDR,
-  AZURE_GATEWAY_SUBNET,
   cloudSecretKeys,
   clusterNeeds,
   gkeIngressAddressName,
   INGRESS_CLASS,
+  INGRESS_SOURCES,
+  syncsExternalSecrets,
 } from "../../infra/index.js";
 import { cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
@@ -51,6 +51,11 @@ import { templatesRoot } from "../render.js";
  * numbers from here on (bumped in their repository), not stackwright's version.
  */
 export const INITIAL_CHART_VERSION = "0.1.0";
+
+/** The plan's choices by capability, as the inventory stage reads them. */
+function choicesOf(plan: Plan): Record<string, string> {
+  return Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice]));
+}
 
 function choice(plan: Plan, capability: string): string {
   return plan.decisions.find((d) => d.capability === capability)!.choice;
@@ -118,11 +123,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
   const deployParams = params(plan, "deployment.strategy");
   // which objects need which add-on is decided once (src/infra/addons.ts): the Terraform installs
   // the add-ons for exactly the objects rendered here
-  const needs = clusterNeeds(
-    Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice])),
-    plan.capacity.hardware,
-    spec.cloud.provider,
-  );
+  const needs = clusterNeeds(choicesOf(plan), plan.capacity.hardware, spec.cloud.provider);
   const keda = needs.keda;
   const ingress = plan.addons.find((a) => a.provides.ingressClasses?.length);
   const kafka = spec.data.sources.includes("kafka");
@@ -212,17 +213,10 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       allowFrom: [
         { namespaceSelector: { matchLabels: { "stackwright.dev/clients": "true" } } },
         { podSelector: {} },
-        // the Ingress's load balancer reaches the pods: from its addresses in the VPC (AWS), from
-        // Google's front ends and health checkers (GKE), from the Application Gateway's subnet (AKS)
-        ...(ingress?.provides.ingressClasses?.[0] === INGRESS_CLASS.aws
-          ? [{ ipBlock: { cidr: AWS_VPC_CIDR } }]
-          : []),
-        ...(ingress?.provides.ingressClasses?.[0] === INGRESS_CLASS.gcp
-          ? GOOGLE_FRONT_ENDS.map((cidr) => ({ ipBlock: { cidr } }))
-          : []),
-        ...(ingress?.provides.ingressClasses?.[0] === INGRESS_CLASS.azure
-          ? [{ ipBlock: { cidr: AZURE_GATEWAY_SUBNET } }]
-          : []),
+        // the Ingress's load balancer reaches the pods from where its cloud sends it
+        ...(INGRESS_SOURCES[ingress?.provides.ingressClasses?.[0] ?? ""] ?? []).map((cidr) => ({
+          ipBlock: { cidr },
+        })),
       ],
       // Prometheus scrapes /metrics on the serving port from this namespace
       monitoringNamespace: "monitoring",
@@ -269,12 +263,6 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     serveConfig: serveConfigFromPlan(plan),
   };
 }
-
-/**
- * Google's front ends and health checkers, the sources a GKE external Application Load Balancer's
- * traffic reaches NEG backends from (GCP documentation, "Firewall rules" for load balancing).
- */
-const GOOGLE_FRONT_ENDS = ["130.211.0.0/22", "35.191.0.0/16"];
 
 /**
  * The chart's Ingress, where an ingress controller is installed (plan.addons): on AWS an internal ALB
@@ -361,18 +349,10 @@ export function environmentValues(plan: Plan, environment: string): Record<strin
     prometheusRule: { enabled: false },
     batch: { output },
     // the environment's own serving tokens
-    ...(externalSecretsEnabled(plan)
+    ...(syncsExternalSecrets(choicesOf(plan), plan.requirements.cloud.provider)
       ? { externalSecrets: externalSecretsValues(plan, true, environment) }
       : {}),
   };
-}
-
-function externalSecretsEnabled(plan: Plan): boolean {
-  return clusterNeeds(
-    Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice])),
-    plan.capacity.hardware,
-    plan.requirements.cloud.provider,
-  ).externalSecrets;
 }
 
 /** JSON Schema of values.yaml (draft-07, as Helm reads it). */

@@ -200,9 +200,7 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     externalSecrets: false,
     ingressAddress: false,
     applicationGateway: false,
-    gatewayMinInstances: 1,
     gatewaySubnet: AZURE_GATEWAY_SUBNET,
-    armorAttached: false,
     ingressAddressName: gkeIngressAddressName(cloudName(spec.metadata.name, 40)),
     // the names the Terraform writes secrets under, as the chart's ExternalSecrets read them
     onlineStoreSecretKey: secretKeys.onlineStore,
