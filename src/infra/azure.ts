@@ -53,7 +53,7 @@ const PRE_PRODUCTION_ACTIVE_HOURS = 40;
  * - azurerm_monitor_diagnostic_setting: free itself, and the Activity Log it exports is free to
  *   ingest into Log Analytics; the storage account it also writes to is priced;
  * - azurerm_web_application_firewall_policy: an Application Gateway WAF policy is billed only through
- *   the WAF_v2 gateway (or Front Door) it is associated with; waf.tf associates it with nothing;
+ *   the WAF_v2 gateway it is associated with (ingress.tf, priced there; on serverless runtimes none);
  * - azurerm_application_insights: workspace-based, its telemetry is billed as the workspace's
  *   ingestion, and nothing this Terraform deploys sends it any;
  * - azurerm_machine_learning_workspace: free; the compute and storage it uses are billed apart.
@@ -578,8 +578,7 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     b.relate("fronts", "azurerm_private_endpoint.features", [cache]);
   }
 
-  // waf.tf: the policy is associated with no Application Gateway or Front Door, so it is not billed
-  // and protects nothing yet
+  // waf.tf: the policy itself is not billed; the gateway that applies it is
   if (f.waf) {
     // on a cluster the Application Gateway applies it (ingress.tf): the gateway carries the charge
     const gateway = b.has("azurerm_application_gateway.ingress");
