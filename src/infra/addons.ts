@@ -34,6 +34,11 @@ export interface ClusterNeeds {
   externalSecrets: boolean;
   /** nodes added and removed with the pods (the serving pool's min < max: replicas that scale, pre-production's) */
   nodeAutoscaling: boolean;
+  /**
+   * mutual TLS between services (security.identity = workload-identity-mtls): the pods join Istio's
+   * ambient mesh and a PeerAuthentication makes mTLS STRICT for them
+   */
+  mesh: boolean;
 }
 
 export function clusterNeeds(
@@ -60,6 +65,7 @@ export function clusterNeeds(
     ingress: mode === "realtime" && choices["security.network"] === "private-with-waf",
     externalSecrets: syncsExternalSecrets(choices, cloud),
     nodeAutoscaling: serving && podsOutgrowMinimum,
+    mesh: choices["security.identity"] === "workload-identity-mtls",
   };
 }
 
@@ -97,7 +103,11 @@ export type AddonId =
   | "kube-prometheus-stack"
   | "external-secrets"
   | "gke-ingress"
-  | "application-gateway-ingress";
+  | "application-gateway-ingress"
+  | "istio-base"
+  | "istiod"
+  | "istio-cni"
+  | "ztunnel";
 
 export type AddonInstall =
   /** the cloud manages it: a Terraform block of the cluster turns it on */
@@ -116,7 +126,11 @@ export interface Addon {
   because: string;
   provides: Provides;
   install: AddonInstall;
+  /** the add-ons installed before it (what it needs to be running first): Terraform's depends_on, Flux's dependsOn */
+  after?: AddonId[];
 }
+
+const ISTIO_VERSION = "1.30.3";
 
 /**
  * The charts, at each project's newest release read on 2026-12-03 from its Chart.yaml at the release
@@ -191,7 +205,25 @@ export const ADDON_CHARTS: Readonly<
     source:
       "external-secrets/external-secrets helm-chart-2.9.0 (cc5bfbc2234ace9cb0caff4ea89c435cf517b27b) deploy/charts/external-secrets/Chart.yaml",
   },
+  // Istio's charts carry version 1.0.0 in the repository; the release build stamps the tag's version
+  // on what it publishes to the chart repository, so the pin is the release tag
+  "istio-base": istioChart("base", "manifests/charts/base"),
+  istiod: istioChart("istiod", "manifests/charts/istio-control/istio-discovery"),
+  "istio-cni": istioChart("cni", "manifests/charts/istio-cni"),
+  ztunnel: istioChart("ztunnel", "manifests/charts/ztunnel"),
 };
+
+/** Istio's newest release on 2026-12-03 (1.30.3, tagged 2026-07-13), whose charts install ambient mode. */
+function istioChart(chart: string, path: string): AddonChart {
+  return {
+    repository: "https://istio-release.storage.googleapis.com/charts",
+    chart,
+    version: ISTIO_VERSION,
+    appVersion: ISTIO_VERSION,
+    namespace: "istio-system",
+    source: `istio/istio ${ISTIO_VERSION} (56df41f63e513f834c9a3af33d8aed82d1d961f2) ${path}/Chart.yaml`,
+  };
+}
 
 /**
  * The cloud secret stores the chart's ExternalSecrets read, by cloud, as External Secrets names the
@@ -237,6 +269,33 @@ export interface AddonRefs<V> {
   webAcl: Record<string, unknown>;
 }
 
+/** What an add-on's values depend on beyond names: the cloud, and whether the pods are in the mesh. */
+export interface AddonSettings {
+  cloud: string;
+  /** the chart's pods are in the ambient mesh (ClusterNeeds.mesh): Prometheus joins it to scrape them */
+  mesh: boolean;
+}
+
+/** The settings of a plan's add-ons, from the add-ons it installs. */
+export function addonSettingsOf(addons: readonly Addon[], cloud: string): AddonSettings {
+  return { cloud, mesh: addons.some((a) => a.id === "ztunnel") };
+}
+
+/**
+ * The label that puts a pod in Istio's ambient mesh (the CNI agent redirects its traffic through the
+ * node's ztunnel; istio-cni's values.yaml, ambient.enablementSelectors).
+ */
+export const MESH_DATAPLANE_LABEL: Readonly<Record<string, string>> = {
+  "istio.io/dataplane-mode": "ambient",
+};
+
+/**
+ * Where mesh traffic reaches a pod, which a NetworkPolicy must admit: ztunnel tunnels it to port 15008
+ * (HBONE), and the kubelet's probes arrive from the link-local address ambient mode rewrites them to
+ * (Istio's "Ambient and Kubernetes NetworkPolicy").
+ */
+export const MESH_PORTS = { hbone: 15008, probeSource: "169.254.7.127/32" } as const;
+
 /** The service accounts of the add-ons that get a cloud role (their Pod Identity associations). */
 export const ADDON_SERVICE_ACCOUNTS = {
   "cluster-autoscaler": "cluster-autoscaler",
@@ -248,7 +307,14 @@ export const ADDON_SERVICE_ACCOUNTS = {
  * The values each add-on's chart is installed with, one source for the Terraform's helm_release and
  * the GitOps manifests (every key checked against the chart's values.yaml at its pinned tag).
  */
-export function addonValues<V>(id: keyof typeof ADDON_CHARTS, refs: AddonRefs<V>): Record<string, unknown> {
+export function addonValues<V>(
+  id: keyof typeof ADDON_CHARTS,
+  refs: AddonRefs<V>,
+  settings: AddonSettings,
+): Record<string, unknown> {
+  // GKE's CNI binaries live elsewhere and its system-node-critical pods need a ResourceQuota in their
+  // namespace: the charts' gke platform profile sets both
+  const platform = settings.cloud === "gcp" ? { global: { platform: "gke" } } : {};
   switch (id) {
     case "cluster-autoscaler":
       // adds serving nodes while pods are pending and removes idle ones, within each managed node
@@ -296,11 +362,22 @@ export function addonValues<V>(id: keyof typeof ADDON_CHARTS, refs: AddonRefs<V>
             serviceMonitorSelectorNilUsesHelmValues: false,
             podMonitorSelectorNilUsesHelmValues: false,
             ruleSelectorNilUsesHelmValues: false,
+            // in the mesh its scrapes reach pods whose mTLS is STRICT
+            ...(settings.mesh ? { podMetadata: { labels: { ...MESH_DATAPLANE_LABEL } } } : {}),
           },
         },
       };
     case "external-secrets":
       return { installCRDs: true, serviceAccount: { name: ADDON_SERVICE_ACCOUNTS[id] } };
+    case "istio-base":
+      // the CRDs (PeerAuthentication among them) and the default revision's validation
+      return {};
+    case "istiod":
+      return { profile: "ambient" };
+    case "istio-cni":
+      return { profile: "ambient", ...platform };
+    case "ztunnel":
+      return { profile: "ambient", ...platform };
   }
 }
 
@@ -309,8 +386,16 @@ export function gkeIngressAddressName(name: string): string {
   return `${name}-ingress`;
 }
 
-/** The AWS VPC's address range (network.tf): the Ingress's load balancer reaches the pods from it. */
+/** The AWS VPC's address range (network.tf). */
 export const AWS_VPC_CIDR = "10.40.0.0/16";
+
+/**
+ * The VPC's load-balancer subnets (network.tf: the intra subnets, one /24 per zone, with no route out
+ * and nothing else in them): the internal ALB the Ingress gets lives there, so the chart's
+ * NetworkPolicy admits the load balancer from this range and not from the whole VPC, where the pods
+ * themselves have their addresses.
+ */
+export const AWS_LOAD_BALANCER_SUBNETS = "10.40.208.0/21";
 
 /**
  * The ingress class the chart's Ingress names, per cloud: the AWS Load Balancer Controller's, and
@@ -329,11 +414,11 @@ export const AZURE_GATEWAY_SUBNET = "10.40.20.0/24";
 
 /**
  * Where each ingress class's load balancer reaches the pods from, which the chart's NetworkPolicy
- * admits: the ALB's addresses in the VPC (AWS), Google's front ends and health checkers (GKE, GCP's
+ * admits: the ALB's subnets (AWS), Google's front ends and health checkers (GKE, GCP's
  * load-balancing firewall documentation), the Application Gateway's subnet (AKS).
  */
 export const INGRESS_SOURCES: Readonly<Record<string, readonly string[]>> = {
-  [INGRESS_CLASS.aws]: [AWS_VPC_CIDR],
+  [INGRESS_CLASS.aws]: [AWS_LOAD_BALANCER_SUBNETS],
   [INGRESS_CLASS.gcp]: ["130.211.0.0/22", "35.191.0.0/16"],
   [INGRESS_CLASS.azure]: [AZURE_GATEWAY_SUBNET],
 };
@@ -522,5 +607,47 @@ export function addonsOf(ctx: AddonContext): Addon[] {
       provides: { ingressClasses: [INGRESS_CLASS.aws] },
       install: helm("aws-load-balancer-controller", "helm_release.aws_load_balancer_controller"),
     });
+  if (needs.mesh) {
+    // Istio in ambient mode: mTLS between every pair of pods in the mesh without a sidecar in any of
+    // them (probes, Prometheus and batch jobs keep working unchanged), one mechanism on every cloud.
+    // AKS's managed Istio add-on runs sidecars only and GKE's managed mesh needs a fleet membership;
+    // both would make the chart differ by cloud.
+    const because =
+      "security.identity=workload-identity-mtls: the chart's pods join the ambient mesh and its PeerAuthentication makes mTLS STRICT";
+    // istiod validates against the base chart's CRDs; the CNI agent and ztunnel take their
+    // configuration and certificates from istiod
+    const mesh: Array<[keyof typeof ADDON_CHARTS, string, string, Provides, AddonId[]]> = [
+      [
+        "istio-base",
+        "Istio base (the mesh's CRDs)",
+        "helm_release.istio_base",
+        { groups: ["security.istio.io"] },
+        [],
+      ],
+      [
+        "istiod",
+        "istiod (the mesh's control plane and certificate authority: each pod's SPIFFE identity)",
+        "helm_release.istiod",
+        { capabilities: ["mesh-control-plane"] },
+        ["istio-base"],
+      ],
+      [
+        "istio-cni",
+        "Istio CNI agent (redirects the mesh pods' traffic to ztunnel)",
+        "helm_release.istio_cni",
+        { capabilities: ["mesh-redirection"] },
+        ["istiod"],
+      ],
+      [
+        "ztunnel",
+        "ztunnel (each node's proxy: mTLS between the mesh's pods)",
+        "helm_release.ztunnel",
+        { capabilities: ["mesh-mtls"] },
+        ["istiod"],
+      ],
+    ];
+    for (const [id, title, address, provides, after] of mesh)
+      addons.push({ id, title, because, provides, install: helm(id, address), after });
+  }
   return addons;
 }

@@ -1,6 +1,6 @@
 /** What the AWS Terraform (templates/terraform/aws/) builds for a plan, resource by resource. */
 
-import { type AddonId, AWS_VPC_CIDR } from "./addons.js";
+import { type AddonId, AWS_LOAD_BALANCER_SUBNETS, AWS_VPC_CIDR } from "./addons.js";
 import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
 import { chartNameOf } from "./names.js";
 import type { InventoryInput } from "./types.js";
@@ -93,7 +93,6 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
     attributes: { zones: f.zones, natGateways: nat, singleNatGateway: nat === 1 },
   });
   b.vars.zones = f.zones;
-  // the chart's NetworkPolicy admits the Ingress's load balancer from this range (src/infra/addons.ts)
   b.vars.vpcCidr = AWS_VPC_CIDR;
   b.vars.singleNatGateway = nat === 1;
   b.add({
@@ -266,6 +265,8 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
     }
     const ingress = addons.find((a) => a.id === "aws-load-balancer-controller");
     if (ingress) {
+      // its own subnets, which the chart's NetworkPolicy admits (src/infra/addons.ts)
+      b.vars.loadBalancerSubnets = AWS_LOAD_BALANCER_SUBNETS;
       // the Ingress's load balancer, built by the controller: priced on what installs it
       const entry =
         ingress.install.via === "terraform"

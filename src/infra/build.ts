@@ -91,7 +91,11 @@ export function addonsFor(input: InventoryInput): Addon[] {
  * (a load balancer) is priced by the builder that knows it.
  */
 export function addHelmReleases(b: InventoryBuilder, addons: Addon[]): void {
-  const charts: Record<string, Record<string, string>> = {};
+  const charts: Record<string, Record<string, string | string[]>> = {};
+  const addressOf = (id: string) => {
+    const install = addons.find((a) => a.id === id)?.install;
+    return install?.via === "terraform" ? [install.address] : [];
+  };
   for (const addon of addons) {
     if (addon.install.via !== "terraform") continue;
     const { chart } = addon.install;
@@ -100,7 +104,7 @@ export function addHelmReleases(b: InventoryBuilder, addons: Addon[]): void {
       file: addon.install.file,
       title: `${addon.title}: Helm chart ${chart.chart} ${chart.version}`,
     });
-    charts[addon.id] = { ...chart };
+    charts[addon.id] = { ...chart, dependsOn: (addon.after ?? []).flatMap(addressOf) };
   }
   b.vars.helmAddons = Object.keys(charts).length > 0;
   b.vars.addons = charts;

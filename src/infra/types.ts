@@ -96,7 +96,7 @@ export type TemplateValue =
   | number
   | boolean
   | Array<Record<string, string | number | boolean | string[] | Array<Record<string, string | string[]>>>>
-  | Record<string, Record<string, string | number | boolean>>;
+  | Record<string, Record<string, string | number | boolean | string[]>>;
 
 /**
  * Who must be allowed to use a customer-managed key for the resources it encrypts: the grant the

@@ -76,6 +76,11 @@ export function evidenceFor(mechanism: MechanismName, ctx: EvidenceContext): Evi
       if (syncsExternalSecrets(ctx.choices, ctx.spec.cloud.provider))
         found.push(chartObject("SecretStore", "externalsecret.yaml"));
       break;
+    case "mtls":
+      // the pods join Istio's ambient mesh (the add-ons plan.addons installs) and this makes mTLS STRICT
+      if (onCluster && ctx.choices["security.identity"] === "workload-identity-mtls")
+        found.push(chartObject("PeerAuthentication", "peerauthentication.yaml"));
+      break;
     case "workload-identity":
       if (onCluster) found.push(chartObject("ServiceAccount", "serviceaccount.yaml"));
       break;

@@ -189,6 +189,7 @@ export const addonSchema = z.object({
     z.object({ via: z.literal("gitops"), file: z.string(), chart: addonChartSchema }),
     z.object({ via: z.literal("customer"), chart: addonChartSchema }),
   ]),
+  after: z.array(z.string()).optional(),
 });
 
 export const warningSchema = z.object({

@@ -2,7 +2,7 @@
  * The generated Helm chart, checked the way a cluster would meet it: real helm lints it (--strict)
  * and renders it (`helm template`), and every rendered object is validated against the Kubernetes
  * OpenAPI schemas (kubernetes-models) or its CRD's schema (Argo Rollouts, KEDA, External Secrets, the Prometheus
- * operator), with unknown fields refused, then cross-checked as a set: what an autoscaler targets,
+ * operator, Istio), with unknown fields refused, then cross-checked as a set: what an autoscaler targets,
  * what a Service / PDB / ServiceMonitor selects, and what a pod mounts or names must render too.
  *
  * helm is found by src/util/tools.ts (the npm devDependency's binary, else PATH). Where there is
@@ -52,6 +52,7 @@ const CRD_PACKAGES: Record<string, string[]> = {
   "external-secrets.io": ["@kubernetes-models/external-secrets"],
   "cloud.google.com": ["@kubernetes-models/gke"],
   "monitoring.coreos.com": ["@kubernetes-models/prometheus-operator"],
+  "security.istio.io": ["@kubernetes-models/istio"],
 };
 
 async function validatorFor(apiVersion: string, kind: string): Promise<Validator | undefined> {

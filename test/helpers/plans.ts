@@ -60,6 +60,13 @@ compliance: [pci-dss]
 deployment: { access: gitops, repository: "https://github.com/example/ledger.git" }
 budget: { monthlyUsd: 40000 }
 `,
+  "aws-flux-hipaa": `metadata: { name: records-flux }
+team: { size: 6, existingTools: [flux] }
+inference: { peakQps: 200, latencyP99Ms: 80 }
+compliance: [hipaa]
+deployment: { access: gitops, repository: "https://github.com/example/records.git" }
+budget: { monthlyUsd: 30000 }
+`,
   "gcp-hipaa-cluster": `metadata: { name: clinical-gcp }
 team: { size: 5 }
 inference: { peakQps: 200, latencyP99Ms: 80 }

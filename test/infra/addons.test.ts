@@ -59,6 +59,12 @@ function needsOf(objects: RenderedObject[]): Need[] {
       for (const m of text.matchAll(/https?:\/\/([a-z0-9-]+\.[a-z0-9-]+)(?::\d+)?(?:\/|\b)/g))
         if (!m[1].endsWith(".svc") && !/\.(com|io|dev|org|net)$/.test(m[1]))
           needs.push({ kind: "services", value: m[1], by });
+    // a pod in the ambient mesh needs its control plane, the CNI agent that redirects its traffic and
+    // the node proxy that carries it as mTLS
+    const podLabels = spec.template?.metadata?.labels ?? spec.jobTemplate?.spec?.template?.metadata?.labels;
+    if (podLabels?.["istio.io/dataplane-mode"] === "ambient")
+      for (const value of ["mesh-control-plane", "mesh-redirection", "mesh-mtls"])
+        needs.push({ kind: "capabilities", value, by });
     // replicas that scale need nodes that follow them
     const scales =
       (object.kind === "HorizontalPodAutoscaler" && spec.maxReplicas > spec.minReplicas) ||

@@ -6,6 +6,7 @@
 import type { RuleSet } from "../../engine/index.js";
 import { GENERATED_HEADER, type TextFileSet } from "../../fileset/index.js";
 import type { Addon } from "../../infra/index.js";
+import { chartNameOf } from "../../infra/names.js";
 import { budgetBar, capacityLine } from "../../plan/format.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
@@ -265,8 +266,15 @@ function wiringNotes(plan: Plan, capability: string): string[] {
     ];
   }
   if (capability === "security.identity" && inventory?.vars.workloadServiceAccount) {
+    const chart = `deploy/helm/${chartNameOf(plan.requirements.metadata.name)}/templates`;
+    const ingress = plan.addons.some((a) => a.provides.ingressClasses?.length);
     return [
       `The chart's pods run as the service account ${inventory.vars.workloadServiceAccount}, bound in each environment's namespace to a cloud identity that may read score's input and write its predictions in the data bucket, and nothing else (infra/terraform/${inventory.cloud}/workload.tf).`,
+      ...(choice === "workload-identity-mtls"
+        ? [
+            `mTLS between services: the pods carry istio.io/dataplane-mode=ambient, and the PeerAuthentication (${chart}/peerauthentication.yaml) makes it STRICT: ztunnel refuses a connection that is not mTLS from a workload of the mesh${ingress ? ", except on the serving port, where the Ingress's load balancer (outside the mesh) sends plain text and the NetworkPolicy admits it there only from the load balancer's addresses and the kubelet's probes" : ""}. Prometheus joins the mesh to scrape the pods; a client inside the cluster joins it too (its namespace labelled istio.io/dataplane-mode=ambient) or is refused.`,
+          ]
+        : []),
     ];
   }
   return [];

@@ -9,7 +9,14 @@
 import { stringify } from "yaml";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
-import { type ADDON_CHARTS, type Addon, addonValues, GITOPS_ADDONS_FILE } from "../../infra/index.js";
+import {
+  type ADDON_CHARTS,
+  type Addon,
+  type AddonId,
+  addonSettingsOf,
+  addonValues,
+  GITOPS_ADDONS_FILE,
+} from "../../infra/index.js";
 import { cloudName } from "../../infra/names.js";
 import type { Plan } from "../../plan/types.js";
 import { releaseValuesPath } from "../ci/deploy.js";
@@ -104,13 +111,31 @@ function fluxObjects(delivery: Delivery, env: DeliveryEnvironment, repository: s
 function gitopsAddonValues(addon: Addon, plan: Plan): Record<string, unknown> {
   if (addon.install.via !== "gitops") return {};
   const name = cloudName(plan.requirements.metadata.name, 40);
-  return addonValues(addon.id as keyof typeof ADDON_CHARTS, {
-    clusterName: name,
-    region: plan.requirements.cloud.region,
-    vpc: { vpcTags: { Name: name } },
-    webAcl: { wafv2AclName: name },
-  });
+  return addonValues(
+    addon.id as keyof typeof ADDON_CHARTS,
+    {
+      clusterName: name,
+      region: plan.requirements.cloud.region,
+      vpc: { vpcTags: { Name: name } },
+      webAcl: { wafv2AclName: name },
+    },
+    addonSettingsOf(plan.addons, plan.requirements.cloud.provider),
+  );
 }
+
+/**
+ * What Argo CD must not revert in an add-on's objects: istiod rewrites its validating webhooks'
+ * failurePolicy once it is serving, which an unignored diff would undo on every sync.
+ */
+const ISTIO_WEBHOOKS = {
+  group: "admissionregistration.k8s.io",
+  kind: "ValidatingWebhookConfiguration",
+  jqPathExpressions: [".webhooks[]?.failurePolicy"],
+};
+const IGNORED_DIFFERENCES: Partial<Record<AddonId, Array<Record<string, unknown>>>> = {
+  "istio-base": [ISTIO_WEBHOOKS],
+  istiod: [ISTIO_WEBHOOKS],
+};
 
 /** The cluster add-ons the GitOps controller installs (src/infra/addons.ts), one Helm chart each. */
 function addonObjects(plan: Plan, controller: "argocd" | "flux"): Array<Record<string, unknown>> {
@@ -137,7 +162,13 @@ function addonObjects(plan: Plan, controller: "argocd" | "flux"): Array<Record<s
             automated: { prune: true, selfHeal: true },
             // CRDs too large for a client-side apply's annotation (the Prometheus operator's)
             syncOptions: ["CreateNamespace=true", "ServerSideApply=true"],
+            // Applications have no order between them: one that needs another running (addon.after)
+            // retries until it is
+            ...(addon.after?.length
+              ? { retry: { limit: 10, backoff: { duration: "30s", factor: 2, maxDuration: "5m" } } }
+              : {}),
           },
+          ...(IGNORED_DIFFERENCES[addon.id] ? { ignoreDifferences: IGNORED_DIFFERENCES[addon.id] } : {}),
         },
       });
     else
@@ -163,6 +194,7 @@ function addonObjects(plan: Plan, controller: "argocd" | "flux"): Array<Record<s
                 sourceRef: { kind: "HelmRepository", name: addon.id },
               },
             },
+            ...(addon.after?.length ? { dependsOn: addon.after.map((name) => ({ name })) } : {}),
             install: { createNamespace: true, crds: "Create", remediation: { retries: 3 } },
             upgrade: { crds: "CreateReplace", remediation: { retries: 3 } },
             values,

@@ -15,6 +15,8 @@ import {
   gkeIngressAddressName,
   INGRESS_CLASS,
   INGRESS_SOURCES,
+  MESH_DATAPLANE_LABEL,
+  MESH_PORTS,
   syncsExternalSecrets,
 } from "../../infra/index.js";
 import { cloudName } from "../../infra/names.js";
@@ -155,7 +157,16 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     // on AKS the deploy annotates the service account with the workload identity's client ID
     // (delivery.workloadClientIdVariable) and the pods ask the webhook for its token
     serviceAccount: { name: "", annotations: {} },
-    podLabels: bindsAzureWorkloadIdentity(plan) ? { [WORKLOAD_IDENTITY_POD_LABEL]: "true" } : {},
+    podLabels: {
+      ...(bindsAzureWorkloadIdentity(plan) ? { [WORKLOAD_IDENTITY_POD_LABEL]: "true" } : {}),
+      // mTLS between services (security.identity=workload-identity-mtls): the pods join Istio's ambient
+      // mesh, which plan.addons installs
+      ...(needs.mesh ? MESH_DATAPLANE_LABEL : {}),
+    },
+    // the PeerAuthentication that makes mTLS STRICT for the pods, and what the NetworkPolicy admits
+    // in the mesh: other pods only through ztunnel's port, the load balancer (outside the mesh) and
+    // the kubelet's probes on the serving port
+    mesh: { enabled: needs.mesh, hbonePort: MESH_PORTS.hbone, probeSource: MESH_PORTS.probeSource },
     // Secrets the operator creates (the chart renders none): the serving core's bearer tokens
     // (absent: the repository API stays disabled and inference open) and the online store's
     // rediss:// URL, password included, synced from the cloud secret (Terraform output online_store_secret)
@@ -210,14 +221,15 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     podDisruptionBudget: { minAvailable: plan.capacity.replicasMin > 1 ? plan.capacity.replicasMin - 1 : 0 },
     networkPolicy: {
       enabled: true,
+      // the clients inside the cluster
       allowFrom: [
         { namespaceSelector: { matchLabels: { "stackwright.dev/clients": "true" } } },
         { podSelector: {} },
-        // the Ingress's load balancer reaches the pods from where its cloud sends it
-        ...(INGRESS_SOURCES[ingress?.provides.ingressClasses?.[0] ?? ""] ?? []).map((cidr) => ({
-          ipBlock: { cidr },
-        })),
       ],
+      // the Ingress's load balancer, from where its cloud sends it
+      loadBalancerFrom: (INGRESS_SOURCES[ingress?.provides.ingressClasses?.[0] ?? ""] ?? []).map((cidr) => ({
+        ipBlock: { cidr },
+      })),
       // Prometheus scrapes /metrics on the serving port from this namespace
       monitoringNamespace: "monitoring",
       egressTo: [{ ipBlock: { cidr: "10.0.0.0/8" } }],

@@ -20,6 +20,7 @@ import {
   ADDON_SERVICE_ACCOUNTS,
   type AddonRefs,
   AZURE_GATEWAY_SUBNET,
+  addonSettingsOf,
   addonValues,
   cloudSecretKeys,
   gkeIngressAddressName,
@@ -193,11 +194,24 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     addonValues: Object.fromEntries(
       plan.addons.flatMap((a) =>
         a.install.via === "terraform"
-          ? [[a.id, hclValue(addonValues(a.id as keyof typeof ADDON_CHARTS, addonRefs(provider)), 2)]]
+          ? [
+              [
+                a.id,
+                hclValue(
+                  addonValues(
+                    a.id as keyof typeof ADDON_CHARTS,
+                    addonRefs(provider),
+                    addonSettingsOf(plan.addons, provider),
+                  ),
+                  2,
+                ),
+              ],
+            ]
           : [],
       ),
     ),
     externalSecrets: false,
+    loadBalancerSubnets: false,
     ingressAddress: false,
     applicationGateway: false,
     gatewaySubnet: AZURE_GATEWAY_SUBNET,

@@ -172,7 +172,71 @@ resource "helm_release" "kube_prometheus_stack" {
         serviceMonitorSelectorNilUsesHelmValues = false
         podMonitorSelectorNilUsesHelmValues     = false
         ruleSelectorNilUsesHelmValues           = false
+        podMetadata = {
+          labels = {
+            "istio.io/dataplane-mode" = "ambient"
+          }
+        }
       }
     }
   })]
+}
+
+# Istio in ambient mode (security.identity = workload-identity-mtls): the chart's pods carry
+# istio.io/dataplane-mode=ambient, the CNI agent sends their traffic through each node's ztunnel, and
+# ztunnel carries it between pods as mTLS with each pod's SPIFFE identity (istiod is the CA); the
+# chart's PeerAuthentication refuses what arrives without it
+
+resource "helm_release" "istio_base" {
+  name             = "istio-base"
+  repository       = "https://istio-release.storage.googleapis.com/charts"
+  chart            = "base"
+  version          = "1.30.3"
+  namespace        = "istio-system"
+  create_namespace = true
+
+  # the mesh's CRDs: the chart's PeerAuthentication is one
+  values = [yamlencode({})]
+}
+
+resource "helm_release" "istiod" {
+  name       = "istiod"
+  repository = "https://istio-release.storage.googleapis.com/charts"
+  chart      = "istiod"
+  version    = "1.30.3"
+  namespace  = "istio-system"
+
+  values = [yamlencode({
+    profile = "ambient"
+  })]
+
+  depends_on = [helm_release.istio_base]
+}
+
+resource "helm_release" "istio_cni" {
+  name       = "istio-cni"
+  repository = "https://istio-release.storage.googleapis.com/charts"
+  chart      = "cni"
+  version    = "1.30.3"
+  namespace  = "istio-system"
+
+  values = [yamlencode({
+    profile = "ambient"
+  })]
+
+  depends_on = [helm_release.istiod]
+}
+
+resource "helm_release" "ztunnel" {
+  name       = "ztunnel"
+  repository = "https://istio-release.storage.googleapis.com/charts"
+  chart      = "ztunnel"
+  version    = "1.30.3"
+  namespace  = "istio-system"
+
+  values = [yamlencode({
+    profile = "ambient"
+  })]
+
+  depends_on = [helm_release.istiod]
 }
