@@ -7,8 +7,9 @@
  * Terraform builds and the chart renders.
  */
 import { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "../infra/delivery.js";
+import { syncsExternalSecrets } from "../infra/index.js";
 import { azureStorageName, chartNameOf, cloudName, dns1123 } from "../infra/names.js";
-import { choiceOf, decisionOf } from "../plan/index.js";
+import { choiceOf, choicesOf, decisionOf } from "../plan/index.js";
 import type { Plan } from "../plan/types.js";
 
 export const DEPLOY_ACCESS = ["gitops", "runner-in-network", "public-endpoint", "cloud-api"] as const;
@@ -105,11 +106,44 @@ export interface Delivery {
    * cluster, pushes to a private registry); `terraform` when the generated Terraform builds them.
    */
   runner?: { labels: string[]; terraform: boolean };
-  /**
-   * The GitHub environment variable holding the client ID the chart's service account is annotated
-   * with at deploy (AKS workload identity), when there is one.
-   */
-  workloadClientIdVariable?: string;
+  /** the chart values only the deploy knows, each from a GitHub environment variable */
+  deployValues: DeployValue[];
+}
+
+/**
+ * A chart value set at deploy from a GitHub environment variable (helm --set-string, or the GitOps
+ * release file): what exists only once the Terraform has run, or what the generator is not told.
+ */
+export interface DeployValue {
+  variable: string;
+  /** the value's path in the chart's values; each top-level key at most once */
+  path: string[];
+}
+
+/** The chart values a plan's deploy sets from its GitHub environment variables. */
+function deployValuesOf(plan: Plan): DeployValue[] {
+  const cloud = plan.requirements.cloud.provider;
+  const values: DeployValue[] = [];
+  // the workload identity the pods sign in as (AKS), named by its client ID
+  if (bindsAzureWorkloadIdentity(plan))
+    values.push({
+      variable: WORKLOAD_CLIENT_ID_VARIABLE,
+      path: ["serviceAccount", "annotations", WORKLOAD_CLIENT_ID_ANNOTATION],
+    });
+  // where the chart's SecretStore reads: the GCP project, the Azure tenant
+  if (syncsExternalSecrets(choicesOf(plan), cloud)) {
+    if (cloud === "gcp")
+      values.push({
+        variable: "GCP_PROJECT_ID",
+        path: ["externalSecrets", "provider", "gcpsm", "projectID"],
+      });
+    if (cloud === "azure")
+      values.push({
+        variable: "AZURE_TENANT_ID",
+        path: ["externalSecrets", "provider", "azurekv", "tenantId"],
+      });
+  }
+  return values;
 }
 
 /** The chart's name and directory (deploy/helm/<chart>): a DNS-1123 label of the workload's name. */
@@ -173,7 +207,7 @@ export function deliveryOf(plan: Plan): Delivery {
     chart,
     chartPath: `deploy/helm/${chart}`,
     registry,
-    ...(bindsAzureWorkloadIdentity(plan) ? { workloadClientIdVariable: WORKLOAD_CLIENT_ID_VARIABLE } : {}),
+    deployValues: deployValuesOf(plan),
     ...(needsRunner
       ? {
           runner: {

@@ -29,7 +29,7 @@ export interface ClusterNeeds {
   ingress: boolean;
   /**
    * the chart's Secrets synced from the cloud's secret store by External Secrets (security.secrets =
-   * external-secrets, where the store is generated: AWS Secrets Manager)
+   * external-secrets: Secrets Manager, Secret Manager or Key Vault)
    */
   externalSecrets: boolean;
   /** nodes added and removed with the pods (the serving pool's min < max: replicas that scale, pre-production's) */
@@ -227,10 +227,16 @@ function istioChart(chart: string, path: string): AddonChart {
 
 /**
  * The cloud secret stores the chart's ExternalSecrets read, by cloud, as External Secrets names the
- * provider. AWS only: on GCP the store needs the project ID, which only the deploy knows, and on Azure
- * the Terraform writes no Key Vault secret for the chart yet; there the Secrets stay the operator's.
+ * provider: Secrets Manager, Secret Manager, Key Vault (the Terraform writes the chart's secrets to
+ * each: secrets.tf).
  */
-export const SECRET_STORES: Readonly<Record<string, string>> = { aws: "aws" };
+export const SECRET_STORES: Readonly<Record<string, string>> = { aws: "aws", gcp: "gcpsm", azure: "azurekv" };
+
+const SECRET_STORE_TITLES: Readonly<Record<string, string>> = {
+  aws: "Secrets Manager",
+  gcp: "Secret Manager",
+  azure: "Key Vault",
+};
 
 /** Whether the chart's Secrets are synced by External Secrets (the plan chose it, on a cloud whose store is generated). */
 export function syncsExternalSecrets(choices: Record<string, string>, cloud: string): boolean {
@@ -242,17 +248,31 @@ export function syncsExternalSecrets(choices: Record<string, string>, cloud: str
 }
 
 /**
- * The secrets the Terraform writes to the cloud's store and External Secrets syncs into the cluster
- * (names as Secrets Manager holds them): the online store's URL, and each environment's serving tokens.
+ * The secrets the Terraform writes to the cloud's store and External Secrets syncs into the cluster,
+ * under the names the store holds them: the online store's URL, and each environment's serving
+ * tokens. Secrets Manager names take paths; Secret Manager IDs and Key Vault names take dashes.
  */
-export function cloudSecretKeys(name: string): {
+export function cloudSecretKeys(
+  name: string,
+  cloud: string,
+): {
   onlineStore: string;
   serveTokens: (environment: string) => string;
 } {
+  const sep = cloud === "aws" ? "/" : "-";
   return {
-    onlineStore: `${name}/online-store`,
-    serveTokens: (environment) => `${name}/${environment}/serve-tokens`,
+    onlineStore: `${name}${sep}online-store`,
+    serveTokens: (environment) => `${name}${sep}${environment}${sep}serve-tokens`,
   };
+}
+
+/**
+ * The Key Vault the Terraform writes the chart's secrets to on Azure (secrets.tf): named after the
+ * storage account (globally unique like it, 3-24 characters), so the chart's SecretStore can name
+ * its URL without reading Terraform state.
+ */
+export function azureSecretsVaultName(storageAccountName: string): string {
+  return `${storageAccountName.slice(0, 21)}sec`;
 }
 
 /**
@@ -564,7 +584,7 @@ export function addonsOf(ctx: AddonContext): Addon[] {
   if (needs.externalSecrets)
     addons.push({
       id: "external-secrets",
-      title: "External Secrets Operator (the chart's Secrets from Secrets Manager)",
+      title: `External Secrets Operator (the chart's Secrets from ${SECRET_STORE_TITLES[cloud] ?? "the cloud's secret store"})`,
       because: "security.secrets=external-secrets: the chart renders a SecretStore and ExternalSecrets",
       provides: { groups: ["external-secrets.io"] },
       install: helm("external-secrets", "helm_release.external_secrets"),

@@ -412,6 +412,36 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
 
     const addons = addonsFor(input);
     addHelmReleases(b, addons);
+    if (addons.some((a) => a.id === "external-secrets")) {
+      // what External Secrets syncs into each environment's namespace, as the chart's workload
+      // identity: each environment's serving tokens (Terraform generates them) and the online store's URL
+      const f = facts(input);
+      const secrets = f.environments.length + (input.choices["features.store"] === "online" ? 1 : 0);
+      b.add({
+        address: "azurerm_key_vault.secrets",
+        file: "secrets.tf",
+        title: `Key Vault of the chart's secrets (the serving tokens of ${f.environments.join(", ")}${secrets > f.environments.length ? ", the online store's URL" : ""})`,
+        item: "Secrets",
+        meters: [
+          {
+            price: "keyVaultOperationsPer10k",
+            quantity: (secrets * HOURS_PER_MONTH) / 10_000,
+            unit: "10,000 secret operations",
+            assumption: `External Secrets reads each of the ${secrets} secrets once an hour (refreshInterval 1h)`,
+          },
+        ],
+        implements: ["secret-store"],
+      });
+      b.add({
+        address: "azurerm_role_assignment.workload_reads_serve_tokens",
+        file: "secrets.tf",
+        title: "The chart's workload identity may read its secrets (Key Vault Secrets User on each secret)",
+        implements: ["workload-identity"],
+      });
+      b.relate("grants", "azurerm_role_assignment.workload_reads_serve_tokens", [
+        "azurerm_key_vault.secrets",
+      ]);
+    }
     if (addons.some((a) => a.id === "application-gateway-ingress")) {
       // the chart's Ingress: AKS's controller programs this gateway, which applies the WAF policy
       b.add({

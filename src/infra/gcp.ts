@@ -506,6 +506,46 @@ function clusterResources(
   ]);
   const addons = addonsFor(input);
   addHelmReleases(b, addons);
+  if (addons.some((a) => a.id === "external-secrets")) {
+    // what External Secrets syncs into each environment's namespace: its own serving tokens
+    // (Terraform generates them), beside the online store's URL (online-store.tf)
+    const f = facts(input);
+    b.add({
+      address: "google_secret_manager_secret.serve_tokens",
+      file: "secrets.tf",
+      title: `Secret Manager: the serving tokens of ${f.environments.length > 1 ? `each environment (${f.environments.join(", ")})` : "the environment"}`,
+      item: "Secrets",
+      meters: [
+        {
+          price: "secretVersionMonthly",
+          quantity: f.environments.length,
+          unit: "active secret version-months",
+        },
+      ],
+      implements: ["secret-store"],
+    });
+    b.add({
+      address: "google_secret_manager_secret_iam_member.external_secrets_serve_tokens",
+      file: "secrets.tf",
+      title:
+        "External Secrets' service account (a Workload Identity Federation principal) may read the chart's secrets",
+      implements: ["workload-identity"],
+    });
+    b.relate("grants", "google_secret_manager_secret_iam_member.external_secrets_serve_tokens", [
+      "google_secret_manager_secret.serve_tokens",
+    ]);
+    if (input.choices["features.store"] === "online") {
+      b.add({
+        address: "google_secret_manager_secret_iam_member.external_secrets_online_store",
+        file: "secrets.tf",
+        title: "External Secrets' service account may read the online store's URL",
+        implements: ["workload-identity"],
+      });
+      b.relate("grants", "google_secret_manager_secret_iam_member.external_secrets_online_store", [
+        "google_secret_manager_secret.features",
+      ]);
+    }
+  }
   if (addons.some((a) => a.id === "gke-ingress")) {
     // the chart's Ingress: GKE builds an external Application Load Balancer on this address, with
     // the Cloud Armor policy on its backend (the chart's BackendConfig)

@@ -22,6 +22,7 @@ export {
   addonSettingsOf,
   addonsOf,
   addonValues,
+  azureSecretsVaultName,
   type ClusterNeeds,
   cloudSecretKeys,
   clusterNeeds,

@@ -36,7 +36,7 @@ export const NOT_GENERATED: Readonly<Record<MechanismName, string>> = {
   "deploy-identity": "no deploy identity is built",
   "secret-store": "no secret store is built",
   "external-secrets":
-    "no ExternalSecret is generated: the cloud's secret store is synced by External Secrets on AWS only (on GCP its store needs the project ID only the deploy knows; on Azure the Terraform writes no Key Vault secret for the chart to read)",
+    "no ExternalSecret is generated: External Secrets syncs the cloud's secret store on the clusters the Terraform builds, not on the team's own cluster",
   vault: "no Vault is generated",
   "versioned-data": "no versioned data store is built",
   "data-retention": "no retention rule is built on the data store",

@@ -268,6 +268,11 @@ export function decisionOf(plan: Plan, capability: Capability): Decision {
   return found;
 }
 
+/** The plan's choices by capability, as the inventory stage reads them. */
+export function choicesOf(plan: Plan): Record<string, string> {
+  return Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice]));
+}
+
 export function choiceOf(plan: Plan, capability: Capability): string {
   return decisionOf(plan, capability).choice;
 }

@@ -54,9 +54,10 @@ function needsOf(objects: RenderedObject[]): Need[] {
           spec.ingressClassName ?? (object.metadata as any)?.annotations?.["kubernetes.io/ingress.class"],
         by,
       });
-    // an in-cluster address `http://<service>.<namespace>:<port>` the objects query or push to
+    // an in-cluster address `http://<service>.<namespace>:<port>` the objects query or push to (two
+    // labels, then a port, a path or the end: not a public host name)
     for (const text of strings(object))
-      for (const m of text.matchAll(/https?:\/\/([a-z0-9-]+\.[a-z0-9-]+)(?::\d+)?(?:\/|\b)/g))
+      for (const m of text.matchAll(/https?:\/\/([a-z0-9-]+\.[a-z0-9-]+)(?::\d+)?(?=[/\s"']|$)/g))
         if (!m[1].endsWith(".svc") && !/\.(com|io|dev|org|net)$/.test(m[1]))
           needs.push({ kind: "services", value: m[1], by });
     // a pod in the ambient mesh needs its control plane, the CNI agent that redirects its traffic and

@@ -14,7 +14,6 @@ import {
   deliveryOf,
   KUBECONFIG_SECRET,
   SCORE_JOB_SUFFIX,
-  WORKLOAD_CLIENT_ID_ANNOTATION,
 } from "../delivery.js";
 import { GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
 import { servedModels } from "../platform/serve-config.js";
@@ -231,10 +230,11 @@ function helmInstall(delivery: Delivery, env: DeliveryEnvironment, wait: boolean
   return [
     `helm upgrade --install ${delivery.release} ${delivery.chartPath} --namespace ${env.namespace}${values}`,
     `--set image.repository=${e("needs.build.outputs.repository")} --set image.tag=${e("needs.build.outputs.tag")}`,
-    // the workload identity the pods sign in as (AKS): its client ID exists once the Terraform ran
-    delivery.workloadClientIdVariable
-      ? `--set-string 'serviceAccount.annotations.${WORKLOAD_CLIENT_ID_ANNOTATION.replaceAll(".", "\\.")}=${e(`vars.${delivery.workloadClientIdVariable}`)}'`
-      : "",
+    // what only the deploy knows (delivery.deployValues), from the environment's variables
+    ...delivery.deployValues.map(
+      (v) =>
+        `--set-string '${v.path.map((key) => key.replaceAll(".", "\\.")).join(".")}=${e(`vars.${v.variable}`)}'`,
+    ),
     wait ? "--wait --timeout 15m" : "",
   ]
     .filter(Boolean)
@@ -365,11 +365,11 @@ function gitopsRelease(delivery: Delivery, env: DeliveryEnvironment): Step[] {
       run: [
         `mkdir -p ${file.slice(0, file.lastIndexOf("/"))}`,
         `printf 'image:\\n  repository: %s\\n  tag: "%s"\\n' "$REPOSITORY" "$TAG" > ${file}`,
-        ...(delivery.workloadClientIdVariable
-          ? [
-              `printf 'serviceAccount:\\n  annotations:\\n    ${WORKLOAD_CLIENT_ID_ANNOTATION}: "%s"\\n' "$WORKLOAD_CLIENT_ID" >> ${file}`,
-            ]
-          : []),
+        // what only the deploy knows (delivery.deployValues), each under its own top-level key
+        ...delivery.deployValues.map(
+          (v) =>
+            `printf '${v.path.map((key, depth) => `${"  ".repeat(depth)}${key}:`).join("\\n")} "%s"\\n' "$${v.variable}" >> ${file}`,
+        ),
         'git config user.name "github-actions[bot]"',
         'git config user.email "41898282+github-actions[bot]@users.noreply.github.com"',
         `git add ${file}`,
@@ -379,9 +379,7 @@ function gitopsRelease(delivery: Delivery, env: DeliveryEnvironment): Step[] {
       env: {
         REPOSITORY: e("needs.build.outputs.repository"),
         TAG: e("needs.build.outputs.tag"),
-        ...(delivery.workloadClientIdVariable
-          ? { WORKLOAD_CLIENT_ID: e(`vars.${delivery.workloadClientIdVariable}`) }
-          : {}),
+        ...Object.fromEntries(delivery.deployValues.map((v) => [v.variable, e(`vars.${v.variable}`)])),
       },
     },
   ];

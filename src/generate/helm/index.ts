@@ -10,6 +10,7 @@ import type { InstancePrice } from "../../engine/index.js";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import {
+  azureSecretsVaultName,
   cloudSecretKeys,
   clusterNeeds,
   gkeIngressAddressName,
@@ -19,8 +20,8 @@ import {
   MESH_PORTS,
   syncsExternalSecrets,
 } from "../../infra/index.js";
-import { cloudName } from "../../infra/names.js";
-import { loadDefaultRuleSet } from "../../plan/index.js";
+import { azureStorageName, chartNameOf, cloudName } from "../../infra/names.js";
+import { choicesOf, loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import {
   batchLocations,
@@ -53,11 +54,6 @@ import { templatesRoot } from "../render.js";
  * numbers from here on (bumped in their repository), not stackwright's version.
  */
 export const INITIAL_CHART_VERSION = "0.1.0";
-
-/** The plan's choices by capability, as the inventory stage reads them. */
-function choicesOf(plan: Plan): Record<string, string> {
-  return Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice]));
-}
 
 function choice(plan: Plan, capability: string): string {
   return plan.decisions.find((d) => d.capability === capability)!.choice;
@@ -331,10 +327,11 @@ function ingressValues(plan: Plan, className: string | undefined): Record<string
 function externalSecretsValues(plan: Plan, enabled: boolean, environment: string): Record<string, unknown> {
   if (!enabled) return { enabled: false, provider: {}, secrets: [] };
   const secrets = clusterSecrets(plan);
-  const keys = cloudSecretKeys(cloudName(plan.requirements.metadata.name, 40));
+  const cloud = plan.requirements.cloud.provider;
+  const keys = cloudSecretKeys(cloudName(plan.requirements.metadata.name, 40), cloud);
   return {
     enabled: true,
-    provider: { aws: { service: "SecretsManager", region: plan.requirements.cloud.region } },
+    provider: secretStoreProvider(plan),
     secrets: [
       { name: secrets.serveTokens, remoteKey: keys.serveTokens(environment), key: "" },
       ...(choice(plan, "features.store") === "online"
@@ -342,6 +339,27 @@ function externalSecretsValues(plan: Plan, enabled: boolean, environment: string
         : []),
     ],
   };
+}
+
+/**
+ * The SecretStore's provider, and whose identity reads the store: on AWS and GCP the operator's own
+ * (its Pod Identity role; its Kubernetes service account as a Workload Identity Federation principal),
+ * on Azure the chart's workload identity, through its service account. What only the deploy knows
+ * (the GCP project, the Azure tenant) is set by the deploy jobs (delivery.deployValues).
+ */
+function secretStoreProvider(plan: Plan): Record<string, unknown> {
+  const cloud = plan.requirements.cloud.provider;
+  if (cloud === "gcp") return { gcpsm: { projectID: "" } };
+  if (cloud === "azure")
+    return {
+      azurekv: {
+        authType: "WorkloadIdentity",
+        vaultUrl: `https://${azureSecretsVaultName(azureStorageName(plan.requirements.metadata.name))}.vault.azure.net/`,
+        tenantId: "",
+        serviceAccountRef: { name: chartNameOf(plan.requirements.metadata.name) },
+      },
+    };
+  return { aws: { service: "SecretsManager", region: plan.requirements.cloud.region } };
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   AZURE_GATEWAY_SUBNET,
   addonSettingsOf,
   addonValues,
+  azureSecretsVaultName,
   cloudSecretKeys,
   gkeIngressAddressName,
   INGRESS_CLASS,
@@ -90,11 +91,13 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
   const runner = delivery.runner?.terraform ? delivery.runner : undefined;
   const inventory = plan.inventory;
   if (!inventory) throw new Error(`a ${provider} plan has no inventory`);
-  const secretKeys = cloudSecretKeys(cloudName(spec.metadata.name, 40));
+  const secretKeys = cloudSecretKeys(cloudName(spec.metadata.name, 40), provider);
   return {
     header: GENERATED_HEADER,
     name: cloudName(spec.metadata.name, 40),
     storageName: azureStorageName(spec.metadata.name),
+    // the Key Vault of the chart's secrets (Azure, secrets.tf), as the chart's SecretStore names it
+    secretsVaultName: azureSecretsVaultName(azureStorageName(spec.metadata.name)),
     owner: spec.metadata.owner || "unknown",
     // metadata.contacts: who budget and cost-anomaly notifications reach (budget_alert_emails' default)
     contacts: spec.metadata.contacts,

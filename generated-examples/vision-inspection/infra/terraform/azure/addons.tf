@@ -121,6 +121,24 @@ resource "helm_release" "ztunnel" {
   depends_on = [helm_release.istiod]
 }
 
+resource "helm_release" "external_secrets" {
+  name             = "external-secrets"
+  repository       = "https://charts.external-secrets.io"
+  chart            = "external-secrets"
+  version          = "2.9.0"
+  namespace        = "external-secrets"
+  create_namespace = true
+
+  # the operator of the chart's SecretStore and ExternalSecrets, with its CRDs; it reads Key Vault
+  # as the chart's workload identity, through the chart's service account (the SecretStore's serviceAccountRef)
+  values = [yamlencode({
+    installCRDs = true
+    serviceAccount = {
+      name = "external-secrets"
+    }
+  })]
+}
+
 # whoever applies this Terraform administers the cluster through Azure RBAC (the Helm releases above)
 resource "azurerm_role_assignment" "deployer_cluster_admin" {
   scope                = azurerm_kubernetes_cluster.main.id
