@@ -6,9 +6,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { expect } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { textEntries } from "../../src/fileset/index.js";
+import { generateAll } from "../../src/generate/index.js";
 import { planSpecFile } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
+import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
 import { ROOT } from "./cli.js";
+import { tool } from "./tools.js";
 
 export const EXAMPLES = [
   "demand-forecasting",
@@ -127,4 +132,28 @@ export async function terraformBlocks(files: Record<string, string>): Promise<Bl
       blocks.push({ file, address: `module.${name}`, kind: `module:${body.source}`, body });
   }
   return blocks;
+}
+
+/** A plan's generated tree and its chart as real helm renders it (values over its values.yaml). */
+export async function renderedChartOf(
+  name: string,
+  values?: Record<string, unknown>,
+): Promise<{ plan: Plan; files: Record<string, string>; objects: RenderedObject[] }> {
+  const plan = await planOf(name);
+  const files = Object.fromEntries(textEntries(generateAll(plan)));
+  const base = Object.keys(files)
+    .find((f) => /^deploy\/helm\/[^/]+\/Chart\.yaml$/.test(f))!
+    .replace(/\/Chart\.yaml$/, "");
+  const chart = new ChartOnDisk(files, base, tool("helm"));
+  try {
+    const rendered = await chart.template(
+      "release",
+      "ml",
+      values && { ...(parseYaml(files[`${base}/values.yaml`]) as Record<string, unknown>), ...values },
+    );
+    expect(rendered.problems, name).toEqual([]);
+    return { plan, files, objects: rendered.objects };
+  } finally {
+    chart.close();
+  }
 }

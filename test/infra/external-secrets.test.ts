@@ -1,31 +1,14 @@
 import { expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { textEntries } from "../../src/fileset/index.js";
-import { generateAll } from "../../src/generate/index.js";
 import { ADDON_CHARTS, ADDON_SERVICE_ACCOUNTS } from "../../src/infra/index.js";
-import { ChartOnDisk } from "../../src/validate/k8s.js";
-import { planOf, terraformBlocks } from "../helpers/plans.js";
-import { describeWith, tool } from "../helpers/tools.js";
+import { renderedChartOf, terraformBlocks } from "../helpers/plans.js";
+import { describeWith } from "../helpers/tools.js";
 
 /** The generated tree of a plan and its chart's SecretStore as real helm renders it. */
 async function secretStoreOf(name: string) {
-  const plan = await planOf(name);
-  const files = Object.fromEntries(textEntries(generateAll(plan)));
-  const base = Object.keys(files)
-    .find((f) => /^deploy\/helm\/[^/]+\/Chart\.yaml$/.test(f))!
-    .replace(/\/Chart\.yaml$/, "");
-  const chart = new ChartOnDisk(files, base, tool("helm"));
-  try {
-    const rendered = await chart.template("release", "ml");
-    expect(rendered.problems).toEqual([]);
-    const store = rendered.objects.find((o) => o.object.kind === "SecretStore")!.object as Record<
-      string,
-      any
-    >;
-    return { plan, files, store, blocks: await terraformBlocks(files) };
-  } finally {
-    chart.close();
-  }
+  const { plan, files, objects } = await renderedChartOf(name);
+  const store = objects.find((o) => o.object.kind === "SecretStore")!.object as Record<string, any>;
+  return { plan, files, store, blocks: await terraformBlocks(files) };
 }
 
 describeWith(

@@ -1,30 +1,15 @@
 import { expect, it } from "vitest";
-import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
 import { generateAll } from "../../src/generate/index.js";
 import { INGRESS_SOURCES, MESH_DATAPLANE_LABEL, MESH_PORTS } from "../../src/infra/index.js";
-import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
-import { planOf, terraformBlocks } from "../helpers/plans.js";
-import { describeWith, tool } from "../helpers/tools.js";
+import type { RenderedObject } from "../../src/validate/k8s.js";
+import { planOf, renderedChartOf, terraformBlocks } from "../helpers/plans.js";
+import { describeWith } from "../helpers/tools.js";
 
 /** The chart of a plan rendered by real helm, with values over its values.yaml. */
 async function render(name: string, values?: Record<string, unknown>): Promise<RenderedObject[]> {
-  const plan = await planOf(name);
-  const files = Object.fromEntries(textEntries(generateAll(plan)));
-  const base = Object.keys(files)
-    .find((f) => /^deploy\/helm\/[^/]+\/Chart\.yaml$/.test(f))!
-    .replace(/\/Chart\.yaml$/, "");
-  const chart = new ChartOnDisk(files, base, tool("helm"));
-  try {
-    const rendered = await chart.template("release", "ml", {
-      ...(parseYaml(files[`${base}/values.yaml`]) as Record<string, unknown>),
-      ...values,
-    });
-    expect(rendered.problems).toEqual([]);
-    return rendered.objects;
-  } finally {
-    chart.close();
-  }
+  return (await renderedChartOf(name, values)).objects;
 }
 
 const kind = (objects: RenderedObject[], k: string) =>
