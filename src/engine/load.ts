@@ -203,6 +203,18 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
   if (!catalog) problems.push({ file: "patterns.yaml", message: "no PatternCatalog found", ruleIds: [] });
   if (!regions) problems.push({ file: "regions.yaml", message: "no Regions file found", ruleIds: [] });
   if (!catalog || !regions) throw new RuleSetError(problems);
+  // a failover partner is a catalogued region of the same cloud and jurisdiction
+  for (const [cloud, byName] of Object.entries(regions.clouds))
+    for (const [name, region] of Object.entries(byName)) {
+      if (region.failoverTo === undefined) continue;
+      const partner = byName[region.failoverTo];
+      if (!partner || region.failoverTo === name || partner.jurisdiction !== region.jurisdiction)
+        problems.push({
+          file: "regions.yaml",
+          message: `${cloud} ${name}: failoverTo ${region.failoverTo} is not another ${cloud} region of jurisdiction ${region.jurisdiction} in the catalog`,
+          ruleIds: [],
+        });
+    }
 
   const capabilities = Object.keys(catalog.capabilities);
   const isPattern = (capability: string, choice: string) =>

@@ -247,9 +247,43 @@ function build() {
               jurisdiction: z.enum(["us", "eu", "uk", "ch", "other"]),
               hipaaEligible: z.boolean(),
               note: z.string().optional(),
+              /** the second region a multi-region plan picks when the spec names none */
+              failoverTo: z.string().optional(),
             })
             .strict(),
         ),
+      ),
+      /** what a regional failover loses and how long it takes, per cloud (figures with their sources) */
+      multiRegion: z.record(
+        z.string(),
+        z
+          .object({
+            routing: z
+              .object({
+                mechanism: z.string(),
+                detectMinutes: z.number().nonnegative(),
+                switchMinutes: z.number().nonnegative(),
+                basis: z.string(),
+                source: z.string().url(),
+              })
+              .strict(),
+            stores: z.record(
+              z.enum(["online-store", "data-bucket"]),
+              z
+                .object({
+                  mechanism: z.string(),
+                  rpoMinutes: z.number().nonnegative().optional(),
+                  perRegion: z.boolean().optional(),
+                  basis: z.string().optional(),
+                  source: z.string().url(),
+                })
+                .strict()
+                .refine((s) => (s.rpoMinutes === undefined) === (s.perRegion === true), {
+                  message: "a store has either rpoMinutes (replicated) or perRegion: true",
+                }),
+            ),
+          })
+          .strict(),
       ),
     })
     .strict();

@@ -144,7 +144,7 @@ export function minimumReplicasForAvailability(targetPercent: number): { replica
 export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerSecond: number } {
   const { spec, workload, prices, mode, hardware, runtime, averageQps } = input;
   const availability = minimumReplicasForAvailability(spec.availability.targetPercent);
-  const regions = spec.availability.multiRegion ? 2 : 1;
+  const regions = spec.availability.regions.length;
   const useGpu = hardware === "gpu" && workload.gpu !== null;
   const gpu = useGpu ? workload.gpu : null;
   const serverless = runtime.startsWith("serverless");

@@ -4,6 +4,7 @@
  */
 import type { RegionCatalog } from "../engine/index.js";
 import { EVENT_LOG_SOURCES, type ResolvedSpec } from "../requirements/index.js";
+import { availabilityOf } from "./availability.js";
 import type { Workload } from "./capacity.js";
 import type { PlanWarning } from "./types.js";
 
@@ -179,6 +180,8 @@ export function findContradictions(
       ["availability.targetPercent"],
     );
   }
+  out.push(...regionListProblems(spec, regions, isProvided));
+  out.push(...recoveryProblems(spec, regions, choices, isProvided));
   if (spec.model.gpu === true && workload.classical) {
     push(
       {
@@ -311,6 +314,171 @@ function deliveryContradictions(
       message:
         "a GitOps controller pulls the chart and release values from the platform repository, and the spec does not name it",
       suggestion: "set deployment.repository to its https clone URL (https://github.com/org/repo.git)",
+    });
+  return out;
+}
+
+/** The regions a multi-region spec lists: each known, within the residency, HIPAA-eligible, listed once. */
+function regionListProblems(
+  spec: ResolvedSpec,
+  regions: RegionCatalog,
+  isProvided: (path: string) => boolean,
+): PlanWarning[] {
+  if (!isProvided("availability.regions")) {
+    if (
+      spec.availability.multiRegion &&
+      spec.availability.regions.length < 2 &&
+      spec.cloud.provider !== "kubernetes"
+    )
+      return [
+        {
+          code: "NO_SECOND_REGION",
+          severity: "error",
+          path: "availability.multiRegion",
+          message: `multi-region was asked for, but no other ${spec.cloud.provider} region in the catalog meets the residency and HIPAA needs of ${spec.cloud.region}`,
+          suggestion: "list the regions in availability.regions, or relax dataResidency",
+        },
+      ];
+    return [];
+  }
+  const out: PlanWarning[] = [];
+  const provider = spec.cloud.provider;
+  const catalog = regions.clouds[provider] ?? {};
+  const listed = spec.availability.regions;
+  if (isProvided("cloud.region") && listed[0] !== spec.cloud.region)
+    out.push({
+      code: "PRIMARY_REGION_MISMATCH",
+      severity: "error",
+      path: "availability.regions[0]",
+      message: `availability.regions starts with ${listed[0]}, but cloud.region is ${spec.cloud.region}: the primary is the first region listed`,
+      suggestion: `put ${spec.cloud.region} first in availability.regions, or leave cloud.region out`,
+    });
+  if (spec.availability.multiRegion === false || listed.length < 2) {
+    if (isProvided("availability.multiRegion") && spec.availability.multiRegion !== listed.length > 1)
+      out.push({
+        code: "MULTI_REGION_ONE_REGION",
+        severity: "error",
+        path: "availability.regions",
+        message: `availability.multiRegion is ${spec.availability.multiRegion}, but availability.regions lists ${listed.length} region(s)`,
+        suggestion: "list two or more regions for multi-region, or one without multiRegion",
+      });
+  }
+  if (provider === "kubernetes" && listed.length > 1)
+    out.push({
+      code: "MULTI_REGION_ON_EXISTING_CLUSTER",
+      severity: "error",
+      path: "availability.regions",
+      message: "several regions are listed, but the plan deploys to the team's one existing cluster",
+      suggestion: "choose a cloud provider, or list one region",
+    });
+  const seen = new Set<string>();
+  listed.forEach((name, i) => {
+    const path = `availability.regions[${i}]`;
+    if (seen.has(name))
+      out.push({
+        code: "DUPLICATE_REGION",
+        severity: "error",
+        path,
+        message: `${name} is listed twice: a region cannot fail over to itself`,
+        suggestion: `list ${name} once and add another region`,
+      });
+    seen.add(name);
+    // the primary is cloud.region, which the checks above already judge
+    if (i === 0 || provider === "kubernetes") return;
+    const region = catalog[name];
+    if (!region) {
+      out.push({
+        code: "UNKNOWN_REGION",
+        severity: "warning",
+        path,
+        message: `region ${name} is not in the region catalog for ${provider}: residency and HIPAA eligibility cannot be checked`,
+        suggestion: `use a known region (${Object.keys(catalog).join(", ")}) or add it to rules/regions.yaml`,
+      });
+      return;
+    }
+    if (spec.dataResidency !== "any" && region.jurisdiction !== spec.dataResidency)
+      out.push({
+        code: "RESIDENCY_REGION_MISMATCH",
+        severity: "error",
+        path,
+        message: `dataResidency is ${spec.dataResidency}, but ${provider} region ${name} is in ${JURISDICTION_NAMES[region.jurisdiction]}: every region holds the data (replicated stores, the data bucket)`,
+        suggestion: `choose ${provider} regions in ${JURISDICTION_NAMES[spec.dataResidency]}: ${Object.entries(
+          catalog,
+        )
+          .filter(([, r]) => r.jurisdiction === spec.dataResidency)
+          .map(([n]) => n)
+          .join(", ")}`,
+      });
+    if (spec.compliance.includes("hipaa") && !region.hipaaEligible)
+      out.push({
+        code: "HIPAA_REGION_NOT_ELIGIBLE",
+        severity: "error",
+        path,
+        message: `HIPAA applies, but ${provider} region ${name} has no HIPAA-eligible services under the provider's BAA${region.note ? ` (${region.note})` : ""}`,
+        suggestion: "list only regions the BAA covers",
+      });
+  });
+  return out;
+}
+
+/** Recovery objectives against what the plan's replication and routing can do (availabilityOf). */
+function recoveryProblems(
+  spec: ResolvedSpec,
+  regions: RegionCatalog,
+  choices: Record<string, string>,
+  isProvided: (path: string) => boolean,
+): PlanWarning[] {
+  const out: PlanWarning[] = [];
+  const { rpoMinutes, rtoMinutes, targetPercent } = spec.availability;
+  const model = availabilityOf(spec, regions, choices);
+  if (model === null) {
+    // one region: a regional outage stops serving until the region is back and may lose what it held
+    for (const [path, value] of [
+      ["availability.rtoMinutes", rtoMinutes],
+      ["availability.rpoMinutes", rpoMinutes],
+    ] as const)
+      if (value !== null && isProvided(path) && spec.cloud.provider !== "kubernetes")
+        out.push({
+          code: "RECOVERY_NEEDS_SECOND_REGION",
+          severity: "error",
+          path,
+          message: `${path.slice("availability.".length)} ${value} min cannot be met in one region: a regional outage lasts until the provider restores the region, with no bound`,
+          suggestion:
+            "set availability.multiRegion: true (or list availability.regions), or leave the objective out",
+        });
+    return out;
+  }
+  if (rpoMinutes !== null && rpoMinutes < model.rpo.achievableMinutes) {
+    const worst = model.rpo.stores.filter((s) => s.rpoMinutes > rpoMinutes);
+    out.push({
+      code: "RPO_UNACHIEVABLE",
+      severity: "error",
+      path: "availability.rpoMinutes",
+      message: `an RPO of ${rpoMinutes} min cannot be met: ${worst.map((s) => `the ${s.store} (${s.mechanism}) can lose ${s.rpoMinutes} min (${s.basis})`).join("; ")}`,
+      suggestion: `raise availability.rpoMinutes to ${model.rpo.achievableMinutes}${worst.some((s) => s.store === "online-store") ? ", or make the features fresher (data.featureFreshness)" : ""}`,
+    });
+  }
+  if (rtoMinutes !== null && rtoMinutes < model.rto.estimatedMinutes)
+    out.push({
+      code: "RTO_UNACHIEVABLE",
+      severity: "error",
+      path: "availability.rtoMinutes",
+      message: `an RTO of ${rtoMinutes} min cannot be met: a failover takes about ${model.rto.estimatedMinutes} min (${model.rto.parts.map((p) => `${p.minutes} min ${p.what}`).join("; ")})`,
+      suggestion:
+        model.failover === "active-passive"
+          ? "set availability.failover: active-active (every region carries the peak: no scale-up), or raise the RTO"
+          : `raise availability.rtoMinutes to ${model.rto.estimatedMinutes}`,
+    });
+  if (model.rto.estimatedMinutes > model.monthlyBudgetMinutes && isProvided("availability.targetPercent"))
+    out.push({
+      code: "FAILOVER_EXCEEDS_BUDGET",
+      severity: "warning",
+      path: "availability.targetPercent",
+      message: `${targetPercent}% allows ${model.monthlyBudgetMinutes} min of downtime a month, and one regional failover takes about ${model.rto.estimatedMinutes} min: a single regional outage spends more than the month's budget`,
+      suggestion:
+        model.failover === "active-passive"
+          ? "set availability.failover: active-active, or lower the target"
+          : "lower the target: the routing's own detection takes longer than the budget",
     });
   return out;
 }

@@ -34,10 +34,21 @@ export function resolveDefaults(spec: Spec, ruleSet: RuleSet): ResolvedDefaults 
 
   const peak = resolvePeak(spec, reasons);
   const region = resolveRegion(spec, ruleSet, reasons);
+  const regions = resolveRegions(spec, region, ruleSet, reasons);
+  const multiRegion = spec.availability.multiRegion || regions.length > 1;
+  if (multiRegion && !spec.availability.multiRegion)
+    reasons.set("availability.multiRegion", `availability.regions lists ${regions.length} regions`);
+  const failover = regions.length > 1 ? (spec.availability.failover ?? "active-passive") : null;
+  if (regions.length > 1 && spec.availability.failover === null)
+    reasons.set(
+      "availability.failover",
+      "a warm standby: the other region runs its minimum replicas and takes the traffic when the primary fails its health checks",
+    );
   const partial: ModeInputSpec = {
     ...spec,
     inference: { ...spec.inference, peakQps: peak },
     cloud: { ...spec.cloud, region },
+    availability: { ...spec.availability, multiRegion, regions, failover },
   };
   const latency = resolveLatency(partial, ruleSet, reasons);
   const resolved: ResolvedSpec = { ...partial, inference: { ...partial.inference, latencyP99Ms: latency } };
@@ -70,22 +81,15 @@ function resolvePeak(spec: Spec, reasons: Map<string, string>): number {
 
 function resolveRegion(spec: Spec, ruleSet: RuleSet, reasons: Map<string, string>): string {
   if (spec.cloud.region !== null) return spec.cloud.region;
+  const listed = spec.availability.regions?.[0];
+  if (listed !== undefined) {
+    reasons.set("cloud.region", "the first of availability.regions");
+    return listed;
+  }
   const provider = spec.cloud.provider;
   const fallback = DEFAULT_REGIONS[provider];
   const catalog = ruleSet.regions.clouds[provider] ?? {};
-  const hipaa = spec.compliance.includes("hipaa");
-  const fits = (name: string) => {
-    const region = catalog[name];
-    if (!region) return spec.dataResidency === "any" && !hipaa;
-    return (
-      (spec.dataResidency === "any" || region.jurisdiction === spec.dataResidency) &&
-      (!hipaa || region.hipaaEligible)
-    );
-  };
-  const needs = [
-    spec.dataResidency !== "any" ? `data residency ${spec.dataResidency}` : "",
-    hipaa ? "HIPAA eligibility" : "",
-  ].filter(Boolean);
+  const { fits, needs } = regionConstraints(spec, ruleSet);
   if (fits(fallback)) {
     reasons.set(
       "cloud.region",
@@ -108,6 +112,69 @@ function resolveRegion(spec: Spec, ruleSet: RuleSet, reasons: Map<string, string
     `the first ${provider} region in rules/regions.yaml that meets ${needs.join(" and ")}`,
   );
   return first;
+}
+
+/** Which catalogued regions may hold the workload (residency, HIPAA), and those needs in words. */
+function regionConstraints(
+  spec: Spec,
+  ruleSet: RuleSet,
+): { fits: (name: string) => boolean; needs: string[] } {
+  const catalog = ruleSet.regions.clouds[spec.cloud.provider] ?? {};
+  const hipaa = spec.compliance.includes("hipaa");
+  const fits = (name: string) => {
+    const region = catalog[name];
+    if (!region) return spec.dataResidency === "any" && !hipaa;
+    return (
+      (spec.dataResidency === "any" || region.jurisdiction === spec.dataResidency) &&
+      (!hipaa || region.hipaaEligible)
+    );
+  };
+  const needs = [
+    spec.dataResidency !== "any" ? `data residency ${spec.dataResidency}` : "",
+    hipaa ? "HIPAA eligibility" : "",
+  ].filter(Boolean);
+  return { fits, needs };
+}
+
+/**
+ * The regions the plan serves from, the primary first: the spec's list, or the primary alone, or
+ * (multiRegion without a list) the primary and a second region that meets the same residency and
+ * HIPAA needs: the primary's failover partner in the catalog, else the first other region that fits
+ * in the primary's jurisdiction. A list that breaks the constraints is kept as written: the
+ * contradictions say what is wrong with it.
+ */
+function resolveRegions(
+  spec: Spec,
+  primary: string,
+  ruleSet: RuleSet,
+  reasons: Map<string, string>,
+): string[] {
+  if (spec.availability.regions !== null) return spec.availability.regions;
+  if (!spec.availability.multiRegion || spec.cloud.provider === "kubernetes") return [primary];
+  const catalog = ruleSet.regions.clouds[spec.cloud.provider] ?? {};
+  const { fits, needs } = regionConstraints(spec, ruleSet);
+  const partner = catalog[primary]?.failoverTo;
+  const jurisdiction = catalog[primary]?.jurisdiction;
+  const second =
+    partner !== undefined && fits(partner)
+      ? partner
+      : Object.keys(catalog).find(
+          (name) => name !== primary && fits(name) && catalog[name].jurisdiction === jurisdiction,
+        );
+  if (second === undefined) {
+    reasons.set(
+      "availability.regions",
+      `no other catalogued region meets ${needs.join(" and ") || "the primary's jurisdiction"}`,
+    );
+    return [primary];
+  }
+  reasons.set(
+    "availability.regions",
+    second === partner
+      ? `${primary} and its failover partner in rules/regions.yaml${needs.length ? `, which meets ${needs.join(" and ")}` : ""}`
+      : `${primary} and the first other ${jurisdiction ?? ""} region in rules/regions.yaml that meets ${needs.join(" and ") || "the same jurisdiction"}`,
+  );
+  return [primary, second];
 }
 
 function resolveLatency(spec: ModeInputSpec, ruleSet: RuleSet, reasons: Map<string, string>): number {

@@ -21,6 +21,7 @@ import {
   type Spec,
 } from "../requirements/index.js";
 import { hashValue } from "../util/canonical.js";
+import { type Availability, availabilityOf } from "./availability.js";
 import { estimateWorkload, resolveAverageQps, sizeCapacity, type Workload } from "./capacity.js";
 import { findContradictions } from "./contradictions.js";
 import { mapControls } from "./controls.js";
@@ -137,6 +138,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
   const addons = addonsFor(costContext);
   const cost = estimateCost(costContext, inventory);
   const { controls, warnings: controlWarnings } = mapControls(spec, ruleSet.controls, choices, inventory);
+  const availability = availabilityOf(spec, ruleSet.regions, choices);
   const warnings: PlanWarning[] = [
     ...findContradictions(spec, workload, ruleSet.regions, choices, isProvided),
     ...controlWarnings,
@@ -144,6 +146,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...logWarnings(cost),
     ...regionalPriceWarnings(cost, spec.cloud.provider),
     ...contactWarnings(spec),
+    ...multiRegionWarnings(spec, availability),
   ].sort(
     (a, b) =>
       (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1) ||
@@ -157,6 +160,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     decisions,
     controls,
     capacity,
+    availability,
     cost,
     inventory,
     addons,
@@ -165,6 +169,24 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     requirements: spec,
   };
   return { plan, traces: result.traces, inputValue, workload };
+}
+
+/**
+ * A multi-region plan whose other regions the Terraform does not build yet: said once, so nothing
+ * (the capacity line, the availability section) reads as built.
+ */
+function multiRegionWarnings(spec: ResolvedSpec, availability: Availability | null): PlanWarning[] {
+  if (availability === null) return [];
+  const others = availability.regions.filter((r) => r.role === "secondary").map((r) => r.name);
+  return [
+    {
+      code: "MULTI_REGION_NOT_BUILT",
+      severity: "warning",
+      path: "availability.regions",
+      message: `the plan serves from ${availability.regions.map((r) => r.name).join(" and ")} (${availability.failover}), but the generated Terraform builds ${spec.cloud.region} only: ${others.join(", ")}, the ${availability.routing.mechanism} and the stores' replication are not generated, and the cost prices ${spec.cloud.region} alone`,
+      suggestion: "build the other regions from the same stack, or serve from one region",
+    },
+  ];
 }
 
 /** Budget, anomaly and alert notifications need someone to reach. */

@@ -3,6 +3,7 @@
  * may be added, none renamed. The zod schema is the source of the type and of MCP output schemas.
  */
 import { z } from "zod";
+import { availabilitySchema } from "./availability.js";
 
 export const CAPABILITIES = [
   "serving.mode",
@@ -216,6 +217,8 @@ export const planSchema = z.object({
   decisions: z.array(decisionSchema),
   controls: z.array(controlSchema),
   capacity: capacitySchema,
+  /** a multi-region plan's regions, failover model and recovery objectives (null in one region) */
+  availability: availabilitySchema.nullable(),
   cost: costSchema,
   /** the cloud resources the plan builds (null on the team's own cluster): Terraform, cost and evidence read it */
   inventory: inventorySchema.nullable(),

@@ -4,7 +4,7 @@
  * the product's interface: add fields, never rename them.
  */
 import { z } from "zod";
-import { COUNT, DAYS, DURATION_MS, HOURS, quantity, SIZE_GB, SIZE_MB } from "./units.js";
+import { COUNT, DAYS, DURATION_MS, HOURS, MINUTES, quantity, SIZE_GB, SIZE_MB } from "./units.js";
 
 // zod's JIT compiles a fast path per object schema with `new Function` on first use: that costs more
 // than it saves for a CLI that parses one spec per process, and it needs eval.
@@ -65,6 +65,8 @@ export const FEATURE_TYPES = ["float", "int", "bool", "string"] as const;
 export const DEPLOYMENT_STRATEGIES = ["auto", "canary", "blue-green", "shadow", "rolling"] as const;
 /** How the delivery pipeline reaches a private cluster, when the spec states it. */
 export const DEPLOYMENT_ACCESS = ["auto", "gitops", "runner-in-network", "public-endpoint"] as const;
+/** How the regions of a multi-region plan share traffic. */
+export const FAILOVER_MODELS = ["active-passive", "active-active"] as const;
 /** Environments a release passes through unless the spec lists its own (the last one is production). */
 export const DEFAULT_ENVIRONMENTS = ["staging", "production"] as const;
 
@@ -230,7 +232,36 @@ const trainingSchema = z
 const availabilitySchema = z
   .object({
     targetPercent: z.number().min(90).max(99.999).default(99.5),
-    multiRegion: z.boolean().default(false),
+    multiRegion: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Serve from more than one region; with no availability.regions the plan picks a second region within dataResidency.",
+      ),
+    regions: z
+      .array(z.string().trim().min(1).max(64))
+      .min(1)
+      .max(3)
+      .nullable()
+      .default(null)
+      .describe(
+        "Regions to serve from, the primary first (cloud.region, if given, must be the first); two or more make the plan multi-region.",
+      ),
+    failover: z
+      .enum(FAILOVER_MODELS)
+      .nullable()
+      .default(null)
+      .describe(
+        "active-passive: the other regions stand by warm and routing fails over on a failed health check; active-active: every region serves, each sized for the whole peak. Left out: active-passive.",
+      ),
+    rtoMinutes: nonNegative(MINUTES, "min")
+      .nullable()
+      .default(null)
+      .describe("Recovery time objective: the longest a regional outage may stop serving ('15m', '1h')."),
+    rpoMinutes: nonNegative(MINUTES, "min")
+      .nullable()
+      .default(null)
+      .describe("Recovery point objective: how much recent data a regional outage may lose ('5m')."),
   })
   .strict();
 
@@ -347,7 +378,14 @@ export const specSchema = z
     }),
     features: featuresSchema.default({ entityKey: "id", fields: [] }),
     training: trainingSchema.default({ cadence: "weekly", gpu: false, datasetGb: 10 }),
-    availability: availabilitySchema.default({ targetPercent: 99.5, multiRegion: false }),
+    availability: availabilitySchema.default({
+      targetPercent: 99.5,
+      multiRegion: false,
+      regions: null,
+      failover: null,
+      rtoMinutes: null,
+      rpoMinutes: null,
+    }),
     budget: budgetSchema.default({ monthlyUsd: null, priority: "balanced" }),
     compliance: z.array(z.enum(COMPLIANCE_FRAMEWORKS)).default([]),
     dataResidency: z.enum(DATA_RESIDENCIES).default("any"),
@@ -371,10 +409,16 @@ export const specSchema = z
  */
 export type Spec = z.output<typeof specSchema>;
 /** A spec with the plan-dependent defaults resolved: what the plan, the generators and the ADRs read. */
-export type ResolvedSpec = Omit<Spec, "inference" | "cloud"> & {
+export type ResolvedSpec = Omit<Spec, "inference" | "cloud" | "availability"> & {
   inference: Omit<Spec["inference"], "latencyP99Ms" | "peakQps"> & { latencyP99Ms: number; peakQps: number };
   cloud: Omit<Spec["cloud"], "region"> & { region: string };
+  /** regions resolved (the primary, cloud.region, first); multiRegion and failover follow from them */
+  availability: Omit<Spec["availability"], "regions" | "failover"> & {
+    regions: string[];
+    failover: FailoverModel | null;
+  };
 };
+export type FailoverModel = (typeof FAILOVER_MODELS)[number];
 /** What the rules read while the serving mode is still open: resolved but for the latency, which follows the mode. */
 export type ModeInputSpec = Omit<ResolvedSpec, "inference"> & {
   inference: Omit<ResolvedSpec["inference"], "latencyP99Ms"> & { latencyP99Ms: number | null };

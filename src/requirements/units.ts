@@ -13,6 +13,7 @@ export const SIZE_GB: UnitTable = { mb: 1 / 1024, gb: 1, tb: 1024, pb: 1024 * 10
 export const COUNT: UnitTable = { "": 1, k: 1_000, m: 1_000_000, b: 1_000_000_000 };
 export const HOURS: UnitTable = { h: 1, d: 24, min: 1 / 60 };
 export const DAYS: UnitTable = { d: 1, w: 7, h: 1 / 24 };
+export const MINUTES: UnitTable = { s: 1 / 60, sec: 1 / 60, m: 1, min: 1, h: 60 };
 
 const QUANTITY =
   /^\s*\$?\s*(-?\d+(?:[.,_]\d+)*(?:\.\d+)?)\s*([a-zA-Z]*)\s*(?:\/\s*(?:s|sec|mo|month|day))?\s*$/;

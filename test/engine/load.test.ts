@@ -35,6 +35,24 @@ afterEach(() => {
 });
 
 describe("rule set loading", () => {
+  it("refuses a failover partner in another jurisdiction, or one not in the catalog", () => {
+    const abroad = rulesWith("regions.yaml", (t) =>
+      t.replace(
+        "eu-west-1: { jurisdiction: eu, hipaaEligible: true, failoverTo: eu-central-1 }",
+        "eu-west-1: { jurisdiction: eu, hipaaEligible: true, failoverTo: us-east-1 }",
+      ),
+    );
+    expect(problemsOf(abroad).map((p) => p.message)).toContainEqual(
+      expect.stringContaining("eu-west-1: failoverTo us-east-1"),
+    );
+    const unknown = rulesWith("regions.yaml", (t) =>
+      t.replace("failoverTo: eu-central-1 }", "failoverTo: eu-nowhere-9 }"),
+    );
+    expect(problemsOf(unknown).map((p) => p.message)).toContainEqual(
+      expect.stringContaining("failoverTo eu-nowhere-9"),
+    );
+  });
+
   it("loads the shipped rules with every capability decided", () => {
     const ruleSet = loadRuleSetFrom(RULES);
     expect(ruleSet.capabilities).toHaveLength(CAPABILITIES.length);

@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "aaa058f7227f"
+    "stackwright-spec-hash" = "f9ca2d3946ed"
     "environment"           = var.environment
   }
 }

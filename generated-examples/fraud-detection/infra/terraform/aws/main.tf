@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "risk-platform"
-    "stackwright/spec-hash"     = "06e5f98d52e4"
+    "stackwright/spec-hash"     = "9e431d31985c"
     "environment"               = var.environment
   }
 }

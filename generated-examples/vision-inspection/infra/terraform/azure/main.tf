@@ -5,7 +5,7 @@ locals {
   tags = {
     "stackwright-workload"  = var.name
     "stackwright-owner"     = "quality-engineering"
-    "stackwright-spec-hash" = "bb66bcdc9e92"
+    "stackwright-spec-hash" = "62e57c7d0dbc"
     "environment"           = var.environment
   }
 }
