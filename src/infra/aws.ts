@@ -139,22 +139,25 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
   });
   encrypted.push("aws_ecr_repository.serving");
 
-  b.add({
-    address: "aws_cloudtrail.main",
-    file: "audit.tf",
-    title: "CloudTrail (all regions, log file validation)",
-    implements: ["audit-trail"],
-  });
-  b.add({
-    address: "aws_s3_bucket.audit",
-    file: "audit.tf",
-    title: f.immutableAudit ? "Audit bucket (Object Lock, compliance mode)" : "Audit bucket",
-    item: f.immutableAudit ? "Immutable audit trail" : "Audit trail",
-    meters: [{ price: "auditLogPerGbMonth", ...auditStorage(f.immutableAudit), unit: "GB-month" }],
-    implements: f.immutableAudit ? ["audit-trail", "immutable-audit-trail"] : ["audit-trail"],
-  });
-  b.relate("writes", "aws_cloudtrail.main", ["aws_s3_bucket.audit"]);
-  encrypted.push("aws_cloudtrail.main");
+  // one trail for the account: it records every region's API calls, a secondary region's included
+  if (!input.secondary) {
+    b.add({
+      address: "aws_cloudtrail.main",
+      file: "audit.tf",
+      title: "CloudTrail (all regions, log file validation)",
+      implements: ["audit-trail"],
+    });
+    b.add({
+      address: "aws_s3_bucket.audit",
+      file: "audit.tf",
+      title: f.immutableAudit ? "Audit bucket (Object Lock, compliance mode)" : "Audit bucket",
+      item: f.immutableAudit ? "Immutable audit trail" : "Audit trail",
+      meters: [{ price: "auditLogPerGbMonth", ...auditStorage(f.immutableAudit), unit: "GB-month" }],
+      implements: f.immutableAudit ? ["audit-trail", "immutable-audit-trail"] : ["audit-trail"],
+    });
+    b.relate("writes", "aws_cloudtrail.main", ["aws_s3_bucket.audit"]);
+    encrypted.push("aws_cloudtrail.main");
+  }
 
   const replicas = averageReplicas(input);
   if (f.cluster) {
@@ -441,7 +444,8 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
     title: `Deploy roles (GitHub OIDC), one per environment: ${f.environments.join(", ")}`,
     implements: ["deploy-identity"],
   });
-  if (f.budget)
+  // the budget watches the account's spend, every region's
+  if (f.budget && !input.secondary)
     b.add({
       address: "aws_budgets_budget.monthly",
       file: "budget.tf",

@@ -118,14 +118,18 @@ export class InventoryBuilder {
   readonly resources: Resource[] = [];
   readonly excluded: Excluded[] = [];
   readonly vars: Record<string, TemplateValue> = {};
-  constructor(readonly cloud: InventoryCloud) {}
+  /** `dir`: the stack's directory under infra/terraform/<cloud>/ ("" for the primary region's) */
+  constructor(
+    readonly cloud: InventoryCloud,
+    readonly dir = "",
+  ) {}
 
   add(draft: ResourceDraft): Resource {
     if (this.resources.some((r) => r.address === draft.address))
       throw new Error(`inventory: ${draft.address} added twice`);
     const resource: Resource = {
       address: draft.address,
-      file: `infra/terraform/${this.cloud}/${draft.file}`,
+      file: `infra/terraform/${this.cloud}/${this.dir ? `${this.dir}/` : ""}${draft.file}`,
       title: draft.title,
       ...(draft.item ? { item: draft.item } : {}),
       meters: draft.meters ?? [],

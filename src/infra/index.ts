@@ -6,6 +6,8 @@ import { AWS_BILLABLE, awsInventory } from "./aws.js";
 import { AZURE_BILLABLE, azureInventory } from "./azure.js";
 import { facts, InventoryBuilder } from "./build.js";
 import { GCP_BILLABLE, gcpInventory } from "./gcp.js";
+import { cloudName } from "./names.js";
+import { regionalPrices } from "./prices.js";
 import type { Inventory, InventoryCloud, InventoryInput } from "./types.js";
 
 export {
@@ -59,16 +61,62 @@ export const BILLABLE: Readonly<Record<InventoryCloud, readonly string[]>> = {
 
 const BUILDERS = { aws: awsInventory, gcp: gcpInventory, azure: azureInventory } as const;
 
+/** The clouds whose secondary regions the Terraform builds (multi-region plans elsewhere build the primary alone). */
+export const MULTI_REGION_CLOUDS: ReadonlySet<string> = new Set(["aws"]);
+
 /** The resources the plan needs; null on the team's own cluster (no Terraform). */
 export function inventoryOf(input: InventoryInput): Inventory | null {
   const cloud = input.spec.cloud.provider;
   if (cloud === "kubernetes") return null;
-  const b = new InventoryBuilder(cloud);
+  const { regions, failover } = input.spec.availability;
+  const active = failover === "active-active";
+  // active-active: routing shares the traffic between the regions, each sized for the whole peak;
+  // active-passive: the primary serves and the others stand by warm at their minimum
+  const share = active ? input.averageQps / regions.length : input.averageQps;
+  const primary = regionalStack({ ...input, averageQps: share });
+  const secondaries = MULTI_REGION_CLOUDS.has(cloud)
+    ? regions.slice(1).map((region) => {
+        const dir = `regions/${region}`;
+        const name = regionalName(cloudName(input.spec.metadata.name, 40), region);
+        const stack = regionalStack({
+          ...input,
+          spec: { ...input.spec, cloud: { ...input.spec.cloud, region } },
+          prices: regionalPrices(input.prices.table, region),
+          averageQps: active ? share : 0,
+          secondary: { dir, name },
+        });
+        return { ...stack, name, dir, role: active ? ("active" as const) : ("standby" as const) };
+      })
+    : [];
+  return { ...primary, secondaries };
+}
+
+/**
+ * The name a secondary region's resources take: the workload's, suffixed with a short form of the
+ * region (us-west-2 -> usw2), so names one account holds once (IAM roles) do not collide.
+ */
+export function regionalName(name: string, region: string): string {
+  const parts = region.split("-");
+  const short =
+    parts.length > 1
+      ? parts[0] +
+        parts
+          .slice(1)
+          .map((p) => p.replace(/^([a-z])[a-z]*/, "$1"))
+          .join("")
+      : region;
+  return `${name.slice(0, 40 - short.length - 1)}-${short}`;
+}
+
+function regionalStack(input: InventoryInput): Omit<Inventory, "secondaries"> {
+  const cloud = input.spec.cloud.provider as InventoryCloud;
+  const b = new InventoryBuilder(cloud, input.secondary?.dir ?? "");
   BUILDERS[cloud](input, b);
   const f = facts(input);
   // every cloud's serving pool leaves room for pre-production's replicas
   b.vars.preProductionNodes = f.preProductionNodes;
-  excludeTraining(input, b);
+  // training runs once, wherever the primary's orchestrator runs it
+  if (!input.secondary) excludeTraining(input, b);
   return {
     cloud,
     region: input.spec.cloud.region,

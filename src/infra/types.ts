@@ -88,6 +88,21 @@ export interface Inventory {
   excluded: Excluded[];
   /** the quantities and flags the Terraform templates render from (NAT gateways, node counts, ...) */
   vars: Record<string, TemplateValue>;
+  /**
+   * the other regions of a multi-region plan: each the same stack under its own names, in
+   * infra/terraform/<cloud>/regions/<region>/, priced at its region's rates (empty in one region)
+   */
+  secondaries: RegionalInventory[];
+}
+
+/** A secondary region's stack: its resources (files under its own directory) and what names it. */
+export interface RegionalInventory extends Omit<Inventory, "secondaries"> {
+  /** the workload name its resources are named after (the spec's, suffixed with the region) */
+  name: string;
+  /** its directory under infra/terraform/<cloud>/ */
+  dir: string;
+  /** what it runs: the full peak (active-active) or a warm standby at the minimum (active-passive) */
+  role: "active" | "standby";
 }
 
 /** What a template reads from the inventory: scalars, lists of records (the key grants), records by id (the add-on charts). */
@@ -137,4 +152,9 @@ export interface InventoryInput {
   /** cost candidates: what the budget search may change */
   spotForBatch: boolean;
   singleNatGateway: boolean;
+  /**
+   * a secondary region's stack (multi-region): the same Terraform without what one account needs once
+   * (the multi-region audit trail, the account's budget), rendered into infra/terraform/<cloud>/<dir>
+   */
+  secondary?: { dir: string; name: string };
 }

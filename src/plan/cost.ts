@@ -17,6 +17,7 @@ import {
   type Meter,
   type RegionalPrices,
   type Resource,
+  regionalPrices,
   storedData,
 } from "../infra/index.js";
 import type { ResolvedSpec } from "../requirements/index.js";
@@ -178,6 +179,10 @@ export function totalOf(items: CostItem[]): number {
 
 export function estimateCost(ctx: CostContext, inventory: Inventory | null): Cost {
   const items = inventory ? itemsOf(inventory.resources, ctx.prices) : ownClusterItems(ctx);
+  // each other region at its own rates, its items named after it
+  for (const stack of inventory?.secondaries ?? [])
+    for (const item of itemsOf(stack.resources, regionalPrices(ctx.prices.table, stack.region)))
+      items.push({ ...item, name: `${item.name} (${stack.region})`, region: stack.region });
   return {
     monthlyUsd: totalOf(items),
     budgetUsd: ctx.spec.budget.monthlyUsd,
@@ -187,7 +192,12 @@ export function estimateCost(ctx: CostContext, inventory: Inventory | null): Cos
       [...new Set(items.flatMap((item) => item.lines.map((line) => line.asOf)))].sort()[0] ??
       ctx.prices.table.pricesAsOf,
     region: ctx.prices.region,
-    excluded: inventory?.excluded ?? [],
+    excluded: [
+      ...(inventory?.excluded ?? []),
+      ...(inventory?.secondaries ?? []).flatMap((stack) =>
+        stack.excluded.map((x) => ({ ...x, name: `${x.name} (${stack.region})` })),
+      ),
+    ],
   };
 }
 

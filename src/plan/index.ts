@@ -12,7 +12,14 @@ import {
   type RuleSet,
   type Value,
 } from "../engine/index.js";
-import { addonsFor, ageInDays, expiredPins, regionalPrices, STALE_PRICES_DAYS } from "../infra/index.js";
+import {
+  addonsFor,
+  ageInDays,
+  expiredPins,
+  MULTI_REGION_CLOUDS,
+  regionalPrices,
+  STALE_PRICES_DAYS,
+} from "../infra/index.js";
 import {
   loadSpecFile,
   type Problem,
@@ -28,7 +35,7 @@ import { mapControls } from "./controls.js";
 import { budgetWarnings, estimateCost, inventoryFor, logWarnings } from "./cost.js";
 import { resolveDefaults } from "./defaults.js";
 import { computeFacts, inputResolver, knownInputs } from "./facts.js";
-import type { Capability, Cost, Decision, Plan, PlanWarning } from "./types.js";
+import type { Capability, Cost, CostLine, Decision, Plan, PlanWarning } from "./types.js";
 
 export { FACT_DESCRIPTIONS } from "./facts.js";
 export * from "./types.js";
@@ -178,13 +185,18 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
 function multiRegionWarnings(spec: ResolvedSpec, availability: Availability | null): PlanWarning[] {
   if (availability === null) return [];
   const others = availability.regions.filter((r) => r.role === "secondary").map((r) => r.name);
+  const built = MULTI_REGION_CLOUDS.has(spec.cloud.provider);
   return [
     {
       code: "MULTI_REGION_NOT_BUILT",
       severity: "warning",
       path: "availability.regions",
-      message: `the plan serves from ${availability.regions.map((r) => r.name).join(" and ")} (${availability.failover}), but the generated Terraform builds ${spec.cloud.region} only: ${others.join(", ")}, the ${availability.routing.mechanism} and the stores' replication are not generated, and the cost prices ${spec.cloud.region} alone`,
-      suggestion: "build the other regions from the same stack, or serve from one region",
+      message: built
+        ? `the plan serves from ${availability.regions.map((r) => r.name).join(" and ")} (${availability.failover}) and the Terraform builds every region's stack (infra/terraform/${spec.cloud.provider}/regions/), each priced at its rates, but the ${availability.routing.mechanism}, the stores' replication and the deploy to ${others.join(", ")} are not generated yet`
+        : `the plan serves from ${availability.regions.map((r) => r.name).join(" and ")} (${availability.failover}), but the generated Terraform builds ${spec.cloud.region} only: ${others.join(", ")}, the ${availability.routing.mechanism} and the stores' replication are not generated, and the cost prices ${spec.cloud.region} alone`,
+      suggestion: built
+        ? "until they are, route between the regions and replicate the data bucket yourself"
+        : "build the other regions from the same stack, or serve from one region",
     },
   ];
 }
@@ -205,18 +217,20 @@ function contactWarnings(spec: ResolvedSpec): PlanWarning[] {
 
 /** Lines the plan's region lists no rate for are priced at the table's base region: say which. */
 function regionalPriceWarnings(cost: Cost, provider: string): PlanWarning[] {
-  const fallbacks = [...new Set(cost.items.flatMap((i) => i.lines.filter((l) => l.region !== cost.region)))];
-  if (fallbacks.length === 0) return [];
-  const rows = [...new Set(fallbacks.map((l) => l.price))].sort();
-  return [
-    {
-      code: "PRICES_FROM_OTHER_REGION",
-      severity: "warning",
-      path: "cloud.region",
-      message: `the ${provider} price table has no ${cost.region} rate for ${rows.join(", ")}: priced at ${fallbacks[0].region} rates`,
-      suggestion: `add ${cost.region} to regions: in rules/prices/${provider}.yaml, each row with its source and date`,
-    },
-  ];
+  // each item at its own region's rates: the primary's, or a secondary region's
+  const byRegion = new Map<string, CostLine[]>();
+  for (const item of cost.items) {
+    const region = item.region ?? cost.region;
+    const fallbacks = item.lines.filter((l) => l.region !== region);
+    if (fallbacks.length > 0) byRegion.set(region, [...(byRegion.get(region) ?? []), ...fallbacks]);
+  }
+  return [...byRegion].map(([region, fallbacks]) => ({
+    code: "PRICES_FROM_OTHER_REGION",
+    severity: "warning" as const,
+    path: region === cost.region ? "cloud.region" : "availability.regions",
+    message: `the ${provider} price table has no ${region} rate for ${[...new Set(fallbacks.map((l) => l.price))].sort().join(", ")}: priced at ${fallbacks[0].region} rates`,
+    suggestion: `add ${region} to regions: in rules/prices/${provider}.yaml, each row with its source and date`,
+  }));
 }
 
 /**

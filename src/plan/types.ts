@@ -119,6 +119,8 @@ export const costItemSchema = z.object({
   lines: z.array(costLineSchema),
   /** set when any quantity is usage-based or the item is an estimate of something not built here */
   assumption: z.string().optional(),
+  /** a secondary region's item: the region whose stack holds its resources (absent: cost.region) */
+  region: z.string().optional(),
 });
 export const costSchema = z.object({
   monthlyUsd: z.number(),
@@ -135,7 +137,7 @@ export type Cost = z.infer<typeof costSchema>;
 export type CostItem = z.infer<typeof costItemSchema>;
 export type CostLine = z.infer<typeof costLineSchema>;
 
-export const inventorySchema = z.object({
+const regionalInventoryFields = {
   cloud: z.enum(["aws", "gcp", "azure"]),
   region: z.string(),
   zones: z.number(),
@@ -161,6 +163,17 @@ export const inventorySchema = z.object({
   ),
   excluded: z.array(z.object({ name: z.string(), monthlyUsd: z.number(), reason: z.string() })),
   vars: z.record(z.string(), z.unknown()),
+};
+export const inventorySchema = z.object({
+  ...regionalInventoryFields,
+  secondaries: z.array(
+    z.object({
+      ...regionalInventoryFields,
+      name: z.string(),
+      dir: z.string(),
+      role: z.enum(["active", "standby"]),
+    }),
+  ),
 });
 
 const addonChartSchema = z.object({

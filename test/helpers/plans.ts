@@ -72,6 +72,14 @@ compliance: [hipaa]
 deployment: { access: gitops, repository: "https://github.com/example/records.git" }
 budget: { monthlyUsd: 30000 }
 `,
+  "aws-two-region": `metadata: { name: payments-mr, contacts: [sre@example.com] }
+team: { size: 6 }
+inference: { peakQps: 300, latencyP99Ms: 60 }
+data: { featureFreshness: realtime }
+compliance: [pci-dss]
+availability: { targetPercent: 99.99, regions: [us-east-1, us-west-2], failover: active-active, rtoMinutes: 5, rpoMinutes: 15 }
+budget: { monthlyUsd: 60000 }
+`,
   "gcp-hipaa-cluster": `metadata: { name: clinical-gcp }
 team: { size: 5 }
 inference: { peakQps: 200, latencyP99Ms: 80 }
@@ -120,7 +128,7 @@ export interface Block {
 export async function terraformBlocks(files: Record<string, string>): Promise<Block[]> {
   const blocks: Block[] = [];
   for (const [file, text] of Object.entries(files)) {
-    if (!/^infra\/terraform\/[^/]+\/[^/]+\.tf$/.test(file)) continue;
+    if (!/^infra\/terraform\/[^/]+\/(regions\/[^/]+\/)?[^/]+\.tf$/.test(file)) continue;
     const json = (await parseHcl(file, text)) as {
       resource?: Record<string, Record<string, Array<Record<string, unknown>>>>;
       module?: Record<string, Array<Record<string, unknown> & { source: string }>>;

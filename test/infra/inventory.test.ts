@@ -63,41 +63,60 @@ describeWith(
       } else {
         expect(inventory).not.toBeNull();
         const cloud = inventory!.cloud;
-        // every resource of the inventory, and so every priced address, is a block of its file
-        for (const resource of inventory!.resources)
-          expect(
-            resolves(resource.address, resource.file, blocks, files),
-            `${name}: ${resource.address} in ${resource.file}`,
-          ).toBe(true);
-        const priced = new Set(plan.cost.items.flatMap((i) => i.resources));
-        for (const item of plan.cost.items) {
-          expect(item.resources.length, `${name}: ${item.name} names no resource`).toBeGreaterThan(0);
-          for (const address of item.resources)
+        // every region's stack: the primary's in infra/terraform/<cloud>/, the others' in regions/<region>/
+        const stacks = [{ ...inventory!, dir: "" }, ...inventory!.secondaries];
+        expect(
+          Object.keys(files).filter((f) => /^infra\/terraform\/[^/]+\/regions\/[^/]+\/main\.tf$/.test(f)),
+          `${name}: one directory per secondary region`,
+        ).toHaveLength(inventory!.secondaries.length);
+        for (const stack of stacks) {
+          const dir = `infra/terraform/${cloud}/${stack.dir ? `${stack.dir}/` : ""}`;
+          const label = `${name} ${stack.region}`;
+          const inDir = (file: string) => file.startsWith(dir) && !file.slice(dir.length).includes("/");
+          // every resource of the stack, and so every priced address, is a block of its file
+          for (const resource of stack.resources) {
+            expect(inDir(resource.file), `${label}: ${resource.file}`).toBe(true);
             expect(
-              inventory!.resources.some((r) => r.address === address),
-              `${name}: ${address}`,
+              resolves(resource.address, resource.file, blocks, files),
+              `${label}: ${resource.address} in ${resource.file}`,
             ).toBe(true);
-        }
-        // no dangling key relation: everything a key encrypts has a grant on the key, rendered in kms.tf
-        for (const key of inventory!.resources)
-          for (const rel of key.relations.filter((r) => r.kind === "encrypts")) {
-            const grant = inventory!.resources.find(
-              (g) =>
-                g.file === key.file &&
-                g.relations.some((r) => r.kind === "grants" && r.target === rel.target),
-            );
-            expect(grant, `${name}: ${key.address} encrypts ${rel.target} with no grant`).toBeDefined();
           }
-        const grants = (inventory!.vars.keyGrants ?? []) as Array<{ id: string; targets: string[] }>;
-        const kmsFile = Object.keys(files).find((f) => f.endsWith(`/${cloud}/kms.tf`));
-        for (const grant of grants)
-          expect(files[kmsFile!], `${name}: grant ${grant.id}`).toContain(`"${grant.id}"`);
-        // every billable block rendered is priced
-        const billable = new Set(BILLABLE[cloud]);
-        for (const block of blocks) {
-          if (!billable.has(block.kind)) continue;
-          const pricedHere = [...priced].some((address) => blockOf(address) === block.address);
-          expect(pricedHere, `${name}: ${block.address} (${block.file}) is built but not priced`).toBe(true);
+          // its items, at its region's rates
+          const items = plan.cost.items.filter((i) => (i.region ?? plan.cost.region) === stack.region);
+          expect(items.length, label).toBeGreaterThan(0);
+          const priced = new Set(items.flatMap((i) => i.resources));
+          for (const item of items) {
+            expect(item.resources.length, `${label}: ${item.name} names no resource`).toBeGreaterThan(0);
+            for (const line of item.lines)
+              if (stack.dir) expect(line.region, `${label}: ${item.name} ${line.price}`).toBe(stack.region);
+            for (const address of item.resources)
+              expect(
+                stack.resources.some((r) => r.address === address),
+                `${label}: ${address}`,
+              ).toBe(true);
+          }
+          // no dangling key relation: everything a key encrypts has a grant on the key, rendered in kms.tf
+          for (const key of stack.resources)
+            for (const rel of key.relations.filter((r) => r.kind === "encrypts")) {
+              const grant = stack.resources.find(
+                (g) =>
+                  g.file === key.file &&
+                  g.relations.some((r) => r.kind === "grants" && r.target === rel.target),
+              );
+              expect(grant, `${label}: ${key.address} encrypts ${rel.target} with no grant`).toBeDefined();
+            }
+          const grants = (stack.vars.keyGrants ?? []) as Array<{ id: string; targets: string[] }>;
+          for (const grant of grants)
+            expect(files[`${dir}kms.tf`], `${label}: grant ${grant.id}`).toContain(`"${grant.id}"`);
+          // every billable block rendered is priced
+          const billable = new Set(BILLABLE[cloud]);
+          for (const block of blocks) {
+            if (!billable.has(block.kind) || !inDir(block.file)) continue;
+            const pricedHere = [...priced].some((address) => blockOf(address) === block.address);
+            expect(pricedHere, `${label}: ${block.address} (${block.file}) is built but not priced`).toBe(
+              true,
+            );
+          }
         }
       }
 

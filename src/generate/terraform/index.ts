@@ -94,6 +94,8 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
   const secretKeys = cloudSecretKeys(cloudName(spec.metadata.name, 40), provider);
   return {
     header: GENERATED_HEADER,
+    // a secondary region's stack names its resources after its own name (generateTerraform)
+    secondary: false,
     name: cloudName(spec.metadata.name, 40),
     storageName: azureStorageName(spec.metadata.name),
     // the Key Vault of the chart's secrets (Azure, secrets.tf), as the chart's SecretStore names it
@@ -260,13 +262,30 @@ function wanted(file: string, ctx: Record<string, unknown>): boolean {
 
 export function generateTerraform(plan: Plan): TextFileSet {
   const provider = plan.requirements.cloud.provider;
-  if (provider === "kubernetes") return {};
-  const ctx = terraformContext(plan);
+  if (provider === "kubernetes" || !plan.inventory) return {};
   const files: TextFileSet = {};
-  for (const file of templateFiles(`terraform/${provider}`)) {
-    if (!wanted(file, ctx)) continue;
-    const text = render(`terraform/${provider}/${file}.hbs`, ctx);
-    files[`infra/terraform/${provider}/${file}`] = `${text.replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
-  }
+  const stacks = [
+    { dir: "", ctx: terraformContext(plan) },
+    // every other region: the same stack under its own names, in its own directory (and state)
+    ...plan.inventory.secondaries.map((stack) => ({
+      dir: `${stack.dir}/`,
+      ctx: {
+        ...terraformContext({
+          ...plan,
+          requirements: { ...plan.requirements, cloud: { ...plan.requirements.cloud, region: stack.region } },
+          inventory: { ...stack, secondaries: [] },
+        }),
+        name: stack.name,
+        secondary: true,
+        primaryRegion: plan.requirements.cloud.region,
+      },
+    })),
+  ];
+  for (const { dir, ctx } of stacks)
+    for (const file of templateFiles(`terraform/${provider}`)) {
+      if (!wanted(file, ctx)) continue;
+      const text = render(`terraform/${provider}/${file}.hbs`, ctx);
+      files[`infra/terraform/${provider}/${dir}${file}`] = `${text.replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+    }
   return files;
 }
