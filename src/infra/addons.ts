@@ -401,6 +401,17 @@ export function addonValues<V>(
   }
 }
 
+/**
+ * The tag the AWS Load Balancer Controller puts on the Ingress's load balancer (the chart's
+ * alb.ingress.kubernetes.io/tags annotation), by which the multi-region routing finds each region's
+ * production entry point: `<release>.<namespace>`.
+ */
+export const ENTRY_POINT_TAG = "stackwright.dev/entry-point";
+
+export function entryPointTagValue(release: string, namespace: string): string {
+  return `${release}.${namespace}`;
+}
+
 /** The global address GKE puts the chart's Ingress on (ingress.tf, and the Ingress's annotation). */
 export function gkeIngressAddressName(name: string): string {
   return `${name}-ingress`;

@@ -12,6 +12,7 @@ import {
   natData,
   platformLogs,
   predictionLogs,
+  replicatedData,
   requests,
   storedData,
 } from "./usage.js";
@@ -32,6 +33,8 @@ const WAF_RULES = 3;
  * first CloudTrail trail of management events) are not listed.
  */
 export const AWS_BILLABLE = [
+  "aws_route53_zone",
+  "aws_s3_bucket_replication_configuration",
   "module:terraform-aws-modules/vpc/aws",
   "module:terraform-aws-modules/eks/aws",
   "aws_kms_key",
@@ -518,3 +521,63 @@ function batchMeter(input: InventoryInput, price: string) {
 }
 
 export { batchMeter };
+
+/**
+ * What joins the regions of a multi-region plan (infra/terraform/aws/global/, applied after every
+ * region's stack): the data bucket replicated to every other region with Replication Time Control
+ * (active-passive: from the primary; active-active: each bucket to every other), and, where the chart
+ * has an Ingress, a private Route 53 zone over every region's VPC whose records point at each
+ * region's load balancer and follow its health (failover records, or latency records active-active).
+ */
+export function awsGlobalInventory(
+  input: InventoryInput,
+  b: InventoryBuilder,
+  regions: readonly string[],
+  routed: boolean,
+): void {
+  const active = input.spec.availability.failover === "active-active";
+  const sources = active ? regions : regions.slice(0, 1);
+  b.add({
+    address: "aws_iam_role.replication",
+    file: "global/replication.tf",
+    title: "S3 replication role: reads each source bucket, writes its replicas",
+  });
+  for (const source of sources) {
+    const destinations = regions.filter((r) => r !== source).length;
+    const usage = replicatedData(input, destinations);
+    b.add({
+      address: `aws_s3_bucket_replication_configuration.${hclName(source)}`,
+      file: "global/replication.tf",
+      title: `Data bucket replication from ${source} to ${regions.filter((r) => r !== source).join(", ")} (Replication Time Control: 15 minutes)`,
+      item: "Cross-region replication",
+      meters: [
+        { price: "interRegionTransferPerGb", ...usage, unit: "GB sent between regions" },
+        { price: "replicationTimeControlPerGb", ...usage, unit: "GB replicated with RTC" },
+      ],
+      implements: ["versioned-data"],
+    });
+  }
+  if (routed) {
+    b.add({
+      address: "aws_route53_zone.serving",
+      file: "global/routing.tf",
+      title: `Private Route 53 zone over every region's VPC: ${active ? "latency" : "failover"} records on each region's load balancer, following its health`,
+      item: "Global routing",
+      meters: [{ price: "hostedZoneMonthly", quantity: 1, unit: "hosted zone-months" }],
+    });
+    for (const region of regions) {
+      const address = `aws_route53_record.${hclName(region)}`;
+      b.add({
+        address,
+        file: "global/routing.tf",
+        title: `The serving name's ${region} record: out of rotation while that region's load balancer has no healthy target`,
+      });
+      b.relate("fronts", address, ["aws_route53_zone.serving"]);
+    }
+  }
+}
+
+/** A region as an HCL name (us-west-2 -> us_west_2). */
+export function hclName(region: string): string {
+  return region.replaceAll("-", "_");
+}

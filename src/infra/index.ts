@@ -2,7 +2,7 @@
  * The inventory stage: Plan decisions and sizes -> the cloud resources that implement them
  * (src/infra/types.ts). Below the cost and control code (plan/ reads it) and above the engine.
  */
-import { AWS_BILLABLE, awsInventory } from "./aws.js";
+import { AWS_BILLABLE, awsGlobalInventory, awsInventory } from "./aws.js";
 import { AZURE_BILLABLE, azureInventory } from "./azure.js";
 import { facts, InventoryBuilder } from "./build.js";
 import { GCP_BILLABLE, gcpInventory } from "./gcp.js";
@@ -28,6 +28,8 @@ export {
   type ClusterNeeds,
   cloudSecretKeys,
   clusterNeeds,
+  ENTRY_POINT_TAG,
+  entryPointTagValue,
   GITOPS_ADDONS_FILE,
   gkeIngressAddressName,
   INGRESS_CLASS,
@@ -38,6 +40,7 @@ export {
   SECRET_STORES,
   syncsExternalSecrets,
 } from "./addons.js";
+export { hclName } from "./aws.js";
 export { addonsFor, facts } from "./build.js";
 export { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "./delivery.js";
 export {
@@ -73,8 +76,13 @@ export function inventoryOf(input: InventoryInput): Inventory | null {
   // active-active: routing shares the traffic between the regions, each sized for the whole peak;
   // active-passive: the primary serves and the others stand by warm at their minimum
   const share = active ? input.averageQps / regions.length : input.averageQps;
-  const primary = regionalStack({ ...input, averageQps: share });
-  const secondaries = MULTI_REGION_CLOUDS.has(cloud)
+  const multi = MULTI_REGION_CLOUDS.has(cloud) && regions.length > 1;
+  const primary = regionalStack({ ...input, averageQps: share }, (b) => {
+    // what joins the regions lives beside the primary's stack (global/), priced at its rates
+    if (multi && cloud === "aws")
+      awsGlobalInventory(input, b, regions, b.vars.loadBalancerSubnets !== undefined);
+  });
+  const secondaries = multi
     ? regions.slice(1).map((region) => {
         const dir = `regions/${region}`;
         const name = regionalName(cloudName(input.spec.metadata.name, 40), region);
@@ -108,10 +116,14 @@ export function regionalName(name: string, region: string): string {
   return `${name.slice(0, 40 - short.length - 1)}-${short}`;
 }
 
-function regionalStack(input: InventoryInput): Omit<Inventory, "secondaries"> {
+function regionalStack(
+  input: InventoryInput,
+  extra: (b: InventoryBuilder) => void = () => {},
+): Omit<Inventory, "secondaries"> {
   const cloud = input.spec.cloud.provider as InventoryCloud;
   const b = new InventoryBuilder(cloud, input.secondary?.dir ?? "");
   BUILDERS[cloud](input, b);
+  extra(b);
   const f = facts(input);
   // every cloud's serving pool leaves room for pre-production's replicas
   b.vars.preProductionNodes = f.preProductionNodes;

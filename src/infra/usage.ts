@@ -46,6 +46,14 @@ export function storedData({ spec }: InventoryInput): Usage {
 }
 
 /** Data through the NAT: a tenth of the data volume leaves the private subnets. */
+/** What the data bucket takes in a month, which replication copies to every other region. */
+export function replicatedData({ spec }: InventoryInput, destinations: number): Usage {
+  return {
+    quantity: round2(spec.data.volumeGbPerDay * 30 * destinations),
+    assumption: `${spec.data.volumeGbPerDay} GB/day of new data (data.volumeGbPerDay) copied to ${destinations} other region(s)`,
+  };
+}
+
 export function natData({ spec }: InventoryInput): Usage {
   return {
     quantity: round2(spec.data.volumeGbPerDay * 30 * 0.1),

@@ -12,6 +12,7 @@ import {
   DATA_SOURCES,
   DEPLOYMENT_ACCESS,
   DEPLOYMENT_STRATEGIES,
+  FAILOVER_MODELS,
   FRAMEWORKS,
   FRESHNESS,
   INFERENCE_MODES,
@@ -49,6 +50,10 @@ export interface Question {
 const CLASSICAL = ["sklearn", "xgboost", "lightgbm"];
 const get = (a: Answers, path: string, fallback: unknown) => (path in a ? a[path] : fallback);
 const mode = (a: Answers) => String(get(a, "inference.mode", "auto"));
+/** More than one region: asked for, or listed. */
+const multiRegion = (a: Answers) =>
+  get(a, "availability.multiRegion", false) === true ||
+  ((get(a, "availability.regions", null) as string[] | null)?.length ?? 0) > 1;
 const deep = (a: Answers) =>
   !CLASSICAL.includes(String(get(a, "model.framework", "sklearn"))) ||
   get(a, "useCase.kind", "") === "llm-generation";
@@ -400,6 +405,45 @@ export const QUESTIONS: readonly Question[] = [
     kind: "text",
     default: null,
     when: (a) => get(a, "cloud.provider", "aws") !== "kubernetes",
+  },
+  {
+    id: "regions",
+    path: "availability.regions",
+    prompt: "Which regions should serve (comma-separated, the primary first)?",
+    help: "Two or more make the plan multi-region. Blank: the region above, and with multi-region a second one the plan picks within the residency.",
+    kind: "list",
+    default: null,
+    when: (a) => get(a, "cloud.provider", "aws") !== "kubernetes",
+  },
+  {
+    id: "failover",
+    path: "availability.failover",
+    prompt: "How should the regions share traffic?",
+    help: "active-passive: a warm standby takes over on a failed health check (cheaper, minutes to scale). active-active: every region serves and carries the whole peak.",
+    kind: "select",
+    choices: FAILOVER_MODELS,
+    default: null,
+    when: multiRegion,
+  },
+  {
+    id: "rto",
+    path: "availability.rtoMinutes",
+    prompt: "Longest a regional outage may stop serving, in minutes (blank for no objective)?",
+    help: "Checked against the routing's detection and a standby's scale-up.",
+    kind: "number",
+    unit: "min",
+    default: null,
+    when: multiRegion,
+  },
+  {
+    id: "rpo",
+    path: "availability.rpoMinutes",
+    prompt: "Most recent data a regional outage may lose, in minutes (blank for no objective)?",
+    help: "Checked against each store's replication.",
+    kind: "number",
+    unit: "min",
+    default: null,
+    when: multiRegion,
   },
   {
     id: "team",

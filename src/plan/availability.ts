@@ -88,7 +88,7 @@ export function availabilityOf(
       mechanism: figure.mechanism,
       rpoMinutes: figure.perRegion ? FRESHNESS_MINUTES[freshness] : figure.rpoMinutes!,
       basis: figure.perRegion
-        ? `each region's store is filled by the feature pipeline: a failover loses what it has not yet written there, up to data.featureFreshness (${freshness}) ${FRESHNESS_MINUTES[freshness]} min`
+        ? `the feature pipeline (the team's) writes each region's store: a failover loses what it has not yet written there, up to data.featureFreshness (${freshness}) ${FRESHNESS_MINUTES[freshness]} min`
         : figure.basis!,
       source: figure.source,
     });

@@ -153,7 +153,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...logWarnings(cost),
     ...regionalPriceWarnings(cost, spec.cloud.provider),
     ...contactWarnings(spec),
-    ...multiRegionWarnings(spec, availability),
+    ...multiRegionWarnings({ inventory }, spec, availability),
   ].sort(
     (a, b) =>
       (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1) ||
@@ -182,21 +182,40 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
  * A multi-region plan whose other regions the Terraform does not build yet: said once, so nothing
  * (the capacity line, the availability section) reads as built.
  */
-function multiRegionWarnings(spec: ResolvedSpec, availability: Availability | null): PlanWarning[] {
+function multiRegionWarnings(
+  plan: Pick<Plan, "inventory">,
+  spec: ResolvedSpec,
+  availability: Availability | null,
+): PlanWarning[] {
   if (availability === null) return [];
   const others = availability.regions.filter((r) => r.role === "secondary").map((r) => r.name);
-  const built = MULTI_REGION_CLOUDS.has(spec.cloud.provider);
+  const all = availability.regions.map((r) => r.name).join(" and ");
+  if (!MULTI_REGION_CLOUDS.has(spec.cloud.provider))
+    return [
+      {
+        code: "MULTI_REGION_NOT_BUILT",
+        severity: "warning",
+        path: "availability.regions",
+        message: `the plan serves from ${all} (${availability.failover}), but the generated Terraform builds ${spec.cloud.region} only: ${others.join(", ")}, the ${availability.routing.mechanism} and the stores' replication are not generated, and the cost prices ${spec.cloud.region} alone`,
+        suggestion: "build the other regions from the same stack, or serve from one region",
+      },
+    ];
+  const routed = (plan.inventory?.resources ?? []).some((r) => r.address === "aws_route53_zone.serving");
+  const missing = [
+    ...(routed
+      ? []
+      : [
+          `the ${availability.routing.mechanism} (the chart has no Ingress to route to: it renders one behind a WAF, security.network private-with-waf)`,
+        ]),
+    `the deploy to ${others.join(", ")} (deploy.yml installs the chart in ${spec.cloud.region}'s cluster only)`,
+  ];
   return [
     {
       code: "MULTI_REGION_NOT_BUILT",
       severity: "warning",
       path: "availability.regions",
-      message: built
-        ? `the plan serves from ${availability.regions.map((r) => r.name).join(" and ")} (${availability.failover}) and the Terraform builds every region's stack (infra/terraform/${spec.cloud.provider}/regions/), each priced at its rates, but the ${availability.routing.mechanism}, the stores' replication and the deploy to ${others.join(", ")} are not generated yet`
-        : `the plan serves from ${availability.regions.map((r) => r.name).join(" and ")} (${availability.failover}), but the generated Terraform builds ${spec.cloud.region} only: ${others.join(", ")}, the ${availability.routing.mechanism} and the stores' replication are not generated, and the cost prices ${spec.cloud.region} alone`,
-      suggestion: built
-        ? "until they are, route between the regions and replicate the data bucket yourself"
-        : "build the other regions from the same stack, or serve from one region",
+      message: `the plan serves from ${all} (${availability.failover}): the Terraform builds every region's stack, each priced at its rates${routed ? ", the routing" : ""} and the data bucket's replication (infra/terraform/${spec.cloud.provider}/global), but not yet ${missing.join(", nor ")}`,
+      suggestion: `until the deploy does, install the chart's production release in ${others.map((r) => `${r}'s cluster with values-region-${r}.yaml`).join(", ")}`,
     },
   ];
 }

@@ -291,13 +291,12 @@ function terraformBuckets(files: Record<string, string>): string[] {
     .map(([, t]) => t)
     .join("\n");
   const out: string[] = [];
+  // every region's data bucket (a multi-region plan has one per region's stack)
   for (const [re, scheme] of [
-    [/resource "aws_s3_bucket" "data" \{[^}]*?\n\s*bucket\s*=\s*"([^"]+)"/, "s3"],
-    [/resource "google_storage_bucket" "data" \{[^}]*?\n\s*name\s*=\s*"([^"]+)"/, "gs"],
-  ] as const) {
-    const m = re.exec(text);
-    if (m) out.push(`${scheme}://${m[1]}`);
-  }
+    [/resource "aws_s3_bucket" "data" \{[^}]*?\n\s*bucket\s*=\s*"([^"]+)"/g, "s3"],
+    [/resource "google_storage_bucket" "data" \{[^}]*?\n\s*name\s*=\s*"([^"]+)"/g, "gs"],
+  ] as const)
+    for (const m of text.matchAll(re)) out.push(`${scheme}://${m[1]}`);
   const account = /variable "storage_account_name" \{[^}]*?default\s*=\s*"([^"]+)"/.exec(text);
   const container = /resource "azurerm_storage_container" "data" \{[^}]*?name\s*=\s*"([^"]+)"/.exec(text);
   if (account && container) out.push(`az://${account[1]}/${container[1]}`);

@@ -19,6 +19,7 @@ export const EXAMPLES = [
   "demand-forecasting",
   "fraud-detection",
   "llm-support-assistant",
+  "payments-multi-region",
   "streaming-anomaly-detector",
   "vision-inspection",
 ];
@@ -72,14 +73,6 @@ compliance: [hipaa]
 deployment: { access: gitops, repository: "https://github.com/example/records.git" }
 budget: { monthlyUsd: 30000 }
 `,
-  "aws-two-region": `metadata: { name: payments-mr, contacts: [sre@example.com] }
-team: { size: 6 }
-inference: { peakQps: 300, latencyP99Ms: 60 }
-data: { featureFreshness: realtime }
-compliance: [pci-dss]
-availability: { targetPercent: 99.99, regions: [us-east-1, us-west-2], failover: active-active, rtoMinutes: 5, rpoMinutes: 15 }
-budget: { monthlyUsd: 60000 }
-`,
   "gcp-hipaa-cluster": `metadata: { name: clinical-gcp }
 team: { size: 5 }
 inference: { peakQps: 200, latencyP99Ms: 80 }
@@ -128,7 +121,7 @@ export interface Block {
 export async function terraformBlocks(files: Record<string, string>): Promise<Block[]> {
   const blocks: Block[] = [];
   for (const [file, text] of Object.entries(files)) {
-    if (!/^infra\/terraform\/[^/]+\/(regions\/[^/]+\/)?[^/]+\.tf$/.test(file)) continue;
+    if (!/^infra\/terraform\/[^/]+\/(regions\/[^/]+\/|global\/)?[^/]+\.tf$/.test(file)) continue;
     const json = (await parseHcl(file, text)) as {
       resource?: Record<string, Record<string, Array<Record<string, unknown>>>>;
       module?: Record<string, Array<Record<string, unknown> & { source: string }>>;
@@ -146,6 +139,7 @@ export async function terraformBlocks(files: Record<string, string>): Promise<Bl
 export async function renderedChartOf(
   name: string,
   values?: Record<string, unknown>,
+  at: { release: string; namespace: string } = { release: "release", namespace: "ml" },
 ): Promise<{ plan: Plan; files: Record<string, string>; objects: RenderedObject[] }> {
   const plan = await planOf(name);
   const files = Object.fromEntries(textEntries(generateAll(plan)));
@@ -155,8 +149,8 @@ export async function renderedChartOf(
   const chart = new ChartOnDisk(files, base, tool("helm"));
   try {
     const rendered = await chart.template(
-      "release",
-      "ml",
+      at.release,
+      at.namespace,
       values && { ...(parseYaml(files[`${base}/values.yaml`]) as Record<string, unknown>), ...values },
     );
     expect(rendered.problems, name).toEqual([]);

@@ -91,25 +91,40 @@ export function diagram(plan: Plan): string {
   );
   lines.push("    serve");
   lines.push("  end");
-  // what the Terraform builds, from the inventory, with its relations (what encrypts, fronts, protects what)
+  // what the Terraform builds, from the inventory, with its relations (what encrypts, fronts, protects
+  // what): the primary's stack, then every other region's, each as its own box
   const inventory = plan.inventory;
   if (inventory) {
-    const ids = new Map(inventory.resources.map((r, i) => [r.address, `r${i}`]));
-    lines.push(
-      `  subgraph built["${mermaidLabel(`Built by infra/terraform/${inventory.cloud} in ${inventory.region}`)}"]`,
-    );
-    for (const r of inventory.resources) lines.push(`    ${ids.get(r.address)}["${mermaidLabel(r.title)}"]`);
-    lines.push("  end");
-    for (const r of inventory.resources)
-      for (const rel of r.relations) {
-        const target = ids.get(rel.target);
-        if (target)
-          lines.push(
-            rel.kind === "encrypts"
-              ? `  ${ids.get(r.address)} -.->|encrypts| ${target}`
-              : `  ${ids.get(r.address)} -->|${rel.kind}| ${target}`,
-          );
-      }
+    const stacks = [
+      {
+        id: "built",
+        prefix: "r",
+        title: `Built by infra/terraform/${inventory.cloud} in ${inventory.region}`,
+        resources: inventory.resources,
+      },
+      ...inventory.secondaries.map((stack, s) => ({
+        id: `built${s + 1}`,
+        prefix: `s${s}r`,
+        title: `Built by infra/terraform/${inventory.cloud}/${stack.dir} in ${stack.region} (${stack.role})`,
+        resources: stack.resources,
+      })),
+    ];
+    for (const stack of stacks) {
+      const ids = new Map(stack.resources.map((r, i) => [r.address, `${stack.prefix}${i}`]));
+      lines.push(`  subgraph ${stack.id}["${mermaidLabel(stack.title)}"]`);
+      for (const r of stack.resources) lines.push(`    ${ids.get(r.address)}["${mermaidLabel(r.title)}"]`);
+      lines.push("  end");
+      for (const r of stack.resources)
+        for (const rel of r.relations) {
+          const target = ids.get(rel.target);
+          if (target)
+            lines.push(
+              rel.kind === "encrypts"
+                ? `  ${ids.get(r.address)} -.->|encrypts| ${target}`
+                : `  ${ids.get(r.address)} -->|${rel.kind}| ${target}`,
+            );
+        }
+    }
   }
   return lines.join("\n");
 }
@@ -214,6 +229,7 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
       })),
     })),
     excluded: plan.cost.excluded.map((e) => ({ ...e, usd: e.monthlyUsd.toFixed(2) })),
+    availability: plan.availability,
     addons: plan.addons.map((a) => ({
       title: a.title,
       because: a.because,

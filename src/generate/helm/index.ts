@@ -13,6 +13,7 @@ import {
   azureSecretsVaultName,
   cloudSecretKeys,
   clusterNeeds,
+  ENTRY_POINT_TAG,
   gkeIngressAddressName,
   INGRESS_CLASS,
   INGRESS_SOURCES,
@@ -284,6 +285,8 @@ function ingressValues(plan: Plan, className: string | undefined): Record<string
     enabled: false,
     className: "",
     annotations: {},
+    // the tag the load balancer gets (<tag>=<release>.<namespace>): how the multi-region routing finds it
+    entryPointTag: "",
     backendConfig: { enabled: false, securityPolicy: "" },
   };
   if (className === INGRESS_CLASS.aws)
@@ -291,6 +294,7 @@ function ingressValues(plan: Plan, className: string | undefined): Record<string
       ...off,
       enabled: true,
       className,
+      entryPointTag: ENTRY_POINT_TAG,
       annotations: {
         "alb.ingress.kubernetes.io/target-type": "ip",
         "alb.ingress.kubernetes.io/healthcheck-path": "/v2/health/ready",
@@ -462,8 +466,45 @@ export function generateHelm(plan: Plan): TextFileSet {
     if (env.valuesFile)
       files[`${base}/${env.valuesFile}`] =
         `# ${GENERATED_HEADER}\n${stringify(environmentValues(plan, env.name), { lineWidth: 0, sortMapEntries: false })}`;
+  // each other region of a multi-region plan: what its release changes over values.yaml (its data
+  // bucket, the region its secrets are read in), given to helm there after the environment's file
+  for (const stack of plan.inventory?.secondaries ?? [])
+    files[`${base}/${regionValuesFile(stack.region)}`] =
+      `# ${GENERATED_HEADER}\n${stringify(regionValues(plan, stack.region), { lineWidth: 0, sortMapEntries: false })}`;
   files[`${base}/.helmignore`] = `# ${GENERATED_HEADER}\n.git/\n*.tmp\n*.swp\n`;
   return files;
+}
+
+/** The values file of a secondary region, beside values.yaml. */
+export function regionValuesFile(region: string): string {
+  return `values-region-${region}.yaml`;
+}
+
+/**
+ * What a secondary region's release changes over values.yaml: the values the plan would give in that
+ * region, where they differ from the primary's (derived, so nothing region-specific is kept by hand).
+ */
+export function regionValues(plan: Plan, region: string): Record<string, unknown> {
+  const regional: Plan = {
+    ...plan,
+    requirements: { ...plan.requirements, cloud: { ...plan.requirements.cloud, region } },
+  };
+  return (changed(helmValues(plan), helmValues(regional)) ?? {}) as Record<string, unknown>;
+}
+
+/** What `after` changes over `before` (maps key by key, anything else whole); undefined when nothing. */
+function changed(before: unknown, after: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  if (isMap(before) && isMap(after)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(after)) {
+      const diff = changed(before[key], value);
+      if (diff !== undefined) out[key] = diff;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? undefined : after;
 }
 
 function templateFilesRaw(root: string): string[] {

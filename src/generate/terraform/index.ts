@@ -24,7 +24,10 @@ import {
   addonValues,
   azureSecretsVaultName,
   cloudSecretKeys,
+  ENTRY_POINT_TAG,
+  entryPointTagValue,
   gkeIngressAddressName,
+  hclName,
   INGRESS_CLASS,
 } from "../../infra/index.js";
 import { azureStorageName, cloudName } from "../../infra/names.js";
@@ -281,11 +284,63 @@ export function generateTerraform(plan: Plan): TextFileSet {
       },
     })),
   ];
-  for (const { dir, ctx } of stacks)
-    for (const file of templateFiles(`terraform/${provider}`)) {
+  const roots: Array<{ templates: string; dir: string; ctx: Record<string, unknown> }> = stacks.map(
+    ({ dir, ctx }) => ({ templates: provider, dir, ctx }),
+  );
+  // what joins the regions: its own root, applied after every region's
+  const global = globalContext(plan);
+  if (global) roots.push({ templates: `${provider}-global`, dir: "global/", ctx: global });
+  for (const { templates, dir, ctx } of roots)
+    for (const file of templateFiles(`terraform/${templates}`)) {
       if (!wanted(file, ctx)) continue;
-      const text = render(`terraform/${provider}/${file}.hbs`, ctx);
+      const text = render(`terraform/${templates}/${file}.hbs`, ctx);
       files[`infra/terraform/${provider}/${dir}${file}`] = `${text.replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
     }
   return files;
+}
+
+/**
+ * The global root of a multi-region plan (infra/terraform/<cloud>/global/): every region with its
+ * stack's name, data bucket and provider alias; which buckets replicate where; the routing's names.
+ * Null when the inventory holds nothing global (one region).
+ */
+function globalContext(plan: Plan): Record<string, unknown> | null {
+  const inventory = plan.inventory;
+  const globalFiles = (inventory?.resources ?? [])
+    .filter((r) => r.file.includes("/global/"))
+    .map((r) => r.file.slice(r.file.lastIndexOf("/") + 1));
+  if (!inventory || globalFiles.length === 0) return null;
+  const spec = plan.requirements;
+  const delivery = deliveryOf(plan);
+  const regions = [
+    { region: spec.cloud.region, stackName: cloudName(spec.metadata.name, 40) },
+    ...inventory.secondaries.map((s) => ({ region: s.region, stackName: s.name })),
+  ].map(({ region, stackName }, i) => ({
+    region,
+    stackName,
+    primary: i === 0,
+    alias: hclName(region),
+    bucket: dataBucketName({ ...plan, requirements: { ...spec, cloud: { ...spec.cloud, region } } }),
+  }));
+  const active = spec.availability.failover === "active-active";
+  const sources = (active ? regions : regions.slice(0, 1)).map((source) => ({
+    ...source,
+    to: regions.filter((r) => r.region !== source.region),
+  }));
+  return {
+    header: GENERATED_HEADER,
+    name: cloudName(spec.metadata.name, 40),
+    primaryRegion: spec.cloud.region,
+    regions,
+    sources,
+    destinations: regions.filter((r) => sources.some((s) => s.to.includes(r))),
+    active,
+    cmk: choice(plan, "security.encryption") === "customer-managed-keys",
+    routed: globalFiles.includes("routing.tf"),
+    zoneName: `${cloudName(spec.metadata.name, 40)}.internal`,
+    recordName: "serving",
+    entryTagKey: ENTRY_POINT_TAG,
+    entryTagValue: entryPointTagValue(delivery.release, delivery.environments.at(-1)!.namespace),
+    inventoryFiles: [...new Set(globalFiles)],
+  };
 }
