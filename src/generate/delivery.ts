@@ -6,7 +6,12 @@
  * all read this one derivation, so what a workflow pushes, installs and promotes is what the
  * Terraform builds and the chart renders.
  */
-import { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "../infra/delivery.js";
+import {
+  buildsDeployRunner,
+  deploysOtherRegions,
+  needsRunnerInNetwork,
+  PRIVATE_REGISTRY,
+} from "../infra/delivery.js";
 import { syncsExternalSecrets } from "../infra/index.js";
 import { azureStorageName, chartNameOf, cloudName, dns1123 } from "../infra/names.js";
 import { choiceOf, choicesOf, decisionOf } from "../plan/index.js";
@@ -108,6 +113,29 @@ export interface Delivery {
   runner?: { labels: string[]; terraform: boolean };
   /** the chart values only the deploy knows, each from a GitHub environment variable */
   deployValues: DeployValue[];
+  /**
+   * The other regions production is deployed to, after the primary (multi-region plans whose other
+   * regions the Terraform builds, deployed from the workflow: not under GitOps)
+   */
+  regions: DeliveryRegion[];
+}
+
+/** A secondary region's production release: its cluster, its deploy identity, its runner, its values. */
+export interface DeliveryRegion {
+  region: string;
+  /** the region's cluster (its stack's name) */
+  cluster: string;
+  /** the GitHub environment variable holding that region's production deploy role */
+  roleVariable: string;
+  /** the chart's values file for the region, chart-relative */
+  valuesFile: string;
+  /** the self-hosted runner labels of that region's runners (with the region's own label) */
+  runnerLabels?: string[];
+}
+
+/** The GitHub environment variable of a secondary region's deploy role (AWS_DEPLOY_ROLE_ARN_US_WEST_2). */
+export function regionalVariable(variable: string, region: string): string {
+  return `${variable}_${region.replaceAll("-", "_").toUpperCase()}`;
 }
 
 /**
@@ -196,6 +224,11 @@ export function deliveryOf(plan: Plan): Delivery {
           : { kind: "ghcr", registryName: "ghcr.io", image: name, private: false };
   const kind = access.choice as DeployAccess;
   const needsRunner = needsRunnerInNetwork(provider, kind);
+  const runnerLabels = ["self-hosted", "linux", "x64", `${name}-deploy`];
+  // the other regions the workflow deploys production to (the cluster runtime, not under GitOps)
+  const secondaries = deploysOtherRegions(provider, choiceOf(plan, "serving.runtime"), kind)
+    ? (plan.inventory?.secondaries ?? [])
+    : [];
   return {
     access: kind,
     ...(kind === "gitops"
@@ -208,10 +241,18 @@ export function deliveryOf(plan: Plan): Delivery {
     chartPath: `deploy/helm/${chart}`,
     registry,
     deployValues: deployValuesOf(plan),
+    regions: secondaries.map((stack) => ({
+      region: stack.region,
+      cluster: stack.name,
+      roleVariable: regionalVariable(DEPLOY_VARIABLES.aws[0], stack.region),
+      valuesFile: `values-region-${stack.region}.yaml`,
+      ...(needsRunner ? { runnerLabels: [...runnerLabels, stack.region] } : {}),
+    })),
     ...(needsRunner
       ? {
           runner: {
-            labels: ["self-hosted", "linux", "x64", `${name}-deploy`],
+            // in several regions each region's runners carry its name: a job reaches its own region's cluster
+            labels: secondaries.length > 0 ? [...runnerLabels, spec.cloud.region] : runnerLabels,
             terraform: buildsDeployRunner(provider, kind),
           },
         }

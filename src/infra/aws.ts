@@ -13,6 +13,7 @@ import {
   platformLogs,
   predictionLogs,
   replicatedData,
+  replicatedImages,
   requests,
   storedData,
 } from "./usage.js";
@@ -34,6 +35,7 @@ const WAF_RULES = 3;
  */
 export const AWS_BILLABLE = [
   "aws_route53_zone",
+  "aws_ecr_replication_configuration",
   "aws_s3_bucket_replication_configuration",
   "module:terraform-aws-modules/vpc/aws",
   "module:terraform-aws-modules/eks/aws",
@@ -555,6 +557,22 @@ export function awsGlobalInventory(
         { price: "replicationTimeControlPerGb", ...usage, unit: "GB replicated with RTC" },
       ],
       implements: ["versioned-data"],
+    });
+  }
+  if (input.choices["serving.runtime"] === "kubernetes") {
+    // the build pushes to the primary's registry; every other region's cluster pulls from its own
+    b.add({
+      address: "aws_ecr_replication_configuration.images",
+      file: "global/replication.tf",
+      title: `ECR replication of the serving image from ${regions[0]} to ${regions.slice(1).join(", ")}`,
+      item: "Cross-region replication",
+      meters: [
+        {
+          price: "interRegionTransferPerGb",
+          ...replicatedImages(input, regions.length - 1),
+          unit: "GB of images sent between regions",
+        },
+      ],
     });
   }
   if (routed) {

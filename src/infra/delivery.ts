@@ -22,3 +22,12 @@ export function needsRunnerInNetwork(provider: CloudProvider, access: string): b
 export function buildsDeployRunner(provider: CloudProvider, access: string): boolean {
   return provider !== "kubernetes" && needsRunnerInNetwork(provider, access);
 }
+
+/**
+ * The deploy workflow releases production to a multi-region plan's other regions: a chart on the
+ * clusters the Terraform builds in each (AWS so far), from the workflow (under GitOps each region's
+ * controller would sync it, which is not generated yet; serverless services are not deployed there yet).
+ */
+export function deploysOtherRegions(provider: CloudProvider, runtime: string, access: string): boolean {
+  return provider === "aws" && runtime === "kubernetes" && access !== "gitops";
+}

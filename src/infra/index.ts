@@ -42,7 +42,12 @@ export {
 } from "./addons.js";
 export { hclName } from "./aws.js";
 export { addonsFor, facts } from "./build.js";
-export { buildsDeployRunner, needsRunnerInNetwork, PRIVATE_REGISTRY } from "./delivery.js";
+export {
+  buildsDeployRunner,
+  deploysOtherRegions,
+  needsRunnerInNetwork,
+  PRIVATE_REGISTRY,
+} from "./delivery.js";
 export {
   ageInDays,
   type PriceRow,

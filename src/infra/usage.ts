@@ -102,6 +102,15 @@ export function auditStorage(immutable: boolean): Usage {
   };
 }
 
+/** The serving image copied to other regions: a release a day at most, of the image with its model. */
+export function replicatedImages({ spec }: InventoryInput, destinations: number): Usage {
+  const gb = 0.3 + spec.model.sizeMb / 1024;
+  return {
+    quantity: round2(30 * gb * destinations),
+    assumption: `up to 30 releases a month of a ${round2(gb)} GB serving image (0.3 GB base + the model), copied to ${destinations} other region(s)`,
+  };
+}
+
 /** Container images kept in the registry: 10 releases of the serving image with its model. */
 export function imageStorage({ spec }: InventoryInput): Usage {
   const gb = round2(10 * (0.3 + spec.model.sizeMb / 1024));

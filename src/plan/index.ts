@@ -15,6 +15,7 @@ import {
 import {
   addonsFor,
   ageInDays,
+  deploysOtherRegions,
   expiredPins,
   MULTI_REGION_CLOUDS,
   regionalPrices,
@@ -153,7 +154,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...logWarnings(cost),
     ...regionalPriceWarnings(cost, spec.cloud.provider),
     ...contactWarnings(spec),
-    ...multiRegionWarnings({ inventory }, spec, availability),
+    ...multiRegionWarnings({ inventory }, spec, choices, availability),
   ].sort(
     (a, b) =>
       (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1) ||
@@ -185,6 +186,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
 function multiRegionWarnings(
   plan: Pick<Plan, "inventory">,
   spec: ResolvedSpec,
+  choices: Record<string, string>,
   availability: Availability | null,
 ): PlanWarning[] {
   if (availability === null) return [];
@@ -201,21 +203,33 @@ function multiRegionWarnings(
       },
     ];
   const routed = (plan.inventory?.resources ?? []).some((r) => r.address === "aws_route53_zone.serving");
+  const deployed = deploysOtherRegions(
+    spec.cloud.provider,
+    choices["serving.runtime"] ?? "",
+    choices["deployment.access"] ?? "",
+  );
   const missing = [
     ...(routed
       ? []
       : [
           `the ${availability.routing.mechanism} (the chart has no Ingress to route to: it renders one behind a WAF, security.network private-with-waf)`,
         ]),
-    `the deploy to ${others.join(", ")} (deploy.yml installs the chart in ${spec.cloud.region}'s cluster only)`,
+    ...(deployed
+      ? []
+      : [
+          `the release to ${others.join(", ")} (${choices["deployment.access"] === "gitops" ? "under GitOps each region's controller must sync it" : "the serverless services there are not deployed by deploy.yml"})`,
+        ]),
   ];
+  if (missing.length === 0) return [];
   return [
     {
       code: "MULTI_REGION_NOT_BUILT",
       severity: "warning",
       path: "availability.regions",
-      message: `the plan serves from ${all} (${availability.failover}): the Terraform builds every region's stack, each priced at its rates${routed ? ", the routing" : ""} and the data bucket's replication (infra/terraform/${spec.cloud.provider}/global), but not yet ${missing.join(", nor ")}`,
-      suggestion: `until the deploy does, install the chart's production release in ${others.map((r) => `${r}'s cluster with values-region-${r}.yaml`).join(", ")}`,
+      message: `the plan serves from ${all} (${availability.failover}): every region's stack, its cost and the data bucket's replication are built, but not ${missing.join(", nor ")}`,
+      suggestion: deployed
+        ? "serve behind a WAF (security.network private-with-waf) so each region has an entry point to route to"
+        : `install the chart's production release in ${others.map((r) => `${r}'s cluster with values-region-${r}.yaml`).join(", ")}`,
     },
   ];
 }

@@ -21,6 +21,7 @@ import type { Plan } from "../../src/plan/types.js";
 import { formatValidationProblem, validateFileSet } from "../../src/validate/index.js";
 import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
 import { ROOT } from "../helpers/cli.js";
+import { EXAMPLES } from "../helpers/plans.js";
 import { describeWith, tool } from "../helpers/tools.js";
 
 const OWN_SPECS: Record<string, string> = {
@@ -74,14 +75,6 @@ cloud: { provider: azure }
 `,
 };
 
-const EXAMPLES = [
-  "demand-forecasting",
-  "fraud-detection",
-  "llm-support-assistant",
-  "streaming-anomaly-detector",
-  "vision-inspection",
-];
-
 async function planOf(name: string): Promise<Plan> {
   if (EXAMPLES.includes(name)) return (await planSpecFile(join(ROOT, "examples", `${name}.yaml`))).plan;
   const dir = process.env.TMPDIR ?? "/tmp";
@@ -97,6 +90,7 @@ async function planOf(name: string): Promise<Plan> {
 
 interface Job {
   environment?: string;
+  "runs-on"?: string | string[];
   needs?: string[];
   outputs?: Record<string, string>;
   steps: Array<{ name?: string; run?: string; uses?: string; with?: Record<string, unknown> }>;
@@ -263,14 +257,57 @@ describeWith(
       const terraform = provider === "kubernetes" ? undefined : await terraformOf(files, provider);
       expectRegistryFromTerraform(plan, terraform, repository);
 
+      // production in every other region of a multi-region plan: after the primary's release, against
+      // that region's own stack
+      const productionName = delivery.environments.at(-1)!.name;
+      const regionJobs = new Map<string, (typeof delivery.regions)[number]>(
+        delivery.regions.map((r) => [`deploy-${productionName}-${r.region}`, r]),
+      );
+      for (const [id, region] of regionJobs) {
+        const job = rest[id];
+        expect(job, id).toBeDefined();
+        expect(job.environment).toBe(productionName);
+        expect(job.needs).toContain(`deploy-${productionName}`);
+        const dir = `infra/terraform/${plan.requirements.cloud.provider}/regions/${region.region}`;
+        const runs = job.steps.map((step) => step.run ?? "").join("\n");
+        // its cluster, its role (as its Terraform outputs it), its runners, its registry, its values
+        const stackName = /variable "name" \{[^}]*?default\s*=\s*"([^"]+)"/.exec(
+          files[`${dir}/variables.tf`],
+        )![1];
+        expect(runs).toContain(`aws eks update-kubeconfig --name ${stackName} --region ${region.region}`);
+        expect(files[`${dir}/outputs.tf`]).toContain(`zipmap(["${region.roleVariable}"]`);
+        const login = job.steps.find((step) =>
+          step.uses?.startsWith("aws-actions/configure-aws-credentials"),
+        )!;
+        expect(login.with).toMatchObject({
+          "role-to-assume": `\${{ vars.${region.roleVariable} }}`,
+          "aws-region": region.region,
+        });
+        if (region.runnerLabels) {
+          const labels = /runner_labels = "([^"]+)"/.exec(files[`${dir}/runner.tf`])![1].split(",");
+          for (const label of labels) expect(job["runs-on"]).toContain(label);
+        }
+        const repository = /name\s+= "([^"]+)"/.exec(files[`${dir}/registry.tf`])![1];
+        expect(runs).toContain(`--repository-name ${repository} `);
+        expect(runs).toContain(
+          "--set image.repository=${{ steps.image.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
+        );
+        expect(files[`${delivery.chartPath}/${region.valuesFile}`], region.valuesFile).toBeDefined();
+        expect(files[`infra/terraform/${plan.requirements.cloud.provider}/global/replication.tf`]).toContain(
+          `region      = "${region.region}"`,
+        );
+      }
+
       // environments in the spec's order, each its own GitHub environment; production last, behind approval
-      const deployJobs = Object.entries(rest).filter(([id]) => id.startsWith("deploy-"));
+      const deployJobs = Object.entries(rest).filter(
+        ([id]) => id.startsWith("deploy-") && !regionJobs.has(id),
+      );
       expect(deployJobs.map(([, j]) => j.environment)).toEqual(delivery.environments.map((e) => e.name));
       const [, production] = deployJobs[deployJobs.length - 1];
       expect(production.needs!.includes("approval-required")).toBe(delivery.approval);
       if (deployJobs.length > 1) expect(production.needs).toContain(deployJobs[deployJobs.length - 2][0]);
 
-      for (const [id, job] of deployJobs) {
+      for (const [id, job] of [...deployJobs, ...[...regionJobs.keys()].map((r) => [r, rest[r]] as const)]) {
         const runs = job.steps.map((s) => s.run ?? "").join("\n");
         // every image a deploy step names is the one the build job pushed
         for (const m of runs.matchAll(/--image (\$\{\{[^}]*\}\}:\$\{\{[^}]*\}\}|\S+)|--arg image "([^"]+)"/g))
@@ -278,9 +315,11 @@ describeWith(
         if (choiceOf(plan, "serving.runtime") !== "kubernetes")
           expectServerlessTargets(terraform!, job.environment!, runs);
         for (const install of installsOf(job)) {
-          expect(runs).toContain(
-            "--set image.repository=${{ needs.build.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
-          );
+          // another region's release installs the image ECR replicated into its registry (above)
+          if (!regionJobs.has(id))
+            expect(runs).toContain(
+              "--set image.repository=${{ needs.build.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
+            );
           expect(install.chart).toBe(delivery.chartPath);
           expect(install.release).toBe(delivery.release);
         }

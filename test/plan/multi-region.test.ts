@@ -102,6 +102,30 @@ describe("multi-region: regions, failover and recovery objectives", () => {
     expect(fives.availability!.monthlyBudgetMinutes).toBeLessThan(1);
   });
 
+  it("says what is not built: nothing for AWS on a cluster behind a WAF; GitOps releases and other clouds' regions", () => {
+    const aws = planOf({
+      compliance: ["pci-dss"],
+      team: { size: 6 },
+      inference: { peakQps: 300, latencyP99Ms: 60 },
+      availability: { regions: ["us-east-1", "us-west-2"] },
+    });
+    expect(aws.inventory!.secondaries.map((s) => s.region)).toEqual(["us-west-2"]);
+    expect(find(aws.warnings, "MULTI_REGION_NOT_BUILT")).toEqual([]);
+    const gitops = planOf({
+      compliance: ["pci-dss"],
+      team: { size: 6 },
+      inference: { peakQps: 300, latencyP99Ms: 60 },
+      availability: { regions: ["us-east-1", "us-west-2"] },
+      deployment: { access: "gitops", repository: "https://github.com/example/p.git" },
+    });
+    expect(find(gitops.warnings, "MULTI_REGION_NOT_BUILT")[0].message).toMatch(/GitOps/);
+    const gcp = planOf({ cloud: { provider: "gcp" }, availability: { multiRegion: true } });
+    expect(gcp.inventory!.secondaries).toEqual([]);
+    expect(find(gcp.warnings, "MULTI_REGION_NOT_BUILT")[0].message).toMatch(/builds us-central1 only/);
+    // its cost prices the primary alone
+    expect(gcp.cost.items.every((i) => i.region === undefined)).toBe(true);
+  });
+
   it("the CLI exits non-zero on an impossible RPO and names the field", () => {
     const dir = mkdtempSync(join(tmpdir(), "sw-mr-"));
     const spec = join(dir, "stackwright.yaml");

@@ -11,6 +11,7 @@ import type { Plan } from "../../plan/types.js";
 import {
   type Delivery,
   type DeliveryEnvironment,
+  type DeliveryRegion,
   deliveryOf,
   KUBECONFIG_SECRET,
   SCORE_JOB_SUFFIX,
@@ -48,17 +49,29 @@ export const e = (expr: string) => `\${{ ${expr} }}`;
 
 type Step = Record<string, unknown>;
 
+/**
+ * Where a job deploys: the primary region's cluster (the defaults), or another region's
+ * (delivery.regions): its region, cluster, deploy role variable, values file and image repository.
+ */
+interface Target {
+  region: DeliveryRegion;
+  /** the expression of the image repository in that region */
+  repository: string;
+}
+
 /** OIDC login to the cloud with the identity of the job's environment (vars resolve per environment). */
-export function cloudLogin(plan: Plan): Step[] {
+export function cloudLogin(plan: Plan, target?: Target): Step[] {
   switch (plan.requirements.cloud.provider) {
     case "aws":
       return [
         {
-          name: "Assume the environment's deploy role (OIDC)",
+          name: target
+            ? `Assume the environment's deploy role in ${target.region.region} (OIDC)`
+            : "Assume the environment's deploy role (OIDC)",
           uses: ACTIONS.awsCredentials,
           with: {
-            "role-to-assume": e("vars.AWS_DEPLOY_ROLE_ARN"),
-            "aws-region": plan.requirements.cloud.region,
+            "role-to-assume": e(`vars.${target?.region.roleVariable ?? "AWS_DEPLOY_ROLE_ARN"}`),
+            "aws-region": target?.region.region ?? plan.requirements.cloud.region,
           },
         },
       ];
@@ -97,9 +110,9 @@ export function cloudLogin(plan: Plan): Step[] {
   }
 }
 
-export function clusterCredentials(plan: Plan, delivery: Delivery): Step[] {
-  const region = plan.requirements.cloud.region;
-  const name = delivery.release;
+export function clusterCredentials(plan: Plan, delivery: Delivery, target?: Target): Step[] {
+  const region = target?.region.region ?? plan.requirements.cloud.region;
+  const name = target?.region.cluster ?? delivery.release;
   // a private endpoint is reached at its internal address, from the runners inside the network
   const internal = delivery.access === "public-endpoint" ? "" : " --internal-ip";
   switch (plan.requirements.cloud.provider) {
@@ -225,11 +238,15 @@ function buildJob(plan: Plan, delivery: Delivery): Record<string, unknown> {
 const IMAGE = `${e("needs.build.outputs.repository")}:${e("needs.build.outputs.tag")}`;
 
 /** `helm upgrade --install` of one environment, with that environment's values and the built image. */
-function helmInstall(delivery: Delivery, env: DeliveryEnvironment, wait: boolean): string {
-  const values = env.valuesFile ? ` --values ${delivery.chartPath}/${env.valuesFile}` : "";
+function helmInstall(delivery: Delivery, env: DeliveryEnvironment, wait: boolean, target?: Target): string {
+  // the environment's values, then the region's (another region's production release)
+  const values = [env.valuesFile, target?.region.valuesFile]
+    .filter(Boolean)
+    .map((file) => ` --values ${delivery.chartPath}/${file}`)
+    .join("");
   return [
     `helm upgrade --install ${delivery.release} ${delivery.chartPath} --namespace ${env.namespace}${values}`,
-    `--set image.repository=${e("needs.build.outputs.repository")} --set image.tag=${e("needs.build.outputs.tag")}`,
+    `--set image.repository=${target?.repository ?? e("needs.build.outputs.repository")} --set image.tag=${e("needs.build.outputs.tag")}`,
     // what only the deploy knows (delivery.deployValues), from the environment's variables
     ...delivery.deployValues.map(
       (v) =>
@@ -254,7 +271,12 @@ function namespaceCheck(env: DeliveryEnvironment): Step {
 }
 
 /** Steps that roll one environment of a chart-deployed plan forward with its strategy's gates. */
-function kubernetesRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironment): Step[] {
+function kubernetesRollout(
+  plan: Plan,
+  delivery: Delivery,
+  env: DeliveryEnvironment,
+  target?: Target,
+): Step[] {
   const mode = choiceOf(plan, "serving.mode");
   const strategy = decisionOf(plan, "deployment.strategy");
   const workload = workloadName(delivery.release, delivery.chart);
@@ -262,14 +284,17 @@ function kubernetesRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironm
   const steps: Step[] = [
     { uses: ACTIONS.setupHelm, with: { version: HELM_VERSION } },
     { uses: ACTIONS.setupKubectl },
-    ...clusterCredentials(plan, delivery),
+    ...clusterCredentials(plan, delivery, target),
     namespaceCheck(env),
   ];
   // pre-production environments install a plain Deployment (values-<env>.yaml): their job is to run
   // the image, not to gate traffic
   const rollout = env.production && (strategy.choice === "canary" || strategy.choice === "blue-green");
   if (mode === "batch") {
-    steps.push({ name: "Point the scoring job at the new image", run: helmInstall(delivery, env, true) });
+    steps.push({
+      name: "Point the scoring job at the new image",
+      run: helmInstall(delivery, env, true, target),
+    });
     return steps;
   }
   if (rollout) {
@@ -281,7 +306,7 @@ function kubernetesRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironm
           "chmod +x /usr/local/bin/kubectl-argo-rollouts",
         ].join("\n"),
       },
-      { name: `Start the ${strategy.choice} rollout`, run: helmInstall(delivery, env, false) },
+      { name: `Start the ${strategy.choice} rollout`, run: helmInstall(delivery, env, false, target) },
       {
         name:
           strategy.choice === "canary"
@@ -298,7 +323,7 @@ function kubernetesRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironm
     return steps;
   }
   steps.push(
-    { name: "Roll out the new image", run: helmInstall(delivery, env, true) },
+    { name: "Roll out the new image", run: helmInstall(delivery, env, true, target) },
     {
       name: "Wait until every replica runs it",
       run: `kubectl rollout status deployment/${workload} --namespace ${ns} --timeout 15m`,
@@ -531,6 +556,59 @@ export function deployJobs(plan: Plan): Record<string, unknown> {
       steps,
     };
     previous = id;
+    // production in every other region, once the primary's release passed its gates
+    if (env.production && chart && delivery.access !== "gitops")
+      for (const region of delivery.regions) {
+        const regionId = `${id}-${region.region}`;
+        jobs[regionId] = regionalDeployJob(plan, delivery, env, region, id);
+        previous = regionId;
+      }
   }
   return jobs;
+}
+
+/**
+ * Production's release in another region: the same rollout and gates against that region's cluster,
+ * as that region's deploy role, from that region's runners, with its values file, and the image ECR
+ * replicated into its registry (infra/terraform/aws/global), which the job waits for.
+ */
+function regionalDeployJob(
+  plan: Plan,
+  delivery: Delivery,
+  env: DeliveryEnvironment,
+  region: DeliveryRegion,
+  after: string,
+): Record<string, unknown> {
+  const primary = plan.requirements.cloud.region;
+  const tags = ['"$TAG"', ...(plan.capacity.hardware === "gpu" ? [`"$TAG${GPU_IMAGE_TAG_SUFFIX}"`] : [])];
+  const target: Target = { region, repository: e("steps.image.outputs.repository") };
+  return {
+    name: `Deploy to ${env.name} in ${region.region}`,
+    "runs-on": region.runnerLabels ?? HOSTED,
+    needs: ["build", after],
+    environment: env.name,
+    permissions: { contents: "read", "id-token": "write" },
+    concurrency: { group: `deploy-${env.name}-${region.region}`, "cancel-in-progress": false },
+    steps: [
+      { uses: ACTIONS.checkout },
+      ...cloudLogin(plan, target),
+      {
+        id: "image",
+        name: `Wait for the image in ${region.region}'s registry (ECR replicates it from ${primary})`,
+        run: [
+          "for attempt in $(seq 1 60); do",
+          `  if ${tags.map((tag) => `aws ecr describe-images --region ${region.region} --repository-name ${delivery.registry.registryName} --image-ids imageTag=${tag} >/dev/null 2>&1`).join(" && ")}; then`,
+          `    echo "repository=\${SOURCE/.${primary}./.${region.region}.}" >> "$GITHUB_OUTPUT"`,
+          "    exit 0",
+          "  fi",
+          "  sleep 10",
+          "done",
+          `echo "::error::the image $TAG did not reach ${region.region} in 10 minutes: check the ECR replication configuration (infra/terraform/aws/global)"`,
+          "exit 1",
+        ].join("\n"),
+        env: { TAG: e("needs.build.outputs.tag"), SOURCE: e("needs.build.outputs.repository") },
+      },
+      ...kubernetesRollout(plan, delivery, env, target),
+    ],
+  };
 }

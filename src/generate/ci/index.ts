@@ -142,7 +142,10 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
   // actionlint's config: the labels of the self-hosted runners inside the network, so the team's own
   // actionlint (and generate's validation) knows them
   if (delivery.runner) {
-    const custom = delivery.runner.labels.filter((l) => !["self-hosted", "linux", "x64"].includes(l));
+    // every region's runners: the primary's and each other region's (delivery.regions)
+    const custom = [
+      ...new Set([...delivery.runner.labels, ...delivery.regions.flatMap((r) => r.runnerLabels ?? [])]),
+    ].filter((l) => !["self-hosted", "linux", "x64"].includes(l));
     files[".github/actionlint.yaml"] =
       `# ${GENERATED_HEADER}\n${stringify({ "self-hosted-runner": { labels: custom } })}`;
   }

@@ -281,6 +281,8 @@ export function generateTerraform(plan: Plan): TextFileSet {
         name: stack.name,
         secondary: true,
         primaryRegion: plan.requirements.cloud.region,
+        // the region's own runners and deploy role variable (delivery.regions)
+        ...regionalDelivery(plan, stack.region),
       },
     })),
   ];
@@ -297,6 +299,16 @@ export function generateTerraform(plan: Plan): TextFileSet {
       files[`infra/terraform/${provider}/${dir}${file}`] = `${text.replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
     }
   return files;
+}
+
+/** What a secondary region's stack renders for its deploys: its runners' labels, its role's variable. */
+function regionalDelivery(plan: Plan, region: string): Record<string, unknown> {
+  const target = deliveryOf(plan).regions.find((r) => r.region === region);
+  if (!target) return {};
+  return {
+    deployVariables: [target.roleVariable],
+    runnerLabels: (target.runnerLabels ?? []).filter((label) => !IMPLICIT_RUNNER_LABELS.has(label)),
+  };
 }
 
 /**
@@ -337,6 +349,9 @@ function globalContext(plan: Plan): Record<string, unknown> | null {
     active,
     cmk: choice(plan, "security.encryption") === "customer-managed-keys",
     routed: globalFiles.includes("routing.tf"),
+    images: inventory.resources.some((r) => r.address === "aws_ecr_replication_configuration.images"),
+    imageDestinations: regions.slice(1),
+    repository: delivery.registry.registryName,
     zoneName: `${cloudName(spec.metadata.name, 40)}.internal`,
     recordName: "serving",
     entryTagKey: ENTRY_POINT_TAG,

@@ -156,3 +156,24 @@ resource "aws_s3_bucket_replication_configuration" "us_west_2" {
     }
   }
 }
+
+# The serving image: the build pushes it to us-east-1's registry, ECR copies every tag into the
+# repository of the same name in each other region (its stack creates it), where that region's deploy
+# waits for it. One replication configuration per registry: this replaces any the account already has.
+data "aws_caller_identity" "current" {}
+
+resource "aws_ecr_replication_configuration" "images" {
+  replication_configuration {
+    rule {
+      destination {
+        region      = "us-west-2"
+        registry_id = data.aws_caller_identity.current.account_id
+      }
+
+      repository_filter {
+        filter      = "payments-risk"
+        filter_type = "PREFIX_MATCH"
+      }
+    }
+  }
+}

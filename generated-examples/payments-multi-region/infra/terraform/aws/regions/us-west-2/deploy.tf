@@ -81,6 +81,14 @@ data "aws_iam_policy_document" "deploy" {
     resources = [aws_ecr_repository.serving.arn]
   }
 
+  # the image reaches this region by ECR replication from us-east-1 (../../global): the deploy
+  # waits until the release's tag is here
+  statement {
+    sid       = "WaitForReplicatedImage"
+    actions   = ["ecr:DescribeImages"]
+    resources = [aws_ecr_repository.serving.arn]
+  }
+
   # kubeconfig for the cluster; what the role may do inside it is its access entry below
   statement {
     sid       = "ClusterEndpoint"

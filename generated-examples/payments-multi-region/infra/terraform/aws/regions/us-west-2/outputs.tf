@@ -42,7 +42,7 @@ output "kms_key_arn" {
 output "github_environment_variables" {
   description = "Per GitHub environment of var.github_repository, the variables its deploy jobs read: set them under Settings > Environments > <name> > Variables."
   value = {
-    for environment, role in aws_iam_role.deploy : environment => zipmap(["AWS_DEPLOY_ROLE_ARN"], [role.arn])
+    for environment, role in aws_iam_role.deploy : environment => zipmap(["AWS_DEPLOY_ROLE_ARN_US_WEST_2"], [role.arn])
   }
 }
 
