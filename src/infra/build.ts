@@ -32,9 +32,11 @@ export function facts(input: InventoryInput) {
   const mode = choices["serving.mode"];
   const runtime = choices["serving.runtime"];
   const cloud = spec.cloud.provider as InventoryCloud;
-  const environments = ["namespaces", "services"].includes(choices["deployment.environments"] ?? "")
-    ? spec.deployment.environments
-    : spec.deployment.environments.slice(-1);
+  // pre-production runs in the primary region only: another region's stack serves production
+  const environments =
+    ["namespaces", "services"].includes(choices["deployment.environments"] ?? "") && !input.secondary
+      ? spec.deployment.environments
+      : spec.deployment.environments.slice(-1);
   return {
     mode,
     /** the cost item of the serving compute, the same words on every cloud */

@@ -270,21 +270,24 @@ export function generateTerraform(plan: Plan): TextFileSet {
   const stacks = [
     { dir: "", ctx: terraformContext(plan) },
     // every other region: the same stack under its own names, in its own directory (and state)
-    ...plan.inventory.secondaries.map((stack) => ({
-      dir: `${stack.dir}/`,
-      ctx: {
-        ...terraformContext({
-          ...plan,
-          requirements: { ...plan.requirements, cloud: { ...plan.requirements.cloud, region: stack.region } },
-          inventory: { ...stack, secondaries: [] },
-        }),
-        name: stack.name,
-        secondary: true,
-        primaryRegion: plan.requirements.cloud.region,
-        // the region's own runners and deploy role variable (delivery.regions)
-        ...regionalDelivery(plan, stack.region),
-      },
-    })),
+    ...plan.inventory.secondaries.map((stack) => {
+      const base = terraformContext({
+        ...plan,
+        requirements: { ...plan.requirements, cloud: { ...plan.requirements.cloud, region: stack.region } },
+        inventory: { ...stack, secondaries: [] },
+      });
+      return {
+        dir: `${stack.dir}/`,
+        ctx: {
+          ...base,
+          name: stack.name,
+          secondary: true,
+          primaryRegion: plan.requirements.cloud.region,
+          // production's environment, the region's own runners and deploy role variable (delivery.regions)
+          ...regionalDelivery(plan, stack.region, base),
+        },
+      };
+    }),
   ];
   const roots: Array<{ templates: string; dir: string; ctx: Record<string, unknown> }> = stacks.map(
     ({ dir, ctx }) => ({ templates: provider, dir, ctx }),
@@ -302,12 +305,24 @@ export function generateTerraform(plan: Plan): TextFileSet {
 }
 
 /** What a secondary region's stack renders for its deploys: its runners' labels, its role's variable. */
-function regionalDelivery(plan: Plan, region: string): Record<string, unknown> {
-  const target = deliveryOf(plan).regions.find((r) => r.region === region);
-  if (!target) return {};
+function regionalDelivery(plan: Plan, region: string, ctx: Record<string, unknown>): Record<string, unknown> {
+  const delivery = deliveryOf(plan);
+  const production = delivery.environments.at(-1)!.name;
+  const target = delivery.regions.find((r) => r.region === region);
+  const secrets = ctx.serveTokenSecrets as { environments: string[]; names: string[] };
+  const at = secrets.environments.indexOf(production);
   return {
-    deployVariables: [target.roleVariable],
-    runnerLabels: (target.runnerLabels ?? []).filter((label) => !IMPLICIT_RUNNER_LABELS.has(label)),
+    // production only: pre-production runs in the primary region
+    deployEnvironments: (ctx.deployEnvironments as Array<{ name: string }>).filter(
+      (e) => e.name === production,
+    ),
+    serveTokenSecrets: { environments: [production], names: [secrets.names[at]] },
+    ...(target
+      ? {
+          deployVariables: [target.roleVariable],
+          runnerLabels: (target.runnerLabels ?? []).filter((label) => !IMPLICIT_RUNNER_LABELS.has(label)),
+        }
+      : {}),
   };
 }
 

@@ -66,7 +66,7 @@ module "eks" {
       use_latest_ami_release_version = false
 
       min_size     = var.replicas_min
-      max_size     = var.replicas_max + 1
+      max_size     = var.replicas_max + 0
       desired_size = var.replicas_min
       labels = {
         "stackwright.dev/pool" = "serving"

@@ -8,9 +8,6 @@ locals {
   # the GitHub environments a release passes through (deployment.environments), each with the
   # namespace its release is installed into
   deploy_environments = {
-    "staging" = {
-      namespace = "payments-risk-staging"
-    }
     "production" = {
       namespace = "payments-risk"
     }

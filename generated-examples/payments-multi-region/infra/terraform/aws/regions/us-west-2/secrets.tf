@@ -17,7 +17,7 @@ resource "random_password" "serve_token" {
 
 locals {
   # environment => the secret's name, as the chart's ExternalSecrets read it
-  serve_token_secrets = zipmap(["staging", "production"], ["payments-risk/staging/serve-tokens", "payments-risk/production/serve-tokens"])
+  serve_token_secrets = zipmap(["production"], ["payments-risk/production/serve-tokens"])
 }
 
 resource "aws_secretsmanager_secret" "serve_tokens" {
