@@ -203,33 +203,45 @@ function multiRegionWarnings(
       },
     ];
   const routed = (plan.inventory?.resources ?? []).some((r) => r.address === "aws_route53_zone.serving");
-  const deployed = deploysOtherRegions(
-    spec.cloud.provider,
-    choices["serving.runtime"] ?? "",
-    choices["deployment.access"] ?? "",
-  );
-  const missing = [
-    ...(routed
-      ? []
-      : [
-          `the ${availability.routing.mechanism} (the chart has no Ingress to route to: it renders one behind a WAF, security.network private-with-waf)`,
-        ]),
-    ...(deployed
-      ? []
-      : [
-          `the release to ${others.join(", ")} (${choices["deployment.access"] === "gitops" ? "under GitOps each region's controller must sync it" : "the serverless services there are not deployed by deploy.yml"})`,
-        ]),
-  ];
+  const runtime = choices["serving.runtime"] ?? "";
+  const gitops = choices["deployment.access"] === "gitops";
+  const deployed = deploysOtherRegions(spec.cloud.provider, runtime, choices["deployment.access"] ?? "");
+  const cluster = runtime === "kubernetes";
+  const missing: Array<{ what: string; instead: string }> = [];
+  // only an endpoint is routed: batch runs and stream consumers have no entry point
+  if (!routed && choices["serving.mode"] === "realtime")
+    missing.push(
+      cluster
+        ? {
+            what: `the ${availability.routing.mechanism} (the chart has no Ingress to route to: it renders one behind a WAF, security.network private-with-waf)`,
+            instead:
+              "serve behind a WAF (security.network private-with-waf) so each region has an entry point to route to",
+          }
+        : {
+            what: "the routing between the regions' serverless endpoints",
+            instead: "route between each region's load balancer yourself (its stack's outputs)",
+          },
+    );
+  if (!deployed)
+    missing.push(
+      cluster && gitops
+        ? {
+            what: `the release to ${others.join(", ")} (under GitOps each region's controller must sync it)`,
+            instead: `point a GitOps controller in ${others.map((r) => `${r}'s cluster`).join(", ")} at deploy/gitops, adding values-region-<region>.yaml`,
+          }
+        : {
+            what: `the release to ${others.join(", ")} (deploy.yml updates ${spec.cloud.region}'s services and jobs only)`,
+            instead: `update the services and jobs of ${others.map((r) => `infra/terraform/${spec.cloud.provider}/regions/${r}`).join(", ")} with each released image`,
+          },
+    );
   if (missing.length === 0) return [];
   return [
     {
       code: "MULTI_REGION_NOT_BUILT",
       severity: "warning",
       path: "availability.regions",
-      message: `the plan serves from ${all} (${availability.failover}): every region's stack, its cost and the data bucket's replication are built, but not ${missing.join(", nor ")}`,
-      suggestion: deployed
-        ? "serve behind a WAF (security.network private-with-waf) so each region has an entry point to route to"
-        : `install the chart's production release in ${others.map((r) => `${r}'s cluster with values-region-${r}.yaml`).join(", ")}`,
+      message: `the plan serves from ${all} (${availability.failover}): every region's stack, its cost and the data bucket's replication are built, but not ${missing.map((m) => m.what).join(", nor ")}`,
+      suggestion: missing.map((m) => m.instead).join("; "),
     },
   ];
 }

@@ -119,6 +119,15 @@ describe("multi-region: regions, failover and recovery objectives", () => {
       deployment: { access: "gitops", repository: "https://github.com/example/p.git" },
     });
     expect(find(gitops.warnings, "MULTI_REGION_NOT_BUILT")[0].message).toMatch(/GitOps/);
+    // a serverless service on AWS: its stacks are built, the routing and the release are not
+    const serverless = planOf({
+      team: { size: 1 },
+      inference: { peakQps: 5 },
+      availability: { multiRegion: true },
+    });
+    const [missing] = find(serverless.warnings, "MULTI_REGION_NOT_BUILT");
+    expect(missing.message).toMatch(/routing between the regions' serverless endpoints/);
+    expect(missing.message).not.toMatch(/chart/);
     const gcp = planOf({ cloud: { provider: "gcp" }, availability: { multiRegion: true } });
     expect(gcp.inventory!.secondaries).toEqual([]);
     expect(find(gcp.warnings, "MULTI_REGION_NOT_BUILT")[0].message).toMatch(/builds us-central1 only/);
