@@ -353,6 +353,39 @@ export function renderTemplate(template: string, resolve: Resolver): string {
   );
 }
 
+/**
+ * The string values an expression tests a list path against: `'x' in path`, `'x' not in path` and
+ * `intersects(path, ['x', 'y'])` (either order). What the rules can tell apart in that list (the team's
+ * tools in `facts.tools`).
+ */
+export function valuesTestedIn(expr: Expr, path: string, out: Set<string> = new Set()): Set<string> {
+  const isPath = (e: Expr) => e.kind === "path" && e.path === path;
+  const literals = (e: Expr) =>
+    e.kind === "list" ? e.items.flatMap((i) => (i.kind === "literal" && typeof i.value === "string" ? [i.value] : [])) : [];
+  switch (expr.kind) {
+    case "binary":
+      if ((expr.op === "in" || expr.op === "not in") && isPath(expr.right) && expr.left.kind === "literal")
+        if (typeof expr.left.value === "string") out.add(expr.left.value);
+      valuesTestedIn(expr.left, path, out);
+      valuesTestedIn(expr.right, path, out);
+      break;
+    case "call":
+      if (expr.name === "intersects" && expr.args.some(isPath))
+        for (const arg of expr.args) for (const value of literals(arg)) out.add(value);
+      for (const arg of expr.args) valuesTestedIn(arg, path, out);
+      break;
+    case "unary":
+      valuesTestedIn(expr.operand, path, out);
+      break;
+    case "list":
+      for (const item of expr.items) valuesTestedIn(item, path, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
 export function templateExpressions(template: string): Expr[] {
   return [...template.matchAll(/\{([^{}]+)\}/g)].map((match) => parseExpression(match[1]));
 }

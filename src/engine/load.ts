@@ -13,7 +13,14 @@ const parseYaml = (text: string): unknown => load(text, { schema: CORE_SCHEMA })
 import type { z } from "zod";
 import { sha256 } from "../util/canonical.js";
 import { packagePath } from "../util/package.js";
-import { type Expr, ExpressionError, parseExpression, referencedPaths, templateExpressions } from "./expr.js";
+import {
+  type Expr,
+  ExpressionError,
+  parseExpression,
+  referencedPaths,
+  templateExpressions,
+  valuesTestedIn,
+} from "./expr.js";
 import {
   type ControlCatalog,
   type PatternCatalog,
@@ -45,6 +52,8 @@ export interface RuleSet {
   prices: Map<string, PriceTable>;
   regions: RegionCatalog;
   files: string[];
+  /** the tools some rule tells apart in `facts.tools` (the team's existing tools it can reuse), sorted */
+  knownTools: string[];
 }
 
 export interface RuleSetProblem {
@@ -267,6 +276,7 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
   };
 
   const compiled: CompiledRule[] = [];
+  const knownTools = new Set<string>();
   const seenIds = new Map<string, string>();
   for (const def of definitions) {
     const where = def.file;
@@ -297,20 +307,26 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
     if (def.openChoices && !def.openChoices.includes(def.choice))
       fail("openChoices must include the rule's own choice");
     const reads = new Set<string>();
+    const exprs: Expr[] = [];
     let condition: Expr | null = null;
     const paramExpressions: Record<string, Expr> = {};
     try {
       if (def.when !== undefined) {
         condition = parseExpression(def.when);
         referencedPaths(condition, reads);
+        exprs.push(condition);
       }
-      for (const expr of templateExpressions(def.because)) referencedPaths(expr, reads);
+      for (const expr of templateExpressions(def.because)) {
+        referencedPaths(expr, reads);
+        exprs.push(expr);
+      }
       for (const alt of def.alternatives)
         for (const expr of templateExpressions(alt.rejectedBecause)) referencedPaths(expr, reads);
       for (const [key, value] of Object.entries(def.params)) {
         if (typeof value === "string" && value.startsWith("=")) {
           paramExpressions[key] = parseExpression(value.slice(1));
           referencedPaths(paramExpressions[key], reads);
+          exprs.push(paramExpressions[key]);
         }
       }
     } catch (error) {
@@ -323,6 +339,7 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
       .filter((p) => p.startsWith("decision."))
       .map((p) => p.slice("decision.".length));
     if (dependsOn.includes(def.capability)) fail("reads its own capability's decision");
+    for (const expr of exprs) valuesTestedIn(expr, "facts.tools", knownTools);
     compiled.push({ ...def, condition, dependsOn, paramExpressions });
   }
 
@@ -365,6 +382,7 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
     prices,
     regions,
     files: validated.files,
+    knownTools: [...knownTools].sort(),
   };
 }
 

@@ -154,6 +154,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...logWarnings(cost),
     ...regionalPriceWarnings(cost, spec.cloud.provider),
     ...contactWarnings(spec),
+    ...toolWarnings(spec, ruleSet.knownTools),
     ...multiRegionWarnings({ inventory }, spec, choices, availability),
   ].sort(
     (a, b) =>
@@ -242,6 +243,24 @@ function multiRegionWarnings(
       path: "availability.regions",
       message: `the plan serves from ${all} (${availability.failover}): every region's stack, its cost and the data bucket's replication are built, but not ${missing.map((m) => m.what).join(", nor ")}`,
       suggestion: missing.map((m) => m.instead).join("; "),
+    },
+  ];
+}
+
+/**
+ * Tools the team runs that no rule tells apart: nothing in the plan reuses them, which the team
+ * should hear rather than find out (the known ones are read from the rules, rules/decisions/).
+ */
+function toolWarnings(spec: ResolvedSpec, known: readonly string[]): PlanWarning[] {
+  const unknown = spec.team.existingTools.filter((tool) => !known.includes(tool.toLowerCase()));
+  if (unknown.length === 0) return [];
+  return [
+    {
+      code: "UNKNOWN_TOOL",
+      severity: "warning",
+      path: "team.existingTools",
+      message: `no rule reuses ${unknown.join(", ")}: the plan is the same as without ${unknown.length === 1 ? "it" : "them"}`,
+      suggestion: `the tools the rules can reuse: ${known.join(", ")}; a rule in rules/decisions/ that reads facts.tools adds one`,
     },
   ];
 }

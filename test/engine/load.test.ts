@@ -35,6 +35,19 @@ afterEach(() => {
 });
 
 describe("rule set loading", () => {
+  it("knows the tools its rules tell apart, read from the rules themselves", () => {
+    expect(loadRuleSetFrom(RULES).knownTools).toEqual(
+      expect.arrayContaining(["airflow", "flux", "mlflow", "vault"]),
+    );
+    const feast = rulesWith("decisions/security.yaml", (t) =>
+      t.replace(
+        "when: \"'vault' in facts.tools\"",
+        "when: \"'vault' in facts.tools or 'feast' in facts.tools\"",
+      ),
+    );
+    expect(loadRuleSetFrom(feast).knownTools).toContain("feast");
+  });
+
   it("refuses a failover partner in another jurisdiction, or one not in the catalog", () => {
     const abroad = rulesWith("regions.yaml", (t) =>
       t.replace(

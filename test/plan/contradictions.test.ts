@@ -10,6 +10,18 @@ function warnings(fragment: Record<string, unknown>): PlanWarning[] {
 const codes = (ws: PlanWarning[]) => ws.map((w) => `${w.severity} ${w.code}`);
 
 describe("contradictions are surfaced, never silently fixed", () => {
+  it("a tool no rule reuses is named, with the ones the rules can reuse", () => {
+    const ws = warnings({ team: { size: 6, existingTools: ["Feast", "mlflow", "datadog"] } });
+    const [tool] = ws.filter((w) => w.code === "UNKNOWN_TOOL");
+    expect(tool).toMatchObject({ severity: "warning", path: "team.existingTools" });
+    expect(tool.message).toContain("Feast, datadog");
+    expect(tool.message).not.toContain("mlflow");
+    expect(tool.suggestion).toContain("mlflow");
+    expect(codes(warnings({ team: { size: 6, existingTools: ["MLflow", "vault"] } }))).not.toContain(
+      "warning UNKNOWN_TOOL",
+    );
+  });
+
   it("batch mode with a 20 ms p99 is an error", () => {
     const ws = warnings({ inference: { mode: "batch", latencyP99Ms: 20, batch: { schedule: "@daily" } } });
     expect(codes(ws)).toContain("error BATCH_WITH_TIGHT_LATENCY");
