@@ -361,7 +361,9 @@ export function renderTemplate(template: string, resolve: Resolver): string {
 export function valuesTestedIn(expr: Expr, path: string, out: Set<string> = new Set()): Set<string> {
   const isPath = (e: Expr) => e.kind === "path" && e.path === path;
   const literals = (e: Expr) =>
-    e.kind === "list" ? e.items.flatMap((i) => (i.kind === "literal" && typeof i.value === "string" ? [i.value] : [])) : [];
+    e.kind === "list"
+      ? e.items.flatMap((i) => (i.kind === "literal" && typeof i.value === "string" ? [i.value] : []))
+      : [];
   switch (expr.kind) {
     case "binary":
       if ((expr.op === "in" || expr.op === "not in") && isPath(expr.right) && expr.left.kind === "literal")
