@@ -4,7 +4,7 @@
  */
 import type { RegionCatalog } from "../engine/index.js";
 import { EVENT_LOG_SOURCES, type ResolvedSpec } from "../requirements/index.js";
-import { availabilityOf } from "./availability.js";
+import type { Availability } from "./availability.js";
 import type { Workload } from "./capacity.js";
 import type { PlanWarning } from "./types.js";
 
@@ -21,7 +21,9 @@ export function findContradictions(
   workload: Workload,
   regions: RegionCatalog,
   choices: Record<string, string>,
-  isProvided: (path: string) => boolean = () => true,
+  isProvided: (path: string) => boolean,
+  /** the plan's availability model (availabilityOf), derived once by the planner */
+  availability: Availability | null,
 ): PlanWarning[] {
   const out: PlanWarning[] = [];
   // each contradiction names the fields it is about; one between values the user never gave is a
@@ -181,7 +183,7 @@ export function findContradictions(
     );
   }
   out.push(...regionListProblems(spec, regions, isProvided));
-  out.push(...recoveryProblems(spec, regions, choices, isProvided));
+  out.push(...recoveryProblems(spec, availability, isProvided));
   if (spec.model.gpu === true && workload.classical) {
     push(
       {
@@ -424,13 +426,11 @@ function regionListProblems(
 /** Recovery objectives against what the plan's replication and routing can do (availabilityOf). */
 function recoveryProblems(
   spec: ResolvedSpec,
-  regions: RegionCatalog,
-  choices: Record<string, string>,
+  model: Availability | null,
   isProvided: (path: string) => boolean,
 ): PlanWarning[] {
   const out: PlanWarning[] = [];
   const { rpoMinutes, rtoMinutes, targetPercent } = spec.availability;
-  const model = availabilityOf(spec, regions, choices);
   if (model === null) {
     // one region: a regional outage stops serving until the region is back and may lose what it held
     for (const [path, value] of [

@@ -148,7 +148,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
   const { controls, warnings: controlWarnings } = mapControls(spec, ruleSet.controls, choices, inventory);
   const availability = availabilityOf(spec, ruleSet.regions, choices);
   const warnings: PlanWarning[] = [
-    ...findContradictions(spec, workload, ruleSet.regions, choices, isProvided),
+    ...findContradictions(spec, workload, ruleSet.regions, choices, isProvided, availability),
     ...controlWarnings,
     ...budgetWarnings(costContext, cost),
     ...logWarnings(cost),
