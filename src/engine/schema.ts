@@ -249,6 +249,8 @@ function build() {
               note: z.string().optional(),
               /** the second region a multi-region plan picks when the spec names none */
               failoverTo: z.string().optional(),
+              /** Google Cloud: the multi-region location whose configurable dual-regions include it */
+              dualRegion: z.enum(["US", "EU", "ASIA"]).optional(),
             })
             .strict(),
         ),

@@ -140,8 +140,10 @@ export function helmArgsTemplate(plan: Plan): string {
  */
 export function dataBucketName(plan: Plan): string {
   const spec = plan.requirements;
+  // Google Cloud's multi-region plans share the primary's dual-region bucket; AWS has one per region
+  const home = spec.cloud.provider === "gcp" ? spec.availability.regions[0] : spec.cloud.region;
   const id = createHash("sha256")
-    .update(`${spec.cloud.provider}/${spec.cloud.region}/${spec.metadata.owner}/${spec.metadata.name}`)
+    .update(`${spec.cloud.provider}/${home}/${spec.metadata.owner}/${spec.metadata.name}`)
     .digest("hex")
     .slice(0, 8);
   return `${dns1123(spec.metadata.name, 40)}-data-${id}`;

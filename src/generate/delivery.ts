@@ -244,7 +244,10 @@ export function deliveryOf(plan: Plan): Delivery {
     regions: secondaries.map((stack) => ({
       region: stack.region,
       cluster: stack.name,
-      roleVariable: regionalVariable(DEPLOY_VARIABLES.aws[0], stack.region),
+      // AWS: each region's own deploy role; Google Cloud: the environment's service account, whose
+      // project-wide roles reach every region's cluster
+      roleVariable:
+        provider === "gcp" ? DEPLOY_VARIABLES.gcp[2] : regionalVariable(DEPLOY_VARIABLES.aws[0], stack.region),
       valuesFile: `values-region-${stack.region}.yaml`,
       ...(needsRunner ? { runnerLabels: [...runnerLabels, stack.region] } : {}),
     })),

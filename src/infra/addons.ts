@@ -13,6 +13,8 @@
  * the team's own cluster (no Terraform) every add-on is a prerequisite the team installs.
  */
 
+import { regionalName } from "./names.js";
+
 /** The chart's needs, decided once from the plan (the helm values render these objects). */
 export interface ClusterNeeds {
   /** Argo Rollouts' Rollout and AnalysisTemplate (canary or blue-green) */
@@ -255,13 +257,18 @@ export function syncsExternalSecrets(choices: Record<string, string>, cloud: str
 export function cloudSecretKeys(
   name: string,
   cloud: string,
+  where?: { region: string; primaryRegion: string },
 ): {
   onlineStore: string;
   serveTokens: (environment: string) => string;
 } {
   const sep = cloud === "aws" ? "/" : "-";
+  // Secret Manager's names are the project's, not a region's: each region's own online store URL
+  // (another region's stack, its own store) is named after that stack; the serving tokens are shared
+  const store =
+    cloud === "gcp" && where && where.region !== where.primaryRegion ? regionalName(name, where.region) : name;
   return {
-    onlineStore: `${name}${sep}online-store`,
+    onlineStore: `${store}${sep}online-store`,
     serveTokens: (environment) => `${name}${sep}${environment}${sep}serve-tokens`,
   };
 }
@@ -410,6 +417,15 @@ export const ENTRY_POINT_TAG = "stackwright.dev/entry-point";
 
 export function entryPointTagValue(release: string, namespace: string): string {
   return `${release}.${namespace}`;
+}
+
+/**
+ * The standalone network endpoint groups GKE creates in each zone from the chart's Service (its
+ * cloud.google.com/neg annotation, service.yaml): `<release>-<namespace>`, cut to 63 characters, which
+ * the multi-region global load balancer (infra/terraform/gcp/global) looks up in every region's zones.
+ */
+export function gkeNegName(release: string, namespace: string): string {
+  return `${release}-${namespace}`.slice(0, 63).replace(/-+$/, "");
 }
 
 /** The global address GKE puts the chart's Ingress on (ingress.tf, and the Ingress's annotation). */

@@ -14,6 +14,20 @@ import type {
 } from "./types.js";
 import { HOURS_PER_MONTH } from "./usage.js";
 
+/**
+ * The clouds whose secondary regions the Terraform builds (multi-region plans elsewhere build the
+ * primary alone): AWS on every runtime, Google Cloud on the cluster runtime (src/infra/index.ts).
+ */
+export const MULTI_REGION_CLOUDS: ReadonlySet<string> = new Set(["aws", "gcp"]);
+
+/** The Terraform builds every region of the plan (cloud and runtime allow it, and it lists several). */
+export function buildsRegions(input: Pick<InventoryInput, "spec" | "choices">): boolean {
+  const { spec, choices } = input;
+  if (spec.availability.regions.length < 2 || !MULTI_REGION_CLOUDS.has(spec.cloud.provider)) return false;
+  // Google Cloud: one project holds both regions' clusters; its serverless services are not built twice yet
+  return spec.cloud.provider !== "gcp" || choices["serving.runtime"] === "kubernetes";
+}
+
 export interface ResourceDraft {
   address: string;
   /** file name under infra/terraform/<cloud>/ */
@@ -68,6 +82,10 @@ export function facts(input: InventoryInput) {
      * of production's maximum (the node pool's maximum is replicas_max plus these)
      */
     preProductionNodes: runtime === "kubernetes" && mode !== "batch" ? environments.length - 1 : 0,
+    /** the stack is another region's (multi-region): what the project or account holds once is the primary's */
+    secondary: input.secondary !== undefined,
+    /** the plan's regions are all built (each its own stack, joined by infra/terraform/<cloud>/global) */
+    multiRegion: buildsRegions(input),
     /** zones the network spans: at least two (managed clusters and load balancers need two subnets) */
     zones: Math.max(2, input.capacity.zones),
   };
@@ -179,12 +197,18 @@ export class InventoryBuilder {
         this.add({ address: grant.holder, file: "kms.tf", title: grant.title });
       this.relate("grants", grant.holder, grant.targets);
     }
-    this.vars.keyGrants = grants.map((g) => ({
-      id: g.id,
-      principal: g.principal,
-      targets: g.targets,
-      ...(g.role ? { role: g.role } : {}),
-    }));
+    // a stack with two keys (Google Cloud's dual-region key beside the regional one) grants on each
+    const earlier = (this.vars.keyGrants ?? []) as Array<Record<string, string | string[]>>;
+    this.vars.keyGrants = [
+      ...earlier,
+      ...grants.map((g) => ({
+        id: g.id,
+        principal: g.principal,
+        targets: g.targets,
+        ...(g.role ? { role: g.role } : {}),
+        ...(g.key ? { key: g.key } : {}),
+      })),
+    ];
   }
 
   has(address: string): boolean {

@@ -10,6 +10,7 @@ import {
   natData,
   platformLogs,
   predictionLogs,
+  replicatedData,
   requests,
   storedData,
 } from "./usage.js";
@@ -47,6 +48,7 @@ const NAT_VM_CAP = 32;
  * free allotment.
  */
 export const GCP_BILLABLE = [
+  "google_compute_global_forwarding_rule",
   "google_container_cluster",
   "google_container_node_pool",
   "google_compute_router_nat",
@@ -161,6 +163,11 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
     attributes: { vmHours: round2(vmHours), peakVms },
   });
 
+  // a multi-region plan's data bucket and image repository serve every region from the primary's stack,
+  // in the multi-region location that holds both regions (another region's stack uses them)
+  const dual = f.multiRegion && !f.secondary ? dualRegionOf(input) : null;
+  const dualKey = "google_kms_crypto_key.dual_region";
+  const dualEncrypted: string[] = [];
   if (f.cmk)
     b.add({
       address: key,
@@ -177,61 +184,80 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
       implements: ["customer-managed-key", "encryption-at-rest"],
     });
 
-  b.add({
-    address: "google_storage_bucket.data",
-    file: "storage.tf",
-    title: "Data bucket (versioned, uniform access, public access prevented, raw/ kept 90 days)",
-    item: "Object storage",
-    meters: [
-      { price: "objectStoragePerGbMonth", ...storedData(input), unit: "GB-month (Standard, regional)" },
-    ],
-    implements: ["encryption-at-rest", "versioned-data", "data-retention"],
-  });
-  encrypted.push("google_storage_bucket.data");
-
-  b.add({
-    address: "google_artifact_registry_repository.images",
-    file: "registry.tf",
-    title: "Artifact Registry repository of the serving image (immutable tags)",
-    item: "Container registry",
-    meters: [{ price: "registryStoragePerGbMonth", ...imageStorage(input), unit: "GB-month" }],
-  });
-  encrypted.push("google_artifact_registry_repository.images");
-
-  const auditItem = f.immutableAudit ? "Immutable audit trail" : "Audit trail";
-  b.add({
-    address: "google_project_iam_audit_config.all",
-    file: "audit.tf",
-    title: "Audit logs: Data Access (read and write) for every service, Admin Activity always on",
-    item: auditItem,
-    meters: [
-      {
-        price: "logIngestPerGb",
-        quantity: 5,
-        assumption: `about 5 GB/month of Data Access audit events (Admin Activity is free), kept 30 days in the _Default bucket${f.cluster ? "; the Kubernetes API's reads can raise it" : ""}: measure after a month`,
-        unit: "GB of audit logs ingested",
-      },
-    ],
-    implements: ["audit-trail"],
-  });
-  if (f.immutableAudit) {
+  if (dual && f.cmk) {
     b.add({
-      address: "google_storage_bucket.audit",
-      file: "audit.tf",
-      title: "Audit bucket (retention policy locked for 365 days)",
-      item: auditItem,
-      meters: [{ price: "auditLogPerGbMonth", ...auditStorage(true), unit: "GB-month" }],
-      implements: ["audit-trail", "immutable-audit-trail"],
+      address: dualKey,
+      file: "kms.tf",
+      title: `Cloud KMS key in ${dual.kmsLocation} (the dual-region bucket's and the multi-region repository's; software, rotated yearly)`,
+      item: "Customer-managed keys",
+      meters: [
+        {
+          price: "kmsKeyMonthly",
+          quantity: 1,
+          unit: "active key version-months (each yearly rotation adds one, kept to decrypt)",
+        },
+      ],
+      implements: ["customer-managed-key", "encryption-at-rest"],
     });
-    b.add({
-      address: "google_logging_project_sink.audit",
-      file: "audit.tf",
-      title: "Log sink: every audit log to the locked bucket",
-      implements: ["immutable-audit-trail"],
-      relations: [{ kind: "writes", target: "google_storage_bucket.audit" }],
-    });
-    encrypted.push("google_storage_bucket.audit");
   }
+  if (dual) {
+    b.vars.dualRegion = true;
+    b.vars.bucketLocation = dual.bucketLocation;
+    b.vars.multiRegionLocation = dual.kmsLocation;
+  }
+  // where the image repository is: the primary's, which another region's stack pulls from
+  b.vars.registryLocation = f.multiRegion ? dualRegionOf(input).kmsLocation : input.spec.cloud.region;
+
+  // another region's stack reads and writes the primary's bucket and pulls from its repository
+  if (!f.secondary) {
+    const regions = input.spec.availability.regions;
+    b.add({
+      address: "google_storage_bucket.data",
+      file: "storage.tf",
+      title: dual
+        ? `Data bucket, dual-region ${regions.join(" + ")} with turbo replication (versioned, uniform access, public access prevented, raw/ kept 90 days)`
+        : "Data bucket (versioned, uniform access, public access prevented, raw/ kept 90 days)",
+      item: "Object storage",
+      meters: [
+        dual
+          ? {
+              price: "dualRegionStoragePerGbMonth",
+              ...storedData(input),
+              unit: `GB-month (Standard, dual-region ${regions.join(" + ")})`,
+            }
+          : { price: "objectStoragePerGbMonth", ...storedData(input), unit: "GB-month (Standard, regional)" },
+      ],
+      implements: ["encryption-at-rest", "versioned-data", "data-retention"],
+      attributes: dual ? { location: dual.bucketLocation, rpo: "ASYNC_TURBO" } : {},
+    });
+    (dual ? dualEncrypted : encrypted).push("google_storage_bucket.data");
+    if (dual) {
+      // what the dual-region's replication costs: the written data copied to the other region with turbo
+      // replication (100% within 15 minutes), billed per GB in place of the default replication
+      const usage = replicatedData(input, 1);
+      b.resources
+        .find((r) => r.address === "google_storage_bucket.data")!
+        .meters.push({
+          price: "turboReplicationPerGb",
+          ...usage,
+          unit: "GB replicated with turbo replication",
+        });
+    }
+
+    b.add({
+      address: "google_artifact_registry_repository.images",
+      file: "registry.tf",
+      title: dual
+        ? `Artifact Registry repository of the serving image in the ${dual.kmsLocation} multi-region (every region's nodes pull from it; immutable tags)`
+        : "Artifact Registry repository of the serving image (immutable tags)",
+      item: "Container registry",
+      meters: [{ price: "registryStoragePerGbMonth", ...imageStorage(input), unit: "GB-month" }],
+    });
+    (dual ? dualEncrypted : encrypted).push("google_artifact_registry_repository.images");
+  }
+
+  // the project's audit configuration and sink, deploy identities and budget: the primary's
+  if (!f.secondary) projectResources(input, b, encrypted);
 
   // the serving core's logs: Cloud Run writes them to Cloud Logging itself, GKE ships them (its
   // logging_config turns on SYSTEM_COMPONENTS and WORKLOADS); no block of their own: priced on the API
@@ -298,14 +324,18 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
     });
   }
 
-  if (f.waf) {
-    // attached on a cluster: the chart's BackendConfig names it on the Ingress's backend; the
-    // serverless path builds no backend service, so there it protects nothing
-    const entry = b.has("google_compute_global_address.ingress");
+  // the policy is global: in several regions the primary's protects the one global load balancer
+  if (f.waf && !f.secondary) {
+    // attached on a cluster: the chart's BackendConfig names it on the Ingress's backend, or the
+    // global load balancer's backend service (multi-region); the serverless path builds no backend
+    // service, so there it protects nothing
+    const entry =
+      b.has("google_compute_global_address.ingress") ||
+      (f.multiRegion && addonsFor(input).some((a) => a.id === "gke-ingress"));
     b.add({
       address: "google_compute_security_policy.edge",
       file: "waf.tf",
-      title: `Cloud Armor policy (OWASP rules, rate limit)${entry ? ": on the Ingress's backend" : ": not attached to an entry point"}`,
+      title: `Cloud Armor policy (OWASP rules, rate limit)${entry ? (f.multiRegion ? ": on the global load balancer's backend" : ": on the Ingress's backend") : ": not attached to an entry point"}`,
       item: "Web application firewall",
       meters: [
         { price: "cloudArmorPolicyMonthly", quantity: 1, unit: "policy-months" },
@@ -317,9 +347,9 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
       ],
       implements: entry ? ["waf", "waf-attached"] : ["waf"],
     });
-    if (entry) {
+    // the global load balancer's backend relates itself (gcpGlobalInventory)
+    if (b.has("google_compute_global_address.ingress"))
       b.relate("protects", "google_compute_security_policy.edge", ["google_compute_global_address.ingress"]);
-    }
   }
 
   if (f.runner) {
@@ -355,6 +385,58 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
     });
   }
 
+  if (f.cmk) {
+    b.relate("encrypts", key, encrypted);
+    gcpKeyGrants(b, key, encrypted);
+  }
+  if (dual && f.cmk) {
+    b.relate("encrypts", dualKey, dualEncrypted);
+    gcpKeyGrants(b, dualKey, dualEncrypted, "_dual_region");
+  }
+}
+
+/**
+ * What the project holds once, in the primary's stack: the audit configuration and its sink, the
+ * deploy identities (the Workload Identity Federation pool and a service account per environment,
+ * whose project-wide roles reach every region's cluster) and the budget.
+ */
+function projectResources(input: InventoryInput, b: InventoryBuilder, encrypted: string[]): void {
+  const f = facts(input);
+  const auditItem = f.immutableAudit ? "Immutable audit trail" : "Audit trail";
+  b.add({
+    address: "google_project_iam_audit_config.all",
+    file: "audit.tf",
+    title: "Audit logs: Data Access (read and write) for every service, Admin Activity always on",
+    item: auditItem,
+    meters: [
+      {
+        price: "logIngestPerGb",
+        quantity: 5,
+        assumption: `about 5 GB/month of Data Access audit events (Admin Activity is free), kept 30 days in the _Default bucket${f.cluster ? "; the Kubernetes API's reads can raise it" : ""}: measure after a month`,
+        unit: "GB of audit logs ingested",
+      },
+    ],
+    implements: ["audit-trail"],
+  });
+  if (f.immutableAudit) {
+    b.add({
+      address: "google_storage_bucket.audit",
+      file: "audit.tf",
+      title: "Audit bucket (retention policy locked for 365 days)",
+      item: auditItem,
+      meters: [{ price: "auditLogPerGbMonth", ...auditStorage(true), unit: "GB-month" }],
+      implements: ["audit-trail", "immutable-audit-trail"],
+    });
+    b.add({
+      address: "google_logging_project_sink.audit",
+      file: "audit.tf",
+      title: "Log sink: every audit log to the locked bucket",
+      implements: ["immutable-audit-trail"],
+      relations: [{ kind: "writes", target: "google_storage_bucket.audit" }],
+    });
+    encrypted.push("google_storage_bucket.audit");
+  }
+
   b.add({
     address: "google_iam_workload_identity_pool.github",
     file: "deploy.tf",
@@ -378,23 +460,32 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
       title: "Monthly budget with alerts at 80% forecast and 100% actual",
       implements: ["budget-alerts"],
     });
-  if (f.cmk) {
-    b.relate("encrypts", key, encrypted);
-    gcpKeyGrants(b, encrypted);
-  }
+}
+
+/**
+ * The multi-region location that holds a multi-region plan's regions (rules/regions.yaml, dualRegion;
+ * the contradictions refuse a pair without one): Cloud Storage names it US, EU or ASIA, Cloud KMS and
+ * Artifact Registry us, europe or asia.
+ */
+export function dualRegionOf(input: InventoryInput): { bucketLocation: string; kmsLocation: string } {
+  const location = input.dualRegion ?? "";
+  const kms = ({ US: "us", EU: "europe", ASIA: "asia" } as Record<string, string>)[location];
+  // a pair outside one location is a contradiction (DUAL_REGION_PAIR): the nearest location stands in
+  return { bucketLocation: kms ? location : "US", kmsLocation: kms ?? "us" };
 }
 
 /**
  * Each Google service encrypts with the key through its project service agent, which must hold
  * cryptoKeyEncrypterDecrypter on it (kms.tf); the encrypted resources wait for their grant.
  */
-function gcpKeyGrants(b: InventoryBuilder, encrypted: string[]): void {
-  const kind = (id: string, agent: string, type: string, what: string) => ({
-    holder: `google_kms_crypto_key_iam_member.${id}`,
-    id,
+function gcpKeyGrants(b: InventoryBuilder, key: string, encrypted: string[], suffix = ""): void {
+  const kind = (name: string, agent: string, type: string, what: string) => ({
+    holder: `google_kms_crypto_key_iam_member.${name}${suffix}`,
+    id: `${name}${suffix}`,
+    key,
     principal: `service-\${data.google_project.current.number}@${agent}.iam.gserviceaccount.com`,
     type,
-    title: `${what} service agent may encrypt with the key`,
+    title: `${what} service agent may encrypt with ${suffix ? "the dual-region key" : "the key"}`,
   });
   b.grantKey(encrypted, [
     kind("storage", "gs-project-accounts", "google_storage_bucket", "Cloud Storage"),
@@ -426,13 +517,16 @@ function clusterResources(
   // the chart's pods: Workload Identity Federation gives its service account, in every environment's
   // namespace, the data bucket's objects
   b.vars.workloadServiceAccount = chartNameOf(input.spec.metadata.name);
-  b.add({
-    address: "google_storage_bucket_iam_member.workload",
-    file: "workload.tf",
-    title: "Workload identity: the chart's service account may use the data bucket's objects",
-    implements: ["workload-identity"],
-    relations: [{ kind: "grants", target: "google_storage_bucket.data" }],
-  });
+  // a Workload Identity Federation principal names the project's pool, not a cluster: the primary's
+  // grant holds for the same service account in the same namespace of every region's cluster
+  if (!f.secondary)
+    b.add({
+      address: "google_storage_bucket_iam_member.workload",
+      file: "workload.tf",
+      title: "Workload identity: the chart's service account may use the data bucket's objects",
+      implements: ["workload-identity"],
+      relations: [{ kind: "grants", target: "google_storage_bucket.data" }],
+    });
   b.add({
     address: "google_container_cluster.main",
     file: "cluster.tf",
@@ -508,32 +602,35 @@ function clusterResources(
   addHelmReleases(b, addons);
   if (addons.some((a) => a.id === "external-secrets")) {
     // what External Secrets syncs into each environment's namespace: its own serving tokens
-    // (Terraform generates them), beside the online store's URL (online-store.tf)
-    const f = facts(input);
-    b.add({
-      address: "google_secret_manager_secret.serve_tokens",
-      file: "secrets.tf",
-      title: `Secret Manager: the serving tokens of ${f.environments.length > 1 ? `each environment (${f.environments.join(", ")})` : "the environment"}`,
-      item: "Secrets",
-      meters: [
-        {
-          price: "secretVersionMonthly",
-          quantity: f.environments.length,
-          unit: "active secret version-months",
-        },
-      ],
-      implements: ["secret-store"],
-    });
-    b.add({
-      address: "google_secret_manager_secret_iam_member.external_secrets_serve_tokens",
-      file: "secrets.tf",
-      title:
-        "External Secrets' service account (a Workload Identity Federation principal) may read the chart's secrets",
-      implements: ["workload-identity"],
-    });
-    b.relate("grants", "google_secret_manager_secret_iam_member.external_secrets_serve_tokens", [
-      "google_secret_manager_secret.serve_tokens",
-    ]);
+    // (Terraform generates them), beside the online store's URL (online-store.tf). Secret Manager is
+    // the project's: every region's operator reads the primary's tokens (a client's token holds in
+    // whichever region serves it), under the primary's grant to its project-wide principal
+    if (!f.secondary) {
+      b.add({
+        address: "google_secret_manager_secret.serve_tokens",
+        file: "secrets.tf",
+        title: `Secret Manager: the serving tokens of ${f.environments.length > 1 ? `each environment (${f.environments.join(", ")})` : "the environment"}`,
+        item: "Secrets",
+        meters: [
+          {
+            price: "secretVersionMonthly",
+            quantity: f.environments.length,
+            unit: "active secret version-months",
+          },
+        ],
+        implements: ["secret-store"],
+      });
+      b.add({
+        address: "google_secret_manager_secret_iam_member.external_secrets_serve_tokens",
+        file: "secrets.tf",
+        title:
+          "External Secrets' service account (a Workload Identity Federation principal) may read the chart's secrets",
+        implements: ["workload-identity"],
+      });
+      b.relate("grants", "google_secret_manager_secret_iam_member.external_secrets_serve_tokens", [
+        "google_secret_manager_secret.serve_tokens",
+      ]);
+    }
     if (input.choices["features.store"] === "online") {
       b.add({
         address: "google_secret_manager_secret_iam_member.external_secrets_online_store",
@@ -546,7 +643,9 @@ function clusterResources(
       ]);
     }
   }
-  if (addons.some((a) => a.id === "gke-ingress")) {
+  if (addons.some((a) => a.id === "gke-ingress") && f.multiRegion) {
+    // every region's pods are endpoints of the one global load balancer (infra/terraform/gcp/global)
+  } else if (addons.some((a) => a.id === "gke-ingress")) {
     // the chart's Ingress: GKE builds an external Application Load Balancer on this address, with
     // the Cloud Armor policy on its backend (the chart's BackendConfig)
     // 2 kB per request (in and out) at the average rate, over a month
@@ -702,4 +801,84 @@ function preProductionText(replicas: number, nodes: number, environments: string
   const capped = nodes < replicas + environments.length;
   if (extra === 0) return `; pre-production (${names}) shares those nodes: the pool holds at most ${max}`;
   return ` + ${extra} for pre-production (${names}) in their namespaces${capped ? `; the pool holds at most ${max}` : ""}`;
+}
+
+/**
+ * What joins the regions of a multi-region plan on Google Cloud (infra/terraform/gcp/global/, applied
+ * after every region's stack and the chart in each): where the chart has an entry point, one global
+ * external Application Load Balancer whose backend service holds every region's pods (the standalone
+ * network endpoint groups GKE creates from the chart's Service), health-checked on the serving core's
+ * readiness and protected by the Cloud Armor policy; active-passive prefers the primary's endpoints
+ * and spills to the standby's when they are unhealthy or full. The data bucket (dual-region, turbo
+ * replication) and the image repository (multi-region) are the primary stack's and need nothing here.
+ */
+export function gcpGlobalInventory(
+  input: InventoryInput,
+  b: InventoryBuilder,
+  regions: readonly string[],
+): void {
+  if (!addonsFor(input).some((a) => a.id === "gke-ingress")) return;
+  const active = input.spec.availability.failover === "active-active";
+  const file = "global/routing.tf";
+  b.add({
+    address: "google_compute_global_address.serving",
+    file,
+    title:
+      "The serving name's anycast address (one for every region: clients need no DNS change on failover)",
+  });
+  b.add({
+    address: "google_compute_managed_ssl_certificate.serving",
+    file,
+    title: "Google-managed certificate for var.domain (provisioned once the name resolves to the address)",
+  });
+  b.add({
+    address: "google_compute_health_check.serving",
+    file,
+    title: "Health check: the serving core's readiness (/v2/health/ready) on every endpoint, every 5 s",
+  });
+  b.add({
+    address: "google_compute_backend_service.serving",
+    file,
+    title: `Backend service: every region's pods (${regions.join(", ")}), ${active ? "each client to the nearest healthy region with capacity" : `${regions[0]} preferred, the standby when it is unhealthy or full`}`,
+    relations: [{ kind: "reads", target: "google_compute_health_check.serving" }],
+  });
+  if (b.has("google_compute_security_policy.edge"))
+    b.relate("protects", "google_compute_security_policy.edge", ["google_compute_backend_service.serving"]);
+  b.add({
+    address: "google_compute_url_map.serving",
+    file,
+    title: "URL map: every path to the backend service",
+  });
+  b.add({
+    address: "google_compute_target_https_proxy.serving",
+    file,
+    title: "HTTPS proxy: TLS with the managed certificate",
+    implements: ["tls-in-transit"],
+  });
+  // 2 kB per request (in and out) at the average rate, over a month
+  const gb = Math.max(1, (input.averageQps * 2e3 * 3600 * 730) / 1e9);
+  b.add({
+    address: "google_compute_global_forwarding_rule.serving",
+    file,
+    title: "Global external Application Load Balancer: HTTPS on the anycast address",
+    item: "Global routing",
+    meters: [
+      { price: "loadBalancerHourly", quantity: hours(1), unit: "forwarding rule-hours" },
+      {
+        price: "loadBalancerCapacityUnitHourly",
+        quantity: round2(gb),
+        unit: "GB processed",
+        assumption: `${Math.round(input.averageQps)} requests/s average at an assumed 2 kB in and out each`,
+      },
+    ],
+    implements: ["tls-in-transit"],
+    relations: [{ kind: "fronts", target: "google_compute_backend_service.serving" }],
+  });
+  for (const region of regions)
+    b.add({
+      address: `google_compute_firewall.${region.replaceAll("-", "_")}`,
+      file,
+      title: `Firewall of ${region}'s network: the load balancer's proxies and health checks to the serving port only`,
+      implements: ["network-policy"],
+    });
 }

@@ -4,9 +4,9 @@
  */
 import { AWS_BILLABLE, awsGlobalInventory, awsInventory } from "./aws.js";
 import { AZURE_BILLABLE, azureInventory } from "./azure.js";
-import { facts, InventoryBuilder } from "./build.js";
-import { GCP_BILLABLE, gcpInventory } from "./gcp.js";
-import { cloudName } from "./names.js";
+import { buildsRegions, facts, InventoryBuilder } from "./build.js";
+import { GCP_BILLABLE, gcpGlobalInventory, gcpInventory } from "./gcp.js";
+import { cloudName, regionalName } from "./names.js";
 import { regionalPrices } from "./prices.js";
 import type { Inventory, InventoryCloud, InventoryInput } from "./types.js";
 
@@ -32,6 +32,7 @@ export {
   entryPointTagValue,
   GITOPS_ADDONS_FILE,
   gkeIngressAddressName,
+  gkeNegName,
   INGRESS_CLASS,
   INGRESS_SOURCES,
   MESH_DATAPLANE_LABEL,
@@ -41,7 +42,8 @@ export {
   syncsExternalSecrets,
 } from "./addons.js";
 export { hclName } from "./aws.js";
-export { addonsFor, facts } from "./build.js";
+export { addonsFor, buildsRegions, facts, MULTI_REGION_CLOUDS } from "./build.js";
+export { regionalName } from "./names.js";
 export {
   buildsDeployRunner,
   deploysOtherRegions,
@@ -69,9 +71,6 @@ export const BILLABLE: Readonly<Record<InventoryCloud, readonly string[]>> = {
 
 const BUILDERS = { aws: awsInventory, gcp: gcpInventory, azure: azureInventory } as const;
 
-/** The clouds whose secondary regions the Terraform builds (multi-region plans elsewhere build the primary alone). */
-export const MULTI_REGION_CLOUDS: ReadonlySet<string> = new Set(["aws"]);
-
 /** The resources the plan needs; null on the team's own cluster (no Terraform). */
 export function inventoryOf(input: InventoryInput): Inventory | null {
   const cloud = input.spec.cloud.provider;
@@ -81,11 +80,12 @@ export function inventoryOf(input: InventoryInput): Inventory | null {
   // active-active: routing shares the traffic between the regions, each sized for the whole peak;
   // active-passive: the primary serves and the others stand by warm at their minimum
   const share = active ? input.averageQps / regions.length : input.averageQps;
-  const multi = MULTI_REGION_CLOUDS.has(cloud) && regions.length > 1;
+  const multi = buildsRegions(input);
   const primary = regionalStack({ ...input, averageQps: share }, (b) => {
     // what joins the regions lives beside the primary's stack (global/), priced at its rates
     if (multi && cloud === "aws")
       awsGlobalInventory(input, b, regions, b.vars.loadBalancerSubnets !== undefined);
+    if (multi && cloud === "gcp") gcpGlobalInventory(input, b, regions);
   });
   const secondaries = multi
     ? regions.slice(1).map((region) => {
@@ -102,23 +102,6 @@ export function inventoryOf(input: InventoryInput): Inventory | null {
       })
     : [];
   return { ...primary, secondaries };
-}
-
-/**
- * The name a secondary region's resources take: the workload's, suffixed with a short form of the
- * region (us-west-2 -> usw2), so names one account holds once (IAM roles) do not collide.
- */
-export function regionalName(name: string, region: string): string {
-  const parts = region.split("-");
-  const short =
-    parts.length > 1
-      ? parts[0] +
-        parts
-          .slice(1)
-          .map((p) => p.replace(/^([a-z])[a-z]*/, "$1"))
-          .join("")
-      : region;
-  return `${name.slice(0, 40 - short.length - 1)}-${short}`;
 }
 
 function regionalStack(

@@ -57,3 +57,20 @@ export function hclIdentifier(text: string): string {
 export function chartNameOf(metadataName: string): string {
   return dns1123(metadataName, 53);
 }
+
+/**
+ * The name a secondary region's resources take: the workload's, suffixed with a short form of the
+ * region (us-west-2 -> usw2), so names one account holds once (IAM roles) do not collide.
+ */
+export function regionalName(name: string, region: string): string {
+  const parts = region.split("-");
+  const short =
+    parts.length > 1
+      ? parts[0] +
+        parts
+          .slice(1)
+          .map((p) => p.replace(/^([a-z])[a-z]*/, "$1"))
+          .join("")
+      : region;
+  return `${name.slice(0, 40 - short.length - 1)}-${short}`;
+}

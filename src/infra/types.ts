@@ -127,6 +127,8 @@ export interface KeyGrant {
   role?: string;
   /** the encrypted resources this grant serves */
   targets: string[];
+  /** the key it grants, where a stack has more than one (its address) */
+  key?: string;
 }
 
 /** The capacity the inventory builds (the plan's capacity, structurally: infra sits below plan/). */
@@ -152,6 +154,11 @@ export interface InventoryInput {
   /** cost candidates: what the budget search may change */
   spotForBatch: boolean;
   singleNatGateway: boolean;
+  /**
+   * Google Cloud: the multi-region location whose configurable dual-regions hold the primary region
+   * (rules/regions.yaml): where a multi-region plan's data bucket and image repository live
+   */
+  dualRegion?: string | null;
   /**
    * a secondary region's stack (multi-region): the same Terraform without what one account needs once
    * (the multi-region audit trail, the account's budget), rendered into infra/terraform/<cloud>/<dir>

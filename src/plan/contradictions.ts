@@ -420,7 +420,47 @@ function regionListProblems(
         suggestion: "list only regions the BAA covers",
       });
   });
+  if (provider === "gcp" && listed.length > 1) out.push(...dualRegionProblems(listed, catalog));
   return out;
+}
+
+/**
+ * Google Cloud: a multi-region plan's data bucket is a configurable dual-region (turbo replication),
+ * which pairs exactly two regions of one multi-region location (rules/regions.yaml, dualRegion).
+ */
+function dualRegionProblems(
+  listed: readonly string[],
+  catalog: Record<string, { dualRegion?: string }>,
+): PlanWarning[] {
+  const pairs = Object.entries(catalog).filter(([, r]) => r.dualRegion !== undefined);
+  const suggestion = (location: string | undefined) =>
+    `list two regions of one location: ${pairs
+      .filter(([, r]) => location === undefined || r.dualRegion === location)
+      .map(([n, r]) => `${n} (${r.dualRegion})`)
+      .join(", ")}`;
+  if (listed.length > 2)
+    return [
+      {
+        code: "DUAL_REGION_PAIR",
+        severity: "error",
+        path: "availability.regions",
+        message: `${listed.length} Google Cloud regions are listed, but the data bucket is a dual-region bucket with turbo replication, which pairs exactly two regions`,
+        suggestion: suggestion(catalog[listed[0]]?.dualRegion),
+      },
+    ];
+  const [primary, second] = listed.map((name) => catalog[name]?.dualRegion);
+  if (primary !== undefined && primary === second) return [];
+  return [
+    {
+      code: "DUAL_REGION_PAIR",
+      severity: "error",
+      path: "availability.regions",
+      message: `${listed.join(" and ")} cannot share a dual-region bucket: ${listed
+        .map((name, i) => `${name} is ${[primary, second][i] ? `in ${[primary, second][i]}` : "in no dual-region location"}`)
+        .join(", ")} (the data bucket is a configurable dual-region of one multi-region location)`,
+      suggestion: suggestion(primary),
+    },
+  ];
 }
 
 /** Recovery objectives against what the plan's replication and routing can do (availabilityOf). */

@@ -34,6 +34,7 @@ export interface CostContext {
   batchRowsPerSecond: number;
   spotForBatch: boolean;
   singleNatGateway: boolean;
+  dualRegion: string | null;
 }
 
 const round = (usd: number) => Math.round(usd * 100) / 100;

@@ -17,6 +17,7 @@ import {
   ageInDays,
   deploysOtherRegions,
   expiredPins,
+  buildsRegions,
   MULTI_REGION_CLOUDS,
   regionalPrices,
   STALE_PRICES_DAYS,
@@ -141,6 +142,8 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     batchRowsPerSecond: rowsPerSecond,
     spotForBatch: false,
     singleNatGateway: false,
+    // the dual-region location a Google Cloud plan's regions share (the data bucket's)
+    dualRegion: ruleSet.regions.clouds[spec.cloud.provider]?.[spec.cloud.region]?.dualRegion ?? null,
   };
   const inventory = inventoryFor(costContext);
   const addons = addonsFor(costContext);
@@ -193,17 +196,20 @@ function multiRegionWarnings(
   if (availability === null) return [];
   const others = availability.regions.filter((r) => r.role === "secondary").map((r) => r.name);
   const all = availability.regions.map((r) => r.name).join(" and ");
-  if (!MULTI_REGION_CLOUDS.has(spec.cloud.provider))
+  if (!buildsRegions({ spec, choices }))
     return [
       {
         code: "MULTI_REGION_NOT_BUILT",
         severity: "warning",
         path: "availability.regions",
-        message: `the plan serves from ${all} (${availability.failover}), but the generated Terraform builds ${spec.cloud.region} only: ${others.join(", ")}, the ${availability.routing.mechanism} and the stores' replication are not generated, and the cost prices ${spec.cloud.region} alone`,
-        suggestion: "build the other regions from the same stack, or serve from one region",
+        message: `the plan serves from ${all} (${availability.failover}), but the generated Terraform builds ${spec.cloud.region} only${MULTI_REGION_CLOUDS.has(spec.cloud.provider) ? ` (on ${spec.cloud.provider} it builds other regions for the kubernetes runtime, not ${choices["serving.runtime"]})` : ""}: ${others.join(", ")}, the ${availability.routing.mechanism} and the stores' replication are not generated, and the cost prices ${spec.cloud.region} alone`,
+        suggestion: MULTI_REGION_CLOUDS.has(spec.cloud.provider)
+          ? "run on the kubernetes runtime (serving.runtime) to build every region, or serve from one region"
+          : "build the other regions from the same stack, or serve from one region",
       },
     ];
-  const routed = (plan.inventory?.resources ?? []).some((r) => r.address === "aws_route53_zone.serving");
+  // the global routing's resources are priced as one item, on every cloud
+  const routed = (plan.inventory?.resources ?? []).some((r) => r.item === "Global routing");
   const runtime = choices["serving.runtime"] ?? "";
   const gitops = choices["deployment.access"] === "gitops";
   const deployed = deploysOtherRegions(spec.cloud.provider, runtime, choices["deployment.access"] ?? "");

@@ -147,12 +147,21 @@ export function imageRepository(plan: Plan, delivery: Delivery = deliveryOf(plan
     case "ecr":
       return `${e("steps.registry.outputs.registry")}/${registry.registryName}`;
     case "artifact-registry":
-      return `${plan.requirements.cloud.region}-docker.pkg.dev/${e("vars.GCP_PROJECT_ID")}/${registry.registryName}/${registry.image}`;
+      return `${registryHost(plan)}/${e("vars.GCP_PROJECT_ID")}/${registry.registryName}/${registry.image}`;
     case "acr":
       return `${registry.registryName}.azurecr.io/${registry.image}`;
     default:
       return `ghcr.io/${e("github.repository_owner")}/${registry.image}`;
   }
+}
+
+/**
+ * Artifact Registry's host: the repository's location (the inventory's: a multi-region plan's
+ * repository is in the multi-region every region pulls from, us-docker.pkg.dev).
+ */
+function registryHost(plan: Plan): string {
+  const location = plan.inventory?.vars.registryLocation;
+  return `${typeof location === "string" ? location : plan.requirements.cloud.region}-docker.pkg.dev`;
 }
 
 function registryLogin(plan: Plan, delivery: Delivery): Step[] {
@@ -165,7 +174,7 @@ function registryLogin(plan: Plan, delivery: Delivery): Step[] {
         ...cloudLogin(plan),
         {
           name: "Log in to Artifact Registry",
-          run: `gcloud auth configure-docker ${plan.requirements.cloud.region}-docker.pkg.dev --quiet`,
+          run: `gcloud auth configure-docker ${registryHost(plan)} --quiet`,
         },
       ];
     case "acr":
@@ -569,8 +578,9 @@ export function deployJobs(plan: Plan): Record<string, unknown> {
 
 /**
  * Production's release in another region: the same rollout and gates against that region's cluster,
- * as that region's deploy role, from that region's runners, with its values file, and the image ECR
- * replicated into its registry (infra/terraform/aws/global), which the job waits for.
+ * as that region's deploy identity, from that region's runners, with its values file; on AWS the image
+ * ECR replicated into its registry (infra/terraform/aws/global), which the job waits for, on Google
+ * Cloud the one the build pushed to the multi-region repository every region pulls from.
  */
 function regionalDeployJob(
   plan: Plan,
@@ -581,7 +591,31 @@ function regionalDeployJob(
 ): Record<string, unknown> {
   const primary = plan.requirements.cloud.region;
   const tags = ['"$TAG"', ...(plan.capacity.hardware === "gpu" ? [`"$TAG${GPU_IMAGE_TAG_SUFFIX}"`] : [])];
-  const target: Target = { region, repository: e("steps.image.outputs.repository") };
+  const aws = plan.requirements.cloud.provider === "aws";
+  const target: Target = {
+    region,
+    repository: aws ? e("steps.image.outputs.repository") : e("needs.build.outputs.repository"),
+  };
+  const replicated = aws
+    ? [
+        {
+          id: "image",
+          name: `Wait for the image in ${region.region}'s registry (ECR replicates it from ${primary})`,
+          run: [
+            "for attempt in $(seq 1 60); do",
+            `  if ${tags.map((tag) => `aws ecr describe-images --region ${region.region} --repository-name ${delivery.registry.registryName} --image-ids imageTag=${tag} >/dev/null 2>&1`).join(" && ")}; then`,
+            `    echo "repository=\${SOURCE/.${primary}./.${region.region}.}" >> "$GITHUB_OUTPUT"`,
+            "    exit 0",
+            "  fi",
+            "  sleep 10",
+            "done",
+            `echo "::error::the image $TAG did not reach ${region.region} in 10 minutes: check the ECR replication configuration (infra/terraform/aws/global)"`,
+            "exit 1",
+          ].join("\n"),
+          env: { TAG: e("needs.build.outputs.tag"), SOURCE: e("needs.build.outputs.repository") },
+        },
+      ]
+    : [];
   return {
     name: `Deploy to ${env.name} in ${region.region}`,
     "runs-on": region.runnerLabels ?? HOSTED,
@@ -592,22 +626,7 @@ function regionalDeployJob(
     steps: [
       { uses: ACTIONS.checkout },
       ...cloudLogin(plan, target),
-      {
-        id: "image",
-        name: `Wait for the image in ${region.region}'s registry (ECR replicates it from ${primary})`,
-        run: [
-          "for attempt in $(seq 1 60); do",
-          `  if ${tags.map((tag) => `aws ecr describe-images --region ${region.region} --repository-name ${delivery.registry.registryName} --image-ids imageTag=${tag} >/dev/null 2>&1`).join(" && ")}; then`,
-          `    echo "repository=\${SOURCE/.${primary}./.${region.region}.}" >> "$GITHUB_OUTPUT"`,
-          "    exit 0",
-          "  fi",
-          "  sleep 10",
-          "done",
-          `echo "::error::the image $TAG did not reach ${region.region} in 10 minutes: check the ECR replication configuration (infra/terraform/aws/global)"`,
-          "exit 1",
-        ].join("\n"),
-        env: { TAG: e("needs.build.outputs.tag"), SOURCE: e("needs.build.outputs.repository") },
-      },
+      ...replicated,
       ...kubernetesRollout(plan, delivery, env, target),
     ],
   };

@@ -147,7 +147,8 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       nodeSelector: { "stackwright.dev/pool": "gpu" },
       tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
     },
-    service: { type: "ClusterIP", port: 80 },
+    // neg: on Google Cloud in several regions, the pods are the global load balancer's endpoints
+    service: { type: "ClusterIP", port: 80, neg: globallyRouted(plan, ingress?.provides.ingressClasses?.[0]) },
     // the entry point the WAF protects, where an ingress controller is installed (plan.addons): an
     // internal ALB sending to the pods' IPs, health-checked on the serving core's readiness
     ingress: ingressValues(plan, ingress?.provides.ingressClasses?.[0]),
@@ -280,6 +281,14 @@ export function helmValues(plan: Plan): Record<string, unknown> {
  * class annotation (GKE does not read ingressClassName), on the Terraform's global address, with the
  * Cloud Armor policy on its backend. Both health-check the serving core's readiness.
  */
+/**
+ * The chart's pods are the endpoints of the one global load balancer over every region (Google Cloud,
+ * multi-region, with an entry point): no Ingress per region, a standalone NEG instead.
+ */
+function globallyRouted(plan: Plan, className: string | undefined): boolean {
+  return className === INGRESS_CLASS.gcp && (plan.inventory?.secondaries.length ?? 0) > 0;
+}
+
 function ingressValues(plan: Plan, className: string | undefined): Record<string, unknown> {
   const off = {
     enabled: false,
@@ -307,7 +316,7 @@ function ingressValues(plan: Plan, className: string | undefined): Record<string
       className,
       annotations: { "appgw.ingress.kubernetes.io/health-probe-path": "/v2/health/ready" },
     };
-  if (className === INGRESS_CLASS.gcp) {
+  if (className === INGRESS_CLASS.gcp && !globallyRouted(plan, className)) {
     const name = cloudName(plan.requirements.metadata.name, 40);
     return {
       ...off,
@@ -332,7 +341,10 @@ function externalSecretsValues(plan: Plan, enabled: boolean, environment: string
   if (!enabled) return { enabled: false, provider: {}, secrets: [] };
   const secrets = clusterSecrets(plan);
   const cloud = plan.requirements.cloud.provider;
-  const keys = cloudSecretKeys(cloudName(plan.requirements.metadata.name, 40), cloud);
+  const keys = cloudSecretKeys(cloudName(plan.requirements.metadata.name, 40), cloud, {
+    region: plan.requirements.cloud.region,
+    primaryRegion: plan.requirements.availability.regions[0],
+  });
   return {
     enabled: true,
     provider: secretStoreProvider(plan),

@@ -27,8 +27,10 @@ import {
   ENTRY_POINT_TAG,
   entryPointTagValue,
   gkeIngressAddressName,
+  gkeNegName,
   hclName,
   INGRESS_CLASS,
+  INGRESS_SOURCES,
 } from "../../infra/index.js";
 import { azureStorageName, cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
@@ -94,7 +96,10 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
   const runner = delivery.runner?.terraform ? delivery.runner : undefined;
   const inventory = plan.inventory;
   if (!inventory) throw new Error(`a ${provider} plan has no inventory`);
-  const secretKeys = cloudSecretKeys(cloudName(spec.metadata.name, 40), provider);
+  const secretKeys = cloudSecretKeys(cloudName(spec.metadata.name, 40), provider, {
+    region: spec.cloud.region,
+    primaryRegion: spec.availability.regions[0],
+  });
   return {
     header: GENERATED_HEADER,
     // a secondary region's stack names its resources after its own name (generateTerraform)
@@ -231,6 +236,9 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
       names: delivery.environments.map((env) => secretKeys.serveTokens(env.name)),
     },
     ingressClass: INGRESS_CLASS.aws,
+    // a multi-region plan's dual-region bucket (Google Cloud): its two regions
+    dualRegionLocations: spec.availability.regions.map((r) => r.toUpperCase()),
+    dualRegionPair: spec.availability.regions.join(" and "),
     // what the inventory builds (src/infra/): the quantities the cost prices, read by the templates
     ...inventory.vars,
     // the files that hold the inventory's resources
@@ -350,6 +358,7 @@ function globalContext(plan: Plan): Record<string, unknown> | null {
     bucket: dataBucketName({ ...plan, requirements: { ...spec, cloud: { ...spec.cloud, region } } }),
   }));
   const active = spec.availability.failover === "active-active";
+  if (spec.cloud.provider === "gcp") return gcpGlobalContext(plan, regions, globalFiles);
   const sources = (active ? regions : regions.slice(0, 1)).map((source) => ({
     ...source,
     to: regions.filter((r) => r.region !== source.region),
@@ -371,6 +380,35 @@ function globalContext(plan: Plan): Record<string, unknown> | null {
     recordName: "serving",
     entryTagKey: ENTRY_POINT_TAG,
     entryTagValue: entryPointTagValue(delivery.release, delivery.environments.at(-1)!.namespace),
+    inventoryFiles: [...new Set(globalFiles)],
+  };
+}
+
+/**
+ * The global root of a Google Cloud multi-region plan: the global load balancer over every region's
+ * standalone NEGs (the chart's Service names them: gkeNegName), each region's network and cluster by
+ * its stack's name, the Cloud Armor policy of the primary's stack, the health check on readiness.
+ */
+function gcpGlobalContext(
+  plan: Plan,
+  regions: Array<{ region: string; stackName: string; primary: boolean; alias: string }>,
+  globalFiles: string[],
+): Record<string, unknown> {
+  const spec = plan.requirements;
+  const delivery = deliveryOf(plan);
+  const waf = choice(plan, "security.network") === "private-with-waf";
+  return {
+    header: GENERATED_HEADER,
+    name: cloudName(spec.metadata.name, 40),
+    primaryRegion: spec.cloud.region,
+    regions,
+    active: spec.availability.failover === "active-active",
+    negName: gkeNegName(delivery.release, delivery.environments.at(-1)!.namespace),
+    // the load balancer fills each endpoint up to the rate one replica serves (the capacity model's)
+    maxRatePerEndpoint: Math.max(1, Math.floor(plan.capacity.perReplicaQps)),
+    securityPolicy: waf ? cloudName(spec.metadata.name, 40) : "",
+    port: CONTAINER_PORT,
+    sourceRanges: INGRESS_SOURCES[INGRESS_CLASS.gcp],
     inventoryFiles: [...new Set(globalFiles)],
   };
 }
