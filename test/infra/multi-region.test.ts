@@ -8,15 +8,16 @@ import { deliveryOf } from "../../src/generate/delivery.js";
 import { generateAll } from "../../src/generate/index.js";
 import { planSpecFile } from "../../src/plan/index.js";
 import { ROOT } from "../helpers/cli.js";
-import { planOf, renderedChartOf, terraformBlocks } from "../helpers/plans.js";
+import { MATRIX, planOf, renderedChartOf, terraformBlocks } from "../helpers/plans.js";
 import { describeWith } from "../helpers/tools.js";
 
 /** The generated tree of a MATRIX plan, and its Terraform blocks by directory. */
 async function treeOf(name: string) {
   const plan = await planOf(name);
+  const cloud = plan.requirements.cloud.provider;
   const files = Object.fromEntries(textEntries(generateAll(plan)));
   const blocks = await terraformBlocks(files);
-  const global = Object.keys(files).filter((f) => f.startsWith("infra/terraform/aws/global/"));
+  const global = Object.keys(files).filter((f) => f.startsWith(`infra/terraform/${cloud}/global/`));
   const globalBlocks = await terraformBlocks(
     Object.fromEntries(global.map((f) => [f.replace("/global/", "/"), files[f]])),
   );
@@ -147,3 +148,190 @@ describeWith(["helm"], "AWS multi-region: every region built, routed and replica
     expect(replicas("us-west-2")).toBeLessThanOrEqual(replicas(undefined));
   });
 });
+
+describeWith(
+  ["helm"],
+  "Google Cloud multi-region: every region's cluster, one global load balancer, a dual-region bucket",
+  () => {
+    it("two regions active-active: a stack per region at its own rates, the global load balancer over both clusters' endpoints, the bucket and the registry shared", async () => {
+      const { plan, files, blocks, globalBlocks } = await treeOf("gcp-multi-region");
+      const [secondary] = plan.inventory!.secondaries;
+      expect(secondary).toMatchObject({ region: "us-east4", dir: "regions/us-east4", role: "active" });
+      const primaryDir = "infra/terraform/gcp";
+      const secondaryDir = "infra/terraform/gcp/regions/us-east4";
+      const inDir = (dir: string) =>
+        blocks.filter((b) => b.file.startsWith(`${dir}/`) && !b.file.slice(dir.length + 1).includes("/"));
+      // each region: its network, cluster, key and online store
+      for (const dir of [primaryDir, secondaryDir])
+        for (const address of [
+          "google_compute_network.main",
+          "google_container_cluster.main",
+          "google_container_node_pool.serving",
+          "google_kms_crypto_key.main",
+          "google_redis_instance.features",
+        ])
+          expect(
+            inDir(dir).some((b) => b.address === address),
+            `${dir}: ${address}`,
+          ).toBe(true);
+      expect(files[`${secondaryDir}/variables.tf`]).toMatch(/default\s+=\s+"us-east4"/);
+      expect(files[`${secondaryDir}/variables.tf`]).toMatch(/default\s+=\s+"payments-gcp-use4"/);
+      // what the project holds once is the primary's: audit, budget, deploy identities, the bucket, the registry
+      for (const file of [
+        "audit.tf",
+        "budget.tf",
+        "deploy.tf",
+        "storage.tf",
+        "registry.tf",
+        "workload.tf",
+        "waf.tf",
+      ])
+        expect(files[`${secondaryDir}/${file}`], file).toBeUndefined();
+
+      // the data bucket: a dual-region of both regions with turbo replication, the plan's 15-minute RPO
+      const bucket = inDir(primaryDir).find((b) => b.address === "google_storage_bucket.data")!.body;
+      expect(bucket.location).toBe("US");
+      expect(bucket.rpo).toBe("ASYNC_TURBO");
+      expect((bucket.custom_placement_config as Array<Record<string, unknown>>)[0].data_locations).toEqual([
+        "US-CENTRAL1",
+        "US-EAST4",
+      ]);
+      expect((bucket.encryption as Array<Record<string, unknown>>)[0].default_kms_key_name).toBe(
+        "${google_kms_crypto_key.dual_region.id}",
+      );
+      expect(plan.availability!.rpo.stores.find((s) => s.store === "data-bucket")!.rpoMinutes).toBe(15);
+      // the repository is in the multi-region both clusters pull from; the standby's nodes may pull
+      const registry = inDir(primaryDir).find(
+        (b) => b.address === "google_artifact_registry_repository.images",
+      )!;
+      expect(registry.body.location).toBe("us");
+      const pull = inDir(secondaryDir).find(
+        (b) => b.address === "google_artifact_registry_repository_iam_member.nodes_pull_images",
+      )!;
+      expect(pull.body).toMatchObject({ location: "us", repository: registry.body.repository_id });
+
+      // routing: one HTTPS forwarding rule on a backend service whose backends are every region's NEGs,
+      // health-checked on readiness and protected by the Cloud Armor policy
+      const kinds = globalBlocks.map((b) => b.kind);
+      for (const kind of [
+        "google_compute_global_forwarding_rule",
+        "google_compute_target_https_proxy",
+        "google_compute_managed_ssl_certificate",
+        "google_compute_health_check",
+        "google_compute_backend_service",
+      ])
+        expect(kinds, kind).toContain(kind);
+      const health = globalBlocks.find((b) => b.kind === "google_compute_health_check")!.body;
+      expect((health.http_health_check as Array<Record<string, unknown>>)[0].request_path).toBe(
+        "/v2/health/ready",
+      );
+      const routing = files["infra/terraform/gcp/global/routing.tf"];
+      expect(routing).toContain(
+        'security_policy = "projects/${var.project_id}/global/securityPolicies/payments-gcp"',
+      );
+      expect(files[`${primaryDir}/waf.tf`]).toContain("name = var.name");
+      expect(routing).toMatch(/name\s+= "payments-gcp"\s+location = "us-central1"/);
+      expect(routing).toMatch(/name\s+= "payments-gcp-use4"\s+location = "us-east4"/);
+      expect(routing).not.toMatch(/preference/);
+      expect(
+        globalBlocks
+          .filter((b) => b.kind === "google_compute_firewall")
+          .map((b) => b.address)
+          .sort(),
+      ).toEqual(["google_compute_firewall.us_central1", "google_compute_firewall.us_east4"]);
+      // the NEG it looks up is the one the chart's Service creates, in production's namespace
+      const delivery = deliveryOf(plan);
+      const production = delivery.environments.at(-1)!.namespace;
+      const { objects } = await renderedChartOf("gcp-multi-region", undefined, {
+        release: delivery.release,
+        namespace: production,
+      });
+      expect(objects.some((o) => o.object.kind === "Ingress")).toBe(false);
+      const service = objects.find((o) => o.object.kind === "Service")!.object as Record<string, any>;
+      const neg = JSON.parse(service.metadata.annotations["cloud.google.com/neg"]) as {
+        exposed_ports: Record<string, { name: string }>;
+      };
+      const [negName] = Object.values(neg.exposed_ports).map((p) => p.name);
+      expect(routing).toContain(`name     = "${negName}"`);
+      // the NetworkPolicy admits the load balancer's proxies
+      const policy = objects.find((o) => o.object.kind === "NetworkPolicy")!.object as Record<string, any>;
+      expect(JSON.stringify(policy.spec.ingress)).toContain("35.191.0.0/16");
+
+      // each region's items at that region's rates; the routing at the primary's
+      const east = plan.cost.items.filter((i) => i.region === "us-east4");
+      expect(east.map((i) => i.name)).toContain("Serving replicas (us-east4)");
+      // a row the table lacks for us-east4 is priced at us-central1's rate, and the plan says which
+      const borrowed = plan.warnings
+        .filter((w) => w.code === "PRICES_FROM_OTHER_REGION")
+        .map((w) => w.message)
+        .join("\n");
+      for (const item of east)
+        for (const line of item.lines)
+          if (line.region !== "us-east4")
+            expect(borrowed, line.price).toMatch(new RegExp(`us-east4 rate for ${line.price}`));
+      expect(east.find((i) => i.name === "Serving replicas (us-east4)")!.lines[0].region).toBe("us-east4");
+      expect(plan.cost.items.find((i) => i.name === "Global routing")!.monthlyUsd).toBeGreaterThan(0);
+      const storage = plan.cost.items.find((i) => i.name === "Object storage")!;
+      expect(storage.lines.map((l) => l.price)).toEqual([
+        "dualRegionStoragePerGbMonth",
+        "turboReplicationPerGb",
+      ]);
+
+      // the secondary's release: production in us-east4, as the environment's service account, with the
+      // region's values: its own store's secret, the primary's serving tokens and the shared bucket
+      const deploy = parseYaml(files[".github/workflows/deploy.yml"]) as Record<string, any>;
+      const job = deploy.jobs["deploy-production-us-east4"];
+      expect(job.environment).toBe("production");
+      const runs = (job.steps as Array<Record<string, string>>).map((s) => s.run ?? "").join("\n");
+      expect(runs).toContain("get-credentials payments-gcp-use4 --region us-east4");
+      expect(runs).toContain("--values deploy/helm/payments-gcp/values-region-us-east4.yaml");
+      const region = parseYaml(files["deploy/helm/payments-gcp/values-region-us-east4.yaml"]) as Record<
+        string,
+        any
+      >;
+      const remoteKeys = (region.externalSecrets.secrets as Array<{ remoteKey: string }>).map(
+        (s) => s.remoteKey,
+      );
+      const storeSecret = inDir(secondaryDir).find(
+        (b) => b.address === "google_secret_manager_secret.features",
+      )!;
+      expect(remoteKeys).toContain(storeSecret.body.secret_id);
+      expect(files[`${primaryDir}/secrets.tf`]).toMatch(/"payments-gcp-production-serve-tokens"/);
+      expect(remoteKeys).toContain("payments-gcp-production-serve-tokens");
+      expect(region.batch?.input).toBeUndefined();
+    });
+
+    it("regions that cannot share a dual-region bucket are an error naming the pairs that can", async () => {
+      const path = join(mkdtempSync(join(tmpdir(), "sw-dr-")), "stackwright.yaml");
+      for (const regions of ["[us-central1, europe-west1]", "[us-central1, us-east4, us-east1]"]) {
+        writeFileSync(
+          path,
+          `metadata: { name: pair }\ncloud: { provider: gcp, region: us-central1 }\navailability: { regions: ${regions} }\n`,
+        );
+        const { plan } = await planSpecFile(path);
+        const [problem] = plan.warnings.filter((w) => w.code === "DUAL_REGION_PAIR");
+        expect(problem, regions).toMatchObject({ severity: "error", path: "availability.regions" });
+        expect(problem.suggestion).toMatch(/us-east4 \(US\)/);
+      }
+    });
+
+    it("active-passive: the primary's endpoints preferred, the standby's by default", async () => {
+      const path = join(mkdtempSync(join(tmpdir(), "sw-gap-")), "stackwright.yaml");
+      writeFileSync(
+        path,
+        MATRIX["gcp-multi-region"]
+          .replace("failover: active-active", "failover: active-passive")
+          .replace("rtoMinutes: 5", "rtoMinutes: 10"),
+      );
+      const { plan } = await planSpecFile(path);
+      expect(plan.warnings.filter((w) => w.severity === "error")).toEqual([]);
+      expect(plan.inventory!.secondaries[0].role).toBe("standby");
+      const routing = Object.fromEntries(textEntries(generateAll(plan)))[
+        "infra/terraform/gcp/global/routing.tf"
+      ];
+      expect(routing).toContain(
+        'preference            = backend.value == "us-central1" ? "PREFERRED" : "DEFAULT"',
+      );
+    });
+  },
+);

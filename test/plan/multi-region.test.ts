@@ -128,11 +128,22 @@ describe("multi-region: regions, failover and recovery objectives", () => {
     const [missing] = find(serverless.warnings, "MULTI_REGION_NOT_BUILT");
     expect(missing.message).toMatch(/routing between the regions' serverless endpoints/);
     expect(missing.message).not.toMatch(/chart/);
-    const gcp = planOf({ cloud: { provider: "gcp" }, availability: { multiRegion: true } });
+    // Google Cloud builds every region of the cluster runtime, not of its serverless services yet
+    const gcp = planOf({
+      cloud: { provider: "gcp" },
+      team: { size: 1 },
+      inference: { peakQps: 5 },
+      availability: { multiRegion: true },
+    });
     expect(gcp.inventory!.secondaries).toEqual([]);
-    expect(find(gcp.warnings, "MULTI_REGION_NOT_BUILT")[0].message).toMatch(/builds us-central1 only/);
+    expect(find(gcp.warnings, "MULTI_REGION_NOT_BUILT")[0].message).toMatch(
+      /builds us-central1 only \(on gcp it builds other regions for the kubernetes runtime, not serverless/,
+    );
     // its cost prices the primary alone
     expect(gcp.cost.items.every((i) => i.region === undefined)).toBe(true);
+    const azure = planOf({ cloud: { provider: "azure" }, availability: { multiRegion: true } });
+    expect(azure.inventory!.secondaries).toEqual([]);
+    expect(find(azure.warnings, "MULTI_REGION_NOT_BUILT")[0].message).toMatch(/builds eastus only:/);
   });
 
   it("the CLI exits non-zero on an impossible RPO and names the field", () => {
