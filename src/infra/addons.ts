@@ -620,10 +620,14 @@ export function addonsOf(ctx: AddonContext): Addon[] {
     addons.push({
       id: "gke-ingress",
       title:
-        "GKE Ingress (the external Application Load Balancer, with the Cloud Armor policy on its backend)",
+        "GKE Ingress and its NEG controller (the external Application Load Balancer, with the Cloud Armor policy on its backend; or the pods' network endpoint groups a multi-region plan's global load balancer reaches)",
       because:
-        "security.network=private-with-waf: the chart's Ingress is the entry point the Cloud Armor policy protects",
-      provides: { ingressClasses: [INGRESS_CLASS.gcp], groups: ["cloud.google.com"] },
+        "security.network=private-with-waf: the chart's entry point (its Ingress, or its Service's endpoint groups behind the global load balancer) is what the Cloud Armor policy protects",
+      provides: {
+        ingressClasses: [INGRESS_CLASS.gcp],
+        groups: ["cloud.google.com"],
+        capabilities: ["network-endpoint-groups"],
+      },
       install: {
         via: "cloud",
         address: "google_container_cluster.main",

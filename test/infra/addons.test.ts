@@ -46,6 +46,9 @@ function needsOf(objects: RenderedObject[]): Need[] {
       for (const amounts of [container.resources?.limits, container.resources?.requests])
         for (const resource of Object.keys(amounts ?? {}))
           if (resource.includes("/")) needs.push({ kind: "resources", value: resource, by });
+    // a Service GKE makes network endpoint groups of (an Ingress's backend, or a global load balancer's)
+    if (object.kind === "Service" && (object.metadata as any)?.annotations?.["cloud.google.com/neg"])
+      needs.push({ kind: "capabilities", value: "network-endpoint-groups", by });
     if (object.kind === "Ingress")
       needs.push({
         kind: "ingressClasses",
@@ -233,6 +236,9 @@ describeWith(["helm"], "cluster add-ons: what the rendered chart needs is instal
           expect(files[`${cloudDir}/waf.tf`]).toMatch(
             new RegExp(`resource "${type}" "${policy}" \\{\\s*name\\s+=\\s+var\\.name`),
           );
+          // or the multi-region global load balancer's backend service (its own root) names it so
+          const global = blocks.find((b) => b.file === entry!.file && b.address === blockOf(target));
+          if (String(global?.body.security_policy ?? "").endsWith(`/securityPolicies/${defaultName}`)) continue;
           const backend = objects.find((o) => o.object.kind === "BackendConfig");
           const named = backend
             ? (backend.object.spec as any).securityPolicy?.name

@@ -224,6 +224,9 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
       ),
     ),
     externalSecrets: false,
+    // GKE's load-balancer controllers: the Ingress's (one region) or the chart's NEGs (several)
+    httpLoadBalancing: plan.addons.some((a) => a.id === "gke-ingress"),
+    multiRegionRouting: plan.addons.some((a) => a.id === "gke-ingress") && inventory.secondaries.length > 0,
     loadBalancerSubnets: false,
     ingressAddress: false,
     applicationGateway: false,
@@ -236,6 +239,8 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
       names: delivery.environments.map((env) => secretKeys.serveTokens(env.name)),
     },
     ingressClass: INGRESS_CLASS.aws,
+    // the primary's stack of a multi-region plan (a secondary's context has no secondaries)
+    multiRegion: inventory.secondaries.length > 0,
     // a multi-region plan's dual-region bucket (Google Cloud): its two regions
     dualRegionLocations: spec.availability.regions.map((r) => r.toUpperCase()),
     dualRegionPair: spec.availability.regions.join(" and "),
@@ -291,6 +296,7 @@ export function generateTerraform(plan: Plan): TextFileSet {
           name: stack.name,
           secondary: true,
           primaryRegion: plan.requirements.cloud.region,
+          multiRegionRouting: base.httpLoadBalancing,
           // production's environment, the region's own runners and deploy role variable (delivery.regions)
           ...regionalDelivery(plan, stack.region, base),
         },

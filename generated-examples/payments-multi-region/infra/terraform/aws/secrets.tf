@@ -2,7 +2,8 @@
 # Each environment's serving tokens (admin-token for the repository API, token for inference),
 # generated here and kept in Secrets Manager under the key; External Secrets syncs them into the
 # environment's namespace as the Secret the chart's pods read (the chart's ExternalSecrets name
-# these secrets). Rotate one by tainting its random_password and applying.
+# these secrets). Rotate one by tainting its random_password and applying (then apply every other
+# region's stack: each copies them).
 resource "random_password" "serve_admin_token" {
   for_each = local.serve_token_secrets
   length   = 48
