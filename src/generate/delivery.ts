@@ -247,7 +247,9 @@ export function deliveryOf(plan: Plan): Delivery {
       // AWS: each region's own deploy role; Google Cloud: the environment's service account, whose
       // project-wide roles reach every region's cluster
       roleVariable:
-        provider === "gcp" ? DEPLOY_VARIABLES.gcp[2] : regionalVariable(DEPLOY_VARIABLES.aws[0], stack.region),
+        provider === "gcp"
+          ? DEPLOY_VARIABLES.gcp[2]
+          : regionalVariable(DEPLOY_VARIABLES.aws[0], stack.region),
       valuesFile: `values-region-${stack.region}.yaml`,
       ...(needsRunner ? { runnerLabels: [...runnerLabels, stack.region] } : {}),
     })),

@@ -266,7 +266,9 @@ export function cloudSecretKeys(
   // Secret Manager's names are the project's, not a region's: each region's own online store URL
   // (another region's stack, its own store) is named after that stack; the serving tokens are shared
   const store =
-    cloud === "gcp" && where && where.region !== where.primaryRegion ? regionalName(name, where.region) : name;
+    cloud === "gcp" && where && where.region !== where.primaryRegion
+      ? regionalName(name, where.region)
+      : name;
   return {
     onlineStore: `${store}${sep}online-store`,
     serveTokens: (environment) => `${name}${sep}${environment}${sep}serve-tokens`,

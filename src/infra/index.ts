@@ -43,13 +43,13 @@ export {
 } from "./addons.js";
 export { hclName } from "./aws.js";
 export { addonsFor, buildsRegions, facts, MULTI_REGION_CLOUDS } from "./build.js";
-export { regionalName } from "./names.js";
 export {
   buildsDeployRunner,
   deploysOtherRegions,
   needsRunnerInNetwork,
   PRIVATE_REGISTRY,
 } from "./delivery.js";
+export { regionalName } from "./names.js";
 export {
   ageInDays,
   type PriceRow,

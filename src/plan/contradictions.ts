@@ -456,7 +456,10 @@ function dualRegionProblems(
       severity: "error",
       path: "availability.regions",
       message: `${listed.join(" and ")} cannot share a dual-region bucket: ${listed
-        .map((name, i) => `${name} is ${[primary, second][i] ? `in ${[primary, second][i]}` : "in no dual-region location"}`)
+        .map(
+          (name, i) =>
+            `${name} is ${[primary, second][i] ? `in ${[primary, second][i]}` : "in no dual-region location"}`,
+        )
         .join(", ")} (the data bucket is a configurable dual-region of one multi-region location)`,
       suggestion: suggestion(primary),
     },

@@ -15,9 +15,9 @@ import {
 import {
   addonsFor,
   ageInDays,
+  buildsRegions,
   deploysOtherRegions,
   expiredPins,
-  buildsRegions,
   MULTI_REGION_CLOUDS,
   regionalPrices,
   STALE_PRICES_DAYS,

@@ -238,7 +238,8 @@ describeWith(["helm"], "cluster add-ons: what the rendered chart needs is instal
           );
           // or the multi-region global load balancer's backend service (its own root) names it so
           const global = blocks.find((b) => b.file === entry!.file && b.address === blockOf(target));
-          if (String(global?.body.security_policy ?? "").endsWith(`/securityPolicies/${defaultName}`)) continue;
+          if (String(global?.body.security_policy ?? "").endsWith(`/securityPolicies/${defaultName}`))
+            continue;
           const backend = objects.find((o) => o.object.kind === "BackendConfig");
           const named = backend
             ? (backend.object.spec as any).securityPolicy?.name

@@ -148,7 +148,11 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
     },
     // neg: on Google Cloud in several regions, the pods are the global load balancer's endpoints
-    service: { type: "ClusterIP", port: 80, neg: globallyRouted(plan, ingress?.provides.ingressClasses?.[0]) },
+    service: {
+      type: "ClusterIP",
+      port: 80,
+      neg: globallyRouted(plan, ingress?.provides.ingressClasses?.[0]),
+    },
     // the entry point the WAF protects, where an ingress controller is installed (plan.addons): an
     // internal ALB sending to the pods' IPs, health-checked on the serving core's readiness
     ingress: ingressValues(plan, ingress?.provides.ingressClasses?.[0]),
