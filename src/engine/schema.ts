@@ -153,6 +153,8 @@ function build() {
       /** for a stored row: the page the rate was copied from on asOf (it states the rate) */
       copiedFrom: z.string().url().optional(),
       asOf: date.optional(),
+      /** the same rate whatever region the plan is in (a global service such as Azure Front Door) */
+      global: z.boolean().optional(),
     })
     .strict()
     .refine((row) => row.provenance !== "stored" || (row.copiedFrom && row.asOf), {

@@ -11,7 +11,7 @@
  * the cloud's own scheme (s3://, gs://, az://account/container).
  */
 import { createHash } from "node:crypto";
-import { azureStorageName, dns1123 } from "../infra/names.js";
+import { azureStorageNameIn, dns1123 } from "../infra/names.js";
 import type { Plan } from "../plan/types.js";
 import { clusterSecrets, SERVE_CONFIG_IN_IMAGE } from "./platform/serve-config.js";
 
@@ -159,7 +159,7 @@ export function dataLocation(plan: Plan): string {
     case "gcp":
       return `gs://${dataBucketName(plan)}/`;
     case "azure":
-      return `az://${azureStorageName(spec.metadata.name)}/${AZURE_DATA_CONTAINER}/`;
+      return `az://${azureStorageNameIn(spec)}/${AZURE_DATA_CONTAINER}/`;
     default:
       return `s3://${dataBucketName(plan)}/`;
   }

@@ -245,11 +245,14 @@ export function deliveryOf(plan: Plan): Delivery {
       region: stack.region,
       cluster: stack.name,
       // AWS: each region's own deploy role; Google Cloud: the environment's service account, whose
-      // project-wide roles reach every region's cluster
+      // project-wide roles reach every region's cluster; Azure: the environment's identity, which each
+      // region's stack grants its cluster
       roleVariable:
         provider === "gcp"
           ? DEPLOY_VARIABLES.gcp[2]
-          : regionalVariable(DEPLOY_VARIABLES.aws[0], stack.region),
+          : provider === "azure"
+            ? DEPLOY_VARIABLES.azure[0]
+            : regionalVariable(DEPLOY_VARIABLES.aws[0], stack.region),
       valuesFile: `values-region-${stack.region}.yaml`,
       ...(needsRunner ? { runnerLabels: [...runnerLabels, stack.region] } : {}),
     })),

@@ -11,6 +11,7 @@ import {
   natData,
   platformLogs,
   predictionLogs,
+  replicatedData,
   requests,
   storedData,
   type Usage,
@@ -63,6 +64,8 @@ const GATEWAY_MIN_INSTANCES = 1;
 const CAPACITY_UNITS_PER_INSTANCE = 10;
 
 export const AZURE_BILLABLE = [
+  "azurerm_cdn_frontdoor_profile",
+  "azurerm_storage_object_replication",
   "azurerm_application_gateway",
   "azurerm_log_analytics_workspace",
   "azurerm_public_ip",
@@ -203,21 +206,34 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
   });
   encrypted.push(data);
 
-  // registry.tf
+  // registry.tf: one registry, the primary's, geo-replicated into every other region of the plan
+  // (another region's stack reaches it through a private endpoint of its own)
   const image = imageStorage(input);
-  b.add({
-    address: registry,
-    file: "registry.tf",
-    title: `Container registry (Premium${f.privateRegistry ? ", no public access" : ""})`,
-    item: "Container registry",
-    meters: [
-      {
-        price: "acrPremiumDaily",
-        quantity: round2(DAYS_PER_MONTH),
-        unit: `registry-days (500 GB included; ${image.quantity} GB of images kept: ${image.assumption})`,
-      },
-    ],
-  });
+  const georeplicas = f.multiRegion ? spec.availability.regions.slice(1) : [];
+  if (!f.secondary)
+    b.add({
+      address: registry,
+      file: "registry.tf",
+      title: `Container registry (Premium${f.privateRegistry ? ", no public access" : ""}${georeplicas.length ? `, geo-replicated to ${georeplicas.join(", ")}` : ""})`,
+      item: "Container registry",
+      meters: [
+        {
+          price: "acrPremiumDaily",
+          quantity: round2(DAYS_PER_MONTH),
+          unit: `registry-days (500 GB included; ${image.quantity} GB of images kept: ${image.assumption})`,
+        },
+        // each geo-replica is billed as a Premium registry of its own
+        ...(georeplicas.length
+          ? [
+              {
+                price: "acrPremiumDaily",
+                quantity: round2(DAYS_PER_MONTH * georeplicas.length),
+                unit: `registry-days of the geo-replica${georeplicas.length > 1 ? "s" : ""} in ${georeplicas.join(", ")}`,
+              },
+            ]
+          : []),
+      ],
+    });
   if (f.privateRegistry) {
     const imageGb = round2(0.3 + spec.model.sizeMb / 1024);
     // nodes and app replicas keep the image between runs; a job's replicas pull it on every run
@@ -244,7 +260,7 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
       ],
       implements: ["private-network"],
     });
-    b.relate("fronts", "azurerm_private_endpoint.registry", [registry]);
+    if (b.has(registry)) b.relate("fronts", "azurerm_private_endpoint.registry", [registry]);
     b.add({
       address: "azurerm_private_dns_zone.registry",
       file: "registry.tf",
@@ -253,7 +269,7 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
       meters: [{ price: "privateDnsZoneMonthly", quantity: 1, unit: "zone-months" }],
     });
   }
-  if (choices.registry === "azureml-registry") {
+  if (choices.registry === "azureml-registry" && !f.secondary) {
     b.add({
       address: "azurerm_machine_learning_workspace.main",
       file: "registry.tf",
@@ -278,25 +294,9 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     });
   }
 
-  // audit.tf: the Activity Log is free to ingest into Log Analytics (and kept there 90 days free)
-  b.add({
-    address: "azurerm_monitor_diagnostic_setting.activity_log",
-    file: "audit.tf",
-    title: `Activity Log export (administrative, security, policy) to Log Analytics${f.immutableAudit ? " and to write-once storage" : ""}`,
-    implements: ["audit-trail"],
-  });
-  b.relate("writes", "azurerm_monitor_diagnostic_setting.activity_log", [workspace]);
-  if (f.immutableAudit) {
-    b.add({
-      address: "azurerm_storage_account.audit",
-      file: "audit.tf",
-      title: "Audit storage account (ZRS, 365-day immutability policy, created unlocked)",
-      item: "Immutable audit trail",
-      meters: [{ price: "objectStorageZrsPerGbMonth", ...auditStorage(true), unit: "GB-month" }],
-      implements: ["audit-trail", "immutable-audit-trail"],
-    });
-    b.relate("writes", "azurerm_monitor_diagnostic_setting.activity_log", ["azurerm_storage_account.audit"]);
-  }
+  // audit.tf: the Activity Log is free to ingest into Log Analytics (and kept there 90 days free); it
+  // is the subscription's, exported once by the primary's stack
+  if (!f.secondary) auditResources(input, b, workspace);
 
   if (f.cluster) {
     const cluster = "azurerm_kubernetes_cluster.main";
@@ -309,7 +309,7 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
       meters: [{ price: "clusterFeeHourly", quantity: hours(1), unit: "cluster-hours" }],
       implements: privateApi ? ["workload-identity", "private-network"] : ["workload-identity"],
     });
-    b.relate("pulls-from", cluster, [registry]);
+    if (b.has(registry)) b.relate("pulls-from", cluster, [registry]);
     if (f.cmk) encrypted.push(cluster);
     // the chart's pods: a workload identity federated with the chart's service account in every
     // environment's namespace (the deploy annotates the account with its client ID)
@@ -321,11 +321,14 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
       implements: ["workload-identity"],
       relations: [{ kind: "grants", target: data }],
     });
-    b.add({
-      address: "azurerm_user_assigned_identity.workload",
-      file: "workload.tf",
-      title: "Workload identity: score's input and predictions in the data container",
-    });
+    // one identity for every region's pods (the primary's): another region's stack federates its own
+    // cluster's service account with it, so the client ID the deploy annotates holds everywhere
+    if (!f.secondary)
+      b.add({
+        address: "azurerm_user_assigned_identity.workload",
+        file: "workload.tf",
+        title: "Workload identity: score's input and predictions in the data container",
+      });
     // the default node pool is a block of the cluster's resource, not a resource of its own
     b.add({
       address: `${cluster}.default_node_pool[0]`,
@@ -669,8 +672,17 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     b.relate("reads", runner, ["azurerm_key_vault.runner"]);
   }
 
-  // deploy.tf
-  for (const env of deployEnvironments) {
+  // deploy.tf: another region's stack grants the primary's identities its cluster (the same
+  // AZURE_CLIENT_ID deploys every region)
+  if (f.secondary && f.cluster)
+    b.add({
+      address: "azurerm_role_assignment.deploy_cluster_user",
+      file: "deploy.tf",
+      title: `The primary's deploy identity of ${f.production} may reach this region's cluster (and write its namespace)`,
+      implements: ["deploy-identity"],
+      relations: [{ kind: "grants", target: "azurerm_kubernetes_cluster.main" }],
+    });
+  for (const env of f.secondary ? [] : deployEnvironments) {
     const address = `azurerm_user_assigned_identity.deploy["${env}"]`;
     b.add({
       address,
@@ -684,18 +696,45 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     b.relate("grants", address, [registry, ...own]);
   }
 
-  // budget.tf
-  if (f.budget)
+  // budget.tf: in several regions one budget over every region's resource group (the primary's stack)
+  if (f.budget && !f.secondary)
     b.add({
-      address: "azurerm_consumption_budget_resource_group.monthly",
+      address: f.multiRegion
+        ? "azurerm_consumption_budget_subscription.monthly"
+        : "azurerm_consumption_budget_resource_group.monthly",
       file: "budget.tf",
-      title: "Monthly budget of the resource group, alerts at 80% (forecast) and 100%",
+      title: f.multiRegion
+        ? `Monthly budget of every region's resource group (${spec.availability.regions.join(", ")}), alerts at 80% (forecast) and 100%`
+        : "Monthly budget of the resource group, alerts at 80% (forecast) and 100%",
       implements: ["budget-alerts"],
     });
 
   if (f.cmk) {
     b.relate("encrypts", key, encrypted);
     azureKeyGrants(b, key, encrypted);
+  }
+}
+
+/** The subscription's Activity Log export (and its write-once copy): the primary's stack only. */
+function auditResources(input: InventoryInput, b: InventoryBuilder, workspace: string): void {
+  const f = facts(input);
+  b.add({
+    address: "azurerm_monitor_diagnostic_setting.activity_log",
+    file: "audit.tf",
+    title: `Activity Log export (administrative, security, policy) to Log Analytics${f.immutableAudit ? " and to write-once storage" : ""}`,
+    implements: ["audit-trail"],
+  });
+  b.relate("writes", "azurerm_monitor_diagnostic_setting.activity_log", [workspace]);
+  if (f.immutableAudit) {
+    b.add({
+      address: "azurerm_storage_account.audit",
+      file: "audit.tf",
+      title: "Audit storage account (ZRS, 365-day immutability policy, created unlocked)",
+      item: "Immutable audit trail",
+      meters: [{ price: "objectStorageZrsPerGbMonth", ...auditStorage(true), unit: "GB-month" }],
+      implements: ["audit-trail", "immutable-audit-trail"],
+    });
+    b.relate("writes", "azurerm_monitor_diagnostic_setting.activity_log", ["azurerm_storage_account.audit"]);
   }
 }
 
@@ -741,4 +780,84 @@ function azureKeyGrants(b: InventoryBuilder, key: string, encrypted: string[]): 
       type: "azurerm_kubernetes_cluster",
     },
   ]);
+}
+
+/**
+ * What joins the regions of a multi-region plan on Azure (infra/terraform/azure/global/, applied after
+ * every region's stack and the chart in each): the primary's data container replicated into every
+ * other region's account (object replication: asynchronous, and the destination container is
+ * read-only while the policy holds), and, where the chart has an entry point (each region's
+ * Application Gateway), Azure Front Door over the gateways, probing the serving core's readiness
+ * through each (active-active: every healthy region by latency; active-passive: the primary first).
+ */
+export function azureGlobalInventory(
+  input: InventoryInput,
+  b: InventoryBuilder,
+  regions: readonly string[],
+): void {
+  for (const region of regions.slice(1)) {
+    b.add({
+      address: `azurerm_storage_object_replication.${region.replaceAll("-", "_")}`,
+      file: "global/replication.tf",
+      title: `Object replication of the data container from ${regions[0]} to ${region} (asynchronous; the replica is read-only)`,
+      item: "Cross-region replication",
+      meters: [
+        { price: "interRegionTransferPerGb", ...replicatedData(input, 1), unit: "GB sent between regions" },
+      ],
+      implements: ["versioned-data"],
+    });
+  }
+  if (!addonsFor(input).some((a) => a.id === "application-gateway-ingress")) return;
+  const active = input.spec.availability.failover === "active-active";
+  const file = "global/routing.tf";
+  const calls = requests(input);
+  b.add({
+    address: "azurerm_cdn_frontdoor_profile.serving",
+    file,
+    title: "Azure Front Door (Standard): one anycast entry for every region",
+    item: "Global routing",
+    meters: [
+      { price: "frontDoorStandardMonthly", quantity: 1, unit: "profile-months (base fee)" },
+      {
+        price: "frontDoorRequestsPer10k",
+        quantity: round2(calls.quantity * 100),
+        unit: "10,000 requests",
+        assumption: calls.assumption,
+      },
+      {
+        price: "frontDoorEgressPerGb",
+        quantity: round2(Math.max(1, (input.averageQps * 2e3 * 3600 * 730) / 1e9)),
+        unit: "GB from the edge to clients",
+        assumption: `${Math.round(input.averageQps)} requests/s average at an assumed 2 kB out each`,
+      },
+    ],
+  });
+  b.add({
+    address: "azurerm_cdn_frontdoor_endpoint.serving",
+    file,
+    title:
+      "Front Door endpoint: the HTTPS name clients call (its azurefd.net domain, Front Door's certificate)",
+    implements: ["tls-in-transit"],
+  });
+  b.add({
+    address: "azurerm_cdn_frontdoor_origin_group.serving",
+    file,
+    title:
+      "Origin group: a probe of the serving core's readiness (/v2/health/ready) through each region's gateway every 30 s",
+  });
+  for (const [i, region] of regions.entries()) {
+    const address = `azurerm_cdn_frontdoor_origin.${region.replaceAll("-", "_")}`;
+    b.add({
+      address,
+      file,
+      title: `Origin: ${region}'s Application Gateway (${active ? "same priority: the nearest healthy region" : i === 0 ? "priority 1" : "priority 2: while the primary is unhealthy"})`,
+      relations: [{ kind: "fronts", target: "azurerm_cdn_frontdoor_origin_group.serving" }],
+    });
+  }
+  b.add({
+    address: "azurerm_cdn_frontdoor_route.serving",
+    file,
+    title: "Route: every path over HTTPS to the origin group",
+    relations: [{ kind: "fronts", target: "azurerm_cdn_frontdoor_origin_group.serving" }],
+  });
 }

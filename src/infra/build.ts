@@ -16,16 +16,16 @@ import { HOURS_PER_MONTH } from "./usage.js";
 
 /**
  * The clouds whose secondary regions the Terraform builds (multi-region plans elsewhere build the
- * primary alone): AWS on every runtime, Google Cloud on the cluster runtime (src/infra/index.ts).
+ * primary alone): AWS on every runtime, Google Cloud and Azure on the cluster runtime.
  */
-export const MULTI_REGION_CLOUDS: ReadonlySet<string> = new Set(["aws", "gcp"]);
+export const MULTI_REGION_CLOUDS: ReadonlySet<string> = new Set(["aws", "gcp", "azure"]);
 
 /** The Terraform builds every region of the plan (cloud and runtime allow it, and it lists several). */
 export function buildsRegions(input: Pick<InventoryInput, "spec" | "choices">): boolean {
   const { spec, choices } = input;
   if (spec.availability.regions.length < 2 || !MULTI_REGION_CLOUDS.has(spec.cloud.provider)) return false;
-  // Google Cloud: one project holds both regions' clusters; its serverless services are not built twice yet
-  return spec.cloud.provider !== "gcp" || choices["serving.runtime"] === "kubernetes";
+  // Google Cloud and Azure: every region's cluster; their serverless services are not built twice yet
+  return spec.cloud.provider === "aws" || choices["serving.runtime"] === "kubernetes";
 }
 
 export interface ResourceDraft {

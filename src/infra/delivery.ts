@@ -25,10 +25,10 @@ export function buildsDeployRunner(provider: CloudProvider, access: string): boo
 
 /**
  * The deploy workflow releases production to a multi-region plan's other regions: a chart on the
- * clusters the Terraform builds in each (AWS and Google Cloud), from the workflow (under GitOps each
+ * clusters the Terraform builds in each, from the workflow (under GitOps each
  * region's controller would sync it, which is not generated yet; serverless services are not deployed
  * there yet).
  */
 export function deploysOtherRegions(provider: CloudProvider, runtime: string, access: string): boolean {
-  return (provider === "aws" || provider === "gcp") && runtime === "kubernetes" && access !== "gitops";
+  return provider !== "kubernetes" && runtime === "kubernetes" && access !== "gitops";
 }

@@ -3,7 +3,7 @@
  * (src/infra/types.ts). Below the cost and control code (plan/ reads it) and above the engine.
  */
 import { AWS_BILLABLE, awsGlobalInventory, awsInventory } from "./aws.js";
-import { AZURE_BILLABLE, azureInventory } from "./azure.js";
+import { AZURE_BILLABLE, azureGlobalInventory, azureInventory } from "./azure.js";
 import { buildsRegions, facts, InventoryBuilder } from "./build.js";
 import { GCP_BILLABLE, gcpGlobalInventory, gcpInventory } from "./gcp.js";
 import { cloudName, regionalName } from "./names.js";
@@ -86,6 +86,7 @@ export function inventoryOf(input: InventoryInput): Inventory | null {
     if (multi && cloud === "aws")
       awsGlobalInventory(input, b, regions, b.vars.loadBalancerSubnets !== undefined);
     if (multi && cloud === "gcp") gcpGlobalInventory(input, b, regions);
+    if (multi && cloud === "azure") azureGlobalInventory(input, b, regions);
   });
   const secondaries = multi
     ? regions.slice(1).map((region) => {

@@ -74,3 +74,20 @@ export function regionalName(name: string, region: string): string {
       : region;
   return `${name.slice(0, 40 - short.length - 1)}-${short}`;
 }
+
+/**
+ * The storage account name of a region's stack on Azure (globally unique, like the Key Vault named
+ * after it): the workload's in the primary region, its regional name's in another region's stack.
+ */
+export function azureStorageNameIn(spec: {
+  metadata: { name: string };
+  cloud: { region: string };
+  availability: { regions: readonly string[] };
+}): string {
+  const primary = spec.availability.regions[0] ?? spec.cloud.region;
+  return azureStorageName(
+    spec.cloud.region === primary
+      ? spec.metadata.name
+      : regionalName(cloudName(spec.metadata.name, 40), spec.cloud.region),
+  );
+}

@@ -36,6 +36,7 @@ type BaseRow = {
   provenance?: "stored" | "recalled";
   asOf?: string;
   copiedFrom?: string;
+  global?: boolean;
 };
 type RegionalRate =
   | number
@@ -45,7 +46,7 @@ export function regionalPrices(base: PriceTable, region: string): RegionalPrices
   const local = region === base.region ? undefined : base.regions?.[region];
   /** the region's own rate where it lists one, else the base region's (and the row says so) */
   const resolve = (baseRow: BaseRow, unit: string, regional: RegionalRate | undefined): PriceRow => {
-    if (!local || regional === undefined)
+    if (!local || regional === undefined || baseRow.global)
       return {
         usd: baseRow.usd,
         unit,
@@ -55,7 +56,8 @@ export function regionalPrices(base: PriceTable, region: string): RegionalPrices
           : baseRow.source,
         asOf: baseRow.asOf ?? base.pricesAsOf,
         provenance: baseRow.provenance ?? base.provenance,
-        region: base.region,
+        // a global service's rate is every region's
+        region: baseRow.global ? region : base.region,
       };
     const rate = typeof regional === "number" ? { usd: regional } : regional;
     return {

@@ -54,6 +54,16 @@ cloud: { provider: gcp, region: us-central1 }
 availability: { targetPercent: 99.99, regions: [us-central1, us-east4], failover: active-active, rtoMinutes: 5, rpoMinutes: 15 }
 budget: { monthlyUsd: 30000 }
 `,
+  "azure-multi-region": `metadata: { name: payments-az, owner: payments-platform, contacts: [sre@example.com] }
+team: { size: 8 }
+inference: { peakQps: 800, averageQps: 300, latencyP99Ms: 60 }
+data: { featureFreshness: realtime, volumeGbPerDay: 20 }
+compliance: [pci-dss, soc2]
+dataResidency: us
+cloud: { provider: azure, region: eastus2 }
+availability: { targetPercent: 99.99, regions: [eastus2, centralus], failover: active-active, rtoMinutes: 5, rpoMinutes: 15 }
+budget: { monthlyUsd: 30000 }
+`,
   "gcp-serverless": `metadata: { name: tiny-gcp }
 team: { size: 1 }
 inference: { peakQps: 5 }

@@ -335,3 +335,114 @@ describeWith(
     });
   },
 );
+
+describeWith(
+  ["helm"],
+  "Azure multi-region: every region's cluster, Front Door over the gateways, object replication",
+  () => {
+    it("two regions active-active: a stack per region, Front Door probing each gateway, the data replicated, the registry geo-replicated, one identity per environment", async () => {
+      const { plan, files, blocks, globalBlocks } = await treeOf("azure-multi-region");
+      const [secondary] = plan.inventory!.secondaries;
+      expect(secondary).toMatchObject({ region: "centralus", dir: "regions/centralus", role: "active" });
+      const primaryDir = "infra/terraform/azure";
+      const secondaryDir = "infra/terraform/azure/regions/centralus";
+      const inDir = (dir: string) =>
+        blocks.filter((b) => b.file.startsWith(`${dir}/`) && !b.file.slice(dir.length + 1).includes("/"));
+      for (const dir of [primaryDir, secondaryDir])
+        for (const address of [
+          "azurerm_resource_group.main",
+          "azurerm_kubernetes_cluster.main",
+          "azurerm_application_gateway.ingress",
+          "azurerm_web_application_firewall_policy.edge",
+          "azurerm_storage_account.data",
+          "azurerm_redis_cache.features",
+          "azurerm_key_vault_key.main",
+        ])
+          expect(
+            inDir(dir).some((b) => b.address === address),
+            `${dir}: ${address}`,
+          ).toBe(true);
+      // the subscription's audit export and the deploy identities are the primary's
+      expect(files[`${secondaryDir}/audit.tf`]).toBeUndefined();
+      expect(files[`${secondaryDir}/budget.tf`]).toBeUndefined();
+      expect(
+        inDir(secondaryDir)
+          .filter((b) => b.kind === "azurerm_user_assigned_identity")
+          .map((b) => b.address),
+      ).not.toEqual(expect.arrayContaining(["azurerm_user_assigned_identity.workload"]));
+      expect(
+        inDir(secondaryDir).some((b) => b.address.startsWith("azurerm_user_assigned_identity.deploy")),
+      ).toBe(false);
+      expect(inDir(secondaryDir).some((b) => b.address === "azurerm_container_registry.main")).toBe(false);
+      expect(files[`${secondaryDir}/deploy.tf`]).toContain(
+        'name                = "payments-az-deploy-${each.key}"',
+      );
+      expect(files[`${secondaryDir}/deploy.tf`]).not.toContain("AcrPush");
+      // globally unique names differ per region
+      const account = (dir: string) =>
+        /default\s+=\s+"([a-z0-9]+)"/.exec(
+          files[`${dir}/variables.tf`].slice(
+            files[`${dir}/variables.tf`].indexOf('variable "storage_account_name"'),
+          ),
+        )![1];
+      expect(account(primaryDir)).not.toBe(account(secondaryDir));
+      // one budget over both resource groups
+      const budget = inDir(primaryDir).find((b) => b.kind === "azurerm_consumption_budget_subscription")!;
+      expect(JSON.stringify(budget.body)).toContain('"payments-az-centralus-rg"');
+
+      // the registry is geo-replicated into the other region
+      const registry = inDir(primaryDir).find((b) => b.address === "azurerm_container_registry.main")!;
+      expect((registry.body.georeplications as Array<Record<string, unknown>>)[0].location).toBe("centralus");
+
+      // the data container replicated from the primary's account into the other's
+      const replication = globalBlocks.find((b) => b.kind === "azurerm_storage_object_replication")!;
+      expect(replication.address).toBe("azurerm_storage_object_replication.centralus");
+      expect(files["infra/terraform/azure/global/replication.tf"]).toContain(
+        `name                = "${account(secondaryDir)}"`,
+      );
+      expect(files[`${primaryDir}/storage.tf`]).toContain("change_feed_enabled = true");
+
+      // routing: Front Door, an origin per region's gateway at the same priority, probing readiness
+      const group = globalBlocks.find((b) => b.kind === "azurerm_cdn_frontdoor_origin_group")!;
+      expect((group.body.health_probe as Array<Record<string, unknown>>)[0].path).toBe("/v2/health/ready");
+      const origins = globalBlocks.filter((b) => b.kind === "azurerm_cdn_frontdoor_origin");
+      expect(origins.map((o) => o.body.priority)).toEqual([1, 1]);
+      expect(files["infra/terraform/azure/global/routing.tf"]).toContain(
+        'name                = "payments-az-centralus-gateway"',
+      );
+      expect(plan.cost.items.find((i) => i.name === "Global routing")!.monthlyUsd).toBeGreaterThan(0);
+
+      // each region's items at its own rates, or named by the plan where the table lacks the region
+      const borrowed = plan.warnings
+        .filter((w) => w.code === "PRICES_FROM_OTHER_REGION")
+        .map((w) => w.message)
+        .join("\n");
+      for (const item of plan.cost.items.filter((i) => i.region === "centralus"))
+        for (const line of item.lines)
+          if (line.region !== "centralus")
+            expect(
+              borrowed.split("\n").find((m) => m.includes("centralus rate for")),
+              line.price,
+            ).toContain(line.price);
+
+      // the release in centralus: as production's identity, with the region's values (its own vault)
+      const deploy = parseYaml(files[".github/workflows/deploy.yml"]) as Record<string, any>;
+      const job = deploy.jobs["deploy-production-centralus"];
+      const runs = (job.steps as Array<Record<string, string>>).map((s) => s.run ?? "").join("\n");
+      expect(runs).toContain("--resource-group payments-az-centralus-rg --name payments-az-centralus");
+      const region = parseYaml(files["deploy/helm/payments-az/values-region-centralus.yaml"]) as Record<
+        string,
+        any
+      >;
+      const vault = inDir(secondaryDir).find((b) => b.address === "azurerm_key_vault.secrets")!;
+      expect(region.externalSecrets.provider.azurekv.vaultUrl).toBe(
+        `https://${vault.body.name}.vault.azure.net/`,
+      );
+      // its tokens are the primary's, copied
+      expect(files[`${secondaryDir}/secrets.tf`]).toContain(
+        "data.azurerm_key_vault_secret.primary_serve_tokens[each.key].value",
+      );
+      expect(files[`${secondaryDir}/secrets.tf`]).not.toContain("random_password");
+    });
+  },
+);

@@ -141,9 +141,16 @@ describe("multi-region: regions, failover and recovery objectives", () => {
     );
     // its cost prices the primary alone
     expect(gcp.cost.items.every((i) => i.region === undefined)).toBe(true);
-    const azure = planOf({ cloud: { provider: "azure" }, availability: { multiRegion: true } });
-    expect(azure.inventory!.secondaries).toEqual([]);
-    expect(find(azure.warnings, "MULTI_REGION_NOT_BUILT")[0].message).toMatch(/builds eastus only:/);
+    // Azure likewise: every region of the cluster runtime
+    const azure = planOf({
+      cloud: { provider: "azure" },
+      team: { size: 6 },
+      compliance: ["pci-dss"],
+      inference: { peakQps: 300, latencyP99Ms: 60 },
+      availability: { multiRegion: true },
+    });
+    expect(azure.inventory!.secondaries.map((s) => s.region)).toEqual(["centralus"]);
+    expect(find(azure.warnings, "MULTI_REGION_NOT_BUILT")).toEqual([]);
   });
 
   it("the CLI exits non-zero on an impossible RPO and names the field", () => {

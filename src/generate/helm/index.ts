@@ -21,7 +21,7 @@ import {
   MESH_PORTS,
   syncsExternalSecrets,
 } from "../../infra/index.js";
-import { azureStorageName, chartNameOf, cloudName } from "../../infra/names.js";
+import { azureStorageNameIn, chartNameOf, cloudName } from "../../infra/names.js";
 import { choicesOf, loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import {
@@ -374,7 +374,7 @@ function secretStoreProvider(plan: Plan): Record<string, unknown> {
     return {
       azurekv: {
         authType: "WorkloadIdentity",
-        vaultUrl: `https://${azureSecretsVaultName(azureStorageName(plan.requirements.metadata.name))}.vault.azure.net/`,
+        vaultUrl: `https://${azureSecretsVaultName(azureStorageNameIn(plan.requirements))}.vault.azure.net/`,
         tenantId: "",
         serviceAccountRef: { name: chartNameOf(plan.requirements.metadata.name) },
       },

@@ -6,7 +6,7 @@
 import { stringify } from "yaml";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
-import { azureStorageName, dns1123 } from "../../infra/names.js";
+import { azureStorageNameIn, dns1123 } from "../../infra/names.js";
 import type { Plan } from "../../plan/types.js";
 import {
   AZURE_DATA_CONTAINER,
@@ -42,7 +42,7 @@ export function pyString(text: string): string {
  */
 function dataRoot(plan: Plan): string {
   if (plan.requirements.cloud.provider === "azure")
-    return `abfss://${AZURE_DATA_CONTAINER}@${azureStorageName(plan.requirements.metadata.name)}.dfs.core.windows.net`;
+    return `abfss://${AZURE_DATA_CONTAINER}@${azureStorageNameIn(plan.requirements)}.dfs.core.windows.net`;
   return dataLocation(plan).replace(/\/$/, "");
 }
 

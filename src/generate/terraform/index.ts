@@ -32,10 +32,11 @@ import {
   INGRESS_CLASS,
   INGRESS_SOURCES,
 } from "../../infra/index.js";
-import { azureStorageName, cloudName } from "../../infra/names.js";
+import { azureStorageName, azureStorageNameIn, cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import {
+  AZURE_DATA_CONTAINER,
   batchLocations,
   CONTAINER_PORT,
   dataBucketName,
@@ -105,9 +106,9 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     // a secondary region's stack names its resources after its own name (generateTerraform)
     secondary: false,
     name: cloudName(spec.metadata.name, 40),
-    storageName: azureStorageName(spec.metadata.name),
+    storageName: azureStorageNameIn(spec),
     // the Key Vault of the chart's secrets (Azure, secrets.tf), as the chart's SecretStore names it
-    secretsVaultName: azureSecretsVaultName(azureStorageName(spec.metadata.name)),
+    secretsVaultName: azureSecretsVaultName(azureStorageNameIn(spec)),
     owner: spec.metadata.owner || "unknown",
     // metadata.contacts: who budget and cost-anomaly notifications reach (budget_alert_emails' default)
     contacts: spec.metadata.contacts,
@@ -241,6 +242,15 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     ingressClass: INGRESS_CLASS.aws,
     // the primary's stack of a multi-region plan (a secondary's context has no secondaries)
     multiRegion: inventory.secondaries.length > 0,
+    // Azure: the registry's geo-replicas, and the resource groups the one budget watches
+    geoReplicas: inventory.secondaries.map((s) => s.region),
+    budgetGroups: [cloudName(spec.metadata.name, 40), ...inventory.secondaries.map((s) => s.name)].map(
+      (n) => `${n}-rg`,
+    ),
+    // what a stack references, its own or (another region's stack, Azure) the primary's
+    workloadIdentity: "azurerm_user_assigned_identity.workload",
+    deployIdentity: "azurerm_user_assigned_identity.deploy",
+    containerRegistry: "azurerm_container_registry.main",
     // a multi-region plan's dual-region bucket (Google Cloud): its two regions
     dualRegionLocations: spec.availability.regions.map((r) => r.toUpperCase()),
     dualRegionPair: spec.availability.regions.join(" and "),
@@ -297,6 +307,13 @@ export function generateTerraform(plan: Plan): TextFileSet {
           secondary: true,
           primaryRegion: plan.requirements.cloud.region,
           multiRegionRouting: base.httpLoadBalancing,
+          // Azure: the primary's identities, registry and secrets vault, found by name in its group
+          primaryName: cloudName(plan.requirements.metadata.name, 40),
+          primaryResourceGroup: `${cloudName(plan.requirements.metadata.name, 40)}-rg`,
+          primarySecretsVault: azureSecretsVaultName(azureStorageNameIn(plan.requirements)),
+          workloadIdentity: "data.azurerm_user_assigned_identity.workload",
+          deployIdentity: "data.azurerm_user_assigned_identity.deploy",
+          containerRegistry: "data.azurerm_container_registry.main",
           // production's environment, the region's own runners and deploy role variable (delivery.regions)
           ...regionalDelivery(plan, stack.region, base),
         },
@@ -365,6 +382,7 @@ function globalContext(plan: Plan): Record<string, unknown> | null {
   }));
   const active = spec.availability.failover === "active-active";
   if (spec.cloud.provider === "gcp") return gcpGlobalContext(plan, regions, globalFiles);
+  if (spec.cloud.provider === "azure") return azureGlobalContext(plan, regions, globalFiles);
   const sources = (active ? regions : regions.slice(0, 1)).map((source) => ({
     ...source,
     to: regions.filter((r) => r.region !== source.region),
@@ -415,6 +433,36 @@ function gcpGlobalContext(
     securityPolicy: waf ? cloudName(spec.metadata.name, 40) : "",
     port: CONTAINER_PORT,
     sourceRanges: INGRESS_SOURCES[INGRESS_CLASS.gcp],
+    inventoryFiles: [...new Set(globalFiles)],
+  };
+}
+
+/**
+ * The global root of an Azure multi-region plan: each region's storage account and resource group by
+ * its stack's names (the object replication from the primary's), and each region's Application
+ * Gateway address behind Front Door.
+ */
+function azureGlobalContext(
+  plan: Plan,
+  regions: Array<{ region: string; stackName: string; primary: boolean; alias: string }>,
+  globalFiles: string[],
+): Record<string, unknown> {
+  const spec = plan.requirements;
+  const named = regions.map((r) => ({
+    ...r,
+    resourceGroup: `${r.stackName}-rg`,
+    storageAccount: azureStorageNameIn({ ...spec, cloud: { ...spec.cloud, region: r.region } }),
+  }));
+  return {
+    header: GENERATED_HEADER,
+    name: cloudName(spec.metadata.name, 40),
+    primaryRegion: spec.cloud.region,
+    regions: named,
+    primary: named[0],
+    destinations: named.slice(1),
+    container: AZURE_DATA_CONTAINER,
+    active: spec.availability.failover === "active-active",
+    routed: globalFiles.includes("routing.tf"),
     inventoryFiles: [...new Set(globalFiles)],
   };
 }
