@@ -32,7 +32,7 @@ import {
   INGRESS_CLASS,
   INGRESS_SOURCES,
 } from "../../infra/index.js";
-import { azureStorageName, azureStorageNameIn, cloudName } from "../../infra/names.js";
+import { azureStorageNameIn, cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import {
