@@ -97,7 +97,8 @@ describeWith(
                   plan.warnings.some(
                     (w) =>
                       w.code === "PRICES_FROM_OTHER_REGION" &&
-                      w.message.includes(`${stack.region} rate for ${line.price}`),
+                      w.message.includes(`no ${stack.region} rate for `) &&
+                      w.message.includes(line.price),
                   ),
                   `${label}: ${item.name} ${line.price} at ${line.region}`,
                 ).toBe(true);

@@ -95,13 +95,25 @@ export function diagram(plan: Plan): string {
   // what): the primary's stack, then every other region's, each as its own box
   const inventory = plan.inventory;
   if (inventory) {
+    // what joins the regions (global/) is a root of its own, applied after every region's
+    const joins = (r: { file: string }) => r.file.includes(`/${inventory.cloud}/global/`);
     const stacks = [
       {
         id: "built",
         prefix: "r",
         title: `Built by infra/terraform/${inventory.cloud} in ${inventory.region}`,
-        resources: inventory.resources,
+        resources: inventory.resources.filter((r) => !joins(r)),
       },
+      ...(inventory.resources.some(joins)
+        ? [
+            {
+              id: "joined",
+              prefix: "g",
+              title: `Built by infra/terraform/${inventory.cloud}/global: what joins the regions`,
+              resources: inventory.resources.filter(joins),
+            },
+          ]
+        : []),
       ...inventory.secondaries.map((stack, s) => ({
         id: `built${s + 1}`,
         prefix: `s${s}r`,
@@ -109,8 +121,15 @@ export function diagram(plan: Plan): string {
         resources: stack.resources,
       })),
     ];
+    // the primary's stack and global/ are one inventory: their relations cross the two boxes
+    const primaryIds = new Map<string, string>();
+    for (const stack of stacks.filter((s) => s.id === "built" || s.id === "joined"))
+      stack.resources.forEach((r, i) => primaryIds.set(r.address, `${stack.prefix}${i}`));
     for (const stack of stacks) {
-      const ids = new Map(stack.resources.map((r, i) => [r.address, `${stack.prefix}${i}`]));
+      const ids =
+        stack.id === "built" || stack.id === "joined"
+          ? primaryIds
+          : new Map(stack.resources.map((r, i) => [r.address, `${stack.prefix}${i}`]));
       lines.push(`  subgraph ${stack.id}["${mermaidLabel(stack.title)}"]`);
       for (const r of stack.resources) lines.push(`    ${ids.get(r.address)}["${mermaidLabel(r.title)}"]`);
       lines.push("  end");

@@ -306,6 +306,8 @@ export function generateTerraform(plan: Plan): TextFileSet {
           name: stack.name,
           secondary: true,
           primaryRegion: plan.requirements.cloud.region,
+          // the model registry is the primary's (its workspace, its versions)
+          azuremlRegistry: false,
           multiRegionRouting: base.httpLoadBalancing,
           // Azure: the primary's identities, registry and secrets vault, found by name in its group
           primaryName: cloudName(plan.requirements.metadata.name, 40),
