@@ -124,7 +124,7 @@ export function diagram(plan: Plan): string {
     // the primary's stack and global/ are one inventory: their relations cross the two boxes
     const primaryIds = new Map<string, string>();
     for (const stack of stacks.filter((s) => s.id === "built" || s.id === "joined"))
-      stack.resources.forEach((r, i) => primaryIds.set(r.address, `${stack.prefix}${i}`));
+      for (const [i, r] of stack.resources.entries()) primaryIds.set(r.address, `${stack.prefix}${i}`);
     for (const stack of stacks) {
       const ids =
         stack.id === "built" || stack.id === "joined"
