@@ -31,8 +31,10 @@ export {
   validateRuleFiles,
 } from "./load.js";
 export type {
+  Architecture,
   ControlCatalog,
   InstancePrice,
+  ModelCatalog,
   PatternCatalog,
   PriceTable,
   RegionCatalog,

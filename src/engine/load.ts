@@ -23,6 +23,7 @@ import {
 } from "./expr.js";
 import {
   type ControlCatalog,
+  type ModelCatalog,
   type PatternCatalog,
   type PriceTable,
   type RegionCatalog,
@@ -51,6 +52,8 @@ export interface RuleSet {
   controls: ControlCatalog[];
   prices: Map<string, PriceTable>;
   regions: RegionCatalog;
+  /** rules/models.yaml: the architectures model.architecture may name */
+  models: ModelCatalog;
   files: string[];
   /** the tools some rule tells apart in `facts.tools` (the team's existing tools it can reuse), sorted */
   knownTools: string[];
@@ -101,6 +104,7 @@ export interface ValidatedRuleFiles {
   files: string[];
   catalog?: PatternCatalog;
   regions?: RegionCatalog;
+  models?: ModelCatalog;
   controls: ControlCatalog[];
   prices: Array<[string, PriceTable]>;
   definitions: Array<RuleDefinition & { file: string }>;
@@ -131,8 +135,14 @@ function validateTexts(texts: Map<string, string>, hash: string): ValidatedRuleF
     }
   }
 
-  const { controlFileSchema, patternCatalogSchema, priceTableSchema, regionFileSchema, ruleFileSchema } =
-    ruleFileSchemas();
+  const {
+    controlFileSchema,
+    modelCatalogSchema,
+    patternCatalogSchema,
+    priceTableSchema,
+    regionFileSchema,
+    ruleFileSchema,
+  } = ruleFileSchemas();
   const check = <S extends z.ZodType>(rel: string, schema: S): z.output<S> | undefined => {
     const result = schema.safeParse(docs.get(rel));
     if (result.success) return result.data;
@@ -149,6 +159,7 @@ function validateTexts(texts: Map<string, string>, hash: string): ValidatedRuleF
   const kindOf = (rel: string) => (docs.get(rel) as { kind?: string } | null)?.kind;
   let catalog: PatternCatalog | undefined;
   let regions: RegionCatalog | undefined;
+  let models: ModelCatalog | undefined;
   const controls: ControlCatalog[] = [];
   const prices = new Map<string, PriceTable>();
   const definitions: Array<RuleDefinition & { file: string }> = [];
@@ -175,10 +186,13 @@ function validateTexts(texts: Map<string, string>, hash: string): ValidatedRuleF
       case "Regions":
         regions = check(rel, regionFileSchema);
         break;
+      case "ModelCatalog":
+        models = check(rel, modelCatalogSchema);
+        break;
       default:
         problems.push({
           file: rel,
-          message: `unknown kind ${JSON.stringify(kindOf(rel))}; allowed: PatternCatalog, DecisionRules, ControlCatalog, PriceTable, Regions`,
+          message: `unknown kind ${JSON.stringify(kindOf(rel))}; allowed: PatternCatalog, DecisionRules, ControlCatalog, PriceTable, Regions, ModelCatalog`,
           ruleIds: [],
         });
     }
@@ -188,6 +202,7 @@ function validateTexts(texts: Map<string, string>, hash: string): ValidatedRuleF
     files: [...texts.keys()],
     catalog,
     regions,
+    models,
     controls,
     prices: [...prices],
     definitions,
@@ -206,12 +221,13 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
   // the build writes a snapshot only for rule files that passed every check, inputs included
   const fromSnapshot = validated !== undefined;
   validated ??= validateTexts(texts, hash);
-  const { catalog, regions, controls, definitions } = validated;
+  const { catalog, regions, models, controls, definitions } = validated;
   const prices = new Map(validated.prices);
   const problems = [...validated.problems];
   if (!catalog) problems.push({ file: "patterns.yaml", message: "no PatternCatalog found", ruleIds: [] });
   if (!regions) problems.push({ file: "regions.yaml", message: "no Regions file found", ruleIds: [] });
-  if (!catalog || !regions) throw new RuleSetError(problems);
+  if (!models) problems.push({ file: "models.yaml", message: "no ModelCatalog found", ruleIds: [] });
+  if (!catalog || !regions || !models) throw new RuleSetError(problems);
   // a failover partner is a catalogued region of the same cloud and jurisdiction
   for (const [cloud, byName] of Object.entries(regions.clouds))
     for (const [name, region] of Object.entries(byName)) {
@@ -381,6 +397,7 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
     controls: controls.sort((a, b) => (a.framework < b.framework ? -1 : 1)),
     prices,
     regions,
+    models,
     files: validated.files,
     knownTools: [...knownTools].sort(),
   };

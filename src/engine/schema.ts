@@ -236,6 +236,45 @@ function build() {
     })
     .strict();
 
+  /** rules/models.yaml: architectures by name, with the figures the capacity model derives compute from */
+  const architectureSchema = z
+    .object({
+      family: z.enum(["vision", "encoder", "llm"]),
+      title: z.string().min(1),
+      parametersMillions: z.number().positive(),
+      /** parameters looked up rather than multiplied (embedding tables): memory, not FLOPs */
+      embeddingParametersMillions: z.number().nonnegative().optional(),
+      /** vision: multiply-accumulates per image at imageSize x imageSize */
+      gmacs: z.number().positive().optional(),
+      imageSize: z.number().int().positive().optional(),
+      /** transformers */
+      layers: z.number().int().positive().optional(),
+      hiddenSize: z.number().int().positive().optional(),
+      heads: z.number().int().positive().optional(),
+      kvHeads: z.number().int().positive().optional(),
+      contextTokens: z.number().int().positive().optional(),
+      source: z.string().url(),
+      basis: z.string().min(1),
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+      const needs: Record<string, Array<keyof typeof a>> = {
+        vision: ["gmacs", "imageSize"],
+        encoder: ["layers", "hiddenSize", "heads"],
+        llm: ["layers", "hiddenSize", "heads", "kvHeads", "contextTokens"],
+      };
+      for (const key of needs[a.family])
+        if (a[key] === undefined)
+          ctx.addIssue({ code: "custom", path: [key], message: `a ${a.family} architecture needs ${key}` });
+    });
+  const modelCatalogSchema = z
+    .object({
+      apiVersion: API_VERSION,
+      kind: z.literal("ModelCatalog"),
+      architectures: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/), architectureSchema),
+    })
+    .strict();
+
   const regionFileSchema = z
     .object({
       apiVersion: API_VERSION,
@@ -300,6 +339,7 @@ function build() {
     instanceSchema,
     priceTableSchema,
     regionFileSchema,
+    modelCatalogSchema,
   };
 }
 
@@ -316,3 +356,5 @@ export type ControlCatalog = z.infer<Schemas["controlFileSchema"]>;
 export type InstancePrice = z.infer<Schemas["instanceSchema"]>;
 export type PriceTable = z.infer<Schemas["priceTableSchema"]>;
 export type RegionCatalog = z.infer<Schemas["regionFileSchema"]>;
+export type ModelCatalog = z.infer<Schemas["modelCatalogSchema"]>;
+export type Architecture = ModelCatalog["architectures"][string];

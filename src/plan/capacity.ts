@@ -3,7 +3,7 @@
  * precision), and how many replicas across how many zones. Estimates are explicit formulas with
  * their assumptions spelled out in `estimatedFrom`, never guesses.
  */
-import type { InstancePrice, PriceTable } from "../engine/index.js";
+import type { Architecture, InstancePrice, ModelCatalog, PriceTable } from "../engine/index.js";
 import type { ModeInputSpec, ResolvedSpec } from "../requirements/index.js";
 import type { Capacity } from "./types.js";
 
@@ -40,10 +40,17 @@ const FLOPS_MULTIPLIER: Record<string, number> = {
 export interface Workload {
   classical: boolean;
   llm: boolean;
+  /** the dense parameters (multiplied on every prediction) */
   parametersMillions: number;
+  /** parameters in embedding tables (looked up): memory on every replica, no FLOPs */
+  embeddingParametersMillions: number;
   /** floating-point operations for one prediction (one request row; for LLMs, one generated token) */
   flopsPerRow: number;
-  /** single-row latency on a 4-vCPU replica, ms */
+  /** how flopsPerRow was reached: the architecture's published figure, the spec's, or an estimate */
+  flopsBasis: string;
+  /** rows one request carries (inference.rowsPerRequest) */
+  rowsPerRequest: number;
+  /** one request's model latency on a 4-vCPU replica, ms */
   cpuRowLatencyMs: number;
   gpuRecommended: boolean;
   gpuRequired: boolean;
@@ -57,19 +64,40 @@ export interface GpuOption {
   memoryNeededGb: number;
 }
 
-export function estimateWorkload(spec: ModeInputSpec, prices: PriceTable): Workload {
+/** Tokens an encoder's input is padded to when the spec does not say (inference.sequenceTokens). */
+export const DEFAULT_SEQUENCE_TOKENS = 128;
+
+export function estimateWorkload(spec: ModeInputSpec, prices: PriceTable, models: ModelCatalog): Workload {
   // while the serving mode is still open the latency may be unstated: it then drives no GPU choice
   const latencyMs = spec.inference.latencyP99Ms ?? Number.POSITIVE_INFINITY;
-  const classical = CLASSICAL.has(spec.model.framework) && spec.useCase.kind !== "llm-generation";
+  // an unknown name is a contradiction (UNKNOWN_ARCHITECTURE): the plan sizes without it meanwhile
+  const architecture = spec.model.architecture
+    ? (models.architectures[spec.model.architecture] ?? null)
+    : null;
+  const classical =
+    !architecture && CLASSICAL.has(spec.model.framework) && spec.useCase.kind !== "llm-generation";
+  const embedded = architecture?.embeddingParametersMillions ?? 0;
   const parametersMillions =
-    spec.model.parametersMillions ?? (classical ? 0 : spec.model.sizeMb / BYTES_PER_PARAM.fp32);
-  const llm = spec.useCase.kind === "llm-generation" || parametersMillions >= 1000;
-  const flopsPerRow = classical
-    ? // trees and linear models: a few thousand comparisons or multiply-adds per MB of model
-      2e5 + spec.model.sizeMb * 2e3
-    : 2 * parametersMillions * 1e6 * (llm ? 1 : (FLOPS_MULTIPLIER[spec.useCase.kind] ?? 2));
+    spec.model.parametersMillions ??
+    (architecture
+      ? architecture.parametersMillions - embedded
+      : classical
+        ? 0
+        : spec.model.sizeMb / BYTES_PER_PARAM.fp32);
+  const embeddingParametersMillions = spec.model.embeddingParametersMillions ?? embedded;
+  const llm = architecture
+    ? architecture.family === "llm"
+    : spec.useCase.kind === "llm-generation" || parametersMillions >= 1000;
+  const { flops: flopsPerRow, basis: flopsBasis } = rowFlops(spec, architecture, {
+    classical,
+    llm,
+    parametersMillions,
+  });
+  const rowsPerRequest = spec.inference.rowsPerRequest;
   const cpuRowLatencyMs =
-    (flopsPerRow / (CPU_GFLOPS_PER_VCPU * 1e9 * 4)) * 1000 * (llm ? LLM_TOKENS_PER_REQUEST : 1);
+    ((flopsPerRow * rowsPerRequest) / (CPU_GFLOPS_PER_VCPU * 1e9 * 4)) *
+    1000 *
+    (llm ? LLM_TOKENS_PER_REQUEST : 1);
   const gpuRequired = llm && parametersMillions >= 1000;
   const gpuRecommended =
     !classical && (llm || parametersMillions >= 100 || cpuRowLatencyMs > latencyMs * 0.5);
@@ -77,11 +105,67 @@ export function estimateWorkload(spec: ModeInputSpec, prices: PriceTable): Workl
     classical,
     llm,
     parametersMillions,
+    embeddingParametersMillions,
     flopsPerRow,
+    flopsBasis,
+    rowsPerRequest,
     cpuRowLatencyMs,
     gpuRecommended,
     gpuRequired,
-    gpu: classical ? null : cheapestGpu(parametersMillions, llm, prices),
+    gpu: classical ? null : cheapestGpu(parametersMillions + embeddingParametersMillions, llm, prices),
+  };
+}
+
+/**
+ * FLOPs of one prediction: the spec's measured figure, else the architecture's published compute at
+ * the request's input size, else an estimate from the parameter count (labelled so).
+ */
+function rowFlops(
+  spec: ModeInputSpec,
+  architecture: Architecture | null,
+  w: { classical: boolean; llm: boolean; parametersMillions: number },
+): { flops: number; basis: string } {
+  if (spec.model.gflopsPerRow !== null)
+    return {
+      flops: spec.model.gflopsPerRow * 1e9,
+      basis: `model.gflopsPerRow (${spec.model.gflopsPerRow} GFLOP)`,
+    };
+  const name = spec.model.architecture;
+  if (architecture?.family === "vision") {
+    const reference = architecture.imageSize!;
+    const size = spec.inference.imageSize ?? reference;
+    const flops = 2 * architecture.gmacs! * 1e9 * (size / reference) ** 2;
+    return {
+      flops,
+      basis: `${name}: ${architecture.gmacs} GMACs at ${reference} x ${reference} (${architecture.source})${size === reference ? "" : `, scaled by the area to ${size} x ${size}`}, 2 FLOPs per multiply-add`,
+    };
+  }
+  if (architecture?.family === "encoder") {
+    const tokens = spec.inference.sequenceTokens ?? DEFAULT_SEQUENCE_TOKENS;
+    const dense = (architecture.parametersMillions - (architecture.embeddingParametersMillions ?? 0)) * 1e6;
+    // every token through the dense weights (2 FLOPs per weight), plus attention's scores and weighted
+    // values: 2 x 2 x tokens^2 x hidden per layer (Kaplan et al. 2020, arXiv:2001.08361, Table 1)
+    const flops = 2 * dense * tokens + 4 * architecture.layers! * tokens ** 2 * architecture.hiddenSize!;
+    return {
+      flops,
+      basis: `${name}: 2 x ${round2(dense / 1e6)}M dense parameters x ${tokens} tokens + attention 4 x ${architecture.layers} layers x ${tokens}^2 x ${architecture.hiddenSize} (${architecture.source}; tokens ${spec.inference.sequenceTokens === null ? `assumed ${DEFAULT_SEQUENCE_TOKENS}: set inference.sequenceTokens` : "from inference.sequenceTokens"})`,
+    };
+  }
+  if (w.classical)
+    return {
+      // trees and linear models: a few thousand comparisons or multiply-adds per MB of model
+      flops: 2e5 + spec.model.sizeMb * 2e3,
+      basis: "estimated: a tree or linear model's comparisons and multiply-adds from its size",
+    };
+  if (w.llm)
+    return {
+      flops: 2 * w.parametersMillions * 1e6,
+      basis: `2 FLOPs per parameter per generated token${name ? ` (${name}, ${architecture!.source})` : ""}`,
+    };
+  const multiplier = FLOPS_MULTIPLIER[spec.useCase.kind] ?? 2;
+  return {
+    flops: 2 * w.parametersMillions * 1e6 * multiplier,
+    basis: `estimated: 2 x parameters x ${multiplier} for ${spec.useCase.kind} (set model.architecture or model.gflopsPerRow for a sourced figure)`,
   };
 }
 
@@ -149,8 +233,14 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
   const gpu = useGpu ? workload.gpu : null;
   const serverless = runtime.startsWith("serverless");
 
-  // Candidate instances: GPU fixed by the memory fit; CPU from smallest to largest until the replica count is sane.
-  const cpuCandidates = [...prices.cpuInstances].sort((a, b) => a.vcpu - b.vcpu || a.hourlyUsd - b.hourlyUsd);
+  // Candidate instances: GPU fixed by the memory fit; CPU from smallest to largest until the replica
+  // count is sane, among those whose memory holds the model (its embedding tables included) with room
+  const rows = workload.rowsPerRequest;
+  const modelGb = cpuModelMemoryGb(workload);
+  const sorted = [...prices.cpuInstances].sort((a, b) => a.vcpu - b.vcpu || a.hourlyUsd - b.hourlyUsd);
+  const fitting = sorted.filter((c) => c.memoryGb >= modelGb);
+  const cpuCandidates = fitting.length > 0 ? fitting : sorted.slice(-1);
+  const perRequest = rows > 1 ? `, ${rows} rows per request` : "";
   const perReplica = (vcpu: number): { qps: number; rowsPerSecond: number; how: string } => {
     if (gpu) {
       const instance = gpu.instance;
@@ -166,21 +256,21 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
         };
       }
       const gpuRows = ((instance.gpuTflops ?? 30) * 1e12 * GPU_UTILIZATION * gpus) / workload.flopsPerRow;
-      const httpRows = (instance.vcpu * 1000) / HTTP_OVERHEAD_MS;
+      const httpRequests = (instance.vcpu * 1000) / HTTP_OVERHEAD_MS;
       return {
-        qps: Math.min(gpuRows, httpRows),
+        qps: Math.min(gpuRows / rows, httpRequests),
         rowsPerSecond: gpuRows,
-        how: `${formatFlops(workload.flopsPerRow)} per row on ${gpus}x ${instance.gpu} at ${instance.gpuTflops ?? 30} TFLOPS x ${GPU_UTILIZATION} batched utilisation, capped by HTTP at ${HTTP_OVERHEAD_MS} ms/request/vCPU`,
+        how: `${formatFlops(workload.flopsPerRow)} per row (${workload.flopsBasis})${perRequest} on ${gpus}x ${instance.gpu} at ${instance.gpuTflops ?? 30} TFLOPS x ${GPU_UTILIZATION} batched utilisation, capped by HTTP at ${HTTP_OVERHEAD_MS} ms/request/vCPU`,
       };
     }
-    const modelMs =
+    const rowMs =
       (workload.flopsPerRow / (CPU_GFLOPS_PER_VCPU * 1e9)) *
       1000 *
       (workload.llm ? LLM_TOKENS_PER_REQUEST : 1);
     return {
-      qps: (vcpu * 1000) / (HTTP_OVERHEAD_MS + modelMs),
-      rowsPerSecond: (vcpu * 1000) / modelMs,
-      how: `${formatFlops(workload.flopsPerRow)} per row at ${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU plus ${HTTP_OVERHEAD_MS} ms HTTP overhead, ${vcpu} vCPU per replica`,
+      qps: (vcpu * 1000) / (HTTP_OVERHEAD_MS + rowMs * rows),
+      rowsPerSecond: (vcpu * 1000) / rowMs,
+      how: `${formatFlops(workload.flopsPerRow)} per row (${workload.flopsBasis})${perRequest} at ${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU plus ${HTTP_OVERHEAD_MS} ms HTTP overhead per request, ${vcpu} vCPU per replica${modelGb > 1 ? `; ${round2(modelGb)} GB of model in memory` : ""}`,
     };
   };
 
@@ -244,6 +334,14 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
     precision: gpu ? gpu.precision : "fp32",
   };
   return { capacity, rowsPerSecond: one.rowsPerSecond };
+}
+
+/**
+ * Memory a CPU replica needs for the model: its dense and embedding parameters at fp32 with 25%
+ * headroom, plus 1 GB for the serving core and the runtime.
+ */
+export function cpuModelMemoryGb(workload: Workload): number {
+  return ((workload.parametersMillions + workload.embeddingParametersMillions) * 1e6 * 4 * 1.25) / 1e9 + 1;
 }
 
 function round2(value: number): number {

@@ -182,7 +182,7 @@ function resolveLatency(spec: ModeInputSpec, ruleSet: RuleSet, reasons: Map<stri
   const prices = ruleSet.prices.get(spec.cloud.provider);
   if (!prices) throw new Error(`the rule set has no price table for ${spec.cloud.provider}`);
   // the mode rules read the latency as null here: an unstated budget constrains nothing
-  const inputs = inputResolver(spec, computeFacts(spec, estimateWorkload(spec, prices)));
+  const inputs = inputResolver(spec, computeFacts(spec, estimateWorkload(spec, prices, ruleSet.models)));
   const rule = decideCapability(ruleSet, "serving.mode", inputs);
   const mode = rule.choice;
   if (mode === "batch") {

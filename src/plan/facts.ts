@@ -16,7 +16,7 @@ export const FACT_DESCRIPTIONS = {
   classicalModel: "the model is a tree or linear model (sklearn, xgboost, lightgbm)",
   llm: "the model is an LLM (llm-generation or >= 1B parameters)",
   parametersMillions: "parameters in millions, given or estimated from the size (fp32)",
-  cpuRowLatencyMs: "estimated single-prediction latency on a 4-vCPU replica",
+  cpuRowLatencyMs: "estimated model latency of one request (all its rows) on a 4-vCPU replica",
   gpuRecommended: "the capacity model wants a GPU (deep model over 100M parameters or too slow on CPU)",
   gpuRequired: "an LLM of 1B+ parameters: CPU serving is not viable",
   gpuPrecision: "precision of the cheapest GPU option that fits (fp16, int8, int4), or none",

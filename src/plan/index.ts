@@ -8,6 +8,7 @@ import {
   decide,
   defaultRulesDir,
   loadRuleSet,
+  type ModelCatalog,
   type Resolver,
   type RuleSet,
   type Value,
@@ -97,7 +98,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     spec.cloud.provider === "kubernetes" ? baseTable.region : spec.cloud.region,
   );
   const prices = regional.table;
-  const workload = estimateWorkload(spec, prices);
+  const workload = estimateWorkload(spec, prices, ruleSet.models);
   const facts = computeFacts(spec, workload);
   const inputs = inputResolver(spec, facts);
   const result = decide(ruleSet, inputs, { picks: options.picks, reasons: options.reasons });
@@ -158,6 +159,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...regionalPriceWarnings(cost, spec.cloud.provider),
     ...contactWarnings(spec),
     ...toolWarnings(spec, ruleSet.knownTools),
+    ...architectureWarnings(spec, ruleSet.models),
     ...multiRegionWarnings({ inventory }, spec, choices, availability),
   ].sort(
     (a, b) =>
@@ -249,6 +251,21 @@ function multiRegionWarnings(
       path: "availability.regions",
       message: `the plan serves from ${all} (${availability.failover}): every region's stack, its cost and the data bucket's replication are built, but not ${missing.map((m) => m.what).join(", nor ")}`,
       suggestion: missing.map((m) => m.instead).join("; "),
+    },
+  ];
+}
+
+/** model.architecture names an architecture of rules/models.yaml, whose figures size the replicas. */
+function architectureWarnings(spec: ResolvedSpec, models: ModelCatalog): PlanWarning[] {
+  const name = spec.model.architecture;
+  if (name === null || Object.hasOwn(models.architectures, name)) return [];
+  return [
+    {
+      code: "UNKNOWN_ARCHITECTURE",
+      severity: "error",
+      path: "model.architecture",
+      message: `model.architecture ${name} is not in the model catalog (rules/models.yaml): its compute is unknown, so the capacity falls back to an estimate from the parameter count`,
+      suggestion: `use one of ${Object.keys(models.architectures).join(", ")}, or leave it out and give model.gflopsPerRow`,
     },
   ];
 }

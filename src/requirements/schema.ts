@@ -134,6 +134,32 @@ const modelSchema = z
       .union([z.literal("auto"), z.boolean()])
       .default("auto")
       .describe("auto lets the capacity model decide from size, parameters and latency."),
+    architecture: z
+      .string()
+      .trim()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]*$/,
+        "expected an architecture name from rules/models.yaml, such as resnet50",
+      )
+      .nullable()
+      .default(null)
+      .describe(
+        "A known architecture (rules/models.yaml: resnet50, vit-b16, yolov8s, bert-base, llama-3-8b, llama-3-70b, mistral-7b): its published size and compute size the replicas.",
+      ),
+    gflopsPerRow: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe("Measured or published GFLOP per prediction (one row): overrides the estimate."),
+    embeddingParametersMillions: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .default(null)
+      .describe(
+        "Parameters in embedding tables (looked up, not multiplied): they need memory on every replica, not FLOPs.",
+      ),
   })
   .strict();
 
@@ -173,6 +199,29 @@ const inferenceSchema = z
       .describe("Average requests per second; null estimates it from peak and traffic pattern."),
     trafficPattern: z.enum(TRAFFIC_PATTERNS).default("steady"),
     batch: batchSchema.default({ schedule: null, rowsPerRun: null, deadlineHours: null }),
+    rowsPerRequest: z
+      .number()
+      .int()
+      .positive()
+      .max(1_000_000)
+      .default(1)
+      .describe("Rows the model scores per request (a ranker scoring 300 candidates: 300)."),
+    sequenceTokens: z
+      .number()
+      .int()
+      .positive()
+      .max(1_000_000)
+      .nullable()
+      .default(null)
+      .describe("Tokens per input sequence of a text model (encoders: the padded length; default 128)."),
+    imageSize: z
+      .number()
+      .int()
+      .positive()
+      .max(16_384)
+      .nullable()
+      .default(null)
+      .describe("Side of the square image a vision model takes, in pixels (default: the architecture's)."),
   })
   .strict();
 
@@ -360,6 +409,9 @@ export const specSchema = z
       sizeMb: 50,
       parametersMillions: null,
       gpu: "auto",
+      architecture: null,
+      gflopsPerRow: null,
+      embeddingParametersMillions: null,
     }),
     inference: inferenceSchema.default({
       mode: "auto",
@@ -368,6 +420,9 @@ export const specSchema = z
       averageQps: null,
       trafficPattern: "steady",
       batch: { schedule: null, rowsPerRun: null, deadlineHours: null },
+      rowsPerRequest: 1,
+      sequenceTokens: null,
+      imageSize: null,
     }),
     data: dataSchema.default({
       volumeGbPerDay: 1,

@@ -96,7 +96,7 @@ describe("stackwright explain / diff / validate", () => {
     expect(result.stdout).toMatch(/^serving\.hardware = gpu/);
     expect(result.stdout).toContain("Rule     hardware-gpu-recommended");
     expect(result.stdout).toContain("inference.latencyP99Ms = 150");
-    expect(result.stdout).toMatch(/cpu: rejected because .* ms per prediction/);
+    expect(result.stdout).toMatch(/cpu: rejected because .* ms per request/);
     const json = JSON.parse(runCli(["explain", "serving.mode", "--spec", FRAUD, "--json"]).stdout);
     expect(json.rule.id).toBe("mode-realtime-requested");
     expect(json.inputs["inference.mode"]).toBe("realtime");

@@ -16,7 +16,9 @@ import { ROOT } from "./cli.js";
 import { tool } from "./tools.js";
 
 export const EXAMPLES = [
+  "defect-detection",
   "demand-forecasting",
+  "feed-ranking",
   "fraud-detection",
   "llm-support-assistant",
   "payments-multi-region",

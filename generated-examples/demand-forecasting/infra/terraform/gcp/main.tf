@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "f9ca2d3946ed"
+    "stackwright-spec-hash" = "4af350ab0d03"
     "environment"           = var.environment
   }
 }

@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "risk-platform"
-    "stackwright/spec-hash"     = "9e431d31985c"
+    "stackwright/spec-hash"     = "e4a2c0b5d400"
     "environment"               = var.environment
   }
 }

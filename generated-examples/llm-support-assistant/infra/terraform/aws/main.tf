@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "customer-support-platform"
-    "stackwright/spec-hash"     = "9d6182ea5438"
+    "stackwright/spec-hash"     = "bb5587e04ce2"
     "environment"               = var.environment
   }
 }

@@ -5,7 +5,7 @@ locals {
   tags = {
     "stackwright-workload"  = var.name
     "stackwright-owner"     = "quality-engineering"
-    "stackwright-spec-hash" = "62e57c7d0dbc"
+    "stackwright-spec-hash" = "ec28af751f60"
     "environment"           = var.environment
   }
 }

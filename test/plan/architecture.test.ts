@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { cpuModelMemoryGb, estimateWorkload } from "../../src/plan/capacity.js";
+import { createPlan, loadDefaultRuleSet, type Plan } from "../../src/plan/index.js";
+import { type ModeInputSpec, parseSpecValue } from "../../src/requirements/index.js";
+
+const rules = loadDefaultRuleSet();
+
+function specOf(fragment: Record<string, unknown>) {
+  const parsed = parseSpecValue({ metadata: { name: "capacity" }, ...fragment });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.spec;
+}
+
+/** The capacity model's view of a spec on AWS (us-east-1's price table). */
+function workloadOf(fragment: Record<string, unknown>) {
+  const spec = specOf(fragment);
+  return estimateWorkload(
+    { ...spec, cloud: { ...spec.cloud, region: "us-east-1" } } as ModeInputSpec,
+    rules.prices.get("aws")!,
+    rules.models,
+  );
+}
+
+function planOf(fragment: Record<string, unknown>): Plan {
+  return createPlan(specOf(fragment));
+}
+
+describe("capacity from a named architecture (rules/models.yaml)", () => {
+  it("takes a vision model's published compute, scaled by the image's area, with its source", () => {
+    const yolo = workloadOf({ useCase: { kind: "computer-vision" }, model: { architecture: "yolov8s" } });
+    // Ultralytics: 28.6 billion FLOPs at 640 x 640
+    expect(yolo.flopsPerRow).toBeCloseTo(28.6e9, -8);
+    expect(yolo.parametersMillions).toBe(11.2);
+    expect(yolo.flopsBasis).toContain("https://docs.ultralytics.com/models/yolov8/");
+    const small = workloadOf({
+      useCase: { kind: "computer-vision" },
+      model: { architecture: "yolov8s" },
+      inference: { imageSize: 320 },
+    });
+    expect(small.flopsPerRow).toBeCloseTo(yolo.flopsPerRow / 4, -6);
+    const resnet = workloadOf({ model: { architecture: "resnet50" }, inference: { imageSize: 448 } });
+    expect(resnet.flopsPerRow).toBeCloseTo(2 * 4.09e9 * 4, -6);
+  });
+
+  it("a YOLOv8s detector under a 30 ms p99 gets a GPU (its 28.6 GFLOP cannot meet it on CPU)", () => {
+    const plan = planOf({
+      useCase: { kind: "computer-vision" },
+      model: { framework: "pytorch", architecture: "yolov8s", sizeMb: 45 },
+      inference: { mode: "realtime", latencyP99Ms: 30, peakQps: 50 },
+    });
+    expect(plan.capacity.hardware).toBe("gpu");
+    expect(plan.capacity.estimatedFrom).toContain("28.6 GFLOP per row (yolov8s");
+  });
+
+  it("an encoder's compute grows with the sequence: dense weights per token, attention per token pair", () => {
+    const at = (tokens: number | null) =>
+      workloadOf({
+        useCase: { kind: "nlp-classification" },
+        model: { architecture: "bert-base" },
+        ...(tokens === null ? {} : { inference: { sequenceTokens: tokens } }),
+      });
+    const dense = (110 - 23.8) * 1e6;
+    expect(at(512).flopsPerRow).toBeCloseTo(2 * dense * 512 + 4 * 12 * 512 ** 2 * 768, -6);
+    // more than 4x the 128-token cost: the attention term is quadratic
+    expect(at(512).flopsPerRow / at(128).flopsPerRow).toBeGreaterThan(4);
+    expect(at(null).flopsBasis).toMatch(/assumed 128: set inference.sequenceTokens/);
+    expect(at(512).flopsBasis).toMatch(/from inference.sequenceTokens/);
+  });
+
+  it("a ranker scoring 300 candidates per request is sized for 300 rows a request", () => {
+    const base = {
+      useCase: { kind: "recommendation" },
+      model: { framework: "pytorch", gflopsPerRow: 0.05, gpu: false },
+      inference: { mode: "realtime", latencyP99Ms: 100, peakQps: 200 },
+    };
+    const one = planOf(base);
+    const fanOut = planOf({ ...base, inference: { ...base.inference, rowsPerRequest: 300 } });
+    // per vCPU (the fan-out may take a larger instance): 300 rows of model time a request, one HTTP overhead
+    const perVcpu = (p: Plan) =>
+      p.capacity.perReplicaQps /
+      rules.prices.get("aws")!.cpuInstances.find((i) => i.name === p.capacity.instanceType)!.vcpu;
+    expect(perVcpu(fanOut)).toBeLessThan(perVcpu(one) / 100);
+    expect(fanOut.capacity.estimatedFrom).toContain("300 rows per request");
+    expect(fanOut.capacity.replicasMax).toBeGreaterThan(one.capacity.replicasMax);
+    // left to decide, 300 rows a request (an estimated 150 ms on 4 vCPU) go to a GPU
+    const auto = planOf({
+      ...base,
+      model: { framework: "pytorch", gflopsPerRow: 0.05 },
+      inference: { ...base.inference, rowsPerRequest: 300 },
+    });
+    expect(auto.capacity.hardware).toBe("gpu");
+  });
+
+  it("embedding tables need memory on every replica, not FLOPs", () => {
+    const plain = workloadOf({ useCase: { kind: "recommendation" }, model: { parametersMillions: 20 } });
+    const tables = workloadOf({
+      useCase: { kind: "recommendation" },
+      model: { parametersMillions: 20, embeddingParametersMillions: 2000 },
+    });
+    expect(tables.flopsPerRow).toBe(plain.flopsPerRow);
+    // 2,020M fp32 parameters with 25% headroom and 1 GB for the runtime
+    expect(cpuModelMemoryGb(tables)).toBeCloseTo(11.1, 1);
+    const plan = planOf({
+      useCase: { kind: "recommendation" },
+      model: { framework: "pytorch", parametersMillions: 20, embeddingParametersMillions: 2000, gpu: false },
+      inference: { mode: "realtime", latencyP99Ms: 100, peakQps: 20 },
+      team: { size: 6 },
+    });
+    const instance = rules.prices.get("aws")!.cpuInstances.find((i) => i.name === plan.capacity.instanceType);
+    if (plan.capacity.instanceType.startsWith("serverless")) throw new Error("expected a cluster");
+    expect(instance!.memoryGb).toBeGreaterThanOrEqual(11.1);
+  });
+
+  it("a measured figure overrides the estimate and says so", () => {
+    const w = workloadOf({ model: { framework: "pytorch", gflopsPerRow: 3.5 } });
+    expect(w.flopsPerRow).toBe(3.5e9);
+    expect(w.flopsBasis).toBe("model.gflopsPerRow (3.5 GFLOP)");
+    const guessed = workloadOf({ useCase: { kind: "computer-vision" }, model: { framework: "pytorch" } });
+    expect(guessed.flopsBasis).toMatch(/^estimated: /);
+  });
+
+  it("an architecture the catalog does not know is an error naming the ones it does", () => {
+    const plan = planOf({ model: { architecture: "resnet-9000" } });
+    const [problem] = plan.warnings.filter((w) => w.code === "UNKNOWN_ARCHITECTURE");
+    expect(problem).toMatchObject({ severity: "error", path: "model.architecture" });
+    expect(problem.suggestion).toMatch(/resnet50, vit-b16, yolov8s, bert-base, llama-3-8b/);
+  });
+});
