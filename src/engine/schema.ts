@@ -267,11 +267,24 @@ function build() {
         if (a[key] === undefined)
           ctx.addIssue({ code: "custom", path: [key], message: `a ${a.family} architecture needs ${key}` });
     });
+  const sourced = z
+    .object({ value: z.number().positive(), source: z.string().url(), basis: z.string().min(1) })
+    .strict();
   const modelCatalogSchema = z
     .object({
       apiVersion: API_VERSION,
       kind: z.literal("ModelCatalog"),
       architectures: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/), architectureSchema),
+      /** what an LLM's serving is sized from, each figure with its source */
+      serving: z
+        .object({
+          decodeBandwidthEfficiency: sourced,
+          prefillUtilization: sourced,
+          gpuMemoryUtilization: sourced,
+          maxSequences: sourced,
+          kvCacheBytes: sourced,
+        })
+        .strict(),
     })
     .strict();
 

@@ -21,9 +21,6 @@ export const GPU_UTILIZATION = 0.2;
 export const HTTP_OVERHEAD_MS = 1;
 /** Replicas run at this utilisation at peak, leaving headroom for spikes and a lost zone. */
 export const TARGET_UTILIZATION = 0.65;
-/** Generated tokens per LLM request and concurrent sequences per GPU replica (continuous batching). */
-export const LLM_TOKENS_PER_REQUEST = 256;
-export const LLM_CONCURRENT_SEQUENCES = 16;
 
 export type Precision = "fp32" | "fp16" | "int8" | "int4";
 const BYTES_PER_PARAM: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 1, int4: 0.5 };
@@ -56,6 +53,8 @@ export interface Workload {
   gpuRequired: boolean;
   /** cheapest GPU option that fits the model, per the cloud's price table */
   gpu: GpuOption | null;
+  /** an LLM's sizing from first principles (sizeLlm); null when no instance meets its targets */
+  llmSizing: LlmSizing | null;
 }
 
 export interface GpuOption {
@@ -97,7 +96,8 @@ export function estimateWorkload(spec: ModeInputSpec, prices: PriceTable, models
   const cpuRowLatencyMs =
     ((flopsPerRow * rowsPerRequest) / (CPU_GFLOPS_PER_VCPU * 1e9 * 4)) *
     1000 *
-    (llm ? LLM_TOKENS_PER_REQUEST : 1);
+    (llm ? spec.inference.llm.outputTokens : 1);
+  const llmSizing = llm && !classical ? sizeLlm(spec, { parametersMillions }, models, prices) : null;
   const gpuRequired = llm && parametersMillions >= 1000;
   const gpuRecommended =
     !classical && (llm || parametersMillions >= 100 || cpuRowLatencyMs > latencyMs * 0.5);
@@ -112,7 +112,18 @@ export function estimateWorkload(spec: ModeInputSpec, prices: PriceTable, models
     cpuRowLatencyMs,
     gpuRecommended,
     gpuRequired,
-    gpu: classical ? null : cheapestGpu(parametersMillions + embeddingParametersMillions, llm, prices),
+    gpu: classical
+      ? null
+      : llmSizing
+        ? {
+            instance: llmSizing.instance,
+            precision: llmSizing.precision,
+            memoryNeededGb: round2(
+              llmSizing.weightsGb + llmSizing.sessionsPerReplica * llmSizing.kvCacheGbPerSession,
+            ),
+          }
+        : cheapestGpu(parametersMillions + embeddingParametersMillions, llm, prices),
+    llmSizing,
   };
 }
 
@@ -245,14 +256,25 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
     if (gpu) {
       const instance = gpu.instance;
       const gpus = instance.gpuCount ?? 1;
+      if (workload.llm && workload.llmSizing) {
+        // a replica serves its sessions, each answer a first token and the rest at the decode rate
+        const s = workload.llmSizing;
+        const seconds = (s.ttftMs + (s.outputTokens - 1) * s.interTokenMs) / 1000;
+        return {
+          qps: s.sessionsPerReplica / seconds,
+          rowsPerSecond: s.sessionsPerReplica / seconds,
+          how: s.how,
+        };
+      }
       if (workload.llm) {
+        // no instance meets the targets (LLM_TARGETS_UNMET): the cheapest that holds the weights
         const bytes = workload.parametersMillions * 1e6 * BYTES_PER_PARAM[gpu.precision];
         const stepSeconds = bytes / ((instance.gpuBandwidthGbps ?? 300) * 1e9 * gpus);
-        const tokensPerSecond = LLM_CONCURRENT_SEQUENCES / stepSeconds;
+        const tokens = spec.inference.llm.outputTokens;
         return {
-          qps: tokensPerSecond / LLM_TOKENS_PER_REQUEST,
-          rowsPerSecond: tokensPerSecond / LLM_TOKENS_PER_REQUEST,
-          how: `LLM decode is memory-bound: ${Math.round(bytes / 1e9)} GB of ${gpu.precision} weights read per step at ${instance.gpuBandwidthGbps ?? 300} GB/s x ${gpus} GPU, ${LLM_CONCURRENT_SEQUENCES} concurrent sequences, ${LLM_TOKENS_PER_REQUEST} tokens per request`,
+          qps: 1 / stepSeconds / tokens,
+          rowsPerSecond: 1 / stepSeconds / tokens,
+          how: `no instance meets the LLM's targets: one session at a time, ${Math.round(bytes / 1e9)} GB of ${gpu.precision} weights read per token at ${instance.gpuBandwidthGbps ?? 300} GB/s x ${gpus} GPU, ${tokens} tokens per answer`,
         };
       }
       const gpuRows = ((instance.gpuTflops ?? 30) * 1e12 * GPU_UTILIZATION * gpus) / workload.flopsPerRow;
@@ -266,7 +288,7 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
     const rowMs =
       (workload.flopsPerRow / (CPU_GFLOPS_PER_VCPU * 1e9)) *
       1000 *
-      (workload.llm ? LLM_TOKENS_PER_REQUEST : 1);
+      (workload.llm ? spec.inference.llm.outputTokens : 1);
     return {
       qps: (vcpu * 1000) / (HTTP_OVERHEAD_MS + rowMs * rows),
       rowsPerSecond: (vcpu * 1000) / rowMs,
@@ -309,7 +331,9 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
   } else {
     const rate =
       mode === "streaming" ? Math.max(averageQps, spec.inference.peakQps * 0.5) : spec.inference.peakQps;
-    const forPeak = Math.max(1, Math.ceil(rate / (perReplicaQps * TARGET_UTILIZATION)));
+    // an LLM's replicas hold its concurrent sessions (sizeLlm), which may outnumber what the rate needs
+    const sessionsNeed = gpu && workload.llmSizing ? workload.llmSizing.replicas : 1;
+    const forPeak = Math.max(sessionsNeed, Math.ceil(rate / (perReplicaQps * TARGET_UTILIZATION)));
     const forAverage = Math.max(1, Math.ceil(averageQps / (perReplicaQps * TARGET_UTILIZATION)));
     const variable = spec.inference.trafficPattern !== "steady" && mode === "realtime";
     replicasMin = Math.max(availability.replicas, variable ? forAverage : forPeak);
@@ -332,6 +356,20 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
     targetUtilization: TARGET_UTILIZATION,
     estimatedFrom: `${one.how}; ${note}`,
     precision: gpu ? gpu.precision : "fp32",
+    ...(gpu && workload.llmSizing
+      ? {
+          llm: {
+            tensorParallel: workload.llmSizing.tensorParallel,
+            contextTokens: workload.llmSizing.contextTokens,
+            outputTokens: workload.llmSizing.outputTokens,
+            sessionsPerReplica: workload.llmSizing.sessionsPerReplica,
+            ttftMs: workload.llmSizing.ttftMs,
+            interTokenMs: workload.llmSizing.interTokenMs,
+            weightsGb: workload.llmSizing.weightsGb,
+            kvCacheGbPerSession: workload.llmSizing.kvCacheGbPerSession,
+          },
+        }
+      : {}),
   };
   return { capacity, rowsPerSecond: one.rowsPerSecond };
 }
@@ -352,4 +390,194 @@ function formatFlops(flops: number): string {
   if (flops >= 1e9) return `${round2(flops / 1e9)} GFLOP`;
   if (flops >= 1e6) return `${round2(flops / 1e6)} MFLOP`;
   return `${round2(flops / 1e3)} kFLOP`;
+}
+
+/** Figures an LLM's serving is sized from (rules/models.yaml `serving`, each with its source). */
+export interface LlmServingConstants {
+  decodeBandwidthEfficiency: number;
+  prefillUtilization: number;
+  gpuMemoryUtilization: number;
+  maxSequences: number;
+  kvCacheBytes: number;
+}
+
+export function llmConstants(models: ModelCatalog): LlmServingConstants {
+  const s = models.serving;
+  return {
+    decodeBandwidthEfficiency: s.decodeBandwidthEfficiency.value,
+    prefillUtilization: s.prefillUtilization.value,
+    gpuMemoryUtilization: s.gpuMemoryUtilization.value,
+    maxSequences: s.maxSequences.value,
+    kvCacheBytes: s.kvCacheBytes.value,
+  };
+}
+
+/** An LLM's shape: what its weights and KV cache weigh. */
+export interface LlmShape {
+  parameters: number;
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/** Bytes of KV cache one token of context holds: keys and values, every layer, every KV head. */
+export function kvBytesPerToken(shape: LlmShape, c: LlmServingConstants): number {
+  return 2 * shape.layers * shape.kvHeads * shape.headDim * c.kvCacheBytes;
+}
+
+/**
+ * One engine's latencies on `gpus` GPUs in one tensor-parallel group with `batch` sessions of
+ * `contextTokens` each: decode reads every weight and every session's KV cache once per generated
+ * token (memory-bound), prefill multiplies the prompt through the weights (compute-bound).
+ */
+export function llmLatency(
+  shape: LlmShape,
+  hardware: { gpus: number; bandwidthGbps: number; tflops: number },
+  run: { precision: Precision; batch: number; contextTokens: number; promptTokens: number },
+  c: LlmServingConstants,
+): { interTokenMs: number; ttftMs: number } {
+  const weights = shape.parameters * BYTES_PER_PARAM[run.precision];
+  const kv = run.batch * run.contextTokens * kvBytesPerToken(shape, c);
+  const bandwidth = hardware.bandwidthGbps * 1e9 * hardware.gpus * c.decodeBandwidthEfficiency;
+  const flops = hardware.tflops * 1e12 * hardware.gpus * c.prefillUtilization;
+  return {
+    interTokenMs: ((weights + kv) / bandwidth) * 1000,
+    ttftMs: ((2 * shape.parameters * run.promptTokens) / flops) * 1000,
+  };
+}
+
+/** The precisions the spec's priority allows, most faithful first (quantization trades quality). */
+export function allowedPrecisions(priority: string): Precision[] {
+  return priority === "performance" ? ["fp16"] : ["fp16", "int8", "int4"];
+}
+
+export interface LlmSizing {
+  instance: InstancePrice;
+  precision: Precision;
+  /** the GPUs of one replica, in one tensor-parallel group */
+  tensorParallel: number;
+  contextTokens: number;
+  outputTokens: number;
+  /** sessions at peak (inference.llm.concurrentSessions, or peak QPS x the p99 budget) */
+  sessions: number;
+  sessionsPerReplica: number;
+  ttftMs: number;
+  interTokenMs: number;
+  weightsGb: number;
+  kvCacheGbPerSession: number;
+  replicas: number;
+  /** the shape's source: the architecture named, or the nearest catalogued one assumed */
+  shapeFrom: string;
+  how: string;
+}
+
+/**
+ * The cheapest way to serve an LLM's sessions: for each GPU instance (one replica, all its GPUs in
+ * one tensor-parallel group) and each precision the priority allows, the sessions a replica holds
+ * (the KV cache of each at full context beside the weights, in the memory the engine may use) and
+ * can decode within the inter-token target; the instance and precision whose replicas cost least
+ * win (at equal cost the more faithful precision). Null when no instance meets the targets.
+ */
+export function sizeLlm(
+  spec: ModeInputSpec,
+  workload: Pick<Workload, "parametersMillions">,
+  models: ModelCatalog,
+  prices: PriceTable,
+): LlmSizing | null {
+  const c = llmConstants(models);
+  const { shape, from } = llmShapeOf(spec, workload.parametersMillions, models);
+  const llm = spec.inference.llm;
+  const catalogContext = spec.model.architecture
+    ? models.architectures[spec.model.architecture]?.contextTokens
+    : undefined;
+  const contextTokens =
+    llm.contextTokens ?? Math.min(catalogContext ?? DEFAULT_LLM_CONTEXT, DEFAULT_LLM_CONTEXT);
+  const outputTokens = Math.min(llm.outputTokens, contextTokens - 1);
+  const promptTokens = contextTokens - outputTokens;
+  const budgetMs = spec.inference.latencyP99Ms ?? Number.POSITIVE_INFINITY;
+  const sessions =
+    llm.concurrentSessions ??
+    Math.max(1, Math.ceil(spec.inference.peakQps * (Number.isFinite(budgetMs) ? budgetMs / 1000 : 10)));
+  const perSession = contextTokens * kvBytesPerToken(shape, c);
+  let best: LlmSizing | null = null;
+  for (const instance of prices.gpuInstances) {
+    const gpus = instance.gpuCount ?? 1;
+    const memory = (instance.gpuMemoryGb ?? 0) * 1e9 * gpus * c.gpuMemoryUtilization;
+    const hardware = {
+      gpus,
+      bandwidthGbps: instance.gpuBandwidthGbps ?? 300,
+      tflops: instance.gpuTflops ?? 30,
+    };
+    for (const precision of allowedPrecisions(spec.budget.priority)) {
+      const weights = shape.parameters * BYTES_PER_PARAM[precision];
+      const byMemory = Math.min(c.maxSequences, Math.floor((memory - weights) / perSession));
+      if (byMemory < 1) continue;
+      const at = (batch: number) =>
+        llmLatency(shape, hardware, { precision, batch, contextTokens, promptTokens }, c);
+      const { ttftMs } = at(1);
+      if (llm.ttftMs !== null && ttftMs > llm.ttftMs) continue;
+      // the whole answer within the p99 budget, each token within the inter-token target
+      const itlTarget = Math.min(
+        llm.interTokenMs ?? Number.POSITIVE_INFINITY,
+        (budgetMs - ttftMs) / outputTokens,
+      );
+      let batch = byMemory;
+      while (batch >= 1 && at(batch).interTokenMs > itlTarget) batch -= 1;
+      if (batch < 1) continue;
+      const replicas = Math.max(1, Math.ceil(sessions / (batch * TARGET_UTILIZATION)));
+      const cost = replicas * instance.hourlyUsd;
+      if (best && cost >= best.replicas * best.instance.hourlyUsd) continue;
+      const interTokenMs = at(batch).interTokenMs;
+      best = {
+        instance,
+        precision,
+        tensorParallel: gpus,
+        contextTokens,
+        outputTokens,
+        sessions,
+        sessionsPerReplica: batch,
+        ttftMs: round2(ttftMs),
+        interTokenMs: round2(interTokenMs),
+        weightsGb: round2(weights / 1e9),
+        kvCacheGbPerSession: round2(perSession / 1e9),
+        replicas,
+        shapeFrom: from,
+        how: `${round2(weights / 1e9)} GB of ${precision} weights and ${batch} sessions' KV cache (${round2(perSession / 1e9)} GB each at ${contextTokens} tokens: ${kvBytesPerToken(shape, c) / 1024} KiB per token, ${from}) in ${gpus} x ${instance.gpu} (tensor parallel ${gpus}, ${c.gpuMemoryUtilization} of ${instance.gpuMemoryGb} GB each); decode ${round2(interTokenMs)} ms per token (memory-bound at ${c.decodeBandwidthEfficiency} of ${hardware.bandwidthGbps} GB/s per GPU), first token ${round2(ttftMs)} ms (${promptTokens}-token prompt at ${c.prefillUtilization} of ${hardware.tflops} TFLOPS per GPU); ${sessions} concurrent sessions at ${TARGET_UTILIZATION} target utilisation`,
+      };
+    }
+  }
+  return best;
+}
+
+/** Context a session holds when the spec does not say (inference.llm.contextTokens). */
+export const DEFAULT_LLM_CONTEXT = 4096;
+
+/** The named architecture's shape, or the catalogued LLM nearest in parameters (said to be assumed). */
+function llmShapeOf(
+  spec: ModeInputSpec,
+  parametersMillions: number,
+  models: ModelCatalog,
+): { shape: LlmShape; from: string } {
+  const entries = Object.entries(models.architectures).filter(([, a]) => a.family === "llm");
+  const named = spec.model.architecture ? models.architectures[spec.model.architecture] : undefined;
+  const [name, a] =
+    named?.family === "llm"
+      ? [spec.model.architecture!, named]
+      : entries.sort(
+          ([, x], [, y]) =>
+            Math.abs(Math.log(x.parametersMillions / parametersMillions)) -
+            Math.abs(Math.log(y.parametersMillions / parametersMillions)),
+        )[0];
+  return {
+    shape: {
+      parameters: parametersMillions * 1e6,
+      layers: a.layers!,
+      kvHeads: a.kvHeads!,
+      headDim: a.hiddenSize! / a.heads!,
+    },
+    from:
+      named?.family === "llm"
+        ? `${name}'s shape (${a.source})`
+        : `assumed shaped like ${name} (set model.architecture)`,
+  };
 }

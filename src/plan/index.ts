@@ -160,6 +160,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...contactWarnings(spec),
     ...toolWarnings(spec, ruleSet.knownTools),
     ...architectureWarnings(spec, ruleSet.models),
+    ...llmWarnings(workload, capacity),
     ...multiRegionWarnings({ inventory }, spec, choices, availability),
   ].sort(
     (a, b) =>
@@ -251,6 +252,21 @@ function multiRegionWarnings(
       path: "availability.regions",
       message: `the plan serves from ${all} (${availability.failover}): every region's stack, its cost and the data bucket's replication are built, but not ${missing.map((m) => m.what).join(", nor ")}`,
       suggestion: missing.map((m) => m.instead).join("; "),
+    },
+  ];
+}
+
+/** An LLM no GPU instance of the price table can serve within its targets is said so. */
+function llmWarnings(workload: Workload, capacity: Plan["capacity"]): PlanWarning[] {
+  if (!workload.llm || workload.classical || workload.llmSizing || capacity.hardware !== "gpu") return [];
+  return [
+    {
+      code: "LLM_TARGETS_UNMET",
+      severity: "warning",
+      path: "inference.llm",
+      message: `no GPU instance in the price table serves this model's sessions within inference.latencyP99Ms and the inference.llm targets (weights and every session's KV cache in memory, decode within the inter-token budget): the capacity shown serves one session at a time on ${capacity.instanceType}`,
+      suggestion:
+        "relax the latency targets, shorten inference.llm.contextTokens or outputTokens, or allow quantization (budget.priority balanced or cost)",
     },
   ];
 }

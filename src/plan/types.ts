@@ -88,6 +88,20 @@ export const capacitySchema = z.object({
   targetUtilization: z.number(),
   estimatedFrom: z.string(),
   precision: z.enum(["fp32", "fp16", "int8", "int4"]),
+  /** an LLM's serving from first principles (src/plan/capacity.ts, sizeLlm) */
+  llm: z
+    .object({
+      /** the GPUs of one replica in one tensor-parallel group */
+      tensorParallel: z.number(),
+      contextTokens: z.number(),
+      outputTokens: z.number(),
+      sessionsPerReplica: z.number(),
+      ttftMs: z.number(),
+      interTokenMs: z.number(),
+      weightsGb: z.number(),
+      kvCacheGbPerSession: z.number(),
+    })
+    .optional(),
 });
 export type Capacity = z.infer<typeof capacitySchema>;
 

@@ -178,6 +178,45 @@ const batchSchema = z
   })
   .strict();
 
+const llmSchema = z
+  .object({
+    contextTokens: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000_000)
+      .nullable()
+      .default(null)
+      .describe(
+        "Tokens one session holds (prompt and answer); default the architecture's context, at most 4096.",
+      ),
+    outputTokens: z
+      .number()
+      .int()
+      .positive()
+      .max(1_000_000)
+      .default(256)
+      .describe("Tokens generated per answer."),
+    concurrentSessions: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000_000)
+      .nullable()
+      .default(null)
+      .describe("Sessions generating at once at peak; default peak QPS x the p99 budget (Little's law)."),
+    ttftMs: positive(DURATION_MS, "ms")
+      .nullable()
+      .default(null)
+      .describe("Longest time to the first token ('800ms')."),
+    interTokenMs: positive(DURATION_MS, "ms")
+      .nullable()
+      .default(null)
+      .describe("Longest time between two generated tokens ('40ms')."),
+    streaming: z.boolean().default(true).describe("Tokens are streamed to the caller as they are generated."),
+  })
+  .strict();
+
 const inferenceSchema = z
   .object({
     mode: z.enum(INFERENCE_MODES).default("auto"),
@@ -222,6 +261,16 @@ const inferenceSchema = z
       .nullable()
       .default(null)
       .describe("Side of the square image a vision model takes, in pixels (default: the architecture's)."),
+    llm: llmSchema
+      .default({
+        contextTokens: null,
+        outputTokens: 256,
+        concurrentSessions: null,
+        ttftMs: null,
+        interTokenMs: null,
+        streaming: true,
+      })
+      .describe("An LLM's sessions and latency targets (generation models)."),
   })
   .strict();
 
@@ -423,6 +472,14 @@ export const specSchema = z
       rowsPerRequest: 1,
       sequenceTokens: null,
       imageSize: null,
+      llm: {
+        contextTokens: null,
+        outputTokens: 256,
+        concurrentSessions: null,
+        ttftMs: null,
+        interTokenMs: null,
+        streaming: true,
+      },
     }),
     data: dataSchema.default({
       volumeGbPerDay: 1,

@@ -143,7 +143,8 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       image: { repository: "", tagSuffix: GPU_IMAGE_TAG_SUFFIX },
       device: "cuda",
       resourceName: "nvidia.com/gpu",
-      count: 1,
+      // an LLM replica holds every GPU of its tensor-parallel group
+      count: plan.capacity.llm?.tensorParallel ?? 1,
       nodeSelector: { "stackwright.dev/pool": "gpu" },
       tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
     },

@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "manufacturing-quality"
-    "stackwright/spec-hash"     = "ab3e7797d566"
+    "stackwright/spec-hash"     = "e217103051ea"
     "environment"               = var.environment
   }
 }

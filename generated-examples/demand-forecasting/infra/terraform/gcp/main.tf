@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "4af350ab0d03"
+    "stackwright-spec-hash" = "eeaf2b8ff3a8"
     "environment"           = var.environment
   }
 }

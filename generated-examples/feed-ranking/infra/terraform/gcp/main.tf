@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "6d07f42d6e71"
+    "stackwright-spec-hash" = "9f4a76d9aebb"
     "environment"           = var.environment
   }
 }

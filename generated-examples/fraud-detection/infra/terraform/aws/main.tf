@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "risk-platform"
-    "stackwright/spec-hash"     = "e4a2c0b5d400"
+    "stackwright/spec-hash"     = "a753c270c25c"
     "environment"               = var.environment
   }
 }

@@ -30,13 +30,13 @@ variable "environment" {
 variable "instance_type" {
   description = "Instance type of the serving nodes, from the capacity model."
   type        = string
-  default     = "g4dn.xlarge"
+  default     = "g5.xlarge"
 }
 
 variable "replicas_min" {
   description = "Always-on serving replicas (availability minimum or average load)."
   type        = number
-  default     = 2
+  default     = 4
 
   validation {
     condition     = var.replicas_min >= 0
@@ -47,7 +47,7 @@ variable "replicas_min" {
 variable "replicas_max" {
   description = "Upper bound for autoscaling (peak load, surviving the loss of a zone)."
   type        = number
-  default     = 4
+  default     = 9
 
   validation {
     condition     = var.replicas_max >= var.replicas_min

@@ -5,7 +5,7 @@ locals {
   tags = {
     "stackwright-workload"  = var.name
     "stackwright-owner"     = "quality-engineering"
-    "stackwright-spec-hash" = "ec28af751f60"
+    "stackwright-spec-hash" = "2a2d869a058b"
     "environment"           = var.environment
   }
 }

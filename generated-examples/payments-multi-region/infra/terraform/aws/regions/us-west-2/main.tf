@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "payments-platform"
-    "stackwright/spec-hash"     = "94ea0e3a9bf4"
+    "stackwright/spec-hash"     = "efc225b55176"
     "environment"               = var.environment
   }
 }
