@@ -285,6 +285,10 @@ function build() {
           kvCacheBytes: sourced,
         })
         .strict(),
+      /** what a training run is sized from */
+      training: z
+        .object({ utilization: sourced, bytesPerTrainedParameter: sourced, bytesPerToken: sourced })
+        .strict(),
     })
     .strict();
 

@@ -130,21 +130,16 @@ function regionalStack(
 
 /**
  * Training runs where the orchestration decision runs it (the retrain workflow only starts it): its
- * compute is estimated beside the cost, not priced as a resource this Terraform builds. 50 GB/h is
- * the throughput assumed for a tabular training job on the instance named.
+ * compute is estimated beside the cost (the plan sizes it: src/plan/training.ts), not priced as a
+ * resource this Terraform builds.
  */
 function excludeTraining(input: InventoryInput, b: InventoryBuilder): void {
-  const { spec, prices, choices } = input;
-  const runs = { daily: 30.4, weekly: 4.35, monthly: 1, "on-drift": 2 }[spec.training.cadence];
-  const hoursPerRun = Math.max(0.5, spec.training.datasetGb / 50);
-  const instances = spec.training.gpu
-    ? [...prices.table.gpuInstances].sort((a, b) => a.hourlyUsd - b.hourlyUsd)
-    : [...prices.table.cpuInstances].sort((a, b) => b.vcpu - a.vcpu).slice(1);
-  const instance = instances[0] ?? prices.table.cpuInstances[0];
+  const t = input.training;
+  if (!t) return;
   b.exclude(
     "Training runs",
-    runs * hoursPerRun * instance.hourlyUsd,
-    `training runs on the compute of the orchestrator (${choices.orchestration}), which the retrain workflow starts and this Terraform does not build: ${runs} runs/month x ${Math.round(hoursPerRun * 100) / 100} h (${spec.training.datasetGb} GB at an assumed 50 GB/h) on ${instance.name}`,
+    t.runsPerMonth * t.hoursPerRun * t.instances * t.hourlyUsd,
+    `training runs on the compute of the orchestrator (${input.choices.orchestration}), which the retrain workflow starts and this Terraform does not build: ${t.runsPerMonth} runs/month x ${t.hoursPerRun} h on ${t.instances > 1 ? `${t.instances} x ` : ""}${t.instance} (${t.basis})`,
   );
 }
 

@@ -143,6 +143,20 @@ export interface InventoryCapacity {
   targetUtilization: number;
 }
 
+/**
+ * A training run as the plan sizes it (src/plan/training.ts): on what, how long, how often. The
+ * Terraform does not build its compute (the orchestrator runs it): the cost shows it apart.
+ */
+export interface InventoryTraining {
+  instance: string;
+  hourlyUsd: number;
+  /** instances one run spans (sharded when the model's training state exceeds one) */
+  instances: number;
+  hoursPerRun: number;
+  runsPerMonth: number;
+  basis: string;
+}
+
 export interface InventoryInput {
   spec: ResolvedSpec;
   choices: Record<string, string>;
@@ -154,6 +168,8 @@ export interface InventoryInput {
   /** cost candidates: what the budget search may change */
   spotForBatch: boolean;
   singleNatGateway: boolean;
+  /** the training runs the plan sizes (estimated apart: the orchestrator's compute) */
+  training?: InventoryTraining;
   /**
    * Google Cloud: the multi-region location whose configurable dual-regions hold the primary region
    * (rules/regions.yaml): where a multi-region plan's data bucket and image repository live

@@ -35,6 +35,8 @@ export interface CostContext {
   spotForBatch: boolean;
   singleNatGateway: boolean;
   dualRegion: string | null;
+  /** the training runs (src/plan/training.ts), estimated apart */
+  training: import("../infra/index.js").InventoryTraining;
 }
 
 const round = (usd: number) => Math.round(usd * 100) / 100;

@@ -38,6 +38,7 @@ import { mapControls } from "./controls.js";
 import { budgetWarnings, estimateCost, inventoryFor, logWarnings } from "./cost.js";
 import { resolveDefaults } from "./defaults.js";
 import { computeFacts, inputResolver, knownInputs } from "./facts.js";
+import { CADENCE_HOURS, estimateTraining, type TrainingPlan } from "./training.js";
 import type { Capability, Cost, CostLine, Decision, Plan, PlanWarning } from "./types.js";
 
 export { FACT_DESCRIPTIONS } from "./facts.js";
@@ -134,6 +135,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     runtime: choices["serving.runtime"],
     averageQps,
   });
+  const training = estimateTraining(spec, workload, ruleSet.models, prices);
   const costContext = {
     spec,
     prices: regional,
@@ -143,6 +145,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     batchRowsPerSecond: rowsPerSecond,
     spotForBatch: false,
     singleNatGateway: false,
+    training,
     // the dual-region location a Google Cloud plan's regions share (the data bucket's)
     dualRegion: ruleSet.regions.clouds[spec.cloud.provider]?.[spec.cloud.region]?.dualRegion ?? null,
   };
@@ -161,6 +164,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...toolWarnings(spec, ruleSet.knownTools),
     ...architectureWarnings(spec, ruleSet.models),
     ...llmWarnings(workload, capacity),
+    ...trainingWarnings(spec, training),
     ...multiRegionWarnings({ inventory }, spec, choices, availability),
   ].sort(
     (a, b) =>
@@ -252,6 +256,25 @@ function multiRegionWarnings(
       path: "availability.regions",
       message: `the plan serves from ${all} (${availability.failover}): every region's stack, its cost and the data bucket's replication are built, but not ${missing.map((m) => m.what).join(", nor ")}`,
       suggestion: missing.map((m) => m.instead).join("; "),
+    },
+  ];
+}
+
+/** A training run longer than the time between runs overlaps the next: the cheapest fix, named. */
+function trainingWarnings(spec: ResolvedSpec, training: TrainingPlan): PlanWarning[] {
+  if (training.cadenceHours === null || training.hoursPerRun <= training.cadenceHours) return [];
+  const cadences = (["daily", "weekly", "monthly"] as const).filter(
+    (c) => (CADENCE_HOURS[c] ?? 0) >= training.hoursPerRun,
+  );
+  return [
+    {
+      code: "TRAINING_EXCEEDS_CADENCE",
+      severity: "error",
+      path: "training.cadence",
+      message: `a ${spec.training.cadence} training run takes an estimated ${training.hoursPerRun} h even on the fastest option (${training.instances > 1 ? `${training.instances} x ` : ""}${training.instance}), longer than the ${training.cadenceHours} h between runs: ${training.basis}`,
+      suggestion: cadences.length
+        ? `train ${cadences[0]} (a run fits in ${CADENCE_HOURS[cadences[0]]} h), or train on less data (training.datasetGb)`
+        : "train on less data (training.datasetGb), or fine-tune fewer parameters",
     },
   ];
 }
