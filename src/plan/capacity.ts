@@ -22,6 +22,33 @@ export const HTTP_OVERHEAD_MS = 1;
 /** Replicas run at this utilisation at peak, leaving headroom for spikes and a lost zone. */
 export const TARGET_UTILIZATION = 0.65;
 
+/**
+ * The serving constants `explain capacity` shows, each with what it rests on: none of these has a
+ * published source yet, so each says it is an estimate (measured figures replace them per plan:
+ * model.gflopsPerRow, and an LLM's sourced constants in rules/models.yaml).
+ */
+export const CAPACITY_CONSTANTS: Record<string, { value: number; basis: string }> = {
+  CPU_GFLOPS_PER_VCPU: {
+    value: CPU_GFLOPS_PER_VCPU,
+    basis:
+      "estimated: effective fp32 GFLOP/s of one vCPU running ONNX Runtime (AVX-512 at about 40% of peak); not measured here",
+  },
+  GPU_UTILIZATION: {
+    value: GPU_UTILIZATION,
+    basis:
+      "estimated: the fraction of a GPU's dense fp16 peak dynamic batching reaches (ViT-B/16 at about 350 images/s on a T4 with TensorRT is about 19% of its 65 TFLOPS)",
+  },
+  HTTP_OVERHEAD_MS: {
+    value: HTTP_OVERHEAD_MS,
+    basis:
+      "estimated, conservative: CPU time per request in the serving core (1,000 requests/s per vCPU); bench/ measures about 19 us per request at the HTTP floor",
+  },
+  TARGET_UTILIZATION: {
+    value: TARGET_UTILIZATION,
+    basis: "a design choice: replicas run at 65% at peak, headroom for spikes and a lost zone",
+  },
+};
+
 export type Precision = "fp32" | "fp16" | "int8" | "int4";
 const BYTES_PER_PARAM: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 1, int4: 0.5 };
 

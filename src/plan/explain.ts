@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { RuleSet, Value } from "../engine/index.js";
 import type { Spec } from "../requirements/index.js";
+import { CAPACITY_CONSTANTS } from "./capacity.js";
 import { FACT_DESCRIPTIONS } from "./facts.js";
 import { loadDefaultRuleSet, planWithTrace } from "./index.js";
 import { type Capability, defaultValueSchema } from "./types.js";
@@ -108,5 +109,79 @@ export function formatExplanation(e: Explanation): string {
   if (e.alsoMatched.length) out.push("", `Also matched, lower priority: ${e.alsoMatched.join(", ")}`);
   for (const aside of e.setAside) out.push(`Set aside: ${aside.rule} (${aside.reason})`);
   if (e.openChoices) out.push(`Open choices for the advisor: ${e.openChoices.join(", ")}`);
+  return `${out.join("\n")}\n`;
+}
+
+export const capacityExplanationSchema = z.object({
+  capacity: z.record(z.string(), z.unknown()),
+  /** the arithmetic in order: each step's result and what it rests on (a source, or "estimated") */
+  steps: z.array(z.object({ step: z.string(), value: z.string(), basis: z.string() })),
+});
+export type CapacityExplanation = z.infer<typeof capacityExplanationSchema>;
+
+/** The capacity arithmetic step by step, each constant with its source or labelled an estimate. */
+export function explainCapacity(spec: Spec, ruleSet: RuleSet = loadDefaultRuleSet()): CapacityExplanation {
+  const { plan, workload } = planWithTrace(spec, { ruleSet });
+  const c = plan.capacity;
+  const steps: CapacityExplanation["steps"] = [];
+  steps.push({
+    step: "FLOPs per row",
+    value: `${(workload.flopsPerRow / 1e9).toPrecision(4)} GFLOP`,
+    basis: workload.flopsBasis,
+  });
+  if (workload.rowsPerRequest > 1)
+    steps.push({
+      step: "Rows per request",
+      value: String(workload.rowsPerRequest),
+      basis: "inference.rowsPerRequest",
+    });
+  steps.push({
+    step: "Parameters",
+    value: `${workload.parametersMillions}M dense${workload.embeddingParametersMillions ? ` + ${workload.embeddingParametersMillions}M in embedding tables` : ""}`,
+    basis:
+      spec.model.parametersMillions !== null
+        ? "model.parametersMillions"
+        : spec.model.architecture
+          ? `model.architecture (rules/models.yaml)`
+          : "estimated from model.sizeMb at 4 bytes a parameter",
+  });
+  for (const [name, { value, basis }] of Object.entries(CAPACITY_CONSTANTS))
+    steps.push({ step: name, value: String(value), basis });
+  if (workload.llmSizing) {
+    const serving = ruleSet.models.serving;
+    for (const [name, figure] of Object.entries(serving))
+      steps.push({
+        step: `llm.${name}`,
+        value: String(figure.value),
+        basis: `${figure.basis} (${figure.source})`,
+      });
+  }
+  steps.push({
+    step: "Per replica",
+    value: `${c.perReplicaQps} QPS on ${c.instanceType}`,
+    basis: c.estimatedFrom,
+  });
+  steps.push({
+    step: "Replicas",
+    value: `${c.replicasMin}-${c.replicasMax} across ${c.zones} zone(s)${c.regions > 1 ? ` in ${c.regions} regions` : ""}`,
+    basis: `peak and average load at ${c.targetUtilization} target utilisation, the availability minimum for ${plan.requirements.availability.targetPercent}%`,
+  });
+  const training = plan.cost.excluded.find((e) => e.name === "Training runs");
+  if (training)
+    steps.push({ step: "Training", value: `$${training.monthlyUsd}/month, apart`, basis: training.reason });
+  return { capacity: c as unknown as Record<string, unknown>, steps };
+}
+
+export function formatCapacityExplanation(e: CapacityExplanation): string {
+  const c = e.capacity as {
+    replicasMin: number;
+    replicasMax: number;
+    instanceType: string;
+    hardware: string;
+  };
+  const out = [`capacity = ${c.replicasMin}-${c.replicasMax} x ${c.instanceType} (${c.hardware})`, ""];
+  const width = Math.max(...e.steps.map((s) => s.step.length));
+  for (const s of e.steps)
+    out.push(`${s.step.padEnd(width)}  ${s.value}`, `${" ".repeat(width)}  ${s.basis}`);
   return `${out.join("\n")}\n`;
 }

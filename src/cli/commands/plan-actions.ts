@@ -3,7 +3,12 @@ import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { diffPlans, formatDiff } from "../../plan/diff.js";
-import { explainDecision, formatExplanation } from "../../plan/explain.js";
+import {
+  explainCapacity,
+  explainDecision,
+  formatCapacityExplanation,
+  formatExplanation,
+} from "../../plan/explain.js";
 import { formatMarkdown, formatTable } from "../../plan/format.js";
 import {
   CAPABILITIES,
@@ -81,9 +86,15 @@ export async function runExplain(
   specPath: string,
   json: boolean,
 ): Promise<number> {
+  if (capability === "capacity") {
+    const spec = await loadSpecForCommand(specPath);
+    const explanation = explainCapacity(spec);
+    io.out(json ? `${JSON.stringify(explanation, null, 2)}\n` : formatCapacityExplanation(explanation));
+    return EXIT.ok;
+  }
   if (!(CAPABILITIES as readonly string[]).includes(capability)) {
     throw new UserError(`unknown capability "${capability}"`, EXIT.usage, [
-      `allowed: ${CAPABILITIES.join(", ")}`,
+      `allowed: ${CAPABILITIES.join(", ")}, or capacity (the sizing arithmetic)`,
     ]);
   }
   const spec = await loadSpecForCommand(specPath);

@@ -54,14 +54,14 @@ export function registerPlan(program: Command, io: CliIo): void {
   program
     .command("explain")
     .description(
-      "print one decision in full: the rule, its inputs and their values, alternatives and why they lost",
+      "print one decision in full: the rule, its inputs and their values, alternatives and why they lost (or `capacity`: the sizing arithmetic step by step, each constant with its source)",
     )
-    .argument("<capability>", "a capability such as serving.mode or security.network")
+    .argument("<capability>", "a capability such as serving.mode or security.network, or capacity")
     .requiredOption("-s, --spec <file>", "requirements spec (YAML or JSON)")
     .option("--json", "machine-readable output")
     .addHelpText(
       "after",
-      "\nExample:\n  $ stackwright explain serving.hardware --spec examples/vision-inspection.yaml\n",
+      "\nExamples:\n  $ stackwright explain serving.hardware --spec examples/vision-inspection.yaml\n  $ stackwright explain capacity --spec examples/defect-detection.yaml\n",
     )
     .action(async (capability: string, options: { spec: string; json?: boolean }) => {
       const { runExplain } = await import("./plan-actions.js");

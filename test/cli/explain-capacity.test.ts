@@ -1,0 +1,35 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT, runCli } from "../helpers/cli.js";
+
+describe("stackwright explain capacity", () => {
+  it("shows the sizing arithmetic step by step, each figure with its source or labelled an estimate", () => {
+    const result = runCli(["explain", "capacity", "--spec", join(ROOT, "examples", "defect-detection.yaml")]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^capacity = \d+-\d+ x \S+ \(gpu\)/);
+    expect(result.stdout).toContain("FLOPs per row");
+    expect(result.stdout).toContain("https://docs.ultralytics.com/models/yolov8/");
+    expect(result.stdout).toMatch(/CPU_GFLOPS_PER_VCPU\s+25\n\s+estimated:/);
+  });
+
+  it("an LLM's steps carry its sourced serving constants; --json is the same steps", () => {
+    const result = runCli([
+      "explain",
+      "capacity",
+      "--json",
+      "--spec",
+      join(ROOT, "examples", "llm-support-assistant.yaml"),
+    ]);
+    expect(result.code).toBe(0);
+    const { steps } = JSON.parse(result.stdout) as { steps: Array<{ step: string; basis: string }> };
+    const decode = steps.find((s) => s.step === "llm.decodeBandwidthEfficiency")!;
+    expect(decode.basis).toContain("https://docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance");
+    expect(steps.map((s) => s.step)).toContain("Training");
+  });
+
+  it("an unknown capability names capacity among the allowed ones", () => {
+    const result = runCli(["explain", "capacty", "--spec", join(ROOT, "examples", "defect-detection.yaml")]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/allowed: serving\.mode.*, or capacity/);
+  });
+});
