@@ -168,11 +168,12 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
   const dual = f.multiRegion && !f.secondary ? dualRegionOf(input) : null;
   const dualKey = "google_kms_crypto_key.dual_region";
   const dualEncrypted: string[] = [];
-  if (f.cmk)
+  // a Cloud KMS key: one active version a month, each yearly rotation adding one kept to decrypt
+  const addKey = (address: string, title: string) =>
     b.add({
-      address: key,
+      address,
       file: "kms.tf",
-      title: "Cloud KMS key (software, rotated yearly)",
+      title,
       item: "Customer-managed keys",
       meters: [
         {
@@ -183,23 +184,12 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
       ],
       implements: ["customer-managed-key", "encryption-at-rest"],
     });
-
-  if (dual && f.cmk) {
-    b.add({
-      address: dualKey,
-      file: "kms.tf",
-      title: `Cloud KMS key in ${dual.kmsLocation} (the dual-region bucket's and the multi-region repository's; software, rotated yearly)`,
-      item: "Customer-managed keys",
-      meters: [
-        {
-          price: "kmsKeyMonthly",
-          quantity: 1,
-          unit: "active key version-months (each yearly rotation adds one, kept to decrypt)",
-        },
-      ],
-      implements: ["customer-managed-key", "encryption-at-rest"],
-    });
-  }
+  if (f.cmk) addKey(key, "Cloud KMS key (software, rotated yearly)");
+  if (dual && f.cmk)
+    addKey(
+      dualKey,
+      `Cloud KMS key in ${dual.kmsLocation} (the dual-region bucket's and the multi-region repository's; software, rotated yearly)`,
+    );
   if (dual) {
     b.vars.dualRegion = true;
     b.vars.bucketLocation = dual.bucketLocation;

@@ -38,25 +38,22 @@ describe("LLM capacity from first principles, against published measurements", (
   });
 
   // https://docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance: Llama-3.3-70B-Instruct, NIM 1.8.0,
-  // 2 x H100 80GB, FP8, TP2, 5,000 tokens in and 500 out
-  it("NIM, 70B in FP8 on 2 x H100 (TP2): one session 406.77 ms to the first token, 18.58 ms a token", () => {
-    const one = llmLatency(
+  // 2 x H100 80GB, FP8 (1-byte weights: int8's size), TP2, 5,000 tokens in and 500 out
+  const nim70b = (batch: number) =>
+    llmLatency(
       llama3_70b,
       { gpus: 2, bandwidthGbps: H100.bandwidthGbps, tflops: H100.fp8 },
-      { precision: "int8", batch: 1, contextTokens: 5500, promptTokens: 5000 },
+      { precision: "int8", batch, contextTokens: 5500, promptTokens: 5000 },
       c,
     );
+  it("NIM, 70B in FP8 on 2 x H100 (TP2): one session 406.77 ms to the first token, 18.58 ms a token", () => {
+    const one = nim70b(1);
     within2x(one.ttftMs, 406.77);
     within2x(one.interTokenMs, 18.58);
   });
 
   it("NIM, the same at 25 sessions (not fitted): 38.75 ms a token, 688.69 ms to the first", () => {
-    const many = llmLatency(
-      llama3_70b,
-      { gpus: 2, bandwidthGbps: H100.bandwidthGbps, tflops: H100.fp8 },
-      { precision: "int8", batch: 25, contextTokens: 5500, promptTokens: 5000 },
-      c,
-    );
+    const many = nim70b(25);
     within2x(many.interTokenMs, 38.75);
     within2x(many.ttftMs, 688.69);
   });
