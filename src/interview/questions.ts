@@ -54,6 +54,7 @@ const mode = (a: Answers) => String(get(a, "inference.mode", "auto"));
 const multiRegion = (a: Answers) =>
   get(a, "availability.multiRegion", false) === true ||
   ((get(a, "availability.regions", null) as string[] | null)?.length ?? 0) > 1;
+const llmGeneration = (a: Answers) => get(a, "useCase.kind", "") === "llm-generation";
 const deep = (a: Answers) =>
   !CLASSICAL.includes(String(get(a, "model.framework", "sklearn"))) ||
   get(a, "useCase.kind", "") === "llm-generation";
@@ -273,6 +274,56 @@ export const QUESTIONS: readonly Question[] = [
     unit: "tokens",
     default: null,
     when: (a) => ["nlp-classification", "embedding-search"].includes(String(get(a, "useCase.kind", ""))),
+  },
+  {
+    id: "llmContext",
+    path: "inference.llm.contextTokens",
+    prompt: "Tokens of context one session holds, prompt and answer (blank for the model's, at most 4096)?",
+    help: "Every session's KV cache at full context must fit the GPUs beside the weights. 8192.",
+    kind: "number",
+    unit: "tokens",
+    default: null,
+    when: llmGeneration,
+  },
+  {
+    id: "llmOutput",
+    path: "inference.llm.outputTokens",
+    prompt: "Tokens generated per answer?",
+    help: "With the inter-token latency, how long a session lasts.",
+    kind: "number",
+    unit: "tokens",
+    default: 256,
+    when: llmGeneration,
+  },
+  {
+    id: "llmSessions",
+    path: "inference.llm.concurrentSessions",
+    prompt: "Sessions generating at once at peak (blank: peak QPS x the p99 budget)?",
+    help: "Sizes the replicas: each holds as many as its memory and the latency targets allow.",
+    kind: "number",
+    unit: "sessions",
+    default: null,
+    when: llmGeneration,
+  },
+  {
+    id: "llmTtft",
+    path: "inference.llm.ttftMs",
+    prompt: "Longest time to the first token (blank for none)?",
+    help: "Prefill is compute-bound: long prompts need more GPU. 800ms.",
+    kind: "number",
+    unit: "ms",
+    default: null,
+    when: llmGeneration,
+  },
+  {
+    id: "llmInterToken",
+    path: "inference.llm.interTokenMs",
+    prompt: "Longest time between two generated tokens (blank for none)?",
+    help: "Decode is memory-bound: more sessions per replica make each token slower. 40ms.",
+    kind: "number",
+    unit: "ms",
+    default: null,
+    when: llmGeneration,
   },
   {
     id: "schedule",

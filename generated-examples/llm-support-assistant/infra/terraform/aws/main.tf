@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "customer-support-platform"
-    "stackwright/spec-hash"     = "5f8148513076"
+    "stackwright/spec-hash"     = "a1722a0946dc"
     "environment"               = var.environment
   }
 }

@@ -30,13 +30,13 @@ variable "environment" {
 variable "instance_type" {
   description = "Instance type of the serving nodes, from the capacity model."
   type        = string
-  default     = "g5.xlarge"
+  default     = "g6e.xlarge"
 }
 
 variable "replicas_min" {
   description = "Always-on serving replicas (availability minimum or average load)."
   type        = number
-  default     = 4
+  default     = 2
 
   validation {
     condition     = var.replicas_min >= 0
@@ -47,7 +47,7 @@ variable "replicas_min" {
 variable "replicas_max" {
   description = "Upper bound for autoscaling (peak load, surviving the loss of a zone)."
   type        = number
-  default     = 9
+  default     = 5
 
   validation {
     condition     = var.replicas_max >= var.replicas_min
