@@ -13,6 +13,7 @@ import {
   predictionLogs,
   replicatedData,
   requests,
+  servedData,
   storedData,
   type Usage,
 } from "./usage.js";
@@ -826,9 +827,8 @@ export function azureGlobalInventory(
       },
       {
         price: "frontDoorEgressPerGb",
-        quantity: round2(Math.max(1, (input.averageQps * 2e3 * 3600 * 730) / 1e9)),
+        ...servedData(input),
         unit: "GB from the edge to clients",
-        assumption: `${Math.round(input.averageQps)} requests/s average at an assumed 2 kB out each`,
       },
     ],
   });

@@ -12,6 +12,7 @@ import {
   predictionLogs,
   replicatedData,
   requests,
+  servedData,
   storedData,
 } from "./usage.js";
 
@@ -638,26 +639,15 @@ function clusterResources(
   } else if (addons.some((a) => a.id === "gke-ingress")) {
     // the chart's Ingress: GKE builds an external Application Load Balancer on this address, with
     // the Cloud Armor policy on its backend (the chart's BackendConfig)
-    // 2 kB per request (in and out) at the average rate, over a month
-    const gb = Math.max(1, (input.averageQps * 2e3 * 3600 * 730) / 1e9);
     b.add({
       address: "google_compute_global_address.ingress",
       file: "ingress.tf",
       title: "The Ingress's external Application Load Balancer (its forwarding rule on this address)",
       item: "Load balancer",
-      meters: [
-        {
-          price: "loadBalancerHourly",
-          quantity: hours(1),
-          unit: "forwarding rule-hours (the address is assumed free while the rule uses it)",
-        },
-        {
-          price: "loadBalancerCapacityUnitHourly",
-          quantity: Math.round(gb * 100) / 100,
-          unit: "GB processed",
-          assumption: `${Math.round(input.averageQps)} requests/s average at an assumed 2 kB in and out each`,
-        },
-      ],
+      meters: forwardingRuleMeters(
+        input,
+        "forwarding rule-hours (the address is assumed free while the rule uses it)",
+      ),
       implements: ["tls-in-transit"],
     });
     b.vars.ingressAddress = true;
@@ -845,22 +835,12 @@ export function gcpGlobalInventory(
     title: "HTTPS proxy: TLS with the managed certificate",
     implements: ["tls-in-transit"],
   });
-  // 2 kB per request (in and out) at the average rate, over a month
-  const gb = Math.max(1, (input.averageQps * 2e3 * 3600 * 730) / 1e9);
   b.add({
     address: "google_compute_global_forwarding_rule.serving",
     file,
     title: "Global external Application Load Balancer: HTTPS on the anycast address",
     item: "Global routing",
-    meters: [
-      { price: "loadBalancerHourly", quantity: hours(1), unit: "forwarding rule-hours" },
-      {
-        price: "loadBalancerCapacityUnitHourly",
-        quantity: round2(gb),
-        unit: "GB processed",
-        assumption: `${Math.round(input.averageQps)} requests/s average at an assumed 2 kB in and out each`,
-      },
-    ],
+    meters: forwardingRuleMeters(input, "forwarding rule-hours"),
     implements: ["tls-in-transit"],
     relations: [{ kind: "fronts", target: "google_compute_backend_service.serving" }],
   });
@@ -871,4 +851,12 @@ export function gcpGlobalInventory(
       title: `Firewall of ${region}'s network: the load balancer's proxies and health checks to the serving port only`,
       implements: ["network-policy"],
     });
+}
+
+/** An external Application Load Balancer's forwarding rule: its hours and the data it processes. */
+function forwardingRuleMeters(input: InventoryInput, hoursUnit: string): Meter[] {
+  return [
+    { price: "loadBalancerHourly", quantity: hours(1), unit: hoursUnit },
+    { price: "loadBalancerCapacityUnitHourly", ...servedData(input), unit: "GB processed" },
+  ];
 }

@@ -61,6 +61,14 @@ export function natData({ spec }: InventoryInput): Usage {
   };
 }
 
+/** GB a load balancer carries a month: 2 kB a request (in and out) at the average rate, at least 1. */
+export function servedData({ averageQps }: InventoryInput): Usage {
+  return {
+    quantity: round2(Math.max(1, (averageQps * 2e3 * SECONDS_PER_MONTH) / 1e9)),
+    assumption: `${Math.round(averageQps)} requests/s average at an assumed 2 kB in and out each`,
+  };
+}
+
 /** Requests a month at the average rate (realtime and streaming). */
 export function requests({ averageQps }: InventoryInput): Usage {
   return {

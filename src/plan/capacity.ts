@@ -548,8 +548,10 @@ export function sizeLlm(
         llm.interTokenMs ?? Number.POSITIVE_INFINITY,
         (budgetMs - ttftMs) / outputTokens,
       );
-      let batch = byMemory;
-      while (batch >= 1 && at(batch).interTokenMs > itlTarget) batch -= 1;
+      // inter-token latency grows linearly with the sessions decoded together: the most that meet it
+      const slope = at(2).interTokenMs - at(1).interTokenMs;
+      const byLatency = Math.floor((itlTarget - at(1).interTokenMs) / slope) + 1;
+      const batch = Math.min(byMemory, byLatency);
       if (batch < 1) continue;
       const replicas = Math.max(1, Math.ceil(sessions / (batch * TARGET_UTILIZATION)));
       const cost = replicas * instance.hourlyUsd;
