@@ -21,10 +21,13 @@ import type { Plan } from "../../src/plan/types.js";
 import { formatValidationProblem, validateFileSet } from "../../src/validate/index.js";
 import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
 import { ROOT } from "../helpers/cli.js";
-import { EXAMPLES } from "../helpers/plans.js";
+import { EXAMPLES, MATRIX } from "../helpers/plans.js";
 import { describeWith, tool } from "../helpers/tools.js";
 
 const OWN_SPECS: Record<string, string> = {
+  // every region's release on Google Cloud and Azure (the same specs the inventory tests check)
+  "gcp-multi-region": MATRIX["gcp-multi-region"],
+  "azure-multi-region": MATRIX["azure-multi-region"],
   "shadow-ranker": `metadata: { name: shadow-ranker }
 useCase: { kind: recommendation }
 team: { size: 6 }
@@ -274,28 +277,55 @@ describeWith(
         const stackName = /variable "name" \{[^}]*?default\s*=\s*"([^"]+)"/.exec(
           files[`${dir}/variables.tf`],
         )![1];
-        expect(runs).toContain(`aws eks update-kubeconfig --name ${stackName} --region ${region.region}`);
-        expect(files[`${dir}/outputs.tf`]).toContain(`zipmap(["${region.roleVariable}"]`);
-        const login = job.steps.find((step) =>
-          step.uses?.startsWith("aws-actions/configure-aws-credentials"),
-        )!;
-        expect(login.with).toMatchObject({
-          "role-to-assume": `\${{ vars.${region.roleVariable} }}`,
-          "aws-region": region.region,
-        });
+        const cloud = plan.requirements.cloud.provider;
         if (region.runnerLabels) {
           const labels = /runner_labels = "([^"]+)"/.exec(files[`${dir}/runner.tf`])![1].split(",");
           for (const label of labels) expect(job["runs-on"]).toContain(label);
         }
-        const repository = /name\s+= "([^"]+)"/.exec(files[`${dir}/registry.tf`])![1];
-        expect(runs).toContain(`--repository-name ${repository} `);
-        expect(runs).toContain(
-          "--set image.repository=${{ steps.image.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
-        );
         expect(files[`${delivery.chartPath}/${region.valuesFile}`], region.valuesFile).toBeDefined();
-        expect(files[`infra/terraform/${plan.requirements.cloud.provider}/global/replication.tf`]).toContain(
-          `region      = "${region.region}"`,
+        const login = job.steps.find(
+          (step) => step.uses !== undefined && JSON.stringify(step.with ?? {}).includes(region.roleVariable),
         );
+        expect(login, `${id} signs in as ${region.roleVariable}`).toBeDefined();
+        if (cloud === "aws") {
+          expect(runs).toContain(`aws eks update-kubeconfig --name ${stackName} --region ${region.region}`);
+          expect(files[`${dir}/outputs.tf`]).toContain(`zipmap(["${region.roleVariable}"]`);
+          expect(login!.with).toMatchObject({
+            "role-to-assume": `\${{ vars.${region.roleVariable} }}`,
+            "aws-region": region.region,
+          });
+          const repository = /name\s+= "([^"]+)"/.exec(files[`${dir}/registry.tf`])![1];
+          expect(runs).toContain(`--repository-name ${repository} `);
+          expect(runs).toContain(
+            "--set image.repository=${{ steps.image.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
+          );
+          expect(files[`infra/terraform/${cloud}/global/replication.tf`]).toContain(
+            `region      = "${region.region}"`,
+          );
+          continue;
+        }
+        // Google Cloud and Azure: the environment's own identity (its roles reach every region's cluster),
+        // and the image the build pushed, which every region's nodes pull (multi-region / geo-replicated)
+        expect(runs).toContain(
+          cloud === "gcp"
+            ? `get-credentials ${stackName} --region ${region.region}`
+            : `az aks get-credentials --resource-group ${stackName}-rg --name ${stackName}`,
+        );
+        expect(runs).toContain(
+          "--set image.repository=${{ needs.build.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
+        );
+        const registry = delivery.registry.registryName;
+        if (cloud === "gcp") {
+          const location = /location\s+= "([a-z]+)"/.exec(files[`infra/terraform/gcp/registry.tf`])![1];
+          expect(files[`${dir}/cluster.tf`]).toContain(`location   = "${location}"`);
+          expect(files[".github/workflows/deploy.yml"]).toContain(`${location}-docker.pkg.dev/`);
+        } else {
+          expect(files[`${dir}/registry.tf`]).toContain(`name                = "${registry}"`);
+          expect(files["infra/terraform/azure/registry.tf"]).toContain(
+            `location                = "${region.region}"`,
+          );
+          expect(files[`${dir}/deploy.tf`]).toContain('data "azurerm_user_assigned_identity" "deploy"');
+        }
       }
 
       // environments in the spec's order, each its own GitHub environment; production last, behind approval
