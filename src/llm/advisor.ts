@@ -5,7 +5,13 @@
  */
 import { z } from "zod";
 import type { RuleSet } from "../engine/index.js";
-import { createPlan, loadDefaultRuleSet, type Plan, type PlanWarning } from "../plan/index.js";
+import {
+  type Calibration,
+  createPlan,
+  loadDefaultRuleSet,
+  type Plan,
+  type PlanWarning,
+} from "../plan/index.js";
 import type { Spec } from "../requirements/index.js";
 import type { LlmClient } from "./client.js";
 import { dataBlock, SYSTEM } from "./prompts.js";
@@ -23,10 +29,11 @@ export interface AdvisedPlan {
 export async function planWithAdvisor(
   spec: Spec,
   client: LlmClient,
-  ruleSet?: RuleSet,
+  options: { ruleSet?: RuleSet; calibration?: Calibration | null } = {},
 ): Promise<AdvisedPlan> {
-  const rules = ruleSet ?? loadDefaultRuleSet();
-  const base = createPlan(spec, { ruleSet: rules });
+  const rules = options.ruleSet ?? loadDefaultRuleSet();
+  const calibration = options.calibration ?? null;
+  const base = createPlan(spec, { ruleSet: rules, calibration });
   const open = base.decisions.filter((d) => (d.openChoices?.length ?? 0) > 1);
   const picks = new Map<string, string>();
   const reasons = new Map<string, string>();
@@ -78,7 +85,7 @@ export async function planWithAdvisor(
       reasons.set(decision.capability, answer.value.reason.trim());
     }
   }
-  const plan = picks.size ? createPlan(spec, { ruleSet: rules, picks, reasons }) : base;
+  const plan = picks.size ? createPlan(spec, { ruleSet: rules, picks, reasons, calibration }) : base;
   for (const [capability, choice] of picks) {
     const final = plan.decisions.find((d) => d.capability === capability)?.choice;
     if (final !== choice) {

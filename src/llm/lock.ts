@@ -1,5 +1,6 @@
 /** The `llm` section of stackwright.lock.json: read for replay, merged back after a run. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import type { LlmRecord } from "./records.js";
 
 export function readLlmRecords(lockPath: string): LlmRecord[] {
@@ -23,7 +24,5 @@ export function writeLlmRecords(lockPath: string, records: readonly LlmRecord[])
     }
   }
   lock.llm = [...records].sort((a, b) => (a.key < b.key ? -1 : 1));
-  const tmp = `${lockPath}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(lock, null, 2)}\n`);
-  renameSync(tmp, lockPath);
+  writeFileAtomic(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
 }

@@ -5,43 +5,63 @@
  */
 import type { Architecture, InstancePrice, ModelCatalog, PriceTable } from "../engine/index.js";
 import type { ModeInputSpec, ResolvedSpec } from "../requirements/index.js";
+import {
+  type Calibration,
+  measuredRequestLatencyMs,
+  type OperatingPoint,
+  operatingPoint,
+  sameGpu,
+} from "./calibration.js";
 import type { Capacity } from "./types.js";
 
-/** Effective fp32 GFLOP/s of one vCPU running ONNX Runtime on a modern x86 core (AVX-512, ~40% of peak). */
-export const CPU_GFLOPS_PER_VCPU = 25;
 /**
- * Fraction of a GPU's dense fp16 peak that dynamic batching realistically reaches (ViT-B/16 at
- * ~350 images/s on a T4 with TensorRT fp16 is ~19% of its 65 TFLOPS).
+ * Effective fp32 GFLOP/s of one vCPU running ONNX Runtime with every vCPU busy, measured by
+ * bench/capacity/cpu-bench.js (bench/results/capacity-cpu.json) on the build machine's AMD EPYC
+ * vCPUs: 96 for dense layers at batch 64, 169 for 3x3 convolutions at 640 x 640; the lower is used
+ * (real networks add memory-bound operators). A model's own figure replaces it: stackwright calibrate.
  */
-export const GPU_UTILIZATION = 0.2;
+export const CPU_GFLOPS_PER_VCPU = 96;
 /**
- * CPU time per HTTP request in the serving core (accept, JSON parse, route, worker hand-off,
- * serialize), ms per vCPU: a conservative 1000 requests/s per vCPU for Node.js with JSON bodies.
+ * Fraction of a GPU's dense peak (at the serving precision) batched inference reaches, read off
+ * NVIDIA's published ResNet-50 v1.5 TensorRT throughput at batch 256 (DeepLearningExamples,
+ * PaddlePaddle/Classification/RN50v1.5/README.md): A100 80GB FP16 17,364 img/s = 0.46 of 312
+ * TFLOPS, A10 FP16 5,398 img/s = 0.35 of 125 TFLOPS, at 8.18 GFLOP an image. test/plan/
+ * reference-points.test.ts holds it against other published figures.
  */
-export const HTTP_OVERHEAD_MS = 1;
+export const GPU_UTILIZATION = 0.4;
+/**
+ * CPU time the serving core's event loop spends per HTTP request (accept, JSON parse, route, batch,
+ * serialize, metrics), ms: measured, bench/results/capacity-cpu.json from bench/results/serve-cpu.json
+ * (the small model, run on the loop itself, saturated one replica at 31,756 req/s with the load
+ * generator on the same cores: an upper bound). The loop is one thread, so it also caps a replica
+ * at 1000 / HTTP_OVERHEAD_MS requests a second however many vCPUs it has.
+ */
+export const HTTP_OVERHEAD_MS = 0.0315;
+/** Requests a second one replica's event loop can take (one thread). */
+const EVENT_LOOP_QPS = 1000 / HTTP_OVERHEAD_MS;
 /** Replicas run at this utilisation at peak, leaving headroom for spikes and a lost zone. */
 export const TARGET_UTILIZATION = 0.65;
 
 /**
- * The serving constants `explain capacity` shows, each with what it rests on: none of these has a
- * published source yet, so each says it is an estimate (measured figures replace them per plan:
- * model.gflopsPerRow, and an LLM's sourced constants in rules/models.yaml).
+ * The serving constants `explain capacity` shows, each with what it rests on (a model's own
+ * measurement replaces the first three: stackwright calibrate; an LLM's constants are in
+ * rules/models.yaml).
  */
 export const CAPACITY_CONSTANTS: Record<string, { value: number; basis: string }> = {
   CPU_GFLOPS_PER_VCPU: {
     value: CPU_GFLOPS_PER_VCPU,
     basis:
-      "estimated: effective fp32 GFLOP/s of one vCPU running ONNX Runtime (AVX-512 at about 40% of peak); not measured here",
+      "measured (bench/capacity/cpu-bench.js, bench/results/capacity-cpu.json): ONNX Runtime fp32 with every vCPU of the build machine's AMD EPYC busy, 96 GFLOP/s per vCPU for dense layers at batch 64 and 169 for 3x3 convolutions; the lower is used. Other CPUs differ: stackwright calibrate measures yours",
   },
   GPU_UTILIZATION: {
     value: GPU_UTILIZATION,
     basis:
-      "estimated: the fraction of a GPU's dense fp16 peak dynamic batching reaches (ViT-B/16 at about 350 images/s on a T4 with TensorRT is about 19% of its 65 TFLOPS)",
+      "derived from published figures: ResNet-50 v1.5 with TensorRT at batch 256 reaches 0.46 of an A100's 312 FP16 TFLOPS (17,364 img/s) and 0.35 of an A10's 125 (5,398 img/s), NVIDIA DeepLearningExamples PaddlePaddle/Classification/RN50v1.5/README.md",
   },
   HTTP_OVERHEAD_MS: {
     value: HTTP_OVERHEAD_MS,
     basis:
-      "estimated, conservative: CPU time per request in the serving core (1,000 requests/s per vCPU); bench/ measures about 19 us per request at the HTTP floor",
+      "measured (bench/results/capacity-cpu.json): one serving core saturated at 31,756 requests/s with the small model, the load generator on the same cores (an upper bound); its event loop is one thread, so this also caps a replica's requests/s",
   },
   TARGET_UTILIZATION: {
     value: TARGET_UTILIZATION,
@@ -82,6 +102,21 @@ export interface Workload {
   gpu: GpuOption | null;
   /** an LLM's sizing from first principles (sizeLlm); null when no instance meets its targets */
   llmSizing: LlmSizing | null;
+  /** the model's measured throughput (stackwright calibrate), when the plan was given one */
+  calibration: Calibration | null;
+  /** how cpuRowLatencyMs was reached */
+  cpuLatencyBasis: string;
+  /** node-hours to serve the peak on the cheapest CPU instance and on the GPU option (realtime deep models) */
+  peakCost: PeakCost | null;
+}
+
+export interface PeakCost {
+  cpuUsdPerHour: number;
+  cpuInstance: string;
+  cpuReplicas: number;
+  gpuUsdPerHour: number;
+  gpuInstance: string;
+  gpuReplicas: number;
 }
 
 export interface GpuOption {
@@ -93,7 +128,12 @@ export interface GpuOption {
 /** Tokens an encoder's input is padded to when the spec does not say (inference.sequenceTokens). */
 export const DEFAULT_SEQUENCE_TOKENS = 128;
 
-export function estimateWorkload(spec: ModeInputSpec, prices: PriceTable, models: ModelCatalog): Workload {
+export function estimateWorkload(
+  spec: ModeInputSpec,
+  prices: PriceTable,
+  models: ModelCatalog,
+  calibration: Calibration | null = null,
+): Workload {
   // while the serving mode is still open the latency may be unstated: it then drives no GPU choice
   const latencyMs = spec.inference.latencyP99Ms ?? Number.POSITIVE_INFINITY;
   // an unknown name is a contradiction (UNKNOWN_ARCHITECTURE): the plan sizes without it meanwhile
@@ -120,15 +160,21 @@ export function estimateWorkload(spec: ModeInputSpec, prices: PriceTable, models
     parametersMillions,
   });
   const rowsPerRequest = spec.inference.rowsPerRequest;
-  const cpuRowLatencyMs =
-    ((flopsPerRow * rowsPerRequest) / (CPU_GFLOPS_PER_VCPU * 1e9 * 4)) *
-    1000 *
-    (llm ? spec.inference.llm.outputTokens : 1);
+  // an LLM is sized from its catalog entry: a calibration of one forward pass does not describe it
+  const cpuMeasured = calibration?.device === "cpu" && !llm ? calibration : null;
+  const cpuRowLatencyMs = cpuMeasured
+    ? measuredRequestLatencyMs(cpuMeasured, rowsPerRequest)
+    : ((flopsPerRow * rowsPerRequest) / (CPU_GFLOPS_PER_VCPU * 1e9 * 4)) *
+      1000 *
+      (llm ? spec.inference.llm.outputTokens : 1);
+  const cpuLatencyBasis = cpuMeasured
+    ? `measured: p99 of a ${rowsPerRequest}-row request on ${cpuMeasured.threads} thread(s) of ${cpuMeasured.machine.cpu} (stackwright calibrate)`
+    : `estimated: ${rowsPerRequest} row(s) at ${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU on 4 vCPU`;
   const llmSizing = llm && !classical ? sizeLlm(spec, { parametersMillions }, models, prices) : null;
   const gpuRequired = llm && parametersMillions >= 1000;
   const gpuRecommended =
     !classical && (llm || parametersMillions >= 100 || cpuRowLatencyMs > latencyMs * 0.5);
-  return {
+  const workload: Workload = {
     classical,
     llm,
     parametersMillions,
@@ -151,6 +197,42 @@ export function estimateWorkload(spec: ModeInputSpec, prices: PriceTable, models
           }
         : cheapestGpu(parametersMillions + embeddingParametersMillions, llm, prices),
     llmSizing,
+    calibration: llm ? null : calibration,
+    cpuLatencyBasis,
+    peakCost: null,
+  };
+  if (!classical && !llm && workload.gpu && spec.inference.peakQps > 0)
+    workload.peakCost = peakCost(spec, workload, prices, latencyMs * 0.5);
+  return workload;
+}
+
+/**
+ * The node-hours of serving the peak on CPU (the cheapest instance that holds the model) against the
+ * GPU option, each at the target utilisation: what decides the hardware when both meet the latency.
+ */
+function peakCost(spec: ModeInputSpec, workload: Workload, prices: PriceTable, budgetMs: number): PeakCost {
+  const modelGb = cpuModelMemoryGb(workload);
+  const replicasFor = (qps: number) =>
+    Math.max(1, Math.ceil(spec.inference.peakQps / (qps * TARGET_UTILIZATION)));
+  const fitting = prices.cpuInstances.filter((c) => c.memoryGb >= modelGb);
+  let cpu = { usd: Number.POSITIVE_INFINITY, name: "none", replicas: 0 };
+  for (const instance of fitting) {
+    const { qps } = replicaThroughput({ spec, workload, gpu: null, vcpu: instance.vcpu, budgetMs, modelGb });
+    const replicas = replicasFor(qps);
+    const usd = replicas * instance.hourlyUsd;
+    if (usd < cpu.usd || (usd === cpu.usd && instance.name < cpu.name))
+      cpu = { usd, name: instance.name, replicas };
+  }
+  const gpu = workload.gpu!;
+  const { qps } = replicaThroughput({ spec, workload, gpu, vcpu: gpu.instance.vcpu, budgetMs, modelGb });
+  const gpuReplicas = replicasFor(qps);
+  return {
+    cpuUsdPerHour: round2(cpu.usd),
+    cpuInstance: cpu.name,
+    cpuReplicas: cpu.replicas,
+    gpuUsdPerHour: round2(gpuReplicas * gpu.instance.hourlyUsd),
+    gpuInstance: gpu.instance.name,
+    gpuReplicas,
   };
 }
 
@@ -262,6 +344,94 @@ export function minimumReplicasForAvailability(targetPercent: number): { replica
   return { replicas: 1, zones: 1 };
 }
 
+/**
+ * The latency one batch may take: half the p99 target (the rest is queueing and the network); a
+ * batch run has only its deadline.
+ */
+export function batchBudgetMs(spec: ModeInputSpec, mode: string): number {
+  return mode === "batch"
+    ? Number.POSITIVE_INFINITY
+    : (spec.inference.latencyP99Ms ?? Number.POSITIVE_INFINITY) * 0.5;
+}
+
+/** What one replica serves: on `gpu` when given, else on `vcpu` vCPUs; measured when calibrated. */
+export function replicaThroughput(args: {
+  spec: ModeInputSpec;
+  workload: Workload;
+  gpu: GpuOption | null;
+  vcpu: number;
+  budgetMs: number;
+  modelGb: number;
+}): { qps: number; rowsPerSecond: number; how: string; point?: OperatingPoint } {
+  const { spec, workload, gpu, vcpu, budgetMs, modelGb } = args;
+  const rows = workload.rowsPerRequest;
+  const perRequest = rows > 1 ? `, ${rows} rows per request` : "";
+  if (gpu) {
+    const instance = gpu.instance;
+    const gpus = instance.gpuCount ?? 1;
+    if (workload.llm && workload.llmSizing) {
+      // a replica serves its sessions, each answer a first token and the rest at the decode rate
+      const s = workload.llmSizing;
+      const seconds = (s.ttftMs + (s.outputTokens - 1) * s.interTokenMs) / 1000;
+      return {
+        qps: s.sessionsPerReplica / seconds,
+        rowsPerSecond: s.sessionsPerReplica / seconds,
+        how: s.how,
+      };
+    }
+    if (workload.llm) {
+      // no instance meets the targets (LLM_TARGETS_UNMET): the cheapest that holds the weights
+      const bytes = workload.parametersMillions * 1e6 * BYTES_PER_PARAM[gpu.precision];
+      const stepSeconds = bytes / ((instance.gpuBandwidthGbps ?? 300) * 1e9 * gpus);
+      const tokens = spec.inference.llm.outputTokens;
+      return {
+        qps: 1 / stepSeconds / tokens,
+        rowsPerSecond: 1 / stepSeconds / tokens,
+        how: `no instance meets the LLM's targets: one session at a time, ${Math.round(bytes / 1e9)} GB of ${gpu.precision} weights read per token at ${instance.gpuBandwidthGbps ?? 300} GB/s x ${gpus} GPU, ${tokens} tokens per answer`,
+      };
+    }
+    const httpRequests = EVENT_LOOP_QPS;
+    const c = workload.calibration;
+    if (c && c.device !== "cpu" && sameGpu(c.machine.gpu, instance.gpu)) {
+      const point = operatingPoint(c, rows, budgetMs);
+      const gpuRows = point.rowsPerSecondPerUnit * gpus;
+      return {
+        qps: Math.min(gpuRows / rows, httpRequests),
+        rowsPerSecond: gpuRows,
+        how: `measured on ${point.on}: ${round2(point.rowsPerSecondPerUnit)} rows/s per GPU at batches of ${point.batch.rows} (${point.reason}) x ${gpus} GPU${perRequest}, capped by the event loop at ${HTTP_OVERHEAD_MS} ms a request`,
+        point,
+      };
+    }
+    const gpuRows = ((instance.gpuTflops ?? 30) * 1e12 * GPU_UTILIZATION * gpus) / workload.flopsPerRow;
+    return {
+      qps: Math.min(gpuRows / rows, httpRequests),
+      rowsPerSecond: gpuRows,
+      how: `${formatFlops(workload.flopsPerRow)} per row (${workload.flopsBasis})${perRequest} on ${gpus}x ${instance.gpu} at ${instance.gpuTflops ?? 30} TFLOPS x ${GPU_UTILIZATION} batched utilisation, capped by the event loop at ${HTTP_OVERHEAD_MS} ms a request`,
+    };
+  }
+  const c = workload.calibration;
+  if (c && c.device === "cpu") {
+    // the measured cost of a row on one core, in the same arithmetic as the estimate's
+    const point = operatingPoint(c, rows, budgetMs);
+    const measuredRowMs = 1000 / point.rowsPerSecondPerUnit;
+    return {
+      qps: Math.min(EVENT_LOOP_QPS, (vcpu * 1000) / (HTTP_OVERHEAD_MS + measuredRowMs * rows)),
+      rowsPerSecond: vcpu * point.rowsPerSecondPerUnit,
+      how: `measured on ${point.on}: ${round2(point.rowsPerSecondPerUnit)} rows/s per vCPU at batches of ${point.batch.rows} (${point.reason})${perRequest}, plus ${HTTP_OVERHEAD_MS} ms on the event loop per request (at most ${Math.round(EVENT_LOOP_QPS)} requests/s a replica), ${vcpu} vCPU per replica${modelGb > 1 ? `; ${round2(modelGb)} GB of model in memory` : ""}`,
+      point,
+    };
+  }
+  const rowMs =
+    (workload.flopsPerRow / (CPU_GFLOPS_PER_VCPU * 1e9)) *
+    1000 *
+    (workload.llm ? spec.inference.llm.outputTokens : 1);
+  return {
+    qps: Math.min(EVENT_LOOP_QPS, (vcpu * 1000) / (HTTP_OVERHEAD_MS + rowMs * rows)),
+    rowsPerSecond: (vcpu * 1000) / rowMs,
+    how: `${formatFlops(workload.flopsPerRow)} per row (${workload.flopsBasis})${perRequest} at ${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU plus ${HTTP_OVERHEAD_MS} ms on the event loop per request (at most ${Math.round(EVENT_LOOP_QPS)} requests/s a replica), ${vcpu} vCPU per replica${modelGb > 1 ? `; ${round2(modelGb)} GB of model in memory` : ""}`,
+  };
+}
+
 /** Sizes replicas; also returns rows per second per replica (what a batch run's duration follows). */
 export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerSecond: number } {
   const { spec, workload, prices, mode, hardware, runtime, averageQps } = input;
@@ -273,55 +443,12 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
 
   // Candidate instances: GPU fixed by the memory fit; CPU from smallest to largest until the replica
   // count is sane, among those whose memory holds the model (its embedding tables included) with room
-  const rows = workload.rowsPerRequest;
   const modelGb = cpuModelMemoryGb(workload);
   const sorted = [...prices.cpuInstances].sort((a, b) => a.vcpu - b.vcpu || a.hourlyUsd - b.hourlyUsd);
   const fitting = sorted.filter((c) => c.memoryGb >= modelGb);
   const cpuCandidates = fitting.length > 0 ? fitting : sorted.slice(-1);
-  const perRequest = rows > 1 ? `, ${rows} rows per request` : "";
-  const perReplica = (vcpu: number): { qps: number; rowsPerSecond: number; how: string } => {
-    if (gpu) {
-      const instance = gpu.instance;
-      const gpus = instance.gpuCount ?? 1;
-      if (workload.llm && workload.llmSizing) {
-        // a replica serves its sessions, each answer a first token and the rest at the decode rate
-        const s = workload.llmSizing;
-        const seconds = (s.ttftMs + (s.outputTokens - 1) * s.interTokenMs) / 1000;
-        return {
-          qps: s.sessionsPerReplica / seconds,
-          rowsPerSecond: s.sessionsPerReplica / seconds,
-          how: s.how,
-        };
-      }
-      if (workload.llm) {
-        // no instance meets the targets (LLM_TARGETS_UNMET): the cheapest that holds the weights
-        const bytes = workload.parametersMillions * 1e6 * BYTES_PER_PARAM[gpu.precision];
-        const stepSeconds = bytes / ((instance.gpuBandwidthGbps ?? 300) * 1e9 * gpus);
-        const tokens = spec.inference.llm.outputTokens;
-        return {
-          qps: 1 / stepSeconds / tokens,
-          rowsPerSecond: 1 / stepSeconds / tokens,
-          how: `no instance meets the LLM's targets: one session at a time, ${Math.round(bytes / 1e9)} GB of ${gpu.precision} weights read per token at ${instance.gpuBandwidthGbps ?? 300} GB/s x ${gpus} GPU, ${tokens} tokens per answer`,
-        };
-      }
-      const gpuRows = ((instance.gpuTflops ?? 30) * 1e12 * GPU_UTILIZATION * gpus) / workload.flopsPerRow;
-      const httpRequests = (instance.vcpu * 1000) / HTTP_OVERHEAD_MS;
-      return {
-        qps: Math.min(gpuRows / rows, httpRequests),
-        rowsPerSecond: gpuRows,
-        how: `${formatFlops(workload.flopsPerRow)} per row (${workload.flopsBasis})${perRequest} on ${gpus}x ${instance.gpu} at ${instance.gpuTflops ?? 30} TFLOPS x ${GPU_UTILIZATION} batched utilisation, capped by HTTP at ${HTTP_OVERHEAD_MS} ms/request/vCPU`,
-      };
-    }
-    const rowMs =
-      (workload.flopsPerRow / (CPU_GFLOPS_PER_VCPU * 1e9)) *
-      1000 *
-      (workload.llm ? spec.inference.llm.outputTokens : 1);
-    return {
-      qps: (vcpu * 1000) / (HTTP_OVERHEAD_MS + rowMs * rows),
-      rowsPerSecond: (vcpu * 1000) / rowMs,
-      how: `${formatFlops(workload.flopsPerRow)} per row (${workload.flopsBasis})${perRequest} at ${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU plus ${HTTP_OVERHEAD_MS} ms HTTP overhead per request, ${vcpu} vCPU per replica${modelGb > 1 ? `; ${round2(modelGb)} GB of model in memory` : ""}`,
-    };
-  };
+  const budgetMs = batchBudgetMs(spec, mode);
+  const perReplica = (vcpu: number) => replicaThroughput({ spec, workload, gpu, vcpu, budgetMs, modelGb });
 
   let instanceType: string;
   let vcpu: number;
@@ -383,6 +510,18 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
     targetUtilization: TARGET_UTILIZATION,
     estimatedFrom: `${one.how}; ${note}`,
     precision: gpu ? gpu.precision : "fp32",
+    ...(one.point
+      ? {
+          measured: {
+            on: one.point.on,
+            device: workload.calibration!.device,
+            batchRows: one.point.batch.rows,
+            p99Ms: one.point.batch.p99Ms,
+            rowsPerSecondPerUnit: round2(one.point.rowsPerSecondPerUnit),
+            unit: one.point.unit,
+          },
+        }
+      : {}),
     ...(gpu && workload.llmSizing
       ? {
           llm: {

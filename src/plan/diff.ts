@@ -46,7 +46,10 @@ export function diffPlans(a: Plan, b: Plan): PlanDiff {
   const ca = new Set(a.controls.map(key));
   const cb = new Set(b.controls.map(key));
   const capacity = (Object.keys(a.capacity) as Array<keyof Plan["capacity"]>)
-    .filter((field) => field !== "estimatedFrom" && a.capacity[field] !== b.capacity[field])
+    .filter(
+      (field) =>
+        field !== "estimatedFrom" && JSON.stringify(a.capacity[field]) !== JSON.stringify(b.capacity[field]),
+    )
     .map((field) => ({ field, from: a.capacity[field], to: b.capacity[field] }));
   const names = [...new Set([...a.cost.items.map((i) => i.name), ...b.cost.items.map((i) => i.name)])];
   const itemUsd = (plan: Plan, name: string) => plan.cost.items.find((i) => i.name === name)?.monthlyUsd ?? 0;

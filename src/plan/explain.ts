@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { RuleSet, Value } from "../engine/index.js";
 import type { Spec } from "../requirements/index.js";
+import type { Calibration } from "./calibration.js";
 import { CAPACITY_CONSTANTS } from "./capacity.js";
 import { FACT_DESCRIPTIONS } from "./facts.js";
 import { loadDefaultRuleSet, planWithTrace } from "./index.js";
@@ -48,8 +49,9 @@ export function explainDecision(
   spec: Spec,
   capability: Capability,
   ruleSet: RuleSet = loadDefaultRuleSet(),
+  calibration: Calibration | null = null,
 ): Explanation {
-  const { plan, traces, inputValue } = planWithTrace(spec, { ruleSet });
+  const { plan, traces, inputValue } = planWithTrace(spec, { ruleSet, calibration });
   const decision = plan.decisions.find((d) => d.capability === capability);
   if (!decision) throw new Error(`the plan has no decision for ${capability}`);
   const rule = (ruleSet.rules.get(capability) ?? []).find((r) => r.id === decision.rule);
@@ -120,8 +122,12 @@ export const capacityExplanationSchema = z.object({
 export type CapacityExplanation = z.infer<typeof capacityExplanationSchema>;
 
 /** The capacity arithmetic step by step, each constant with its source or labelled an estimate. */
-export function explainCapacity(spec: Spec, ruleSet: RuleSet = loadDefaultRuleSet()): CapacityExplanation {
-  const { plan, workload } = planWithTrace(spec, { ruleSet });
+export function explainCapacity(
+  spec: Spec,
+  ruleSet: RuleSet = loadDefaultRuleSet(),
+  calibration: Calibration | null = null,
+): CapacityExplanation {
+  const { plan, workload } = planWithTrace(spec, { ruleSet, calibration });
   const c = plan.capacity;
   const steps: CapacityExplanation["steps"] = [];
   steps.push({
@@ -145,6 +151,17 @@ export function explainCapacity(spec: Spec, ruleSet: RuleSet = loadDefaultRuleSe
           ? `model.architecture (rules/models.yaml)`
           : "estimated from model.sizeMb at 4 bytes a parameter",
   });
+  steps.push({
+    step: "Model latency of a request on CPU",
+    value: `${round3(workload.cpuRowLatencyMs)} ms`,
+    basis: workload.cpuLatencyBasis,
+  });
+  if (c.measured)
+    steps.push({
+      step: "Measured throughput",
+      value: `${c.measured.rowsPerSecondPerUnit} rows/s per ${c.measured.unit === "vcpu" ? "vCPU" : "GPU"} at batches of ${c.measured.batchRows} (p99 ${c.measured.p99Ms} ms)`,
+      basis: `measured on ${c.measured.on} (stackwright calibrate): replaces the FLOP estimate`,
+    });
   for (const [name, { value, basis }] of Object.entries(CAPACITY_CONSTANTS))
     steps.push({ step: name, value: String(value), basis });
   if (workload.llmSizing) {
@@ -184,4 +201,8 @@ export function formatCapacityExplanation(e: CapacityExplanation): string {
   for (const s of e.steps)
     out.push(`${s.step.padEnd(width)}  ${s.value}`, `${" ".repeat(width)}  ${s.basis}`);
   return `${out.join("\n")}\n`;
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }

@@ -19,6 +19,11 @@ export const FACT_DESCRIPTIONS = {
   cpuRowLatencyMs: "estimated model latency of one request (all its rows) on a 4-vCPU replica",
   gpuRecommended: "the capacity model wants a GPU (deep model over 100M parameters or too slow on CPU)",
   gpuRequired: "an LLM of 1B+ parameters: CPU serving is not viable",
+  gpuCheaper:
+    "a deep model's peak costs fewer node-hours on its GPU option than on the cheapest CPU instance",
+  cpuPeakUsdPerHour:
+    "node-hours per hour to serve the peak on the cheapest CPU instance (0 when not compared)",
+  gpuPeakUsdPerHour: "node-hours per hour to serve the peak on the GPU option (0 when not compared)",
   gpuPrecision: "precision of the cheapest GPU option that fits (fp16, int8, int4), or none",
   gpuMemoryGb: "GPU memory the model needs at that precision, with headroom",
   tools: "team.existingTools in lower case",
@@ -47,6 +52,10 @@ export function computeFacts(spec: ModeInputSpec, workload: Workload): Record<Fa
     cpuRowLatencyMs: Math.round(workload.cpuRowLatencyMs * 1000) / 1000,
     gpuRecommended: workload.gpuRecommended,
     gpuRequired: workload.gpuRequired,
+    gpuCheaper:
+      workload.peakCost !== null && workload.peakCost.gpuUsdPerHour < workload.peakCost.cpuUsdPerHour,
+    cpuPeakUsdPerHour: workload.peakCost?.cpuUsdPerHour ?? 0,
+    gpuPeakUsdPerHour: workload.peakCost?.gpuUsdPerHour ?? 0,
     gpuPrecision: workload.gpu?.precision ?? "none",
     gpuMemoryGb: workload.gpu?.memoryNeededGb ?? 0,
     tools,

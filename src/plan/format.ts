@@ -29,6 +29,11 @@ export function budgetBar(monthly: number, budget: number | null, width = 30): s
   return `${money(monthly)}/month of ${money(budget)} budget [${bar}] ${Math.round(ratio * 100)}%`;
 }
 
+/** "Measured" when the per-replica figure comes from stackwright calibrate, else "Estimated from". */
+export function capacityBasisLabel(plan: Plan): string {
+  return plan.capacity.measured ? "Sized from a measurement" : "Estimated from";
+}
+
 export function capacityLine(plan: Plan): string {
   const c = plan.capacity;
   const gpu = c.gpuType ? `, ${c.gpuType} ${c.precision} (${c.gpuMemoryGb} GB needed)` : "";
@@ -120,7 +125,7 @@ export function formatMarkdown(plan: Plan): string {
   out.push("");
   out.push(`${mdCell(capacityLine(plan))}.`);
   out.push("");
-  out.push(`_Estimated from:_ ${mdCell(plan.capacity.estimatedFrom)}.`);
+  out.push(`_${capacityBasisLabel(plan)}:_ ${mdCell(plan.capacity.estimatedFrom)}.`);
   out.push("");
   out.push("## Cost");
   out.push("");

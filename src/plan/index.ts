@@ -32,6 +32,7 @@ import {
 } from "../requirements/index.js";
 import { hashValue } from "../util/canonical.js";
 import { type Availability, availabilityOf } from "./availability.js";
+import { type Calibration, calibrationMachine } from "./calibration.js";
 import { estimateWorkload, resolveAverageQps, sizeCapacity, type Workload } from "./capacity.js";
 import { findContradictions } from "./contradictions.js";
 import { mapControls } from "./controls.js";
@@ -41,6 +42,12 @@ import { computeFacts, inputResolver, knownInputs } from "./facts.js";
 import { CADENCE_HOURS, estimateTraining, type TrainingPlan } from "./training.js";
 import type { Capability, Cost, CostLine, Decision, Plan, PlanWarning } from "./types.js";
 
+export {
+  CALIBRATION_FILE,
+  type Calibration,
+  calibrationMachine,
+  calibrationSchema,
+} from "./calibration.js";
 export { FACT_DESCRIPTIONS } from "./facts.js";
 export * from "./types.js";
 
@@ -74,6 +81,8 @@ export interface PlanOptions {
   picks?: ReadonlyMap<string, string>;
   /** the advisor's reason per pick */
   reasons?: ReadonlyMap<string, string>;
+  /** the model's measured throughput (stackwright calibrate): sizes replicas instead of the estimate */
+  calibration?: Calibration | null;
 }
 
 export interface PlanTrace {
@@ -99,7 +108,8 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     spec.cloud.provider === "kubernetes" ? baseTable.region : spec.cloud.region,
   );
   const prices = regional.table;
-  const workload = estimateWorkload(spec, prices, ruleSet.models);
+  const calibration = options.calibration ?? null;
+  const workload = estimateWorkload(spec, prices, ruleSet.models, calibration);
   const facts = computeFacts(spec, workload);
   const inputs = inputResolver(spec, facts);
   const result = decide(ruleSet, inputs, { picks: options.picks, reasons: options.reasons });
@@ -163,6 +173,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...contactWarnings(spec),
     ...toolWarnings(spec, ruleSet.knownTools),
     ...architectureWarnings(spec, ruleSet.models),
+    ...calibrationWarnings(spec, calibration, workload, capacity),
     ...llmWarnings(workload, capacity),
     ...trainingWarnings(spec, training),
     ...multiRegionWarnings({ inventory }, spec, choices, availability),
@@ -325,6 +336,49 @@ function toolWarnings(spec: ResolvedSpec, known: readonly string[]): PlanWarning
       suggestion: `the tools the rules can reuse: ${known.join(", ")}; a rule in rules/decisions/ that reads facts.tools adds one`,
     },
   ];
+}
+
+/**
+ * A calibration the plan was given but could not size from (an LLM, a GPU it was not measured on, a
+ * CPU measurement for a GPU plan), or one that looks like another model: said, never silently used.
+ */
+function calibrationWarnings(
+  spec: ResolvedSpec,
+  calibration: Calibration | null,
+  workload: Workload,
+  capacity: Plan["capacity"],
+): PlanWarning[] {
+  if (!calibration) return [];
+  const warnings: PlanWarning[] = [];
+  const on = calibrationMachine(calibration);
+  if (!capacity.measured) {
+    const why = workload.llm
+      ? "an LLM is sized from its architecture (rules/models.yaml): one forward pass's timing does not give its tokens per second"
+      : calibration.device === "cpu"
+        ? `it was measured on CPU and the plan serves on ${capacity.gpuType ?? "a GPU"}${workload.gpuRecommended ? " (the measured CPU latency is what chose the GPU)" : ""}`
+        : `it was measured on ${calibration.machine.gpu ?? calibration.device} and the plan serves on ${capacity.gpuType ?? "CPU"}`;
+    warnings.push({
+      code: "CALIBRATION_NOT_USED",
+      severity: "warning",
+      path: "model",
+      message: `the calibration (${on}) does not size this plan: ${why}; the per-replica figure is estimated`,
+      suggestion:
+        calibration.device === "cpu"
+          ? "run stackwright calibrate --device cuda on the plan's GPU to size it from a measurement"
+          : "run stackwright calibrate on the hardware the plan serves on",
+    });
+  }
+  const specBytes = spec.model.sizeMb * 1e6;
+  const ratio = calibration.model.bytes / Math.max(1, specBytes);
+  if (ratio > 2 || ratio < 0.5)
+    warnings.push({
+      code: "CALIBRATION_MODEL_SIZE",
+      severity: "warning",
+      path: "model.sizeMb",
+      message: `the calibrated ${calibration.model.file} is ${Math.round(calibration.model.bytes / 1e5) / 10} MB but model.sizeMb is ${spec.model.sizeMb}: is it the model this spec describes?`,
+      suggestion: "calibrate the model the spec describes, or correct model.sizeMb",
+    });
+  return warnings;
 }
 
 /** Budget, anomaly and alert notifications need someone to reach. */

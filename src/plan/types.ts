@@ -88,6 +88,19 @@ export const capacitySchema = z.object({
   targetUtilization: z.number(),
   estimatedFrom: z.string(),
   precision: z.enum(["fp32", "fp16", "int8", "int4"]),
+  /** present when the per-replica figure is measured (stackwright calibrate), not estimated */
+  measured: z
+    .object({
+      /** the machine, the model file and the date */
+      on: z.string(),
+      device: z.string(),
+      /** the measured batch the replica is sized at */
+      batchRows: z.number(),
+      p99Ms: z.number(),
+      rowsPerSecondPerUnit: z.number(),
+      unit: z.enum(["vcpu", "gpu"]),
+    })
+    .optional(),
   /** an LLM's serving from first principles (src/plan/capacity.ts, sizeLlm) */
   llm: z
     .object({

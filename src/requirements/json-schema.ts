@@ -1,6 +1,6 @@
-import { renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { SPEC_API_VERSION, specSchema } from "./schema.js";
 
 /** A name, not a location: the schema ships with stackwright and is written next to each spec. */
@@ -29,8 +29,6 @@ export function specJsonSchemaText(): string {
 /** Writes the schema next to a spec (atomically), so the spec's $schema comment resolves offline. */
 export function writeSchemaBeside(specPath: string): string {
   const path = join(dirname(specPath), SPEC_SCHEMA_FILE);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, specJsonSchemaText());
-  renameSync(tmp, path);
+  writeFileAtomic(path, specJsonSchemaText());
   return path;
 }

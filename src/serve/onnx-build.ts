@@ -43,6 +43,7 @@ const root = protobuf.Root.fromJSON({
             name: { type: "string", id: 1 },
             f: { type: "float", id: 2 },
             i: { type: "int64", id: 3 },
+            ints: { rule: "repeated", type: "int64", id: 8, options: { packed: true } },
             type: { type: "int32", id: 20 },
           },
         },
@@ -144,6 +145,78 @@ export function buildMlp(options: MlpOptions): Uint8Array {
     input: [valueInfo(inputName, ["N", layers[0]])],
     output: [valueInfo(outputName, ["N", layers[layers.length - 1]])],
   });
+}
+
+export interface ConvNetOptions {
+  /** square input images, this many pixels a side */
+  imageSize: number;
+  /** [channels, stride] per 3x3 convolution (padding 1), from the 3 input channels on */
+  layers: Array<[number, number]>;
+  /** the classifier head's outputs */
+  classes?: number;
+  seed?: number;
+}
+
+/**
+ * A float32 convolutional network: 3x3 Conv -> Relu per layer, global average pool, a Gemm head;
+ * input `images` [N, 3, size, size]. Returns the bytes and its FLOPs per image (2 per multiply-add),
+ * so a benchmark can turn a measured time into GFLOP/s.
+ */
+export function buildConvNet(options: ConvNetOptions): { bytes: Uint8Array; flopsPerImage: number } {
+  const random = seededRandom(options.seed ?? 7);
+  const classes = options.classes ?? 10;
+  const nodes: unknown[] = [];
+  const initializers: unknown[] = [];
+  const INTS = 7;
+  let current = "images";
+  let channels = 3;
+  let size = options.imageSize;
+  let flops = 0;
+  options.layers.forEach(([out, stride], l) => {
+    const scale = Math.sqrt(2 / (channels * 9));
+    initializers.push({
+      name: `K${l}`,
+      dims: [out, channels, 3, 3],
+      dataType: FLOAT,
+      floatData: Array.from({ length: out * channels * 9 }, () => (random() * 2 - 1) * scale),
+    });
+    initializers.push({ name: `C${l}`, dims: [out], dataType: FLOAT, floatData: new Array(out).fill(0) });
+    size = Math.floor((size + 2 - 3) / stride) + 1;
+    flops += 2 * channels * out * 9 * size * size;
+    nodes.push({
+      input: [current, `K${l}`, `C${l}`],
+      output: [`conv${l}`],
+      name: `conv${l}`,
+      opType: "Conv",
+      attribute: [
+        { name: "kernel_shape", ints: [3, 3], type: INTS },
+        { name: "pads", ints: [1, 1, 1, 1], type: INTS },
+        { name: "strides", ints: [stride, stride], type: INTS },
+      ],
+    });
+    nodes.push({ input: [`conv${l}`], output: [`relu${l}`], name: `relu${l}`, opType: "Relu" });
+    current = `relu${l}`;
+    channels = out;
+  });
+  nodes.push({ input: [current], output: ["pooled"], name: "pool", opType: "GlobalAveragePool" });
+  nodes.push({ input: ["pooled"], output: ["flat"], name: "flatten", opType: "Flatten" });
+  initializers.push({
+    name: "W",
+    dims: [channels, classes],
+    dataType: FLOAT,
+    floatData: Array.from({ length: channels * classes }, () => (random() * 2 - 1) * 0.05),
+  });
+  initializers.push({ name: "B", dims: [classes], dataType: FLOAT, floatData: new Array(classes).fill(0) });
+  nodes.push({ input: ["flat", "W", "B"], output: ["logits"], name: "head", opType: "Gemm" });
+  flops += 2 * channels * classes;
+  const bytes = encodeModel({
+    name: "convnet",
+    node: nodes,
+    initializer: initializers,
+    input: [valueInfo("images", ["N", 3, options.imageSize, options.imageSize])],
+    output: [valueInfo("logits", ["N", classes])],
+  });
+  return { bytes, flopsPerImage: flops };
 }
 
 /** A graph as an opset-17 ONNX model, checked against the message declarations. */

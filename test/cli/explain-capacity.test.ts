@@ -9,7 +9,10 @@ describe("stackwright explain capacity", () => {
     expect(result.stdout).toMatch(/^capacity = \d+-\d+ x \S+ \(gpu\)/);
     expect(result.stdout).toContain("FLOPs per row");
     expect(result.stdout).toContain("https://docs.ultralytics.com/models/yolov8/");
-    expect(result.stdout).toMatch(/CPU_GFLOPS_PER_VCPU\s+25\n\s+estimated:/);
+    // every constant says what it rests on: a measurement here or a published figure
+    expect(result.stdout).toMatch(/CPU_GFLOPS_PER_VCPU\s+96\n\s+measured \(bench\/capacity\/cpu-bench\.js/);
+    expect(result.stdout).toMatch(/GPU_UTILIZATION\s+0\.4\n\s+derived from published figures/);
+    expect(result.stdout).toMatch(/HTTP_OVERHEAD_MS\s+0\.0315\n\s+measured/);
   });
 
   it("an LLM's steps carry its sourced serving constants; --json is the same steps", () => {

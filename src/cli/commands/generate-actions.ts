@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import { countByDirectory } from "../../fileset/index.js";
 import { resolvePackageSource } from "../../util/package-source.js";
+import { type CalibrationFlag, calibrationFor } from "../calibration-input.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";
@@ -15,6 +16,8 @@ export interface GenerateFlags extends LlmFlags {
   json?: boolean;
   /** npm spec the image and CI install stackwright from */
   package?: string;
+  /** --calibration FILE / --no-calibration */
+  calibration?: CalibrationFlag;
 }
 
 export interface GenerateSummary {
@@ -40,7 +43,8 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
     ]);
   const out = resolve(flags.out);
   const lockPath = join(out, write.LOCK_FILE);
-  let plan = createPlan(spec);
+  const calibration = calibrationFor(io, flags.spec, flags.calibration);
+  let plan = createPlan(spec, { calibration });
   let narratives: Map<string, { context: string; consequences: string }> | undefined;
   let llmRecords: unknown[] = [];
   const previousLlm = (write.readLock(out)?.llm ?? []) as never[];
@@ -48,7 +52,7 @@ export async function runGenerate(io: CliIo, flags: GenerateFlags): Promise<numb
     const llm = (await import("../../llm/index.js" as string)) as typeof import("../../llm/index.js");
     const client = new llm.LlmClient(llmOptionsFrom(flags), llm.readLlmRecords(lockPath));
     if (flags.advisor && client.provider.kind === "none") io.err(`advisor: ${client.provider.reason}\n`);
-    const advised = await llm.planWithAdvisor(spec, client);
+    const advised = await llm.planWithAdvisor(spec, client, { calibration });
     plan = advised.plan;
     const result = await llm.adrNarratives(plan, client);
     narratives = result.narratives;

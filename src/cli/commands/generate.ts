@@ -1,12 +1,12 @@
 import type { Command } from "commander";
+import { addCalibrationOptions } from "../calibration-input.js";
 import type { CliIo } from "../io.js";
 import { addLlmOptions } from "../llm-options.js";
 import type { GenerateFlags } from "./generate-actions.js";
 
 export function registerGenerate(program: Command, io: CliIo): void {
   addLlmOptions(
-    program
-      .command("generate")
+    addCalibrationOptions(program.command("generate"))
       .description(
         "turn a spec's Plan into files: Terraform, Helm chart, GitHub Actions, ADRs (validated, deterministic)",
       )

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
+import { registerCalibrate } from "./calibrate.js";
 import { registerConsume } from "./consume.js";
 import { registerGenerate } from "./generate.js";
 import { registerInterview } from "./interview.js";
@@ -19,6 +20,7 @@ import { registerStart } from "./start.js";
 export function registerCommands(program: Command, io: CliIo): void {
   registerPlan(program, io);
   registerGenerate(program, io);
+  registerCalibrate(program, io);
   registerConsume(program, io);
   registerInterview(program, io);
   registerLlm(program, io);

@@ -12,6 +12,7 @@ import {
 import { formatMarkdown, formatTable } from "../../plan/format.js";
 import {
   CAPABILITIES,
+  type Calibration,
   type Capability,
   createPlan,
   datedWarnings,
@@ -19,6 +20,7 @@ import {
   planErrors,
 } from "../../plan/index.js";
 import { loadSpecFile, parseSpecText, type Spec } from "../../requirements/index.js";
+import { type CalibrationFlag, calibrationFor } from "../calibration-input.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";
@@ -41,6 +43,7 @@ export async function runPlan(
   format: string,
   advisor?: LlmFlags & { lock: string },
   now: Date = new Date(),
+  calibrationFlag?: CalibrationFlag,
 ): Promise<number> {
   if (format === "json") {
     const loaded = await loadSpecFile(specPath);
@@ -50,7 +53,10 @@ export async function runPlan(
     }
   }
   const spec = await loadSpecForCommand(specPath);
-  const plan = advisor ? await advisedPlan(io, spec, advisor) : createPlan(spec);
+  const calibration = calibrationFor(io, specPath, calibrationFlag);
+  const plan = advisor
+    ? await advisedPlan(io, spec, advisor, calibration)
+    : createPlan(spec, { calibration });
   // the clock's warnings join what is printed, never the Plan generators read
   const dated = datedWarnings(plan, now);
   if (format === "json")
@@ -63,11 +69,16 @@ export async function runPlan(
   return errors.length > 0 ? EXIT.findings : EXIT.ok;
 }
 
-async function advisedPlan(io: CliIo, spec: Spec, flags: LlmFlags & { lock: string }): Promise<Plan> {
+async function advisedPlan(
+  io: CliIo,
+  spec: Spec,
+  flags: LlmFlags & { lock: string },
+  calibration: Calibration | null,
+): Promise<Plan> {
   const { LlmClient, planWithAdvisor, readLlmRecords, writeLlmRecords } = await import("../../llm/index.js");
   const client = new LlmClient(llmOptionsFrom(flags), readLlmRecords(flags.lock));
   if (client.provider.kind === "none") io.err(`advisor: ${client.provider.reason}\n`);
-  const { plan } = await planWithAdvisor(spec, client);
+  const { plan } = await planWithAdvisor(spec, client, { calibration });
   if (client.usage.liveCalls > 0) {
     mkdirSync(dirname(flags.lock), { recursive: true });
     const fresh = client.store.usedRecords();
@@ -85,10 +96,11 @@ export async function runExplain(
   capability: string,
   specPath: string,
   json: boolean,
+  calibrationFlag?: CalibrationFlag,
 ): Promise<number> {
   if (capability === "capacity") {
     const spec = await loadSpecForCommand(specPath);
-    const explanation = explainCapacity(spec);
+    const explanation = explainCapacity(spec, undefined, calibrationFor(io, specPath, calibrationFlag));
     io.out(json ? `${JSON.stringify(explanation, null, 2)}\n` : formatCapacityExplanation(explanation));
     return EXIT.ok;
   }
@@ -98,7 +110,12 @@ export async function runExplain(
     ]);
   }
   const spec = await loadSpecForCommand(specPath);
-  const explanation = explainDecision(spec, capability as Capability);
+  const explanation = explainDecision(
+    spec,
+    capability as Capability,
+    undefined,
+    calibrationFor(io, specPath, calibrationFlag),
+  );
   io.out(json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
   return EXIT.ok;
 }
@@ -142,13 +159,18 @@ export async function runDiff(
   return EXIT.ok;
 }
 
-export async function runValidate(io: CliIo, specPath: string, json: boolean): Promise<number> {
+export async function runValidate(
+  io: CliIo,
+  specPath: string,
+  json: boolean,
+  calibrationFlag?: CalibrationFlag,
+): Promise<number> {
   const loaded = await loadSpecFile(specPath);
   if (!loaded.ok) {
     if (json) io.out(`${JSON.stringify({ valid: false, problems: loaded.problems }, null, 2)}\n`);
     throw problemsError(specPath, loaded.problems);
   }
-  const plan = createPlan(loaded.spec);
+  const plan = createPlan(loaded.spec, { calibration: calibrationFor(io, specPath, calibrationFlag) });
   const errors = planErrors(plan);
   if (json) {
     io.out(

@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { addCalibrationOptions, type CalibrationFlag } from "../calibration-input.js";
 import type { CliIo } from "../io.js";
 import { addLlmOptions, DEFAULT_LOCK, type LlmFlags } from "../llm-options.js";
 
@@ -7,8 +8,7 @@ const FORMATS = ["table", "json", "markdown"] as const;
 /** `plan`, `explain`, `diff` and `validate`: the read-only views of a spec's Plan. */
 export function registerPlan(program: Command, io: CliIo): void {
   addLlmOptions(
-    program
-      .command("plan")
+    addCalibrationOptions(program.command("plan"))
       .description(
         "decide every capability for a spec and print the Plan (decisions, capacity, cost, controls, warnings)",
       )
@@ -38,6 +38,7 @@ export function registerPlan(program: Command, io: CliIo): void {
           advisor?: boolean;
           lock: string;
           now?: string;
+          calibration?: CalibrationFlag;
         },
       ) => {
         const { parseNow, runPlan } = await import("./plan-actions.js");
@@ -47,12 +48,12 @@ export function registerPlan(program: Command, io: CliIo): void {
           options.json ? "json" : options.format,
           options.advisor ? options : undefined,
           parseNow(options.now),
+          options.calibration,
         );
       },
     );
 
-  program
-    .command("explain")
+  addCalibrationOptions(program.command("explain"))
     .description(
       "print one decision in full: the rule, its inputs and their values, alternatives and why they lost (or `capacity`: the sizing arithmetic step by step, each constant with its source)",
     )
@@ -63,10 +64,21 @@ export function registerPlan(program: Command, io: CliIo): void {
       "after",
       "\nExamples:\n  $ stackwright explain serving.hardware --spec examples/vision-inspection.yaml\n  $ stackwright explain capacity --spec examples/defect-detection.yaml\n",
     )
-    .action(async (capability: string, options: { spec: string; json?: boolean }) => {
-      const { runExplain } = await import("./plan-actions.js");
-      process.exitCode = await runExplain(io, capability, options.spec, Boolean(options.json));
-    });
+    .action(
+      async (
+        capability: string,
+        options: { spec: string; json?: boolean; calibration?: CalibrationFlag },
+      ) => {
+        const { runExplain } = await import("./plan-actions.js");
+        process.exitCode = await runExplain(
+          io,
+          capability,
+          options.spec,
+          Boolean(options.json),
+          options.calibration,
+        );
+      },
+    );
 
   program
     .command("diff")
@@ -89,8 +101,7 @@ export function registerPlan(program: Command, io: CliIo): void {
       process.exitCode = await runDiff(io, options.spec, options.set, options.against, Boolean(options.json));
     });
 
-  program
-    .command("validate")
+  addCalibrationOptions(program.command("validate"))
     .description("check a spec: schema problems (every one, with its path) and contradictions between fields")
     .requiredOption("-s, --spec <file>", "requirements spec (YAML or JSON)")
     .option("--json", "machine-readable output")
@@ -98,8 +109,8 @@ export function registerPlan(program: Command, io: CliIo): void {
       "after",
       "\nExit codes: 0 valid, 1 contradictions, 2 schema problems.\n\nExample:\n  $ stackwright validate --spec stackwright.yaml\n",
     )
-    .action(async (options: { spec: string; json?: boolean }) => {
+    .action(async (options: { spec: string; json?: boolean; calibration?: CalibrationFlag }) => {
       const { runValidate } = await import("./plan-actions.js");
-      process.exitCode = await runValidate(io, options.spec, Boolean(options.json));
+      process.exitCode = await runValidate(io, options.spec, Boolean(options.json), options.calibration);
     });
 }

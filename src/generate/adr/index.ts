@@ -7,7 +7,7 @@ import type { RuleSet } from "../../engine/index.js";
 import { GENERATED_HEADER, type TextFileSet } from "../../fileset/index.js";
 import type { Addon } from "../../infra/index.js";
 import { chartNameOf } from "../../infra/names.js";
-import { budgetBar, capacityLine } from "../../plan/format.js";
+import { budgetBar, capacityBasisLabel, capacityLine } from "../../plan/format.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { getPath } from "../../util/paths.js";
@@ -235,6 +235,7 @@ export function generateAdrs(plan: Plan, options: AdrOptions = {}): TextFileSet 
     decisions: plan.decisions.map((d) => ({ ...d, adr: adrNames.get(d.capability) })),
     capacityLine: capacityLine(plan),
     estimatedFrom: plan.capacity.estimatedFrom,
+    basisLabel: capacityBasisLabel(plan),
     costLine: budgetBar(plan.cost.monthlyUsd, plan.cost.budgetUsd),
     pricesAsOf: plan.cost.pricesAsOf,
     region: plan.cost.region,

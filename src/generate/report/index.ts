@@ -5,7 +5,7 @@
  */
 
 import { GENERATED_HEADER, type TextFileSet } from "../../fileset/index.js";
-import { capacityLine } from "../../plan/format.js";
+import { capacityBasisLabel, capacityLine } from "../../plan/format.js";
 import type { Plan } from "../../plan/types.js";
 
 export function html(value: unknown): string {
@@ -249,7 +249,7 @@ li.error { color: #b42318; } .meta { color: #57606a; } tr.customer td:nth-child(
 <p class="meta">${html(spec.useCase.kind)} on ${html(spec.cloud.provider)} (${html(spec.cloud.region)}) · spec <code>${html(plan.spec.hash.slice(0, 19))}</code> · rules <code>${html(plan.ruleSet.version)}</code></p>
 <h2>Architecture</h2>
 ${architectureSvg(plan)}
-<p>${html(capacityLine(plan))}. <span class="meta">${html(plan.capacity.estimatedFrom)}</span></p>
+<p>${html(capacityLine(plan))}. <span class="meta">${html(capacityBasisLabel(plan))}: ${html(plan.capacity.estimatedFrom)}</span></p>
 <h2>Decisions</h2>
 <table><thead><tr><th>Capability</th><th>Choice</th><th>Because</th><th>ADR</th></tr></thead>
 <tbody>

@@ -47,7 +47,7 @@ variable "replicas_min" {
 variable "replicas_max" {
   description = "Upper bound for autoscaling (peak load, surviving the loss of a zone)."
   type        = number
-  default     = 5
+  default     = 3
 
   validation {
     condition     = var.replicas_max >= var.replicas_min
