@@ -9,6 +9,7 @@ for (const script of [
   "bench/generate/generate-bench.js",
   "bench/serve/serve-bench.js",
   "bench/serve/pipeline-micro.js",
+  "bench/capacity/cpu-bench.js",
 ]) {
   process.stderr.write(`\n== ${script}\n`);
   const r = spawnSync(process.execPath, [script], { cwd: root, stdio: "inherit" });

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
-import { CALIBRATION_FILE, type Calibration, calibrationSchema } from "../plan/calibration.js";
+import { CALIBRATION_FILE, type Calibration, calibrationSchema } from "../requirements/calibration.js";
 import { EXIT, UserError } from "./errors.js";
 import type { CliIo } from "./io.js";
 

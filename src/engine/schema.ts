@@ -184,6 +184,8 @@ function build() {
       gpuMemoryGb: z.number().positive().optional(),
       /** dense fp16 tensor TFLOPS per GPU and memory bandwidth, for the capacity model */
       gpuTflops: z.number().positive().optional(),
+      /** dense FP8 tensor TFLOPS, on GPUs that have FP8 tensor cores (Ada, Hopper) */
+      gpuFp8Tflops: z.number().positive().optional(),
       gpuBandwidthGbps: z.number().positive().optional(),
       source: z.string().min(1),
       provenance: provenance.optional(),

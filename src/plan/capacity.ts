@@ -17,8 +17,9 @@ import type { Capacity } from "./types.js";
 /**
  * Effective fp32 GFLOP/s of one vCPU running ONNX Runtime with every vCPU busy, measured by
  * bench/capacity/cpu-bench.js (bench/results/capacity-cpu.json) on the build machine's AMD EPYC
- * vCPUs: 96 for dense layers at batch 64, 169 for 3x3 convolutions at 640 x 640; the lower is used
- * (real networks add memory-bound operators). A model's own figure replaces it: stackwright calibrate.
+ * vCPUs over three runs: 96-109 for dense layers at batch 64, 148-189 for 3x3 convolutions at 640 x
+ * 640; the lowest is used (real networks add memory-bound operators). A model's own figure replaces
+ * it: stackwright calibrate.
  */
 export const CPU_GFLOPS_PER_VCPU = 96;
 /**
@@ -51,7 +52,7 @@ export const CAPACITY_CONSTANTS: Record<string, { value: number; basis: string }
   CPU_GFLOPS_PER_VCPU: {
     value: CPU_GFLOPS_PER_VCPU,
     basis:
-      "measured (bench/capacity/cpu-bench.js, bench/results/capacity-cpu.json): ONNX Runtime fp32 with every vCPU of the build machine's AMD EPYC busy, 96 GFLOP/s per vCPU for dense layers at batch 64 and 169 for 3x3 convolutions; the lower is used. Other CPUs differ: stackwright calibrate measures yours",
+      "measured (bench/capacity/cpu-bench.js, bench/results/capacity-cpu.json): ONNX Runtime fp32 with every vCPU of the build machine's AMD EPYC busy, 96-109 GFLOP/s per vCPU for dense layers at batch 64 and 148-189 for 3x3 convolutions over three runs; the lowest is used. Other CPUs differ: stackwright calibrate measures yours",
   },
   GPU_UTILIZATION: {
     value: GPU_UTILIZATION,
@@ -69,8 +70,8 @@ export const CAPACITY_CONSTANTS: Record<string, { value: number; basis: string }
   },
 };
 
-export type Precision = "fp32" | "fp16" | "int8" | "int4";
-const BYTES_PER_PARAM: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 1, int4: 0.5 };
+export type Precision = "fp32" | "fp16" | "fp8" | "int8" | "int4";
+const BYTES_PER_PARAM: Record<Precision, number> = { fp32: 4, fp16: 2, fp8: 1, int8: 1, int4: 0.5 };
 
 const CLASSICAL = new Set(["sklearn", "xgboost", "lightgbm"]);
 /** FLOPs per row as a multiple of 2 x parameters: convolutions reuse weights across pixels, encoders across tokens. */
@@ -612,9 +613,20 @@ export function llmLatency(
   };
 }
 
-/** The precisions the spec's priority allows, most faithful first (quantization trades quality). */
+/**
+ * The precisions the spec's priority allows, most faithful first. FP8 (weights and activations on
+ * the FP8 tensor cores of Ada and Hopper GPUs) keeps quality close to fp16 and doubles the prefill
+ * peak, so `performance` allows it; weight-only int8 and int4 trade quality for memory and need
+ * another priority.
+ */
 export function allowedPrecisions(priority: string): Precision[] {
-  return priority === "performance" ? ["fp16"] : ["fp16", "int8", "int4"];
+  return priority === "performance" ? ["fp16", "fp8"] : ["fp16", "fp8", "int8", "int4"];
+}
+
+/** The dense peak a precision computes at on `instance`: FP8 tensor cores where it has them, else fp16 (weight-only int8/int4 compute in fp16). */
+export function peakTflops(instance: InstancePrice, precision: Precision): number | null {
+  if (precision === "fp8") return instance.gpuFp8Tflops ?? null;
+  return instance.gpuTflops ?? 30;
 }
 
 export interface LlmSizing {
@@ -669,12 +681,11 @@ export function sizeLlm(
   for (const instance of prices.gpuInstances) {
     const gpus = instance.gpuCount ?? 1;
     const memory = (instance.gpuMemoryGb ?? 0) * 1e9 * gpus * c.gpuMemoryUtilization;
-    const hardware = {
-      gpus,
-      bandwidthGbps: instance.gpuBandwidthGbps ?? 300,
-      tflops: instance.gpuTflops ?? 30,
-    };
     for (const precision of allowedPrecisions(spec.budget.priority)) {
+      const tflops = peakTflops(instance, precision);
+      // FP8 needs FP8 tensor cores (the price table says which GPUs have them)
+      if (tflops === null) continue;
+      const hardware = { gpus, bandwidthGbps: instance.gpuBandwidthGbps ?? 300, tflops };
       const weights = shape.parameters * BYTES_PER_PARAM[precision];
       const byMemory = Math.min(c.maxSequences, Math.floor((memory - weights) / perSession));
       if (byMemory < 1) continue;

@@ -24,7 +24,7 @@ export const FACT_DESCRIPTIONS = {
   cpuPeakUsdPerHour:
     "node-hours per hour to serve the peak on the cheapest CPU instance (0 when not compared)",
   gpuPeakUsdPerHour: "node-hours per hour to serve the peak on the GPU option (0 when not compared)",
-  gpuPrecision: "precision of the cheapest GPU option that fits (fp16, int8, int4), or none",
+  gpuPrecision: "precision of the cheapest GPU option that fits (fp16, fp8, int8, int4), or none",
   gpuMemoryGb: "GPU memory the model needs at that precision, with headroom",
   tools: "team.existingTools in lower case",
   regulated: "any compliance framework applies",

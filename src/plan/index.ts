@@ -23,6 +23,7 @@ import {
   regionalPrices,
   STALE_PRICES_DAYS,
 } from "../infra/index.js";
+import { type Calibration, calibrationMachine } from "../requirements/calibration.js";
 import {
   loadSpecFile,
   type Problem,
@@ -32,7 +33,6 @@ import {
 } from "../requirements/index.js";
 import { hashValue } from "../util/canonical.js";
 import { type Availability, availabilityOf } from "./availability.js";
-import { type Calibration, calibrationMachine } from "./calibration.js";
 import { estimateWorkload, resolveAverageQps, sizeCapacity, type Workload } from "./capacity.js";
 import { findContradictions } from "./contradictions.js";
 import { mapControls } from "./controls.js";
@@ -47,7 +47,7 @@ export {
   type Calibration,
   calibrationMachine,
   calibrationSchema,
-} from "./calibration.js";
+} from "../requirements/calibration.js";
 export { FACT_DESCRIPTIONS } from "./facts.js";
 export * from "./types.js";
 

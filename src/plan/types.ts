@@ -87,7 +87,7 @@ export const capacitySchema = z.object({
   perReplicaQps: z.number(),
   targetUtilization: z.number(),
   estimatedFrom: z.string(),
-  precision: z.enum(["fp32", "fp16", "int8", "int4"]),
+  precision: z.enum(["fp32", "fp16", "fp8", "int8", "int4"]),
   /** present when the per-replica figure is measured (stackwright calibrate), not estimated */
   measured: z
     .object({

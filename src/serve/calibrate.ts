@@ -6,7 +6,6 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { basename } from "node:path";
 import {
@@ -14,9 +13,9 @@ import {
   CALIBRATION_KIND,
   type CalibratedBatch,
   type Calibration,
-} from "../plan/calibration.js";
+} from "../requirements/calibration.js";
 import { zeroFeeds } from "./execution.js";
-import { metaOf, openSession, runSession, type Session } from "./ort-session.js";
+import { metaOf, openSession, ortVersion, runSession, type Session } from "./ort-session.js";
 import { onFirstProvider } from "./pool.js";
 
 export const DEFAULT_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256] as const;
@@ -102,11 +101,6 @@ function gpuName(): string | null {
   }
 }
 
-function onnxruntimeVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require("onnxruntime-node/package.json") as { version: string }).version;
-}
-
 /** Runs the sweep and returns the calibration (the caller writes it). */
 export async function calibrateModel(options: CalibrateOptions): Promise<Calibration> {
   const progress = options.progress ?? (() => {});
@@ -168,7 +162,7 @@ export async function calibrateModel(options: CalibrateOptions): Promise<Calibra
         memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
         platform: `${process.platform}-${process.arch}`,
         node: process.version,
-        onnxruntime: onnxruntimeVersion(),
+        onnxruntime: ortVersion(),
         gpu: device === "cpu" ? null : gpuName(),
       },
       batches,

@@ -54,6 +54,11 @@ const CTORS: Record<string, new (buffer: ArrayBuffer) => TypedArray> = {
 
 export type Session = ort.InferenceSession;
 
+/** The ONNX Runtime version this process runs (recorded with a calibration). */
+export function ortVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
+}
+
 export function openSession(bytes: Uint8Array, providers: string[], threads: number): Promise<Session> {
   return ort.InferenceSession.create(bytes, {
     executionProviders: providers as ort.InferenceSession.ExecutionProviderConfig[],

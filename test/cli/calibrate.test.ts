@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dump, load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { calibrationSchema } from "../../src/plan/calibration.js";
 import { HTTP_OVERHEAD_MS } from "../../src/plan/capacity.js";
 import { loadDefaultRuleSet } from "../../src/plan/index.js";
+import { calibrationSchema } from "../../src/requirements/calibration.js";
 import { buildMlp } from "../../src/serve/onnx-build.js";
 import { ROOT, runCli } from "../helpers/cli.js";
 

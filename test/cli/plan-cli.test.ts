@@ -97,7 +97,9 @@ describe("stackwright explain / diff / validate", () => {
     // the model meets its 150 ms p99 on either: the cheaper hardware at the peak wins, with both prices
     expect(result.stdout).toContain("Rule     hardware-gpu-cheaper-at-peak");
     expect(result.stdout).toContain("inference.latencyP99Ms = 150");
-    expect(result.stdout).toMatch(/cpu: rejected because the CPU replicas the peak needs cost \$[\d.]+ an hour against \$[\d.]+ on GPUs/);
+    expect(result.stdout).toMatch(
+      /cpu: rejected because the CPU replicas the peak needs cost \$[\d.]+ an hour against \$[\d.]+ on GPUs/,
+    );
     const json = JSON.parse(runCli(["explain", "serving.mode", "--spec", FRAUD, "--json"]).stdout);
     expect(json.rule.id).toBe("mode-realtime-requested");
     expect(json.inputs["inference.mode"]).toBe("realtime");

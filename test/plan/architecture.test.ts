@@ -126,3 +126,27 @@ describe("capacity from a named architecture (rules/models.yaml)", () => {
     expect(problem.suggestion).toMatch(/resnet50, vit-b16, yolov8s, bert-base, llama-3-8b/);
   });
 });
+
+describe("the team's existing tools", () => {
+  it("Kubeflow or Argo on the team's cluster: pipelines run on its Argo Workflows, whatever the team's size", () => {
+    const base = { cloud: { provider: "kubernetes" }, team: { size: 2 } };
+    const choice = (tools: string[]) =>
+      planOf({ ...base, team: { ...base.team, existingTools: tools } }).decisions.find(
+        (d) => d.capability === "orchestration",
+      )!;
+    const kubeflow = choice(["Kubeflow"]);
+    expect(kubeflow.choice).toBe("argo-workflows");
+    expect(kubeflow.because).toContain("Kubeflow Pipelines, whose pipelines run on Argo Workflows");
+    expect(choice(["argo"]).because).toContain("the team already runs Argo Workflows");
+    // a small team without it gets the scheduler, not a controller to run
+    expect(choice([]).choice).toBe("managed-scheduler");
+  });
+
+  it("tools a rule reuses raise no warning; others are named with the known ones", () => {
+    const plan = planOf({ team: { existingTools: ["prometheus", "grafana", "kubeflow", "datadog"] } });
+    const unknown = plan.warnings.filter((w) => w.code === "UNKNOWN_TOOL");
+    expect(unknown).toHaveLength(1);
+    expect(unknown[0].message).toMatch(/^no rule reuses datadog:/);
+    expect(unknown[0].suggestion).toMatch(/grafana.*kubeflow.*prometheus/);
+  });
+});

@@ -113,6 +113,26 @@ describe("LLM capacity in the plan", () => {
     expect(plan.capacity.estimatedFrom).toContain("llama-3-70b's shape");
   });
 
+  it("FP8 where the GPU has FP8 tensor cores, when it makes the design cheaper: priority performance allows it, not int4", () => {
+    const plan = planOf({
+      ...chat,
+      cloud: { provider: "aws", region: "us-east-1" },
+      inference: { ...chat.inference, peakQps: 5, llm: { ...chat.inference.llm, concurrentSessions: 120 } },
+    });
+    expect(plan.capacity.precision).toBe("fp8");
+    expect(plan.capacity.gpuType).toBe("nvidia-h100");
+    // one byte a parameter; the prefill at the H100's FP8 peak (1,979 dense TFLOPS)
+    expect(plan.capacity.llm!.weightsGb).toBeCloseTo(70.6, 1);
+    expect(plan.capacity.estimatedFrom).toContain("of 1979 TFLOPS per GPU");
+    const decision = plan.decisions.find((d) => d.capability === "serving.optimization")!;
+    expect(decision.choice).toBe("fp8-quantization");
+    expect(decision.because).toContain("budget.priority performance allows it");
+    // at 200 sessions both need two instances: the more faithful fp16 wins the tie
+    expect(planOf({ ...chat, cloud: { provider: "aws", region: "us-east-1" } }).capacity.precision).toBe(
+      "fp16",
+    );
+  });
+
   it("targets no instance can meet are said, not hidden", () => {
     const plan = planOf({
       ...chat,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { calibrationMachine } from "../../plan/calibration.js";
+import { calibrationMachine } from "../../requirements/calibration.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { CALIBRATION_FILE } from "../../plan/calibration.js";
+import { CALIBRATION_FILE } from "../../requirements/calibration.js";
 import type { CliIo } from "../io.js";
 
 export interface CalibrateFlags {
