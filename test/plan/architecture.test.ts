@@ -142,6 +142,14 @@ describe("the team's existing tools", () => {
     expect(choice([]).choice).toBe("managed-scheduler");
   });
 
+  it("a managed ML platform the team uses on its cloud is said in the registry's decision", () => {
+    const plan = planOf({ cloud: { provider: "aws" }, team: { existingTools: ["SageMaker"] } });
+    const registry = plan.decisions.find((d) => d.capability === "registry")!;
+    expect(registry.choice).toBe("sagemaker-model-registry");
+    expect(registry.because).toMatch(/^the team already uses SageMaker; on AWS/);
+    expect(plan.warnings.map((w) => w.code)).not.toContain("UNKNOWN_TOOL");
+  });
+
   it("tools a rule reuses raise no warning; others are named with the known ones", () => {
     const plan = planOf({ team: { existingTools: ["prometheus", "grafana", "kubeflow", "datadog"] } });
     const unknown = plan.warnings.filter((w) => w.code === "UNKNOWN_TOOL");
