@@ -3,7 +3,6 @@
  * thin over the repository, the router and the pipeline. Probes are answered first, before any body
  * is read; every error becomes its answer through errorResponse.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PACKAGE_NAME, packageVersion } from "../util/package.js";
@@ -11,6 +10,7 @@ import type { ServeConfig } from "./config.js";
 import { errorResponse, HttpError } from "./errors.js";
 import type { FeatureKind } from "./feature-codec.js";
 import type { FeatureStore } from "./features.js";
+import { checkBearer, measured } from "./front-end.js";
 import { readJsonBody } from "./http-body.js";
 import type { Observability } from "./observability.js";
 import type { TensorMeta } from "./ort-session.js";
@@ -36,12 +36,6 @@ export interface HttpOptions {
 }
 
 type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
-
-function tokensMatch(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/drift|\/shadow)?$/;
 const REPOSITORY_ROUTE = /^\/v2\/repository\/models\/([^/]+)\/(load|unload|routing)$/;
@@ -85,6 +79,7 @@ export class HttpFrontEnd {
     if (path === "/v2")
       return send(200, { name: PACKAGE_NAME, version: packageVersion(), extensions: ["model_repository"] });
     if (path === "/metrics") return this.metrics(res);
+    if (path === "/v2/repository/index" && req.method === "POST") return this.index(req, send);
     const repo = REPOSITORY_ROUTE.exec(path);
     if (repo && req.method === "POST") return this.admin(req, send, decodeURIComponent(repo[1]), repo[2]);
     if (this.options.token && (path === "/v1/predictions" || path.startsWith("/v2/models/")))
@@ -126,6 +121,18 @@ export class HttpFrontEnd {
     res.end(body);
   }
 
+  /** POST /v2/repository/index: every model version on disk and loaded, with its state (admin token). */
+  private async index(req: IncomingMessage, send: Send): Promise<void> {
+    this.authorize(req, this.options.adminToken, "the repository API");
+    const body =
+      Number(req.headers["content-length"] ?? 0) > 0
+        ? await readJsonBody(req, this.options.config.maxBodyBytes)
+        : {};
+    const ready = (body as { ready?: unknown }).ready;
+    if (ready !== undefined && typeof ready !== "boolean") throw new BadRequest("ready must be a boolean");
+    send(200, this.options.repository.index(ready === true));
+  }
+
   /** The repository and routing API (POST /v2/repository/models/{name}/load|unload|routing). */
   private async admin(req: IncomingMessage, send: Send, name: string, action: string): Promise<void> {
     const { repository, config } = this.options;
@@ -149,32 +156,13 @@ export class HttpFrontEnd {
     send(200, { name, loaded: await repository.loadFromRepository(name) });
   }
 
-  /**
-   * Runs an inference answer and counts and times it under the model's name, errors included — only
-   * for a loaded model: a name in a URL must not mint a series. `answer` reports the version that
-   * answered (a fallback may be another).
-   */
-  private async measured(
+  private measured(
     name: string,
     version: string,
     started: number,
     answer: (answeredBy: (version: string) => void) => Promise<void>,
   ): Promise<void> {
-    let status = 200;
-    let answered = version;
-    try {
-      await answer((v) => {
-        answered = v;
-      });
-    } catch (error) {
-      status = errorResponse(error).status;
-      throw error;
-    } finally {
-      if (this.options.repository.has(name)) {
-        this.options.observability.count(name, answered, status);
-        this.options.observability.latency(name, (performance.now() - started) / 1000);
-      }
-    }
+    return measured(this.options, name, version, started, answer);
   }
 
   private async infer(
@@ -185,6 +173,9 @@ export class HttpFrontEnd {
   ): Promise<void> {
     const started = performance.now();
     const body = await readJsonBody(req, this.options.config.maxBodyBytes);
+    // the protocol's id is a string (Triton refuses another type the same way)
+    if (body.id !== undefined && typeof body.id !== "string")
+      throw new BadRequest(`id must be a string, got ${JSON.stringify(body.id)}`);
     await this.measured(name, version ?? "", started, async (answeredBy) => {
       const { loaded, outputs } = await this.options.router.infer(
         name,
@@ -281,17 +272,7 @@ export class HttpFrontEnd {
 
   /** Refuses a request without the bearer token; a surface with no token configured is disabled. */
   private authorize(req: IncomingMessage, token: string | undefined, what: string): void {
-    if (!token)
-      throw new HttpError(
-        403,
-        `${what} is disabled: start serve with --admin-token or STACKWRIGHT_ADMIN_TOKEN`,
-      );
-    const header = req.headers.authorization ?? "";
-    const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
-    if (!given || !tokensMatch(given, token))
-      throw new HttpError(401, `${what} needs a bearer token (Authorization: Bearer ...)`, {
-        "www-authenticate": 'Bearer realm="stackwright"',
-      });
+    checkBearer(req.headers.authorization, token, what);
   }
 
   /** Stops accepting, then waits (at most `timeoutMs`) for in-flight requests to finish. */
@@ -305,7 +286,11 @@ export class HttpFrontEnd {
   }
 }
 
-/** OIP model metadata, with the version's stage, provider and placement as parameters. */
+/**
+ * OIP model metadata, with the version's stage, provider and placement as `parameters` (strings,
+ * numbers and booleans only, as the protocol allows) and the same as the protocol's `properties`
+ * (a map of strings, which gRPC's ModelMetadataResponse also carries).
+ */
 export function modelMetadata(loaded: LoadedVersion, state: ModelState) {
   const oip = (t: TensorMeta) => ({
     name: t.name,
@@ -313,21 +298,24 @@ export function modelMetadata(loaded: LoadedVersion, state: ModelState) {
     shape: (t.shape ?? []).map((d) => (typeof d === "number" ? d : -1)),
   });
   const { placement } = loaded;
+  const parameters: Record<string, string | number> = {
+    version: loaded.version,
+    stage: loaded.source.meta.stage,
+    execution_provider: loaded.provider,
+    ...(loaded.source.meta.features ? { features: loaded.source.meta.features.join(",") } : {}),
+    placement: placement.placement,
+    placement_reason: placement.reason,
+    ...(placement.eventLoopBatchUs !== undefined ? { placement_batch_us: placement.eventLoopBatchUs } : {}),
+    ...(placement.handoffUs !== undefined ? { placement_handoff_us: placement.handoffUs } : {}),
+  };
   return {
     name: loaded.name,
     versions: [...state.versions.keys()],
-    platform: "onnxruntime",
+    // the protocol's name for an ONNX model's platform
+    platform: "onnx_onnxv1",
     inputs: loaded.inputs.map(oip),
     outputs: loaded.outputs.map(oip),
-    parameters: {
-      version: loaded.version,
-      stage: loaded.source.meta.stage,
-      execution_provider: loaded.provider,
-      features: loaded.source.meta.features ?? null,
-      placement: placement.placement,
-      placement_reason: placement.reason,
-      ...(placement.eventLoopBatchUs !== undefined ? { placement_batch_us: placement.eventLoopBatchUs } : {}),
-      ...(placement.handoffUs !== undefined ? { placement_handoff_us: placement.handoffUs } : {}),
-    },
+    properties: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, String(v)])),
+    parameters,
   };
 }

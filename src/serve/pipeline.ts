@@ -61,7 +61,9 @@ export function decodeInputs(loaded: Pick<LoadedVersion, "inputsByName">, inputs
         throw new BadRequest(`input ${name}: dimension ${i} is ${shape[i]}; the model expects ${d}`);
     }
     if (shape[0] === 0) throw new BadRequest(`input ${name}: empty batch (shape[0] is 0)`);
-    const data = flatten(raw.data);
+    // a typed array is binary data already in the wire type (gRPC raw contents): taken as it is
+    const binary = ArrayBuffer.isView(raw.data);
+    const data = binary ? (raw.data as unknown as ArrayLike<number | bigint>) : flatten(raw.data);
     let size = 1;
     for (const d of shape) size *= d;
     if (data.length !== size)
@@ -71,7 +73,11 @@ export function decodeInputs(loaded: Pick<LoadedVersion, "inputsByName">, inputs
     if (rows >= 0 && shape[0] !== rows)
       throw new BadRequest(`inputs disagree on the batch size (${rows} vs ${shape[0]})`);
     rows = shape[0];
-    feeds[name] = { type: modelType, rowDims: shape.slice(1), data: checkedValues(modelType, data, name) };
+    feeds[name] = {
+      type: modelType,
+      rowDims: shape.slice(1),
+      data: binary ? (data as ArrayLike<number | bigint>) : checkedValues(modelType, data as unknown[], name),
+    };
   }
   for (const name of expected.keys()) if (!(name in feeds)) throw new BadRequest(`missing input ${name}`);
   return { rows, feeds };
@@ -86,11 +92,8 @@ export function execute(
   return loaded.batcher.submit(decoded.rows, decoded.feeds, timeoutMs);
 }
 
-/** Output tensors as OIP JSON, all of them or the ones `requested` names (in its order). */
-export function encodeOutputs(
-  outputs: Record<string, RowSlice>,
-  requested: unknown,
-): Array<Record<string, unknown>> {
+/** The outputs to answer with: all of them, or the ones `requested` names (in its order). */
+export function outputNames(outputs: Record<string, RowSlice>, requested: unknown): string[] {
   let names = Object.keys(outputs);
   if (requested !== undefined) {
     if (!Array.isArray(requested)) throw new BadRequest("outputs must be an array of {name}");
@@ -102,7 +105,15 @@ export function encodeOutputs(
         throw new BadRequest(`unknown output ${JSON.stringify(n)}; the model returns ${names.join(", ")}`);
     names = asked;
   }
-  return names.map((n) => {
+  return names;
+}
+
+/** Output tensors as OIP JSON, all of them or the ones `requested` names (in its order). */
+export function encodeOutputs(
+  outputs: Record<string, RowSlice>,
+  requested: unknown,
+): Array<Record<string, unknown>> {
+  return outputNames(outputs, requested).map((n) => {
     const o = outputs[n];
     let count = 1;
     for (const d of o.dims) count *= d;

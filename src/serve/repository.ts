@@ -3,7 +3,7 @@
  * its placement chose, warmed before it takes traffic; loads, reloads (a version whose files did not
  * change keeps serving), unloads, and the --watch sync with the directory on disk.
  */
-import { readFileSync, realpathSync } from "node:fs";
+import { readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join, sep } from "node:path";
 import { Batcher } from "./batcher.js";
 import { CircuitBreaker } from "./breaker.js";
@@ -33,6 +33,14 @@ export interface LoadedVersion {
   /** see fingerprintOf: a reload keeps a version whose files did not change */
   fingerprint: string;
   drift?: DriftMonitor;
+}
+
+/** One model version in the repository index. */
+export interface IndexEntry {
+  name: string;
+  version: string;
+  state: "READY" | "UNAVAILABLE";
+  reason: string;
 }
 
 export interface ModelState extends Routes<LoadedVersion> {
@@ -84,6 +92,46 @@ export class ModelRepository {
 
   entries(): IterableIterator<[string, ModelState]> {
     return this.models.entries();
+  }
+
+  /**
+   * The repository index (the protocol's model_repository extension, answered as Triton does): every
+   * version on disk under modelsDir and every loaded one, READY when loaded, else UNAVAILABLE with
+   * the reason; `readyOnly` keeps the READY ones.
+   */
+  index(readyOnly: boolean): IndexEntry[] {
+    const entries = new Map<string, IndexEntry>();
+    const root = this.options.modelsDir;
+    if (root) {
+      for (const dir of readdirSync(root, { withFileTypes: true })) {
+        if (!dir.isDirectory() || !MODEL_NAME.test(dir.name)) continue;
+        let sources: VersionSource[];
+        try {
+          sources = scanModel(root, dir.name);
+        } catch (error) {
+          entries.set(`${dir.name}/`, {
+            name: dir.name,
+            version: "",
+            state: "UNAVAILABLE",
+            reason: `unreadable: ${(error as Error).message}`,
+          });
+          continue;
+        }
+        for (const s of sources)
+          entries.set(`${s.name}/${s.version}`, {
+            name: s.name,
+            version: s.version,
+            state: "UNAVAILABLE",
+            reason: "not loaded",
+          });
+      }
+    }
+    for (const [name, state] of this.models)
+      for (const version of state.versions.keys())
+        entries.set(`${name}/${version}`, { name, version, state: "READY", reason: "" });
+    return [...entries.values()]
+      .filter((e) => !readyOnly || e.state === "READY")
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1));
   }
 
   /** Worker threads started (only when some version's placement is the workers). */

@@ -5,6 +5,7 @@
  */
 import type { ServeConfig } from "./config.js";
 import type { FeatureStore } from "./features.js";
+import { GrpcFrontEnd } from "./grpc.js";
 import { HttpFrontEnd } from "./http.js";
 import { Observability } from "./observability.js";
 import type { VersionSource } from "./registry.js";
@@ -18,6 +19,8 @@ export interface ServeOptions {
   modelsDir?: string;
   host?: string;
   port?: number;
+  /** serve inference.GRPCInferenceService on this port too (0: any free port) */
+  grpcPort?: number;
   features?: FeatureStore;
   log?: (line: string) => void;
   /** bearer token for the repository and routing API; without one that API is disabled */
@@ -31,6 +34,7 @@ export class ServingCore {
   readonly repository: ModelRepository;
   readonly router: Router;
   private readonly http: HttpFrontEnd;
+  private readonly grpc: GrpcFrontEnd | undefined;
 
   constructor(private readonly options: ServeOptions) {
     const log = (line: string) => options.log?.(line);
@@ -49,6 +53,15 @@ export class ServingCore {
       router: this.router,
       observability: this.observability,
     });
+    if (options.grpcPort !== undefined)
+      this.grpc = new GrpcFrontEnd({
+        ...options,
+        port: options.grpcPort,
+        log,
+        repository: this.repository,
+        router: this.router,
+        observability: this.observability,
+      });
   }
 
   get metrics() {
@@ -67,13 +80,17 @@ export class ServingCore {
     return this.repository.syncModel(name);
   }
 
-  listen(): Promise<{ url: string; port: number }> {
-    return this.http.listen();
+  /** Both front ends listening: HTTP, and gRPC when grpcPort is set. */
+  async listen(): Promise<{ url: string; port: number; grpcPort?: number }> {
+    const http = await this.http.listen();
+    if (!this.grpc) return http;
+    const { port } = await this.grpc.listen();
+    return { ...http, grpcPort: port };
   }
 
   /** Graceful: stop accepting, drain in-flight requests, then release the sessions and workers. */
   async close(timeoutMs = 10_000): Promise<void> {
-    await this.http.close(timeoutMs);
+    await Promise.all([this.http.close(timeoutMs), this.grpc?.close(timeoutMs)]);
     await this.repository.close();
     await this.options.features?.close();
   }
@@ -81,12 +98,11 @@ export class ServingCore {
 
 export async function startServing(
   options: ServeOptions,
-): Promise<{ core: ServingCore; url: string; port: number }> {
+): Promise<{ core: ServingCore; url: string; port: number; grpcPort?: number }> {
   const core = new ServingCore(options);
   try {
     await core.loadAll(options.sources);
-    const { url, port } = await core.listen();
-    return { core, url, port };
+    return { core, ...(await core.listen()) };
   } catch (error) {
     // worker threads would keep a failed start alive: stop them, then report
     await core.close();

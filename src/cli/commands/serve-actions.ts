@@ -15,6 +15,7 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
   if (flags.maxQueueDelayMs !== undefined) config.batching.maxQueueDelayMs = flags.maxQueueDelayMs;
   for (const [flag, value] of [
     ["--port", flags.port],
+    ["--grpc-port", flags.grpcPort],
     ["--workers", flags.workers],
     ["--max-batch-size", flags.maxBatchSize],
     ["--max-queue-delay-ms", flags.maxQueueDelayMs],
@@ -60,13 +61,14 @@ export async function runServe(io: CliIo, flags: ServeFlags): Promise<number> {
       // a token on the command line shows in `ps`: the environment is the better place
       adminToken: flags.adminToken || process.env.STACKWRIGHT_ADMIN_TOKEN || undefined,
       token: flags.token || process.env.STACKWRIGHT_TOKEN || undefined,
+      grpcPort: flags.grpcPort,
     });
   } catch (error) {
     throw new UserError(`cannot start serving: ${(error as Error).message}`);
   }
   const threads = started.core.repository.workerThreads;
   log(
-    `stackwright serve listening on ${started.url} (${threads ? `${threads} worker thread(s)` : "no worker threads: every model runs on the event loop"}, features: ${features.kind})`,
+    `stackwright serve listening on ${started.url}${started.grpcPort !== undefined ? ` and gRPC ${flags.host}:${started.grpcPort}` : ""} (${threads ? `${threads} worker thread(s)` : "no worker threads: every model runs on the event loop"}, features: ${features.kind})`,
   );
   const watchRoot = flags.watch && flags.models ? resolve(flags.models) : undefined;
   const watcher = watchRoot

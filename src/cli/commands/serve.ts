@@ -7,6 +7,7 @@ export interface ServeFlags {
   model: string[];
   config?: string;
   port: number;
+  grpcPort?: number;
   host: string;
   device?: string;
   workers?: number;
@@ -38,6 +39,12 @@ export function registerServe(program: Command, io: CliIo): void {
     )
     .option("--config <file>", "serve.yaml (as generated in platform/serve.yaml)")
     .addOption(new Option("--port <n>", "HTTP port").default(8080).argParser((v) => Number(v)))
+    .addOption(
+      new Option(
+        "--grpc-port <n>",
+        "also serve the Open Inference Protocol over gRPC (inference.GRPCInferenceService) on this port",
+      ).argParser((v) => Number(v)),
+    )
     .option("--host <addr>", "bind address", "127.0.0.1")
     .addOption(deviceOption())
     .addOption(workersOption())
