@@ -6,9 +6,13 @@
 // one run, with autocannon in a separate process (32 connections, non-pipelined, single-row requests):
 //   (a) fastify answering a constant (the HTTP floor)      (b) naive fastify + session.run per request
 //   (c) stackwright serve                                  (d) raw in-process session.run, batch 1..512
+//   (c') the same stackwright serve over gRPC: h2load (Debian's nghttp2-client; skipped without it),
+//        one HTTP/2 connection with 32 streams in flight as a gRPC channel has, ModelInfer with the
+//        single row as raw_input_contents; the answers that succeeded are read off the server's own
+//        stackwright_requests_total, since h2load sees only HTTP statuses
 // plus /v2/health/live p99 while (c) is saturated, and a 2x-overload run that may only see 429/503.
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +97,78 @@ function autocannon(url, body, connections, seconds) {
 // every server gets the same unmeasured warm-up under the same load before its measured run, so a
 // JIT that is still compiling the hot path counts for none of them
 const WARMUP_SECONDS = 2;
+
+const h2load = spawnSync("h2load", ["--version"]).status === 0;
+
+/** The server's count of answered (200) requests for a model, from its /metrics. */
+async function answered(metricsUrl, model) {
+  // a kept-alive socket the server closed while the load ran fails once: a fresh one answers
+  const scrape = () => fetch(metricsUrl).then((r) => r.text());
+  const text = await scrape().catch(scrape);
+  return text
+    .split("\n")
+    .filter(
+      (l) =>
+        l.startsWith("stackwright_requests_total{") &&
+        l.includes(`model="${model}"`) &&
+        l.includes('code="200"'),
+    )
+    .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+}
+
+/** gRPC ModelInfer load with h2load: req/s, p50/p99 from its per-request log, answers that succeeded. */
+async function grpcLoad(port, model, width, streams, seconds, metricsUrl) {
+  const { inferenceProtos } = await import(`${root}dist/src/serve/grpc.js`);
+  const message = inferenceProtos().oip.service.ModelInfer.requestSerialize({
+    model_name: model,
+    inputs: [{ name: "input", datatype: "FP32", shape: [1, width] }],
+    raw_input_contents: [Buffer.from(new Float32Array(width).map((_, i) => Math.sin(i)).buffer)],
+  });
+  // a gRPC message on the wire: no compression, its length, the protobuf
+  const frame = Buffer.alloc(5);
+  frame.writeUInt32BE(message.length, 1);
+  const bodyFile = join(work, "grpc-body.bin");
+  const logFile = join(work, "h2load.log");
+  writeFileSync(bodyFile, Buffer.concat([frame, message]));
+  // h2load appends to its log: each run starts a fresh one
+  rmSync(logFile, { force: true });
+  const before = await answered(metricsUrl, model);
+  const run = spawnSync(
+    "h2load",
+    [
+      "-D",
+      String(seconds),
+      "-c",
+      "1",
+      "-m",
+      String(streams),
+      "-H",
+      "content-type: application/grpc",
+      "-H",
+      "te: trailers",
+      "-d",
+      bodyFile,
+      `--log-file=${logFile}`,
+      `http://127.0.0.1:${port}/inference.GRPCInferenceService/ModelInfer`,
+    ],
+    { encoding: "utf8" },
+  );
+  const reqPerSec = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(run.stdout)?.[1] ?? 0);
+  const micros = readFileSync(logFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => Number(l.split("\t")[2]))
+    .sort((a, b) => a - b);
+  const at = (p) => Math.round(micros[Math.min(micros.length - 1, Math.floor(p * micros.length))] / 10) / 100;
+  const ok = (await answered(metricsUrl, model)) - before;
+  return {
+    reqPerSec: Math.round(reqPerSec),
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    requests: micros.length,
+    answeredOk: ok,
+  };
+}
 
 async function withProcess(args, env, readyUrl, warm, fn) {
   const child = spawn(process.execPath, args, {
@@ -181,6 +257,7 @@ for (const [name, spec] of Object.entries(MODELS)) {
       () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
     );
     port = await freePort();
+    const grpcPort = await freePort();
     const serveArgs = [
       `${root}bin/stackwright.js`,
       "serve",
@@ -194,6 +271,8 @@ for (const [name, spec] of Object.entries(MODELS)) {
       "64",
       "--max-queue-delay-ms",
       "1",
+      "--grpc-port",
+      String(grpcPort),
     ];
     const infer = `http://127.0.0.1:${port}/v2/models/${name}/infer`;
     await withProcess(
@@ -212,6 +291,12 @@ for (const [name, spec] of Object.entries(MODELS)) {
         };
         // throughput alone first (a second load generator would take CPU from the server on 2 cores)
         r.stackwright = await autocannon(infer, body, 32, duration);
+        // the same server over gRPC, after the same warm-up
+        if (h2load) {
+          const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+          await grpcLoad(grpcPort, name, width, 32, WARMUP_SECONDS, metricsUrl);
+          r.stackwrightGrpc = await grpcLoad(grpcPort, name, width, 32, duration, metricsUrl);
+        }
         // then /v2/health/live latency while the model is saturated
         const [, health] = await Promise.all([
           autocannon(infer, body, 32, Math.max(3, duration / 2)),
@@ -225,6 +310,9 @@ for (const [name, spec] of Object.entries(MODELS)) {
       stackwrightVsHttpFloor: ratio(r.stackwright.reqPerSec, r.httpFloor.reqPerSec),
       stackwrightVsNaive: ratio(r.stackwright.reqPerSec, r.naive.reqPerSec),
       p99StackwrightVsNaive: ratio(r.stackwright.p99Ms, Math.max(0.01, r.naive.p99Ms)),
+      ...(r.stackwrightGrpc
+        ? { grpcVsRest: ratio(r.stackwrightGrpc.reqPerSec, r.stackwright.reqPerSec) }
+        : {}),
     };
     return r;
   };

@@ -205,7 +205,18 @@ function build() {
       currency: z.literal("USD"),
       note: z.string().optional(),
       cpuInstances: z.array(instanceSchema).min(1),
-      gpuInstances: z.array(instanceSchema).min(1),
+      // what the capacity model reads off a GPU row must be there: no figure is assumed for it
+      gpuInstances: z
+        .array(
+          instanceSchema.required({
+            gpu: true,
+            gpuCount: true,
+            gpuMemoryGb: true,
+            gpuTflops: true,
+            gpuBandwidthGbps: true,
+          }),
+        )
+        .min(1),
       systemInstance: z.string(),
       onlineStoreNode: z.string(),
       services: z

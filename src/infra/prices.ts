@@ -71,7 +71,7 @@ export function regionalPrices(base: PriceTable, region: string): RegionalPrices
   };
   const instanceRow = (i: InstancePrice) =>
     resolve({ ...i, usd: i.hourlyUsd }, "per instance-hour (on demand, Linux)", local?.instances[i.name]);
-  const regionalInstance = (i: InstancePrice): InstancePrice => ({ ...i, hourlyUsd: instanceRow(i).usd });
+  const regionalInstance = <T extends InstancePrice>(i: T): T => ({ ...i, hourlyUsd: instanceRow(i).usd });
   const instances = [...base.cpuInstances, ...base.gpuInstances];
   const row = (key: string): PriceRow => {
     if (key.startsWith("instance:")) {

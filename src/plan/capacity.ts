@@ -74,13 +74,31 @@ export type Precision = "fp32" | "fp16" | "fp8" | "int8" | "int4";
 const BYTES_PER_PARAM: Record<Precision, number> = { fp32: 4, fp16: 2, fp8: 1, int8: 1, int4: 0.5 };
 
 const CLASSICAL = new Set(["sklearn", "xgboost", "lightgbm"]);
-/** FLOPs per row as a multiple of 2 x parameters: convolutions reuse weights across pixels, encoders across tokens. */
-const FLOPS_MULTIPLIER: Record<string, number> = {
-  "computer-vision": 80,
-  "nlp-classification": 128,
-  "embedding-search": 128,
-  recommendation: 4,
-};
+/**
+ * FLOPs of one row as a multiple of 2 x parameters when nothing names the architecture, each with
+ * what it rests on: convolutions reuse their weights across the image (the median of the catalog's
+ * vision architectures, each from its source), an encoder runs every token through its dense weights
+ * (the default sequence), and any other network multiplies each weight once per row.
+ */
+export function flopsMultiplier(kind: string, models: ModelCatalog): { value: number; basis: string } {
+  if (kind === "computer-vision") {
+    const ratios = Object.entries(models.architectures)
+      .filter(([, a]) => a.family === "vision" && a.gmacs !== undefined)
+      .map(([name, a]) => ({ name, ratio: (a.gmacs! * 1e3) / a.parametersMillions }))
+      .sort((a, b) => a.ratio - b.ratio);
+    const median = ratios[Math.floor(ratios.length / 2)];
+    return {
+      value: round2(median.ratio),
+      basis: `the median multiply-adds per parameter of the catalog's vision architectures (${ratios.map((r) => `${r.name} ${Math.round(r.ratio)}`).join(", ")}; rules/models.yaml)`,
+    };
+  }
+  if (kind === "nlp-classification" || kind === "embedding-search")
+    return {
+      value: DEFAULT_SEQUENCE_TOKENS,
+      basis: `every one of ${DEFAULT_SEQUENCE_TOKENS} tokens through the dense weights (attention left out: set model.architecture)`,
+    };
+  return { value: 1, basis: "each weight multiplied once per row (a dense network)" };
+}
 
 export interface Workload {
   classical: boolean;
@@ -155,11 +173,12 @@ export function estimateWorkload(
   const llm = architecture
     ? architecture.family === "llm"
     : spec.useCase.kind === "llm-generation" || parametersMillions >= 1000;
-  const { flops: flopsPerRow, basis: flopsBasis } = rowFlops(spec, architecture, {
-    classical,
-    llm,
-    parametersMillions,
-  });
+  const { flops: flopsPerRow, basis: flopsBasis } = rowFlops(
+    spec,
+    architecture,
+    { classical, llm, parametersMillions },
+    models,
+  );
   const rowsPerRequest = spec.inference.rowsPerRequest;
   // an LLM is sized from its catalog entry: a calibration of one forward pass does not describe it
   const cpuMeasured = calibration?.device === "cpu" && !llm ? calibration : null;
@@ -245,6 +264,7 @@ function rowFlops(
   spec: ModeInputSpec,
   architecture: Architecture | null,
   w: { classical: boolean; llm: boolean; parametersMillions: number },
+  models: ModelCatalog,
 ): { flops: number; basis: string } {
   if (spec.model.gflopsPerRow !== null)
     return {
@@ -283,10 +303,10 @@ function rowFlops(
       flops: 2 * w.parametersMillions * 1e6,
       basis: `2 FLOPs per parameter per generated token${name ? ` (${name}, ${architecture!.source})` : ""}`,
     };
-  const multiplier = FLOPS_MULTIPLIER[spec.useCase.kind] ?? 2;
+  const multiplier = flopsMultiplier(spec.useCase.kind, models);
   return {
-    flops: 2 * w.parametersMillions * 1e6 * multiplier,
-    basis: `estimated: 2 x parameters x ${multiplier} for ${spec.useCase.kind} (set model.architecture or model.gflopsPerRow for a sourced figure)`,
+    flops: 2 * w.parametersMillions * 1e6 * multiplier.value,
+    basis: `estimated: 2 x parameters x ${multiplier.value} for ${spec.useCase.kind}, ${multiplier.basis} (set model.architecture or model.gflopsPerRow for a sourced figure)`,
   };
 }
 
@@ -383,12 +403,12 @@ export function replicaThroughput(args: {
     if (workload.llm) {
       // no instance meets the targets (LLM_TARGETS_UNMET): the cheapest that holds the weights
       const bytes = workload.parametersMillions * 1e6 * BYTES_PER_PARAM[gpu.precision];
-      const stepSeconds = bytes / ((instance.gpuBandwidthGbps ?? 300) * 1e9 * gpus);
+      const stepSeconds = bytes / (instance.gpuBandwidthGbps! * 1e9 * gpus);
       const tokens = spec.inference.llm.outputTokens;
       return {
         qps: 1 / stepSeconds / tokens,
         rowsPerSecond: 1 / stepSeconds / tokens,
-        how: `no instance meets the LLM's targets: one session at a time, ${Math.round(bytes / 1e9)} GB of ${gpu.precision} weights read per token at ${instance.gpuBandwidthGbps ?? 300} GB/s x ${gpus} GPU, ${tokens} tokens per answer`,
+        how: `no instance meets the LLM's targets: one session at a time, ${Math.round(bytes / 1e9)} GB of ${gpu.precision} weights read per token at ${instance.gpuBandwidthGbps} GB/s x ${gpus} GPU, ${tokens} tokens per answer`,
       };
     }
     const httpRequests = EVENT_LOOP_QPS;
@@ -403,11 +423,11 @@ export function replicaThroughput(args: {
         point,
       };
     }
-    const gpuRows = ((instance.gpuTflops ?? 30) * 1e12 * GPU_UTILIZATION * gpus) / workload.flopsPerRow;
+    const gpuRows = (instance.gpuTflops! * 1e12 * GPU_UTILIZATION * gpus) / workload.flopsPerRow;
     return {
       qps: Math.min(gpuRows / rows, httpRequests),
       rowsPerSecond: gpuRows,
-      how: `${formatFlops(workload.flopsPerRow)} per row (${workload.flopsBasis})${perRequest} on ${gpus}x ${instance.gpu} at ${instance.gpuTflops ?? 30} TFLOPS x ${GPU_UTILIZATION} batched utilisation, capped by the event loop at ${HTTP_OVERHEAD_MS} ms a request`,
+      how: `${formatFlops(workload.flopsPerRow)} per row (${workload.flopsBasis})${perRequest} on ${gpus}x ${instance.gpu} at ${instance.gpuTflops} TFLOPS x ${GPU_UTILIZATION} batched utilisation, capped by the event loop at ${HTTP_OVERHEAD_MS} ms a request`,
     };
   }
   const c = workload.calibration;
@@ -626,7 +646,7 @@ export function allowedPrecisions(priority: string): Precision[] {
 /** The dense peak a precision computes at on `instance`: FP8 tensor cores where it has them, else fp16 (weight-only int8/int4 compute in fp16). */
 export function peakTflops(instance: InstancePrice, precision: Precision): number | null {
   if (precision === "fp8") return instance.gpuFp8Tflops ?? null;
-  return instance.gpuTflops ?? 30;
+  return instance.gpuTflops!;
 }
 
 export interface LlmSizing {
@@ -685,7 +705,7 @@ export function sizeLlm(
       const tflops = peakTflops(instance, precision);
       // FP8 needs FP8 tensor cores (the price table says which GPUs have them)
       if (tflops === null) continue;
-      const hardware = { gpus, bandwidthGbps: instance.gpuBandwidthGbps ?? 300, tflops };
+      const hardware = { gpus, bandwidthGbps: instance.gpuBandwidthGbps!, tflops };
       const weights = shape.parameters * BYTES_PER_PARAM[precision];
       const byMemory = Math.min(c.maxSequences, Math.floor((memory - weights) / perSession));
       if (byMemory < 1) continue;

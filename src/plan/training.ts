@@ -88,7 +88,7 @@ function neuralOptions(
     // the training state sharded over as many instances as it needs (FSDP / ZeRO-3)
     const count = Math.max(1, Math.ceil((state * 1.2) / memory));
     const rate = gpu
-      ? (instance.gpuTflops ?? 30) * 1e12 * (instance.gpuCount ?? 1) * t.utilization.value
+      ? instance.gpuTflops! * 1e12 * (instance.gpuCount ?? 1) * t.utilization.value
       : CPU_GFLOPS_PER_VCPU * 1e9 * instance.vcpu;
     const hoursPerRun = round2(Math.max(0.1, flops / (rate * count) / 3600));
     return {
@@ -97,7 +97,7 @@ function neuralOptions(
       instances: count,
       hoursPerRun,
       runsPerMonth: 0,
-      basis: `${what}: ${(flops / 1e18).toPrecision(3)} EFLOP on ${count > 1 ? `${count} x ` : ""}${instance.name}${gpu ? ` at ${t.utilization.value} of ${instance.gpuTflops ?? 30} TFLOPS x ${instance.gpuCount ?? 1} GPU (${t.utilization.source})` : ` at ${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU`}${count > 1 ? `, its ${round2(state / 1e9)} GB of training state (${t.bytesPerTrainedParameter.value} bytes a parameter) sharded` : ""}`,
+      basis: `${what}: ${(flops / 1e18).toPrecision(3)} EFLOP on ${count > 1 ? `${count} x ` : ""}${instance.name}${gpu ? ` at ${t.utilization.value} of ${instance.gpuTflops} TFLOPS x ${instance.gpuCount ?? 1} GPU (${t.utilization.source})` : ` at ${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU`}${count > 1 ? `, its ${round2(state / 1e9)} GB of training state (${t.bytesPerTrainedParameter.value} bytes a parameter) sharded` : ""}`,
     };
   });
 }

@@ -52,11 +52,8 @@ function jsonDepthOk(value: unknown, max: number): boolean {
   return true;
 }
 
-/**
- * Reads a request body of at most `limit` bytes as a JSON object: 413 over the limit (before reading
- * when content-length says so), 400 for malformed JSON, nesting deeper than MAX_DEPTH, or a non-object.
- */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+/** Reads a request body of at most `limit` bytes: 413 over the limit (before reading when content-length says so). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   if (Number(req.headers["content-length"] ?? 0) > limit)
     return Promise.reject(new HttpError(413, `request body larger than ${limit} bytes`));
   return new Promise((resolve, reject) => {
@@ -75,27 +72,37 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<Recor
     });
     req.on("error", reject);
     req.on("end", () => {
-      if (failed) return;
-      const text = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
-      // a large body is scanned before parsing, so a deeply nested one is refused without the parse
-      // (megabytes of nesting would hold the event loop for seconds); a small one is parsed first
-      // and its value walked, which is cheaper per request
-      if (text.length > 8192 && !jsonTextDepthOk(text, MAX_DEPTH))
-        return reject(new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`));
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        return reject(new HttpError(400, `malformed JSON: ${(error as Error).message}`));
-      }
-      // checked on the parsed value (V8's parser does not recurse on the native stack); the walk
-      // visits only nested arrays and objects, so a flat tensor costs one pass over its values. Text
-      // with no more opening brackets than MAX_DEPTH cannot nest deeper, and needs no walk
-      if (bracketsExceed(text, MAX_DEPTH) && !jsonDepthOk(value, MAX_DEPTH))
-        return reject(new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`));
-      if (!value || typeof value !== "object" || Array.isArray(value))
-        return reject(new HttpError(400, "the body must be a JSON object"));
-      resolve(value as Record<string, unknown>);
+      if (!failed) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     });
   });
+}
+
+/**
+ * JSON text as an object: 400 for malformed JSON, nesting deeper than MAX_DEPTH, or a non-object.
+ */
+export function parseJsonObject(text: string): Record<string, unknown> {
+  // a large body is scanned before parsing, so a deeply nested one is refused without the parse
+  // (megabytes of nesting would hold the event loop for seconds); a small one is parsed first and
+  // its value walked, which is cheaper per request
+  if (text.length > 8192 && !jsonTextDepthOk(text, MAX_DEPTH))
+    throw new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, `malformed JSON: ${(error as Error).message}`);
+  }
+  // checked on the parsed value (V8's parser does not recurse on the native stack); the walk
+  // visits only nested arrays and objects, so a flat tensor costs one pass over its values. Text
+  // with no more opening brackets than MAX_DEPTH cannot nest deeper, and needs no walk
+  if (bracketsExceed(text, MAX_DEPTH) && !jsonDepthOk(value, MAX_DEPTH))
+    throw new HttpError(400, `JSON nested deeper than ${MAX_DEPTH} levels`);
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw new HttpError(400, "the body must be a JSON object");
+  return value as Record<string, unknown>;
+}
+
+/** Reads a request body of at most `limit` bytes as a JSON object (readBody, then parseJsonObject). */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  return parseJsonObject((await readBody(req, limit)).toString("utf8"));
 }

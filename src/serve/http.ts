@@ -6,15 +6,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PACKAGE_NAME, packageVersion } from "../util/package.js";
+import { binaryOutputs, decodeBinaryRequest, encodeBinaryResponse, HEADER_LENGTH } from "./binary-tensors.js";
 import type { ServeConfig } from "./config.js";
 import { errorResponse, HttpError } from "./errors.js";
 import type { FeatureKind } from "./feature-codec.js";
 import type { FeatureStore } from "./features.js";
 import { checkBearer, measured } from "./front-end.js";
-import { readJsonBody } from "./http-body.js";
+import { readBody, readJsonBody } from "./http-body.js";
 import type { Observability } from "./observability.js";
 import type { TensorMeta } from "./ort-session.js";
-import { encodeOutputs, featureRequest } from "./pipeline.js";
+import { encodeOutputs, featureRequest, outputNames } from "./pipeline.js";
 import { predictionsOf } from "./predictions.js";
 import { checkModelName, type LoadedVersion, type ModelRepository, type ModelState } from "./repository.js";
 import type { Router } from "./router.js";
@@ -92,7 +93,7 @@ export class HttpFrontEnd {
     const action = m[3];
     if (action === "/infer") {
       if (req.method !== "POST") throw new HttpError(405, "infer takes POST");
-      return this.infer(req, send, name, version);
+      return this.infer(req, res, send, name, version);
     }
     if (action === "/shadow") return send(200, router.shadowOf(name));
     const { state, loaded } = router.pick(name, version);
@@ -167,12 +168,18 @@ export class HttpFrontEnd {
 
   private async infer(
     req: IncomingMessage,
+    res: ServerResponse,
     send: Send,
     name: string,
     version: string | undefined,
   ): Promise<void> {
     const started = performance.now();
-    const body = await readJsonBody(req, this.options.config.maxBodyBytes);
+    const headerLength = req.headers[HEADER_LENGTH];
+    // Triton's binary tensor extension: a JSON header, then the inputs' raw bytes
+    const body =
+      typeof headerLength === "string"
+        ? decodeBinaryRequest(await readBody(req, this.options.config.maxBodyBytes), headerLength)
+        : await readJsonBody(req, this.options.config.maxBodyBytes);
     // the protocol's id is a string (Triton refuses another type the same way)
     if (body.id !== undefined && typeof body.id !== "string")
       throw new BadRequest(`id must be a string, got ${JSON.stringify(body.id)}`);
@@ -184,12 +191,21 @@ export class HttpFrontEnd {
         req.headers["x-stackwright-key"] as string | undefined,
       );
       answeredBy(loaded.version);
-      send(200, {
+      const head = {
         model_name: name,
         model_version: loaded.version,
         ...(body.id !== undefined ? { id: body.id } : {}),
-        outputs: encodeOutputs(outputs, body.outputs),
+      };
+      const names = outputNames(outputs, body.outputs);
+      const binary = binaryOutputs(body, names);
+      if (binary.size === 0) return send(200, { ...head, outputs: encodeOutputs(outputs, body.outputs) });
+      const { body: bytes, headerLength: length } = encodeBinaryResponse(head, outputs, names, binary);
+      res.writeHead(200, {
+        "content-type": "application/octet-stream",
+        "content-length": String(bytes.length),
+        [HEADER_LENGTH]: String(length),
       });
+      res.end(bytes);
     });
   }
 

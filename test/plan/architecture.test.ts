@@ -111,6 +111,26 @@ describe("capacity from a named architecture (rules/models.yaml)", () => {
     expect(instance!.memoryGb).toBeGreaterThanOrEqual(11.1);
   });
 
+  it("a model that meets its latency on CPU and on a GPU serves on the one cheaper at its peak, both prices said", () => {
+    const at = (peakQps: number) =>
+      planOf({
+        useCase: { kind: "computer-vision" },
+        model: { framework: "pytorch", architecture: "resnet50", sizeMb: 100 },
+        inference: { mode: "realtime", latencyP99Ms: 2000, peakQps },
+      }).decisions.find((d) => d.capability === "serving.hardware")!;
+    const busy = at(2000);
+    expect(busy.choice).toBe("gpu");
+    expect(busy.rule).toBe("hardware-gpu-cheaper-at-peak");
+    expect(busy.because).toMatch(
+      /costs \$[\d.]+ an hour on GPUs against \$[\d.]+ on the cheapest CPU instances/,
+    );
+    const quiet = at(1);
+    expect(quiet.choice).toBe("cpu");
+    expect(quiet.alternatives[0].rejectedBecause).toMatch(
+      /the peak costs \$[\d.]+ an hour on GPUs against \$[\d.]+ on CPU/,
+    );
+  });
+
   it("a measured figure overrides the estimate and says so", () => {
     const w = workloadOf({ model: { framework: "pytorch", gflopsPerRow: 3.5 } });
     expect(w.flopsPerRow).toBe(3.5e9);
