@@ -15,7 +15,7 @@ import {
   type Calibration,
 } from "../requirements/calibration.js";
 import { zeroFeeds } from "./execution.js";
-import { metaOf, openSession, ortVersion, runSession, type Session } from "./ort-session.js";
+import { assertServable, metaOf, openSession, ortVersion, runSession, type Session } from "./ort-session.js";
 import { onFirstProvider } from "./pool.js";
 
 export const DEFAULT_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256] as const;
@@ -117,7 +117,13 @@ export async function calibrateModel(options: CalibrateOptions): Promise<Calibra
   const { session, provider } = opened;
   const device = provider === "cuda" || provider === "webgpu" ? provider : "cpu";
   try {
-    const { inputs } = metaOf(session);
+    const meta = metaOf(session);
+    try {
+      assertServable(meta);
+    } catch (error) {
+      throw new CalibrationError(`${options.file}: ${(error as Error).message}`);
+    }
+    const { inputs } = meta;
     if (inputs.length === 0) throw new CalibrationError(`${options.file} has no inputs`);
     // a fixed first dimension is the only batch the model takes
     const fixed = inputs.map((i) => i.shape?.[0]).find((d): d is number => typeof d === "number" && d > 0);

@@ -7,6 +7,7 @@
 import { Worker } from "node:worker_threads";
 import type { PLACEMENTS } from "./config.js";
 import {
+  assertServable,
   metaOf,
   openSession,
   runSession,
@@ -173,6 +174,12 @@ export async function openExecutor(options: {
     const meta = providers
       ? { ...(await pool.load(key, bytes, providers)), provider: providers[0] }
       : await pool.loadOnDevice(key, bytes, device, onSkip);
+    try {
+      assertServable(meta);
+    } catch (error) {
+      await pool.unload(key);
+      throw error;
+    }
     return { executor: new WorkerExecutor(pool, key), ...meta, decision };
   };
   if (mode === "workers")
@@ -186,6 +193,12 @@ export async function openExecutor(options: {
     onSkip,
   );
   const meta = metaOf(session);
+  try {
+    assertServable(meta);
+  } catch (error) {
+    await session.release();
+    throw error;
+  }
   const onLoop = (decision: PlacementDecision): OpenedExecutor => ({
     executor: new EventLoopExecutor(session),
     ...meta,

@@ -15,7 +15,7 @@ import type { Observability } from "./observability.js";
 import { outputNames } from "./pipeline.js";
 import { checkModelName, type ModelRepository } from "./repository.js";
 import type { Router } from "./router.js";
-import { BadRequest, bytesPerElement, OIP_TO_ORT, toJsonArray, viewOf } from "./tensors.js";
+import { BadRequest, bytesPerElement, OIP_TO_ORT, ORT_TO_OIP, toJsonArray, viewOf } from "./tensors.js";
 
 export interface GrpcOptions {
   repository: ModelRepository;
@@ -121,6 +121,10 @@ function requestTensor(input: InferInputTensor, raw: Buffer | undefined): Record
     return { name: input.name, datatype: input.datatype, shape, data: viewOf(type, copy) };
   }
   const field = CONTENTS_FIELD[input.datatype];
+  if (!field && input.datatype in OIP_TO_ORT)
+    throw new BadRequest(
+      `input ${input.name}: ${input.datatype} travels as raw_input_contents (the protocol has no contents field for it)`,
+    );
   const values = field ? (input.contents?.[field] ?? []) : [];
   const data = values.map((v) =>
     input.datatype === "BOOL" ? Boolean(v) : typeof v === "string" ? Number(v) : (v as number),
@@ -250,7 +254,10 @@ export class GrpcFrontEnd {
       );
       answeredBy(loaded.version);
       const names = outputNames(outputs, request.outputs.length > 0 ? request.outputs : undefined);
-      const { tensors, rawContents } = responseTensors(outputs, names, raw);
+      // a type with no contents field (FP16) answers raw, and then every output does (the protocol
+      // allows one encoding per response)
+      const answerRaw = raw || names.some((n) => !CONTENTS_FIELD[ORT_TO_OIP[outputs[n].type] ?? ""]);
+      const { tensors, rawContents } = responseTensors(outputs, names, answerRaw);
       response = {
         model_name: name,
         model_version: loaded.version,

@@ -219,6 +219,31 @@ export function buildConvNet(options: ConvNetOptions): { bytes: Uint8Array; flop
   return { bytes, flopsPerImage: flops };
 }
 
+/** ONNX element types of the tensors identity models carry. */
+const ELEMENT_TYPES = { float16: 10, bfloat16: 16, string: 8, float: FLOAT } as const;
+
+/**
+ * A model that returns its input: `input` [N, width] of `type` to `output`, the same. For testing
+ * that a tensor type crosses every encoding unchanged.
+ */
+export function buildIdentity(type: keyof typeof ELEMENT_TYPES, width: number): Uint8Array {
+  const info = (name: string) => ({
+    name,
+    type: {
+      tensorType: {
+        elemType: ELEMENT_TYPES[type],
+        shape: { dim: [{ dimParam: "N" }, { dimValue: width }] },
+      },
+    },
+  });
+  return encodeModel({
+    name: `identity-${type}`,
+    node: [{ input: ["input"], output: ["output"], name: "identity", opType: "Identity" }],
+    input: [info("input")],
+    output: [info("output")],
+  });
+}
+
 /** A graph as an opset-17 ONNX model, checked against the message declarations. */
 function encodeModel(graph: Record<string, unknown>): Uint8Array {
   const model = {

@@ -38,7 +38,25 @@ const ORT_LOG_LEVELS = ["verbose", "info", "warning", "error", "fatal"] as const
 const requested = process.env.STACKWRIGHT_ORT_LOG_LEVEL;
 ort.env.logLevel = ORT_LOG_LEVELS.find((l) => l === requested) ?? "fatal";
 
+// onnxruntime-node's native binding reads a Float16Array as 0 bytes ("not enough space: expected 8,
+// got 0"), and onnxruntime-common hands it one for every float16 tensor wherever the runtime has
+// Float16Array (Node 24). The common library fixes its type map at the first Tensor it builds: that
+// one is built here with Float16Array hidden, so float16 data stays the Uint16Array of its bit
+// patterns, which the binding reads. test/serve/datatypes.test.ts runs a float16 model on Node 24.
+{
+  const float16 = Object.getOwnPropertyDescriptor(globalThis, "Float16Array");
+  if (float16?.configurable) {
+    delete (globalThis as Record<string, unknown>).Float16Array;
+    try {
+      new ort.Tensor("float32", new Float32Array(1), [1]);
+    } finally {
+      Object.defineProperty(globalThis, "Float16Array", float16);
+    }
+  }
+}
+
 const CTORS: Record<string, new (buffer: ArrayBuffer) => TypedArray> = {
+  float16: Uint16Array,
   float32: Float32Array,
   float64: Float64Array,
   int32: Int32Array,
@@ -53,6 +71,24 @@ const CTORS: Record<string, new (buffer: ArrayBuffer) => TypedArray> = {
 };
 
 export type Session = ort.InferenceSession;
+
+/** The tensor types the serving core carries (over JSON, binary and gRPC). */
+export const SERVABLE_TYPES: readonly string[] = Object.keys(CTORS);
+
+/**
+ * Refuses a model with a tensor the serving core cannot carry, naming each one and the types it
+ * can: at load, with the reason, never a server that starts and cannot answer.
+ */
+export function assertServable(meta: { inputs: TensorMeta[]; outputs: TensorMeta[] }): void {
+  const bad = [
+    ...meta.inputs.map((t) => ({ ...t, kind: "input" })),
+    ...meta.outputs.map((t) => ({ ...t, kind: "output" })),
+  ].filter((t) => !t.isTensor || !SERVABLE_TYPES.includes(t.type ?? ""));
+  if (bad.length)
+    throw new Error(
+      `cannot serve ${bad.map((t) => `${t.kind} ${t.name} (${t.isTensor ? (t.type ?? "unknown type") : "not a tensor"})`).join(", ")}: the serving core carries ${SERVABLE_TYPES.join(", ")}`,
+    );
+}
 
 /** The ONNX Runtime version this process runs (recorded with a calibration). */
 export function ortVersion(): string {

@@ -1,5 +1,6 @@
 /** Open Inference Protocol datatypes <-> ONNX Runtime tensor types, and request-tensor validation. */
 export const OIP_TO_ORT: Record<string, string> = {
+  FP16: "float16",
   FP32: "float32",
   FP64: "float64",
   INT8: "int8",
@@ -20,6 +21,8 @@ type Ctor = {
   new (n: number): ArrayLike<number | bigint> & { buffer: ArrayBufferLike; [i: number]: number | bigint };
 };
 const CTORS: Record<string, Ctor> = {
+  // half precision travels as its 16-bit patterns
+  float16: Uint16Array as unknown as Ctor,
   float32: Float32Array as unknown as Ctor,
   float64: Float64Array as unknown as Ctor,
   int8: Int8Array as unknown as Ctor,
@@ -33,6 +36,7 @@ const CTORS: Record<string, Ctor> = {
   bool: Uint8Array as unknown as Ctor,
 };
 const BYTES: Record<string, number> = {
+  float16: 2,
   float32: 4,
   float64: 8,
   int8: 1,
@@ -55,6 +59,43 @@ const RANGES: Record<string, [number, number]> = {
   int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
   uint64: [0, Number.MAX_SAFE_INTEGER],
 };
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The IEEE 754 half-precision bits nearest a number (round to nearest even; overflow to infinity). */
+export function toHalfBits(value: number): number {
+  f32[0] = value;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    const half = mantissa >> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const midpoint = 1 << (shift - 1);
+    return sign | (half + (rest > midpoint || (rest === midpoint && half & 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (mantissa >> 13);
+  const rest = mantissa & 0x1fff;
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
+}
+
+/** The number a half-precision bit pattern holds. */
+export function fromHalfBits(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
 
 export class BadRequest extends Error {
   constructor(
@@ -86,7 +127,7 @@ function typedArrayOfAny(
   if (!Ctor) throw new BadRequest(`input ${inputName}: the model's type ${type} is not supported over JSON`);
   const out = new Ctor(values.length);
   const range = RANGES[type];
-  const integer = type !== "float32" && type !== "float64";
+  const integer = type !== "float32" && type !== "float64" && type !== "float16";
   for (let i = 0; i < values.length; i++) {
     let v = values[i];
     if (type === "bool" && typeof v === "boolean") v = v ? 1 : 0;
@@ -101,7 +142,9 @@ function typedArrayOfAny(
       throw new BadRequest(`input ${inputName}: data[${i}] = ${v} overflows ${type}`);
     if (type === "float32" && Math.abs(v) > 3.4028234663852886e38)
       throw new BadRequest(`input ${inputName}: data[${i}] overflows float32`);
-    out[i] = type === "int64" || type === "uint64" ? BigInt(v) : v;
+    if (type === "float16" && Math.abs(v) > 65504)
+      throw new BadRequest(`input ${inputName}: data[${i}] = ${v} overflows float16 (largest 65504)`);
+    out[i] = type === "int64" || type === "uint64" ? BigInt(v) : type === "float16" ? toHalfBits(v) : v;
   }
   return out as unknown as ArrayBufferView & ArrayLike<number | bigint>;
 }
@@ -154,7 +197,14 @@ export function toJsonArray(
   const out: Array<number | boolean> = new Array(count);
   for (let i = 0; i < count; i++) {
     const v = view[i];
-    out[i] = type === "bool" ? v !== 0 : typeof v === "bigint" ? Number(v) : v;
+    out[i] =
+      type === "bool"
+        ? v !== 0
+        : typeof v === "bigint"
+          ? Number(v)
+          : type === "float16"
+            ? fromHalfBits(v)
+            : v;
   }
   return out;
 }
