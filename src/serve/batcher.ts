@@ -242,7 +242,13 @@ export class Batcher {
       const first = batch[0].inputs[name];
       let rowSize = 1;
       for (const d of first.rowDims) rowSize *= d;
-      const buffer = new ArrayBuffer(rowSize * rows * bytesPerElement(first.type));
+      // serialized strings (BYTES) vary in length: the batch is its requests' bytes end to end
+      let size = rowSize * rows * bytesPerElement(first.type);
+      if (first.type === "string") {
+        size = 0;
+        for (const item of batch) size += item.inputs[name].data.length;
+      }
+      const buffer = new ArrayBuffer(size);
       const target = viewOf(first.type, buffer) as unknown as {
         set(values: ArrayLike<number | bigint>, at: number): void;
       };

@@ -5,7 +5,15 @@
  */
 import type { RowSlice } from "./batcher.js";
 import { parseJsonObject } from "./http-body.js";
-import { BadRequest, bytesPerElement, OIP_TO_ORT, ORT_TO_OIP, toJsonArray, viewOf } from "./tensors.js";
+import {
+  BadRequest,
+  bytesPerElement,
+  OIP_TO_ORT,
+  ORT_TO_OIP,
+  stringByteRange,
+  toJsonArray,
+  viewOf,
+} from "./tensors.js";
 
 export const HEADER_LENGTH = "inference-header-content-length";
 
@@ -34,8 +42,9 @@ export function decodeBinaryRequest(body: Buffer, headerLength: string): Record<
         `input ${name}: datatype ${JSON.stringify(input.datatype)} cannot be sent as binary data; allowed: ${Object.keys(OIP_TO_ORT).join(", ")}`,
       );
     const shape = Array.isArray(input.shape) ? (input.shape as number[]) : [];
+    // BYTES elements vary in length (each says its own): the pipeline counts them
     const expected = shape.reduce((a, b) => a * Number(b), 1) * bytesPerElement(type);
-    if (size !== expected)
+    if (type !== "string" && size !== expected)
       throw new BadRequest(
         `input ${name}: binary_data_size is ${size} bytes; shape ${JSON.stringify(shape)} of ${input.datatype} needs ${expected}`,
       );
@@ -79,10 +88,21 @@ export function encodeBinaryResponse(
     const count = o.dims.reduce((a, b) => a * b, 1);
     const tensor = { name, datatype: ORT_TO_OIP[o.type] ?? o.type, shape: o.dims };
     if (!binary.has(name)) return { ...tensor, data: toJsonArray(o.type, o.buffer, o.offset, count) };
-    const bytes = bytesPerElement(o.type);
-    blobs.push(Buffer.from(o.buffer, o.offset * bytes, count * bytes));
-    return { ...tensor, parameters: { binary_data_size: count * bytes } };
+    const blob = rawBytes(o, count);
+    blobs.push(blob);
+    return { ...tensor, parameters: { binary_data_size: blob.length } };
   });
   const header = Buffer.from(JSON.stringify({ ...head, outputs: tensors }));
   return { body: Buffer.concat([header, ...blobs]), headerLength: header.length };
+}
+
+/** An output's elements as raw bytes: fixed-size values, or serialized BYTES for strings. */
+export function rawBytes(o: RowSlice, count: number): Buffer {
+  if (o.type === "string") {
+    const range = stringByteRange(new Uint8Array(o.buffer), o.offset, count);
+    if (!range) throw new Error("a string output's bytes end before its last element");
+    return Buffer.from(o.buffer, range.begin, range.end - range.begin);
+  }
+  const bytes = bytesPerElement(o.type);
+  return Buffer.from(o.buffer, o.offset * bytes, count * bytes);
 }

@@ -8,6 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { PACKAGE_NAME, packagePath, packageVersion } from "../util/package.js";
 import type { RowSlice } from "./batcher.js";
+import { rawBytes } from "./binary-tensors.js";
 import { errorResponse } from "./errors.js";
 import { checkBearer, measured } from "./front-end.js";
 import { modelMetadata } from "./http.js";
@@ -83,6 +84,7 @@ const CONTENTS_FIELD: Record<string, string> = {
   UINT64: "uint64_contents",
   FP32: "fp32_contents",
   FP64: "fp64_contents",
+  BYTES: "bytes_contents",
 };
 
 interface InferInputTensor {
@@ -112,7 +114,8 @@ function requestTensor(input: InferInputTensor, raw: Buffer | undefined): Record
       );
     const size = shape.reduce((a, b) => a * b, 1);
     const expected = size * bytesPerElement(type);
-    if (raw.byteLength !== expected)
+    // BYTES elements say their own lengths: the pipeline counts them
+    if (type !== "string" && raw.byteLength !== expected)
       throw new BadRequest(
         `input ${input.name}: raw_input_contents holds ${raw.byteLength} bytes; shape ${JSON.stringify(shape)} of ${input.datatype} needs ${expected}`,
       );
@@ -127,7 +130,13 @@ function requestTensor(input: InferInputTensor, raw: Buffer | undefined): Record
     );
   const values = field ? (input.contents?.[field] ?? []) : [];
   const data = values.map((v) =>
-    input.datatype === "BOOL" ? Boolean(v) : typeof v === "string" ? Number(v) : (v as number),
+    input.datatype === "BYTES"
+      ? Buffer.from(v as Uint8Array).toString("utf8")
+      : input.datatype === "BOOL"
+        ? Boolean(v)
+        : typeof v === "string"
+          ? Number(v)
+          : (v as number),
   );
   return { name: input.name, datatype: input.datatype, shape, data };
 }
@@ -144,13 +153,18 @@ function responseTensors(
     const count = o.dims.reduce((a, b) => a * b, 1);
     const datatype = Object.entries(OIP_TO_ORT).find(([, t]) => t === o.type)?.[0] ?? o.type;
     const tensor: Record<string, unknown> = { name, datatype, shape: o.dims.map(String) };
-    if (raw) {
-      const bytes = bytesPerElement(o.type);
-      rawContents.push(Buffer.from(o.buffer, o.offset * bytes, count * bytes));
-    } else {
+    if (raw) rawContents.push(rawBytes(o, count));
+    else {
       const field = CONTENTS_FIELD[datatype];
       const values = toJsonArray(o.type, o.buffer, o.offset, count);
-      tensor.contents = { [field]: o.type === "int64" || o.type === "uint64" ? values.map(String) : values };
+      tensor.contents = {
+        [field]:
+          o.type === "string"
+            ? values.map((v) => Buffer.from(String(v), "utf8"))
+            : o.type === "int64" || o.type === "uint64"
+              ? values.map(String)
+              : values,
+      };
     }
     tensors.push(tensor);
   }

@@ -57,7 +57,13 @@ const root = protobuf.Root.fromJSON({
           },
         },
         ValueInfoProto: { fields: { name: { type: "string", id: 1 }, type: { type: "TypeProto", id: 2 } } },
-        TypeProto: { fields: { tensorType: { type: "TypeProtoTensor", id: 1 } } },
+        TypeProto: {
+          fields: {
+            tensorType: { type: "TypeProtoTensor", id: 1 },
+            sequenceType: { type: "TypeProtoSequence", id: 4 },
+          },
+        },
+        TypeProtoSequence: { fields: { elemType: { type: "TypeProto", id: 1 } } },
         TypeProtoTensor: {
           fields: { elemType: { type: "int32", id: 1 }, shape: { type: "TensorShapeProto", id: 2 } },
         },
@@ -241,6 +247,22 @@ export function buildIdentity(type: keyof typeof ELEMENT_TYPES, width: number): 
     node: [{ input: ["input"], output: ["output"], name: "identity", opType: "Identity" }],
     input: [info("input")],
     output: [info("output")],
+  });
+}
+
+/**
+ * A model whose output is a sequence of tensors, not a tensor (SequenceConstruct of its float input):
+ * a model ONNX Runtime runs and the Open Inference Protocol cannot carry, for testing its refusal.
+ */
+export function buildSequenceOutput(width: number): Uint8Array {
+  const tensor = {
+    tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: "N" }, { dimValue: width }] } },
+  };
+  return encodeModel({
+    name: "sequence-output",
+    node: [{ input: ["input"], output: ["output"], name: "sequence", opType: "SequenceConstruct" }],
+    input: [{ name: "input", type: tensor }],
+    output: [{ name: "output", type: { sequenceType: { elemType: tensor } } }],
   });
 }
 

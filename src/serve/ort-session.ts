@@ -3,6 +3,7 @@
  * event loop): one set of session options, tensors to and from the wire form that crosses threads.
  */
 import ort from "onnxruntime-node";
+import { decodeStrings, encodeStrings } from "./tensors.js";
 
 type TypedArray =
   | Float32Array
@@ -73,7 +74,7 @@ const CTORS: Record<string, new (buffer: ArrayBuffer) => TypedArray> = {
 export type Session = ort.InferenceSession;
 
 /** The tensor types the serving core carries (over JSON, binary and gRPC). */
-export const SERVABLE_TYPES: readonly string[] = Object.keys(CTORS);
+export const SERVABLE_TYPES: readonly string[] = [...Object.keys(CTORS), "string"];
 
 /**
  * Refuses a model with a tensor the serving core cannot carry, naming each one and the types it
@@ -117,6 +118,10 @@ export function metaOf(session: Session): { inputs: TensorMeta[]; outputs: Tenso
 }
 
 function toTensor(t: WireTensor): ort.Tensor {
+  if (t.type === "string") {
+    const count = t.dims.reduce((a, b) => a * b, 1);
+    return new ort.Tensor("string", decodeStrings(new Uint8Array(t.buffer), 0, count), t.dims);
+  }
   const Ctor = CTORS[t.type];
   if (!Ctor) throw new Error(`unsupported tensor type ${t.type}`);
   return new ort.Tensor(t.type as "float32", new Ctor(t.buffer) as Float32Array, t.dims);
@@ -138,6 +143,12 @@ export async function runSession(
   const outputs: Record<string, WireTensor> = {};
   for (const name in results) {
     const tensor = results[name];
+    if (tensor.type === "string") {
+      // serialized as the protocol's BYTES, so it crosses threads and batches like any buffer
+      const bytes = encodeStrings(tensor.data as string[]);
+      outputs[name] = { type: "string", dims: [...tensor.dims], buffer: bytes.buffer as ArrayBuffer };
+      continue;
+    }
     const data = tensor.data as TypedArray;
     const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     const buffer = (copy || !whole ? data.slice().buffer : data.buffer) as ArrayBuffer;

@@ -11,6 +11,7 @@ import type { LoadedVersion } from "./repository.js";
 import {
   BadRequest,
   checkedValues,
+  countStrings,
   flatten,
   OIP_TO_ORT,
   ORT_TO_OIP,
@@ -66,9 +67,13 @@ export function decodeInputs(loaded: Pick<LoadedVersion, "inputsByName">, inputs
     const data = binary ? (raw.data as unknown as ArrayLike<number | bigint>) : flatten(raw.data);
     let size = 1;
     for (const d of shape) size *= d;
-    if (data.length !== size)
+    // binary strings are serialized BYTES: their element count is parsed, not their length
+    const given = binary && modelType === "string" ? countStrings(data as Uint8Array) : data.length;
+    if (given === null)
+      throw new BadRequest(`input ${name}: the BYTES data does not parse (a length runs past the end)`);
+    if (given !== size)
       throw new BadRequest(
-        `input ${name}: shape ${JSON.stringify(shape)} needs ${size} values, data has ${data.length}`,
+        `input ${name}: shape ${JSON.stringify(shape)} needs ${size} values, data has ${given}`,
       );
     if (rows >= 0 && shape[0] !== rows)
       throw new BadRequest(`inputs disagree on the batch size (${rows} vs ${shape[0]})`);

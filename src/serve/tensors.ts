@@ -12,6 +12,7 @@ export const OIP_TO_ORT: Record<string, string> = {
   UINT32: "uint32",
   UINT64: "uint64",
   BOOL: "bool",
+  BYTES: "string",
 };
 export const ORT_TO_OIP: Record<string, string> = Object.fromEntries(
   Object.entries(OIP_TO_ORT).map(([k, v]) => [v, k]),
@@ -34,6 +35,8 @@ const CTORS: Record<string, Ctor> = {
   uint32: Uint32Array as unknown as Ctor,
   uint64: BigUint64Array as unknown as Ctor,
   bool: Uint8Array as unknown as Ctor,
+  // strings travel serialized as the protocol's BYTES: each a 4-byte little-endian length, then its bytes
+  string: Uint8Array as unknown as Ctor,
 };
 const BYTES: Record<string, number> = {
   float16: 2,
@@ -48,6 +51,8 @@ const BYTES: Record<string, number> = {
   uint32: 4,
   uint64: 8,
   bool: 1,
+  // an empty string serialized: what a buffer of zeros of this size per element holds
+  string: 4,
 };
 const RANGES: Record<string, [number, number]> = {
   int8: [-128, 127],
@@ -95,6 +100,69 @@ export function fromHalfBits(bits: number): number {
   if (exponent === 0) return sign * mantissa * 2 ** -24;
   if (exponent === 0x1f) return mantissa ? Number.NaN : sign * Number.POSITIVE_INFINITY;
   return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** Strings serialized as the protocol's BYTES: per element a 4-byte little-endian length and its UTF-8. */
+export function encodeStrings(values: ArrayLike<string>): Uint8Array {
+  const encoded = Array.from(values, (v) => utf8.encode(v));
+  const out = new Uint8Array(encoded.reduce((n, e) => n + 4 + e.length, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const e of encoded) {
+    view.setUint32(at, e.length, true);
+    out.set(e, at + 4);
+    at += 4 + e.length;
+  }
+  return out;
+}
+
+/** The byte range of elements [start, start + count) of serialized BYTES, or null when they run past its end. */
+export function stringByteRange(
+  bytes: Uint8Array,
+  start: number,
+  count: number,
+): { begin: number; end: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  let begin = 0;
+  for (let i = 0; i < start + count; i++) {
+    if (i === start) begin = at;
+    if (at + 4 > bytes.byteLength) return null;
+    at += 4 + view.getUint32(at, true);
+    if (at > bytes.byteLength) return null;
+  }
+  return { begin: start + count === 0 ? 0 : begin, end: at };
+}
+
+/** How many elements serialized BYTES hold, or null when they do not parse to the last byte. */
+export function countStrings(bytes: Uint8Array): number | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  let count = 0;
+  while (at < bytes.byteLength) {
+    if (at + 4 > bytes.byteLength) return null;
+    at += 4 + view.getUint32(at, true);
+    count++;
+  }
+  return at === bytes.byteLength ? count : null;
+}
+
+/** Elements [start, start + count) of serialized BYTES as strings. */
+export function decodeStrings(bytes: Uint8Array, start: number, count: number): string[] {
+  const range = stringByteRange(bytes, start, count);
+  if (!range) throw new Error("serialized BYTES end before their last element");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: string[] = [];
+  let at = range.begin;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(at, true);
+    out.push(fromUtf8.decode(bytes.subarray(at + 4, at + 4 + length)));
+    at += 4 + length;
+  }
+  return out;
 }
 
 export class BadRequest extends Error {
@@ -170,6 +238,14 @@ export function checkedValues(
   values: unknown[],
   inputName: string,
 ): ArrayLike<number | bigint> {
+  if (type === "string") {
+    for (let i = 0; i < values.length; i++)
+      if (typeof values[i] !== "string")
+        throw new BadRequest(
+          `input ${inputName}: data[${i}] is ${JSON.stringify(values[i]) ?? String(values[i])}, expected a string (BYTES)`,
+        );
+    return encodeStrings(values as string[]);
+  }
   if (type === "float32") {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
@@ -187,7 +263,8 @@ export function toJsonArray(
   buffer: ArrayBuffer,
   start: number,
   count: number,
-): Array<number | boolean> {
+): Array<number | boolean | string> {
+  if (type === "string") return decodeStrings(new Uint8Array(buffer), start, count);
   const Ctor = CTORS[type] as unknown as new (
     b: ArrayBuffer,
     offset: number,

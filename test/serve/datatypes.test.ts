@@ -9,8 +9,8 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildIdentity } from "../../src/serve/onnx-build.js";
-import { fromHalfBits, toHalfBits } from "../../src/serve/tensors.js";
+import { buildIdentity, buildSequenceOutput } from "../../src/serve/onnx-build.js";
+import { encodeStrings, fromHalfBits, toHalfBits } from "../../src/serve/tensors.js";
 import { BIN, ROOT, runCli } from "../helpers/cli.js";
 import { freePort, modelsDir, post, type Served, serve } from "./helpers.js";
 
@@ -148,6 +148,142 @@ describe("FP16 over REST JSON, binary and gRPC", () => {
   });
 });
 
+describe("BYTES (string tensors) over REST JSON, binary and gRPC", () => {
+  let server: Served;
+  let client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  const WIDTH = 2;
+
+  beforeAll(async () => {
+    const dir = modelsDir();
+    const path = join(dir, "strings.onnx");
+    writeFileSync(path, buildIdentity("string", WIDTH));
+    const grpcPort = await freePort();
+    server = await serve(["--model", `echo=${path}`, "--device", "cpu", "--grpc-port", String(grpcPort)]);
+    const pkg = grpc.loadPackageDefinition(
+      protoLoader.loadSync(join(ROOT, "proto", "open_inference_grpc.proto"), {
+        keepCase: true,
+        longs: String,
+        defaults: true,
+      }),
+    ) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+    client = new pkg.inference.GRPCInferenceService(
+      `127.0.0.1:${grpcPort}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as typeof client;
+  });
+  afterAll(async () => {
+    client?.close();
+    expect(await server.stop()).toBe(0);
+  });
+
+  const infer = (data: unknown[], rows = data.length / WIDTH) =>
+    post(`${server.url}/v2/models/echo/infer`, {
+      inputs: [{ name: "input", shape: [rows, WIDTH], datatype: "BYTES", data }],
+    });
+
+  it("JSON strings round-trip; concurrent requests batched together each get their own back", async () => {
+    const meta = await (await fetch(`${server.url}/v2/models/echo`)).json();
+    expect(meta.inputs).toEqual([{ name: "input", datatype: "BYTES", shape: [-1, WIDTH] }]);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => infer([`request ${i}`, "x".repeat(i), "é ✓", ""], 2)),
+    );
+    answers.forEach((res, i) => {
+      expect(res.status).toBe(200);
+      expect((res.body.outputs as Array<{ datatype: string; data: string[] }>)[0]).toMatchObject({
+        datatype: "BYTES",
+        shape: [2, WIDTH],
+        data: [`request ${i}`, "x".repeat(i), "é ✓", ""],
+      });
+    });
+    const notString = await infer([1, "a"]);
+    expect(notString.status).toBe(400);
+    expect(notString.body.error).toBe("input input: data[0] is 1, expected a string (BYTES)");
+  });
+
+  it("binary: serialized BYTES in and out; a length past the end is a 400", async () => {
+    const send = (header: Record<string, unknown>, tail: Buffer) => {
+      const head = Buffer.from(JSON.stringify(header));
+      return fetch(`${server.url}/v2/models/echo/infer`, {
+        method: "POST",
+        headers: { "inference-header-content-length": String(head.length) },
+        body: Buffer.concat([head, tail]),
+      });
+    };
+    const bytes = Buffer.from(encodeStrings(["alpha", "β"]));
+    const res = await send(
+      {
+        inputs: [
+          {
+            name: "input",
+            shape: [1, WIDTH],
+            datatype: "BYTES",
+            parameters: { binary_data_size: bytes.length },
+          },
+        ],
+        parameters: { binary_data_output: true },
+      },
+      bytes,
+    );
+    expect(res.status).toBe(200);
+    const body = Buffer.from(await res.arrayBuffer());
+    const length = Number(res.headers.get("inference-header-content-length"));
+    expect(JSON.parse(body.subarray(0, length).toString()).outputs[0].parameters).toEqual({
+      binary_data_size: bytes.length,
+    });
+    expect(body.subarray(length)).toEqual(bytes);
+    const broken = Buffer.from([9, 0, 0, 0, 97]);
+    const bad = await send(
+      {
+        inputs: [
+          {
+            name: "input",
+            shape: [1, WIDTH],
+            datatype: "BYTES",
+            parameters: { binary_data_size: broken.length },
+          },
+        ],
+      },
+      broken,
+    );
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toContain("the BYTES data does not parse");
+  });
+
+  it("gRPC: bytes_contents and raw contents", async () => {
+    const call = (request: unknown) =>
+      new Promise<{ error: grpc.ServiceError | null; value: Record<string, unknown> }>((resolve) =>
+        (
+          client.ModelInfer as (
+            r: unknown,
+            cb: (e: grpc.ServiceError | null, v: Record<string, unknown>) => void,
+          ) => void
+        )(request, (error, value) => resolve({ error, value })),
+      );
+    const typed = await call({
+      model_name: "echo",
+      inputs: [
+        {
+          name: "input",
+          datatype: "BYTES",
+          shape: [1, WIDTH],
+          contents: { bytes_contents: [Buffer.from("one"), Buffer.from("twö")] },
+        },
+      ],
+    });
+    expect(typed.error).toBeNull();
+    const out = (typed.value.outputs as Array<{ contents: { bytes_contents: Buffer[] } }>)[0];
+    expect(out.contents.bytes_contents.map((b) => b.toString())).toEqual(["one", "twö"]);
+    const bytes = Buffer.from(encodeStrings(["raw", ""]));
+    const raw = await call({
+      model_name: "echo",
+      inputs: [{ name: "input", datatype: "BYTES", shape: [1, WIDTH] }],
+      raw_input_contents: [bytes],
+    });
+    expect(raw.error).toBeNull();
+    expect((raw.value.raw_output_contents as Buffer[])[0]).toEqual(bytes);
+  });
+});
+
 describe("a model the serving core cannot carry is refused at load", () => {
   it("exits 2 naming the tensor, its type and the types it can carry; calibrate refuses it the same way", () => {
     const dir = modelsDir();
@@ -163,16 +299,16 @@ describe("a model the serving core cannot carry is refused at load", () => {
     const calibrated = runCli(["calibrate", "--model", path, "-o", join(dir, "never.json")]);
     expect(calibrated.code).toBe(2);
     expect(calibrated.stderr).toMatch(/Unsupported data type/);
-    // a type ONNX Runtime runs but the serving core does not carry yet (string tensors)
-    const strings = join(dir, "strings.onnx");
-    writeFileSync(strings, buildIdentity("string", 2));
-    const refused = spawnSync(process.execPath, [BIN, "serve", "--model", `s=${strings}`, "--port", "0"], {
+    // a model ONNX Runtime runs whose output the protocol cannot carry (a sequence of tensors)
+    const sequence = join(dir, "sequence.onnx");
+    writeFileSync(sequence, buildSequenceOutput(2));
+    const refused = spawnSync(process.execPath, [BIN, "serve", "--model", `q=${sequence}`, "--port", "0"], {
       encoding: "utf8",
       timeout: 60_000,
     });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain(
-      "cannot serve input input (string), output output (string): the serving core carries float16, float32",
+      "cannot serve output output (not a tensor): the serving core carries float16, float32",
     );
   });
 });
