@@ -12,11 +12,22 @@
  */
 import { createHash } from "node:crypto";
 import { azureStorageNameIn, dns1123 } from "../infra/names.js";
+import { servesGrpc } from "../plan/index.js";
 import type { Plan } from "../plan/types.js";
 import { clusterSecrets, SERVE_CONFIG_IN_IMAGE } from "./platform/serve-config.js";
 
 /** The port the serving core listens on and exports /metrics from (serve and consume alike). */
 export const CONTAINER_PORT = 8080;
+/** The port serve takes gRPC calls on, where the plan serves gRPC (grpcServed). */
+export const GRPC_PORT = 8081;
+
+/** Whether the generated platform serves gRPC (the plan's rule: servesGrpc). */
+export function grpcServed(plan: Plan): boolean {
+  return servesGrpc(
+    plan.requirements,
+    Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice])),
+  );
+}
 /** The address a container binds: every interface of the pod or task. */
 const POD_HOST = "0.0.0.0";
 
@@ -24,6 +35,8 @@ export interface ServeCommand {
   config?: string;
   port?: string;
   device?: string;
+  /** also serve gRPC on this port */
+  grpcPort?: string;
 }
 
 export function serveArgs(o: ServeCommand = {}): string[] {
@@ -35,6 +48,7 @@ export function serveArgs(o: ServeCommand = {}): string[] {
     POD_HOST,
     "--port",
     o.port ?? String(CONTAINER_PORT),
+    ...(o.grpcPort ? ["--grpc-port", o.grpcPort] : []),
     ...device(o.device),
   ];
 }
@@ -124,6 +138,8 @@ export function helmArgsTemplate(plan: Plan): string {
     `{{- toJson ${list(scoreArgs({ config, input: "$v.batch.input", output: "$v.batch.output", metricsPush: pushgateway(plan) && "$v.batch.metricsPush", device: dev }))} -}}`,
     '{{- else if eq $v.mode "streaming" -}}',
     `{{- toJson ${list(consumeArgs({ config, source: "$v.stream.source", sink: "$v.stream.sink", deadLetter: "$v.stream.deadLetter", group: "$v.stream.group", port, device: dev }))} -}}`,
+    "{{- else if $v.grpcPort -}}",
+    `{{- toJson ${list(serveArgs({ config, port, device: dev, grpcPort: "(toString $v.grpcPort)" }))} -}}`,
     "{{- else -}}",
     `{{- toJson ${list(serveArgs({ config, port, device: dev }))} -}}`,
     "{{- end -}}",

@@ -256,6 +256,15 @@ export const QUESTIONS: readonly Question[] = [
     when: (a) => mode(a) !== "batch" && deep(a),
   },
   {
+    id: "grpc",
+    path: "inference.grpc",
+    prompt: "Do clients call it over gRPC too (Triton or KServe clients)?",
+    help: "Serves the Open Inference Protocol over gRPC beside REST, on its own port.",
+    kind: "yesno",
+    default: false,
+    when: (a) => mode(a) === "realtime",
+  },
+  {
     id: "imageSize",
     path: "inference.imageSize",
     prompt: "Side of the square image the model takes, in pixels (blank for the architecture's)?",

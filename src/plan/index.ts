@@ -174,6 +174,7 @@ export function planWithTrace(parsed: Spec, options: PlanOptions = {}): PlanTrac
     ...toolWarnings(spec, ruleSet.knownTools),
     ...architectureWarnings(spec, ruleSet.models),
     ...calibrationWarnings(spec, calibration, workload, capacity),
+    ...grpcWarnings(spec, choices),
     ...llmWarnings(workload, capacity),
     ...trainingWarnings(spec, training),
     ...multiRegionWarnings({ inventory }, spec, choices, availability),
@@ -379,6 +380,35 @@ function calibrationWarnings(
       suggestion: "calibrate the model the spec describes, or correct model.sizeMb",
     });
   return warnings;
+}
+
+/**
+ * Whether the platform serves the Open Inference Protocol over gRPC as well: the spec asks
+ * (inference.grpc) and the endpoint is realtime on Kubernetes, where the chart exposes the port (a
+ * serverless container takes one port). The chart, the serve command line and GRPC_NOT_SERVED read it.
+ */
+export function servesGrpc(
+  spec: ResolvedSpec,
+  choices: Readonly<Record<string, string | undefined>>,
+): boolean {
+  return (
+    spec.inference.grpc &&
+    choices["serving.mode"] === "realtime" &&
+    choices["serving.runtime"] === "kubernetes"
+  );
+}
+
+function grpcWarnings(spec: ResolvedSpec, choices: Record<string, string>): PlanWarning[] {
+  if (!spec.inference.grpc || servesGrpc(spec, choices)) return [];
+  return [
+    {
+      code: "GRPC_NOT_SERVED",
+      severity: "warning",
+      path: "inference.grpc",
+      message: `gRPC is served on a realtime endpoint on Kubernetes; this plan's is ${choices["serving.mode"]} on ${choices["serving.runtime"]}, so only REST is served`,
+      suggestion: "set inference.mode realtime on a Kubernetes runtime, or call the endpoint over REST",
+    },
+  ];
 }
 
 /** Budget, anomaly and alert notifications need someone to reach. */

@@ -245,6 +245,12 @@ const inferenceSchema = z
       .max(1_000_000)
       .default(1)
       .describe("Rows the model scores per request (a ranker scoring 300 candidates: 300)."),
+    grpc: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also serve the Open Inference Protocol over gRPC (inference.GRPCInferenceService), for Triton and KServe clients: a realtime endpoint on Kubernetes.",
+      ),
     sequenceTokens: z
       .number()
       .int()
@@ -470,6 +476,7 @@ export const specSchema = z
       trafficPattern: "steady",
       batch: { schedule: null, rowsPerRun: null, deadlineHours: null },
       rowsPerRequest: 1,
+      grpc: false,
       sequenceTokens: null,
       imageSize: null,
       llm: {

@@ -11,10 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
+import { parseCommandLine } from "../../src/cli/main.js";
 import { textEntries } from "../../src/fileset/index.js";
 import { workloadName } from "../../src/generate/helm/index.js";
 import { generateAll } from "../../src/generate/index.js";
-import { planSpecFile } from "../../src/plan/index.js";
+import { createPlan, planSpecFile } from "../../src/plan/index.js";
+import { parseSpecValue } from "../../src/requirements/index.js";
 import { declaredMetrics } from "../../src/serve/metrics.js";
 import { readZipEntry } from "../../src/util/zip.js";
 import { formatValidationProblem, validateFileSet } from "../../src/validate/index.js";
@@ -241,6 +243,61 @@ describeWith(["helm"], "the chart under real helm", () => {
       }
     },
   );
+
+  it("a plan that serves gRPC: the serve args, the container's and the Service's grpc port, the NetworkPolicy admits it", async () => {
+    const { load } = await import("js-yaml");
+    const raw = load(readFileSync(join(ROOT, "examples", "fraud-detection.yaml"), "utf8")) as {
+      inference: Record<string, unknown>;
+    };
+    raw.inference.grpc = true;
+    const parsed = parseSpecValue(raw);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const files = Object.fromEntries(textEntries(generateAll(createPlan(parsed.spec))));
+    const base = "deploy/helm/fraud-detection";
+    const chart = new ChartOnDisk(files, base, tool("helm"));
+    try {
+      const { objects } = await chart.template("fraud-detection", "fraud-detection");
+      const kinds = (kind: string) =>
+        objects.filter((o) => o.object.kind === kind).map((o) => o.object as any);
+      const workload = [...kinds("Deployment"), ...kinds("Rollout")][0];
+      const container = workload.spec.template.spec.containers[0];
+      const args: string[] = container.args;
+      expect(args.slice(args.indexOf("--grpc-port"), args.indexOf("--grpc-port") + 2)).toEqual([
+        "--grpc-port",
+        "8081",
+      ]);
+      expect(container.ports).toContainEqual({ name: "grpc", containerPort: 8081, protocol: "TCP" });
+      const services = kinds("Service");
+      for (const service of services)
+        expect(service.spec.ports).toContainEqual({
+          port: 8081,
+          targetPort: "grpc",
+          protocol: "TCP",
+          name: "grpc",
+          appProtocol: "kubernetes.io/h2c",
+        });
+      // in the mesh (this plan's mTLS) gRPC clients arrive through ztunnel's port like any other;
+      // outside it the NetworkPolicy admits the gRPC port beside the HTTP one
+      const admitted = (rendered: typeof objects) =>
+        (rendered.find((o) => o.object.kind === "NetworkPolicy")!.object as any).spec.ingress.flatMap(
+          (rule: { ports: Array<{ port: number }> }) => rule.ports.map((p) => p.port),
+        );
+      expect(admitted(objects)).not.toContain(8081);
+      const outside = await chart.template("fraud-detection", "fraud-detection", {
+        mesh: { enabled: false },
+      });
+      expect(admitted(outside.objects)).toEqual(expect.arrayContaining([8080, 8081]));
+      // the args the chart renders are what `stackwright serve` parses, the gRPC port among them
+      const parsed = parseCommandLine(args);
+      expect(parsed.command).toEqual(["serve"]);
+      expect(parsed.options.grpcPort).toBe(8081);
+    } finally {
+      chart.close();
+    }
+    // without it, no gRPC anywhere
+    const plain = await filesOf("fraud-detection.yaml");
+    expect(plain["deploy/helm/fraud-detection/values.yaml"]).toContain("grpcPort: null");
+  });
 
   it("helm install's notes name the Secrets the chart reads and does not create, and the workload to watch", async () => {
     const files = await filesOf("fraud-detection.yaml");

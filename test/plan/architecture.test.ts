@@ -178,3 +178,19 @@ describe("the team's existing tools", () => {
     expect(unknown[0].suggestion).toMatch(/grafana.*kubeflow.*prometheus/);
   });
 });
+
+describe("gRPC as well as REST", () => {
+  it("served on a realtime endpoint on Kubernetes; asked for elsewhere, said, and only REST is served", () => {
+    const realtime = planOf({
+      cloud: { provider: "kubernetes" },
+      inference: { mode: "realtime", grpc: true, latencyP99Ms: 50, peakQps: 100 },
+    });
+    expect(realtime.warnings.map((w) => w.code)).not.toContain("GRPC_NOT_SERVED");
+    const batch = planOf({
+      inference: { mode: "batch", grpc: true, batch: { schedule: "0 2 * * *", rowsPerRun: 1000000 } },
+    });
+    const warning = batch.warnings.find((w) => w.code === "GRPC_NOT_SERVED")!;
+    expect(warning.path).toBe("inference.grpc");
+    expect(warning.message).toMatch(/this plan's is batch on /);
+  });
+});

@@ -27,6 +27,8 @@ import type { Plan } from "../../plan/types.js";
 import {
   batchLocations,
   CONTAINER_PORT,
+  GRPC_PORT,
+  grpcServed,
   helmArgsTemplate,
   objectStoreSecretEnv,
   PROMETHEUS_ADDRESS,
@@ -133,6 +135,8 @@ export function helmValues(plan: Plan): Record<string, unknown> {
     platformDir: PLATFORM_DIR_IN_IMAGE,
     // serve's HTTP port and consume's /metrics port in the container
     containerPort: CONTAINER_PORT,
+    // serve's gRPC port (inference.GRPCInferenceService) where the plan serves gRPC, else null
+    grpcPort: grpcServed(plan) ? GRPC_PORT : null,
     replicaCount: Math.max(1, plan.capacity.replicasMin),
     image: { repository: `ghcr.io/your-org/${name}`, tag: INITIAL_CHART_VERSION, pullPolicy: "IfNotPresent" },
     // the execution provider on CPU nodes; GPU pods take gpu.device
@@ -423,6 +427,7 @@ export function valuesSchema(values: Record<string, unknown>): Record<string, un
   const schema = infer(values) as { properties: Record<string, Record<string, unknown>> };
   schema.properties.mode = { type: "string", enum: ["realtime", "batch", "streaming"] };
   schema.properties.replicaCount = { type: "integer", minimum: 1 };
+  schema.properties.grpcPort = { type: ["integer", "null"], minimum: 1, maximum: 65535 };
   const autoscaling = schema.properties.autoscaling as { properties: Record<string, any> };
   autoscaling.properties.kind = { type: "string", enum: ["hpa", "keda"] };
   // Kafka's bootstrap servers and topic, or null to scale on stackwright's own metrics

@@ -47,6 +47,11 @@ containers:
       - name: http
         containerPort: {{ $v.containerPort }}
         protocol: TCP
+      {{- if $v.grpcPort }}
+      - name: grpc
+        containerPort: {{ $v.grpcPort }}
+        protocol: TCP
+      {{- end }}
     {{- end }}
     env:
       {{- if and $longRunning (eq $v.mode "realtime") }}

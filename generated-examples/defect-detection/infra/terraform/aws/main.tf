@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "manufacturing-quality"
-    "stackwright/spec-hash"     = "e217103051ea"
+    "stackwright/spec-hash"     = "abdf0e1d12a8"
     "environment"               = var.environment
   }
 }

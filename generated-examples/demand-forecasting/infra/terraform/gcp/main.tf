@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "eeaf2b8ff3a8"
+    "stackwright-spec-hash" = "1baf7a118ea5"
     "environment"           = var.environment
   }
 }

@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "9f4a76d9aebb"
+    "stackwright-spec-hash" = "58062328ca0a"
     "environment"           = var.environment
   }
 }

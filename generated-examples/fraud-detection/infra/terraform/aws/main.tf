@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "risk-platform"
-    "stackwright/spec-hash"     = "a753c270c25c"
+    "stackwright/spec-hash"     = "30cd396a6fe5"
     "environment"               = var.environment
   }
 }

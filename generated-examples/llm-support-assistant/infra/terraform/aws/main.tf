@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "customer-support-platform"
-    "stackwright/spec-hash"     = "a1722a0946dc"
+    "stackwright/spec-hash"     = "adb4187ef7d5"
     "environment"               = var.environment
   }
 }

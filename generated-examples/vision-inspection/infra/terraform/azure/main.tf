@@ -5,7 +5,7 @@ locals {
   tags = {
     "stackwright-workload"  = var.name
     "stackwright-owner"     = "quality-engineering"
-    "stackwright-spec-hash" = "2a2d869a058b"
+    "stackwright-spec-hash" = "06ca9cef2c35"
     "environment"           = var.environment
   }
 }

@@ -8,6 +8,8 @@
 {{- toJson (list "score" "--config" $config "--input" $v.batch.input "--output" $v.batch.output "--metrics-push" $v.batch.metricsPush "--device" $device) -}}
 {{- else if eq $v.mode "streaming" -}}
 {{- toJson (list "consume" "--config" $config "--source" $v.stream.source "--sink" $v.stream.sink "--dead-letter" $v.stream.deadLetter "--group" $v.stream.group "--metrics-port" (toString $v.containerPort) "--metrics-host" "0.0.0.0" "--device" $device) -}}
+{{- else if $v.grpcPort -}}
+{{- toJson (list "serve" "--config" $config "--host" "0.0.0.0" "--port" (toString $v.containerPort) "--grpc-port" (toString $v.grpcPort) "--device" $device) -}}
 {{- else -}}
 {{- toJson (list "serve" "--config" $config "--host" "0.0.0.0" "--port" (toString $v.containerPort) "--device" $device) -}}
 {{- end -}}
