@@ -7,6 +7,7 @@ import type { BatchInput } from "./batcher.js";
 import type { BreakerState } from "./breaker.js";
 import type { DriftMonitor } from "./drift.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { fromHalfBits } from "./tensors.js";
 
 /** What observability reads of a loaded version. */
 export interface Observed {
@@ -125,11 +126,15 @@ export class Observability {
     if (!loaded.drift) return;
     const names = loaded.source.meta.features;
     const input = Object.values(feeds)[0];
-    if (!names || !input) return;
+    // PSI bins numbers: a string (BYTES) input has no numeric distribution to watch
+    if (!names || !input || input.type === "string") return;
     const values = input.data as unknown as ArrayLike<number>;
+    // half precision arrives as its bit patterns
+    const value =
+      input.type === "float16" ? (i: number) => fromHalfBits(values[i]) : (i: number) => Number(values[i]);
     const width = names.length;
     for (let r = 0; r * width < values.length; r++)
-      for (let c = 0; c < width; c++) loaded.drift.observe(names[c], Number(values[r * width + c]));
+      for (let c = 0; c < width; c++) loaded.drift.observe(names[c], value(r * width + c));
   }
 
   /** The exposition text, with queue depth and PSI gauges brought up to date first. */

@@ -7,6 +7,7 @@
 import type { RowSlice } from "./batcher.js";
 import type { Metrics } from "./metrics.js";
 import { predictionsOf } from "./predictions.js";
+import { toJsonArray } from "./tensors.js";
 
 export interface ShadowStats {
   version: string;
@@ -22,7 +23,16 @@ export class ShadowMirror {
   private inFlight = 0;
   private readonly stats = new Map<
     string,
-    { compared: number; failed: number; dropped: number; rows: number; agreed: number; diff: number }
+    {
+      compared: number;
+      failed: number;
+      dropped: number;
+      rows: number;
+      agreed: number;
+      diff: number;
+      /** rows with a score on both sides (a text answer has none) */
+      scored: number;
+    }
   >();
 
   constructor(
@@ -35,7 +45,7 @@ export class ShadowMirror {
     const key = `${model}\u0000${version}`;
     let e = this.stats.get(key);
     if (!e) {
-      e = { compared: 0, failed: 0, dropped: 0, rows: 0, agreed: 0, diff: 0 };
+      e = { compared: 0, failed: 0, dropped: 0, rows: 0, agreed: 0, diff: 0, scored: 0 };
       this.stats.set(key, e);
     }
     return e;
@@ -62,13 +72,16 @@ export class ShadowMirror {
       .then(
         (shadow) => {
           this.metrics.shadowLatency.observe({ model, version }, (performance.now() - started) / 1000);
-          const a = predictionsOf(primary);
-          const b = predictionsOf(shadow);
+          const a = comparable(primary);
+          const b = comparable(shadow);
           const rows = Math.min(a.length, b.length);
           for (let r = 0; r < rows; r++) {
-            if (a[r].prediction === b[r].prediction) e.agreed++;
-            const diff = Math.abs(a[r].probability - b[r].probability);
+            if (a[r].label === b[r].label) e.agreed++;
+            // text answers agree or not; only scores have a difference
+            if (a[r].score === null || b[r].score === null) continue;
+            const diff = Math.abs(a[r].score! - b[r].score!);
             e.diff += diff;
+            e.scored++;
             this.metrics.shadowDiff.observe({ model, version }, diff);
           }
           e.rows += rows;
@@ -98,7 +111,26 @@ export class ShadowMirror {
       failed: e.failed,
       dropped: e.dropped,
       agreement: e.rows ? e.agreed / e.rows : null,
-      meanAbsDiff: e.rows ? e.diff / e.rows : null,
+      meanAbsDiff: e.scored ? e.diff / e.scored : null,
     };
   }
+}
+
+/**
+ * What two answers are compared on, per row: the predicted label and its score, or for a text
+ * (BYTES) output the row's strings as the label and no score.
+ */
+function comparable(
+  outputs: Record<string, RowSlice>,
+): Array<{ label: string | number; score: number | null }> {
+  const out = Object.values(outputs)[0];
+  if (out.type !== "string")
+    return predictionsOf(outputs).map((p) => ({ label: p.prediction, score: p.probability }));
+  const rows = out.dims[0] ?? 1;
+  const perRow = out.dims.slice(1).reduce((a, b) => a * b, 1);
+  const values = toJsonArray(out.type, out.buffer, out.offset, rows * perRow);
+  return Array.from({ length: rows }, (_, r) => ({
+    label: JSON.stringify(values.slice(r * perRow, (r + 1) * perRow)),
+    score: null,
+  }));
 }
