@@ -5,7 +5,17 @@
  * ENTRYPOINT + CMD, absolute paths as written, in a private mount namespace, and answers a prediction.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeAll, expect } from "vitest";
@@ -159,13 +169,22 @@ describeWith(["npm"], "the packed package", () => {
       expect(step, "ci.yml has the regenerate step").toBeDefined();
       // the step as the workflow runs it: YAML-unquoted, in the repository root
       const command = (step as string).replace(/^'(.*)'$/, "$1").replace(/''/g, "'");
-      const result = spawnSync("sh", ["-ec", command], {
-        cwd: project,
-        env,
-        encoding: "utf8",
-        timeout: 180_000,
-      });
-      expect(result.status, result.stdout + result.stderr).toBe(0);
+      // npx installs the package (this run's tarball, a new path each run) into its own cache: the
+      // entry it adds is removed after, or every run leaves a copy of the package and its dependencies
+      const npx = join(
+        execFileSync("npm", ["config", "get", "cache"], { env, encoding: "utf8" }).trim(),
+        "_npx",
+      );
+      const entries = () => new Set(existsSync(npx) ? readdirSync(npx) : []);
+      const before = entries();
+      let result: ReturnType<typeof spawnSync>;
+      try {
+        result = spawnSync("sh", ["-ec", command], { cwd: project, env, encoding: "utf8", timeout: 180_000 });
+      } finally {
+        for (const entry of entries())
+          if (!before.has(entry)) rmSync(join(npx, entry), { recursive: true, force: true });
+      }
+      expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
       expect(result.stdout).toContain("up to date");
     },
     240_000,
