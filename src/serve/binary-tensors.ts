@@ -17,6 +17,32 @@ import {
 
 export const HEADER_LENGTH = "inference-header-content-length";
 
+/**
+ * An input's raw bytes (the binary extension's, or gRPC's raw_input_contents) as the values the
+ * pipeline takes: a typed array of its type over a copy, since the bytes may not be aligned for it.
+ * Fixed-size values must fill the shape exactly; BYTES elements say their own lengths (the pipeline
+ * counts them). `label` names the bytes in the error ("binary_data_size is").
+ */
+export function rawInputData(
+  name: string,
+  datatype: string,
+  shape: number[],
+  bytes: Uint8Array,
+  label: string,
+): ArrayLike<number | bigint> {
+  const type = OIP_TO_ORT[datatype];
+  if (!type)
+    throw new BadRequest(
+      `input ${name}: unknown datatype ${JSON.stringify(datatype)}; allowed: ${Object.keys(OIP_TO_ORT).join(", ")}`,
+    );
+  const expected = shape.reduce((a, b) => a * b, 1) * bytesPerElement(type);
+  if (type !== "string" && bytes.byteLength !== expected)
+    throw new BadRequest(
+      `input ${name}: ${label} ${bytes.byteLength} bytes; shape ${JSON.stringify(shape)} of ${datatype} needs ${expected}`,
+    );
+  return viewOf(type, new Uint8Array(bytes).buffer as ArrayBuffer);
+}
+
 /** The JSON header of a binary request, each binary input's `data` its values as a typed array. */
 export function decodeBinaryRequest(body: Buffer, headerLength: string): Record<string, unknown> {
   const length = Number(headerLength);
@@ -36,24 +62,18 @@ export function decodeBinaryRequest(body: Buffer, headerLength: string): Record<
       throw new BadRequest(`input ${name}: binary_data_size must be a whole number of bytes`);
     if (input.data !== undefined)
       throw new BadRequest(`input ${name}: has both data and binary_data_size; give one`);
-    const type = OIP_TO_ORT[String(input.datatype)];
-    if (!type)
-      throw new BadRequest(
-        `input ${name}: datatype ${JSON.stringify(input.datatype)} cannot be sent as binary data; allowed: ${Object.keys(OIP_TO_ORT).join(", ")}`,
-      );
-    const shape = Array.isArray(input.shape) ? (input.shape as number[]) : [];
-    // BYTES elements vary in length (each says its own): the pipeline counts them
-    const expected = shape.reduce((a, b) => a * Number(b), 1) * bytesPerElement(type);
-    if (type !== "string" && size !== expected)
-      throw new BadRequest(
-        `input ${name}: binary_data_size is ${size} bytes; shape ${JSON.stringify(shape)} of ${input.datatype} needs ${expected}`,
-      );
     if (offset + size > body.length)
       throw new BadRequest(
         `input ${name}: binary_data_size ${size} runs past the body's end (${body.length - offset} bytes left)`,
       );
-    // copied: the body's bytes may not be aligned for the type
-    input.data = viewOf(type, new Uint8Array(body.subarray(offset, offset + size)).buffer);
+    const shape = Array.isArray(input.shape) ? (input.shape as unknown[]).map(Number) : [];
+    input.data = rawInputData(
+      name,
+      String(input.datatype),
+      shape,
+      body.subarray(offset, offset + size),
+      "binary_data_size is",
+    );
     offset += size;
   }
   if (offset !== body.length)

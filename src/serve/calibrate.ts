@@ -14,7 +14,7 @@ import {
   type CalibratedBatch,
   type Calibration,
 } from "../requirements/calibration.js";
-import { zeroFeeds } from "./execution.js";
+import { timeRuns, zeroFeeds } from "./execution.js";
 import { assertServable, metaOf, openSession, ortVersion, runSession, type Session } from "./ort-session.js";
 import { onFirstProvider } from "./pool.js";
 
@@ -54,22 +54,16 @@ async function measureBatch(
   rows: number,
   options: CalibrateOptions,
 ): Promise<{ batch: CalibratedBatch; slowest: number }> {
-  const feeds = () => zeroFeeds(inputs, rows);
-  // warm-up: the first runs allocate and pick kernels
-  for (let i = 0; i < 3; i++) await runSession(session, feeds(), false);
-  const samples: number[] = [];
-  const minRuns = options.minRuns ?? 20;
-  const started = performance.now();
-  while (
-    samples.length < minRuns ||
-    (performance.now() - started < options.millisecondsPerBatch && samples.length < 20_000)
-  ) {
-    const input = feeds();
-    const t0 = performance.now();
-    await runSession(session, input, false);
-    samples.push(performance.now() - t0);
-    if (samples.length >= 3 && samples[samples.length - 1] > (options.maxRunMs ?? 2000)) break;
-  }
+  const samples = await timeRuns(
+    () => zeroFeeds(inputs, rows),
+    (input) => runSession(session, input, false),
+    {
+      minRuns: options.minRuns ?? 20,
+      maxRuns: 20_000,
+      budgetMs: options.millisecondsPerBatch,
+      stopAboveMs: options.maxRunMs ?? 2000,
+    },
+  );
   const total = samples.reduce((a, b) => a + b, 0);
   const sorted = [...samples].sort((a, b) => a - b);
   const rowsPerSecond = (rows * samples.length * 1000) / total;

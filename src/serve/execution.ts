@@ -131,16 +131,37 @@ async function measureBatchUs(
   feeds: () => Record<string, WireTensor>,
   budgetMs = 60,
 ): Promise<number> {
-  for (let i = 0; i < 3; i++) await runSession(session, feeds(), false);
+  const samples = await timeRuns(feeds, (input) => runSession(session, input, false), {
+    minRuns: 5,
+    maxRuns: 50,
+    budgetMs,
+  });
+  return median(samples) * 1000;
+}
+
+/**
+ * Times `run` on inputs from `make` (made outside the timing) after three untimed runs: at least
+ * `minRuns` times, then on while `budgetMs` lasts, at most `maxRuns`; once three are in, a run slower
+ * than `stopAboveMs` ends it. Each run's milliseconds. The placement measurement and `calibrate` share it.
+ */
+export async function timeRuns<T>(
+  make: () => T,
+  run: (input: T) => Promise<unknown>,
+  o: { minRuns: number; maxRuns: number; budgetMs: number; stopAboveMs?: number },
+): Promise<number[]> {
+  // the first runs allocate and pick kernels
+  for (let i = 0; i < 3; i++) await run(make());
   const samples: number[] = [];
-  const deadline = performance.now() + budgetMs;
-  while (samples.length < 5 || (samples.length < 50 && performance.now() < deadline)) {
-    const input = feeds();
+  const deadline = performance.now() + o.budgetMs;
+  while (samples.length < o.minRuns || (samples.length < o.maxRuns && performance.now() < deadline)) {
+    const input = make();
     const started = performance.now();
-    await runSession(session, input, false);
-    samples.push((performance.now() - started) * 1000);
+    await run(input);
+    samples.push(performance.now() - started);
+    if (o.stopAboveMs !== undefined && samples.length >= 3 && samples[samples.length - 1] > o.stopAboveMs)
+      break;
   }
-  return median(samples);
+  return samples;
 }
 
 export interface OpenedExecutor {

@@ -1,11 +1,24 @@
 /**
  * What every front end (HTTP, gRPC) does the same way around the core: bearer tokens checked in
- * constant time, and inference answers counted and timed under the model's name.
+ * constant time, inference answers counted and timed under the model's name, and model metadata.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { PACKAGE_NAME, packageVersion } from "../util/package.js";
 import { errorResponse, HttpError } from "./errors.js";
 import type { Observability } from "./observability.js";
-import type { ModelRepository } from "./repository.js";
+import type { TensorMeta } from "./ort-session.js";
+import type { LoadedVersion, ModelRepository, ModelState } from "./repository.js";
+import { ORT_TO_OIP } from "./tensors.js";
+
+/** The server's metadata, as both protocols answer it. */
+export function serverMetadata(): { name: string; version: string; extensions: string[] } {
+  return { name: PACKAGE_NAME, version: packageVersion(), extensions: ["model_repository"] };
+}
+
+/** Ready for traffic: some model loaded, no batch stuck, and the front end not shutting down. */
+export function serverReady(repository: ModelRepository, closing: boolean): boolean {
+  return !closing && repository.size > 0 && !repository.stalled();
+}
 
 function tokensMatch(given: string, expected: string): boolean {
   const a = createHash("sha256").update(given).digest();
@@ -62,4 +75,38 @@ export async function measured(
       core.observability.latency(name, (performance.now() - started) / 1000);
     }
   }
+}
+
+/**
+ * OIP model metadata, with the version's stage, provider and placement as `parameters` (strings,
+ * numbers and booleans only, as the protocol allows) and the same as the protocol's `properties`
+ * (a map of strings, which gRPC's ModelMetadataResponse also carries).
+ */
+export function modelMetadata(loaded: LoadedVersion, state: ModelState) {
+  const oip = (t: TensorMeta) => ({
+    name: t.name,
+    datatype: ORT_TO_OIP[t.type ?? "float32"] ?? t.type,
+    shape: (t.shape ?? []).map((d) => (typeof d === "number" ? d : -1)),
+  });
+  const { placement } = loaded;
+  const parameters: Record<string, string | number> = {
+    version: loaded.version,
+    stage: loaded.source.meta.stage,
+    execution_provider: loaded.provider,
+    ...(loaded.source.meta.features ? { features: loaded.source.meta.features.join(",") } : {}),
+    placement: placement.placement,
+    placement_reason: placement.reason,
+    ...(placement.eventLoopBatchUs !== undefined ? { placement_batch_us: placement.eventLoopBatchUs } : {}),
+    ...(placement.handoffUs !== undefined ? { placement_handoff_us: placement.handoffUs } : {}),
+  };
+  return {
+    name: loaded.name,
+    versions: [...state.versions.keys()],
+    // the protocol's name for an ONNX model's platform
+    platform: "onnx_onnxv1",
+    inputs: loaded.inputs.map(oip),
+    outputs: loaded.outputs.map(oip),
+    properties: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, String(v)])),
+    parameters,
+  };
 }

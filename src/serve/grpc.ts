@@ -6,17 +6,16 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { PACKAGE_NAME, packagePath, packageVersion } from "../util/package.js";
+import { packagePath } from "../util/package.js";
 import type { RowSlice } from "./batcher.js";
-import { rawBytes } from "./binary-tensors.js";
+import { rawBytes, rawInputData } from "./binary-tensors.js";
 import { errorResponse } from "./errors.js";
-import { checkBearer, measured } from "./front-end.js";
-import { modelMetadata } from "./http.js";
+import { checkBearer, measured, modelMetadata, serverMetadata, serverReady } from "./front-end.js";
 import type { Observability } from "./observability.js";
 import { outputNames } from "./pipeline.js";
 import { checkModelName, type ModelRepository } from "./repository.js";
 import type { Router } from "./router.js";
-import { BadRequest, bytesPerElement, OIP_TO_ORT, ORT_TO_OIP, toJsonArray, viewOf } from "./tensors.js";
+import { BadRequest, OIP_TO_ORT, ORT_TO_OIP, toJsonArray } from "./tensors.js";
 
 export interface GrpcOptions {
   repository: ModelRepository;
@@ -39,7 +38,9 @@ const LOADER_OPTIONS: protoLoader.Options = {
 
 type ServiceConstructor = grpc.ServiceClientConstructor;
 
-/** The service definitions from the vendored protos (loaded once). */
+let protos: { oip: ServiceConstructor; kserve: ServiceConstructor } | undefined;
+
+/** The service definitions from the vendored protos (read and parsed once per process). */
 export function inferenceProtos(): { oip: ServiceConstructor; kserve: ServiceConstructor } {
   const load = (file: string) =>
     grpc.loadPackageDefinition(
@@ -47,10 +48,11 @@ export function inferenceProtos(): { oip: ServiceConstructor; kserve: ServiceCon
     ) as unknown as {
       inference: { GRPCInferenceService: ServiceConstructor };
     };
-  return {
+  protos ??= {
     oip: load("open_inference_grpc.proto").inference.GRPCInferenceService,
     kserve: load("grpc_predict_v2.proto").inference.GRPCInferenceService,
   };
+  return protos;
 }
 
 /** HTTP status -> gRPC code, for the one error mapping (errorResponse). */
@@ -106,23 +108,13 @@ interface ModelInferRequest {
 /** A request tensor as the pipeline decodes it (data: plain values, or a typed array for raw bytes). */
 function requestTensor(input: InferInputTensor, raw: Buffer | undefined): Record<string, unknown> {
   const shape = input.shape.map(Number);
-  const type = OIP_TO_ORT[input.datatype];
-  if (raw !== undefined) {
-    if (!type)
-      throw new BadRequest(
-        `input ${input.name}: unknown datatype ${JSON.stringify(input.datatype)}; allowed: ${Object.keys(OIP_TO_ORT).join(", ")}`,
-      );
-    const size = shape.reduce((a, b) => a * b, 1);
-    const expected = size * bytesPerElement(type);
-    // BYTES elements say their own lengths: the pipeline counts them
-    if (type !== "string" && raw.byteLength !== expected)
-      throw new BadRequest(
-        `input ${input.name}: raw_input_contents holds ${raw.byteLength} bytes; shape ${JSON.stringify(shape)} of ${input.datatype} needs ${expected}`,
-      );
-    // copied into a buffer of its own: the message's bytes may not be aligned for the type
-    const copy = new Uint8Array(raw).buffer;
-    return { name: input.name, datatype: input.datatype, shape, data: viewOf(type, copy) };
-  }
+  if (raw !== undefined)
+    return {
+      name: input.name,
+      datatype: input.datatype,
+      shape,
+      data: rawInputData(input.name, input.datatype, shape, raw, "raw_input_contents holds"),
+    };
   const field = CONTENTS_FIELD[input.datatype];
   if (!field && input.datatype in OIP_TO_ORT)
     throw new BadRequest(
@@ -151,7 +143,7 @@ function responseTensors(
   for (const name of names) {
     const o = outputs[name];
     const count = o.dims.reduce((a, b) => a * b, 1);
-    const datatype = Object.entries(OIP_TO_ORT).find(([, t]) => t === o.type)?.[0] ?? o.type;
+    const datatype = ORT_TO_OIP[o.type] ?? o.type;
     const tensor: Record<string, unknown> = { name, datatype, shape: o.dims.map(String) };
     if (raw) rawContents.push(rawBytes(o, count));
     else {
@@ -180,7 +172,7 @@ export class GrpcFrontEnd {
   constructor(private readonly options: GrpcOptions) {}
 
   private ready(): boolean {
-    return !this.closing && this.options.repository.size > 0 && !this.options.repository.stalled();
+    return serverReady(this.options.repository, this.closing);
   }
 
   private bearer(call: grpc.ServerUnaryCall<unknown, unknown>): string | undefined {
@@ -196,11 +188,7 @@ export class GrpcFrontEnd {
   private readonly handlers: Record<string, Handler> = {
     ServerLive: () => ({ live: !this.closing }),
     ServerReady: () => ({ ready: this.ready() }),
-    ServerMetadata: () => ({
-      name: PACKAGE_NAME,
-      version: packageVersion(),
-      extensions: ["model_repository"],
-    }),
+    ServerMetadata: () => serverMetadata(),
     ModelReady: (call) => {
       this.inferenceAuth(call);
       const { name, version } = call.request as { name: string; version: string };

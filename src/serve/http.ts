@@ -5,21 +5,19 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PACKAGE_NAME, packageVersion } from "../util/package.js";
 import { binaryOutputs, decodeBinaryRequest, encodeBinaryResponse, HEADER_LENGTH } from "./binary-tensors.js";
 import type { ServeConfig } from "./config.js";
 import { errorResponse, HttpError } from "./errors.js";
 import type { FeatureKind } from "./feature-codec.js";
 import type { FeatureStore } from "./features.js";
-import { checkBearer, measured } from "./front-end.js";
+import { checkBearer, measured, modelMetadata, serverMetadata, serverReady } from "./front-end.js";
 import { readBody, readJsonBody } from "./http-body.js";
 import type { Observability } from "./observability.js";
-import type { TensorMeta } from "./ort-session.js";
 import { encodeOutputs, featureRequest, outputNames } from "./pipeline.js";
 import { predictionsOf } from "./predictions.js";
-import { checkModelName, type LoadedVersion, type ModelRepository, type ModelState } from "./repository.js";
+import { checkModelName, type ModelRepository } from "./repository.js";
 import type { Router } from "./router.js";
-import { BadRequest, ORT_TO_OIP } from "./tensors.js";
+import { BadRequest } from "./tensors.js";
 
 export interface HttpOptions {
   config: ServeConfig;
@@ -53,7 +51,7 @@ export class HttpFrontEnd {
   }
 
   private ready(): boolean {
-    return !this.closing && this.options.repository.size > 0 && !this.options.repository.stalled();
+    return serverReady(this.options.repository, this.closing);
   }
 
   /** Not async itself: a request answered at once (probes, metadata) costs no promise. */
@@ -77,8 +75,7 @@ export class HttpFrontEnd {
     if (path === "/v2/health/live") return send(200, { live: true });
     if (path === "/v2/health/ready")
       return this.ready() ? send(200, { ready: true }) : send(503, { ready: false });
-    if (path === "/v2")
-      return send(200, { name: PACKAGE_NAME, version: packageVersion(), extensions: ["model_repository"] });
+    if (path === "/v2") return send(200, serverMetadata());
     if (path === "/metrics") return this.metrics(res);
     if (path === "/v2/repository/index" && req.method === "POST") return this.index(req, send);
     const repo = REPOSITORY_ROUTE.exec(path);
@@ -122,13 +119,17 @@ export class HttpFrontEnd {
     res.end(body);
   }
 
+  /** A JSON body where the request has one, else an empty object (the repository API's bodies are optional). */
+  private async optionalBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+    return Number(req.headers["content-length"] ?? 0) > 0
+      ? readJsonBody(req, this.options.config.maxBodyBytes)
+      : {};
+  }
+
   /** POST /v2/repository/index: every model version on disk and loaded, with its state (admin token). */
   private async index(req: IncomingMessage, send: Send): Promise<void> {
     this.authorize(req, this.options.adminToken, "the repository API");
-    const body =
-      Number(req.headers["content-length"] ?? 0) > 0
-        ? await readJsonBody(req, this.options.config.maxBodyBytes)
-        : {};
+    const body = await this.optionalBody(req);
     const ready = (body as { ready?: unknown }).ready;
     if (ready !== undefined && typeof ready !== "boolean") throw new BadRequest("ready must be a boolean");
     send(200, this.options.repository.index(ready === true));
@@ -136,11 +137,10 @@ export class HttpFrontEnd {
 
   /** The repository and routing API (POST /v2/repository/models/{name}/load|unload|routing). */
   private async admin(req: IncomingMessage, send: Send, name: string, action: string): Promise<void> {
-    const { repository, config } = this.options;
+    const { repository } = this.options;
     this.authorize(req, this.options.adminToken, "the repository API");
     checkModelName(name);
-    const body =
-      Number(req.headers["content-length"] ?? 0) > 0 ? await readJsonBody(req, config.maxBodyBytes) : {};
+    const body = await this.optionalBody(req);
     if (action === "unload") {
       await repository.unloadModel(name);
       return send(200, { name, unloaded: true });
@@ -155,15 +155,6 @@ export class HttpFrontEnd {
       return send(200, { name, canaryWeight: weight });
     }
     send(200, { name, loaded: await repository.loadFromRepository(name) });
-  }
-
-  private measured(
-    name: string,
-    version: string,
-    started: number,
-    answer: (answeredBy: (version: string) => void) => Promise<void>,
-  ): Promise<void> {
-    return measured(this.options, name, version, started, answer);
   }
 
   private async infer(
@@ -183,7 +174,7 @@ export class HttpFrontEnd {
     // the protocol's id is a string (Triton refuses another type the same way)
     if (body.id !== undefined && typeof body.id !== "string")
       throw new BadRequest(`id must be a string, got ${JSON.stringify(body.id)}`);
-    await this.measured(name, version ?? "", started, async (answeredBy) => {
+    await measured(this.options, name, version ?? "", started, async (answeredBy) => {
       const { loaded, outputs } = await this.options.router.infer(
         name,
         version,
@@ -217,7 +208,7 @@ export class HttpFrontEnd {
     if (typeof modelId !== "string" || !modelId) throw new BadRequest("model_id (string) is required");
     const state = repository.get(modelId);
     if (!state) throw new HttpError(404, `unknown model ${JSON.stringify(modelId)}`);
-    await this.measured(modelId, state.primary?.version ?? "", started, async (answeredBy) => {
+    await measured(this.options, modelId, state.primary?.version ?? "", started, async (answeredBy) => {
       const primary = state.primary;
       if (!primary) throw new HttpError(503, `model ${modelId} has no servable version`);
       const { inputs, sticky } = await featureRequest(primary, body, {
@@ -300,38 +291,4 @@ export class HttpFrontEnd {
     this.server?.closeAllConnections();
     await closed;
   }
-}
-
-/**
- * OIP model metadata, with the version's stage, provider and placement as `parameters` (strings,
- * numbers and booleans only, as the protocol allows) and the same as the protocol's `properties`
- * (a map of strings, which gRPC's ModelMetadataResponse also carries).
- */
-export function modelMetadata(loaded: LoadedVersion, state: ModelState) {
-  const oip = (t: TensorMeta) => ({
-    name: t.name,
-    datatype: ORT_TO_OIP[t.type ?? "float32"] ?? t.type,
-    shape: (t.shape ?? []).map((d) => (typeof d === "number" ? d : -1)),
-  });
-  const { placement } = loaded;
-  const parameters: Record<string, string | number> = {
-    version: loaded.version,
-    stage: loaded.source.meta.stage,
-    execution_provider: loaded.provider,
-    ...(loaded.source.meta.features ? { features: loaded.source.meta.features.join(",") } : {}),
-    placement: placement.placement,
-    placement_reason: placement.reason,
-    ...(placement.eventLoopBatchUs !== undefined ? { placement_batch_us: placement.eventLoopBatchUs } : {}),
-    ...(placement.handoffUs !== undefined ? { placement_handoff_us: placement.handoffUs } : {}),
-  };
-  return {
-    name: loaded.name,
-    versions: [...state.versions.keys()],
-    // the protocol's name for an ONNX model's platform
-    platform: "onnx_onnxv1",
-    inputs: loaded.inputs.map(oip),
-    outputs: loaded.outputs.map(oip),
-    properties: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, String(v)])),
-    parameters,
-  };
 }

@@ -56,7 +56,10 @@ export function registerCalibrate(program: Command, io: CliIo): void {
       ),
     )
     .addOption(
-      new Option("--seconds-per-batch <s>", "timed runs per batch size last this long (at least 20 runs)")
+      new Option(
+        "--seconds-per-batch <s>",
+        "timed runs per batch size last this long (at least 20 runs; 3 once a run takes over 2 s, which ends the sweep)",
+      )
         .default(1)
         .argParser(seconds),
     )
