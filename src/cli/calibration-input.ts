@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { CALIBRATION_FILE, type Calibration, calibrationSchema } from "../requirements/calibration.js";
-import { EXIT, UserError } from "./errors.js";
+import { EXIT, schemaProblems, UserError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
 /** commander's value: a path, false for --no-calibration, undefined when neither was given */
@@ -35,7 +35,7 @@ export function loadCalibration(path: string): Calibration {
     throw new UserError(
       `${path} is not a stackwright calibration`,
       EXIT.usage,
-      parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`),
+      schemaProblems(parsed.error.issues),
     );
   return parsed.data;
 }

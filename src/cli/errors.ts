@@ -27,3 +27,8 @@ export class UserError extends Error {
 export function isUserError(error: unknown): error is UserError {
   return error instanceof Error && (error as { name?: string }).name === "UserError";
 }
+
+/** A file's schema problems (zod issues) as lines: each one's path in the file, then what is wrong. */
+export function schemaProblems(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string[] {
+  return issues.map((i) => `${i.path.map(String).join(".") || "(file)"}: ${i.message}`);
+}

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { load } from "js-yaml";
 import type { ServeConfig } from "../serve/config.js";
-import { EXIT, UserError } from "./errors.js";
+import { EXIT, schemaProblems, UserError } from "./errors.js";
 
 export function readServeConfig(
   serve: { serveConfigSchema: typeof import("../serve/config.js").serveConfigSchema },
@@ -26,7 +26,7 @@ export function readServeConfig(
     throw new UserError(
       `${path} is not a valid serve config`,
       EXIT.usage,
-      parsed.error.issues.map((i) => `${i.path.join(".") || "(file)"}: ${i.message}`),
+      schemaProblems(parsed.error.issues),
     );
   }
   return { config: parsed.data, dir: path ? dirname(resolve(path)) : process.cwd() };

@@ -33,6 +33,7 @@ export {
 export type {
   Architecture,
   ControlCatalog,
+  GpuInstancePrice,
   InstancePrice,
   ModelCatalog,
   PatternCatalog,

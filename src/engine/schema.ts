@@ -385,6 +385,8 @@ export type RuleDefinition = z.infer<Schemas["ruleSchema"]>;
 export type ControlCatalog = z.infer<Schemas["controlFileSchema"]>;
 export type InstancePrice = z.infer<Schemas["instanceSchema"]>;
 export type PriceTable = z.infer<Schemas["priceTableSchema"]>;
+/** A GPU row: its GPU, count, memory, TFLOPS and bandwidth are always there (the schema requires them). */
+export type GpuInstancePrice = PriceTable["gpuInstances"][number];
 export type RegionCatalog = z.infer<Schemas["regionFileSchema"]>;
 export type ModelCatalog = z.infer<Schemas["modelCatalogSchema"]>;
 export type Architecture = ModelCatalog["architectures"][string];

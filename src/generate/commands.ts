@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { azureStorageNameIn, dns1123 } from "../infra/names.js";
-import { servesGrpc } from "../plan/index.js";
+import { choicesOf, servesGrpc } from "../plan/index.js";
 import type { Plan } from "../plan/types.js";
 import { clusterSecrets, SERVE_CONFIG_IN_IMAGE } from "./platform/serve-config.js";
 
@@ -23,10 +23,7 @@ export const GRPC_PORT = 8081;
 
 /** Whether the generated platform serves gRPC (the plan's rule: servesGrpc). */
 export function grpcServed(plan: Plan): boolean {
-  return servesGrpc(
-    plan.requirements,
-    Object.fromEntries(plan.decisions.map((d) => [d.capability, d.choice])),
-  );
+  return servesGrpc(plan.requirements, choicesOf(plan));
 }
 /** The address a container binds: every interface of the pod or task. */
 const POD_HOST = "0.0.0.0";

@@ -1,9 +1,10 @@
 /** What every interview mode shares: prefill, writing the spec, and the summary. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { load } from "js-yaml";
 import { stringify } from "yaml";
 import { createPlan, type Plan } from "../plan/index.js";
 import { SPEC_SCHEMA_COMMENT, writeSchemaBeside } from "../requirements/json-schema.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { answer, answersFrom, answerValue, finish, type InterviewState, next, start } from "./machine.js";
 import { type Answers, defaultFor } from "./questions.js";
 
@@ -65,9 +66,7 @@ export function specYaml(document: Record<string, unknown>): string {
 
 /** Writes the spec (atomically) and, beside it, the JSON Schema its $schema comment names. */
 export function writeSpec(path: string, document: Record<string, unknown>): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, specYaml(document));
-  renameSync(tmp, path);
+  writeFileAtomic(path, specYaml(document));
   writeSchemaBeside(path);
 }
 

@@ -3,7 +3,7 @@
  * precision), and how many replicas across how many zones. Estimates are explicit formulas with
  * their assumptions spelled out in `estimatedFrom`, never guesses.
  */
-import type { Architecture, InstancePrice, ModelCatalog, PriceTable } from "../engine/index.js";
+import type { Architecture, GpuInstancePrice, ModelCatalog, PriceTable } from "../engine/index.js";
 import type { ModeInputSpec, ResolvedSpec } from "../requirements/index.js";
 import {
   type Calibration,
@@ -139,7 +139,7 @@ export interface PeakCost {
 }
 
 export interface GpuOption {
-  instance: InstancePrice;
+  instance: GpuInstancePrice;
   precision: Precision;
   memoryNeededGb: number;
 }
@@ -322,7 +322,7 @@ export function cheapestGpu(parametersMillions: number, llm: boolean, prices: Pr
   for (const instance of [...prices.gpuInstances].sort(
     (a, b) => a.hourlyUsd - b.hourlyUsd || (a.name < b.name ? -1 : 1),
   )) {
-    const memory = (instance.gpuMemoryGb ?? 0) * (instance.gpuCount ?? 1);
+    const memory = instance.gpuMemoryGb * instance.gpuCount;
     for (const precision of precisions) {
       const memoryNeededGb = Math.max(
         1,
@@ -389,7 +389,7 @@ export function replicaThroughput(args: {
   const perRequest = rows > 1 ? `, ${rows} rows per request` : "";
   if (gpu) {
     const instance = gpu.instance;
-    const gpus = instance.gpuCount ?? 1;
+    const gpus = instance.gpuCount;
     if (workload.llm && workload.llmSizing) {
       // a replica serves its sessions, each answer a first token and the rest at the decode rate
       const s = workload.llmSizing;
@@ -403,7 +403,7 @@ export function replicaThroughput(args: {
     if (workload.llm) {
       // no instance meets the targets (LLM_TARGETS_UNMET): the cheapest that holds the weights
       const bytes = workload.parametersMillions * 1e6 * BYTES_PER_PARAM[gpu.precision];
-      const stepSeconds = bytes / (instance.gpuBandwidthGbps! * 1e9 * gpus);
+      const stepSeconds = bytes / (instance.gpuBandwidthGbps * 1e9 * gpus);
       const tokens = spec.inference.llm.outputTokens;
       return {
         qps: 1 / stepSeconds / tokens,
@@ -423,7 +423,7 @@ export function replicaThroughput(args: {
         point,
       };
     }
-    const gpuRows = (instance.gpuTflops! * 1e12 * GPU_UTILIZATION * gpus) / workload.flopsPerRow;
+    const gpuRows = (instance.gpuTflops * 1e12 * GPU_UTILIZATION * gpus) / workload.flopsPerRow;
     return {
       qps: Math.min(gpuRows / rows, httpRequests),
       rowsPerSecond: gpuRows,
@@ -644,13 +644,13 @@ export function allowedPrecisions(priority: string): Precision[] {
 }
 
 /** The dense peak a precision computes at on `instance`: FP8 tensor cores where it has them, else fp16 (weight-only int8/int4 compute in fp16). */
-export function peakTflops(instance: InstancePrice, precision: Precision): number | null {
+export function peakTflops(instance: GpuInstancePrice, precision: Precision): number | null {
   if (precision === "fp8") return instance.gpuFp8Tflops ?? null;
-  return instance.gpuTflops!;
+  return instance.gpuTflops;
 }
 
 export interface LlmSizing {
-  instance: InstancePrice;
+  instance: GpuInstancePrice;
   precision: Precision;
   /** the GPUs of one replica, in one tensor-parallel group */
   tensorParallel: number;
@@ -699,13 +699,13 @@ export function sizeLlm(
   const perSession = contextTokens * kvBytesPerToken(shape, c);
   let best: LlmSizing | null = null;
   for (const instance of prices.gpuInstances) {
-    const gpus = instance.gpuCount ?? 1;
-    const memory = (instance.gpuMemoryGb ?? 0) * 1e9 * gpus * c.gpuMemoryUtilization;
+    const gpus = instance.gpuCount;
+    const memory = instance.gpuMemoryGb * 1e9 * gpus * c.gpuMemoryUtilization;
     for (const precision of allowedPrecisions(spec.budget.priority)) {
       const tflops = peakTflops(instance, precision);
       // FP8 needs FP8 tensor cores (the price table says which GPUs have them)
       if (tflops === null) continue;
-      const hardware = { gpus, bandwidthGbps: instance.gpuBandwidthGbps!, tflops };
+      const hardware = { gpus, bandwidthGbps: instance.gpuBandwidthGbps, tflops };
       const weights = shape.parameters * BYTES_PER_PARAM[precision];
       const byMemory = Math.min(c.maxSequences, Math.floor((memory - weights) / perSession));
       if (byMemory < 1) continue;

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { Batcher } from "./batcher.js";
 import { binOf, psi } from "./drift.js";
 import { WorkerExecutor } from "./execution.js";
@@ -365,9 +366,7 @@ export async function score(options: ScoreOptions): Promise<ScoreSummary> {
       await Promise.all(chunks);
       // the rejects first: the part's output is what marks it done
       const rejectFile = join(rejectsDir, `part-${part.id}.jsonl`);
-      const tmp = `${rejectFile}.tmp-${process.pid}`;
-      writeFileSync(tmp, rejects.length ? `${rejects.join("\n")}\n` : "");
-      renameSync(tmp, rejectFile);
+      writeFileAtomic(rejectFile, rejects.length ? `${rejects.join("\n")}\n` : "");
       await writePart(con, outFile(part), results, options.format);
       await options.onPartWritten?.({ rejects: rejectFile, part: outFile(part) });
       summary.rows.scored += good.length;

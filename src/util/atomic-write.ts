@@ -5,7 +5,8 @@ import { renameSync, rmSync, writeFileSync } from "node:fs";
  * one directory is atomic), so a reader never sees half a file and a failed write leaves the old one.
  */
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+  // unique per write, so two writers of one path in one process never share a temporary file
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
     writeFileSync(tmp, content);
     renameSync(tmp, path);

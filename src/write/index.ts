@@ -5,18 +5,10 @@
  * and reports every drifted, missing or extra file with a diff.
  */
 import { createHash } from "node:crypto";
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { FileContent, FileSet } from "../fileset/index.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { unifiedDiff } from "./diff.js";
 
 export const LOCK_FILE = "stackwright.lock.json";
@@ -135,9 +127,7 @@ export function lockContent(files: FileSet, options: WriteOptions): string {
 
 function atomicWrite(full: string, content: FileContent): void {
   mkdirSync(dirname(full), { recursive: true });
-  const tmp = `${full}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, full);
+  writeFileAtomic(full, content);
 }
 
 export function writeFileSet(outDir: string, files: FileSet, options: WriteOptions): WriteResult {

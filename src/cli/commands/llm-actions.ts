@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
   draftSpec,
@@ -10,6 +10,7 @@ import {
 } from "../../llm/index.js";
 import { createPlan } from "../../plan/index.js";
 import { formatProblem, writeSchemaBeside } from "../../requirements/index.js";
+import { writeFileAtomic } from "../../util/atomic-write.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { type LlmFlags, llmOptionsFrom } from "../llm-options.js";
@@ -54,9 +55,7 @@ export async function runDraft(
     );
   }
   saveRecords(client, options.lock);
-  const tmp = `${options.out}.tmp-${process.pid}`;
-  writeFileSync(tmp, result.yaml);
-  renameSync(tmp, options.out);
+  writeFileAtomic(options.out, result.yaml);
   writeSchemaBeside(options.out);
   io.out(
     `wrote ${options.out}: ${result.assumed.length} assumed field(s)${result.assumed.length ? `: ${result.assumed.join(", ")}` : ""}\n`,
