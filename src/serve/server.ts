@@ -5,7 +5,7 @@
  */
 import type { ServeConfig } from "./config.js";
 import type { FeatureStore } from "./features.js";
-import { GrpcFrontEnd } from "./grpc.js";
+import type { GrpcFrontEnd } from "./grpc.js";
 import { HttpFrontEnd } from "./http.js";
 import { Observability } from "./observability.js";
 import type { VersionSource } from "./registry.js";
@@ -34,7 +34,7 @@ export class ServingCore {
   readonly repository: ModelRepository;
   readonly router: Router;
   private readonly http: HttpFrontEnd;
-  private readonly grpc: GrpcFrontEnd | undefined;
+  private grpc: GrpcFrontEnd | undefined;
 
   constructor(private readonly options: ServeOptions) {
     const log = (line: string) => options.log?.(line);
@@ -53,15 +53,6 @@ export class ServingCore {
       router: this.router,
       observability: this.observability,
     });
-    if (options.grpcPort !== undefined)
-      this.grpc = new GrpcFrontEnd({
-        ...options,
-        port: options.grpcPort,
-        log,
-        repository: this.repository,
-        router: this.router,
-        observability: this.observability,
-      });
   }
 
   get metrics() {
@@ -83,7 +74,18 @@ export class ServingCore {
   /** Both front ends listening: HTTP, and gRPC when grpcPort is set. */
   async listen(): Promise<{ url: string; port: number; grpcPort?: number }> {
     const http = await this.http.listen();
-    if (!this.grpc) return http;
+    const { grpcPort } = this.options;
+    if (grpcPort === undefined) return http;
+    // @grpc/grpc-js is loaded only by a server that serves gRPC (about 50 ms of start-up otherwise)
+    const { GrpcFrontEnd } = await import("./grpc.js");
+    this.grpc = new GrpcFrontEnd({
+      ...this.options,
+      port: grpcPort,
+      log: (line) => this.options.log?.(line),
+      repository: this.repository,
+      router: this.router,
+      observability: this.observability,
+    });
     const { port } = await this.grpc.listen();
     return { ...http, grpcPort: port };
   }
