@@ -7,12 +7,12 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildIdentity, buildSequenceOutput } from "../../src/serve/onnx-build.js";
 import { encodeStrings, fromHalfBits, toHalfBits } from "../../src/serve/tensors.js";
-import { BIN, ROOT, runCli } from "../helpers/cli.js";
-import { freePort, modelsDir, post, type Served, serve } from "./helpers.js";
+import { BIN, runCli } from "../helpers/cli.js";
+import { type GrpcClient, grpcCall, grpcClient, grpcOk } from "./grpc-client.js";
+import { freePort, modelsDir, post, postBinary, type Served, serve } from "./helpers.js";
 
 describe("half precision bits", () => {
   it("rounds to the nearest half, ties to even, overflow to infinity, subnormals kept", () => {
@@ -32,41 +32,49 @@ describe("half precision bits", () => {
   });
 });
 
+/** `stackwright serve` over an identity model of `type`, with gRPC as well, and a client of it. */
+function identityServer(type: "float16" | "string", model: string, width: number) {
+  const served: { server: Served; client: GrpcClient; url: string } = {} as never;
+  beforeAll(async () => {
+    const path = join(modelsDir(), `${model}.onnx`);
+    writeFileSync(path, buildIdentity(type, width));
+    const grpcPort = await freePort();
+    served.server = await serve([
+      "--model",
+      `${model}=${path}`,
+      "--device",
+      "cpu",
+      "--grpc-port",
+      String(grpcPort),
+    ]);
+    served.client = grpcClient(`127.0.0.1:${grpcPort}`);
+    served.url = `${served.server.url}/v2/models/${model}`;
+  });
+  afterAll(async () => {
+    served.client?.close();
+    expect(await served.server.stop()).toBe(0);
+  });
+  return served;
+}
+
+/** One binary input's header entry. */
+const binaryInput = (datatype: string, shape: number[], size: number) => ({
+  name: "input",
+  shape,
+  datatype,
+  parameters: { binary_data_size: size },
+});
+
 describe("FP16 over REST JSON, binary and gRPC", () => {
-  let server: Served;
-  let client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
   const WIDTH = 4;
+  const half = identityServer("float16", "half", WIDTH);
   const values = [1, -2.5, 0.1, 65504];
   const halves = values.map(toHalfBits);
 
-  beforeAll(async () => {
-    const dir = modelsDir();
-    const path = join(dir, "half.onnx");
-    writeFileSync(path, buildIdentity("float16", WIDTH));
-    const grpcPort = await freePort();
-    server = await serve(["--model", `half=${path}`, "--device", "cpu", "--grpc-port", String(grpcPort)]);
-    const definition = protoLoader.loadSync(join(ROOT, "proto", "open_inference_grpc.proto"), {
-      keepCase: true,
-      longs: String,
-      defaults: true,
-    });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
-    };
-    client = new pkg.inference.GRPCInferenceService(
-      `127.0.0.1:${grpcPort}`,
-      grpc.credentials.createInsecure(),
-    ) as unknown as typeof client;
-  });
-  afterAll(async () => {
-    client?.close();
-    expect(await server.stop()).toBe(0);
-  });
-
   it("JSON numbers in, the nearest halves out; metadata says FP16", async () => {
-    const meta = await (await fetch(`${server.url}/v2/models/half`)).json();
+    const meta = await (await fetch(half.url)).json();
     expect(meta.inputs).toEqual([{ name: "input", datatype: "FP16", shape: [-1, WIDTH] }]);
-    const res = await post(`${server.url}/v2/models/half/infer`, {
+    const res = await post(`${half.url}/infer`, {
       inputs: [{ name: "input", shape: [1, WIDTH], datatype: "FP16", data: values }],
     });
     expect(res.status).toBe(200);
@@ -74,7 +82,7 @@ describe("FP16 over REST JSON, binary and gRPC", () => {
     expect(out.datatype).toBe("FP16");
     expect(out.data).toEqual(halves.map(fromHalfBits));
     expect(out.data[2]).toBe(0.0999755859375);
-    const overflow = await post(`${server.url}/v2/models/half/infer`, {
+    const overflow = await post(`${half.url}/infer`, {
       inputs: [{ name: "input", shape: [1, WIDTH], datatype: "FP16", data: [1, 2, 3, 70000] }],
     });
     expect(overflow.status).toBe(400);
@@ -83,106 +91,47 @@ describe("FP16 over REST JSON, binary and gRPC", () => {
 
   it("binary in and out: the same bits", async () => {
     const bits = Buffer.from(new Uint16Array(halves).buffer);
-    const head = Buffer.from(
-      JSON.stringify({
-        inputs: [
-          {
-            name: "input",
-            shape: [1, WIDTH],
-            datatype: "FP16",
-            parameters: { binary_data_size: bits.length },
-          },
-        ],
-        parameters: { binary_data_output: true },
-      }),
+    const res = await postBinary(
+      `${half.url}/infer`,
+      { inputs: [binaryInput("FP16", [1, WIDTH], bits.length)], parameters: { binary_data_output: true } },
+      bits,
     );
-    const res = await fetch(`${server.url}/v2/models/half/infer`, {
-      method: "POST",
-      headers: { "inference-header-content-length": String(head.length) },
-      body: Buffer.concat([head, bits]),
-    });
     expect(res.status).toBe(200);
-    const body = Buffer.from(await res.arrayBuffer());
-    const length = Number(res.headers.get("inference-header-content-length"));
-    expect(JSON.parse(body.subarray(0, length).toString()).outputs[0]).toMatchObject({
-      datatype: "FP16",
-      parameters: { binary_data_size: 8 },
-    });
-    expect(body.subarray(length)).toEqual(bits);
+    expect(res.header.outputs[0]).toMatchObject({ datatype: "FP16", parameters: { binary_data_size: 8 } });
+    expect(res.binary).toEqual(bits);
   });
 
   it("gRPC raw contents in and out: the same bits; typed contents are refused for FP16", async () => {
     const bits = Buffer.from(new Uint16Array(halves).buffer);
-    const answer = await new Promise<{ error: grpc.ServiceError | null; value: Record<string, unknown> }>(
-      (resolve) =>
-        (
-          client.ModelInfer as (
-            r: unknown,
-            cb: (e: grpc.ServiceError | null, v: Record<string, unknown>) => void,
-          ) => void
-        )(
-          {
-            model_name: "half",
-            inputs: [{ name: "input", datatype: "FP16", shape: [1, WIDTH] }],
-            raw_input_contents: [bits],
-          },
-          (error, value) => resolve({ error, value }),
-        ),
+    const answer = await grpcOk(
+      grpcCall(half.client, "ModelInfer", {
+        model_name: "half",
+        inputs: [{ name: "input", datatype: "FP16", shape: [1, WIDTH] }],
+        raw_input_contents: [bits],
+      }),
     );
-    expect(answer.error).toBeNull();
-    expect((answer.value.outputs as Array<{ datatype: string }>)[0].datatype).toBe("FP16");
-    expect((answer.value.raw_output_contents as Buffer[])[0]).toEqual(bits);
-    const typed = await new Promise<grpc.ServiceError | null>((resolve) =>
-      (client.ModelInfer as (r: unknown, cb: (e: grpc.ServiceError | null) => void) => void)(
-        {
-          model_name: "half",
-          inputs: [
-            { name: "input", datatype: "FP16", shape: [1, WIDTH], contents: { fp32_contents: values } },
-          ],
-        },
-        resolve,
-      ),
-    );
-    expect(typed?.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(typed?.details).toContain("FP16 travels as raw_input_contents");
+    expect((answer.outputs as Array<{ datatype: string }>)[0].datatype).toBe("FP16");
+    expect((answer.raw_output_contents as Buffer[])[0]).toEqual(bits);
+    const typed = await grpcCall(half.client, "ModelInfer", {
+      model_name: "half",
+      inputs: [{ name: "input", datatype: "FP16", shape: [1, WIDTH], contents: { fp32_contents: values } }],
+    });
+    expect(typed).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
+    expect((typed as { details: string }).details).toContain("FP16 travels as raw_input_contents");
   });
 });
 
 describe("BYTES (string tensors) over REST JSON, binary and gRPC", () => {
-  let server: Served;
-  let client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
   const WIDTH = 2;
-
-  beforeAll(async () => {
-    const dir = modelsDir();
-    const path = join(dir, "strings.onnx");
-    writeFileSync(path, buildIdentity("string", WIDTH));
-    const grpcPort = await freePort();
-    server = await serve(["--model", `echo=${path}`, "--device", "cpu", "--grpc-port", String(grpcPort)]);
-    const pkg = grpc.loadPackageDefinition(
-      protoLoader.loadSync(join(ROOT, "proto", "open_inference_grpc.proto"), {
-        keepCase: true,
-        longs: String,
-        defaults: true,
-      }),
-    ) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
-    client = new pkg.inference.GRPCInferenceService(
-      `127.0.0.1:${grpcPort}`,
-      grpc.credentials.createInsecure(),
-    ) as unknown as typeof client;
-  });
-  afterAll(async () => {
-    client?.close();
-    expect(await server.stop()).toBe(0);
-  });
+  const echo = identityServer("string", "echo", WIDTH);
 
   const infer = (data: unknown[], rows = data.length / WIDTH) =>
-    post(`${server.url}/v2/models/echo/infer`, {
+    post(`${echo.url}/infer`, {
       inputs: [{ name: "input", shape: [rows, WIDTH], datatype: "BYTES", data }],
     });
 
   it("JSON strings round-trip; concurrent requests batched together each get their own back", async () => {
-    const meta = await (await fetch(`${server.url}/v2/models/echo`)).json();
+    const meta = await (await fetch(echo.url)).json();
     expect(meta.inputs).toEqual([{ name: "input", datatype: "BYTES", shape: [-1, WIDTH] }]);
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) => infer([`request ${i}`, "x".repeat(i), "é ✓", ""], 2)),
@@ -201,86 +150,50 @@ describe("BYTES (string tensors) over REST JSON, binary and gRPC", () => {
   });
 
   it("binary: serialized BYTES in and out; a length past the end is a 400", async () => {
-    const send = (header: Record<string, unknown>, tail: Buffer) => {
-      const head = Buffer.from(JSON.stringify(header));
-      return fetch(`${server.url}/v2/models/echo/infer`, {
-        method: "POST",
-        headers: { "inference-header-content-length": String(head.length) },
-        body: Buffer.concat([head, tail]),
-      });
-    };
     const bytes = Buffer.from(encodeStrings(["alpha", "β"]));
-    const res = await send(
-      {
-        inputs: [
-          {
-            name: "input",
-            shape: [1, WIDTH],
-            datatype: "BYTES",
-            parameters: { binary_data_size: bytes.length },
-          },
-        ],
-        parameters: { binary_data_output: true },
-      },
+    const res = await postBinary(
+      `${echo.url}/infer`,
+      { inputs: [binaryInput("BYTES", [1, WIDTH], bytes.length)], parameters: { binary_data_output: true } },
       bytes,
     );
     expect(res.status).toBe(200);
-    const body = Buffer.from(await res.arrayBuffer());
-    const length = Number(res.headers.get("inference-header-content-length"));
-    expect(JSON.parse(body.subarray(0, length).toString()).outputs[0].parameters).toEqual({
-      binary_data_size: bytes.length,
-    });
-    expect(body.subarray(length)).toEqual(bytes);
+    expect(res.header.outputs[0].parameters).toEqual({ binary_data_size: bytes.length });
+    expect(res.binary).toEqual(bytes);
     const broken = Buffer.from([9, 0, 0, 0, 97]);
-    const bad = await send(
-      {
-        inputs: [
-          {
-            name: "input",
-            shape: [1, WIDTH],
-            datatype: "BYTES",
-            parameters: { binary_data_size: broken.length },
-          },
-        ],
-      },
+    const bad = await postBinary(
+      `${echo.url}/infer`,
+      { inputs: [binaryInput("BYTES", [1, WIDTH], broken.length)] },
       broken,
     );
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toContain("the BYTES data does not parse");
+    expect(bad.header.error).toContain("the BYTES data does not parse");
   });
 
   it("gRPC: bytes_contents and raw contents", async () => {
-    const call = (request: unknown) =>
-      new Promise<{ error: grpc.ServiceError | null; value: Record<string, unknown> }>((resolve) =>
-        (
-          client.ModelInfer as (
-            r: unknown,
-            cb: (e: grpc.ServiceError | null, v: Record<string, unknown>) => void,
-          ) => void
-        )(request, (error, value) => resolve({ error, value })),
-      );
-    const typed = await call({
-      model_name: "echo",
-      inputs: [
-        {
-          name: "input",
-          datatype: "BYTES",
-          shape: [1, WIDTH],
-          contents: { bytes_contents: [Buffer.from("one"), Buffer.from("twö")] },
-        },
-      ],
-    });
-    expect(typed.error).toBeNull();
-    const out = (typed.value.outputs as Array<{ contents: { bytes_contents: Buffer[] } }>)[0];
+    const typed = await grpcOk(
+      grpcCall(echo.client, "ModelInfer", {
+        model_name: "echo",
+        inputs: [
+          {
+            name: "input",
+            datatype: "BYTES",
+            shape: [1, WIDTH],
+            contents: { bytes_contents: [Buffer.from("one"), Buffer.from("twö")] },
+          },
+        ],
+      }),
+    );
+    const out = (typed.outputs as Array<{ contents: { bytes_contents: Buffer[] } }>)[0];
     expect(out.contents.bytes_contents.map((b) => b.toString())).toEqual(["one", "twö"]);
     const bytes = Buffer.from(encodeStrings(["raw", ""]));
-    const raw = await call({
-      model_name: "echo",
-      inputs: [{ name: "input", datatype: "BYTES", shape: [1, WIDTH] }],
-      raw_input_contents: [bytes],
-    });
-    expect(raw.error).toBeNull();
-    expect((raw.value.raw_output_contents as Buffer[])[0]).toEqual(bytes);
+    const raw = await grpcOk(
+      grpcCall(echo.client, "ModelInfer", {
+        model_name: "echo",
+        inputs: [{ name: "input", datatype: "BYTES", shape: [1, WIDTH] }],
+        raw_input_contents: [bytes],
+      }),
+    );
+    expect((raw.raw_output_contents as Buffer[])[0]).toEqual(bytes);
   });
 });
 

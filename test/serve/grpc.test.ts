@@ -2,70 +2,19 @@
  * The gRPC front end through a real @grpc/grpc-js client over loopback, its stubs built from the
  * vendored protos: every RPC, the same numbers as REST, errors as gRPC codes, tokens enforced.
  */
-import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/cli.js";
+import { type GrpcClient, grpcCall, grpcClient, grpcOk } from "./grpc-client.js";
 import { freePort, modelsDir, post, row, type Served, serve, writeModel } from "./helpers.js";
 
 const ADMIN_TOKEN = "grpc-admin-token";
 const TOKEN = "grpc-inference-token";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
-type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
-
-function clientFor(file: string, address: string): Client {
-  const definition = protoLoader.loadSync(join(ROOT, "proto", file), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
-  };
-  return new pkg.inference.GRPCInferenceService(
-    address,
-    grpc.credentials.createInsecure(),
-  ) as unknown as Client;
-}
-
-/** One unary call; resolves with the response or the gRPC error (code and details). */
-function call<T = Record<string, unknown>>(
-  client: Client,
-  method: string,
-  request: unknown,
-  metadata: Record<string, string> = {},
-): Promise<{ ok: true; value: T } | { ok: false; code: number; details: string }> {
-  const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
-  return new Promise((resolve) => {
-    (
-      client[method] as (
-        r: unknown,
-        m: grpc.Metadata,
-        cb: (e: grpc.ServiceError | null, v: T) => void,
-      ) => void
-    )(request, md, (error, value) =>
-      resolve(error ? { ok: false, code: error.code, details: error.details } : { ok: true, value }),
-    );
-  });
-}
-
-async function ok<T = Record<string, unknown>>(
-  result: Promise<{ ok: true; value: T } | { ok: false; code: number; details: string }>,
-): Promise<T> {
-  const r = await result;
-  if (!r.ok) throw new Error(`gRPC ${grpc.status[r.code]}: ${r.details}`);
-  return r.value;
-}
-
 describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC", () => {
   let server: Served;
-  let oip: Client;
-  let kserve: Client;
+  let oip: GrpcClient;
+  let kserve: GrpcClient;
   let dir: string;
   const WIDTH = 8;
 
@@ -76,8 +25,8 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
     server = await serve(["--models", dir, "--device", "cpu", "--grpc-port", String(grpcPort)], {
       env: { STACKWRIGHT_ADMIN_TOKEN: ADMIN_TOKEN, STACKWRIGHT_TOKEN: TOKEN },
     });
-    oip = clientFor("open_inference_grpc.proto", `127.0.0.1:${grpcPort}`);
-    kserve = clientFor("grpc_predict_v2.proto", `127.0.0.1:${grpcPort}`);
+    oip = grpcClient(`127.0.0.1:${grpcPort}`);
+    kserve = grpcClient(`127.0.0.1:${grpcPort}`, "grpc_predict_v2.proto");
     expect(server.stderr()).toContain(`and gRPC 127.0.0.1:${grpcPort}`);
   });
   afterAll(async () => {
@@ -87,19 +36,21 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
   });
 
   it("health and server metadata, open without a token", async () => {
-    expect(await ok(call(oip, "ServerLive", {}))).toEqual({ live: true });
-    expect(await ok(call(oip, "ServerReady", {}))).toEqual({ ready: true });
-    const meta = await ok(call(oip, "ServerMetadata", {}));
+    expect(await grpcOk(grpcCall(oip, "ServerLive", {}))).toEqual({ live: true });
+    expect(await grpcOk(grpcCall(oip, "ServerReady", {}))).toEqual({ ready: true });
+    const meta = await grpcOk(grpcCall(oip, "ServerMetadata", {}));
     const rest = await (await fetch(`${server.url}/v2`)).json();
     expect(meta).toEqual({ name: rest.name, version: rest.version, extensions: rest.extensions });
   });
 
   it("model readiness and metadata as REST gives them, behind the inference token", async () => {
-    const denied = await call(oip, "ModelMetadata", { name: "fraud" });
+    const denied = await grpcCall(oip, "ModelMetadata", { name: "fraud" });
     expect(denied).toMatchObject({ ok: false, code: grpc.status.UNAUTHENTICATED });
-    expect(await ok(call(oip, "ModelReady", { name: "fraud", version: "1" }, AUTH))).toEqual({ ready: true });
-    expect(await ok(call(oip, "ModelReady", { name: "nope" }, AUTH))).toEqual({ ready: false });
-    const meta = await ok(call(oip, "ModelMetadata", { name: "fraud" }, AUTH));
+    expect(await grpcOk(grpcCall(oip, "ModelReady", { name: "fraud", version: "1" }, AUTH))).toEqual({
+      ready: true,
+    });
+    expect(await grpcOk(grpcCall(oip, "ModelReady", { name: "nope" }, AUTH))).toEqual({ ready: false });
+    const meta = await grpcOk(grpcCall(oip, "ModelMetadata", { name: "fraud" }, AUTH));
     const rest = await (await fetch(`${server.url}/v2/models/fraud`, { headers: AUTH })).json();
     expect(meta).toEqual({
       name: rest.name,
@@ -110,7 +61,7 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
       properties: rest.properties,
     });
     expect(meta.properties).toMatchObject({ execution_provider: "cpu", stage: "production" });
-    const unknown = await call(oip, "ModelMetadata", { name: "nope" }, AUTH);
+    const unknown = await grpcCall(oip, "ModelMetadata", { name: "nope" }, AUTH);
     expect(unknown).toMatchObject({ ok: false, code: grpc.status.NOT_FOUND });
   });
 
@@ -124,7 +75,7 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
     expect(rest.status).toBe(200);
     const expected = (rest.body.outputs as Array<{ data: number[] }>)[0].data;
 
-    const typed = await ok<{
+    const typed = await grpcOk<{
       model_name: string;
       model_version: string;
       id: string;
@@ -136,7 +87,7 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
       }>;
       raw_output_contents: Buffer[];
     }>(
-      call(
+      grpcCall(
         oip,
         "ModelInfer",
         {
@@ -154,11 +105,11 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
     );
     expect(typed.raw_output_contents).toEqual([]);
 
-    const raw = await ok<{
+    const raw = await grpcOk<{
       outputs: Array<{ name: string; shape: string[] }>;
       raw_output_contents: Buffer[];
     }>(
-      call(
+      grpcCall(
         oip,
         "ModelInfer",
         {
@@ -183,7 +134,7 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
   });
 
   it("bad requests are gRPC errors with what was wrong", async () => {
-    const wrongShape = await call(
+    const wrongShape = await grpcCall(
       oip,
       "ModelInfer",
       {
@@ -194,7 +145,7 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
     );
     expect(wrongShape).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
     expect((wrongShape as { details: string }).details).toContain("dimension 1 is 3; the model expects 8");
-    const shortRaw = await call(
+    const shortRaw = await grpcCall(
       oip,
       "ModelInfer",
       {
@@ -206,7 +157,7 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
     );
     expect(shortRaw).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
     expect((shortRaw as { details: string }).details).toContain("holds 12 bytes");
-    const unknown = await call(
+    const unknown = await grpcCall(
       oip,
       "ModelInfer",
       { model_name: "nope", inputs: [{ name: "input", datatype: "FP32", shape: [1, 1], contents: {} }] },
@@ -216,20 +167,20 @@ describe("stackwright serve --grpc-port: the Open Inference Protocol over gRPC",
   });
 
   it("repository load and unload behind the admin token; a name that leaves the repository is refused", async () => {
-    const anonymous = await call(kserve, "RepositoryModelUnload", { model_name: "fraud" });
+    const anonymous = await grpcCall(kserve, "RepositoryModelUnload", { model_name: "fraud" });
     expect(anonymous).toMatchObject({ ok: false, code: grpc.status.UNAUTHENTICATED });
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const traversal = await call(kserve, "RepositoryModelLoad", { model_name: "../../tmp/x" }, admin);
+    const traversal = await grpcCall(kserve, "RepositoryModelLoad", { model_name: "../../tmp/x" }, admin);
     expect(traversal).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
-    expect(await ok(call(kserve, "RepositoryModelUnload", { model_name: "fraud" }, admin))).toEqual({
+    expect(await grpcOk(grpcCall(kserve, "RepositoryModelUnload", { model_name: "fraud" }, admin))).toEqual({
       model_name: "fraud",
       isUnloaded: true,
     });
-    expect(await ok(call(oip, "ModelReady", { name: "fraud" }, AUTH))).toEqual({ ready: false });
-    expect(await ok(call(kserve, "RepositoryModelLoad", { model_name: "fraud" }, admin))).toEqual({
+    expect(await grpcOk(grpcCall(oip, "ModelReady", { name: "fraud" }, AUTH))).toEqual({ ready: false });
+    expect(await grpcOk(grpcCall(kserve, "RepositoryModelLoad", { model_name: "fraud" }, admin))).toEqual({
       model_name: "fraud",
       isLoaded: true,
     });
-    expect(await ok(call(oip, "ModelReady", { name: "fraud" }, AUTH))).toEqual({ ready: true });
+    expect(await grpcOk(grpcCall(oip, "ModelReady", { name: "fraud" }, AUTH))).toEqual({ ready: true });
   });
 });

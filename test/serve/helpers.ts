@@ -73,6 +73,36 @@ export async function serve(
   };
 }
 
+/**
+ * An infer request in Triton's binary tensor extension: the JSON `header`, then `tail` (the inputs'
+ * bytes); `headerLength` overrides the length header. The answer's JSON header and the bytes after
+ * it (for a JSON answer, the whole body is the header and `binary` is empty).
+ */
+export async function postBinary(
+  url: string,
+  header: Record<string, unknown>,
+  tail: Buffer,
+  headerLength?: number,
+): Promise<{ status: number; contentType: string | null; header: Record<string, any>; binary: Buffer }> {
+  const head = Buffer.from(JSON.stringify(header));
+  const res = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/octet-stream",
+      "inference-header-content-length": String(headerLength ?? head.length),
+    },
+    body: Buffer.concat([head, tail]),
+  });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const length = Number(res.headers.get("inference-header-content-length") ?? bytes.length);
+  return {
+    status: res.status,
+    contentType: res.headers.get("content-type"),
+    header: JSON.parse(bytes.subarray(0, length).toString("utf8")),
+    binary: bytes.subarray(length),
+  };
+}
+
 export async function post(
   url: string,
   body: unknown,

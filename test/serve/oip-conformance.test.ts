@@ -10,7 +10,7 @@ import { Ajv } from "ajv";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
-import { modelsDir, post, row, type Served, serve, writeModel } from "./helpers.js";
+import { modelsDir, post, postBinary, row, type Served, serve, writeModel } from "./helpers.js";
 
 const ADMIN_TOKEN = "oip-admin-token";
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -101,102 +101,51 @@ describe("the REST half against the Open Inference Protocol's OpenAPI schemas", 
   });
 
   it("Triton's binary tensor extension: binary inputs and outputs give the JSON numbers", async () => {
+    const url = `${server.url}/v2/models/scorer/infer`;
     const data = row(2, WIDTH, 9);
-    const json = await post(`${server.url}/v2/models/scorer/infer`, {
-      inputs: [{ name: "input", shape: [2, WIDTH], datatype: "FP32", data }],
-    });
+    const json = await post(url, { inputs: [{ name: "input", shape: [2, WIDTH], datatype: "FP32", data }] });
     const expected = (json.body.outputs as Array<{ data: number[] }>)[0].data.map((v) => Math.fround(v));
-    const binaryInfer = async (header: Record<string, unknown>, tail: Buffer, length?: number) => {
-      const head = Buffer.from(JSON.stringify(header));
-      const res = await fetch(`${server.url}/v2/models/scorer/infer`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/octet-stream",
-          "inference-header-content-length": String(length ?? head.length),
-        },
-        body: Buffer.concat([head, tail]),
-      });
-      return { res, bytes: Buffer.from(await res.arrayBuffer()) };
-    };
     const input = Buffer.from(new Float32Array(data).buffer);
-    const { res, bytes } = await binaryInfer(
-      {
-        inputs: [
-          {
-            name: "input",
-            shape: [2, WIDTH],
-            datatype: "FP32",
-            parameters: { binary_data_size: input.length },
-          },
-        ],
-        outputs: [{ name: "output", parameters: { binary_data: true } }],
-      },
+    const inputs = (size: number) => [
+      { name: "input", shape: [2, WIDTH], datatype: "FP32", parameters: { binary_data_size: size } },
+    ];
+
+    const binary = await postBinary(
+      url,
+      { inputs: inputs(input.length), outputs: [{ name: "output", parameters: { binary_data: true } }] },
       input,
     );
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("application/octet-stream");
-    const headerLength = Number(res.headers.get("inference-header-content-length"));
-    const header = JSON.parse(bytes.subarray(0, headerLength).toString("utf8"));
-    expect(header.outputs).toEqual([
+    expect(binary.status).toBe(200);
+    expect(binary.contentType).toBe("application/octet-stream");
+    expect(binary.header.outputs).toEqual([
       { name: "output", datatype: "FP32", shape: [2, 2], parameters: { binary_data_size: 16 } },
     ]);
-    const values = new Float32Array(new Uint8Array(bytes.subarray(headerLength)).buffer);
-    expect([...values]).toEqual(expected);
+    expect([...new Float32Array(new Uint8Array(binary.binary).buffer)]).toEqual(expected);
 
     // binary outputs for a JSON request (binary_data_output), JSON outputs for a binary one
-    const asked = await post(`${server.url}/v2/models/scorer/infer`, {
+    const asked = await post(url, {
       inputs: [{ name: "input", shape: [2, WIDTH], datatype: "FP32", data }],
       parameters: { binary_data_output: true },
     });
     expect(asked.status).toBe(200);
     expect(asked.headers.get("content-type")).toBe("application/octet-stream");
-    const jsonOut = await binaryInfer(
-      {
-        inputs: [
-          {
-            name: "input",
-            shape: [2, WIDTH],
-            datatype: "FP32",
-            parameters: { binary_data_size: input.length },
-          },
-        ],
-      },
-      input,
-    );
-    expect(jsonOut.res.headers.get("content-type")).toBe("application/json");
-    const body = JSON.parse(jsonOut.bytes.toString("utf8"));
-    expectValid("inference_response", body);
-    expect(body.outputs[0].data.map((v: number) => Math.fround(v))).toEqual(expected);
+    const jsonOut = await postBinary(url, { inputs: inputs(input.length) }, input);
+    expect(jsonOut.contentType).toBe("application/json");
+    expectValid("inference_response", jsonOut.header);
+    expect(jsonOut.header.outputs[0].data.map((v: number) => Math.fround(v))).toEqual(expected);
 
     // what does not add up is a 400 naming it
-    const short = await binaryInfer(
-      {
-        inputs: [{ name: "input", shape: [2, WIDTH], datatype: "FP32", parameters: { binary_data_size: 8 } }],
-      },
-      input.subarray(0, 8),
-    );
-    expect(short.res.status).toBe(400);
-    expect(JSON.parse(short.bytes.toString()).error).toContain(
-      "binary_data_size is 8 bytes; shape [2,4] of FP32 needs 32",
-    );
-    const extra = await binaryInfer(
-      {
-        inputs: [
-          {
-            name: "input",
-            shape: [2, WIDTH],
-            datatype: "FP32",
-            parameters: { binary_data_size: input.length },
-          },
-        ],
-      },
+    const short = await postBinary(url, { inputs: inputs(8) }, input.subarray(0, 8));
+    expect(short.status).toBe(400);
+    expect(short.header.error).toContain("binary_data_size is 8 bytes; shape [2,4] of FP32 needs 32");
+    const extra = await postBinary(
+      url,
+      { inputs: inputs(input.length) },
       Buffer.concat([input, Buffer.alloc(4)]),
     );
-    expect(JSON.parse(extra.bytes.toString()).error).toBe(
-      "4 bytes after the header belong to no input's binary_data_size",
-    );
-    const tooLong = await binaryInfer({ inputs: [] }, Buffer.alloc(0), 10_000);
-    expect(tooLong.res.status).toBe(400);
-    expect(JSON.parse(tooLong.bytes.toString()).error).toMatch(/Inference-Header-Content-Length is "10000"/);
+    expect(extra.header.error).toBe("4 bytes after the header belong to no input's binary_data_size");
+    const tooLong = await postBinary(url, { inputs: [] }, Buffer.alloc(0), 10_000);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.header.error).toMatch(/Inference-Header-Content-Length is "10000"/);
   });
 });
