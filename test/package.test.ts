@@ -21,9 +21,11 @@ import { dirname, join } from "node:path";
 import { beforeAll, expect } from "vitest";
 import { generateAll } from "../src/generate/index.js";
 import { planSpecFile } from "../src/plan/index.js";
+import { buildMlp } from "../src/serve/onnx-build.js";
 import { writeFileSet } from "../src/write/index.js";
 import { ROOT } from "./helpers/cli.js";
 import { describeWith, itWith, tool } from "./helpers/tools.js";
+import { grpcCall, grpcClient, grpcOk } from "./serve/grpc-client.js";
 import { freePort, post } from "./serve/helpers.js";
 
 const NODE = process.execPath;
@@ -102,6 +104,61 @@ describeWith(["npm"], "the packed package", () => {
     );
     expect(api.stdout.trim(), api.stderr).toBe("function");
   });
+
+  itWith(
+    ["npm"],
+    "calibrate measures a model, and serve answers gRPC from the protocol files the package ships",
+    async () => {
+      const model = join(installed, "model.onnx");
+      writeFileSync(model, buildMlp({ layers: [4, 8, 1], seed: 3 }));
+      const calibrated = run([
+        "calibrate",
+        "--model",
+        model,
+        "--batch-sizes",
+        "1,8",
+        "--seconds-per-batch",
+        "0.05",
+        "-o",
+        join(installed, "calibration.json"),
+      ]);
+      expect(calibrated.status, calibrated.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(installed, "calibration.json"), "utf8")).batches).toHaveLength(2);
+      const grpcPort = await freePort();
+      const served = spawn(
+        NODE,
+        [
+          cli,
+          "serve",
+          "--model",
+          `m=${model}`,
+          "--port",
+          "0",
+          "--grpc-port",
+          String(grpcPort),
+          "--device",
+          "cpu",
+        ],
+        { cwd: installed, env },
+      );
+      try {
+        let stderr = "";
+        served.stderr.on("data", (d) => {
+          stderr += d;
+        });
+        for (let i = 0; i < 300 && !stderr.includes("and gRPC") && served.exitCode === null; i++)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(stderr, "serve --grpc-port from the installed package").toContain(
+          `and gRPC 127.0.0.1:${grpcPort}`,
+        );
+        const live = await grpcOk(grpcCall(grpcClient(`127.0.0.1:${grpcPort}`), "ServerLive", {}));
+        expect(live).toEqual({ live: true });
+      } finally {
+        served.kill("SIGTERM");
+      }
+    },
+    120_000,
+  );
 
   itWith(["npm"], "the package source follows the project's pin, and --package overrides it", () => {
     const project = mkdtempSync(join(tmpdir(), "sw-project-"));
