@@ -38,6 +38,7 @@ export type {
   ModelCatalog,
   PatternCatalog,
   PriceTable,
+  PriceTableFile,
   RegionCatalog,
   RuleDefinition,
 } from "./schema.js";

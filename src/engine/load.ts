@@ -26,6 +26,7 @@ import {
   type ModelCatalog,
   type PatternCatalog,
   type PriceTable,
+  type PriceTableFile,
   type RegionCatalog,
   type RuleDefinition,
   ruleFileSchemas,
@@ -106,7 +107,7 @@ export interface ValidatedRuleFiles {
   regions?: RegionCatalog;
   models?: ModelCatalog;
   controls: ControlCatalog[];
-  prices: Array<[string, PriceTable]>;
+  prices: Array<[string, PriceTableFile]>;
   definitions: Array<RuleDefinition & { file: string }>;
   problems: RuleSetProblem[];
 }
@@ -161,7 +162,7 @@ function validateTexts(texts: Map<string, string>, hash: string): ValidatedRuleF
   let regions: RegionCatalog | undefined;
   let models: ModelCatalog | undefined;
   const controls: ControlCatalog[] = [];
-  const prices = new Map<string, PriceTable>();
+  const prices = new Map<string, PriceTableFile>();
   const definitions: Array<RuleDefinition & { file: string }> = [];
 
   for (const rel of texts.keys()) {
@@ -210,6 +211,34 @@ function validateTexts(texts: Map<string, string>, hash: string): ValidatedRuleF
   };
 }
 
+/**
+ * A price table's GPU rows with their model's figures from rules/models.yaml (one source for every
+ * cloud's rows with that GPU); a row naming a model the catalog lacks is a problem.
+ */
+function withGpuFigures(table: PriceTableFile, models: ModelCatalog, problems: RuleSetProblem[]): PriceTable {
+  const gpuInstances = table.gpuInstances.flatMap((row) => {
+    const gpu = models.gpus[row.gpuModel];
+    if (!gpu) {
+      problems.push({
+        file: `prices/${table.cloud}.yaml`,
+        message: `${row.name}: gpuModel ${JSON.stringify(row.gpuModel)} is not in models.yaml gpus (${Object.keys(models.gpus).join(", ")})`,
+        ruleIds: [],
+      });
+      return [];
+    }
+    return [
+      {
+        ...row,
+        gpuMemoryGb: gpu.memoryGb,
+        gpuTflops: gpu.fp16Tflops,
+        ...(gpu.fp8Tflops !== undefined ? { gpuFp8Tflops: gpu.fp8Tflops } : {}),
+        gpuBandwidthGbps: gpu.bandwidthGbps,
+      },
+    ];
+  });
+  return { ...table, gpuInstances };
+}
+
 export function loadRuleSet(options: LoadOptions = {}): RuleSet {
   const dir = resolve(options.dir ?? defaultRulesDir());
   const { texts, hash } = readRuleFiles(dir);
@@ -222,12 +251,14 @@ export function loadRuleSet(options: LoadOptions = {}): RuleSet {
   const fromSnapshot = validated !== undefined;
   validated ??= validateTexts(texts, hash);
   const { catalog, regions, models, controls, definitions } = validated;
-  const prices = new Map(validated.prices);
   const problems = [...validated.problems];
   if (!catalog) problems.push({ file: "patterns.yaml", message: "no PatternCatalog found", ruleIds: [] });
   if (!regions) problems.push({ file: "regions.yaml", message: "no Regions file found", ruleIds: [] });
   if (!models) problems.push({ file: "models.yaml", message: "no ModelCatalog found", ruleIds: [] });
   if (!catalog || !regions || !models) throw new RuleSetError(problems);
+  const prices = new Map(
+    validated.prices.map(([cloud, table]) => [cloud, withGpuFigures(table, models, problems)]),
+  );
   // a failover partner is a catalogued region of the same cloud and jurisdiction
   for (const [cloud, byName] of Object.entries(regions.clouds))
     for (const [name, region] of Object.entries(byName)) {

@@ -179,17 +179,19 @@ function build() {
       vcpu: z.number().positive(),
       memoryGb: z.number().positive(),
       hourlyUsd: z.number().positive(),
-      gpu: z.string().optional(),
-      gpuCount: z.number().int().positive().optional(),
-      gpuMemoryGb: z.number().positive().optional(),
-      /** dense fp16 tensor TFLOPS per GPU and memory bandwidth, for the capacity model */
-      gpuTflops: z.number().positive().optional(),
-      /** dense FP8 tensor TFLOPS, on GPUs that have FP8 tensor cores (Ada, Hopper) */
-      gpuFp8Tflops: z.number().positive().optional(),
-      gpuBandwidthGbps: z.number().positive().optional(),
       source: z.string().min(1),
       provenance: provenance.optional(),
       asOf: date.optional(),
+    })
+    .strict();
+
+  const gpuRowSchema = instanceSchema
+    .extend({
+      /** the cloud's accelerator name */
+      gpu: z.string(),
+      gpuCount: z.number().int().positive(),
+      /** a GPU in rules/models.yaml `gpus` */
+      gpuModel: z.string(),
     })
     .strict();
 
@@ -205,18 +207,9 @@ function build() {
       currency: z.literal("USD"),
       note: z.string().optional(),
       cpuInstances: z.array(instanceSchema).min(1),
-      // what the capacity model reads off a GPU row must be there: no figure is assumed for it
-      gpuInstances: z
-        .array(
-          instanceSchema.required({
-            gpu: true,
-            gpuCount: true,
-            gpuMemoryGb: true,
-            gpuTflops: true,
-            gpuBandwidthGbps: true,
-          }),
-        )
-        .min(1),
+      // a GPU row names the cloud's accelerator (what its Terraform asks for) and the GPU model in
+      // rules/models.yaml whose sourced figures the capacity model reads (filled in by the loader)
+      gpuInstances: z.array(gpuRowSchema).min(1),
       systemInstance: z.string(),
       onlineStoreNode: z.string(),
       services: z
@@ -283,11 +276,27 @@ function build() {
   const sourced = z
     .object({ value: z.number().positive(), source: z.string().url(), basis: z.string().min(1) })
     .strict();
+  /** one GPU model's figures, from its datasheet: what every price row with that GPU is sized from */
+  const gpuSchema = z
+    .object({
+      title: z.string().min(1),
+      memoryGb: z.number().positive(),
+      /** dense FP16 tensor TFLOPS (no sparsity) */
+      fp16Tflops: z.number().positive(),
+      /** dense FP8 tensor TFLOPS, on GPUs that have FP8 tensor cores (Ada, Hopper) */
+      fp8Tflops: z.number().positive().optional(),
+      bandwidthGbps: z.number().positive(),
+      source: z.string().url(),
+      basis: z.string().min(1),
+    })
+    .strict();
   const modelCatalogSchema = z
     .object({
       apiVersion: API_VERSION,
       kind: z.literal("ModelCatalog"),
       architectures: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/), architectureSchema),
+      /** GPU models the price tables' rows name (gpuModel) */
+      gpus: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/), gpuSchema),
       /** what an LLM's serving is sized from, each figure with its source */
       serving: z
         .object({
@@ -384,9 +393,19 @@ export type PatternCatalog = z.infer<Schemas["patternCatalogSchema"]>;
 export type RuleDefinition = z.infer<Schemas["ruleSchema"]>;
 export type ControlCatalog = z.infer<Schemas["controlFileSchema"]>;
 export type InstancePrice = z.infer<Schemas["instanceSchema"]>;
-export type PriceTable = z.infer<Schemas["priceTableSchema"]>;
-/** A GPU row: its GPU, count, memory, TFLOPS and bandwidth are always there (the schema requires them). */
-export type GpuInstancePrice = PriceTable["gpuInstances"][number];
+/** A price table as its file holds it (GPU rows name their model). */
+export type PriceTableFile = z.infer<Schemas["priceTableSchema"]>;
+/** A GPU row with its model's figures from rules/models.yaml filled in by the loader. */
+export type GpuInstancePrice = PriceTableFile["gpuInstances"][number] & {
+  gpuMemoryGb: number;
+  /** dense FP16 tensor TFLOPS per GPU */
+  gpuTflops: number;
+  /** dense FP8 tensor TFLOPS per GPU, where it has FP8 tensor cores */
+  gpuFp8Tflops?: number;
+  gpuBandwidthGbps: number;
+};
+/** A price table as the rule set holds it: GPU rows carry their model's figures. */
+export type PriceTable = Omit<PriceTableFile, "gpuInstances"> & { gpuInstances: GpuInstancePrice[] };
 export type RegionCatalog = z.infer<Schemas["regionFileSchema"]>;
 export type ModelCatalog = z.infer<Schemas["modelCatalogSchema"]>;
 export type Architecture = ModelCatalog["architectures"][string];

@@ -164,6 +164,17 @@ export function explainCapacity(
     });
   for (const [name, { value, basis }] of Object.entries(CAPACITY_CONSTANTS))
     steps.push({ step: name, value: String(value), basis });
+  // the GPU's own figures, with their datasheet (rules/models.yaml gpus)
+  const gpuRow = ruleSet.prices
+    .get(spec.cloud.provider)
+    ?.gpuInstances.find((i) => c.hardware === "gpu" && i.name === c.instanceType);
+  const gpu = gpuRow ? ruleSet.models.gpus[gpuRow.gpuModel] : undefined;
+  if (gpuRow && gpu)
+    steps.push({
+      step: "GPU",
+      value: `${gpuRow.gpuCount} x ${gpu.title}: ${gpu.memoryGb} GB, ${gpu.fp16Tflops} FP16${gpu.fp8Tflops ? ` / ${gpu.fp8Tflops} FP8` : ""} TFLOPS dense, ${gpu.bandwidthGbps} GB/s`,
+      basis: `${gpu.basis} (${gpu.source})`,
+    });
   if (workload.llmSizing) {
     const serving = ruleSet.models.serving;
     for (const [name, figure] of Object.entries(serving))

@@ -6,7 +6,7 @@
  * training state (16 bytes a parameter with mixed-precision Adam), sharded over several instances
  * when one cannot. Trees and linear models train on CPU at an assumed 50 GB an hour.
  */
-import type { InstancePrice, ModelCatalog, PriceTable } from "../engine/index.js";
+import type { ModelCatalog, PriceTable } from "../engine/index.js";
 import type { InventoryTraining } from "../infra/index.js";
 import type { ModeInputSpec } from "../requirements/index.js";
 import { CPU_GFLOPS_PER_VCPU, DEFAULT_SEQUENCE_TOKENS, type Workload } from "./capacity.js";
@@ -80,16 +80,23 @@ function neuralOptions(
   const parameters = (workload.parametersMillions + workload.embeddingParametersMillions) * 1e6;
   const state = parameters * t.bytesPerTrainedParameter.value;
   const gpu = spec.training.gpu || workload.gpuRequired || workload.parametersMillions >= 100;
-  const instances: InstancePrice[] = gpu ? prices.gpuInstances : prices.cpuInstances;
-  return instances.map((instance) => {
-    const memory = gpu
-      ? (instance.gpuMemoryGb ?? 0) * 1e9 * (instance.gpuCount ?? 1)
-      : instance.memoryGb * 1e9;
+  // each candidate's memory for the training state and its compute rate, on its GPUs or its vCPUs
+  const candidates = gpu
+    ? prices.gpuInstances.map((instance) => ({
+        instance,
+        memory: instance.gpuMemoryGb * 1e9 * instance.gpuCount,
+        rate: instance.gpuTflops * 1e12 * instance.gpuCount * t.utilization.value,
+        at: `${t.utilization.value} of ${instance.gpuTflops} TFLOPS x ${instance.gpuCount} GPU (${t.utilization.source})`,
+      }))
+    : prices.cpuInstances.map((instance) => ({
+        instance,
+        memory: instance.memoryGb * 1e9,
+        rate: CPU_GFLOPS_PER_VCPU * 1e9 * instance.vcpu,
+        at: `${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU`,
+      }));
+  return candidates.map(({ instance, memory, rate, at }) => {
     // the training state sharded over as many instances as it needs (FSDP / ZeRO-3)
     const count = Math.max(1, Math.ceil((state * 1.2) / memory));
-    const rate = gpu
-      ? instance.gpuTflops! * 1e12 * (instance.gpuCount ?? 1) * t.utilization.value
-      : CPU_GFLOPS_PER_VCPU * 1e9 * instance.vcpu;
     const hoursPerRun = round2(Math.max(0.1, flops / (rate * count) / 3600));
     return {
       instance: instance.name,
@@ -97,7 +104,7 @@ function neuralOptions(
       instances: count,
       hoursPerRun,
       runsPerMonth: 0,
-      basis: `${what}: ${(flops / 1e18).toPrecision(3)} EFLOP on ${count > 1 ? `${count} x ` : ""}${instance.name}${gpu ? ` at ${t.utilization.value} of ${instance.gpuTflops} TFLOPS x ${instance.gpuCount ?? 1} GPU (${t.utilization.source})` : ` at ${CPU_GFLOPS_PER_VCPU} GFLOP/s per vCPU`}${count > 1 ? `, its ${round2(state / 1e9)} GB of training state (${t.bytesPerTrainedParameter.value} bytes a parameter) sharded` : ""}`,
+      basis: `${what}: ${(flops / 1e18).toPrecision(3)} EFLOP on ${count > 1 ? `${count} x ` : ""}${instance.name} at ${at}${count > 1 ? `, its ${round2(state / 1e9)} GB of training state (${t.bytesPerTrainedParameter.value} bytes a parameter) sharded` : ""}`,
     };
   });
 }

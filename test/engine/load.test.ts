@@ -66,6 +66,22 @@ describe("rule set loading", () => {
     );
   });
 
+  it("fills every cloud's GPU rows from the one GPU catalog, and refuses a row naming a GPU it lacks", () => {
+    const ruleSet = loadRuleSetFrom(RULES);
+    const t4Rows = [...ruleSet.prices.values()].flatMap((t) =>
+      t.gpuInstances.filter((i) => i.gpuModel === "nvidia-t4"),
+    );
+    expect(t4Rows.length).toBeGreaterThan(2);
+    for (const row of t4Rows)
+      expect(row).toMatchObject({ gpuMemoryGb: 16, gpuTflops: 65, gpuBandwidthGbps: 320 });
+    const missing = rulesWith("prices/aws.yaml", (t) =>
+      t.replace("gpuModel: nvidia-t4,", "gpuModel: nvidia-t5,"),
+    );
+    expect(problemsOf(missing).map((p) => p.message)).toContainEqual(
+      expect.stringContaining('g4dn.xlarge: gpuModel "nvidia-t5" is not in models.yaml gpus'),
+    );
+  });
+
   it("loads the shipped rules with every capability decided", () => {
     const ruleSet = loadRuleSetFrom(RULES);
     expect(ruleSet.capabilities).toHaveLength(CAPABILITIES.length);
