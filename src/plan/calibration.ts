@@ -59,15 +59,19 @@ export function measuredRequestLatencyMs(c: Calibration, rowsPerRequest: number)
   return (largest.p99Ms * rowsPerRequest) / largest.rows;
 }
 
-/** Does a GPU calibration describe this instance's GPU? ("Tesla T4" measures an nvidia-t4) */
-export function sameGpu(measured: string | null, instanceGpu: string | undefined): boolean {
-  if (!measured || !instanceGpu) return false;
-  const want = instanceGpu
-    .toLowerCase()
-    .replace(/^nvidia-/, "")
-    .split("-");
+/**
+ * Does a GPU calibration (the name nvidia-smi gave) describe a GPU model of rules/models.yaml? The
+ * model's chip and memory must both be in the name; its form factor (sxm, pcie) is not always there
+ * ("Tesla T4" is nvidia-t4, "NVIDIA A100-SXM4-40GB" nvidia-a100-40gb, not nvidia-a100-80gb-sxm).
+ */
+export function sameGpu(measured: string | null, gpuModel: string): boolean {
+  if (!measured) return false;
   const have = measured.toLowerCase().split(/[\s_-]+/);
-  return want.every((part) => have.includes(part));
+  return gpuModel
+    .toLowerCase()
+    .split("-")
+    .filter((part) => !["nvidia", "sxm", "pcie"].includes(part))
+    .every((part) => have.includes(part));
 }
 
 function round2(value: number): number {

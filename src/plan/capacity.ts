@@ -413,7 +413,7 @@ export function replicaThroughput(args: {
     }
     const httpRequests = EVENT_LOOP_QPS;
     const c = workload.calibration;
-    if (c && c.device !== "cpu" && sameGpu(c.machine.gpu, instance.gpu)) {
+    if (c && c.device !== "cpu" && sameGpu(c.machine.gpu, instance.gpuModel)) {
       const point = operatingPoint(c, rows, budgetMs);
       const gpuRows = point.rowsPerSecondPerUnit * gpus;
       return {

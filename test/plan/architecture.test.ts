@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sameGpu } from "../../src/plan/calibration.js";
 import { cpuModelMemoryGb, estimateWorkload } from "../../src/plan/capacity.js";
 import { createPlan, loadDefaultRuleSet, type Plan } from "../../src/plan/index.js";
 import { type ModeInputSpec, parseSpecValue } from "../../src/requirements/index.js";
@@ -192,5 +193,20 @@ describe("gRPC as well as REST", () => {
     const warning = batch.warnings.find((w) => w.code === "GRPC_NOT_SERVED")!;
     expect(warning.path).toBe("inference.grpc");
     expect(warning.message).toMatch(/this plan's is batch on /);
+  });
+});
+
+describe("a GPU calibration's GPU", () => {
+  it("matches the catalog's GPU model by chip and memory, whatever the cloud calls the accelerator", () => {
+    expect(sameGpu("Tesla T4", "nvidia-t4")).toBe(true);
+    expect(sameGpu("NVIDIA A100-SXM4-40GB", "nvidia-a100-40gb")).toBe(true);
+    expect(sameGpu("NVIDIA A100-SXM4-40GB", "nvidia-a100-80gb-sxm")).toBe(false);
+    expect(sameGpu("NVIDIA A100 80GB PCIe", "nvidia-a100-80gb-pcie")).toBe(true);
+    expect(sameGpu("NVIDIA H100 80GB HBM3", "nvidia-h100-sxm")).toBe(true);
+    expect(sameGpu("NVIDIA L4", "nvidia-l40s")).toBe(false);
+    expect(sameGpu(null, "nvidia-t4")).toBe(false);
+    // every GPU model in the catalog is one a calibration can name
+    for (const model of Object.keys(rules.models.gpus))
+      expect(model).toMatch(/^nvidia-[a-z0-9]+(-\d+gb)?(-(sxm|pcie))?$/);
   });
 });
