@@ -86,6 +86,13 @@ describe("stackwright calibrate, then plan from the measurement", () => {
     const estimated = JSON.parse(runCli(["plan", "--json", "--no-calibration", "--spec", specPath]).stdout);
     expect(estimated.capacity.measured).toBeUndefined();
     expect(estimated.capacity.estimatedFrom).not.toMatch(/^measured/);
+    // diff sizes both sides as plan does: its "from" is the calibrated figure
+    const diff = JSON.parse(
+      runCli(["diff", "--json", "--spec", specPath, "--set", `inference.rowsPerRequest=${ROWS * 2}`]).stdout,
+    );
+    const perReplica = diff.capacity.find((f: { field: string }) => f.field === "perReplicaQps");
+    expect(perReplica.from).toBe(c.perReplicaQps);
+    expect(perReplica.to).toBeLessThan(c.perReplicaQps);
   });
 
   it("a calibration the plan cannot size from is said, not silently used", () => {

@@ -143,6 +143,7 @@ export async function runDiff(
   sets: string[],
   against: string | undefined,
   json: boolean,
+  calibrationFlag?: CalibrationFlag,
 ): Promise<number> {
   if (!against && sets.length === 0) {
     throw new UserError("diff needs --set path=value (repeatable) or --against FILE", EXIT.usage, [
@@ -154,7 +155,13 @@ export async function runDiff(
   const after = against
     ? specFromValue(against, applySets(await readRaw(against), sets))
     : specFromValue(`${specPath} with ${sets.join(", ")}`, applySets(raw, sets));
-  const diff = diffPlans(createPlan(before), createPlan(after));
+  // each side sized as plan sizes it: from the calibration beside its own spec (or --calibration)
+  const calibration = calibrationFor(io, specPath, calibrationFlag);
+  const afterCalibration = against ? calibrationFor(io, against, calibrationFlag) : calibration;
+  const diff = diffPlans(
+    createPlan(before, { calibration }),
+    createPlan(after, { calibration: afterCalibration }),
+  );
   io.out(json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff));
   return EXIT.ok;
 }

@@ -80,8 +80,7 @@ export function registerPlan(program: Command, io: CliIo): void {
       },
     );
 
-  program
-    .command("diff")
+  addCalibrationOptions(program.command("diff"))
     .description("what changes when the spec changes: decisions that flip, controls, capacity and cost delta")
     .requiredOption("-s, --spec <file>", "requirements spec (YAML or JSON)")
     .option(
@@ -96,10 +95,25 @@ export function registerPlan(program: Command, io: CliIo): void {
       "after",
       "\nExamples:\n  $ stackwright diff --spec examples/fraud-detection.yaml --set inference.latencyP99Ms=10\n  $ stackwright diff --spec examples/fraud-detection.yaml --against my-variant.yaml\n",
     )
-    .action(async (options: { spec: string; set: string[]; against?: string; json?: boolean }) => {
-      const { runDiff } = await import("./plan-actions.js");
-      process.exitCode = await runDiff(io, options.spec, options.set, options.against, Boolean(options.json));
-    });
+    .action(
+      async (options: {
+        spec: string;
+        set: string[];
+        against?: string;
+        json?: boolean;
+        calibration?: CalibrationFlag;
+      }) => {
+        const { runDiff } = await import("./plan-actions.js");
+        process.exitCode = await runDiff(
+          io,
+          options.spec,
+          options.set,
+          options.against,
+          Boolean(options.json),
+          options.calibration,
+        );
+      },
+    );
 
   addCalibrationOptions(program.command("validate"))
     .description("check a spec: schema problems (every one, with its path) and contradictions between fields")
