@@ -256,6 +256,14 @@ describeWith(["helm"], "the chart under real helm", () => {
     const base = "deploy/helm/fraud-detection";
     const chart = new ChartOnDisk(files, base, tool("helm"));
     try {
+      expect(await chart.lint()).toEqual([]);
+      // schema-valid and cross-checked like every other rendering (a Service's targetPort names a
+      // container port), in and outside the mesh
+      const values = parseYaml(files[`${base}/values.yaml`]) as Record<string, any>;
+      for (const overrides of [undefined, { mesh: { enabled: false } }]) {
+        const { problems } = await checkChartRendering(chart, "fraud-detection", values, overrides);
+        expect(problems.map(formatValidationProblem)).toEqual([]);
+      }
       const { objects } = await chart.template("fraud-detection", "fraud-detection");
       const kinds = (kind: string) =>
         objects.filter((o) => o.object.kind === kind).map((o) => o.object as any);
