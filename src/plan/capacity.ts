@@ -14,30 +14,19 @@ import {
 } from "./calibration.js";
 import type { Capacity } from "./types.js";
 
-/**
- * Effective fp32 GFLOP/s of one vCPU running ONNX Runtime with every vCPU busy, measured by
- * bench/capacity/cpu-bench.js (bench/results/capacity-cpu.json) on the build machine's AMD EPYC
- * vCPUs over three runs: 96-109 for dense layers at batch 64, 148-189 for 3x3 convolutions at 640 x
- * 640; the lowest is used (real networks add memory-bound operators). A model's own figure replaces
- * it: stackwright calibrate.
- */
+// What each constant rests on is said once, in CAPACITY_CONSTANTS below (explain capacity shows it);
+// test/plan/reference-points.test.ts holds the measured ones to bench/results/capacity-cpu.json.
+
+/** Effective fp32 GFLOP/s of one vCPU running ONNX Runtime with every vCPU busy. */
 export const CPU_GFLOPS_PER_VCPU = 96;
-/**
- * Fraction of a GPU's dense peak (at the serving precision) batched inference reaches, read off
- * NVIDIA's published ResNet-50 v1.5 TensorRT throughput at batch 256 (DeepLearningExamples,
- * PaddlePaddle/Classification/RN50v1.5/README.md): A100 80GB FP16 17,364 img/s = 0.46 of 312
- * TFLOPS, A10 FP16 5,398 img/s = 0.35 of 125 TFLOPS, at 8.18 GFLOP an image. test/plan/
- * reference-points.test.ts holds it against other published figures.
- */
+/** Fraction of a GPU's dense peak (at the serving precision) batched inference reaches. */
 export const GPU_UTILIZATION = 0.4;
 /**
- * CPU time the serving core's event loop spends per HTTP request (accept, JSON parse, route, batch,
- * serialize, metrics), ms: measured, bench/results/capacity-cpu.json from bench/results/serve-cpu.json
- * (the small model, run on the loop itself, saturated one replica at 31,756 req/s with the load
- * generator on the same cores: an upper bound). The loop is one thread, so it also caps a replica
- * at 1000 / HTTP_OVERHEAD_MS requests a second however many vCPUs it has.
+ * Time the serving core's event loop spends per HTTP request (accept, JSON parse, route, batch,
+ * serialize, metrics), ms. The loop is one thread, so it also caps a replica at 1000 / HTTP_OVERHEAD_MS
+ * requests a second however many vCPUs it has.
  */
-export const HTTP_OVERHEAD_MS = 0.0315;
+export const HTTP_OVERHEAD_MS = 0.0273;
 /** Requests a second one replica's event loop can take (one thread). */
 const EVENT_LOOP_QPS = 1000 / HTTP_OVERHEAD_MS;
 /** Replicas run at this utilisation at peak, leaving headroom for spikes and a lost zone. */
@@ -52,7 +41,7 @@ export const CAPACITY_CONSTANTS: Record<string, { value: number; basis: string }
   CPU_GFLOPS_PER_VCPU: {
     value: CPU_GFLOPS_PER_VCPU,
     basis:
-      "measured (bench/capacity/cpu-bench.js, bench/results/capacity-cpu.json): ONNX Runtime fp32 with every vCPU of the build machine's AMD EPYC busy, 96-109 GFLOP/s per vCPU for dense layers at batch 64 and 148-189 for 3x3 convolutions over three runs; the lowest is used. Other CPUs differ: stackwright calibrate measures yours",
+      "measured (bench/capacity/cpu-bench.js, bench/results/capacity-cpu.json): ONNX Runtime fp32 with every vCPU of the build machine's AMD EPYC busy, over five runs 96-204 GFLOP/s per vCPU for dense layers at batch 64 and 148-241 for 3x3 convolutions at 640 x 640 (the VM's neighbours move it); the lowest is used, since real networks add memory-bound operators. Other CPUs differ: stackwright calibrate measures yours",
   },
   GPU_UTILIZATION: {
     value: GPU_UTILIZATION,
@@ -62,7 +51,7 @@ export const CAPACITY_CONSTANTS: Record<string, { value: number; basis: string }
   HTTP_OVERHEAD_MS: {
     value: HTTP_OVERHEAD_MS,
     basis:
-      "measured (bench/results/capacity-cpu.json): one serving core saturated at 31,756 requests/s with the small model, the load generator on the same cores (an upper bound); its event loop is one thread, so this also caps a replica's requests/s",
+      "measured (bench/results/capacity-cpu.json, from bench/results/serve-cpu.json): one serving core saturated at 36,580 requests/s with the small model (the median of three rounds), the load generator on the same cores, so an upper bound; its event loop is one thread, so this also caps a replica's requests/s",
   },
   TARGET_UTILIZATION: {
     value: TARGET_UTILIZATION,

@@ -4,10 +4,20 @@
  * the two ResNet-50 figures (said below); BERT-base on two GPUs and YOLOv8s on two CPUs were not
  * fitted. (The 70B LLM reference points are in llm-capacity.test.ts.)
  */
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cpuModelMemoryGb, estimateWorkload, replicaThroughput } from "../../src/plan/capacity.js";
+import {
+  CPU_GFLOPS_PER_VCPU,
+  cpuModelMemoryGb,
+  estimateWorkload,
+  HTTP_OVERHEAD_MS,
+  replicaThroughput,
+} from "../../src/plan/capacity.js";
 import { loadDefaultRuleSet } from "../../src/plan/index.js";
 import { type ModeInputSpec, parseSpecValue } from "../../src/requirements/index.js";
+import { ROOT } from "../helpers/cli.js";
 
 const rules = loadDefaultRuleSet();
 
@@ -98,5 +108,23 @@ describe("vision and encoder capacity against published measurements", () => {
     );
     within2x(yolo.cpuRowLatencyMs, YOLOV8S_CPU_MS.p4d);
     within2x(yolo.cpuRowLatencyMs, YOLOV8S_CPU_MS.xeon4);
+  });
+});
+
+describe("the measured capacity constants are the committed measurements", () => {
+  const read = (file: string) => JSON.parse(readFileSync(join(ROOT, "bench", "results", file), "utf8"));
+  it("HTTP_OVERHEAD_MS is the serving benchmark's median round; CPU_GFLOPS_PER_VCPU at most its busy figures", () => {
+    const capacity = read("capacity-cpu.json");
+    const serve = read("serve-cpu.json");
+    const rounds = serve.models.small.rounds.map(
+      (r: { stackwright: { reqPerSec: number } }) => r.stackwright.reqPerSec,
+    );
+    const median = [...rounds].sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
+    // the capacity bench read the serving results that are committed, and the constant is its figure
+    expect(capacity.serveRequest.reqPerSec).toBe(median);
+    expect(HTTP_OVERHEAD_MS).toBe(Math.round((1000 / median) * 10_000) / 10_000);
+    expect(capacity.constants).toEqual({ CPU_GFLOPS_PER_VCPU, HTTP_OVERHEAD_MS });
+    for (const model of Object.values(capacity.models) as Array<{ threads2: { gflopsPerVcpu: number } }>)
+      expect(CPU_GFLOPS_PER_VCPU).toBeLessThanOrEqual(model.threads2.gflopsPerVcpu);
   });
 });
