@@ -15,6 +15,7 @@ import {
   replicatedData,
   replicatedImages,
   requests,
+  servingNodeDiskGb,
   storedData,
 } from "./usage.js";
 import { KUBERNETES_VERSIONS } from "./versions.js";
@@ -216,6 +217,9 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
     });
     b.vars.systemNodes = 2;
     b.vars.systemNodesMax = 3;
+    // the serving nodes' root volume: the module's default, or room for an LLM engine's checkpoint
+    const servingDisk = servingNodeDiskGb(input, NODE_DISK_GB);
+    b.vars.servingDiskGb = servingDisk > NODE_DISK_GB ? servingDisk : 0;
     const preProduction = f.preProductionNodes;
     b.add({
       address: 'module.eks.module.eks_managed_node_group["serving"]',
@@ -232,8 +236,8 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
             },
         {
           price: "blockStoragePerGbMonth",
-          quantity: (replicas + preProduction) * NODE_DISK_GB,
-          unit: "GB-month of node disk",
+          quantity: (replicas + preProduction) * servingDisk,
+          unit: `GB-month of node disk (${servingDisk} GB per node${servingDisk > NODE_DISK_GB ? ": the LLM engine's checkpoint and images" : ""})`,
         },
       ],
       attributes: {

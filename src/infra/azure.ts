@@ -14,6 +14,7 @@ import {
   replicatedData,
   requests,
   servedData,
+  servingNodeDiskGb,
   storedData,
   type Usage,
 } from "./usage.js";
@@ -25,6 +26,21 @@ const SYSTEM_NODES = 2;
  * P10, the tier `premiumSsdP10Monthly` prices. Change both together.
  */
 const NODE_DISK_GB = 128;
+/** Premium SSD tiers by size (GiB), each with the price row of its disk-month. */
+const PREMIUM_SSD_TIERS = [
+  { gib: 128, tier: "P10", price: "premiumSsdP10Monthly" },
+  { gib: 256, tier: "P15", price: "premiumSsdP15Monthly" },
+  { gib: 512, tier: "P20", price: "premiumSsdP20Monthly" },
+  { gib: 1024, tier: "P30", price: "premiumSsdP30Monthly" },
+  { gib: 2048, tier: "P40", price: "premiumSsdP40Monthly" },
+] as const;
+
+/** The smallest Premium SSD tier of at least `gib` (an LLM engine's checkpoint sizes the serving disks). */
+function premiumSsdTier(gib: number): (typeof PREMIUM_SSD_TIERS)[number] {
+  const tier = PREMIUM_SSD_TIERS.find((t) => t.gib >= gib);
+  if (!tier) throw new Error(`a serving node disk of ${gib} GiB is larger than the largest tier priced (P40, 2 TiB)`);
+  return tier;
+}
 /** The runner's OS disk, Standard HDD (runner.tf renders `runnerDiskGb`): 64 GiB is an S6. */
 const RUNNER_DISK_GB = 64;
 /** Instances of the runner's scale set (runner.tf renders `runnerInstances`). */
@@ -374,6 +390,9 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
         unit: `instance-hours (${average} average of ${floor}-${replicasMax} in production${preProduction ? ` + ${preProduction} pre-production (${f.preProduction.join(", ")}) in their namespaces` : ""})`,
       };
     }
+    // the serving nodes' OS disk: a P10, or the tier that holds an LLM engine's checkpoint and images
+    const disk = premiumSsdTier(servingNodeDiskGb(input, NODE_DISK_GB));
+    b.vars.servingDiskGb = disk.gib;
     b.add({
       address: "azurerm_kubernetes_cluster_node_pool.serving",
       file: "cluster.tf",
@@ -382,9 +401,9 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
       meters: [
         compute,
         {
-          price: "premiumSsdP10Monthly",
+          price: disk.price,
           quantity: nodes,
-          unit: `disk-months (${NODE_DISK_GB} GiB managed OS disk per node)`,
+          unit: `disk-months (${disk.gib} GiB managed OS disk per node${disk.gib > NODE_DISK_GB ? ": the LLM engine's checkpoint and images" : ""})`,
         },
       ],
       attributes: { min: floor, max: replicasMax, instanceType: capacity.instanceType },

@@ -13,6 +13,7 @@ import {
   replicatedData,
   requests,
   servedData,
+  servingNodeDiskGb,
   storedData,
 } from "./usage.js";
 
@@ -544,6 +545,9 @@ function clusterResources(
   });
   b.vars.systemNodesPerZone = SYSTEM_NODES_PER_ZONE;
   b.vars.nodeDiskGb = NODE_DISK_GB;
+  // the serving nodes' disk: the default, or room for an LLM engine's checkpoint and images
+  const servingDisk = servingNodeDiskGb(input, NODE_DISK_GB);
+  b.vars.servingDiskGb = servingDisk;
 
   const price = `instance:${capacity.instanceType}`;
   const nodeMeter: Meter = f.batch
@@ -580,8 +584,8 @@ function clusterResources(
       nodeMeter,
       {
         price: "blockStoragePerGbMonth",
-        quantity: round2((s.servingNodeHours / hours(1)) * NODE_DISK_GB),
-        unit: "GB-month of node disk (pd-balanced, while the nodes run)",
+        quantity: round2((s.servingNodeHours / hours(1)) * servingDisk),
+        unit: `GB-month of node disk (pd-balanced, ${servingDisk} GB per node${servingDisk > NODE_DISK_GB ? ": the LLM engine's checkpoint and images" : ""}, while the nodes run)`,
       },
     ],
     attributes: { min: capacity.replicasMin, max: capacity.replicasMax, instanceType: capacity.instanceType },

@@ -132,6 +132,15 @@ export interface KeyGrant {
 }
 
 /** The capacity the inventory builds (the plan's capacity, structurally: infra sits below plan/). */
+/** The serving.engine choices that run an LLM engine in the chart (rules/patterns.yaml). */
+export const LLM_ENGINES = ["vllm", "tgi"] as const;
+export type LlmEngineId = (typeof LLM_ENGINES)[number];
+
+/** Whether the plan's serving.engine is an LLM engine. */
+export function runsLlmEngine(choices: Record<string, string>): boolean {
+  return (LLM_ENGINES as readonly string[]).includes(choices["serving.engine"] ?? "");
+}
+
 export interface InventoryCapacity {
   replicasMin: number;
   replicasMax: number;
@@ -141,6 +150,8 @@ export interface InventoryCapacity {
   regions: number;
   perReplicaQps: number;
   targetUtilization: number;
+  /** an LLM's sizing: the checkpoint each serving node holds when an LLM engine serves it */
+  llm?: { checkpointGb: number };
 }
 
 /**

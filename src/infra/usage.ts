@@ -3,7 +3,7 @@
  * derived from the spec, returned with the words that say how it was reached, so the cost item that
  * uses it is labelled as such.
  */
-import type { InventoryInput } from "./types.js";
+import { type InventoryInput, runsLlmEngine } from "./types.js";
 
 export const HOURS_PER_MONTH = 730;
 const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
@@ -146,4 +146,25 @@ export function averageReplicas({ capacity, averageQps }: InventoryInput): numbe
     averageQps / Math.max(0.001, capacity.perReplicaQps * capacity.targetUtilization),
   );
   return Math.min(capacity.replicasMax, Math.max(capacity.replicasMin, forAverage));
+}
+
+/**
+ * What an LLM engine's images take on a serving node's disk beside the checkpoint: an assumption (the
+ * vLLM image is about 10 GB compressed and over 20 GB unpacked; the system images and logs share it).
+ */
+export const ENGINE_IMAGES_GB = 50;
+
+/** The pod's volume for a checkpoint of `checkpointGb`: a tenth more and one GiB, for the copy's own files. */
+export function weightsVolumeGb(checkpointGb: number): number {
+  return Math.ceil(checkpointGb * 1.1) + 1;
+}
+
+/**
+ * The disk a serving node needs: the cloud's default, or, where an LLM engine copies its checkpoint
+ * onto the node (an emptyDir of weightsVolumeGb), that volume and the engine's images, in 10 GB steps.
+ */
+export function servingNodeDiskGb(input: InventoryInput, defaultGb: number): number {
+  const checkpoint = input.capacity.llm?.checkpointGb;
+  if (!checkpoint || !runsLlmEngine(input.choices)) return defaultGb;
+  return Math.max(defaultGb, Math.ceil((weightsVolumeGb(checkpoint) + ENGINE_IMAGES_GB) / 10) * 10);
 }

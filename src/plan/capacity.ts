@@ -543,6 +543,8 @@ export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerS
             interTokenMs: workload.llmSizing.interTokenMs,
             weightsGb: workload.llmSizing.weightsGb,
             kvCacheGbPerSession: workload.llmSizing.kvCacheGbPerSession,
+            gpuMemoryUtilization: workload.llmSizing.gpuMemoryUtilization,
+            checkpointGb: workload.llmSizing.checkpointGb,
           },
         }
       : {}),
@@ -652,6 +654,10 @@ export interface LlmSizing {
   interTokenMs: number;
   weightsGb: number;
   kvCacheGbPerSession: number;
+  /** the share of each GPU's memory the engine may take, which the sessions were fitted in */
+  gpuMemoryUtilization: number;
+  /** the checkpoint a replica copies and loads (checkpointPrecision), GB */
+  checkpointGb: number;
   replicas: number;
   /** the shape's source: the architecture named, or the nearest catalogued one assumed */
   shapeFrom: string;
@@ -728,6 +734,8 @@ export function sizeLlm(
         interTokenMs: round2(interTokenMs),
         weightsGb: round2(weights / 1e9),
         kvCacheGbPerSession: round2(perSession / 1e9),
+        gpuMemoryUtilization: c.gpuMemoryUtilization,
+        checkpointGb: round2((shape.parameters * BYTES_PER_PARAM[checkpointPrecision(precision)]) / 1e9),
         replicas,
         shapeFrom: from,
         how: `${round2(weights / 1e9)} GB of ${precision} weights and ${batch} sessions' KV cache (${round2(perSession / 1e9)} GB each at ${contextTokens} tokens: ${kvBytesPerToken(shape, c) / 1024} KiB per token, ${from}) in ${gpus} x ${instance.gpu} (tensor parallel ${gpus}, ${c.gpuMemoryUtilization} of ${instance.gpuMemoryGb} GB each); decode ${round2(interTokenMs)} ms per token (memory-bound at ${c.decodeBandwidthEfficiency} of ${hardware.bandwidthGbps} GB/s per GPU), first token ${round2(ttftMs)} ms (${promptTokens}-token prompt at ${c.prefillUtilization} of ${hardware.tflops} TFLOPS per GPU); ${sessions} concurrent sessions at ${TARGET_UTILIZATION} target utilisation`,
@@ -735,6 +743,15 @@ export function sizeLlm(
     }
   }
   return best;
+}
+
+/**
+ * The precision of the checkpoint an LLM engine loads to serve at `precision`: FP8 is quantized from
+ * the 16-bit checkpoint as the engine loads it (vLLM's and TGI's --quantization fp8); int4 and int8
+ * are checkpoints quantized beforehand (AWQ, GPTQ, compressed-tensors), as large as they serve.
+ */
+export function checkpointPrecision(precision: Precision): Precision {
+  return precision === "fp8" ? "fp16" : precision;
 }
 
 /** Context a session holds when the spec does not say (inference.llm.contextTokens). */

@@ -34,6 +34,7 @@ export const CAPABILITIES = [
   // added after the first release: at the end, so the ADR numbers of the others stay
   "deployment.access",
   "deployment.environments",
+  "serving.engine",
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -113,6 +114,10 @@ export const capacitySchema = z.object({
       interTokenMs: z.number(),
       weightsGb: z.number(),
       kvCacheGbPerSession: z.number(),
+      /** the share of each GPU's memory the engine may take (weights, activations, KV cache) */
+      gpuMemoryUtilization: z.number(),
+      /** the checkpoint one replica copies and loads, GB (16-bit when FP8 is quantized at load) */
+      checkpointGb: z.number(),
     })
     .optional(),
 });

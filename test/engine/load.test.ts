@@ -97,7 +97,7 @@ describe("rule set loading", () => {
     );
     const problems = problemsOf(dir);
     const problem = problems.find((p) => p.message.includes("serving.caching can be left undecided"));
-    expect(problem?.ruleIds).toEqual(["caching-repeated-inputs"]);
+    expect(problem?.ruleIds.sort()).toEqual(["caching-prefix-in-llm-engine", "caching-repeated-inputs"]);
   });
 
   it("refuses a capability decided twice at equal priority", () => {
@@ -114,7 +114,7 @@ describe("rule set loading", () => {
   it("refuses unknown choices, unknown inputs and bad expressions", () => {
     const dir = rulesWith("decisions/serving.yaml", (t) =>
       t
-        .replace("choice: exact-match", "choice: semantic")
+        .replace("choice: exact-match\n", "choice: semantic\n")
         .replace("when: model.gpu == false", "when: model.gpus == false")
         .replace("when: facts.gpuRequired", "when: facts.gpuRequired and and"),
     );

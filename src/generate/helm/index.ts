@@ -43,6 +43,7 @@ import {
   deliveryOf,
   WORKLOAD_IDENTITY_POD_LABEL,
 } from "../delivery.js";
+import { engineArgs, engineValues, healthPaths } from "../engine-deploy.js";
 import { chartQueriesTemplate, prometheusRules, streamLagThreshold } from "../platform/monitoring.js";
 import {
   clusterSecrets,
@@ -129,12 +130,17 @@ export function helmValues(plan: Plan): Record<string, unknown> {
   const ingress = plan.addons.find((a) => a.provides.ingressClasses?.length);
   const kafka = spec.data.sources.includes("kafka");
   const batchParams = params(plan, "serving.mode");
+  const engine = engineValues(plan);
   return {
     modelName: name,
     mode,
     platformDir: PLATFORM_DIR_IN_IMAGE,
-    // serve's HTTP port and consume's /metrics port in the container
-    containerPort: CONTAINER_PORT,
+    // the serving container's HTTP port: serve's (and consume's /metrics), or the LLM engine's
+    containerPort: engine.port ?? CONTAINER_PORT,
+    // where the kubelet, the load balancer and NOTES.txt ask whether a pod is alive and ready
+    healthPaths: healthPaths(plan),
+    // what executes the model: the serving core (onnx-core) or an LLM engine's own image and flags
+    engine,
     // serve's gRPC port (inference.GRPCInferenceService) where the plan serves gRPC, else null
     grpcPort: grpcServed(plan) ? GRPC_PORT : null,
     replicaCount: Math.max(1, plan.capacity.replicasMin),
@@ -148,7 +154,7 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       device: "cuda",
       resourceName: "nvidia.com/gpu",
       // an LLM replica holds every GPU of its tensor-parallel group
-      count: plan.capacity.llm?.tensorParallel ?? 1,
+      count: engineArgs(plan)?.run.tensorParallel ?? plan.capacity.llm?.tensorParallel ?? 1,
       nodeSelector: { "stackwright.dev/pool": "gpu" },
       tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
     },
@@ -221,6 +227,11 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       keda: {
         prometheusAddress: PROMETHEUS_ADDRESS,
         queueDepthTarget: Number(scalingParams.queueDepthTarget ?? 8),
+        // an LLM engine's replicas also scale when its KV cache is this full (null: not watched)
+        kvCacheUsageTarget:
+          engineArgs(plan)?.engine.metrics.kvCacheUsage && scalingParams.kvCacheUsageTarget !== undefined
+            ? Number(scalingParams.kvCacheUsageTarget)
+            : null,
         lagThreshold: streamLagThreshold(plan),
         kafka: kafka ? { bootstrapServers: "kafka:9092", topic: `${name}-events` } : null,
       },
@@ -241,7 +252,11 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       monitoringNamespace: "monitoring",
       egressTo: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
     },
-    serviceMonitor: { enabled: needs.prometheusRules, interval: "15s" },
+    serviceMonitor: {
+      enabled: needs.prometheusRules,
+      interval: "15s",
+      path: engineArgs(plan)?.engine.metricsPath ?? "/metrics",
+    },
     prometheusRule: {
       enabled: needs.prometheusRules,
       groups: prometheusRules(plan).groups,
@@ -315,7 +330,7 @@ function ingressValues(plan: Plan, className: string | undefined): Record<string
       entryPointTag: ENTRY_POINT_TAG,
       annotations: {
         "alb.ingress.kubernetes.io/target-type": "ip",
-        "alb.ingress.kubernetes.io/healthcheck-path": "/v2/health/ready",
+        "alb.ingress.kubernetes.io/healthcheck-path": healthPaths(plan).ready,
       },
     };
   if (className === INGRESS_CLASS.azure)
@@ -323,7 +338,7 @@ function ingressValues(plan: Plan, className: string | undefined): Record<string
       ...off,
       enabled: true,
       className,
-      annotations: { "appgw.ingress.kubernetes.io/health-probe-path": "/v2/health/ready" },
+      annotations: { "appgw.ingress.kubernetes.io/health-probe-path": healthPaths(plan).ready },
     };
   if (className === INGRESS_CLASS.gcp && !globallyRouted(plan, className)) {
     const name = cloudName(plan.requirements.metadata.name, 40);
@@ -440,6 +455,10 @@ export function valuesSchema(values: Record<string, unknown>): Record<string, un
     enum: ["cuda", "webgpu"],
   };
   schema.properties.device = { type: "string", enum: ["cpu", "auto"] };
+  (schema.properties.engine as { properties: Record<string, unknown> }).properties.kind = {
+    type: "string",
+    enum: [(values.engine as { kind: string }).kind],
+  };
   (schema.properties.batch as { properties: Record<string, unknown> }).properties.scheduledBy = {
     type: "string",
     enum: [...SCORE_SCHEDULERS],
@@ -480,7 +499,7 @@ export function generateHelm(plan: Plan): TextFileSet {
     { lineWidth: 0 },
   )}`;
   files[`${base}/templates/_args.tpl`] = `{{/* ${GENERATED_HEADER} */}}\n${helmArgsTemplate(plan)}`;
-  files[`${base}/templates/_queries.tpl`] = `{{/* ${GENERATED_HEADER} */}}\n${chartQueriesTemplate()}`;
+  files[`${base}/templates/_queries.tpl`] = `{{/* ${GENERATED_HEADER} */}}\n${chartQueriesTemplate(plan)}`;
   files[`${base}/values.yaml`] =
     `# ${GENERATED_HEADER}\n${stringify(values, { lineWidth: 0, sortMapEntries: false })}`;
   files[`${base}/values.schema.json`] = `${JSON.stringify(valuesSchema(values), null, 2)}\n`;

@@ -12,6 +12,7 @@ import { dns1123 } from "../../infra/names.js";
 import type { Plan } from "../../plan/types.js";
 import { CONSUME_METRICS, SCORE_METRICS, SERVE_METRICS } from "../../serve/metrics.js";
 import { scoreSchedule } from "../commands.js";
+import { type LlmEngine, llmEngineOf } from "../engines.js";
 import { series } from "./promql.js";
 
 function decision(plan: Plan, capability: string) {
@@ -129,6 +130,61 @@ function realtimeRules(plan: Plan, name: string): AlertRule[] {
   ];
 }
 
+/**
+ * An LLM engine's plan is watched through the engine's own metrics (src/generate/engines.ts): the
+ * end-to-end latency against the SLO, server errors against the availability budget, requests
+ * waiting beyond one full batch, and a KV cache about to preempt sequences.
+ */
+function engineRules(plan: Plan, name: string, engine: LlmEngine): AlertRule[] {
+  const spec = plan.requirements;
+  const m = engine.metrics;
+  const model = m.modelLabel ? { [m.modelLabel]: name } : {};
+  const slo = spec.inference.latencyP99Ms / 1000;
+  const sequences = plan.capacity.llm?.sessionsPerReplica ?? 1;
+  return [
+    {
+      alert: "StackwrightLatencyAboveSLO",
+      expr: `histogram_quantile(0.99, sum by (le) (rate(${series(m.requestLatency, model, "bucket")}[5m]))) > ${slo}`,
+      for: "10m",
+      labels: { severity: "page" },
+      annotations: {
+        summary: `p99 of ${name}'s whole answers (${engine.title}) above the ${spec.inference.latencyP99Ms} ms SLO (inference.latencyP99Ms)`,
+      },
+    },
+    {
+      alert: "StackwrightErrorRatio",
+      expr: `sum(rate(${series(m.failures.metric, m.failures.match)}[5m])) / sum(rate(${series(m.requests.metric, m.requests.match)}[5m])) > ${fastBurn(plan)}`,
+      for: "5m",
+      labels: { severity: "page" },
+      annotations: {
+        summary: `${engine.title}'s server errors for ${name} burn the ${spec.availability.targetPercent}% availability budget 10x too fast`,
+      },
+    },
+    {
+      alert: "StackwrightQueueSaturated",
+      expr: `sum(${series(m.waiting, model)}) > ${sequences}`,
+      for: "5m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: `more of ${name}'s requests wait than one replica runs at once (${sequences}): add replicas or raise the autoscaling limit`,
+      },
+    },
+    ...(m.kvCacheUsage
+      ? [
+          {
+            alert: "StackwrightKvCacheFull",
+            expr: `max(${series(m.kvCacheUsage, model)}) > 0.95`,
+            for: "10m",
+            labels: { severity: "ticket" as const },
+            annotations: {
+              summary: `${name}'s KV cache is over 95% full: ${engine.title} preempts sequences and answers slow down; add replicas or shorten inference.llm.contextTokens`,
+            },
+          },
+        ]
+      : []),
+  ];
+}
+
 function streamingRules(plan: Plan, name: string): AlertRule[] {
   const m = CONSUME_METRICS;
   const lag = streamLagThreshold(plan);
@@ -199,8 +255,10 @@ function batchRules(plan: Plan, name: string): AlertRule[] {
 export function prometheusRules(plan: Plan): AlertRuleGroups {
   const name = dns1123(plan.requirements.metadata.name);
   const mode = servingMode(plan);
-  const rules =
-    mode === "batch"
+  const engine = llmEngineOf(plan);
+  const rules = engine
+    ? engineRules(plan, name, engine)
+    : mode === "batch"
       ? batchRules(plan, name)
       : mode === "streaming"
         ? streamingRules(plan, name)
@@ -214,7 +272,43 @@ export function grafanaDashboard(plan: Plan): Record<string, unknown> {
   const drift = decision(plan, "monitoring.drift").choice;
   const mode = servingMode(plan);
   let panels: Array<ReturnType<typeof panel>>;
-  if (mode === "batch") {
+  const engine = llmEngineOf(plan);
+  if (engine) {
+    const m = engine.metrics;
+    const model = m.modelLabel ? { [m.modelLabel]: name } : {};
+    panels = [
+      panel("Requests per second", `sum(rate(${series(m.requests.metric, m.requests.match)}[1m]))`, "reqps"),
+      panel(
+        "Server failures per second",
+        `sum(rate(${series(m.failures.metric, m.failures.match)}[1m]))`,
+        "reqps",
+      ),
+      ...(m.timeToFirstToken
+        ? [
+            panel(
+              "p99 time to first token",
+              `histogram_quantile(0.99, sum by (le) (rate(${series(m.timeToFirstToken, model, "bucket")}[5m])))`,
+              "s",
+            ),
+          ]
+        : []),
+      panel(
+        "p99 time between tokens",
+        `histogram_quantile(0.99, sum by (le) (rate(${series(m.interToken, model, "bucket")}[5m])))`,
+        "s",
+      ),
+      panel(
+        "p99 whole answer",
+        `histogram_quantile(0.99, sum by (le) (rate(${series(m.requestLatency, model, "bucket")}[5m])))`,
+        "s",
+      ),
+      panel("Requests running", `sum(${series(m.running, model)})`, "short"),
+      panel("Requests waiting", `sum(${series(m.waiting, model)})`, "short"),
+      ...(m.kvCacheUsage
+        ? [panel("KV-cache usage", `max by (pod) (${series(m.kvCacheUsage, model)})`, "percentunit")]
+        : []),
+    ];
+  } else if (mode === "batch") {
     const m = SCORE_METRICS;
     panels = [
       panel(
@@ -304,7 +398,7 @@ export function grafanaDashboard(plan: Plan): Record<string, unknown> {
  * the namespace, the model, the workload's name and Argo's {{args.canary-hash}} (passed through Helm
  * as a literal for Argo Rollouts to fill).
  */
-export function chartQueriesTemplate(): string {
+export function chartQueriesTemplate(plan: Plan): string {
   const namespace = { template: "{{ .Release.Namespace }}" };
   const model = { template: "{{ .Values.modelName }}" };
   const canary = { template: '{{ "{{args.canary-hash}}" }}' };
@@ -312,6 +406,30 @@ export function chartQueriesTemplate(): string {
   const s = SERVE_METRICS;
   const define = (name: string, query: string) =>
     `{{- define "stackwright.query.${name}" -}}\n${query}\n{{- end -}}`;
+  const engine = llmEngineOf(plan);
+  if (engine) {
+    // the engine's series, told apart by the Prometheus operator's target labels (and the model's
+    // label where the engine puts one on its own series)
+    const m = engine.metrics;
+    const own = m.modelLabel ? { [m.modelLabel]: model } : {};
+    const gate = { namespace, rollouts_pod_template_hash: canary };
+    return [
+      `{{/* The queries the chart hands to Argo Rollouts (canary gates) and KEDA (Prometheus triggers), built by stackwright from the metrics ${engine.title} exports. */}}`,
+      define(
+        "canaryErrorRatio",
+        `sum(rate(${series(m.failures.metric, { ...gate, ...m.failures.match })}[2m])) / clamp_min(sum(rate(${series(m.requests.metric, { ...gate, ...m.requests.match })}[2m])), 1)`,
+      ),
+      define(
+        "canaryP99Ms",
+        `1000 * histogram_quantile(0.99, sum(rate(${series(m.requestLatency, { ...gate, ...own }, "bucket")}[2m])) by (le))`,
+      ),
+      define("queueDepth", `sum(${series(m.waiting, { namespace, ...own })})`),
+      ...(m.kvCacheUsage
+        ? [define("kvCacheUsage", `sum(${series(m.kvCacheUsage, { namespace, ...own })})`)]
+        : []),
+      "",
+    ].join("\n");
+  }
   const gate = { namespace, model, rollouts_pod_template_hash: canary };
   return [
     "{{/* The queries the chart hands to Argo Rollouts (canary gates) and KEDA (Prometheus triggers), built by stackwright from the metrics its serving core and consumer export. */}}",

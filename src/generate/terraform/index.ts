@@ -14,6 +14,7 @@
  */
 
 import type { TextFileSet } from "../../fileset/index.js";
+import { engineArgs, weightsLocation } from "../engine-deploy.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import {
   ADDON_CHARTS,
@@ -186,7 +187,11 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     runnerRelease: RUNNER_RELEASE,
     // what the chart's pods may do in the data bucket: score's input and each environment's predictions
     // (src/generate/commands.ts), as prefixes of the bucket
-    workloadReads: batchLocations(plan).input.slice(dataLocation(plan).length),
+    // (and, where an LLM engine serves, the published checkpoint its pods copy: models/<name>/)
+    workloadReads: [
+      batchLocations(plan).input.slice(dataLocation(plan).length),
+      ...(engineArgs(plan) ? [`${weightsLocation(plan).slice(dataLocation(plan).length)}*`] : []),
+    ],
     workloadWrites: [
       ...new Set(
         delivery.environments.map(

@@ -68,6 +68,19 @@ module "eks" {
       min_size     = var.replicas_min
       max_size     = var.replicas_max + 1
       desired_size = var.replicas_min
+
+      # the LLM engine copies its checkpoint onto the node's disk (the pod's weights volume)
+      block_device_mappings = {
+        xvda = {
+          device_name = "/dev/xvda"
+          ebs = {
+            volume_size           = 60
+            volume_type           = "gp3"
+            encrypted             = true
+            delete_on_termination = true
+          }
+        }
+      }
       labels = {
         "stackwright.dev/pool" = "gpu"
       }

@@ -33,7 +33,7 @@ data "aws_iam_policy_document" "workload" {
   statement {
     sid       = "ReadInput"
     actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.data.arn}/input/*"]
+    resources = ["${aws_s3_bucket.data.arn}/input/*", "${aws_s3_bucket.data.arn}/models/llm-support-assistant/*"]
   }
 
   statement {

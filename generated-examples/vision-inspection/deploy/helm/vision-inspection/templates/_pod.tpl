@@ -2,12 +2,15 @@
 {{/*
 The pod spec every workload runs, hardened alike: non-root, seccomp RuntimeDefault, read-only root
 with a writable /tmp, no service-account token, and GPU scheduling (limit, nodeSelector, tolerations)
-when gpu.enabled. Called with (dict "root" $ "component" "serve"|"score").
+when gpu.enabled. Called with (dict "root" $ "component" "serve"|"score"). Where engine.kind names an
+LLM engine, the serving container is the engine's own image and flags (values engine), reading the
+checkpoint an init container copies from the data bucket (or a claim on the team's own cluster).
 */}}
 {{- define "stackwright.podSpec" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
 {{- $longRunning := ne .component "score" -}}
+{{- $engine := and $longRunning (ne $v.engine.kind "onnx-core") -}}
 serviceAccountName: {{ include "stackwright.serviceAccountName" $root }}
 automountServiceAccountToken: false
 {{- if not $longRunning }}
@@ -38,11 +41,44 @@ nodeSelector:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- if and $engine $v.engine.weights.sync.image }}
+initContainers:
+  # copies the published checkpoint ({{ $v.engine.weights.source }}) under the pod's workload identity
+  - name: weights
+    image: {{ $v.engine.weights.sync.image | quote }}
+    imagePullPolicy: IfNotPresent
+    command: {{ toJson $v.engine.weights.sync.command }}
+    env:
+      - name: HOME
+        value: /tmp
+    resources:
+      requests:
+        cpu: 500m
+        memory: 512Mi
+      limits:
+        memory: 2Gi
+    securityContext:
+      allowPrivilegeEscalation: false
+      readOnlyRootFilesystem: true
+      capabilities:
+        drop: ["ALL"]
+    volumeMounts:
+      - name: weights
+        mountPath: {{ $v.engine.weights.mountPath }}
+      - name: tmp
+        mountPath: /tmp
+{{- end }}
 containers:
   - name: {{ .component }}
+    {{- if $engine }}
+    image: {{ printf "%s:%s" $v.engine.image.repository $v.engine.image.tag | quote }}
+    imagePullPolicy: IfNotPresent
+    args: {{ toJson $v.engine.args }}
+    {{- else }}
     image: {{ include "stackwright.image" $root | quote }}
     imagePullPolicy: {{ $v.image.pullPolicy }}
     args: {{ include "stackwright.args" (dict "root" $root "component" .component) }}
+    {{- end }}
     {{- if $longRunning }}
     ports:
       - name: http
@@ -55,7 +91,25 @@ containers:
       {{- end }}
     {{- end }}
     env:
-      {{- if and $longRunning (eq $v.mode "realtime") }}
+      {{- if $engine }}
+      # the engine writes its caches (compiled kernels, CUDA graphs) under a writable home
+      - name: HOME
+        value: /tmp
+      - name: HF_HUB_OFFLINE
+        value: "1"
+      {{- range $v.engine.env }}
+      - name: {{ .name }}
+        value: {{ .value | quote }}
+      {{- end }}
+      {{- if $v.engine.apiKeyEnv }}
+      - name: {{ $v.engine.apiKeyEnv }}
+        valueFrom:
+          secretKeyRef:
+            name: {{ $v.serveTokens.secretName }}
+            key: token
+            optional: true
+      {{- end }}
+      {{- else if and $longRunning (eq $v.mode "realtime") }}
       - name: STACKWRIGHT_ADMIN_TOKEN
         valueFrom:
           secretKeyRef:
@@ -88,26 +142,30 @@ containers:
       {{- end }}
       {{- end }}
     {{- if $longRunning }}
-    {{- $live := ternary "/healthz" "/v2/health/live" (eq $v.mode "streaming") }}
-    {{- $ready := ternary "/healthz" "/v2/health/ready" (eq $v.mode "streaming") }}
     livenessProbe:
       httpGet:
-        path: {{ $live }}
+        path: {{ $v.healthPaths.live }}
         port: http
       periodSeconds: 10
       failureThreshold: 3
     readinessProbe:
       httpGet:
-        path: {{ $ready }}
+        path: {{ $v.healthPaths.ready }}
         port: http
       periodSeconds: 5
       failureThreshold: 2
+    # {{ if $engine }}the engine opens its port only once the checkpoint is loaded (engine.startupSeconds, assumed){{ else }}the serving core is ready once its models are loaded{{ end }}
     startupProbe:
       httpGet:
-        path: {{ $ready }}
+        path: {{ $v.healthPaths.ready }}
         port: http
+      {{- if $engine }}
+      periodSeconds: 10
+      failureThreshold: {{ div (add $v.engine.startupSeconds 9) 10 }}
+      {{- else }}
       periodSeconds: 5
       failureThreshold: 60
+      {{- end }}
     {{- end }}
     resources:
       requests:
@@ -123,16 +181,44 @@ containers:
       capabilities:
         drop: ["ALL"]
     volumeMounts:
+      {{- if $engine }}
+      - name: weights
+        mountPath: {{ $v.engine.weights.mountPath }}
+        readOnly: true
+      {{- if $v.engine.sharedMemory }}
+      - name: shm
+        mountPath: /dev/shm
+      {{- end }}
+      {{- else }}
       - name: config
         mountPath: {{ printf "%s/serve.yaml" $v.platformDir }}
         subPath: serve.yaml
         readOnly: true
+      {{- end }}
       - name: tmp
         mountPath: /tmp
 volumes:
+  {{- if $engine }}
+  - name: weights
+    {{- if $v.engine.weights.existingClaim }}
+    persistentVolumeClaim:
+      claimName: {{ $v.engine.weights.existingClaim }}
+      readOnly: true
+    {{- else }}
+    emptyDir:
+      sizeLimit: {{ $v.engine.weights.sizeLimit }}
+    {{- end }}
+  {{- if $v.engine.sharedMemory }}
+  - name: shm
+    emptyDir:
+      medium: Memory
+      sizeLimit: {{ $v.engine.sharedMemory }}
+  {{- end }}
+  {{- else }}
   - name: config
     configMap:
       name: {{ include "stackwright.fullname" $root }}-config
+  {{- end }}
   - name: tmp
     emptyDir: {}
 {{- end -}}
@@ -145,7 +231,12 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
   annotations:
+    {{- if ne .Values.engine.kind "onnx-core" }}
+    # each release rolls the pods, which copy the checkpoint published under models/ again
+    stackwright.dev/release: {{ .Values.image.tag | quote }}
+    {{- else }}
     checksum/config: {{ toYaml .Values.serveConfig | sha256sum }}
+    {{- end }}
 spec:
   {{- include "stackwright.podSpec" (dict "root" . "component" "serve") | nindent 2 }}
 {{- end -}}
