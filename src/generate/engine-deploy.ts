@@ -5,11 +5,11 @@
  * balancer and NOTES.txt ask. The values the chart renders (values.yaml `engine`), the platform
  * README's `docker run` and the generated CI's GPU smoke job all come from engineArgs().
  */
-import { AZURE_DATA_CONTAINER, dataLocation } from "./commands.js";
-import { dns1123 } from "../infra/names.js";
-import { azureStorageNameIn } from "../infra/names.js";
+
+import { azureStorageNameIn, dns1123 } from "../infra/names.js";
 import { weightsVolumeGb } from "../infra/usage.js";
 import type { Plan } from "../plan/types.js";
+import { AZURE_DATA_CONTAINER, dataLocation } from "./commands.js";
 import { type EngineRun, engineRun, type LlmEngine, llmEngineOf, WEIGHTS_MOUNT } from "./engines.js";
 
 /** The images that copy a checkpoint from the cloud's object storage, each pinned with its source. */
@@ -149,4 +149,46 @@ export function healthPaths(plan: Plan): { live: string; ready: string } {
   return mode === "streaming"
     ? { live: "/healthz", ready: "/healthz" }
     : { live: "/v2/health/live", ready: "/v2/health/ready" };
+}
+
+/**
+ * The deploy's smoke test of a pre-production release (deploy.yml): through the Service, the engine
+ * answers a chat completion, and its /metrics holds every series the chart's canary gates, alerts,
+ * dashboard and autoscaling triggers read (a healthy engine's: failure counters appear only on a
+ * failure). The one place the engine itself runs before production, on the environment's GPU nodes.
+ */
+export function engineSmokeScript(plan: Plan, namespace: string, service: string): string {
+  const deployment = engineArgs(plan);
+  if (!deployment) throw new Error("engineSmokeScript: the plan runs no LLM engine");
+  const { engine, run } = deployment;
+  const m = engine.metrics;
+  const names = [
+    m.waiting.name,
+    m.running.name,
+    ...(m.kvCacheUsage ? [m.kvCacheUsage.name] : []),
+    ...(m.timeToFirstToken ? [`${m.timeToFirstToken.name}_bucket`] : []),
+    `${m.interToken.name}_bucket`,
+    `${m.requestLatency.name}_bucket`,
+    m.requests.metric.name,
+  ];
+  const request = JSON.stringify({
+    model: run.servedName,
+    messages: [{ role: "user", content: "Reply with the word ready." }],
+    max_tokens: 8,
+  });
+  const base = `http://127.0.0.1:$LOCAL_PORT`;
+  return [
+    `kubectl port-forward --namespace ${namespace} service/${service} "$LOCAL_PORT:80" >/dev/null 2>&1 &`,
+    "trap 'kill %1 2>/dev/null || true' EXIT",
+    `for attempt in $(seq 1 30); do curl -sf "${base}${engine.healthPath}" >/dev/null && break; sleep 2; done`,
+    `curl -sf -H "Authorization: Bearer $SERVE_TOKEN" -H 'Content-Type: application/json' "${base}${engine.chatPath}" \\`,
+    `  -d '${request}' | jq -e '.choices[0].message.content | length > 0'`,
+    `metrics=$(curl -sf "${base}${engine.metricsPath}")`,
+    `for metric in ${names.join(" ")}; do`,
+    `  if ! printf '%s\\n' "$metrics" | grep -q "^$metric[{ ]"; then`,
+    `    echo "::error::${engine.title} exports no $metric, which the chart's gates, alerts or autoscaling read: check the engine's version against src/generate/engines.ts"`,
+    "    exit 1",
+    "  fi",
+    "done",
+  ].join("\n");
 }

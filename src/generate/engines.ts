@@ -10,11 +10,10 @@
  * platform README's `docker run` and the generated CI's GPU smoke job all take it from there.
  */
 import { dns1123 } from "../infra/names.js";
+import { LLM_ENGINES, type LlmEngineId } from "../infra/types.js";
 import type { Plan } from "../plan/types.js";
 import type { MetricSpec } from "../serve/metrics.js";
 import type { Matcher } from "./platform/promql.js";
-
-import { LLM_ENGINES, type LlmEngineId } from "../infra/types.js";
 
 export { LLM_ENGINES, type LlmEngineId };
 
@@ -233,7 +232,9 @@ export const ENGINES: Readonly<Record<LlmEngineId, LlmEngine>> = { vllm: VLLM, t
 /** The plan's LLM engine, or null when the serving core runs the model. */
 export function llmEngineOf(plan: Plan): LlmEngine | null {
   const choice = plan.decisions.find((d) => d.capability === "serving.engine")?.choice;
-  return choice && (LLM_ENGINES as readonly string[]).includes(choice) ? ENGINES[choice as LlmEngineId] : null;
+  return choice && (LLM_ENGINES as readonly string[]).includes(choice)
+    ? ENGINES[choice as LlmEngineId]
+    : null;
 }
 
 /** Where the engine's container finds the checkpoint (the init container copies it there). */

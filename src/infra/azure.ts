@@ -38,7 +38,8 @@ const PREMIUM_SSD_TIERS = [
 /** The smallest Premium SSD tier of at least `gib` (an LLM engine's checkpoint sizes the serving disks). */
 function premiumSsdTier(gib: number): (typeof PREMIUM_SSD_TIERS)[number] {
   const tier = PREMIUM_SSD_TIERS.find((t) => t.gib >= gib);
-  if (!tier) throw new Error(`a serving node disk of ${gib} GiB is larger than the largest tier priced (P40, 2 TiB)`);
+  if (!tier)
+    throw new Error(`a serving node disk of ${gib} GiB is larger than the largest tier priced (P40, 2 TiB)`);
   return tier;
 }
 /** The runner's OS disk, Standard HDD (runner.tf renders `runnerDiskGb`): 64 GiB is an S6. */

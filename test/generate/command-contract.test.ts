@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { parseCommandLine } from "../../src/cli/main.js";
+import { ENGINES } from "../../src/generate/engines.js";
 import { PLATFORM_DIR_IN_IMAGE } from "../../src/generate/platform/serve-config.js";
 import { parseLocation } from "../../src/util/object-location.js";
 import { ChartOnDisk, chartsIn } from "../../src/validate/k8s.js";
@@ -108,14 +109,20 @@ async function chartCommandLines(files: Record<string, string>): Promise<Command
   for (const name of chartsIn(files)) {
     const chart = new ChartOnDisk(files, `deploy/helm/${name}`, tool("helm"));
     try {
-      for (const mode of [undefined, "realtime", "batch", "streaming"]) {
+      // its own mode and every other its values schema offers (an LLM engine's: realtime only)
+      const offered = (JSON.parse(files[`deploy/helm/${name}/values.schema.json`]) as Record<string, any>)
+        .properties.mode.enum as string[];
+      for (const mode of [undefined, ...offered]) {
         const { objects, problems } = await chart.template(name, name, mode ? { mode } : undefined);
         expect(problems).toEqual([]);
         for (const { object } of objects) {
           const spec = (object as { spec?: any }).spec;
           const pod =
             object.kind === "CronJob" ? spec?.jobTemplate?.spec?.template?.spec : spec?.template?.spec;
-          for (const c of pod?.containers ?? [])
+          for (const c of pod?.containers ?? []) {
+            // an LLM engine's container runs the engine's own command line (src/generate/engines.ts)
+            if (Object.values(ENGINES).some((e) => String(c.image).startsWith(`${e.image.repository}:`)))
+              continue;
             out.push({
               where: `chart ${name} (mode ${mode ?? "of its values"}) ${object.kind}/${c.name}`,
               argv: c.args,
@@ -123,6 +130,7 @@ async function chartCommandLines(files: Record<string, string>): Promise<Command
               scheduled: object.kind === "CronJob" && spec.suspend !== true,
               mode: mode ?? "of its values",
             });
+          }
         }
       }
     } finally {
@@ -415,12 +423,18 @@ describe("the command contract", () => {
       const cloud = (parseYaml(text) as { cloud: { provider: string } }).cloud.provider;
       const lines = await commandLinesOf(files);
       const commands = new Set(lines.map((l) => parseCommandLine(l.argv).command[0]));
-      // every tree runs the CI drift check and serves, scores or consumes
+      // every tree runs the CI drift check, and serves, scores or consumes, but where an LLM engine
+      // serves the model (its own command line, src/generate/engines.ts)
       expect(commands.has("generate"), name).toBe(true);
+      const llmEngine = Object.entries(files).some(
+        ([file, text]) =>
+          /^deploy\/helm\/[^/]+\/values\.yaml$/.test(file) &&
+          (parseYaml(text) as { engine: { kind: string } }).engine.kind !== "onnx-core",
+      );
       expect(
         ["serve", "score", "consume"].some((c) => commands.has(c)),
         name,
-      ).toBe(true);
+      ).toBe(!llmEngine);
       expect(lines.flatMap((l) => problemsOf(l, files, cloud))).toEqual([]);
       // one scheduler per score job: the chart's CronJob (in batch mode) or the plan's orchestrator
       // or the cloud's scheduler, never two

@@ -15,6 +15,7 @@ import { expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
 import { deliveryOf } from "../../src/generate/delivery.js";
+import { engineArgs } from "../../src/generate/engine-deploy.js";
 import { generateAll } from "../../src/generate/index.js";
 import { choiceOf, planSpecFile } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
@@ -254,11 +255,18 @@ describeWith(
         .filter((s) => s.uses?.startsWith("docker/build-push-action"))
         .map((s) => String(s.with?.tags));
       const repository = build.outputs!.repository;
-      expect(pushed[0]).toBe(`${repository}:\${{ steps.tag.outputs.tag }}`);
       // the tree's Terraform, read once (the team's own cluster has none)
       const provider = plan.requirements.cloud.provider;
       const terraform = provider === "kubernetes" ? undefined : await terraformOf(files, provider);
-      expectRegistryFromTerraform(plan, terraform, repository);
+      const engine = engineArgs(plan);
+      if (engine) {
+        // an LLM engine's pods run the engine's own image: nothing is built or pushed
+        expect(pushed).toEqual([]);
+        expect(repository).toBe(engine.engine.image.repository);
+      } else {
+        expect(pushed[0]).toBe(`${repository}:\${{ steps.tag.outputs.tag }}`);
+        expectRegistryFromTerraform(plan, terraform, repository);
+      }
 
       // production in every other region of a multi-region plan: after the primary's release, against
       // that region's own stack

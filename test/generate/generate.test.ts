@@ -347,7 +347,7 @@ describe("stackwright generate (CLI)", () => {
     const out = mkdtempSync(join(tmpdir(), "sw-gen-"));
     const first = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/92 written, 0 unchanged/);
+    expect(first.stdout).toMatch(/93 written, 0 unchanged/);
     const snapshot = readFileSync(join(out, "infra/terraform/aws/cluster.tf"), "utf8");
     const second = runCli(["generate", "--spec", "examples/fraud-detection.yaml", "--out", out]);
     expect(second.stdout).toMatch(/0 written, 92 unchanged/);

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { parseCommandLine } from "../../src/cli/main.js";
 import { textEntries } from "../../src/fileset/index.js";
+import { ENGINES } from "../../src/generate/engines.js";
 import { workloadName } from "../../src/generate/helm/index.js";
 import { generateAll } from "../../src/generate/index.js";
 import { createPlan, planSpecFile } from "../../src/plan/index.js";
@@ -97,7 +98,7 @@ function selectorsIn(objects: RenderedObject[]): Array<{ metric: string; labels:
       for (const g of spec.groups ?? []) for (const r of g.rules) queries.push({ where, expr: r.expr });
   }
   return queries.flatMap(({ where, expr }) =>
-    [...expr.matchAll(/\b(stackwright_[a-z_]+)(\{([^}]*)\})?/g)].map((m) => ({
+    [...expr.matchAll(METRIC_SELECTOR)].map((m) => ({
       where,
       metric: m[1],
       labels: [...(m[3] ?? "").matchAll(/([a-z_]+)\s*(=~|!=|!~|=)/g)].map((l) => l[1]),
@@ -105,10 +106,31 @@ function selectorsIn(objects: RenderedObject[]): Array<{ metric: string; labels:
   );
 }
 
-/** Every metric serve, consume and score export (the one declaration), with its label names. */
+/** The LLM engines' own metrics, as src/generate/engines.ts declares them. */
+const ENGINE_METRICS = Object.values(ENGINES).flatMap((engine) => {
+  const m = engine.metrics;
+  return [
+    m.waiting,
+    m.running,
+    m.kvCacheUsage,
+    m.timeToFirstToken,
+    m.interToken,
+    m.requestLatency,
+    m.requests.metric,
+    m.failures.metric,
+  ].flatMap((spec) => (spec ? [spec] : []));
+});
+
+/** A selector of a declared metric (stackwright's, or an engine's, with a histogram's series). */
+const METRIC_SELECTOR = new RegExp(
+  `(?<![A-Za-z0-9_:])(stackwright_[a-z_]+|${[...new Set(ENGINE_METRICS.map((m) => m.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))].map((n) => `${n}(?:_bucket|_sum|_count)?`).join("|")})(\\{([^}]*)\\})?`,
+  "g",
+);
+
+/** Every metric serve, consume, score and the LLM engines export (the declarations), with its label names. */
 function exportedMetrics(): Map<string, string[]> {
   const metrics = new Map<string, string[]>();
-  for (const spec of declaredMetrics().values()) {
+  for (const spec of [...declaredMetrics().values(), ...ENGINE_METRICS]) {
     metrics.set(spec.name, [...spec.labels]);
     // a histogram is queried through its series
     if (spec.type === "histogram")
@@ -163,7 +185,13 @@ describeWith(["helm"], "the chart under real helm", () => {
       const exported = exportedMetrics();
       try {
         expect(await chart.lint()).toEqual([]);
-        const matrix = [{ label: "the chart's own values", overrides: undefined }, ...valuesMatrix()];
+        // every combination the values schema offers (an LLM engine's chart serves in realtime only)
+        const modes = (JSON.parse(files[`${base}/values.schema.json`]) as Record<string, any>).properties.mode
+          .enum as string[];
+        const matrix = [
+          { label: "the chart's own values", overrides: undefined },
+          ...valuesMatrix().filter((c) => modes.includes(c.overrides.mode as string)),
+        ];
         const results = await inBatches(matrix, 4, async (c) => ({
           c,
           ...(await checkChartRendering(chart, name, values, c.overrides)),
@@ -195,6 +223,14 @@ describeWith(["helm"], "the chart under real helm", () => {
             expect(k, c.label).not.toContain("CronJob");
           }
           for (const container of containers(objects)) {
+            if (values.engine.kind !== "onnx-core") {
+              // the LLM engine's own image and flags, as values.yaml sets them
+              expect(container.image, c.label).toBe(
+                `${values.engine.image.repository}:${values.engine.image.tag}`,
+              );
+              expect(container.args, c.label).toEqual(values.engine.args);
+              continue;
+            }
             expect(container.image.endsWith("-cuda"), c.label).toBe(gpu);
             expect(container.args.slice(-2), c.label).toEqual([
               "--device",

@@ -11,6 +11,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +20,8 @@ import { expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { textEntries } from "../../src/fileset/index.js";
 import { consumeArgs, scoreArgs } from "../../src/generate/commands.js";
+import { engineArgs } from "../../src/generate/engine-deploy.js";
+import { ENGINES, type LlmEngine } from "../../src/generate/engines.js";
 import { generateAll } from "../../src/generate/index.js";
 import { type AlertRule, servingMode } from "../../src/generate/platform/monitoring.js";
 import { planSpecFile } from "../../src/plan/index.js";
@@ -36,9 +39,34 @@ const EXAMPLES = readdirSync(join(ROOT, "examples"))
   .filter((f) => f.endsWith(".yaml"))
   .sort();
 
-/** Every `stackwright_*` vector selector in a PromQL expression, as Prometheus would match it. */
+/**
+ * Every vector selector of a metric stackwright declares in a PromQL expression, as Prometheus would
+ * match it: `stackwright_*`, and the LLM engines' own metrics (src/generate/engines.ts).
+ */
 function selectors(expr: string): string[] {
-  return [...expr.matchAll(/\bstackwright_[a-z_]+(\{[^}]*\})?/g)].map((m) => m[0]);
+  const engineMetrics = Object.values(ENGINES).flatMap((e) => metricNames(e));
+  const names = [
+    "stackwright_[a-z_]+",
+    ...engineMetrics.map((n) => `${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?:_bucket|_sum|_count)?`),
+  ];
+  return [...expr.matchAll(new RegExp(`(?<![A-Za-z0-9_:])(?:${names.join("|")})(\\{[^}]*\\})?`, "g"))].map(
+    (m) => m[0],
+  );
+}
+
+/** The names an engine's declaration lists. */
+function metricNames(engine: LlmEngine): string[] {
+  const m = engine.metrics;
+  return [
+    m.waiting,
+    m.running,
+    m.kvCacheUsage,
+    m.timeToFirstToken,
+    m.interToken,
+    m.requestLatency,
+    m.requests.metric,
+    m.failures.metric,
+  ].flatMap((spec) => (spec ? [spec.name] : []));
 }
 
 const CANARY_HASH = "6d4cf56db9";
@@ -247,6 +275,81 @@ const value = (type: string, i: number) =>
   type === "bool" ? i % 2 === 0 : type === "int" ? i + 1 : 0.25 * i;
 /** Far outside any reference histogram: every value lands in the last bin. */
 const DRIFTED = 1e6;
+
+/**
+ * An LLM engine's plan: the engine needs a GPU and its image, so a stand-in exports the series the
+ * engine declares (src/generate/engines.ts), with the labels it puts on them and the operator's target
+ * labels, in a state where every alert's condition holds: answers slower than the SLO, half of them
+ * server errors, more requests waiting than a replica runs, the KV cache full. A real Prometheus
+ * scrapes it; every selector of the rules, the dashboard, the canary gates and the KEDA triggers must
+ * return series and every alert must fire.
+ */
+async function engine(g: Generated) {
+  const { engine: e, run } = engineArgs(g.plan)!;
+  const m = e.metrics;
+  const own = (extra: Record<string, string> = {}) => {
+    const labels: Record<string, string> = { ...extra };
+    if (m.modelLabel) labels[m.modelLabel] = run.servedName;
+    for (const label of m.waiting.labels) if (!(label in labels)) labels[label] = "0";
+    const text = Object.entries(labels)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(",");
+    return text ? `{${text}}` : "";
+  };
+  const slo = g.plan.requirements.inference.latencyP99Ms / 1000;
+  const started = Date.now();
+  const exporter = createServer((_req, res) => {
+    const seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
+    const histogram = (name: string, labels: string, slow: number) => {
+      const bucket = (le: string, n: number) =>
+        `${name}_bucket${labels.replace(/\}$/, `,le="${le}"}`) || `{le="${le}"}`} ${n}`;
+      return [bucket("0.1", 0), bucket(String(slow), 10 * seconds), bucket("+Inf", 10 * seconds)];
+    };
+    const counter = (spec: { name: string }, match: Record<string, unknown>, n: number) => {
+      const labels: Record<string, string> = {};
+      for (const [k, v] of Object.entries(match))
+        labels[k] = typeof v === "string" ? v : k === "handler" ? "/v1/chat/completions" : "generation";
+      if (spec.name === "http_requests_total") labels.method = "POST";
+      const text = Object.entries(labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(",");
+      return `${spec.name}${text ? `{${text}}` : ""} ${n}`;
+    };
+    const lines = [
+      `${m.waiting.name}${own()} ${(g.plan.capacity.llm?.sessionsPerReplica ?? 1) + 5}`,
+      `${m.running.name}${own()} 1`,
+      ...(m.kvCacheUsage ? [`${m.kvCacheUsage.name}${own()} 0.99`] : []),
+      ...[m.timeToFirstToken, m.interToken, m.requestLatency].flatMap((h) =>
+        h ? histogram(h.name, own(), slo * 2) : [],
+      ),
+      // requests and failures: distinct series where the failures are the requests' own 5xx
+      counter(
+        m.requests.metric,
+        { ...m.requests.match, ...(m.requests.metric === m.failures.metric ? { status: "2xx" } : {}) },
+        10 * seconds,
+      ),
+      counter(m.failures.metric, m.failures.match, 10 * seconds),
+    ];
+    res.setHeader("content-type", "text/plain; version=0.0.4");
+    res.end(`${lines.join("\n")}\n`);
+  });
+  await new Promise<void>((resolve) => exporter.listen(0, "127.0.0.1", resolve));
+  const port = (exporter.address() as { port: number }).port;
+  const prom = await startPrometheus([
+    { job: "engine", target: `127.0.0.1:${port}`, labels: targetLabels(g.name, "serve") },
+  ]);
+  try {
+    await until(
+      "the stand-in to be scraped twice",
+      async () => (await prom.query(`count_over_time(${m.waiting.name}[1m]) >= 2`)).length > 0,
+    );
+    await everySelectorHasSeries(prom, g.queries);
+    for (const r of g.rules) expect(await fires(prom, r), `${g.name}: ${r.alert}`).toBe(true);
+  } finally {
+    prom.stop();
+    exporter.close();
+  }
+}
 
 async function realtime(g: Generated) {
   // a queue of one row: a burst of concurrent requests gets 503s, the error the error-ratio alert is for
@@ -644,7 +747,8 @@ describeWith(
         const g = await generated(example);
         const mode = servingMode(g.plan);
         fired.clear();
-        if (mode === "batch") await batch(g);
+        if (engineArgs(g.plan)) await engine(g);
+        else if (mode === "batch") await batch(g);
         else if (mode === "streaming") await streaming(g);
         else await realtime(g);
         // an alert without a scenario that makes it fire is an alert nobody has seen work

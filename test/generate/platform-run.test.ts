@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { engineArgs } from "../../src/generate/engine-deploy.js";
 import { generateAll } from "../../src/generate/index.js";
 import { planSpecFile } from "../../src/plan/index.js";
 import { buildRunTimeFailure } from "../../src/serve/onnx-build.js";
@@ -14,9 +15,15 @@ import { writeFileSet } from "../../src/write/index.js";
 import { ROOT, runCliAsync } from "../helpers/cli.js";
 import { post, serve } from "../serve/helpers.js";
 
-const EXAMPLES = readdirSync(join(ROOT, "examples"))
+/**
+ * The examples the serving core serves: an LLM engine's plan ships no serve.yaml (its engine needs a
+ * GPU; test/generate/engines.test.ts holds what it generates to the engine's own flags and metrics).
+ */
+const EXAMPLES: string[] = [];
+for (const example of readdirSync(join(ROOT, "examples"))
   .filter((f) => f.endsWith(".yaml"))
-  .sort();
+  .sort())
+  if (!engineArgs((await planSpecFile(join(ROOT, "examples", example))).plan)) EXAMPLES.push(example);
 
 async function generated(example: string) {
   const { plan } = await planSpecFile(join(ROOT, "examples", example));
@@ -34,6 +41,15 @@ const typedValue = (type: string, i: number) =>
   type === "bool" ? i % 2 === 0 : type === "int" ? i + 1 : 0.25 * (i + 1);
 
 describe("the generated platform, served from the out directory", () => {
+  it("serves every example the serving core runs, and the rest are LLM engines' plans", async () => {
+    const all = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".yaml"));
+    expect(EXAMPLES.length).toBeGreaterThan(5);
+    for (const example of all.filter((f) => !EXAMPLES.includes(f))) {
+      const { plan } = await planSpecFile(join(ROOT, "examples", example));
+      expect(plan.requirements.useCase.kind, example).toBe("llm-generation");
+    }
+  });
+
   it.each(EXAMPLES)(
     "%s: answers /v1/predictions with the declared features, refuses unknown ones",
     async (example) => {

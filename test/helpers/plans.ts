@@ -2,7 +2,7 @@
  * The plans the inventory, add-on and schema tests check: every example, and a matrix of specs the
  * examples do not cover (each cloud's cluster, serverless service and batch job paths).
  */
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { expect } from "vitest";
@@ -15,16 +15,11 @@ import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
 import { ROOT } from "./cli.js";
 import { tool } from "./tools.js";
 
-export const EXAMPLES = [
-  "defect-detection",
-  "demand-forecasting",
-  "feed-ranking",
-  "fraud-detection",
-  "llm-support-assistant",
-  "payments-multi-region",
-  "streaming-anomaly-detector",
-  "vision-inspection",
-];
+/** Every spec in examples/, by name (the committed trees in generated-examples/ are theirs). */
+export const EXAMPLES = readdirSync(join(ROOT, "examples"))
+  .filter((file) => file.endsWith(".yaml"))
+  .map((file) => file.replace(/\.yaml$/, ""))
+  .sort();
 
 /** Plans the examples do not cover: each cloud's cluster, serverless service and batch job paths. */
 export const MATRIX: Record<string, string> = {
@@ -107,6 +102,32 @@ team: { size: 1 }
 inference: { peakQps: 5 }
 compliance: [hipaa]
 cloud: { provider: azure }
+`,
+  // LLM engines on the clouds the examples do not show: TGI (the team runs it) on GKE, vLLM on AKS,
+  // vLLM on the team's own cluster (the checkpoint on a claim)
+  "gcp-llm-tgi": `metadata: { name: answers-gcp }
+useCase: { kind: llm-generation }
+model: { framework: huggingface, format: safetensors, parametersMillions: 8000, architecture: llama-3-8b }
+inference: { mode: realtime, latencyP99Ms: 10s, peakQps: 4, llm: { contextTokens: 4096, outputTokens: 300 } }
+team: { size: 5, existingTools: [tgi] }
+cloud: { provider: gcp }
+budget: { monthlyUsd: 30000 }
+`,
+  "azure-llm-vllm": `metadata: { name: answers-az }
+useCase: { kind: llm-generation }
+model: { framework: huggingface, format: safetensors, parametersMillions: 8000, architecture: llama-3-8b }
+inference: { mode: realtime, latencyP99Ms: 10s, peakQps: 4, llm: { contextTokens: 4096, outputTokens: 300 } }
+team: { size: 5 }
+cloud: { provider: azure }
+budget: { monthlyUsd: 30000 }
+`,
+  "k8s-llm-vllm": `metadata: { name: answers-k8s }
+useCase: { kind: llm-generation }
+model: { framework: huggingface, format: safetensors, parametersMillions: 8000, architecture: llama-3-8b }
+inference: { mode: realtime, latencyP99Ms: 10s, peakQps: 4, llm: { contextTokens: 4096, outputTokens: 300 } }
+team: { size: 5 }
+cloud: { provider: kubernetes }
+budget: { monthlyUsd: 30000 }
 `,
   "azure-batch": `metadata: { name: nightly-azure }
 team: { size: 1 }

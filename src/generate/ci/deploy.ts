@@ -16,6 +16,7 @@ import {
   KUBECONFIG_SECRET,
   SCORE_JOB_SUFFIX,
 } from "../delivery.js";
+import { engineArgs, engineSmokeScript } from "../engine-deploy.js";
 import { GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
 import { servedModels } from "../platform/serve-config.js";
 
@@ -42,6 +43,11 @@ export const HELM_VERSION = "v3.16.2";
 const ARGO_ROLLOUTS_VERSION = "v1.7.2";
 /** kubelogin, the credential plugin AKS with Entra ID needs (a release of Azure/kubelogin). */
 const KUBELOGIN_VERSION = "v0.1.6";
+/**
+ * How long an LLM engine's pods may take to become ready (copying and loading the checkpoint) before
+ * the deploy fails: an assumption, above the startup probe's patience for the catalog's largest models.
+ */
+const ENGINE_READY_MINUTES = 60;
 /** How long a production rollout may take before the job aborts it: every canary step and its gates. */
 const ROLLOUT_TIMEOUT_MINUTES = 90;
 
@@ -205,6 +211,17 @@ function runsOnInNetwork(delivery: Delivery): string | string[] {
 function buildJob(plan: Plan, delivery: Delivery): Record<string, unknown> {
   const repository = imageRepository(plan, delivery);
   const tag = e("steps.tag.outputs.tag");
+  // an LLM engine runs its own pinned image (values engine.image): the release is the commit, whose
+  // tag rolls the pods (they copy the published checkpoint again); no image is built
+  const engine = engineArgs(plan);
+  if (engine)
+    return {
+      name: `Tag the release (the pods run ${engine.image}; no image to build)`,
+      "runs-on": HOSTED,
+      permissions: { contents: "read" },
+      outputs: { repository: engine.engine.image.repository, tag: e("steps.tag.outputs.tag") },
+      steps: [{ id: "tag", name: "Tag by commit", run: 'echo "tag=${GITHUB_SHA::12}" >> "$GITHUB_OUTPUT"' }],
+    };
   const ghcr = delivery.registry.kind === "ghcr";
   return {
     name: "Build the serving image and push it to the registry",
@@ -247,7 +264,13 @@ function buildJob(plan: Plan, delivery: Delivery): Record<string, unknown> {
 const IMAGE = `${e("needs.build.outputs.repository")}:${e("needs.build.outputs.tag")}`;
 
 /** `helm upgrade --install` of one environment, with that environment's values and the built image. */
-function helmInstall(delivery: Delivery, env: DeliveryEnvironment, wait: boolean, target?: Target): string {
+function helmInstall(
+  delivery: Delivery,
+  env: DeliveryEnvironment,
+  wait: boolean,
+  target?: Target,
+  waitMinutes = 15,
+): string {
   // the environment's values, then the region's (another region's production release)
   const values = [env.valuesFile, target?.region.valuesFile]
     .filter(Boolean)
@@ -261,7 +284,7 @@ function helmInstall(delivery: Delivery, env: DeliveryEnvironment, wait: boolean
       (v) =>
         `--set-string '${v.path.map((key) => key.replaceAll(".", "\\.")).join(".")}=${e(`vars.${v.variable}`)}'`,
     ),
-    wait ? "--wait --timeout 15m" : "",
+    wait ? `--wait --timeout ${waitMinutes}m` : "",
   ]
     .filter(Boolean)
     .join(" ");
@@ -296,6 +319,9 @@ function kubernetesRollout(
     ...clusterCredentials(plan, delivery, target),
     namespaceCheck(env),
   ];
+  // where an LLM engine runs for the first time in a release (the first environment, on its GPU
+  // nodes): one chat completion, and every series the gates, alerts and autoscaling read
+  const smoke = engineSmokeStep(plan, delivery, env, workload, target);
   // pre-production environments install a plain Deployment (values-<env>.yaml): their job is to run
   // the image, not to gate traffic
   const rollout = env.production && (strategy.choice === "canary" || strategy.choice === "blue-green");
@@ -323,6 +349,7 @@ function kubernetesRollout(
             : "Wait for the preview's gates and the switch",
         run: `kubectl argo rollouts status ${workload} --namespace ${ns} --timeout ${ROLLOUT_TIMEOUT_MINUTES}m`,
       },
+      ...(smoke ? [smoke] : []),
       {
         name: "Abort the rollout: traffic returns to the stable version",
         if: "failure()",
@@ -331,13 +358,17 @@ function kubernetesRollout(
     );
     return steps;
   }
+  // an LLM engine's pods copy and load the checkpoint before they are ready
+  const engine = engineArgs(plan);
+  const waitMinutes = engine ? ENGINE_READY_MINUTES : 15;
   steps.push(
-    { name: "Roll out the new image", run: helmInstall(delivery, env, true, target) },
+    { name: "Roll out the new image", run: helmInstall(delivery, env, true, target, waitMinutes) },
     {
       name: "Wait until every replica runs it",
-      run: `kubectl rollout status deployment/${workload} --namespace ${ns} --timeout 15m`,
+      run: `kubectl rollout status deployment/${workload} --namespace ${ns} --timeout ${waitMinutes}m`,
     },
   );
+  if (smoke) steps.push(smoke);
   if (env.production && strategy.choice === "shadow" && mode === "realtime")
     steps.push(...shadowPromotion(plan, delivery, env));
   steps.push({
@@ -346,6 +377,24 @@ function kubernetesRollout(
     run: `helm rollback ${delivery.release} --namespace ${ns} --wait`,
   });
   return steps;
+}
+
+/** The engine's smoke test, in the first environment a release reaches (and its primary region). */
+function engineSmokeStep(
+  plan: Plan,
+  delivery: Delivery,
+  env: DeliveryEnvironment,
+  workload: string,
+  target?: Target,
+): Step | null {
+  const engine = engineArgs(plan);
+  if (!engine || target || env.name !== delivery.environments[0].name) return null;
+  return {
+    name: `Smoke-test ${engine.engine.title} on the GPU nodes: one chat completion, and every metric the gates, alerts and autoscaler read`,
+    run: engineSmokeScript(plan, env.namespace, workload),
+    // the engine's bearer token (key token of <release>-serve-tokens), when it requires one
+    env: { SERVE_TOKEN: e("secrets.SERVE_TOKEN"), LOCAL_PORT: "18000" },
+  };
 }
 
 /**
@@ -532,7 +581,7 @@ export function deployJobs(plan: Plan): Record<string, unknown> {
       needs.push("approval-required");
     }
     const steps: Step[] = [{ uses: ACTIONS.checkout }];
-    if (env.production) {
+    if (env.production && !engineArgs(plan)) {
       // the generated sample model (stage: sample) is a stand-in: it never reaches production
       steps.push({
         name: "Refuse to release a sample model",
@@ -596,26 +645,28 @@ function regionalDeployJob(
     region,
     repository: aws ? e("steps.image.outputs.repository") : e("needs.build.outputs.repository"),
   };
-  const replicated = aws
-    ? [
-        {
-          id: "image",
-          name: `Wait for the image in ${region.region}'s registry (ECR replicates it from ${primary})`,
-          run: [
-            "for attempt in $(seq 1 60); do",
-            `  if ${tags.map((tag) => `aws ecr describe-images --region ${region.region} --repository-name ${delivery.registry.registryName} --image-ids imageTag=${tag} >/dev/null 2>&1`).join(" && ")}; then`,
-            `    echo "repository=\${SOURCE/.${primary}./.${region.region}.}" >> "$GITHUB_OUTPUT"`,
-            "    exit 0",
-            "  fi",
-            "  sleep 10",
-            "done",
-            `echo "::error::the image $TAG did not reach ${region.region} in 10 minutes: check the ECR replication configuration (infra/terraform/aws/global)"`,
-            "exit 1",
-          ].join("\n"),
-          env: { TAG: e("needs.build.outputs.tag"), SOURCE: e("needs.build.outputs.repository") },
-        },
-      ]
-    : [];
+  // an LLM engine's image is pulled from its publisher in every region: nothing to wait for
+  const replicated =
+    aws && !engineArgs(plan)
+      ? [
+          {
+            id: "image",
+            name: `Wait for the image in ${region.region}'s registry (ECR replicates it from ${primary})`,
+            run: [
+              "for attempt in $(seq 1 60); do",
+              `  if ${tags.map((tag) => `aws ecr describe-images --region ${region.region} --repository-name ${delivery.registry.registryName} --image-ids imageTag=${tag} >/dev/null 2>&1`).join(" && ")}; then`,
+              `    echo "repository=\${SOURCE/.${primary}./.${region.region}.}" >> "$GITHUB_OUTPUT"`,
+              "    exit 0",
+              "  fi",
+              "  sleep 10",
+              "done",
+              `echo "::error::the image $TAG did not reach ${region.region} in 10 minutes: check the ECR replication configuration (infra/terraform/aws/global)"`,
+              "exit 1",
+            ].join("\n"),
+            env: { TAG: e("needs.build.outputs.tag"), SOURCE: e("needs.build.outputs.repository") },
+          },
+        ]
+      : [];
   return {
     name: `Deploy to ${env.name} in ${region.region}`,
     "runs-on": region.runnerLabels ?? HOSTED,

@@ -294,7 +294,8 @@ export function helmValues(plan: Plan): Record<string, unknown> {
       // the run's metrics (the batch alerts read them); an assumed address: change it to your own
       metricsPush: PUSHGATEWAY_ADDRESS,
     },
-    serveConfig: serveConfigFromPlan(plan),
+    // the serving core's serve.yaml (the ConfigMap); an LLM engine takes its flags instead
+    ...(engine.port === undefined ? { serveConfig: serveConfigFromPlan(plan) } : {}),
   };
 }
 
@@ -440,7 +441,14 @@ export function valuesSchema(values: Record<string, unknown>): Record<string, un
     return { type: typeof value };
   };
   const schema = infer(values) as { properties: Record<string, Record<string, unknown>> };
-  schema.properties.mode = { type: "string", enum: ["realtime", "batch", "streaming"] };
+  // an LLM engine serves requests only: its chart offers no batch or streaming mode
+  schema.properties.mode = {
+    type: "string",
+    enum:
+      (values.engine as { kind: string }).kind === "onnx-core"
+        ? ["realtime", "batch", "streaming"]
+        : ["realtime"],
+  };
   schema.properties.replicaCount = { type: "integer", minimum: 1 };
   schema.properties.grpcPort = { type: ["integer", "null"], minimum: 1, maximum: 65535 };
   const autoscaling = schema.properties.autoscaling as { properties: Record<string, any> };
@@ -466,7 +474,13 @@ export function valuesSchema(values: Record<string, unknown>): Record<string, un
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
     title: "values of the stackwright serving chart",
-    required: ["mode", "image", "resources", "autoscaling", "serveConfig"],
+    required: [
+      "mode",
+      "image",
+      "resources",
+      "autoscaling",
+      ...("serveConfig" in values ? ["serveConfig"] : []),
+    ],
     ...schema,
   };
 }

@@ -14,7 +14,9 @@ import { referenceFrom } from "../../serve/drift.js";
 import { buildMlp, seededRandom } from "../../serve/onnx-build.js";
 import { defaultPackageSpec } from "../../util/package-source.js";
 import { CONTAINER_PORT, serveArgs } from "../commands.js";
+import { engineArgs } from "../engine-deploy.js";
 import { GPU_IMAGE_TAG_SUFFIX } from "../helm/index.js";
+import { engineReadme } from "./engine-readme.js";
 import { grafanaDashboard, prometheusRules } from "./monitoring.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
 import {
@@ -327,6 +329,15 @@ export interface PlatformOptions {
 }
 
 export function generatePlatform(plan: Plan, options: PlatformOptions = {}): FileSet {
+  const yamlFile = (value: unknown) => `# ${GENERATED_HEADER}\n${stringify(value, { lineWidth: 0 })}`;
+  // an LLM engine serves the model from its own image: no serving-core config, sample or image here
+  if (engineArgs(plan))
+    return {
+      "platform/README.md": engineReadme(plan),
+      "platform/monitoring/alerts.rules.yaml": yamlFile(prometheusRules(plan)),
+      "platform/monitoring/dashboard.json": `${JSON.stringify(grafanaDashboard(plan), null, 2)}\n`,
+      ...generatePipelines(plan),
+    };
   const models = servedModels(plan);
   const model = sampleModel(plan);
   const config = serveConfigFromPlan(plan);

@@ -14,7 +14,6 @@
  */
 
 import type { TextFileSet } from "../../fileset/index.js";
-import { engineArgs, weightsLocation } from "../engine-deploy.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import {
   ADDON_CHARTS,
@@ -47,6 +46,7 @@ import {
   serveArgs,
 } from "../commands.js";
 import { deliveryOf, deployVariablesOf, SCORE_JOB_SUFFIX } from "../delivery.js";
+import { engineArgs, weightsLocation } from "../engine-deploy.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { HclExpression, hclValue, render, templateFiles } from "../render.js";
 
