@@ -19,6 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeAll, expect } from "vitest";
+import { engineArgs } from "../src/generate/engine-deploy.js";
 import { generateAll } from "../src/generate/index.js";
 import { planSpecFile } from "../src/plan/index.js";
 import { buildMlp } from "../src/serve/onnx-build.js";
@@ -260,6 +261,15 @@ describeWith(["npm"], "the packed package", () => {
         const { plan } = await planSpecFile(join(ROOT, "examples", example));
         const out = mkdtempSync(join(tmpdir(), "sw-image-"));
         writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
+        const engine = engineArgs(plan);
+        if (engine) {
+          // an LLM engine's plan builds no image: its chart runs the engine's own (engines.test.ts)
+          expect(existsSync(join(out, "platform/Dockerfile"))).toBe(false);
+          expect(
+            readFileSync(join(out, `deploy/helm/${plan.requirements.metadata.name}/values.yaml`), "utf8"),
+          ).toContain(`repository: ${engine.engine.image.repository}`);
+          return;
+        }
         const dockerfile = readFileSync(join(out, "platform/Dockerfile"), "utf8");
         const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
         const json = (instruction: string) =>

@@ -13,10 +13,10 @@ describe("stackwright start without a terminal", () => {
       "planning examples/fraud-detection.yaml (not a terminal, so no interview)",
     );
     expect(result.stdout).toMatch(/serving\.mode\s+realtime/);
-    expect(result.stdout).toMatch(/92 written/);
+    expect(result.stdout).toMatch(/93 written/);
     expect(result.stdout).toMatch(/-> 200 \{"prediction":[01],"probability":0\.\d+,"model_version":"1"/);
     expect(result.stdout).toContain("platform stopped");
-    expect(result.stdout).toContain("docs/adr/ (27 files)");
+    expect(result.stdout).toContain("docs/adr/ (28 files)");
     expect(existsSync(join(out, "stackwright.lock.json"))).toBe(true);
   });
 });
