@@ -236,6 +236,14 @@ function withGpuFigures(table: PriceTableFile, models: ModelCatalog, problems: R
       },
     ];
   });
+  const sized = new Set([...table.cpuInstances, ...table.gpuInstances].map((i) => i.name));
+  for (const row of table.managedEndpointInstances)
+    if (!sized.has(row.instance))
+      problems.push({
+        file: `prices/${table.cloud}.yaml`,
+        message: `managed endpoint ${row.name}: instance ${JSON.stringify(row.instance)} is not a cpu or gpu instance of the table`,
+        ruleIds: [],
+      });
   return { ...table, gpuInstances };
 }
 

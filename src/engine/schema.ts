@@ -195,6 +195,22 @@ function build() {
     })
     .strict();
 
+  /**
+   * A managed model endpoint's hourly rate (SageMaker real-time inference) for an instance type of
+   * the table, which the capacity model sizes on: `instance` names the cpu or gpu row it mirrors.
+   */
+  const managedEndpointRowSchema = z
+    .object({
+      name: z.string(),
+      instance: z.string(),
+      hourlyUsd: z.number().positive(),
+      source: z.string().min(1),
+      provenance: provenance.optional(),
+      copiedFrom: z.string().url().optional(),
+      asOf: date.optional(),
+    })
+    .strict();
+
   const priceTableSchema = z
     .object({
       apiVersion: API_VERSION,
@@ -210,6 +226,7 @@ function build() {
       // a GPU row names the cloud's accelerator (what its Terraform asks for) and the GPU model in
       // rules/models.yaml whose sourced figures the capacity model reads (filled in by the loader)
       gpuInstances: z.array(gpuRowSchema).min(1),
+      managedEndpointInstances: z.array(managedEndpointRowSchema).default([]),
       systemInstance: z.string(),
       onlineStoreNode: z.string(),
       services: z

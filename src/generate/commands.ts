@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import { azureStorageNameIn, dns1123 } from "../infra/names.js";
 import { choicesOf, servesGrpc } from "../plan/index.js";
 import type { Plan } from "../plan/types.js";
+import { SERVE_ENV } from "../serve/config.js";
 import { clusterSecrets, SERVE_CONFIG_IN_IMAGE } from "./platform/serve-config.js";
 
 /** The port the serving core listens on and exports /metrics from (serve and consume alike). */
@@ -48,6 +49,18 @@ export function serveArgs(o: ServeCommand = {}): string[] {
     ...(o.grpcPort ? ["--grpc-port", o.grpcPort] : []),
     ...device(o.device),
   ];
+}
+
+/**
+ * serve's options as its environment (SERVE_ENV), for a platform that starts the image with a fixed
+ * command: Amazon SageMaker runs it as `serve` alone, on CONTAINER_PORT (serve's default port).
+ */
+export function serveEnvironment(o: Pick<ServeCommand, "config" | "device"> = {}): Record<string, string> {
+  return {
+    [SERVE_ENV.config]: o.config ?? SERVE_CONFIG_IN_IMAGE,
+    [SERVE_ENV.host]: POD_HOST,
+    ...(o.device ? { [SERVE_ENV.device]: o.device } : {}),
+  };
 }
 
 export interface ScoreCommand {

@@ -2,7 +2,9 @@
 
 import { type AddonId, AWS_LOAD_BALANCER_SUBNETS, AWS_VPC_CIDR } from "./addons.js";
 import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
+import { ENDPOINT_ALARMS, ENDPOINT_VARIANT, managedInstanceOf } from "./managed-endpoint.js";
 import { chartNameOf } from "./names.js";
+import { UnknownPriceError } from "./prices.js";
 import type { InventoryInput } from "./types.js";
 import {
   auditStorage,
@@ -54,6 +56,8 @@ export const AWS_BILLABLE = [
   "aws_nat_gateway",
   "aws_eip",
   "aws_instance",
+  "aws_sagemaker_endpoint",
+  "aws_cloudwatch_metric_alarm",
 ] as const;
 
 /** The add-ons that call AWS APIs and the Pod Identity role each gets (addons.tf, eks-pod-identity module). */
@@ -298,6 +302,8 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
       predictionLogs(input).quantity * prices.row("logIngestPerGb").usd,
       `no log agent ships the pods' logs to CloudWatch: ${predictionLogs(input).assumption} would cost this at CloudWatch's ingestion rate`,
     );
+  } else if (input.choices["serving.runtime"] === "managed-endpoint") {
+    sagemakerResources(input, b, encrypted, replicas);
   } else {
     b.add({
       address: "aws_ecs_cluster.main",
@@ -478,6 +484,8 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
           principal: "logs.${var.region}.amazonaws.com",
           type: "aws_cloudwatch_log_group",
         },
+        // CloudWatch alarms publish to the alarm topic, which the key encrypts
+        { holder: key, id: "CloudWatchAlarms", principal: "cloudwatch.amazonaws.com", type: "aws_sns_topic" },
         {
           holder: key,
           id: "AutoScalingVolumes",
@@ -488,6 +496,114 @@ export function awsInventory(input: InventoryInput, b: InventoryBuilder): void {
       { holder: key, id: "AccountIamPolicies", principal: `arn:aws:iam::${account}:root` },
     );
   }
+}
+
+/**
+ * A SageMaker real-time endpoint per environment (sagemaker.tf): the execution role, the endpoints'
+ * security group in the private subnets, a log group each, the model, its endpoint configuration and
+ * the endpoint (priced at SageMaker's rate for the instance type mirroring the sized one), production's
+ * target-tracking autoscaling, and the alarms that page and roll a release back.
+ */
+function sagemakerResources(
+  input: InventoryInput,
+  b: InventoryBuilder,
+  encrypted: string[],
+  replicas: number,
+): void {
+  const f = facts(input);
+  const { capacity, prices } = input;
+  const instance = managedInstanceOf(prices, capacity.instanceType);
+  if (!instance)
+    throw new UnknownPriceError(
+      `the aws price table has no managed endpoint instance mirroring ${capacity.instanceType} (managedEndpointInstances)`,
+    );
+  b.vars.managedInstance = instance;
+  b.add({
+    address: "aws_iam_role.sagemaker",
+    file: "sagemaker.tf",
+    title: "SageMaker execution role: pulls the serving image, writes the endpoints' logs and metrics",
+    implements: ["workload-identity"],
+  });
+  b.add({
+    address: "aws_security_group.endpoint",
+    file: "sagemaker.tf",
+    title:
+      "Endpoints' security group in the private subnets (no inbound; invocations arrive through SageMaker's API)",
+    implements: ["network-policy"],
+  });
+  b.add({
+    address: "aws_cloudwatch_log_group.endpoint",
+    file: "sagemaker.tf",
+    title: "Each endpoint's log group (90 days)",
+    item: "Prediction and service logs",
+    meters: [{ price: "logIngestPerGb", ...predictionLogs(input), unit: "GB ingested" }],
+  });
+  encrypted.push("aws_cloudwatch_log_group.endpoint");
+  b.add({
+    address: "aws_sagemaker_model.serving",
+    file: "sagemaker.tf",
+    title: "The model each endpoint is created with: the serving image, configured through its environment",
+  });
+  b.add({
+    address: "aws_sagemaker_endpoint_configuration.serving",
+    file: "sagemaker.tf",
+    title: `Endpoint configuration: one variant (${ENDPOINT_VARIANT}) on ${instance}`,
+  });
+  for (const env of f.environments) {
+    const production = env === f.production;
+    const address = `aws_sagemaker_endpoint.serving["${env}"]`;
+    b.add({
+      address,
+      file: "sagemaker.tf",
+      title: `SageMaker real-time endpoint (${env})${production ? `: ${capacity.replicasMin}-${capacity.replicasMax} x ${instance}` : `: 1 x ${instance}`}`,
+      item: production ? f.computeItem : "Pre-production environments",
+      meters: [
+        {
+          price: `instance:${instance}`,
+          quantity: hours(production ? replicas : 1),
+          unit: production
+            ? `instance-hours (${replicas} average of ${capacity.replicasMin}-${capacity.replicasMax})`
+            : `instance-hours (1 instance in ${env})`,
+        },
+      ],
+      attributes: { instanceType: instance },
+    });
+    b.relate("runs", address, [
+      "aws_sagemaker_endpoint_configuration.serving",
+      "aws_sagemaker_model.serving",
+    ]);
+  }
+  b.add({
+    address: "aws_appautoscaling_target.serving",
+    file: "sagemaker.tf",
+    title: `Production's instances: ${capacity.replicasMin}-${capacity.replicasMax}`,
+  });
+  b.add({
+    address: "aws_appautoscaling_policy.serving",
+    file: "sagemaker.tf",
+    title: "Target tracking on invocations per instance",
+  });
+  b.add({
+    address: "aws_sns_topic.alarms",
+    file: "sagemaker.tf",
+    title: "Alarm notifications to metadata.contacts",
+  });
+  if (f.cmk) encrypted.push("aws_sns_topic.alarms");
+  for (const alarm of ENDPOINT_ALARMS)
+    b.add({
+      address: `aws_cloudwatch_metric_alarm.${alarm}`,
+      file: "sagemaker.tf",
+      title: `Each endpoint's ${alarm} alarm: pages, and rolls a release back`,
+      item: "Alarms",
+      meters: [
+        {
+          price: "alarmMonthly",
+          quantity: f.environments.length,
+          unit: `alarm-months (one per endpoint)`,
+        },
+      ],
+      implements: ["alert-rules"],
+    });
 }
 
 /** The cost item of the load balancer in front of the serving core (serverless.tf's, or the Ingress's). */

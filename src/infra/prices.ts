@@ -77,6 +77,13 @@ export function regionalPrices(base: PriceTable, region: string): RegionalPrices
     if (key.startsWith("instance:")) {
       const name = key.slice("instance:".length);
       const instance = instances.find((i) => i.name === name);
+      const managed = base.managedEndpointInstances.find((i) => i.name === name);
+      if (managed)
+        return resolve(
+          { ...managed, usd: managed.hourlyUsd },
+          "per instance-hour (managed endpoint: real-time inference)",
+          local?.instances[managed.name],
+        );
       if (!instance) throw new UnknownPriceError(`the ${base.cloud} price table has no instance ${name}`);
       return instanceRow(instance);
     }

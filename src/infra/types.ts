@@ -28,6 +28,7 @@ export type Mechanism =
       | "versioned-data"
       | "data-retention"
       | "budget-alerts"
+      | "alert-rules"
     >
   // what the diagram and readers see, not a control's need: a WAF built (attached or not), NAT, flow logs
   | "waf"

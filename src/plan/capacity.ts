@@ -112,6 +112,8 @@ export interface Workload {
   llmSizing: LlmSizing | null;
   /** the model's measured throughput (stackwright calibrate), when the plan was given one */
   calibration: Calibration | null;
+  /** the managed endpoint's instance type mirroring the GPU option's (the price table's), or null */
+  managedEndpointInstance: string | null;
   /** how cpuRowLatencyMs was reached */
   cpuLatencyBasis: string;
   /** node-hours to serve the peak on the cheapest CPU instance and on the GPU option (realtime deep models) */
@@ -207,9 +209,12 @@ export function estimateWorkload(
         : cheapestGpu(parametersMillions + embeddingParametersMillions, llm, prices),
     llmSizing,
     calibration: llm ? null : calibration,
+    managedEndpointInstance: null,
     cpuLatencyBasis,
     peakCost: null,
   };
+  workload.managedEndpointInstance =
+    prices.managedEndpointInstances.find((m) => m.instance === workload.gpu?.instance.name)?.name ?? null;
   if (!classical && !llm && workload.gpu && spec.inference.peakQps > 0)
     workload.peakCost = peakCost(spec, workload, prices, latencyMs * 0.5);
   return workload;

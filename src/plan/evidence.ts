@@ -42,7 +42,7 @@ export const NOT_GENERATED: Readonly<Record<MechanismName, string>> = {
   "data-retention": "no retention rule is built on the data store",
   erasure: "no erasure job is generated",
   "alert-rules":
-    "no alert rules are deployed (on serverless runtimes platform/monitoring/alerts.rules.yaml is not loaded anywhere)",
+    "no alert rules are deployed (on serverless runtimes platform/monitoring/alerts.rules.yaml is not loaded anywhere; a managed endpoint's are CloudWatch alarms in sagemaker.tf)",
   "change-approval": "no approval gate before production is generated (deployment.approval is false)",
   "budget-alerts": "no budget alert is built",
 };

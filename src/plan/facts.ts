@@ -29,6 +29,8 @@ export const FACT_DESCRIPTIONS = {
   llmTensorParallel: "an LLM's GPUs per replica, in one tensor-parallel group (0 when not an LLM on GPUs)",
   llmContextTokens: "tokens one LLM session holds, prompt and answer (0 when not an LLM on GPUs)",
   llmSessionsPerReplica: "LLM sessions one replica decodes at once (0 when not an LLM on GPUs)",
+  managedEndpointInstance:
+    "the managed endpoint's instance type (SageMaker's ml.*) mirroring the GPU option, when the price table has one; else empty",
   tools: "team.existingTools in lower case",
   regulated: "any compliance framework applies",
   strictCompliance: "PCI DSS or HIPAA applies",
@@ -64,6 +66,7 @@ export function computeFacts(spec: ModeInputSpec, workload: Workload): Record<Fa
     llmTensorParallel: workload.llmSizing?.tensorParallel ?? 0,
     llmContextTokens: workload.llmSizing?.contextTokens ?? 0,
     llmSessionsPerReplica: workload.llmSizing?.sessionsPerReplica ?? 0,
+    managedEndpointInstance: workload.managedEndpointInstance ?? "",
     tools,
     regulated: spec.compliance.length > 0,
     strictCompliance: spec.compliance.includes("pci-dss") || spec.compliance.includes("hipaa"),

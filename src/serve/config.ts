@@ -154,3 +154,14 @@ export const modelMetaSchema = z
   })
   .strict();
 export type ModelMeta = z.output<typeof modelMetaSchema>;
+
+/**
+ * The environment variables `stackwright serve` reads for its options when the command line does not
+ * give them: a platform that starts the image with a fixed command (Amazon SageMaker runs it as
+ * `serve`, with no other arguments) configures it through its environment.
+ */
+export const SERVE_ENV = {
+  config: "STACKWRIGHT_CONFIG",
+  host: "STACKWRIGHT_HOST",
+  device: "STACKWRIGHT_DEVICE",
+} as const;

@@ -80,9 +80,21 @@ export class HttpFrontEnd {
     if (path === "/v2/repository/index" && req.method === "POST") return this.index(req, send);
     const repo = REPOSITORY_ROUTE.exec(path);
     if (repo && req.method === "POST") return this.admin(req, send, decodeURIComponent(repo[1]), repo[2]);
-    if (this.options.token && (path === "/v1/predictions" || path.startsWith("/v2/models/")))
+    // Amazon SageMaker's hosting contract (a managed endpoint starts the image as `serve`): GET /ping is
+    // readiness, POST /invocations an Open Inference Protocol infer request for the first model served
+    if (path === "/ping") return this.ready() ? send(200, { ready: true }) : send(503, { ready: false });
+    if (
+      this.options.token &&
+      (path === "/v1/predictions" || path === "/invocations" || path.startsWith("/v2/models/"))
+    )
       this.authorize(req, this.options.token, "inference");
     if (path === "/v1/predictions" && req.method === "POST") return this.predictions(req, send);
+    if (path === "/invocations") {
+      if (req.method !== "POST") throw new HttpError(405, "invocations take POST");
+      const first = config.models[0]?.name ?? this.options.repository.names()[0];
+      if (first === undefined) throw new HttpError(404, "no model is served");
+      return this.infer(req, res, send, first, undefined);
+    }
     const m = MODEL_ROUTE.exec(path);
     if (!m) throw new HttpError(404, `no route for ${req.method} ${path}`);
     const name = decodeURIComponent(m[1]);

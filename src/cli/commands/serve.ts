@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { SERVE_ENV } from "../../serve/config.js";
 import { deviceOption, placementOption, workersOption } from "../inference-options.js";
 import type { CliIo } from "../io.js";
 
@@ -37,7 +38,9 @@ export function registerServe(program: Command, io: CliIo): void {
       (v: string, all: string[]) => [...all, v],
       [],
     )
-    .option("--config <file>", "serve.yaml (as generated in platform/serve.yaml)")
+    .addOption(
+      new Option("--config <file>", "serve.yaml (as generated in platform/serve.yaml)").env(SERVE_ENV.config),
+    )
     .addOption(new Option("--port <n>", "HTTP port").default(8080).argParser((v) => Number(v)))
     .addOption(
       new Option(
@@ -45,8 +48,8 @@ export function registerServe(program: Command, io: CliIo): void {
         "also serve the Open Inference Protocol over gRPC (inference.GRPCInferenceService) on this port",
       ).argParser((v) => Number(v)),
     )
-    .option("--host <addr>", "bind address", "127.0.0.1")
-    .addOption(deviceOption())
+    .addOption(new Option("--host <addr>", "bind address").default("127.0.0.1").env(SERVE_ENV.host))
+    .addOption(deviceOption().env(SERVE_ENV.device))
     .addOption(workersOption())
     .addOption(placementOption())
     .option("--redis <url>", "online features from Redis (default: the embedded in-memory store)")

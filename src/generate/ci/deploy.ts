@@ -18,6 +18,7 @@ import {
 } from "../delivery.js";
 import { engineArgs, engineSmokeScript } from "../engine-deploy.js";
 import { GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
+import { deploymentConfig, managedEndpointOf } from "../managed-endpoint.js";
 import { servedModels } from "../platform/serve-config.js";
 
 /** Pinned action versions (major tags of the publishers' current releases). */
@@ -478,6 +479,59 @@ export function releaseValuesPath(env: DeliveryEnvironment): string {
  * score job (`env.service`, `env.service` + SCORE_JOB_SUFFIX), which the Terraform creates per
  * environment; the shared cluster or resource group keeps the workload's name.
  */
+/**
+ * A release onto the environment's SageMaker endpoint: a model and an endpoint configuration named
+ * after the endpoint and the release's tag (the variant keeps its name), then UpdateEndpoint with the
+ * plan's strategy as SageMaker's guardrails, rolled back by the endpoint's alarms; the job fails when
+ * the endpoint did not end on the release (a rollback leaves it InService on the old configuration).
+ */
+function managedEndpointRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
+  const managed = managedEndpointOf(plan)!;
+  const endpoint = managed.environments.find((e) => e.name === env.name)!;
+  const name = endpoint.endpoint;
+  const release = `${name}-${e("needs.build.outputs.tag")}`;
+  const environment = Object.entries(managed.environment)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  return [
+    {
+      name: `The endpoint ${name} exists (terraform apply with serving_image_tag creates it once)`,
+      run: [
+        `if ! aws sagemaker describe-endpoint --endpoint-name ${name} >/dev/null; then`,
+        `  echo "::error::the endpoint ${name} does not exist yet: apply infra/terraform/aws with -var serving_image_tag=${e("needs.build.outputs.tag")} once; releases after that come from here"`,
+        "  exit 1",
+        "fi",
+      ].join("\n"),
+    },
+    {
+      name: "Create the release's model and endpoint configuration (the live model's role and subnets)",
+      run: [
+        `live=$(aws sagemaker describe-endpoint --endpoint-name ${name} --query EndpointConfigName --output text)`,
+        `model=$(aws sagemaker describe-endpoint-config --endpoint-config-name "$live" --query 'ProductionVariants[0].ModelName' --output text)`,
+        `role=$(aws sagemaker describe-model --model-name "$model" --query ExecutionRoleArn --output text)`,
+        `network=$(aws sagemaker describe-model --model-name "$model" --query VpcConfig --output json)`,
+        `aws sagemaker create-model --model-name "${release}" --execution-role-arn "$role" --vpc-config "$network" \\`,
+        `  --primary-container "Image=${IMAGE}${managed.imageTagSuffix},Environment={${environment}}"`,
+        `aws sagemaker create-endpoint-config --endpoint-config-name "${release}" \\`,
+        `  --production-variants "VariantName=${managed.variant},ModelName=${release},InstanceType=${managed.instanceType},InitialInstanceCount=${endpoint.production ? managed.minInstances : 1},ContainerStartupHealthCheckTimeoutInSeconds=600"`,
+      ].join("\n"),
+    },
+    {
+      name: `Shift ${name} onto the release (${choiceOf(plan, "deployment.strategy")}), rolled back by its alarms`,
+      run: [
+        `aws sagemaker update-endpoint --endpoint-name ${name} --endpoint-config-name "${release}" --retain-all-variant-properties \\`,
+        `  --deployment-config '${JSON.stringify(deploymentConfig(plan, endpoint))}'`,
+        `aws sagemaker wait endpoint-in-service --endpoint-name ${name}`,
+        `now=$(aws sagemaker describe-endpoint --endpoint-name ${name} --query EndpointConfigName --output text)`,
+        `if [ "$now" != "${release}" ]; then`,
+        `  echo "::error::${name} rolled back to $now: an alarm fired while the release took traffic"`,
+        "  exit 1",
+        "fi",
+      ].join("\n"),
+    },
+  ];
+}
+
 function serverlessRollout(plan: Plan, delivery: Delivery, env: DeliveryEnvironment): Step[] {
   const spec = plan.requirements;
   const name = delivery.release;
@@ -601,6 +655,8 @@ export function deployJobs(plan: Plan): Record<string, unknown> {
     } else if (chart) {
       runsOn = delivery.access === "runner-in-network" ? runsOnInNetwork(delivery) : HOSTED;
       steps.push(...cloudLogin(plan), ...kubernetesRollout(plan, delivery, env));
+    } else if (managedEndpointOf(plan)) {
+      steps.push(...cloudLogin(plan), ...managedEndpointRollout(plan, env));
     } else {
       steps.push(...cloudLogin(plan), ...serverlessRollout(plan, delivery, env));
     }

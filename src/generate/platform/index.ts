@@ -16,6 +16,7 @@ import { defaultPackageSpec } from "../../util/package-source.js";
 import { CONTAINER_PORT, serveArgs } from "../commands.js";
 import { engineArgs } from "../engine-deploy.js";
 import { GPU_IMAGE_TAG_SUFFIX } from "../helm/index.js";
+import { managedEndpointOf } from "../managed-endpoint.js";
 import { engineReadme } from "./engine-readme.js";
 import { grafanaDashboard, prometheusRules } from "./monitoring.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
@@ -257,6 +258,7 @@ CMD [${serveArgs({ config: `${dir}/serve.yaml`, device: cuda ? "cuda" : undefine
 /** platform/README.md: what the folder holds, how to run it and build its image, and what is a sample. */
 export function platformReadme(plan: Plan, config: ServeConfigInput, packageSpec: string): string {
   const models = servedModels(plan);
+  const managed = managedEndpointOf(plan);
   const key = plan.requirements.features.entityKey;
   const online = config.features?.store === "memory" && config.features.file;
   return `<!-- ${GENERATED_HEADER} -->
@@ -313,6 +315,26 @@ curl -s localhost:8080/v1/predictions -d '${JSON.stringify(online ? { model_id: 
 Features are given by name with their declared types (booleans as \`true\`/\`false\`); one the model does
 not read is refused with a 400${online ? `, and features missing from a request are looked up by \`${key}\` in the store. In a cluster the chart sets \`${REDIS_URL_ENV}\` (the online store's \`rediss://\` URL, password included, from the Secret \`${clusterSecrets(plan).onlineStore}\`, key \`url\`, which the chart reads but does not create), which switches the store to Redis` : ""}.
 
+${
+  managed
+    ? `
+## On Amazon SageMaker
+
+This plan serves on a SageMaker real-time endpoint (\`serving.runtime: managed-endpoint\`). SageMaker
+starts the image as \`serve\` with no other argument, so the serving core takes its options from the
+environment the endpoint's model sets (${Object.entries(managed.environment)
+        .map(([k, v]) => `\`${k}=${v}\``)
+        .join(", ")}) and answers SageMaker's contract on port ${CONTAINER_PORT} beside its own API:
+\`GET /ping\` (readiness) and \`POST /invocations\` (an Open Inference Protocol infer request for
+\`${models.primary}\`). Callers invoke it through SageMaker's API, authenticated by IAM:
+
+\`\`\`sh
+aws sagemaker-runtime invoke-endpoint --endpoint-name ${managed.environments.at(-1)!.endpoint} --content-type application/json \\
+  --body fileb://request.json answer.json
+\`\`\`
+`
+    : ""
+}
 ## Build the image
 
 \`\`\`sh

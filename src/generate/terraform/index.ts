@@ -47,6 +47,7 @@ import {
 } from "../commands.js";
 import { deliveryOf, deployVariablesOf, SCORE_JOB_SUFFIX } from "../delivery.js";
 import { engineArgs, weightsLocation } from "../engine-deploy.js";
+import { managedEndpointOf } from "../managed-endpoint.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { HclExpression, hclValue, render, templateFiles } from "../render.js";
 
@@ -90,6 +91,8 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
   const mode = choice(plan, "serving.mode");
   const batch = mode === "batch";
   const cluster = runtime === "kubernetes";
+  const managed = runtime === "managed-endpoint";
+  const endpoint = managedEndpointOf(plan);
   const network = choice(plan, "security.network");
   const online = choice(plan, "features.store") === "online";
   const schedule = scoreSchedule(plan);
@@ -125,8 +128,15 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     gpuType: plan.capacity.gpuType ?? "",
     gpuMachine: plan.capacity.hardware === "gpu" ? plan.capacity.instanceType.replace(/-t4$/, "") : "",
     cluster,
-    serverless: !cluster,
-    serverlessService: !cluster && !batch,
+    // a managed model endpoint (SageMaker), neither a cluster nor serverless containers
+    managed,
+    serverless: !cluster && !managed,
+    serverlessService: !cluster && !managed && !batch,
+    endpoint,
+    // serve's options as the model's environment, in terraform fmt form inside locals (indent 2)
+    endpointEnvironment: hclValue(endpoint?.environment ?? {}, 2),
+    latencySloMs: spec.inference.latencyP99Ms,
+    availabilityPercent: spec.availability.targetPercent,
     batch,
     scheduleExpression: scheduleExpression(schedule),
     cronSchedule: schedule.startsWith("@")
