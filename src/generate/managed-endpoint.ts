@@ -12,6 +12,7 @@ import type { Plan } from "../plan/types.js";
 import { serveEnvironment } from "./commands.js";
 import { deliveryOf } from "./delivery.js";
 import { GPU_IMAGE_TAG_SUFFIX } from "./helm/index.js";
+import { fastBurn } from "./platform/monitoring.js";
 
 export interface EndpointEnvironment {
   name: string;
@@ -49,7 +50,6 @@ export function managedEndpointOf(plan: Plan): ManagedEndpoint | null {
   if (typeof instance !== "string")
     throw new Error("a managed-endpoint plan whose inventory names no instance");
   const gpu = plan.capacity.hardware === "gpu";
-  const availability = plan.requirements.availability.targetPercent;
   return {
     instanceType: instance,
     variant: ENDPOINT_VARIANT,
@@ -66,7 +66,7 @@ export function managedEndpointOf(plan: Plan): ManagedEndpoint | null {
     imageTagSuffix: gpu ? GPU_IMAGE_TAG_SUFFIX : "",
     latencyThresholdMicroseconds: plan.requirements.inference.latencyP99Ms * 1000,
     // the availability budget burnt ten times too fast (the chart's and the alert rules' page threshold)
-    errorRateThreshold: Math.round(Math.max(0.0001, (100 - availability) / 100) * 10 * 1e6) / 1e6,
+    errorRateThreshold: fastBurn(plan),
     // the capacity model's per-replica throughput at the target utilisation, per minute
     invocationsPerInstancePerMinute: Math.max(
       1,

@@ -17,6 +17,7 @@ import { textEntries } from "../../src/fileset/index.js";
 import { deliveryOf } from "../../src/generate/delivery.js";
 import { engineArgs } from "../../src/generate/engine-deploy.js";
 import { generateAll } from "../../src/generate/index.js";
+import { managedEndpointOf } from "../../src/generate/managed-endpoint.js";
 import { choiceOf, planSpecFile } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
 import { formatValidationProblem, validateFileSet } from "../../src/validate/index.js";
@@ -350,7 +351,15 @@ describeWith(
         // every image a deploy step names is the one the build job pushed
         for (const m of runs.matchAll(/--image (\$\{\{[^}]*\}\}:\$\{\{[^}]*\}\}|\S+)|--arg image "([^"]+)"/g))
           expect(m[1] ?? m[2], id).toBe(IMAGE);
-        if (choiceOf(plan, "serving.runtime") !== "kubernetes")
+        const managed = managedEndpointOf(plan);
+        if (managed) {
+          // every endpoint the job updates is its own environment's, as sagemaker.tf names it
+          const own = managed.environments.find((env) => env.name === job.environment)!;
+          expect(files["infra/terraform/aws/sagemaker.tf"]).toContain(`name          = "${own.endpoint}"`);
+          const targets = [...runs.matchAll(/--endpoint-name (\S+)/g)].map((m) => m[1]);
+          expect(targets.length, id).toBeGreaterThan(0);
+          for (const target of targets) expect(target, id).toBe(own.endpoint);
+        } else if (choiceOf(plan, "serving.runtime") !== "kubernetes")
           expectServerlessTargets(terraform!, job.environment!, runs);
         for (const install of installsOf(job)) {
           // another region's release installs the image ECR replicated into its registry (above)

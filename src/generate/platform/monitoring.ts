@@ -46,7 +46,7 @@ export function servingMode(plan: Plan): "realtime" | "batch" | "streaming" {
 }
 
 /** A failure share that burns the availability budget ten times too fast (the page threshold). */
-function fastBurn(plan: Plan): number {
+export function fastBurn(plan: Plan): number {
   const errorBudget = Math.max(0.0001, (100 - plan.requirements.availability.targetPercent) / 100);
   return Math.round(errorBudget * 10 * 1e6) / 1e6;
 }
