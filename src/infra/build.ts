@@ -40,6 +40,9 @@ export interface ResourceDraft {
   attributes?: Record<string, string | number | boolean>;
 }
 
+/** Argo Rollouts' default maxSurge of a canary (the chart sets none): a share of the replicas. */
+export const ARGO_CANARY_MAX_SURGE = 0.25;
+
 /** The plan's decisions and sizes, read the way every cloud's builder reads them. */
 export function facts(input: InventoryInput) {
   const { choices, spec } = input;
@@ -82,6 +85,20 @@ export function facts(input: InventoryInput) {
      * of production's maximum (the node pool's maximum is replicas_max plus these)
      */
     preProductionNodes: runtime === "kubernetes" && mode !== "batch" ? environments.length - 1 : 0,
+    /**
+     * serving nodes a production release adds while both versions run (one replica a node at most):
+     * Argo Rollouts' canary surges by its default maxSurge, a quarter of the replicas rounded up; a
+     * blue-green release runs a full preview beside the active version. The pool's maximum leaves room
+     * for them, so a release at peak is not stuck on a pod no node can take.
+     */
+    rolloutSurgeNodes:
+      runtime === "kubernetes" && mode !== "batch"
+        ? choices["deployment.strategy"] === "canary"
+          ? Math.ceil(Math.max(1, input.capacity.replicasMax) * ARGO_CANARY_MAX_SURGE)
+          : choices["deployment.strategy"] === "blue-green"
+            ? Math.max(1, input.capacity.replicasMax)
+            : 0
+        : 0,
     /** the stack is another region's (multi-region): what the project or account holds once is the primary's */
     secondary: input.secondary !== undefined,
     /** the plan's regions are all built (each its own stack, joined by infra/terraform/<cloud>/global) */
@@ -101,7 +118,10 @@ export function addonsFor(input: InventoryInput): Addon[] {
     choices: input.choices,
     hardware: input.capacity.hardware,
     access: input.choices["deployment.access"] ?? "",
-    podsOutgrowMinimum: input.capacity.replicasMax > input.capacity.replicasMin || f.preProductionNodes > 0,
+    podsOutgrowMinimum:
+      input.capacity.replicasMax > input.capacity.replicasMin ||
+      f.preProductionNodes > 0 ||
+      f.rolloutSurgeNodes > 0,
   });
 }
 

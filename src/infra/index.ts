@@ -114,8 +114,10 @@ function regionalStack(
   BUILDERS[cloud](input, b);
   extra(b);
   const f = facts(input);
-  // every cloud's serving pool leaves room for pre-production's replicas
+  // every cloud's serving pool leaves room for pre-production's replicas and a release's surge
   b.vars.preProductionNodes = f.preProductionNodes;
+  b.vars.rolloutSurgeNodes = f.rolloutSurgeNodes;
+  b.vars.servingExtraNodes = f.preProductionNodes + f.rolloutSurgeNodes;
   // training runs once, wherever the primary's orchestrator runs it
   if (!input.secondary) excludeTraining(input, b);
   return {

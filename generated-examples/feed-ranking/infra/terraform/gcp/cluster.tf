@@ -102,9 +102,10 @@ resource "google_container_node_pool" "serving" {
   name    = "serving"
   cluster = google_container_cluster.main.id
 
+  # the maximum leaves room for pre-production's replicas (1) and a release's surge (1)
   autoscaling {
     total_min_node_count = var.replicas_min
-    total_max_node_count = var.replicas_max + 1
+    total_max_node_count = var.replicas_max + 2
   }
 
   node_config {

@@ -65,8 +65,9 @@ module "eks" {
       ami_type                       = "AL2023_x86_64_NVIDIA"
       use_latest_ami_release_version = false
 
+      # the maximum leaves room for pre-production's replicas (1) and a release's surge (2)
       min_size     = var.replicas_min
-      max_size     = var.replicas_max + 1
+      max_size     = var.replicas_max + 3
       desired_size = var.replicas_min
 
       # the LLM engine copies its checkpoint onto the node's disk (the pod's weights volume)

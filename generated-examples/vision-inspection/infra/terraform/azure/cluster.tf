@@ -81,6 +81,7 @@ resource "azurerm_role_assignment" "kubelet_pulls_images" {
   principal_type       = "ServicePrincipal"
 }
 
+# max_count leaves room for pre-production's replicas (1) and a release's surge (1)
 resource "azurerm_kubernetes_cluster_node_pool" "serving" {
   name                  = "gpu"
   kubernetes_cluster_id = azurerm_kubernetes_cluster.main.id
@@ -90,7 +91,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "serving" {
   vnet_subnet_id        = azurerm_subnet.nodes.id
   auto_scaling_enabled  = true
   min_count             = max(var.replicas_min, 1)
-  max_count             = var.replicas_max + 1
+  max_count             = var.replicas_max + 2
   zones                 = ["1", "2"]
   node_labels = {
     "stackwright.dev/pool" = "gpu"

@@ -3,6 +3,31 @@
 # Helm releases at pinned chart versions, installed through the cluster's API (private:
 # apply this from inside the VPC, as the deploy runner does).
 
+resource "helm_release" "cluster_autoscaler" {
+  name       = "cluster-autoscaler"
+  repository = "https://kubernetes.github.io/autoscaler"
+  chart      = "cluster-autoscaler"
+  version    = "9.59.0"
+  namespace  = "kube-system"
+
+  # adds serving nodes while pods are pending and removes idle ones, within each managed node group's
+  # min and max (EKS tags their Auto Scaling groups for auto-discovery)
+  values = [yamlencode({
+    cloudProvider = "aws"
+    awsRegion     = var.region
+    autoDiscovery = {
+      clusterName = module.eks.cluster_name
+    }
+    rbac = {
+      serviceAccount = {
+        name = "cluster-autoscaler"
+      }
+    }
+  })]
+
+  depends_on = [module.cluster_autoscaler_pod_identity]
+}
+
 module "cluster_autoscaler_pod_identity" {
   source  = "terraform-aws-modules/eks-pod-identity/aws"
   version = "2.8.1"

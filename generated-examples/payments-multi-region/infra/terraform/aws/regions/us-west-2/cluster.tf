@@ -65,8 +65,9 @@ module "eks" {
       ami_type                       = "AL2023_x86_64_STANDARD"
       use_latest_ami_release_version = false
 
+      # the maximum leaves room for pre-production's replicas (0) and a release's surge (1)
       min_size     = var.replicas_min
-      max_size     = var.replicas_max + 0
+      max_size     = var.replicas_max + 1
       desired_size = var.replicas_min
       labels = {
         "stackwright.dev/pool" = "serving"
