@@ -196,13 +196,16 @@ function build() {
     .strict();
 
   /**
-   * A managed model endpoint's hourly rate (SageMaker real-time inference) for an instance type of
-   * the table, which the capacity model sizes on: `instance` names the cpu or gpu row it mirrors.
+   * A managed model endpoint's hourly rate (SageMaker real-time inference, a Vertex AI prediction
+   * node) for an instance type of the table, which the capacity model sizes on: `instance` names the
+   * cpu or gpu row it mirrors; `machineType` is what the hosting service is asked for when it differs
+   * from `name` (Vertex AI: the machine type, its accelerator from the mirrored GPU row).
    */
   const managedEndpointRowSchema = z
     .object({
       name: z.string(),
       instance: z.string(),
+      machineType: z.string().optional(),
       hourlyUsd: z.number().positive(),
       source: z.string().min(1),
       provenance: provenance.optional(),

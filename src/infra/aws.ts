@@ -2,9 +2,8 @@
 
 import { type AddonId, AWS_LOAD_BALANCER_SUBNETS, AWS_VPC_CIDR } from "./addons.js";
 import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
-import { ENDPOINT_ALARMS, ENDPOINT_VARIANT, managedInstanceOf } from "./managed-endpoint.js";
+import { ENDPOINT_ALARMS, ENDPOINT_VARIANT, managedInstanceFor } from "./managed-endpoint.js";
 import { chartNameOf } from "./names.js";
-import { UnknownPriceError } from "./prices.js";
 import type { InventoryInput } from "./types.js";
 import {
   auditStorage,
@@ -511,13 +510,8 @@ function sagemakerResources(
   replicas: number,
 ): void {
   const f = facts(input);
-  const { capacity, prices } = input;
-  const instance = managedInstanceOf(prices, capacity.instanceType);
-  if (!instance)
-    throw new UnknownPriceError(
-      `the aws price table has no managed endpoint instance mirroring ${capacity.instanceType} (managedEndpointInstances)`,
-    );
-  b.vars.managedInstance = instance;
+  const { capacity } = input;
+  const instance = managedInstanceFor(input, b);
   b.add({
     address: "aws_iam_role.sagemaker",
     file: "sagemaker.tf",

@@ -1,5 +1,6 @@
 /** What the Google Cloud Terraform (templates/terraform/gcp/) builds for a plan, resource by resource. */
 import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
+import { ENDPOINT_ALARMS, managedInstanceFor } from "./managed-endpoint.js";
 import { chartNameOf } from "./names.js";
 import type { InventoryInput, Meter } from "./types.js";
 import {
@@ -65,6 +66,8 @@ export const GCP_BILLABLE = [
   "google_cloud_scheduler_job",
   "google_compute_region_instance_group_manager",
   "google_project_iam_audit_config",
+  "google_vertex_ai_endpoint",
+  "google_monitoring_alert_policy",
 ] as const;
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -281,6 +284,8 @@ export function gcpInventory(input: InventoryInput, b: InventoryBuilder): void {
       systemNodes,
       encrypted,
     });
+  else if (input.choices["serving.runtime"] === "managed-endpoint")
+    vertexResources(input, b, { replicas, encrypted });
   else serverlessResources(input, b, { replicas, encrypted });
 
   if (f.onlineStore) {
@@ -489,6 +494,7 @@ function gcpKeyGrants(b: InventoryBuilder, key: string, encrypted: string[], suf
     ),
     kind("gke", "container-engine-robot", "google_container_cluster", "GKE"),
     kind("memorystore", "cloud-redis", "google_redis_instance", "Memorystore"),
+    kind("vertex_ai", "gcp-sa-aiplatform", "google_vertex_ai_endpoint", "Vertex AI"),
   ]);
 }
 
@@ -785,6 +791,63 @@ function preProductionText(replicas: number, nodes: number, environments: string
   const capped = nodes < replicas + environments.length;
   if (extra === 0) return `; pre-production (${names}) shares those nodes: the pool holds at most ${max}`;
   return ` + ${extra} for pre-production (${names}) in their namespaces${capped ? `; the pool holds at most ${max}` : ""}`;
+}
+
+/**
+ * vertex.tf: a Vertex AI endpoint per environment (priced at the prediction node rate of the machine
+ * mirroring the sized one), the service account its deployed models run as, and the alert policies
+ * that page on each endpoint's latency and error share. The deployed model itself (the release's
+ * image on its nodes, with its autoscaling) is created by deploy.yml: the provider has no resource
+ * for a custom model deployed to an endpoint.
+ */
+function vertexResources(input: InventoryInput, b: InventoryBuilder, s: Shared): void {
+  const f = facts(input);
+  const { capacity } = input;
+  const instance = managedInstanceFor(input, b);
+  b.add({
+    address: "google_service_account.endpoint",
+    file: "vertex.tf",
+    title: "Endpoint service account: the identity the deployed models run as (no project roles, no keys)",
+    implements: ["workload-identity"],
+  });
+  for (const env of f.environments) {
+    const production = env === f.production;
+    const address = `google_vertex_ai_endpoint.serving["${env}"]`;
+    b.add({
+      address,
+      file: "vertex.tf",
+      title: `Vertex AI endpoint (${env})${production ? `: ${capacity.replicasMin}-${capacity.replicasMax} x ${instance}` : `: 1 x ${instance}`}, IAM-authenticated predictions`,
+      item: production ? f.computeItem : "Pre-production environments",
+      meters: [
+        {
+          price: `instance:${instance}`,
+          quantity: hours(production ? s.replicas : 1),
+          unit: production
+            ? `node-hours (${s.replicas} average of ${capacity.replicasMin}-${capacity.replicasMax}, the deployed model's nodes)`
+            : `node-hours (1 node in ${env})`,
+        },
+      ],
+      attributes: { instanceType: instance },
+      implements: ["tls-in-transit"],
+    });
+    s.encrypted.push(address);
+    b.relate("pulls-from", address, ["google_artifact_registry_repository.images"]);
+  }
+  for (const alarm of ENDPOINT_ALARMS)
+    b.add({
+      address: `google_monitoring_alert_policy.${alarm}`,
+      file: "vertex.tf",
+      title: `Each endpoint's ${alarm} alert policy: pages metadata.contacts`,
+      item: "Alarms",
+      meters: [
+        {
+          price: "alarmMonthly",
+          quantity: f.environments.length,
+          unit: "condition-months (one per endpoint)",
+        },
+      ],
+      implements: ["alert-rules"],
+    });
 }
 
 /**

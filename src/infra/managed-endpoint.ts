@@ -5,7 +5,9 @@
  * capacity model sized (the price table's `managedEndpointInstances`), and the CloudWatch alarms that
  * page and roll a release back. Vertex AI endpoints and Azure ML online endpoints are not built.
  */
-import type { RegionalPrices } from "./prices.js";
+import type { InventoryBuilder } from "./build.js";
+import { UnknownPriceError } from "./prices.js";
+import type { InventoryInput } from "./types.js";
 
 /** The one production variant of every endpoint: a release's new configuration keeps its name. */
 export const ENDPOINT_VARIANT = "AllTraffic";
@@ -17,7 +19,19 @@ export const ENDPOINT_VARIANT = "AllTraffic";
 export const ENDPOINT_ALARMS = ["latency", "errors"] as const;
 export type EndpointAlarm = (typeof ENDPOINT_ALARMS)[number];
 
-/** The managed endpoint's instance type that mirrors `instanceType`, or null when the table has none. */
-export function managedInstanceOf(prices: RegionalPrices, instanceType: string): string | null {
-  return prices.table.managedEndpointInstances.find((m) => m.instance === instanceType)?.name ?? null;
+/**
+ * The managed endpoint's instance type that mirrors the one the capacity model sized, which the
+ * generators read from the inventory (`managedInstance`); a price table without one is an error.
+ */
+export function managedInstanceFor(input: InventoryInput, b: InventoryBuilder): string {
+  const { capacity, prices } = input;
+  const instance = prices.table.managedEndpointInstances.find(
+    (m) => m.instance === capacity.instanceType,
+  )?.name;
+  if (!instance)
+    throw new UnknownPriceError(
+      `the ${prices.cloud} price table has no managed endpoint instance mirroring ${capacity.instanceType} (managedEndpointInstances)`,
+    );
+  b.vars.managedInstance = instance;
+  return instance;
 }

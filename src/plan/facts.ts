@@ -9,6 +9,18 @@ import { resolveAverageQps, type Workload } from "./capacity.js";
 
 const WAREHOUSES = ["bigquery", "snowflake", "redshift", "databricks"];
 
+/** Each cloud's managed model endpoint, as the rules' reasons name it (src/generate/managed-endpoint.ts builds them). */
+const MANAGED_ENDPOINT_SERVICE: Record<string, string> = {
+  aws: "a SageMaker real-time endpoint",
+  gcp: "a Vertex AI endpoint",
+};
+
+const CLOUD_METRICS: Record<string, string> = {
+  aws: "CloudWatch",
+  gcp: "Cloud Monitoring",
+  azure: "Azure Monitor",
+};
+
 export const FACT_DESCRIPTIONS = {
   averageQps: "average QPS, given or estimated from the peak and traffic pattern",
   eventLogSource: "a data source is an event log (kafka, kinesis, pubsub, eventhubs)",
@@ -30,7 +42,10 @@ export const FACT_DESCRIPTIONS = {
   llmContextTokens: "tokens one LLM session holds, prompt and answer (0 when not an LLM on GPUs)",
   llmSessionsPerReplica: "LLM sessions one replica decodes at once (0 when not an LLM on GPUs)",
   managedEndpointInstance:
-    "the managed endpoint's instance type (SageMaker's ml.*) mirroring the GPU option, when the price table has one; else empty",
+    "the managed endpoint's instance type (SageMaker's ml.*, a Vertex AI prediction node) mirroring the GPU option, when the price table has one; else empty",
+  managedEndpointService:
+    "the cloud's managed model endpoint: a SageMaker real-time endpoint (aws), a Vertex AI endpoint (gcp), an Azure ML managed online endpoint (azure); else empty",
+  cloudMetrics: "the cloud's monitoring service: CloudWatch, Cloud Monitoring, Azure Monitor (else empty)",
   tools: "team.existingTools in lower case",
   regulated: "any compliance framework applies",
   strictCompliance: "PCI DSS or HIPAA applies",
@@ -67,6 +82,8 @@ export function computeFacts(spec: ModeInputSpec, workload: Workload): Record<Fa
     llmContextTokens: workload.llmSizing?.contextTokens ?? 0,
     llmSessionsPerReplica: workload.llmSizing?.sessionsPerReplica ?? 0,
     managedEndpointInstance: workload.managedEndpointInstance ?? "",
+    managedEndpointService: MANAGED_ENDPOINT_SERVICE[spec.cloud.provider] ?? "",
+    cloudMetrics: CLOUD_METRICS[spec.cloud.provider] ?? "",
     tools,
     regulated: spec.compliance.length > 0,
     strictCompliance: spec.compliance.includes("pci-dss") || spec.compliance.includes("hipaa"),

@@ -129,6 +129,16 @@ team: { size: 5 }
 cloud: { provider: kubernetes }
 budget: { monthlyUsd: 30000 }
 `,
+  // a team of three that needs a GPU on Google Cloud: a Vertex AI endpoint (HIPAA: its key is the customer's)
+  "gcp-managed-endpoint": `metadata: { name: shelf-gcp, contacts: [vision@example.com] }
+useCase: { kind: computer-vision }
+model: { framework: pytorch, format: onnx, architecture: yolov8s }
+inference: { mode: realtime, latencyP99Ms: 80, peakQps: 40 }
+team: { size: 3 }
+compliance: [hipaa]
+cloud: { provider: gcp }
+budget: { monthlyUsd: 20000 }
+`,
   "azure-batch": `metadata: { name: nightly-azure }
 team: { size: 1 }
 inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *" } }

@@ -5,7 +5,9 @@
  * release's deployment configuration hold; and the serving image answers SageMaker's contract
  * (started as `serve`, configured by the environment the model sets) over HTTP.
  */
-import { mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -14,8 +16,13 @@ import { parseCommandLine } from "../../src/cli/main.js";
 import { textEntries } from "../../src/fileset/index.js";
 import { serveArgs } from "../../src/generate/commands.js";
 import { generateAll } from "../../src/generate/index.js";
-import { deploymentConfig, managedEndpointOf } from "../../src/generate/managed-endpoint.js";
-import { createPlan } from "../../src/plan/index.js";
+import {
+  deploymentConfig,
+  managedEndpointOf,
+  vertexGateScript,
+  vertexRelease,
+} from "../../src/generate/managed-endpoint.js";
+import { createPlan, loadDefaultRuleSet } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
 import { parseSpecValue } from "../../src/requirements/index.js";
 import { writeFileSet } from "../../src/write/index.js";
@@ -28,6 +35,21 @@ function planFrom(yaml: string): Plan {
   const parsed = parseSpecValue(parseYaml(yaml));
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   return createPlan(parsed.spec);
+}
+
+function spawnAsync(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stdout += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout }));
+  });
 }
 
 const choice = (plan: Plan, capability: string) =>
@@ -50,8 +72,15 @@ describe("managed model endpoints", () => {
     expect(choice(small, "scaling.strategy")).toBe("target-tracking-invocations");
     expect(choice(small, "monitoring.metrics")).toBe("cloud-monitoring");
     expect(choice(planFrom(SMALL_TEAM_GPU(8)), "serving.runtime")).toBe("kubernetes");
-    // Vertex AI and Azure ML endpoints are not generated: those clouds keep their other runtimes
-    expect(choice(planFrom(SMALL_TEAM_GPU(3, "gcp")), "serving.runtime")).not.toBe("managed-endpoint");
+    // on Google Cloud a Vertex AI endpoint, scaled on its nodes' utilisation
+    const gcp = planFrom(SMALL_TEAM_GPU(3, "gcp"));
+    expect(choice(gcp, "serving.runtime")).toBe("managed-endpoint");
+    expect(choice(gcp, "scaling.strategy")).toBe("target-tracking-utilization");
+    expect(gcp.decisions.find((d) => d.capability === "serving.runtime")!.because).toContain(
+      "a Vertex AI endpoint on vertex-n1-standard-4-t4",
+    );
+    expect(choice(planFrom(SMALL_TEAM_GPU(8, "gcp")), "serving.runtime")).toBe("kubernetes");
+    // Azure ML managed online endpoints are not generated: Azure keeps its other runtimes
     expect(choice(planFrom(SMALL_TEAM_GPU(3, "azure")), "serving.runtime")).not.toBe("managed-endpoint");
   });
 
@@ -164,6 +193,162 @@ describe("managed model endpoints", () => {
       const direct = await post(`${s.url}/v2/models/${name}/infer`, request);
       expect(invoked.body.outputs).toEqual(direct.body.outputs);
       expect((await fetch(`${s.url}/invocations`)).status).toBe(405);
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
+
+  it("Vertex AI: Terraform, deploy workflow and price agree on endpoints, node, accelerator, identity and routes", async () => {
+    const plan = await planOf("gcp-managed-endpoint");
+    expect(choice(plan, "serving.runtime")).toBe("managed-endpoint");
+    const managed = managedEndpointOf(plan)!;
+    const vertex = managed.vertex!;
+    const files = Object.fromEntries(textEntries(generateAll(plan)));
+    const blocks = await terraformBlocks(files);
+    const body = (address: string) => blocks.find((b) => b.address === address)!.body as Any;
+    const parsed = (await (
+      await import("@cdktf/hcl2json")
+    ).parse("vertex.tf", files["infra/terraform/gcp/vertex.tf"])) as Any;
+    const locals = parsed.locals[0];
+
+    // the node mirrors the sized Compute Engine machine: its machine type and its accelerator
+    const table = loadDefaultRuleSet().prices.get("gcp")!;
+    const row = table.managedEndpointInstances.find((m) => m.name === managed.instanceType)!;
+    expect(row.instance).toBe(plan.capacity.instanceType);
+    const gpu = table.gpuInstances.find((g) => g.name === plan.capacity.instanceType)!;
+    expect(vertex.accelerator).toEqual({ type: gpu.gpu, count: gpu.gpuCount });
+    // priced at the prediction node's rate, per environment, from the inventory
+    const production = plan.cost.items
+      .flatMap((i) => i.lines)
+      .find((l) => l.resource === `google_vertex_ai_endpoint.serving["production"]`)!;
+    expect(production.price).toBe(`instance:${managed.instanceType}`);
+    expect(production.unitUsd).toBe(row.hourlyUsd);
+
+    // every environment's endpoint: the ID Terraform gives it is the one its deploy job addresses
+    const endpoint = body("google_vertex_ai_endpoint.serving");
+    expect(endpoint.name).toBe("${each.value.id}");
+    const deploy = parseYaml(files[".github/workflows/deploy.yml"]) as Any;
+    for (const env of managed.environments) {
+      expect(env.endpointId).toMatch(/^[1-9][0-9]{9}$/);
+      expect(locals.endpoints[env.name].id).toBe(env.endpointId);
+      expect(locals.endpoints[env.name].latency_alert).toBe(env.alarms.latency);
+      const steps = deploy.jobs[`deploy-${env.name}`].steps as Any[];
+      const upload = steps.find((s) => /gcloud ai models upload/.test(s.run ?? ""))!;
+      expect(upload.env.ENDPOINT).toBe(env.endpointId);
+      expect(upload.run).toContain(`--container-health-route=${vertex.healthRoute}`);
+      expect(upload.run).toContain(`--container-predict-route=${vertex.predictRoute}`);
+      const release = steps.find((s) => /deploy-model/.test(s.run ?? ""))!.run as string;
+      expect(release).toContain(
+        `--machine-type=${vertex.machineType} --accelerator=type=${gpu.gpu},count=${gpu.gpuCount}`,
+      );
+      expect(release).toContain(`--service-account="${body("google_service_account.endpoint").account_id}@`);
+      expect(release).toContain(
+        env.production
+          ? `--min-replica-count=${managed.minInstances} --max-replica-count=${managed.maxInstances}`
+          : "--min-replica-count=1 --max-replica-count=1",
+      );
+    }
+    expect(new Set(managed.environments.map((e) => e.endpointId)).size).toBe(managed.environments.length);
+    expect(locals.serving_environment).toEqual(managed.environment);
+    // HIPAA: the endpoints are encrypted with the customer's key, which Vertex AI's agent may use
+    expect(endpoint.encryption_spec[0].kms_key_name).toBe("${google_kms_crypto_key.main.id}");
+    expect(blocks.some((b) => b.address === "google_kms_crypto_key_iam_member.vertex_ai")).toBe(true);
+    // the alert policies: the SLO and the error share the plan pages on
+    const latency = body("google_monitoring_alert_policy.latency").conditions[0].condition_threshold[0];
+    expect(latency.threshold_value).toBe(plan.requirements.inference.latencyP99Ms);
+    expect(latency.filter).toContain('metric.labels.latency_type = "total"');
+  });
+
+  it("the Vertex AI release gate passes a healthy release and refuses a failing or slow one", async () => {
+    const plan = await planOf("gcp-managed-endpoint");
+    const release = vertexRelease(plan);
+    const dir = mkdtempSync(join(tmpdir(), "sw-vertex-gate-"));
+    // gcloud is not installed here: a stand-in that hands out a token
+    writeFileSync(join(dir, "gcloud"), "#!/bin/sh\necho test-token\n", { mode: 0o755 });
+    let answer: { errors: number; total: number; p99: number } = { errors: 0, total: 0, p99: 0 };
+    const seen: URLSearchParams[] = [];
+    const server = createServer((req, res) => {
+      const url = new URL(req.url!, "http://x");
+      seen.push(url.searchParams);
+      if (
+        req.headers.authorization !== "Bearer test-token" ||
+        url.pathname !== "/v3/projects/p1/timeSeries"
+      ) {
+        res.writeHead(403).end();
+        return;
+      }
+      const filter = url.searchParams.get("filter")!;
+      const metric = /prediction\/online\/([a-z_]+)/.exec(filter)![1];
+      const value =
+        metric === "prediction_latencies"
+          ? { doubleValue: answer.p99 }
+          : { int64Value: String(metric === "error_count" ? answer.errors : answer.total) };
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(answer.total === 0 ? {} : { timeSeries: [{ points: [{ value }] }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const gate = (a: typeof answer) => {
+      answer = a;
+      return spawnAsync("bash", ["-c", `${vertexGateScript(release)}\ngate 4242 600`], {
+        env: {
+          ...process.env,
+          PATH: `${dir}:${process.env.PATH}`,
+          MONITORING_API: `http://127.0.0.1:${port}`,
+          PROJECT: "p1",
+          ENDPOINT: "1234567890",
+        },
+      });
+    };
+    try {
+      expect((await gate({ errors: 0, total: 500, p99: 20 })).code).toBe(0);
+      const quiet = await gate({ errors: 0, total: 0, p99: 0 });
+      expect(quiet.code).toBe(0);
+      expect(quiet.stdout).toContain("took no prediction");
+      const failing = await gate({ errors: 50, total: 500, p99: 20 });
+      expect(failing.code).toBe(1);
+      expect(failing.stdout).toContain(`above the ${release.maxErrorRate} error share`);
+      const slow = await gate({ errors: 0, total: 500, p99: release.maxP99Ms + 1 });
+      expect(slow.code).toBe(1);
+      expect(slow.stdout).toContain(`above ${release.maxP99Ms} ms`);
+      // each query is the deployed model's own series on this endpoint, over the window
+      const filters = seen.map((q) => q.get("filter")!);
+      expect(filters.every((f) => f.includes('metric.labels.deployed_model_id = "4242"'))).toBe(true);
+      expect(filters.every((f) => f.includes('resource.labels.endpoint_id = "1234567890"'))).toBe(true);
+      expect(seen.every((q) => q.get("aggregation.alignmentPeriod") === "600s")).toBe(true);
+    } finally {
+      server.close();
+    }
+  }, 30_000);
+
+  it("the generated platform answers Vertex AI's health and predict routes", async () => {
+    const plan = await planOf("gcp-managed-endpoint");
+    const out = mkdtempSync(join(tmpdir(), "sw-vertex-"));
+    writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
+    const managed = managedEndpointOf(plan)!;
+    const s = await serve([], {
+      cwd: out,
+      env: {
+        ...managed.environment,
+        STACKWRIGHT_CONFIG: "platform/serve.yaml",
+        STACKWRIGHT_HOST: "127.0.0.1",
+        STACKWRIGHT_DEVICE: "cpu",
+      },
+    });
+    try {
+      expect((await fetch(`${s.url}${managed.vertex!.healthRoute}`)).status).toBe(200);
+      const meta = (await (
+        await fetch(`${s.url}/v2/models/${plan.requirements.metadata.name}`)
+      ).json()) as Any;
+      const input = meta.inputs[0];
+      const width = Number(input.shape.at(-1));
+      const answer = await post(`${s.url}${managed.vertex!.predictRoute}`, {
+        inputs: [
+          { name: input.name, shape: [1, width], datatype: input.datatype, data: Array(width).fill(0.5) },
+        ],
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect((answer.body as Any).outputs.length).toBeGreaterThan(0);
     } finally {
       await s.stop();
     }

@@ -18,7 +18,7 @@ import {
 } from "../delivery.js";
 import { engineArgs, engineSmokeScript } from "../engine-deploy.js";
 import { GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
-import { deploymentConfig, managedEndpointOf } from "../managed-endpoint.js";
+import { deploymentConfig, managedEndpointOf, vertexGateScript, vertexRelease } from "../managed-endpoint.js";
 import { servedModels } from "../platform/serve-config.js";
 
 /** Pinned action versions (major tags of the publishers' current releases). */
@@ -487,6 +487,7 @@ export function releaseValuesPath(env: DeliveryEnvironment): string {
  */
 function managedEndpointRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
   const managed = managedEndpointOf(plan)!;
+  if (managed.cloud === "gcp") return vertexRollout(plan, env);
   const endpoint = managed.environments.find((e) => e.name === env.name)!;
   const name = endpoint.endpoint;
   const release = `${name}-${e("needs.build.outputs.tag")}`;
@@ -527,6 +528,79 @@ function managedEndpointRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
         `  echo "::error::${name} rolled back to $now: an alarm fired while the release took traffic"`,
         "  exit 1",
         "fi",
+      ].join("\n"),
+    },
+  ];
+}
+
+/**
+ * A release onto the environment's Vertex AI endpoint: the image uploaded as a model named after the
+ * endpoint and the release's tag (the Vertex AI Model Registry keeps it), deployed beside the live
+ * model with the plan's node, autoscaling and service account, then given the release's traffic
+ * shares in turn, each watched and gated on the deployed model's own error share and p99 latency in
+ * Cloud Monitoring. A failed gate gives all traffic back to the live model and undeploys the release;
+ * a passed one undeploys the previous model. The first release, on an empty endpoint, takes all
+ * traffic and is gated the same way.
+ */
+function vertexRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
+  const managed = managedEndpointOf(plan)!;
+  const vertex = managed.vertex!;
+  const endpoint = managed.environments.find((x) => x.name === env.name)!;
+  const release = vertexRelease(plan);
+  const environment = Object.entries(managed.environment)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const replicas = endpoint.production
+    ? `--min-replica-count=${managed.minInstances} --max-replica-count=${managed.maxInstances}`
+    : "--min-replica-count=1 --max-replica-count=1";
+  const accelerator = vertex.accelerator
+    ? ` --accelerator=type=${vertex.accelerator.type},count=${vertex.accelerator.count}`
+    : "";
+  const stepEnv = {
+    ENDPOINT: endpoint.endpointId,
+    REGION: plan.requirements.cloud.region,
+    RELEASE: `${endpoint.endpoint}-${e("needs.build.outputs.tag")}`,
+  };
+  return [
+    {
+      name: "Upload the release as a Vertex AI model (the Model Registry keeps it)",
+      env: stepEnv,
+      run: [
+        `gcloud ai models upload --region="$REGION" --model-id="$RELEASE" --display-name="$RELEASE" \\`,
+        `  --container-image-uri="${IMAGE}${managed.imageTagSuffix}" \\`,
+        `  --container-env-vars="${environment}" \\`,
+        `  --container-ports=${vertex.port} --container-health-route=${vertex.healthRoute} --container-predict-route=${vertex.predictRoute}`,
+      ].join("\n"),
+    },
+    {
+      name: `Deploy the release onto ${endpoint.endpoint} beside the live model, give it ${release.steps.join("% then ")}% of the traffic, each share gated`,
+      env: stepEnv,
+      run: [
+        "PROJECT=$(gcloud config get-value project)",
+        `live=$(gcloud ai endpoints describe "$ENDPOINT" --region="$REGION" --format=json | jq -r '.deployedModels[0].id // empty')`,
+        `first=${release.steps[0]}`,
+        'if [ -z "$live" ]; then split="0=100"; else split="0=$first,$live=$((100 - first))"; fi',
+        `gcloud ai endpoints deploy-model "$ENDPOINT" --region="$REGION" --model="$RELEASE" --display-name="$RELEASE" \\`,
+        `  --machine-type=${vertex.machineType}${accelerator} ${replicas} \\`,
+        `  --autoscaling-metric-specs=${vertex.autoscalingMetric}=${vertex.autoscalingTargetPercent} \\`,
+        `  --service-account="${vertex.serviceAccountId}@$PROJECT.iam.gserviceaccount.com" \\`,
+        '  --traffic-split="$split" --enable-access-logging',
+        `new=$(gcloud ai endpoints describe "$ENDPOINT" --region="$REGION" --format=json | jq -r --arg m "/models/$RELEASE" '.deployedModels[] | select(.model | sub("@[0-9]+$"; "") | endswith($m)) | .id')`,
+        vertexGateScript(release),
+        "rollback() {",
+        '  echo "::error::the release failed its gate: all traffic back to the live model, the release undeployed"',
+        '  if [ -n "$live" ]; then gcloud ai endpoints update "$ENDPOINT" --region="$REGION" --traffic-split="$live=100"; fi',
+        '  gcloud ai endpoints undeploy-model "$ENDPOINT" --region="$REGION" --deployed-model-id="$new"',
+        "  exit 1",
+        "}",
+        `for share in ${release.steps.join(" ")}; do`,
+        '  if [ "$share" != "$first" ] && [ -n "$live" ]; then',
+        '    gcloud ai endpoints update "$ENDPOINT" --region="$REGION" --traffic-split="$new=$share,$live=$((100 - share))"',
+        "  fi",
+        `  sleep ${release.watchSeconds}`,
+        `  gate "$new" ${release.watchSeconds} || rollback`,
+        "done",
+        'if [ -n "$live" ]; then gcloud ai endpoints undeploy-model "$ENDPOINT" --region="$REGION" --deployed-model-id="$live"; fi',
       ].join("\n"),
     },
   ];

@@ -16,7 +16,7 @@ import { defaultPackageSpec } from "../../util/package-source.js";
 import { CONTAINER_PORT, serveArgs } from "../commands.js";
 import { engineArgs } from "../engine-deploy.js";
 import { GPU_IMAGE_TAG_SUFFIX } from "../helm/index.js";
-import { managedEndpointOf } from "../managed-endpoint.js";
+import { type ManagedEndpoint, managedEndpointOf } from "../managed-endpoint.js";
 import { engineReadme } from "./engine-readme.js";
 import { grafanaDashboard, prometheusRules } from "./monitoring.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
@@ -255,6 +255,47 @@ CMD [${serveArgs({ config: `${dir}/serve.yaml`, device: cuda ? "cuda" : undefine
 `;
 }
 
+/** platform/README.md's section on the managed endpoint: how the hosting service runs the image, how to call it. */
+function managedEndpointSection(managed: ManagedEndpoint, model: string): string {
+  const environment = Object.entries(managed.environment)
+    .map(([k, v]) => `\`${k}=${v}\``)
+    .join(", ");
+  const production = managed.environments.at(-1)!;
+  if (managed.vertex)
+    return `
+## On Vertex AI
+
+This plan serves on a Vertex AI endpoint (\`serving.runtime: managed-endpoint\`). Each release is
+uploaded as a model whose container is this image, configured through the environment the model sets
+(${environment}), probed on \`${managed.vertex.healthRoute}\` and sent predictions on
+\`${managed.vertex.predictRoute}\` (port ${managed.vertex.port}). Callers use the endpoint's
+\`rawPredict\`, which passes an Open Inference Protocol infer request through unchanged and returns the
+serving core's answer, authenticated by IAM (\`aiplatform.endpoints.predict\`):
+
+\`\`\`sh
+curl -s -X POST -H "Authorization: Bearer $(gcloud auth print-access-token)" -H "Content-Type: application/json" \\
+  "https://${"$"}{REGION}-aiplatform.googleapis.com/v1/projects/${"$"}{PROJECT}/locations/${"$"}{REGION}/endpoints/${production.endpointId}:rawPredict" \\
+  -d @request.json
+\`\`\`
+
+(\`predict\` wraps bodies in \`{"instances": [...]}\`, which the serving core does not read.)
+`;
+  return `
+## On Amazon SageMaker
+
+This plan serves on a SageMaker real-time endpoint (\`serving.runtime: managed-endpoint\`). SageMaker
+starts the image as \`serve\` with no other argument, so the serving core takes its options from the
+environment the endpoint's model sets (${environment}) and answers SageMaker's contract on port ${CONTAINER_PORT} beside its own API:
+\`GET /ping\` (readiness) and \`POST /invocations\` (an Open Inference Protocol infer request for
+\`${model}\`). Callers invoke it through SageMaker's API, authenticated by IAM:
+
+\`\`\`sh
+aws sagemaker-runtime invoke-endpoint --endpoint-name ${production.endpoint} --content-type application/json \\
+  --body fileb://request.json answer.json
+\`\`\`
+`;
+}
+
 /** platform/README.md: what the folder holds, how to run it and build its image, and what is a sample. */
 export function platformReadme(plan: Plan, config: ServeConfigInput, packageSpec: string): string {
   const models = servedModels(plan);
@@ -315,26 +356,7 @@ curl -s localhost:8080/v1/predictions -d '${JSON.stringify(online ? { model_id: 
 Features are given by name with their declared types (booleans as \`true\`/\`false\`); one the model does
 not read is refused with a 400${online ? `, and features missing from a request are looked up by \`${key}\` in the store. In a cluster the chart sets \`${REDIS_URL_ENV}\` (the online store's \`rediss://\` URL, password included, from the Secret \`${clusterSecrets(plan).onlineStore}\`, key \`url\`, which the chart reads but does not create), which switches the store to Redis` : ""}.
 
-${
-  managed
-    ? `
-## On Amazon SageMaker
-
-This plan serves on a SageMaker real-time endpoint (\`serving.runtime: managed-endpoint\`). SageMaker
-starts the image as \`serve\` with no other argument, so the serving core takes its options from the
-environment the endpoint's model sets (${Object.entries(managed.environment)
-        .map(([k, v]) => `\`${k}=${v}\``)
-        .join(", ")}) and answers SageMaker's contract on port ${CONTAINER_PORT} beside its own API:
-\`GET /ping\` (readiness) and \`POST /invocations\` (an Open Inference Protocol infer request for
-\`${models.primary}\`). Callers invoke it through SageMaker's API, authenticated by IAM:
-
-\`\`\`sh
-aws sagemaker-runtime invoke-endpoint --endpoint-name ${managed.environments.at(-1)!.endpoint} --content-type application/json \\
-  --body fileb://request.json answer.json
-\`\`\`
-`
-    : ""
-}
+${managed ? managedEndpointSection(managed, models.primary) : ""}
 ## Build the image
 
 \`\`\`sh
