@@ -39,6 +39,66 @@ export const PROVIDERS = {
  */
 export const SKIPPED_PROVIDERS = {};
 
+const arg = (required = false) => ({ required });
+const timeouts = {
+  required: false,
+  nested: { arguments: { create: arg(), delete: arg(), read: arg(), update: arg() }, blocks: {} },
+};
+
+/**
+ * Providers with no CDKTF package, whose schema is vendored here verbatim from the provider's own
+ * documentation of the types the templates use (the argument list is an interface definition): the
+ * source file and commit are in `from`, the major version it documents in `version`.
+ */
+export const VENDORED_PROVIDERS = {
+  azapi: {
+    source: "Azure/azapi",
+    version: "2",
+    from: "https://github.com/Azure/terraform-provider-azapi/blob/0032257d144793c105afa33967c258a4119d33f5/docs/resources/resource.md",
+    resources: {
+      azapi_resource: {
+        arguments: {
+          body: arg(),
+          create_headers: arg(),
+          create_query_parameters: arg(),
+          delete_headers: arg(),
+          delete_query_parameters: arg(),
+          ignore_casing: arg(),
+          ignore_missing_property: arg(),
+          ignore_null_property: arg(),
+          ignore_other_items_in_list: arg(),
+          list_unique_id_property: arg(),
+          location: arg(),
+          locks: arg(),
+          name: arg(),
+          parent_id: arg(),
+          read_headers: arg(),
+          read_query_parameters: arg(),
+          replace_triggers_external_values: arg(),
+          replace_triggers_refs: arg(),
+          response_export_values: arg(),
+          retry: arg(),
+          schema_validation_enabled: arg(),
+          sensitive_body: arg(),
+          sensitive_body_version: arg(),
+          tags: arg(),
+          type: arg(true),
+          update_headers: arg(),
+          update_query_parameters: arg(),
+        },
+        blocks: {
+          identity: {
+            required: false,
+            nested: { arguments: { identity_ids: arg(), type: arg(true) }, blocks: {} },
+          },
+          timeouts,
+        },
+      },
+    },
+    data_sources: {},
+  },
+};
+
 export const SCHEMA_DIR = join(ROOT, "src", "validate", "provider-schemas");
 
 /** Every `resource "TYPE"` and `data "TYPE"` in templates/terraform/**, conditional or not. */
@@ -209,6 +269,12 @@ export function extractProviderSchemas(root = ROOT) {
     for (const type of used[kind]) {
       const provider = type.split("_")[0];
       if (provider in SKIPPED_PROVIDERS) continue;
+      if (provider in VENDORED_PROVIDERS) {
+        const vendored = VENDORED_PROVIDERS[provider][kind === "resource" ? "resources" : "data_sources"];
+        if (!(type in vendored))
+          throw new Error(`${kind} ${type}: not in the vendored ${provider} schema (VENDORED_PROVIDERS)`);
+        continue;
+      }
       if (!(provider in PROVIDERS))
         throw new Error(
           `${kind} ${type}: provider ${provider} has no schema package; add it to PROVIDERS or SKIPPED_PROVIDERS in scripts/provider-schemas.js`,
@@ -242,7 +308,20 @@ export function extractProviderSchemas(root = ROOT) {
     };
     out[provider] = `${JSON.stringify(file, null, 2)}\n`;
   }
-  return out;
+  for (const [provider, vendored] of Object.entries(VENDORED_PROVIDERS)) {
+    if (![...used.resource, ...used.data].some((type) => type.split("_")[0] === provider)) continue;
+    const file = {
+      provider,
+      source: vendored.source,
+      version: vendored.version,
+      package: vendored.from,
+      generated_by: "scripts/provider-schemas.js (vendored)",
+      resources: sorted(vendored.resources),
+      data_sources: sorted(vendored.data_sources),
+    };
+    out[provider] = `${JSON.stringify(file, null, 2)}\n`;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -45,10 +45,19 @@ export const WORKLOAD_IDENTITY_POD_LABEL = "azure.workload.identity/use";
 /** The GitHub environment variables a plan's deploy jobs read, as github_environment_variables outputs them. */
 export function deployVariablesOf(plan: Plan): readonly string[] {
   const cloud = plan.requirements.cloud.provider;
-  return cloud === "azure" && bindsAzureWorkloadIdentity(plan)
-    ? [...DEPLOY_VARIABLES.azure, WORKLOAD_CLIENT_ID_VARIABLE]
-    : DEPLOY_VARIABLES[cloud];
+  if (cloud !== "azure") return DEPLOY_VARIABLES[cloud];
+  if (bindsAzureWorkloadIdentity(plan)) return [...DEPLOY_VARIABLES.azure, WORKLOAD_CLIENT_ID_VARIABLE];
+  if (choiceOf(plan, "serving.runtime") === "managed-endpoint")
+    return [...DEPLOY_VARIABLES.azure, AZUREML_ENDPOINT_VARIABLE];
+  return DEPLOY_VARIABLES.azure;
 }
+
+/**
+ * On Azure Machine Learning each environment's online endpoint is named with a random suffix (names are
+ * unique in the region), known once the Terraform has run: the deploy jobs read it from this GitHub
+ * environment variable (the output github_environment_variables).
+ */
+export const AZUREML_ENDPOINT_VARIABLE = "AZUREML_ENDPOINT";
 
 /** Whether the chart runs on AKS, where its service account is bound to a workload identity by client ID. */
 export function bindsAzureWorkloadIdentity(plan: Plan): boolean {

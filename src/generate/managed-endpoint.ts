@@ -11,10 +11,11 @@
 import { createHash } from "node:crypto";
 import { ENDPOINT_ALARMS, ENDPOINT_VARIANT, type EndpointAlarm } from "../infra/managed-endpoint.js";
 import { cloudName } from "../infra/names.js";
+import { resolveAverageQps } from "../plan/capacity.js";
 import { loadDefaultRuleSet } from "../plan/index.js";
 import type { Plan } from "../plan/types.js";
 import { CONTAINER_PORT, serveEnvironment } from "./commands.js";
-import { deliveryOf } from "./delivery.js";
+import { AZUREML_ENDPOINT_VARIABLE, deliveryOf } from "./delivery.js";
 import { GPU_IMAGE_TAG_SUFFIX } from "./helm/index.js";
 import { fastBurn } from "./platform/monitoring.js";
 
@@ -48,8 +49,37 @@ export interface VertexDeployment {
   port: number;
 }
 
+/**
+ * Azure Machine Learning's side of a deployment: the release's environment (the image and the routes
+ * the service probes and scores on) and its instances, with the autoscale setting deploy.yml gives
+ * each deployment.
+ */
+export interface AzureMlDeployment {
+  /** the workspace and its resource group (registry.tf, main.tf) */
+  workspace: string;
+  resourceGroup: string;
+  /** the virtual machine size of the instances */
+  instanceType: string;
+  livenessRoute: string;
+  readinessRoute: string;
+  scoringRoute: string;
+  port: number;
+  /** requests one instance takes at once (Azure's default is 1, which would starve the batcher) */
+  maxConcurrentRequestsPerInstance: number;
+  /** the deployment metric Azure Monitor autoscale follows, and its target, percent */
+  autoscaleMetric: "GpuUtilizationPercentage" | "CpuUtilizationPercentage";
+  autoscaleTargetPercent: number;
+  /** the GitHub environment variable carrying each environment's endpoint name (Terraform's output) */
+  endpointVariable: string;
+  /** 5xx answers per minute the errors alert fires above: the fast-burn share of the average load */
+  errorsPerMinuteThreshold: number;
+}
+
+/** Azure ML online endpoint names are 3-32 characters; Terraform appends "-" and 6 random hex digits. */
+const AZUREML_ENDPOINT_BASE_MAX = 25;
+
 export interface ManagedEndpoint {
-  cloud: "aws" | "gcp";
+  cloud: "aws" | "gcp" | "azure";
   /** the hosting service's name for it, in prose */
   service: string;
   instanceType: string;
@@ -69,6 +99,8 @@ export interface ManagedEndpoint {
   maxInstances: number;
   /** Vertex AI only */
   vertex: VertexDeployment | null;
+  /** Azure Machine Learning only */
+  azureml: AzureMlDeployment | null;
 }
 
 /** A Vertex AI endpoint ID for `name`: ten digits, no leading zero, from the name's hash. */
@@ -88,17 +120,17 @@ export function managedEndpointOf(plan: Plan): ManagedEndpoint | null {
     throw new Error("a managed-endpoint plan whose inventory names no instance");
   const gpu = plan.capacity.hardware === "gpu";
   const cloud = plan.requirements.cloud.provider;
-  if (cloud !== "aws" && cloud !== "gcp") throw new Error(`no managed endpoint is generated on ${cloud}`);
+  if (cloud === "kubernetes") throw new Error("no managed endpoint is generated on the team's own cluster");
   const workload = plan.requirements.metadata.name;
   return {
     cloud,
-    service: cloud === "aws" ? "SageMaker real-time endpoint" : "Vertex AI endpoint",
+    service: MANAGED_SERVICE[cloud],
     instanceType: instance,
     variant: ENDPOINT_VARIANT,
     environments: deliveryOf(plan).environments.map((env) => ({
       name: env.name,
       production: env.production,
-      endpoint: env.service,
+      endpoint: cloud === "azure" ? env.service.slice(0, AZUREML_ENDPOINT_BASE_MAX) : env.service,
       endpointId: cloud === "gcp" ? vertexEndpointId(workload, env.service) : "",
       alarms: Object.fromEntries(ENDPOINT_ALARMS.map((a) => [a, `${env.service}-${a}`])) as Record<
         EndpointAlarm,
@@ -118,6 +150,43 @@ export function managedEndpointOf(plan: Plan): ManagedEndpoint | null {
     minInstances: Math.max(1, plan.capacity.replicasMin),
     maxInstances: Math.max(1, plan.capacity.replicasMin, plan.capacity.replicasMax),
     vertex: cloud === "gcp" ? vertexDeployment(plan, instance) : null,
+    azureml: cloud === "azure" ? azureMlDeployment(plan, instance) : null,
+  };
+}
+
+const MANAGED_SERVICE = {
+  aws: "SageMaker real-time endpoint",
+  gcp: "Vertex AI endpoint",
+  azure: "Azure Machine Learning managed online endpoint",
+} as const;
+
+function azureMlDeployment(plan: Plan, instance: string): AzureMlDeployment {
+  const table = loadDefaultRuleSet().prices.get("azure")!;
+  const row = table.managedEndpointInstances.find((m) => m.name === instance)!;
+  const gpu = table.gpuInstances.some((g) => g.name === row.instance);
+  const name = cloudName(plan.requirements.metadata.name, 40);
+  const latencySeconds = plan.requirements.inference.latencyP99Ms / 1000;
+  return {
+    workspace: name,
+    resourceGroup: `${name}-rg`,
+    instanceType: row.machineType ?? row.name,
+    livenessRoute: "/v2/health/live",
+    readinessRoute: "/v2/health/ready",
+    scoringRoute: `/v2/models/${plan.requirements.metadata.name}/infer`,
+    port: CONTAINER_PORT,
+    // Little's law at the instance's sized throughput and the latency target, twice over for bursts:
+    // the requests the serving core's batcher should see at once
+    maxConcurrentRequestsPerInstance: Math.max(
+      2,
+      Math.ceil(plan.capacity.perReplicaQps * latencySeconds * 2),
+    ),
+    autoscaleMetric: gpu ? "GpuUtilizationPercentage" : "CpuUtilizationPercentage",
+    autoscaleTargetPercent: Math.round(plan.capacity.targetUtilization * 100),
+    endpointVariable: AZUREML_ENDPOINT_VARIABLE,
+    errorsPerMinuteThreshold: Math.max(
+      1,
+      Math.round(fastBurn(plan) * resolveAverageQps(plan.requirements) * 60 * 100) / 100,
+    ),
   };
 }
 
@@ -185,7 +254,7 @@ export function deploymentConfig(plan: Plan, env: EndpointEnvironment): Record<s
  * apart: the previous model stays deployed until the release has passed), how long each share is
  * watched, and the gate each watch must pass (the canary's own thresholds, else the alert policies').
  */
-export interface VertexRelease {
+export interface ManagedRelease {
   /** traffic percentages the release takes in turn; the last is 100 */
   steps: number[];
   watchSeconds: number;
@@ -193,7 +262,7 @@ export interface VertexRelease {
   maxP99Ms: number;
 }
 
-export function vertexRelease(plan: Plan): VertexRelease {
+export function managedRelease(plan: Plan): ManagedRelease {
   const strategy = decision(plan, "deployment.strategy");
   const params = strategy.params;
   const watchSeconds = Math.round(Number(params.stepMinutes ?? 5) * 60);
@@ -218,19 +287,50 @@ export function vertexRelease(plan: Plan): VertexRelease {
 export const MONITORING_API = "https://monitoring.googleapis.com";
 
 /**
- * The release gate of a Vertex AI endpoint as a shell function, `gate DEPLOYED_MODEL_ID SECONDS`: the
- * deployed model's failed predictions over its predictions, and its p99 latency, over the last
- * SECONDS from Cloud Monitoring (aiplatform.googleapis.com/prediction/online/*, the series of that
- * deployed model on this endpoint); it fails when either is past the release's thresholds. A model
- * that took no prediction in the window passes with a warning, as the SageMaker alarms treat missing
- * data. Reads PROJECT and ENDPOINT from the environment.
+ * The verdict every release gate ends in, as a shell function, `judge ERRORS TOTAL P99 WHAT WINDOW`:
+ * the failed share of the answers and the p99 latency against the release's thresholds. A release
+ * that took no request in the window passes with a warning, as the SageMaker alarms treat missing
+ * data.
  */
-export function vertexGateScript(release: VertexRelease): string {
+function judgeScript(release: ManagedRelease): string[] {
   return [
+    "judge() {",
+    '  local errors="$1" total="$2" p99="$3" what="$4" window="$5"',
+    '  echo "$what, last ${window}s: $errors failed of $total, p99 ${p99} ms"',
+    '  if [ "$total" = "0" ]; then',
+    '    echo "::warning::$what took no request in ${window}s: nothing to judge it on"',
+    "    return 0",
+    "  fi",
+    `  if jq -en --argjson e "$errors" --argjson t "$total" '$e / $t > ${release.maxErrorRate}' >/dev/null; then`,
+    `    echo "::error::$errors of $total failed: above the ${release.maxErrorRate} error share"`,
+    "    return 1",
+    "  fi",
+    `  if jq -en --argjson p "$p99" '$p > ${release.maxP99Ms}' >/dev/null; then`,
+    `    echo "::error::p99 latency $p99 ms above ${release.maxP99Ms} ms"`,
+    "    return 1",
+    "  fi",
+    "}",
+  ];
+}
+
+/** `start` and `end` of the last `$window` seconds, as the metric APIs take them. */
+const WINDOW = [
+  "  end=$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  '  start=$(date -u -d "@$(( $(date +%s) - window ))" +%Y-%m-%dT%H:%M:%SZ)',
+];
+
+/**
+ * The release gate of a Vertex AI endpoint as a shell function, `gate DEPLOYED_MODEL_ID SECONDS`: the
+ * deployed model's failed predictions, its predictions and its p99 latency over the last SECONDS
+ * from Cloud Monitoring (aiplatform.googleapis.com/prediction/online/*, the series of that deployed
+ * model on this endpoint), judged against the release's thresholds. Reads PROJECT and ENDPOINT.
+ */
+export function vertexGateScript(release: ManagedRelease): string {
+  return [
+    ...judgeScript(release),
     "gate() {",
-    '  local model="$1" window="$2" end start token',
-    "  end=$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-    '  start=$(date -u -d "@$(( $(date +%s) - window ))" +%Y-%m-%dT%H:%M:%SZ)',
+    '  local model="$1" window="$2" end start token errors total p99',
+    ...WINDOW,
     "  token=$(gcloud auth print-access-token)",
     "  series() { # METRIC ALIGNER REDUCER [FILTER...]",
     `    curl -sSf -G -H "Authorization: Bearer $token" "\${MONITORING_API:-${MONITORING_API}}/v3/projects/$PROJECT/timeSeries" \\`,
@@ -239,23 +339,34 @@ export function vertexGateScript(release: VertexRelease): string {
     '      --data-urlencode "aggregation.alignmentPeriod=${window}s" --data-urlencode "aggregation.perSeriesAligner=$2" \\',
     '      --data-urlencode "aggregation.crossSeriesReducer=$3"',
     "  }",
-    "  local errors total p99",
     `  errors=$(series error_count ALIGN_DELTA REDUCE_SUM | jq '[.timeSeries[]?.points[]?.value.int64Value // 0 | tonumber] | add // 0')`,
     `  total=$(series prediction_count ALIGN_DELTA REDUCE_SUM | jq '[.timeSeries[]?.points[]?.value.int64Value // 0 | tonumber] | add // 0')`,
     `  p99=$(series prediction_latencies ALIGN_PERCENTILE_99 REDUCE_MAX ' AND metric.labels.latency_type = "total"' | jq '[.timeSeries[]?.points[]?.value.doubleValue // 0] | max // 0')`,
-    '  echo "deployed model $model, last ${window}s: $errors failed of $total predictions, p99 ${p99} ms"',
-    '  if [ "$total" = "0" ]; then',
-    '    echo "::warning::deployed model $model took no prediction in ${window}s: nothing to judge it on"',
-    "    return 0",
-    "  fi",
-    `  if jq -en --argjson e "$errors" --argjson t "$total" '$e / $t > ${release.maxErrorRate}' >/dev/null; then`,
-    `    echo "::error::$errors of $total predictions failed: above the ${release.maxErrorRate} error share"`,
-    "    return 1",
-    "  fi",
-    `  if jq -en --argjson p "$p99" '$p > ${release.maxP99Ms}' >/dev/null; then`,
-    `    echo "::error::p99 latency $p99 ms above ${release.maxP99Ms} ms"`,
-    "    return 1",
-    "  fi",
+    '  judge "$errors" "$total" "$p99" "deployed model $model" "$window"',
+    "}",
+  ].join("\n");
+}
+
+/**
+ * The release gate of an Azure Machine Learning online endpoint as a shell function, `gate DEPLOYMENT
+ * SECONDS`: the deployment's 5xx answers, its requests and its p99 latency over the last SECONDS from
+ * the endpoint's Azure Monitor metrics (RequestsPerMinute by statusCodeClass, RequestLatency_P99, each
+ * split by deployment), judged against the release's thresholds. Reads ENDPOINT_ID.
+ */
+export function azureMlGateScript(release: ManagedRelease): string {
+  return [
+    ...judgeScript(release),
+    "gate() {",
+    '  local deployment="$1" window="$2" end start errors total p99',
+    ...WINDOW,
+    "  metric() { # METRIC FILTER",
+    '    az monitor metrics list --resource "$ENDPOINT_ID" --metrics "$1" --filter "$2" --aggregation Average \\',
+    '      --interval PT1M --start-time "$start" --end-time "$end" --output json',
+    "  }",
+    `  total=$(metric RequestsPerMinute "deployment eq '$deployment'" | jq '[.value[]?.timeseries[]?.data[]?.average // 0] | add // 0')`,
+    `  errors=$(metric RequestsPerMinute "deployment eq '$deployment' and statusCodeClass eq '5xx'" | jq '[.value[]?.timeseries[]?.data[]?.average // 0] | add // 0')`,
+    `  p99=$(metric RequestLatency_P99 "deployment eq '$deployment'" | jq '[.value[]?.timeseries[]?.data[]?.average // 0] | max // 0')`,
+    '  judge "$errors" "$total" "$p99" "deployment $deployment" "$window"',
     "}",
   ].join("\n");
 }

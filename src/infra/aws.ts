@@ -2,7 +2,7 @@
 
 import { type AddonId, AWS_LOAD_BALANCER_SUBNETS, AWS_VPC_CIDR } from "./addons.js";
 import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
-import { ENDPOINT_ALARMS, ENDPOINT_VARIANT, managedInstanceFor } from "./managed-endpoint.js";
+import { addEndpointAlarms, ENDPOINT_VARIANT, managedInstanceFor } from "./managed-endpoint.js";
 import { chartNameOf } from "./names.js";
 import type { InventoryInput } from "./types.js";
 import {
@@ -583,21 +583,13 @@ function sagemakerResources(
     title: "Alarm notifications to metadata.contacts",
   });
   if (f.cmk) encrypted.push("aws_sns_topic.alarms");
-  for (const alarm of ENDPOINT_ALARMS)
-    b.add({
-      address: `aws_cloudwatch_metric_alarm.${alarm}`,
-      file: "sagemaker.tf",
-      title: `Each endpoint's ${alarm} alarm: pages, and rolls a release back`,
-      item: "Alarms",
-      meters: [
-        {
-          price: "alarmMonthly",
-          quantity: f.environments.length,
-          unit: `alarm-months (one per endpoint)`,
-        },
-      ],
-      implements: ["alert-rules"],
-    });
+  addEndpointAlarms(b, f.environments.length, {
+    type: "aws_cloudwatch_metric_alarm",
+    file: "sagemaker.tf",
+    what: "alarm",
+    does: "pages, and rolls a release back",
+    unit: "alarm-months",
+  });
 }
 
 /** The cost item of the load balancer in front of the serving core (serverless.tf's, or the Ingress's). */

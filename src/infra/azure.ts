@@ -1,5 +1,6 @@
 /** What the Azure Terraform (templates/terraform/azure/) builds for a plan, resource by resource. */
 import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
+import { addEndpointAlarms, managedInstanceFor } from "./managed-endpoint.js";
 import { chartNameOf } from "./names.js";
 import type { InventoryInput, Meter } from "./types.js";
 import {
@@ -77,6 +78,13 @@ const PRE_PRODUCTION_ACTIVE_HOURS = 40;
  *   ingestion, and nothing this Terraform deploys sends it any;
  * - azurerm_machine_learning_workspace: free; the compute and storage it uses are billed apart.
  */
+/**
+ * Private endpoints an Azure Machine Learning workspace's managed network creates for its online
+ * deployments (isolation AllowOnlyApprovedOutbound, no FQDN rule, so no managed firewall): one each to
+ * the workspace's container registry, storage account and key vault.
+ */
+const MANAGED_NETWORK_ENDPOINTS = 3;
+
 /** The Application Gateway's autoscale minimum, and the capacity units each instance reserves (Azure's v2 SKU). */
 const GATEWAY_MIN_INSTANCES = 1;
 const CAPACITY_UNITS_PER_INSTANCE = 10;
@@ -100,6 +108,8 @@ export const AZURE_BILLABLE = [
   "azurerm_container_app_job",
   "azurerm_redis_cache",
   "azurerm_linux_virtual_machine_scale_set",
+  "azapi_resource",
+  "azurerm_monitor_metric_alert",
 ] as const;
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -287,12 +297,26 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
       meters: [{ price: "privateDnsZoneMonthly", quantity: 1, unit: "zone-months" }],
     });
   }
-  if (choices.registry === "azureml-registry" && !f.secondary) {
+  const managed = choices["serving.runtime"] === "managed-endpoint";
+  if ((choices.registry === "azureml-registry" || managed) && !f.secondary) {
     b.add({
       address: "azurerm_machine_learning_workspace.main",
       file: "registry.tf",
-      title: "Azure Machine Learning workspace: the model registry",
-      implements: ["model-registry"],
+      title: `Azure Machine Learning workspace: ${[choices.registry === "azureml-registry" ? "the model registry" : "", managed ? "the online endpoints, in its managed network" : ""].filter(Boolean).join(", and ")}`,
+      ...(managed
+        ? {
+            item: "Private endpoints",
+            meters: [
+              {
+                price: "privateEndpointHourly",
+                quantity: hours(MANAGED_NETWORK_ENDPOINTS),
+                unit: "private endpoint-hours",
+                assumption: `the managed network's private endpoints to the workspace's container registry, storage account and key vault (${MANAGED_NETWORK_ENDPOINTS}, created by Azure Machine Learning)`,
+              },
+            ],
+          }
+        : {}),
+      implements: choices.registry === "azureml-registry" ? ["model-registry"] : [],
     });
     b.relate("writes", "azurerm_machine_learning_workspace.main", [data]);
     b.add({
@@ -499,6 +523,8 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
         hours(prices.row("loadBalancerHourly").usd),
         "the chart's Service is ClusterIP: clients reach the serving core inside the cluster (namespaces labelled stackwright.dev/clients); an entry point from outside (its Standard load balancer, and the Application Gateway that would apply the WAF policy) is the customer's",
       );
+  } else if (managed) {
+    azuremlResources(input, b, workspace);
   } else {
     const environment = "azurerm_container_app_environment.main";
     b.add({
@@ -734,6 +760,57 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
     b.relate("encrypts", key, encrypted);
     azureKeyGrants(b, key, encrypted);
   }
+}
+
+/**
+ * azureml.tf: an Azure Machine Learning managed online endpoint per environment (azapi: azurerm has
+ * none), priced at the rate of the virtual machine size mirroring the sized one; its identity may pull
+ * from the registry; its console logs go to Log Analytics; and alert rules page on each endpoint's
+ * latency and 5xx answers. The deployments themselves (the release's image on its instances, with
+ * their autoscale setting) are created by deploy.yml, one per release.
+ */
+function azuremlResources(input: InventoryInput, b: InventoryBuilder, workspace: string): void {
+  const f = facts(input);
+  const { capacity } = input;
+  const instance = managedInstanceFor(input, b);
+  b.add({
+    address: workspace,
+    file: "main.tf",
+    title: `Log Analytics workspace (${LOG_RETENTION_DAYS} days): the endpoints' console logs`,
+    item: "Prediction and service logs",
+    meters: logMeters(predictionLogs(input), "endpoint console logs"),
+  });
+  for (const env of f.environments) {
+    const production = env === f.production;
+    const address = `azapi_resource.endpoint["${env}"]`;
+    const replicas = averageReplicas(input);
+    b.add({
+      address,
+      file: "azureml.tf",
+      title: `Azure ML managed online endpoint (${env})${production ? `: ${capacity.replicasMin}-${capacity.replicasMax} x ${instance}` : `: 1 x ${instance}`}, Entra ID tokens`,
+      item: production ? f.computeItem : "Pre-production environments",
+      meters: [
+        {
+          price: `instance:${instance}`,
+          quantity: hours(production ? replicas : 1),
+          unit: production
+            ? `instance-hours (${replicas} average of ${capacity.replicasMin}-${capacity.replicasMax}, the live deployment's instances)`
+            : `instance-hours (1 instance in ${env})`,
+        },
+      ],
+      attributes: { instanceType: instance },
+      implements: ["tls-in-transit", "workload-identity"],
+    });
+    b.relate("pulls-from", address, ["azurerm_container_registry.main"]);
+    b.relate("writes", address, [workspace]);
+  }
+  addEndpointAlarms(b, f.environments.length, {
+    type: "azurerm_monitor_metric_alert",
+    file: "azureml.tf",
+    what: "alert rule",
+    does: "pages metadata.contacts",
+    unit: "monitored time series-months",
+  });
 }
 
 /** The subscription's Activity Log export (and its write-once copy): the primary's stack only. */

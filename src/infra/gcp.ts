@@ -1,6 +1,6 @@
 /** What the Google Cloud Terraform (templates/terraform/gcp/) builds for a plan, resource by resource. */
 import { addHelmReleases, addonsFor, facts, hours, type InventoryBuilder } from "./build.js";
-import { ENDPOINT_ALARMS, managedInstanceFor } from "./managed-endpoint.js";
+import { addEndpointAlarms, managedInstanceFor } from "./managed-endpoint.js";
 import { chartNameOf } from "./names.js";
 import type { InventoryInput, Meter } from "./types.js";
 import {
@@ -833,21 +833,13 @@ function vertexResources(input: InventoryInput, b: InventoryBuilder, s: Shared):
     s.encrypted.push(address);
     b.relate("pulls-from", address, ["google_artifact_registry_repository.images"]);
   }
-  for (const alarm of ENDPOINT_ALARMS)
-    b.add({
-      address: `google_monitoring_alert_policy.${alarm}`,
-      file: "vertex.tf",
-      title: `Each endpoint's ${alarm} alert policy: pages metadata.contacts`,
-      item: "Alarms",
-      meters: [
-        {
-          price: "alarmMonthly",
-          quantity: f.environments.length,
-          unit: "condition-months (one per endpoint)",
-        },
-      ],
-      implements: ["alert-rules"],
-    });
+  addEndpointAlarms(b, f.environments.length, {
+    type: "google_monitoring_alert_policy",
+    file: "vertex.tf",
+    what: "alert policy",
+    does: "pages metadata.contacts",
+    unit: "condition-months",
+  });
 }
 
 /**

@@ -35,3 +35,24 @@ export function managedInstanceFor(input: InventoryInput, b: InventoryBuilder): 
   b.vars.managedInstance = instance;
   return instance;
 }
+
+/**
+ * The alarms of each endpoint (ENDPOINT_ALARMS), one block per alarm with an instance per endpoint,
+ * priced per endpoint at the cloud's alarm rate: CloudWatch alarms, Cloud Monitoring alert policies or
+ * Azure Monitor metric alert rules.
+ */
+export function addEndpointAlarms(
+  b: InventoryBuilder,
+  environments: number,
+  o: { type: string; file: string; what: string; does: string; unit: string },
+): void {
+  for (const alarm of ENDPOINT_ALARMS)
+    b.add({
+      address: `${o.type}.${alarm}`,
+      file: o.file,
+      title: `Each endpoint's ${alarm} ${o.what}: ${o.does}`,
+      item: "Alarms",
+      meters: [{ price: "alarmMonthly", quantity: environments, unit: `${o.unit} (one per endpoint)` }],
+      implements: ["alert-rules"],
+    });
+}

@@ -13,6 +13,7 @@ const WAREHOUSES = ["bigquery", "snowflake", "redshift", "databricks"];
 const MANAGED_ENDPOINT_SERVICE: Record<string, string> = {
   aws: "a SageMaker real-time endpoint",
   gcp: "a Vertex AI endpoint",
+  azure: "an Azure ML managed online endpoint",
 };
 
 const CLOUD_METRICS: Record<string, string> = {

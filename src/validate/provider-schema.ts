@@ -29,6 +29,7 @@ type Json = Record<string, unknown>;
 // static specifiers, so that tsc copies the JSON next to the compiled module in dist/
 const LOADERS: Record<string, () => Promise<{ default: unknown }>> = {
   aws: () => import("./provider-schemas/aws.json", { with: { type: "json" } }),
+  azapi: () => import("./provider-schemas/azapi.json", { with: { type: "json" } }),
   azurerm: () => import("./provider-schemas/azurerm.json", { with: { type: "json" } }),
   google: () => import("./provider-schemas/google.json", { with: { type: "json" } }),
   helm: () => import("./provider-schemas/helm.json", { with: { type: "json" } }),

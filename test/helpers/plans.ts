@@ -139,6 +139,15 @@ compliance: [hipaa]
 cloud: { provider: gcp }
 budget: { monthlyUsd: 20000 }
 `,
+  // the same on Azure: an Azure Machine Learning managed online endpoint
+  "azure-managed-endpoint": `metadata: { name: shelf-azure, contacts: [vision@example.com] }
+useCase: { kind: computer-vision }
+model: { framework: pytorch, format: onnx, architecture: yolov8s }
+inference: { mode: realtime, latencyP99Ms: 80, peakQps: 40 }
+team: { size: 3 }
+cloud: { provider: azure }
+budget: { monthlyUsd: 20000 }
+`,
   "azure-batch": `metadata: { name: nightly-azure }
 team: { size: 1 }
 inference: { mode: batch, latencyP99Ms: 4h, batch: { schedule: "0 3 * * *" } }

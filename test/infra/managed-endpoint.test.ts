@@ -6,7 +6,7 @@
  * (started as `serve`, configured by the environment the model sets) over HTTP.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,10 +17,11 @@ import { textEntries } from "../../src/fileset/index.js";
 import { serveArgs } from "../../src/generate/commands.js";
 import { generateAll } from "../../src/generate/index.js";
 import {
+  azureMlGateScript,
   deploymentConfig,
   managedEndpointOf,
+  managedRelease,
   vertexGateScript,
-  vertexRelease,
 } from "../../src/generate/managed-endpoint.js";
 import { createPlan, loadDefaultRuleSet } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
@@ -80,8 +81,14 @@ describe("managed model endpoints", () => {
       "a Vertex AI endpoint on vertex-n1-standard-4-t4",
     );
     expect(choice(planFrom(SMALL_TEAM_GPU(8, "gcp")), "serving.runtime")).toBe("kubernetes");
-    // Azure ML managed online endpoints are not generated: Azure keeps its other runtimes
-    expect(choice(planFrom(SMALL_TEAM_GPU(3, "azure")), "serving.runtime")).not.toBe("managed-endpoint");
+    // on Azure an Azure Machine Learning managed online endpoint, scaled by Azure Monitor autoscale
+    const azure = planFrom(SMALL_TEAM_GPU(3, "azure"));
+    expect(choice(azure, "serving.runtime")).toBe("managed-endpoint");
+    expect(choice(azure, "scaling.strategy")).toBe("target-tracking-utilization");
+    expect(azure.decisions.find((d) => d.capability === "serving.runtime")!.because).toContain(
+      "an Azure ML managed online endpoint on azureml-Standard_NC4as_T4_v3",
+    );
+    expect(choice(planFrom(SMALL_TEAM_GPU(8, "azure")), "serving.runtime")).toBe("kubernetes");
   });
 
   it("the example: Terraform, deploy workflow and price agree on instance, variant, alarms and image", async () => {
@@ -261,7 +268,7 @@ describe("managed model endpoints", () => {
 
   it("the Vertex AI release gate passes a healthy release and refuses a failing or slow one", async () => {
     const plan = await planOf("gcp-managed-endpoint");
-    const release = vertexRelease(plan);
+    const release = managedRelease(plan);
     const dir = mkdtempSync(join(tmpdir(), "sw-vertex-gate-"));
     // gcloud is not installed here: a stand-in that hands out a token
     writeFileSync(join(dir, "gcloud"), "#!/bin/sh\necho test-token\n", { mode: 0o755 });
@@ -304,7 +311,7 @@ describe("managed model endpoints", () => {
       expect((await gate({ errors: 0, total: 500, p99: 20 })).code).toBe(0);
       const quiet = await gate({ errors: 0, total: 0, p99: 0 });
       expect(quiet.code).toBe(0);
-      expect(quiet.stdout).toContain("took no prediction");
+      expect(quiet.stdout).toContain("took no request");
       const failing = await gate({ errors: 50, total: 500, p99: 20 });
       expect(failing.code).toBe(1);
       expect(failing.stdout).toContain(`above the ${release.maxErrorRate} error share`);
@@ -349,6 +356,172 @@ describe("managed model endpoints", () => {
       });
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       expect((answer.body as Any).outputs.length).toBeGreaterThan(0);
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
+
+  it("Azure ML: Terraform, deploy workflow and price agree on endpoints, size, identity, routes and alerts", async () => {
+    const plan = await planOf("azure-managed-endpoint");
+    expect(choice(plan, "serving.runtime")).toBe("managed-endpoint");
+    const managed = managedEndpointOf(plan)!;
+    const ml = managed.azureml!;
+    const files = Object.fromEntries(textEntries(generateAll(plan)));
+    const blocks = await terraformBlocks(files);
+    const body = (address: string) => blocks.find((b) => b.address === address)!.body as Any;
+    const hcl = (await import("@cdktf/hcl2json")).parse;
+    const azureml = (await hcl("azureml.tf", files["infra/terraform/azure/azureml.tf"])) as Any;
+
+    // the instances mirror the sized virtual machine, priced at its rate, per environment
+    const table = loadDefaultRuleSet().prices.get("azure")!;
+    const row = table.managedEndpointInstances.find((m) => m.name === managed.instanceType)!;
+    expect(row.instance).toBe(plan.capacity.instanceType);
+    expect(ml.instanceType).toBe(row.machineType);
+    const production = plan.cost.items
+      .flatMap((i) => i.lines)
+      .find((l) => l.resource === `azapi_resource.endpoint["production"]`)!;
+    expect(production.price).toBe(`instance:${managed.instanceType}`);
+    expect(production.unitUsd).toBe(row.hourlyUsd);
+
+    // the endpoint: an ARM online endpoint in the workspace, Entra ID tokens (the ARM schema's enums:
+    // authMode Key | AMLToken | AADToken, publicNetworkAccess Enabled | Disabled)
+    const endpoint = body("azapi_resource.endpoint");
+    expect(endpoint.type).toMatch(
+      /^Microsoft\.MachineLearningServices\/workspaces\/onlineEndpoints@\d{4}-\d{2}-\d{2}$/,
+    );
+    expect(endpoint.parent_id).toBe("${azurerm_machine_learning_workspace.main.id}");
+    expect(["Key", "AMLToken", "AADToken"]).toContain(endpoint.body.properties.authMode);
+    expect(["Enabled", "Disabled"]).toContain(endpoint.body.properties.publicNetworkAccess);
+    // names are 3-32 characters: the base, "-" and six hex digits of random_id (3 bytes)
+    const locals = azureml.locals[0].endpoints as Record<string, Any>;
+    for (const env of managed.environments) {
+      expect(locals[env.name].name).toBe(env.endpoint);
+      expect(env.endpoint.length + 1 + 6).toBeLessThanOrEqual(32);
+      expect(locals[env.name].latency_alert).toBe(env.alarms.latency);
+    }
+    expect(body("random_id.endpoint").byte_length).toBe(3);
+    // its identity pulls the image; the workspace's managed network reaches the private registry
+    expect(body("azurerm_role_assignment.endpoint_pulls_images").principal_id).toBe(
+      "${azapi_resource.endpoint[each.key].identity[0].principal_id}",
+    );
+    expect(body("azurerm_machine_learning_workspace.main").managed_network[0].isolation_mode).toBe(
+      "AllowOnlyApprovedOutbound",
+    );
+    // the endpoint's name reaches each GitHub environment as the variable the deploy jobs read
+    const outputs = files["infra/terraform/azure/outputs.tf"];
+    expect(outputs).toContain(`"${ml.endpointVariable}"`);
+    expect(outputs).toContain("azapi_resource.endpoint[environment].name");
+    const deploy = parseYaml(files[".github/workflows/deploy.yml"]) as Any;
+    for (const env of managed.environments) {
+      const steps = deploy.jobs[`deploy-${env.name}`].steps as Any[];
+      const create = steps.find((s) => /az ml online-deployment create/.test(s.run ?? ""))!;
+      expect(create.env.ENDPOINT).toBe(`\${{ vars.${ml.endpointVariable} }}`);
+      // the deployment file the step writes, as Azure ML reads it
+      const deployment = parseYaml(/cat > deployment.yml <<EOF\n([\s\S]*?)\nEOF/.exec(create.run)![1]) as Any;
+      expect(deployment.instance_type).toBe(ml.instanceType);
+      expect(deployment.instance_count).toBe(env.production ? managed.minInstances : 1);
+      expect(deployment.environment_variables).toEqual(managed.environment);
+      const environment = parseYaml(
+        /cat > environment.yml <<EOF\n([\s\S]*?)\nEOF/.exec(create.run)![1],
+      ) as Any;
+      expect(environment.inference_config.scoring_route).toEqual({ port: ml.port, path: ml.scoringRoute });
+      expect(environment.inference_config.readiness_route).toEqual({
+        port: ml.port,
+        path: ml.readinessRoute,
+      });
+      expect(create.run.includes("az monitor autoscale create")).toBe(env.production);
+    }
+    // the alert rules: the SLO, and 5xx answers per minute at the fast burn of the average load
+    expect(body("azurerm_monitor_metric_alert.latency").criteria[0].threshold).toBe(
+      plan.requirements.inference.latencyP99Ms,
+    );
+    expect(body("azurerm_monitor_metric_alert.errors").criteria[0].threshold).toBe(
+      ml.errorsPerMinuteThreshold,
+    );
+  });
+
+  it("the Azure ML release gate reads the deployment's own metrics and refuses a failing or slow release", async () => {
+    const plan = await planOf("azure-managed-endpoint");
+    const release = managedRelease(plan);
+    const dir = mkdtempSync(join(tmpdir(), "sw-azureml-gate-"));
+    // the Azure CLI is not installed here: a stand-in that answers `az monitor metrics list` from files
+    // the test writes, and logs each call
+    writeFileSync(
+      join(dir, "az"),
+      [
+        "#!/bin/bash",
+        'echo "$*" >> "$AZ_LOG"',
+        'metric="" filter=""',
+        'while [ $# -gt 0 ]; do case "$1" in --metrics) metric="$2"; shift;; --filter) filter="$2"; shift;; esac; shift; done',
+        'case "$metric/$filter" in',
+        '  RequestLatency_P99/*) cat "$AZ_DATA/p99.json";;',
+        '  RequestsPerMinute/*5xx*) cat "$AZ_DATA/errors.json";;',
+        '  *) cat "$AZ_DATA/total.json";;',
+        "esac",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const series = (values: number[]) =>
+      JSON.stringify({ value: [{ timeseries: [{ data: values.map((average) => ({ average })) }] }] });
+    const gate = (total: number[], errors: number[], p99: number[]) => {
+      writeFileSync(join(dir, "total.json"), series(total));
+      writeFileSync(join(dir, "errors.json"), series(errors));
+      writeFileSync(join(dir, "p99.json"), series(p99));
+      return spawnAsync("bash", ["-c", `${azureMlGateScript(release)}\ngate r-abc123 300`], {
+        env: {
+          ...process.env,
+          PATH: `${dir}:${process.env.PATH}`,
+          AZ_DATA: dir,
+          AZ_LOG: join(dir, "calls.log"),
+          ENDPOINT_ID:
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w/onlineEndpoints/e",
+        },
+      });
+    };
+    expect((await gate([100, 120], [0, 0], [20, 30])).code).toBe(0);
+    const quiet = await gate([], [], []);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toContain("took no request");
+    const failing = await gate([100, 100], [20, 0], [20, 30]);
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toContain(`above the ${release.maxErrorRate} error share`);
+    const slow = await gate([100, 100], [0, 0], [20, release.maxP99Ms + 5]);
+    expect(slow.code).toBe(1);
+    expect(slow.stdout).toContain(`above ${release.maxP99Ms} ms`);
+    const calls = readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n");
+    expect(calls.every((c) => c.includes("--resource /subscriptions/s/"))).toBe(true);
+    expect(calls.every((c) => c.includes("deployment eq 'r-abc123'"))).toBe(true);
+  }, 30_000);
+
+  it("the generated platform answers Azure ML's liveness, readiness and scoring routes", async () => {
+    const plan = await planOf("azure-managed-endpoint");
+    const out = mkdtempSync(join(tmpdir(), "sw-azureml-"));
+    writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
+    const managed = managedEndpointOf(plan)!;
+    const ml = managed.azureml!;
+    const s = await serve([], {
+      cwd: out,
+      env: {
+        ...managed.environment,
+        STACKWRIGHT_CONFIG: "platform/serve.yaml",
+        STACKWRIGHT_HOST: "127.0.0.1",
+        STACKWRIGHT_DEVICE: "cpu",
+      },
+    });
+    try {
+      expect((await fetch(`${s.url}${ml.livenessRoute}`)).status).toBe(200);
+      expect((await fetch(`${s.url}${ml.readinessRoute}`)).status).toBe(200);
+      const meta = (await (
+        await fetch(`${s.url}/v2/models/${plan.requirements.metadata.name}`)
+      ).json()) as Any;
+      const input = meta.inputs[0];
+      const width = Number(input.shape.at(-1));
+      const answer = await post(`${s.url}${ml.scoringRoute}`, {
+        inputs: [
+          { name: input.name, shape: [1, width], datatype: input.datatype, data: Array(width).fill(0.5) },
+        ],
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     } finally {
       await s.stop();
     }

@@ -18,7 +18,13 @@ import {
 } from "../delivery.js";
 import { engineArgs, engineSmokeScript } from "../engine-deploy.js";
 import { GPU_IMAGE_TAG_SUFFIX, workloadName } from "../helm/index.js";
-import { deploymentConfig, managedEndpointOf, vertexGateScript, vertexRelease } from "../managed-endpoint.js";
+import {
+  azureMlGateScript,
+  deploymentConfig,
+  managedEndpointOf,
+  managedRelease,
+  vertexGateScript,
+} from "../managed-endpoint.js";
 import { servedModels } from "../platform/serve-config.js";
 
 /** Pinned action versions (major tags of the publishers' current releases). */
@@ -488,6 +494,7 @@ export function releaseValuesPath(env: DeliveryEnvironment): string {
 function managedEndpointRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
   const managed = managedEndpointOf(plan)!;
   if (managed.cloud === "gcp") return vertexRollout(plan, env);
+  if (managed.cloud === "azure") return azureMlRollout(plan, env);
   const endpoint = managed.environments.find((e) => e.name === env.name)!;
   const name = endpoint.endpoint;
   const release = `${name}-${e("needs.build.outputs.tag")}`;
@@ -546,7 +553,7 @@ function vertexRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
   const managed = managedEndpointOf(plan)!;
   const vertex = managed.vertex!;
   const endpoint = managed.environments.find((x) => x.name === env.name)!;
-  const release = vertexRelease(plan);
+  const release = managedRelease(plan);
   const environment = Object.entries(managed.environment)
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
@@ -601,6 +608,106 @@ function vertexRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
         `  gate "$new" ${release.watchSeconds} || rollback`,
         "done",
         'if [ -n "$live" ]; then gcloud ai endpoints undeploy-model "$ENDPOINT" --region="$REGION" --deployed-model-id="$live"; fi',
+      ].join("\n"),
+    },
+  ];
+}
+
+/**
+ * A release onto the environment's Azure Machine Learning online endpoint: the image registered as an
+ * environment (named after the endpoint, versioned by the release's tag, with the serving core's
+ * routes), a deployment created from it with no traffic (production's with its Azure Monitor
+ * autoscale setting), then given the release's traffic shares in turn, each watched and gated on the
+ * deployment's own 5xx share and p99 latency. A failed gate gives all traffic back to the live
+ * deployment and deletes the release's; a passed one deletes the previous deployment. The first
+ * release, on an empty endpoint, takes all traffic and is gated the same way.
+ */
+function azureMlRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
+  const managed = managedEndpointOf(plan)!;
+  const ml = managed.azureml!;
+  const endpoint = managed.environments.find((x) => x.name === env.name)!;
+  const release = managedRelease(plan);
+  const where = `--resource-group ${ml.resourceGroup} --workspace-name ${ml.workspace}`;
+  const stepEnv = {
+    ENDPOINT: e(`vars.${ml.endpointVariable}`),
+    TAG: e("needs.build.outputs.tag"),
+    DEPLOYMENT: `r-${e("needs.build.outputs.tag")}`,
+  };
+  const route = (path: string) => `{ port: ${ml.port}, path: ${path} }`;
+  const autoscale = '"$ENDPOINT-$DEPLOYMENT"';
+  const condition = (op: string, target: number, minutes: number) =>
+    `"${ml.autoscaleMetric} ${op} ${target} avg ${minutes}m"`;
+  return [
+    {
+      name: "Install the Azure Machine Learning CLI extension",
+      run: "az extension add --name ml --upgrade --yes",
+    },
+    {
+      name: `Register the release as an environment and create its deployment on ${endpoint.endpoint} (no traffic yet)`,
+      env: stepEnv,
+      run: [
+        "cat > environment.yml <<EOF",
+        "name: $ENDPOINT",
+        'version: "$TAG"',
+        `image: ${IMAGE}${managed.imageTagSuffix}`,
+        "inference_config:",
+        `  liveness_route: ${route(ml.livenessRoute)}`,
+        `  readiness_route: ${route(ml.readinessRoute)}`,
+        `  scoring_route: ${route(ml.scoringRoute)}`,
+        "EOF",
+        "cat > deployment.yml <<EOF",
+        "name: $DEPLOYMENT",
+        "endpoint_name: $ENDPOINT",
+        'environment: "azureml:$ENDPOINT:$TAG"',
+        `instance_type: ${ml.instanceType}`,
+        `instance_count: ${endpoint.production ? managed.minInstances : 1}`,
+        "environment_variables:",
+        ...Object.entries(managed.environment).map(([k, v]) => `  ${k}: "${v}"`),
+        "request_settings:",
+        `  max_concurrent_requests_per_instance: ${ml.maxConcurrentRequestsPerInstance}`,
+        "EOF",
+        `az ml environment create --file environment.yml ${where}`,
+        `az ml online-deployment create --file deployment.yml ${where}`,
+        ...(endpoint.production
+          ? [
+              `deployment_id=$(az ml online-deployment show --name "$DEPLOYMENT" --endpoint-name "$ENDPOINT" ${where} --query id --output tsv)`,
+              `az monitor autoscale create --resource-group ${ml.resourceGroup} --name ${autoscale} --resource "$deployment_id" \\`,
+              `  --min-count ${managed.minInstances} --max-count ${managed.maxInstances} --count ${managed.minInstances}`,
+              `az monitor autoscale rule create --resource-group ${ml.resourceGroup} --autoscale-name ${autoscale} --condition ${condition(">", ml.autoscaleTargetPercent, 5)} --scale out 1`,
+              `az monitor autoscale rule create --resource-group ${ml.resourceGroup} --autoscale-name ${autoscale} --condition ${condition("<", Math.round(ml.autoscaleTargetPercent / 2), 10)} --scale in 1`,
+            ]
+          : []),
+      ].join("\n"),
+    },
+    {
+      name: `Shift ${endpoint.endpoint}'s traffic to the release (${release.steps.join("% then ")}%), each share gated`,
+      env: stepEnv,
+      run: [
+        `ENDPOINT_ID=$(az ml online-endpoint show --name "$ENDPOINT" ${where} --query id --output tsv)`,
+        `live=$(az ml online-endpoint show --name "$ENDPOINT" ${where} --query traffic --output json | jq -r 'to_entries | map(select(.value > 0 and .key != env.DEPLOYMENT)) | .[0].key // empty')`,
+        azureMlGateScript(release),
+        "rollback() {",
+        '  echo "::error::the release failed its gate: all traffic back to the live deployment, the release deleted"',
+        `  if [ -n "$live" ]; then az ml online-endpoint update --name "$ENDPOINT" ${where} --traffic "$live=100 $DEPLOYMENT=0"; fi`,
+        `  az ml online-deployment delete --name "$DEPLOYMENT" --endpoint-name "$ENDPOINT" ${where} --yes`,
+        "  exit 1",
+        "}",
+        `shares="${release.steps.join(" ")}"`,
+        'if [ -z "$live" ]; then shares=100; fi',
+        "for share in $shares; do",
+        '  if [ -n "$live" ]; then traffic="$DEPLOYMENT=$share $live=$((100 - share))"; else traffic="$DEPLOYMENT=100"; fi',
+        `  az ml online-endpoint update --name "$ENDPOINT" ${where} --traffic "$traffic"`,
+        `  sleep ${release.watchSeconds}`,
+        `  gate "$DEPLOYMENT" ${release.watchSeconds} || rollback`,
+        "done",
+        'if [ -n "$live" ]; then',
+        `  az ml online-deployment delete --name "$live" --endpoint-name "$ENDPOINT" ${where} --yes`,
+        ...(endpoint.production
+          ? [
+              `  az monitor autoscale delete --resource-group ${ml.resourceGroup} --name "$ENDPOINT-$live" || true`,
+            ]
+          : []),
+        "fi",
       ].join("\n"),
     },
   ];

@@ -261,6 +261,24 @@ function managedEndpointSection(managed: ManagedEndpoint, model: string): string
     .map(([k, v]) => `\`${k}=${v}\``)
     .join(", ");
   const production = managed.environments.at(-1)!;
+  if (managed.azureml)
+    return `
+## On Azure Machine Learning
+
+This plan serves on an Azure Machine Learning managed online endpoint (\`serving.runtime: managed-endpoint\`).
+Each release registers this image as an environment whose inference configuration names the serving
+core's routes (liveness \`${managed.azureml.livenessRoute}\`, readiness \`${managed.azureml.readinessRoute}\`, scoring
+\`${managed.azureml.scoringRoute}\`, port ${managed.azureml.port}) and creates a deployment from it that sets the environment
+(${environment}). Callers post an Open Inference Protocol infer request to the endpoint's scoring URI
+with a Microsoft Entra ID token (the endpoint's auth mode is \`AADToken\`); the endpoint's name is the
+\`${managed.azureml.endpointVariable}\` variable of each GitHub environment (Terraform's output \`github_environment_variables\`):
+
+\`\`\`sh
+uri=$(az ml online-endpoint show --name "$${managed.azureml.endpointVariable}" --resource-group ${managed.azureml.resourceGroup} --workspace-name ${managed.azureml.workspace} --query scoring_uri --output tsv)
+curl -s -X POST -H "Authorization: Bearer $(az account get-access-token --resource https://ml.azure.com --query accessToken --output tsv)" \\\\
+  -H "Content-Type: application/json" "$uri" -d @request.json
+\`\`\`
+`;
   if (managed.vertex)
     return `
 ## On Vertex AI

@@ -170,6 +170,8 @@ export function terraformContext(plan: Plan): Record<string, unknown> {
     sagemakerRegistry: registry === "sagemaker-model-registry",
     vertexRegistry: registry === "vertex-model-registry",
     azuremlRegistry: registry === "azureml-registry",
+    // the Azure Machine Learning workspace: the registry's, or the managed endpoints'
+    mlWorkspace: registry === "azureml-registry" || managed,
     registryDescription: `Model versions of ${spec.metadata.name}`,
     offline: choice(plan, "features.offline"),
     // delivery (src/generate/delivery.ts): what the workflows push, deploy through and authenticate as
@@ -323,6 +325,7 @@ export function generateTerraform(plan: Plan): TextFileSet {
           primaryRegion: plan.requirements.cloud.region,
           // the model registry is the primary's (its workspace, its versions)
           azuremlRegistry: false,
+          mlWorkspace: false,
           multiRegionRouting: base.httpLoadBalancing,
           // Azure: the primary's identities, registry and secrets vault, found by name in its group
           primaryName: cloudName(plan.requirements.metadata.name, 40),
