@@ -114,6 +114,8 @@ export interface Workload {
   calibration: Calibration | null;
   /** the managed endpoint's instance type mirroring the GPU option's (the price table's), or null */
   managedEndpointInstance: string | null;
+  /** how much more the managed endpoint's instance costs per hour than the instance it mirrors, percent */
+  managedEndpointPremiumPercent: number | null;
   /** how cpuRowLatencyMs was reached */
   cpuLatencyBasis: string;
   /** node-hours to serve the peak on the cheapest CPU instance and on the GPU option (realtime deep models) */
@@ -210,11 +212,16 @@ export function estimateWorkload(
     llmSizing,
     calibration: llm ? null : calibration,
     managedEndpointInstance: null,
+    managedEndpointPremiumPercent: null,
     cpuLatencyBasis,
     peakCost: null,
   };
-  workload.managedEndpointInstance =
-    prices.managedEndpointInstances.find((m) => m.instance === workload.gpu?.instance.name)?.name ?? null;
+  const managed = prices.managedEndpointInstances.find((m) => m.instance === workload.gpu?.instance.name);
+  workload.managedEndpointInstance = managed?.name ?? null;
+  workload.managedEndpointPremiumPercent =
+    managed && workload.gpu
+      ? Math.round((managed.hourlyUsd / workload.gpu.instance.hourlyUsd - 1) * 100)
+      : null;
   if (!classical && !llm && workload.gpu && spec.inference.peakQps > 0)
     workload.peakCost = peakCost(spec, workload, prices, latencyMs * 0.5);
   return workload;

@@ -44,6 +44,8 @@ export const FACT_DESCRIPTIONS = {
   llmSessionsPerReplica: "LLM sessions one replica decodes at once (0 when not an LLM on GPUs)",
   managedEndpointInstance:
     "the managed endpoint's instance type (SageMaker's ml.*, a Vertex AI prediction node) mirroring the GPU option, when the price table has one; else empty",
+  managedEndpointPremiumPercent:
+    "how much more the managed endpoint's instance costs per hour than the virtual machine it mirrors, percent (0 when none)",
   managedEndpointService:
     "the cloud's managed model endpoint: a SageMaker real-time endpoint (aws), a Vertex AI endpoint (gcp), an Azure ML managed online endpoint (azure); else empty",
   cloudMetrics: "the cloud's monitoring service: CloudWatch, Cloud Monitoring, Azure Monitor (else empty)",
@@ -83,6 +85,7 @@ export function computeFacts(spec: ModeInputSpec, workload: Workload): Record<Fa
     llmContextTokens: workload.llmSizing?.contextTokens ?? 0,
     llmSessionsPerReplica: workload.llmSizing?.sessionsPerReplica ?? 0,
     managedEndpointInstance: workload.managedEndpointInstance ?? "",
+    managedEndpointPremiumPercent: workload.managedEndpointPremiumPercent ?? 0,
     managedEndpointService: MANAGED_ENDPOINT_SERVICE[spec.cloud.provider] ?? "",
     cloudMetrics: CLOUD_METRICS[spec.cloud.provider] ?? "",
     tools,

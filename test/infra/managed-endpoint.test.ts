@@ -224,6 +224,12 @@ describe("managed model endpoints", () => {
     expect(row.instance).toBe(plan.capacity.instanceType);
     const gpu = table.gpuInstances.find((g) => g.name === plan.capacity.instanceType)!;
     expect(vertex.accelerator).toEqual({ type: gpu.gpu, count: gpu.gpuCount });
+    // the reason weighs the rate against the same virtual machine's, and the compliance programs
+    const because = plan.decisions.find((d) => d.capability === "serving.runtime")!.because;
+    expect(because).toContain(
+      `${Math.round((row.hourlyUsd / gpu.hourlyUsd - 1) * 100)}% above the same virtual machine`,
+    );
+    expect(because).toContain("HIPAA (under a BAA)");
     // priced at the prediction node's rate, per environment, from the inventory
     const production = plan.cost.items
       .flatMap((i) => i.lines)
