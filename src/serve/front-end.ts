@@ -71,8 +71,10 @@ export async function measured(
     throw error;
   } finally {
     if (core.repository.has(name)) {
+      const seconds = (performance.now() - started) / 1000;
       core.observability.count(name, answered, status);
-      core.observability.latency(name, (performance.now() - started) / 1000);
+      core.observability.latency(name, seconds);
+      core.observability.onAnswer?.({ model: name, version: answered, status, latencyMs: seconds * 1000 });
     }
   }
 }

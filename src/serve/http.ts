@@ -28,6 +28,8 @@ export interface HttpOptions {
   log: (line: string) => void;
   host?: string;
   port?: number;
+  /** listen on this Unix socket instead of host and port (a device's runner: stackwright edge run) */
+  socketPath?: string;
   /** bearer token for the repository and routing API; without one that API is disabled */
   adminToken?: string;
   /** bearer token inference must carry (health, readiness and metrics stay open for probes) */
@@ -244,10 +246,13 @@ export class HttpFrontEnd {
   async listen(): Promise<{ url: string; port: number }> {
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
+    const { socketPath } = this.options;
     await new Promise<void>((resolve, reject) => {
       this.server!.once("error", reject);
-      this.server!.listen(this.options.port ?? 8080, this.options.host ?? "127.0.0.1", () => resolve());
+      if (socketPath) this.server!.listen(socketPath, () => resolve());
+      else this.server!.listen(this.options.port ?? 8080, this.options.host ?? "127.0.0.1", () => resolve());
     });
+    if (socketPath) return { url: `unix:${socketPath}`, port: 0 };
     const { port } = this.server.address() as AddressInfo;
     return { url: `http://${this.options.host ?? "127.0.0.1"}:${port}`, port };
   }

@@ -19,6 +19,14 @@ export interface Observed {
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 1, open: 2 };
 
+/** One answered inference request, as Observability.onAnswer hears of it. */
+export interface Answer {
+  model: string;
+  version: string;
+  status: number;
+  latencyMs: number;
+}
+
 export class Observability {
   readonly metrics: Metrics = createMetrics({ beforeScrape: () => this.foldCounts() });
   /**
@@ -27,6 +35,9 @@ export class Observability {
    */
   private readonly counts = new Map<string, Map<string, Map<number, { n: number }>>>();
   private readonly histograms = new Map<string, { observe(v: number): void }>();
+
+  /** Told of every answered inference request of a loaded model (a device's telemetry: src/edge/). */
+  onAnswer: ((answer: Answer) => void) | undefined = undefined;
 
   /** One answered inference request (callers count only loaded models: a URL must not mint a series). */
   count(model: string, version: string, status: number): void {

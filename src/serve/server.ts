@@ -19,6 +19,8 @@ export interface ServeOptions {
   modelsDir?: string;
   host?: string;
   port?: number;
+  /** listen on this Unix socket instead of host and port */
+  socketPath?: string;
   /** serve inference.GRPCInferenceService on this port too (0: any free port) */
   grpcPort?: number;
   features?: FeatureStore;

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { registerCalibrate } from "./calibrate.js";
 import { registerConsume } from "./consume.js";
+import { registerEdge } from "./edge.js";
 import { registerGenerate } from "./generate.js";
 import { registerInterview } from "./interview.js";
 import { registerLlm } from "./llm.js";
@@ -22,6 +23,7 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerGenerate(program, io);
   registerCalibrate(program, io);
   registerConsume(program, io);
+  registerEdge(program, io);
   registerInterview(program, io);
   registerLlm(program, io);
   registerMcp(program, io);

@@ -1,0 +1,136 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { BundleError as BundleErrorType } from "../../edge/bundle.js";
+import { writeFileAtomic } from "../../util/atomic-write.js";
+import { EXIT, UserError } from "../errors.js";
+import type { CliIo } from "../io.js";
+import type { EdgeBundleFlags, EdgeKeygenFlags, EdgeRunFlags, EdgeVerifyFlags } from "./edge.js";
+
+const PRIVATE = "edge-signing.key";
+const PUBLIC = "edge-signing.pub";
+
+function readKey(path: string | undefined, what: string): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UserError(`cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** A refused bundle: exit 1 with every reason (a key that is not Ed25519 is bad input: exit 2). */
+function refused(error: BundleErrorType, exitCode: number = EXIT.findings): UserError {
+  return new UserError("the bundle must not run", exitCode, error.problems);
+}
+
+export async function runEdgeKeygen(io: CliIo, flags: EdgeKeygenFlags): Promise<number> {
+  const { generateSigningKeys } = await import("../../edge/bundle.js");
+  const dir = resolve(flags.out);
+  for (const file of [PRIVATE, PUBLIC])
+    if (existsSync(join(dir, file)) && !flags.force)
+      throw new UserError(`${join(dir, file)} exists: pass --force to replace the key pair`);
+  mkdirSync(dir, { recursive: true });
+  const keys = generateSigningKeys();
+  writeFileAtomic(join(dir, PRIVATE), keys.privateKeyPem);
+  const { chmodSync } = await import("node:fs");
+  chmodSync(join(dir, PRIVATE), 0o600);
+  writeFileAtomic(join(dir, PUBLIC), keys.publicKeyPem);
+  io.out(
+    `${join(dir, PRIVATE)} (private: CI signs with it; keep it secret)\n${join(dir, PUBLIC)} (public: devices verify with it)\n`,
+  );
+  return EXIT.ok;
+}
+
+export async function runEdgeBundle(io: CliIo, flags: EdgeBundleFlags): Promise<number> {
+  const { buildBundle, BundleError } = await import("../../edge/bundle.js");
+  try {
+    const manifest = buildBundle({
+      from: resolve(flags.from),
+      out: resolve(flags.out),
+      name: flags.name,
+      version: flags.bundleVersion,
+      privateKeyPem: readKey(flags.key, "the signing key"),
+    });
+    if (flags.json) io.out(`${JSON.stringify(manifest, null, 2)}\n`);
+    else
+      io.out(
+        `${flags.out}: ${manifest.name} ${manifest.version}, ${manifest.files.length} files, ${flags.key ? "signed" : "UNSIGNED (devices refuse it unless --allow-unsigned)"}\n`,
+      );
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof BundleError)
+      throw new UserError("cannot build the bundle", EXIT.usage, error.problems);
+    if (error instanceof Error && "issues" in error)
+      throw new UserError(`cannot build the bundle: ${error.message}`, EXIT.usage);
+    throw error;
+  }
+}
+
+export async function runEdgeVerify(io: CliIo, bundle: string, flags: EdgeVerifyFlags): Promise<number> {
+  const { verifyBundle, BundleError } = await import("../../edge/bundle.js");
+  const publicKeyPem = readKey(flags.key, "the public key");
+  try {
+    const { manifest, signed } = verifyBundle(resolve(bundle), {
+      publicKeyPem,
+      allowUnsigned: flags.allowUnsigned,
+    });
+    if (flags.json)
+      io.out(
+        `${JSON.stringify({ ok: true, signed, name: manifest.name, version: manifest.version, files: manifest.files.length })}\n`,
+      );
+    else
+      io.out(
+        `${bundle}: ${manifest.name} ${manifest.version}, ${manifest.files.length} files verified, ${signed ? "signature verified" : "SIGNATURE NOT CHECKED (--allow-unsigned)"}\n`,
+      );
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof BundleError)) throw error;
+    if (flags.json) {
+      io.out(`${JSON.stringify({ ok: false, problems: error.problems })}\n`);
+      return EXIT.findings;
+    }
+    throw refused(error);
+  }
+}
+
+export async function runEdgeRun(
+  io: CliIo,
+  bundle: string | undefined,
+  flags: EdgeRunFlags,
+): Promise<number> {
+  const { BundleError } = await import("../../edge/bundle.js");
+  const { EdgeRunner } = await import("../../edge/runner.js");
+  const state = resolve(flags.state);
+  const runner = new EdgeRunner({
+    bundle: bundle ? resolve(bundle) : undefined,
+    publicKeyPem: readKey(flags.key, "the public key"),
+    allowUnsigned: flags.allowUnsigned,
+    state,
+    socket: flags.socket ? resolve(flags.socket) : join(state, "serve.sock"),
+    device: flags.device,
+    uploadUrl: flags.upload,
+    uploadToken: process.env.STACKWRIGHT_EDGE_UPLOAD_TOKEN || undefined,
+    uploadIntervalMs: flags.uploadIntervalS * 1000,
+    channel: flags.channel,
+    pollIntervalMs: flags.pollIntervalS * 1000,
+    healthChecks: Math.round(flags.healthChecks),
+    healthIntervalMs: flags.healthIntervalS * 1000,
+    log: (line) => io.err(`${line}\n`),
+    stdin: flags.stdin ? process.stdin : undefined,
+    stdout: process.stdout,
+  });
+  try {
+    await runner.start();
+  } catch (error) {
+    await runner.close().catch(() => {});
+    if (error instanceof BundleError) throw refused(error);
+    throw new UserError(`cannot run the bundle: ${(error as Error).message}`);
+  }
+  await new Promise<void>((done) => {
+    process.once("SIGTERM", done);
+    process.once("SIGINT", done);
+  });
+  await runner.flushTelemetry();
+  await runner.close();
+  return EXIT.ok;
+}

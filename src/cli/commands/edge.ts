@@ -1,0 +1,190 @@
+import { hostname } from "node:os";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { CliIo } from "../io.js";
+
+export interface EdgeKeygenFlags {
+  out: string;
+  force?: boolean;
+}
+
+export interface EdgeBundleFlags {
+  from: string;
+  out: string;
+  name: string;
+  bundleVersion: string;
+  key?: string;
+  json?: boolean;
+}
+
+export interface EdgeVerifyFlags {
+  key?: string;
+  allowUnsigned?: boolean;
+  json?: boolean;
+}
+
+export interface EdgeRunFlags {
+  key?: string;
+  allowUnsigned?: boolean;
+  state: string;
+  socket?: string;
+  device: string;
+  upload?: string;
+  uploadIntervalS: number;
+  channel?: string;
+  pollIntervalS: number;
+  healthChecks: number;
+  healthIntervalS: number;
+  stdin: boolean;
+}
+
+function positive(flag: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || n > max)
+      throw new InvalidArgumentError(`${flag} must be a number above 0 and at most ${max}, got "${value}"`);
+    return n;
+  };
+}
+
+function url(flag: string) {
+  return (value: string): string => {
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("not http(s)");
+      return value;
+    } catch {
+      throw new InvalidArgumentError(`${flag} must be an http(s) URL, got "${value}"`);
+    }
+  };
+}
+
+/** The public key: --key, or STACKWRIGHT_EDGE_KEY (a PEM file's path). */
+const keyOption = () =>
+  new Option(
+    "--key <public.pem>",
+    "the fleet's Ed25519 public key (PEM) the bundle's signature must verify with",
+  ).env("STACKWRIGHT_EDGE_KEY");
+
+export function registerEdge(program: Command, io: CliIo): void {
+  const edge = program
+    .command("edge")
+    .description("build, sign, verify and run the bundles devices run (platform/edge/ of an edge plan)");
+
+  edge
+    .command("keygen")
+    .description(
+      "create the fleet's Ed25519 signing key pair (PEM): edge-signing.key (private), edge-signing.pub",
+    )
+    .option("-o, --out <dir>", "where the two files are written", ".")
+    .option("--force", "replace existing key files")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 written, 2 the files exist (without --force) or cannot be written.\n\nThe private key signs bundles in CI (keep it in the CI's secret store); devices get the public key.\n",
+    )
+    .action(async (flags: EdgeKeygenFlags) => {
+      const { runEdgeKeygen } = await import("./edge-actions.js");
+      process.exitCode = await runEdgeKeygen(io, flags);
+    });
+
+  edge
+    .command("bundle")
+    .description(
+      "build a bundle from a directory holding serve.yaml and the models it names, signed with --key",
+    )
+    .requiredOption("--from <dir>", "the directory to bundle (platform/edge/ of a generated tree)")
+    .requiredOption("-o, --out <dir>", "the new bundle's directory (must not exist or be empty)")
+    .requiredOption("--name <name>", "the bundle's name (the workload)")
+    .requiredOption("--bundle-version <version>", "the bundle's version (letters, digits, dots, hyphens)")
+    .addOption(
+      new Option(
+        "--key <private.pem>",
+        "the Ed25519 private key that signs the manifest (unsigned without one)",
+      ).env("STACKWRIGHT_EDGE_SIGNING_KEY"),
+    )
+    .option("--json", "print the manifest as JSON")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 written, 2 bad input (no serve.yaml, a non-empty --out, a key that is not Ed25519).\n\nExample:\n  $ stackwright edge bundle --from platform/edge --out dist/bundle --name defects --bundle-version 2026.12.04-1 --key edge-signing.key\n",
+    )
+    .action(async (flags: EdgeBundleFlags) => {
+      const { runEdgeBundle } = await import("./edge-actions.js");
+      process.exitCode = await runEdgeBundle(io, flags);
+    });
+
+  edge
+    .command("verify")
+    .description(
+      "check a bundle: its signature with the fleet's public key, then every file against its manifest",
+    )
+    .argument("<bundle>", "the bundle's directory")
+    .addOption(keyOption())
+    .option("--allow-unsigned", "accept a bundle without a signature (development only)")
+    .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 the bundle may run, 1 it must not (each reason is listed), 2 bad flags or an unreadable key.\n",
+    )
+    .action(async (bundle: string, flags: EdgeVerifyFlags) => {
+      const { runEdgeVerify } = await import("./edge-actions.js");
+      process.exitCode = await runEdgeVerify(io, bundle, flags);
+    });
+
+  edge
+    .command("run")
+    .description(
+      "run a bundle on this device: the serving core on a Unix socket and JSON lines on stdin, telemetry kept on disk until --upload answers, new bundles from --channel swapped in and reverted when unhealthy",
+    )
+    .argument("[bundle]", "the bundle to run first (default: the one the state directory ran last)")
+    .addOption(keyOption())
+    .option("--allow-unsigned", "run bundles without a signature (development only)")
+    .option(
+      "--state <dir>",
+      "installed bundles, the current version and the telemetry spool",
+      ".stackwright-edge",
+    )
+    .option("--socket <path>", "the Unix socket the serving core listens on (default: <state>/serve.sock)")
+    .option("--device <id>", "this device's ID in telemetry", hostname())
+    .addOption(
+      new Option(
+        "--upload <url>",
+        "where telemetry is posted (kept on disk while it does not answer)",
+      ).argParser(url("--upload")),
+    )
+    .addOption(
+      new Option("--upload-interval-s <s>", "how often telemetry is sent")
+        .default(60)
+        .argParser(positive("--upload-interval-s", 86_400)),
+    )
+    .addOption(
+      new Option("--channel <url>", 'this device\'s ring\'s pointer: {"version", "bundle"}').argParser(
+        url("--channel"),
+      ),
+    )
+    .addOption(
+      new Option("--poll-interval-s <s>", "how often the channel is asked")
+        .default(300)
+        .argParser(positive("--poll-interval-s", 86_400)),
+    )
+    .addOption(
+      new Option(
+        "--health-checks <n>",
+        "failed checks in a row that revert a new bundle (as many passed keep it)",
+      )
+        .default(3)
+        .argParser(positive("--health-checks", 100)),
+    )
+    .addOption(
+      new Option("--health-interval-s <s>", "time between health checks after a swap")
+        .default(10)
+        .argParser(positive("--health-interval-s", 3_600)),
+    )
+    .option("--no-stdin", "do not read JSON lines from stdin")
+    .addHelpText(
+      "after",
+      '\nExit codes: 0 stopped by SIGTERM/SIGINT, 1 the bundle was refused (each reason is listed), 2 bad flags.\n\nExample:\n  $ stackwright edge run bundle --key fleet.pub --upload https://telemetry.example/v1 --channel https://bundles.example/channels/canary.json\n  $ echo \'{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[0,0,0,0,0,0,0,0]}]}\' | stackwright edge run bundle --key fleet.pub\n',
+    )
+    .action(async (bundle: string | undefined, flags: EdgeRunFlags) => {
+      const { runEdgeRun } = await import("./edge-actions.js");
+      process.exitCode = await runEdgeRun(io, bundle, flags);
+    });
+}
