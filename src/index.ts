@@ -7,6 +7,15 @@
  *                                  |-> explainDecision, diffPlans, formatTable
  */
 
+export {
+  BundleError,
+  type BundleManifest,
+  buildBundle,
+  generateSigningKeys,
+  verifyBundle,
+} from "./edge/bundle.js";
+export { type EmbeddedModel, openBundle } from "./edge/embedded.js";
+export { EdgeRunner, type EdgeRunOptions } from "./edge/runner.js";
 export { type FileContent, type FileSet, GENERATED_HEADER } from "./fileset/index.js";
 export { type GenerateOptions, generateAll, TARGETS } from "./generate/index.js";
 export { diffPlans, formatDiff, type PlanDiff } from "./plan/diff.js";

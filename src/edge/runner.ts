@@ -12,13 +12,11 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
-import { load } from "js-yaml";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import {
-  BUNDLE_SERVE_CONFIG,
   BundleError,
   checkManifest,
   MANIFEST,
@@ -26,6 +24,10 @@ import {
   type VerifyOptions,
   verifyBundle,
 } from "./bundle.js";
+import { bundleServing } from "./embedded.js";
+
+export { EDGE_DEFAULTS } from "./defaults.js";
+
 import { type TelemetryRecord, TelemetrySpool, TelemetryUploader } from "./telemetry.js";
 
 /** An optional file of a bundle: an infer request the health check sends; it must be answered 200. */
@@ -183,24 +185,7 @@ export class EdgeRunner {
     const dir = this.bundleDir(version);
     const { manifest } = verifyBundle(dir, this.o);
     const serve = await import("../serve/index.js");
-    const parsed = serve.serveConfigSchema.safeParse(
-      load(readFileSync(join(dir, BUNDLE_SERVE_CONFIG), "utf8")) ?? {},
-    );
-    if (!parsed.success)
-      throw new BundleError(
-        parsed.error.issues.map(
-          (i) => `${BUNDLE_SERVE_CONFIG}: ${i.path.join(".") || "(root)"}: ${i.message}`,
-        ),
-      );
-    const config = parsed.data;
-    // a model the configuration names must be one of the bundle's own files
-    const outside = config.models.filter((m) => relative(dir, resolve(dir, m.path)).startsWith(".."));
-    if (outside.length > 0)
-      throw new BundleError(
-        outside.map((m) => `${BUNDLE_SERVE_CONFIG}: model ${m.name} is outside the bundle (${m.path})`),
-      );
-    const sources = serve.sourcesFromConfig(config.models, dir);
-    if (sources.length === 0) throw new BundleError([`${BUNDLE_SERVE_CONFIG} names no model`]);
+    const { config, sources } = bundleServing(serve, dir);
     rmSync(this.o.socket, { force: true });
     const { core } = await serve.startServing({
       config,

@@ -1,5 +1,6 @@
 /** Schemas of the rule files in rules/: checked at load, so a bad rule file fails fast with its path. */
 import { z } from "zod";
+import { EDGE_HARDWARE } from "../requirements/schema.js";
 
 /**
  * What implements a control, as the control catalogs name it (`needs`). Each is found as evidence in
@@ -310,6 +311,20 @@ function build() {
       basis: z.string().min(1),
     })
     .strict();
+  /** one edge device class's figures (edge.hardware), each with its source */
+  const deviceSchema = z
+    .object({
+      title: z.string().min(1),
+      /** effective FP32 GFLOP/s of ONNX Runtime on the device */
+      gflops: z.number().positive(),
+      /** the accelerator the serving core can use there */
+      accelerator: z.enum(["none", "cuda"]),
+      /** whether gflops comes from a measured model (else it is estimated) */
+      measured: z.boolean(),
+      source: z.string().url(),
+      basis: z.string().min(1),
+    })
+    .strict();
   const modelCatalogSchema = z
     .object({
       apiVersion: API_VERSION,
@@ -317,6 +332,22 @@ function build() {
       architectures: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/), architectureSchema),
       /** GPU models the price tables' rows name (gpuModel) */
       gpus: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/), gpuSchema),
+      /** the device classes of edge and embedded plans */
+      devices: z.object(
+        Object.fromEntries(EDGE_HARDWARE.map((h) => [h, deviceSchema])) as Record<
+          (typeof EDGE_HARDWARE)[number],
+          typeof deviceSchema
+        >,
+      ),
+      /** the serving core's own memory on a device, measured (bench/edge/memory-bench.js) */
+      deviceRuntime: z
+        .object({
+          baseMb: z.number().positive(),
+          mbPerModelMb: z.number().positive(),
+          benchmark: z.string().min(1),
+          basis: z.string().min(1),
+        })
+        .strict(),
       /** what an LLM's serving is sized from, each figure with its source */
       serving: z
         .object({

@@ -75,6 +75,18 @@ const BUILDERS = { aws: awsInventory, gcp: gcpInventory, azure: azureInventory }
 export function inventoryOf(input: InventoryInput): Inventory | null {
   const cloud = input.spec.cloud.provider;
   if (cloud === "kubernetes") return null;
+  // an edge or embedded plan's cloud side (the bundle store, the fleet's identities, telemetry
+  // ingestion) is not generated yet: nothing is built, so nothing is priced (EDGE_CLOUD_SIDE_NOT_BUILT)
+  if (input.choices["serving.runtime"] === "on-device")
+    return {
+      cloud,
+      region: input.spec.cloud.region,
+      zones: 1,
+      resources: [],
+      excluded: [],
+      vars: {},
+      secondaries: [],
+    };
   const { regions, failover } = input.spec.availability;
   const active = failover === "active-active";
   // active-active: routing shares the traffic between the regions, each sized for the whole peak;

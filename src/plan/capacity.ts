@@ -12,6 +12,7 @@ import {
   operatingPoint,
   sameGpu,
 } from "./calibration.js";
+import { type DeviceFit, deviceFit } from "./devices.js";
 import type { Capacity } from "./types.js";
 
 // What each constant rests on is said once, in CAPACITY_CONSTANTS below (explain capacity shows it);
@@ -118,6 +119,8 @@ export interface Workload {
   managedEndpointPremiumPercent: number | null;
   /** how cpuRowLatencyMs was reached */
   cpuLatencyBasis: string;
+  /** one device of an edge or embedded plan, sized from its class's figures; null otherwise */
+  device: DeviceFit | null;
   /** node-hours to serve the peak on the cheapest CPU instance and on the GPU option (realtime deep models) */
   peakCost: PeakCost | null;
 }
@@ -213,6 +216,12 @@ export function estimateWorkload(
     calibration: llm ? null : calibration,
     managedEndpointInstance: null,
     managedEndpointPremiumPercent: null,
+    device: deviceFit(
+      spec,
+      models,
+      flopsPerRow * rowsPerRequest,
+      parametersMillions + embeddingParametersMillions,
+    ),
     cpuLatencyBasis,
     peakCost: null,
   };
@@ -457,6 +466,7 @@ export function replicaThroughput(args: {
 /** Sizes replicas; also returns rows per second per replica (what a batch run's duration follows). */
 export function sizeCapacity(input: SizingInput): { capacity: Capacity; rowsPerSecond: number } {
   const { spec, workload, prices, mode, hardware, runtime, averageQps } = input;
+  if (runtime === "on-device" && workload.device) return sizeOnDevice(input, workload.device);
   const availability = minimumReplicasForAvailability(spec.availability.targetPercent);
   const regions = spec.availability.regions.length;
   const useGpu = hardware === "gpu" && workload.gpu !== null;
@@ -797,4 +807,31 @@ function llmShapeOf(
         ? `${name}'s shape (${a.source})`
         : `assumed shaped like ${name} (set model.architecture)`,
   };
+}
+
+/**
+ * An edge or embedded plan's capacity is its devices: one replica each (the fleet is the capacity,
+ * nothing scales), on the device class's figures; a device answers one request at a time at the
+ * latency its class reaches.
+ */
+function sizeOnDevice(input: SizingInput, device: DeviceFit): { capacity: Capacity; rowsPerSecond: number } {
+  const { spec } = input;
+  const devices = spec.edge?.devices ?? 1;
+  const int8 = !device.fitsFp32 && device.fitsInt8;
+  const perReplicaQps = device.latencyMs > 0 ? 1000 / device.latencyMs : 1000;
+  const capacity: Capacity = {
+    replicasMin: devices,
+    replicasMax: devices,
+    hardware: device.accelerator === "cuda" ? "gpu" : "cpu",
+    instanceType: `${device.hardware}: ${device.title}`,
+    zones: 1,
+    regions: 1,
+    gpuType: null,
+    gpuMemoryGb: null,
+    perReplicaQps: round2(perReplicaQps),
+    targetUtilization: TARGET_UTILIZATION,
+    estimatedFrom: `${input.workload.flopsBasis}; ${device.latencyMs} ms a request at ${device.gflops} GFLOP/s (${device.basis}); ${int8 ? device.memoryMbInt8 : device.memoryMbFp32} MB of ${device.memoryMb} MB with the model at ${int8 ? "int8" : "FP32"} (the serving core's own memory measured in bench/edge/memory-bench.js); one replica on each of ${devices} devices`,
+    precision: int8 ? "int8" : "fp32",
+  };
+  return { capacity, rowsPerSecond: 0 };
 }

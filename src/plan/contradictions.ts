@@ -221,6 +221,7 @@ export function findContradictions(
       ["model.parametersMillions", "model.sizeMb", "useCase.kind"],
     );
   }
+  out.push(...deviceContradictions(spec, workload, isProvided));
   if (spec.data.containsPii && spec.compliance.length === 0) {
     push(
       {
@@ -523,5 +524,88 @@ function recoveryProblems(
           ? "set availability.failover: active-active, or lower the target"
           : "lower the target: the routing's own detection takes longer than the budget",
     });
+  return out;
+}
+
+/**
+ * An edge or embedded plan's device against its model: the model must fit the memory the spec gives
+ * (quantized to int8 at best), a request must finish within the latency on the device class's figures,
+ * a model that needs a GPU needs a device that has one, and an NPU is not what the serving core runs on.
+ */
+function deviceContradictions(
+  spec: ResolvedSpec,
+  workload: Workload,
+  isProvided: (path: string) => boolean,
+): PlanWarning[] {
+  const device = workload.device;
+  if (!device || !spec.edge) return [];
+  const out: PlanWarning[] = [];
+  const push = (w: PlanWarning, about: readonly string[]) => {
+    if (about.some(isProvided)) out.push(w);
+  };
+  out.push({
+    code: "EDGE_CLOUD_SIDE_NOT_BUILT",
+    severity: "warning",
+    path: "inference.mode",
+    message:
+      "the cloud side of an on-device plan is not generated yet: no Terraform (bundle store, device identities, telemetry ingestion), no release workflow and no price; platform/edge/ holds what the devices run",
+    suggestion:
+      "host the bundles and channel pointers (stackwright edge bundle, platform/edge/rollout.yaml) and a telemetry endpoint yourself meanwhile",
+  });
+  const figure = `${device.gflops} GFLOP/s, ${device.measured ? "measured" : "estimated"} (rules/models.yaml devices.${device.hardware}: ${device.source})`;
+  if (!device.fitsInt8)
+    push(
+      {
+        code: "MODEL_TOO_LARGE_FOR_DEVICE",
+        severity: "error",
+        path: "edge.memoryMb",
+        message: `the serving core needs ${device.memoryMbInt8} MB with the model even quantized to int8 (${device.memoryMbFp32} MB at FP32), more than the ${device.memoryMb} MB a device gives it`,
+        suggestion:
+          "give the model more of the device's memory, or choose a smaller model (fewer parameters, a smaller input)",
+      },
+      ["edge.memoryMb", "model.parametersMillions", "model.sizeMb", "model.architecture"],
+    );
+  if (device.latencyMs > spec.inference.latencyP99Ms)
+    push(
+      {
+        code: "LATENCY_UNREACHABLE_ON_DEVICE",
+        severity: "error",
+        path: "inference.latencyP99Ms",
+        message: `one request takes about ${device.latencyMs} ms on ${device.title} at ${figure}, more than the ${spec.inference.latencyP99Ms} ms p99`,
+        suggestion:
+          "a smaller input (inference.imageSize) or model, a faster device class (edge.hardware), or a looser latency; measure the model on the device with stackwright calibrate",
+      },
+      [
+        "inference.latencyP99Ms",
+        "edge.hardware",
+        "model.architecture",
+        "model.parametersMillions",
+        "inference.imageSize",
+      ],
+    );
+  if (spec.model.gpu === true && device.accelerator === "none")
+    push(
+      {
+        code: "GPU_MODEL_ON_CPU_DEVICE",
+        severity: "error",
+        path: "model.gpu",
+        message: `the model needs a GPU, and ${device.title} has none the serving core can use`,
+        suggestion:
+          "run it on Jetson devices (edge.hardware: jetson), or set model.gpu: auto if it runs on a CPU",
+      },
+      ["model.gpu", "edge.hardware"],
+    );
+  if (device.hardware === "npu")
+    push(
+      {
+        code: "NPU_NOT_USED",
+        severity: "warning",
+        path: "edge.hardware",
+        message:
+          "the NPU is not used: it runs only models compiled for its vendor's runtime (Edge TPU, HailoRT, RKNN), which ONNX Runtime has no provider for; the serving core runs on the board's CPU and is sized for it",
+        suggestion: "compile the model for the NPU's runtime outside stackwright if its CPU is too slow",
+      },
+      ["edge.hardware"],
+    );
   return out;
 }

@@ -205,7 +205,9 @@ function resolveLatency(spec: ModeInputSpec, ruleSet: RuleSet, reasons: Map<stri
     "inference.latencyP99Ms",
     mode === "realtime"
       ? `realtime plan (rule ${rule.id}): a typical interactive budget of ${ms} ms`
-      : `streaming plan (rule ${rule.id}): events scored within ${ms / 1000} s end to end`,
+      : mode === "streaming"
+        ? `streaming plan (rule ${rule.id}): events scored within ${ms / 1000} s end to end`
+        : `${mode} plan (rule ${rule.id}): the ${ms} ms a machine or an application acts within on the device`,
   );
   return ms;
 }

@@ -56,8 +56,14 @@ let cached: RuleSet | undefined;
 /** Input paths rules may read: every spec field (from a fully defaulted spec) and every fact. */
 export function specInputs(): string[] {
   const minimal = parseSpecValue({ metadata: { name: "inputs" } });
-  if (!minimal.ok) throw new Error("the minimal spec does not parse");
-  return knownInputs(minimal.spec);
+  // the devices section is null unless the mode runs on devices: its fields come from a spec that has one
+  const onDevice = parseSpecValue({
+    metadata: { name: "inputs" },
+    inference: { mode: "edge" },
+    edge: { devices: 1, hardware: "cpu-x86", memoryMb: 1 },
+  });
+  if (!minimal.ok || !onDevice.ok) throw new Error("the minimal spec does not parse");
+  return [...new Set([...knownInputs(minimal.spec), ...knownInputs(onDevice.spec)])].sort();
 }
 
 /** The rule set shipped in rules/, loaded and checked once per process. */

@@ -59,6 +59,8 @@ export function parseSpecValue(value: unknown): ParseResult {
   }
   const result = specSchema.safeParse(value, { reportInput: true });
   if (result.success) {
+    const edgeProblems = edgeSectionProblems(result.data);
+    if (edgeProblems.length > 0) return { ok: false, problems: edgeProblems };
     PROVIDED.set(result.data, new Set(leafPaths(value)));
     return { ok: true, spec: result.data, hash: hashValue(result.data) };
   }
@@ -245,4 +247,35 @@ function dedupe(problems: Problem[]): Problem[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * The devices section goes with an on-device mode: an edge or embedded plan cannot be sized without
+ * it, and a section no plan reads is a mistake the user should hear of.
+ */
+function edgeSectionProblems(spec: Spec): Problem[] {
+  const onDevice = spec.inference.mode === "edge" || spec.inference.mode === "embedded";
+  if (onDevice && spec.edge === null)
+    return [
+      {
+        code: "INVALID",
+        severity: "error",
+        path: "edge",
+        message: `inference.mode ${spec.inference.mode} runs the model on devices: the edge section says which`,
+        allowed:
+          "edge: { devices, hardware: cpu-x86 | cpu-arm | jetson | npu | browser, memoryMb, connectivity, sites }",
+      },
+    ];
+  if (!onDevice && spec.edge !== null)
+    return [
+      {
+        code: "INVALID",
+        severity: "error",
+        path: "inference.mode",
+        message: "the spec describes devices (edge) but does not run inference on them",
+        found: spec.inference.mode,
+        allowed: "edge (a fleet of devices) or embedded (inside an application); or remove the edge section",
+      },
+    ];
+  return [];
 }

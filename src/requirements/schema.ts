@@ -34,7 +34,10 @@ export const FRAMEWORKS = [
   "onnx",
 ] as const;
 export const MODEL_FORMATS = ["onnx", "pickle", "savedmodel", "torchscript", "safetensors", "gguf"] as const;
-export const INFERENCE_MODES = ["auto", "realtime", "batch", "streaming"] as const;
+export const INFERENCE_MODES = ["auto", "realtime", "batch", "streaming", "edge", "embedded"] as const;
+/** The device classes inference runs on in edge and embedded modes (rules/devices.yaml has their figures). */
+export const EDGE_HARDWARE = ["cpu-x86", "cpu-arm", "jetson", "npu", "browser"] as const;
+export const EDGE_CONNECTIVITY = ["always", "intermittent", "offline"] as const;
 export const TRAFFIC_PATTERNS = ["steady", "diurnal", "spiky", "scheduled"] as const;
 export const DATA_SOURCES = [
   "kafka",
@@ -74,9 +77,11 @@ export const DEFAULT_ENVIRONMENTS = ["staging", "production"] as const;
  * p99 latency assumed when `inference.latencyP99Ms` is left out, per decided serving mode: a realtime
  * endpoint gets a typical interactive budget (200 ms, the budget web APIs commonly hold a request to),
  * a stream consumer a few seconds end to end, and a batch run its deadline (the `deadlineHours`
- * parameter of the batch rule that decided the mode). Each is marked `source: default` in the plan.
+ * parameter of the batch rule that decided the mode), and inference on a device the 100 ms a machine or
+ * an application acts within (a line camera at 10 frames a second). Each is marked `source: default`
+ * in the plan.
  */
-export const MODE_LATENCY_DEFAULTS_MS = { realtime: 200, streaming: 5000 } as const;
+export const MODE_LATENCY_DEFAULTS_MS = { realtime: 200, streaming: 5000, edge: 100, embedded: 100 } as const;
 /** Peak QPS assumed when neither `inference.peakQps` nor `inference.averageQps` is given. */
 export const DEFAULT_PEAK_QPS = 10;
 
@@ -445,6 +450,29 @@ const deploymentSchema = z
   })
   .strict();
 
+const edgeSchema = z
+  .object({
+    devices: z.number().int().positive().max(10_000_000).describe("Devices that run the model."),
+    hardware: z
+      .enum(EDGE_HARDWARE)
+      .describe(
+        "The device class: cpu-x86, cpu-arm, jetson (NVIDIA Jetson, CUDA), npu (an int8 accelerator), browser (WebAssembly).",
+      ),
+    memoryMb: positive(SIZE_MB, "mb").describe("Memory the model may use on a device ('2gb')."),
+    connectivity: z
+      .enum(EDGE_CONNECTIVITY)
+      .default("intermittent")
+      .describe("Whether devices reach the cloud always, now and then, or never (updates by hand)."),
+    sites: z
+      .number()
+      .int()
+      .positive()
+      .max(1_000_000)
+      .default(1)
+      .describe("Sites the devices are spread over."),
+  })
+  .strict();
+
 const teamSchema = z
   .object({
     size: z.number().int().positive().max(10_000).default(3),
@@ -510,6 +538,10 @@ export const specSchema = z
     dataResidency: z.enum(DATA_RESIDENCIES).default("any"),
     cloud: cloudSchema.default({ provider: "aws", region: null }),
     team: teamSchema.default({ size: 3, existingTools: [] }),
+    edge: edgeSchema
+      .nullable()
+      .default(null)
+      .describe("The devices of an edge or embedded plan (inference.mode: edge or embedded)."),
     deployment: deploymentSchema.default({
       strategy: "auto",
       approval: true,

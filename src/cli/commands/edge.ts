@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { EDGE_DEFAULTS } from "../../edge/defaults.js";
 import type { CliIo } from "../io.js";
 
 export interface EdgeKeygenFlags {

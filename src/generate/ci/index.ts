@@ -33,7 +33,8 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
   const runtime = choice(plan, "serving.runtime");
   const hasChart = runtime === "kubernetes";
   const chart = hasChart ? delivery.chartPath : "";
-  const tfDir = provider === "kubernetes" ? "" : `infra/terraform/${provider}`;
+  const onDevice = runtime === "on-device";
+  const tfDir = provider === "kubernetes" || onDevice ? "" : `infra/terraform/${provider}`;
   const files: TextFileSet = {};
 
   const jobs: Record<string, unknown> = {
@@ -88,6 +89,9 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
     concurrency: { group: `ci-${e("github.ref")}`, "cancel-in-progress": true },
     jobs,
   });
+
+  // an on-device plan's releases are bundles moved ring by ring: that workflow is not generated yet
+  if (onDevice) return files;
 
   files[".github/workflows/deploy.yml"] = doc({
     name: "deploy",

@@ -17,6 +17,7 @@ import { CONTAINER_PORT, serveArgs } from "../commands.js";
 import { engineArgs } from "../engine-deploy.js";
 import { GPU_IMAGE_TAG_SUFFIX } from "../helm/index.js";
 import { type ManagedEndpoint, managedEndpointOf } from "../managed-endpoint.js";
+import { edgeFiles } from "./edge.js";
 import { engineReadme } from "./engine-readme.js";
 import { grafanaDashboard, prometheusRules } from "./monitoring.js";
 import { generateFeatureStore, generatePipelines } from "./pipelines.js";
@@ -184,6 +185,24 @@ export function sampleOnlineFeatures(plan: Plan, count = 5): string {
     lines.push(JSON.stringify(row));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * An Open Inference Protocol infer request for the sample model: one row, every feature at the middle
+ * of its sample distribution (a device's health check sends it: platform/edge/health-request.json).
+ */
+export function exampleInferRequest(plan: Plan) {
+  const fields = defaultFeatures(plan);
+  return {
+    inputs: [
+      {
+        name: "input",
+        shape: [1, fields.length],
+        datatype: "FP32",
+        data: fields.map((field) => Math.round(distributionOf(field).mid * 1e4) / 1e4),
+      },
+    ],
+  };
 }
 
 /** One request's features, each of its declared type, at the middle of its sample distribution. */
@@ -404,6 +423,21 @@ export function generatePlatform(plan: Plan, options: PlatformOptions = {}): Fil
   const model = sampleModel(plan);
   const config = serveConfigFromPlan(plan);
   const yaml = (value: unknown) => `# ${GENERATED_HEADER}\n${stringify(value, { lineWidth: 0 })}`;
+  // on devices: what a bundle carries (the serving core's configuration, the sample, the health check)
+  if (decision(plan, "serving.runtime").choice === "on-device") {
+    const edge: FileSet = {
+      "platform/edge/serve.yaml": yaml(config),
+      [`platform/edge/models/${models.primary}/1/model.onnx`]: model.bytes,
+      [`platform/edge/models/${models.primary}/1/model.yaml`]: yaml(model.meta),
+      ...edgeFiles(plan, exampleInferRequest(plan)),
+    };
+    if (models.fallback) {
+      const fallback = sampleFallbackModel(plan);
+      edge[`platform/edge/models/${models.fallback}/1/model.onnx`] = fallback.bytes;
+      edge[`platform/edge/models/${models.fallback}/1/model.yaml`] = yaml(fallback.meta);
+    }
+    return edge;
+  }
   const files: FileSet = {
     "platform/serve.yaml": yaml(config),
     [`platform/models/${models.primary}/1/model.onnx`]: model.bytes,

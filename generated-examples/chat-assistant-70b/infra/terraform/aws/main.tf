@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "assistant-platform"
-    "stackwright/spec-hash"     = "358b2e06cead"
+    "stackwright/spec-hash"     = "e7dae7ca9a6e"
     "environment"               = var.environment
   }
 }

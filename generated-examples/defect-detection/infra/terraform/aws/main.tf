@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "manufacturing-quality"
-    "stackwright/spec-hash"     = "abdf0e1d12a8"
+    "stackwright/spec-hash"     = "73044c150225"
     "environment"               = var.environment
   }
 }

@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "1baf7a118ea5"
+    "stackwright-spec-hash" = "594986a38e94"
     "environment"           = var.environment
   }
 }

@@ -6,7 +6,7 @@ data "google_project" "current" {
 locals {
   labels = {
     "stackwright-workload"  = var.name
-    "stackwright-spec-hash" = "58062328ca0a"
+    "stackwright-spec-hash" = "60b0285d53a4"
     "environment"           = var.environment
   }
 }

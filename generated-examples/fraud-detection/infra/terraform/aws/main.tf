@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "risk-platform"
-    "stackwright/spec-hash"     = "30cd396a6fe5"
+    "stackwright/spec-hash"     = "68a7bd16f822"
     "environment"               = var.environment
   }
 }

@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "customer-support-platform"
-    "stackwright/spec-hash"     = "adb4187ef7d5"
+    "stackwright/spec-hash"     = "ad752dd539ec"
     "environment"               = var.environment
   }
 }

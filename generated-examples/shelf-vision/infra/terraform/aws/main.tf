@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "retail-vision"
-    "stackwright/spec-hash"     = "5364cd35db31"
+    "stackwright/spec-hash"     = "75282f5aa0ad"
     "environment"               = var.environment
   }
 }

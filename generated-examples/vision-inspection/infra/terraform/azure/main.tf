@@ -5,7 +5,7 @@ locals {
   tags = {
     "stackwright-workload"  = var.name
     "stackwright-owner"     = "quality-engineering"
-    "stackwright-spec-hash" = "06ca9cef2c35"
+    "stackwright-spec-hash" = "9b4617ad9011"
     "environment"           = var.environment
   }
 }

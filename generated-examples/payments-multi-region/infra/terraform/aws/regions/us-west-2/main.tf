@@ -11,7 +11,7 @@ locals {
     "app.kubernetes.io/part-of" = "stackwright"
     "stackwright/workload"      = var.name
     "stackwright/owner"         = "payments-platform"
-    "stackwright/spec-hash"     = "18e48d753aa4"
+    "stackwright/spec-hash"     = "b20c694197a6"
     "environment"               = var.environment
   }
 }

@@ -1,0 +1,205 @@
+/**
+ * platform/edge/ of an edge or embedded plan, beside the bundle's serving configuration and sample
+ * model: the health request a device sends after a swap, the rollout's rings and gates as data, a Node
+ * entry that runs a bundle in the application's process, a browser entry on onnxruntime-web, and the
+ * README that says how to bundle, sign, verify and run it, and what is not generated.
+ */
+import { stringify } from "yaml";
+import { EDGE_DEFAULTS } from "../../edge/defaults.js";
+import { GENERATED_HEADER } from "../../fileset/index.js";
+import type { Plan } from "../../plan/types.js";
+import { fastBurn } from "./monitoring.js";
+import { servedModels } from "./serve-config.js";
+
+function decision(plan: Plan, capability: string) {
+  return plan.decisions.find((d) => d.capability === capability)!;
+}
+
+export interface Ring {
+  name: string;
+  devices: number;
+  soakHours: number;
+  gate: { maxErrorRate: number; maxP99Ms: number };
+}
+
+/** The rings a release passes through: canary devices, one site (when there are several), the fleet. */
+export function ringsOf(plan: Plan): Ring[] {
+  const edge = plan.requirements.edge!;
+  const params = decision(plan, "deployment.strategy").params;
+  const soakHours = Number(params.soakHours ?? 24);
+  const gate = { maxErrorRate: fastBurn(plan), maxP99Ms: plan.requirements.inference.latencyP99Ms };
+  const canary = Math.min(
+    edge.devices,
+    Math.max(1, Math.ceil((edge.devices * Number(params.canaryPercent ?? 5)) / 100)),
+  );
+  const site = Math.ceil(edge.devices / edge.sites);
+  return [
+    { name: "canary", devices: canary, soakHours, gate: { ...gate } },
+    ...(edge.sites > 1 && site > canary
+      ? [{ name: "site", devices: site, soakHours, gate: { ...gate } }]
+      : []),
+    ...(edge.devices > canary
+      ? [{ name: "fleet", devices: edge.devices, soakHours: 0, gate: { ...gate } }]
+      : []),
+  ];
+}
+
+const HEADER_JS = `// ${GENERATED_HEADER}`;
+
+export function edgeFiles(plan: Plan, healthRequest: unknown): Record<string, string> {
+  const name = plan.requirements.metadata.name;
+  const model = servedModels(plan).primary;
+  const rings = ringsOf(plan);
+  const rollout = {
+    apiVersion: "stackwright.dev/v1",
+    kind: "EdgeRollout",
+    bundle: name,
+    // each ring's pointer, {"version": "...", "bundle": "<URL of the bundle's directory>"}, is what
+    // its devices poll (stackwright edge run --channel); a release moves them in this order
+    channel: "channels/{ring}.json",
+    device: {
+      healthChecks: EDGE_DEFAULTS.healthChecks,
+      healthIntervalSeconds: EDGE_DEFAULTS.healthIntervalS,
+      healthRequest: "health-request.json",
+      pollIntervalSeconds: EDGE_DEFAULTS.pollIntervalS,
+      uploadIntervalSeconds: EDGE_DEFAULTS.uploadIntervalS,
+    },
+    rings,
+  };
+  return {
+    "platform/edge/health-request.json": `${JSON.stringify(healthRequest, null, 2)}\n`,
+    "platform/edge/rollout.yaml": `# ${GENERATED_HEADER}\n${stringify(rollout, { lineWidth: 0 })}`,
+    "platform/edge/embedded.mjs": embeddedEntry(model),
+    "platform/edge/browser.mjs": browserEntry(),
+    "platform/README.md": edgeReadme(plan, rings),
+  };
+}
+
+/** The Node entry: a verified bundle's model in the application's own process. */
+function embeddedEntry(model: string): string {
+  return `${HEADER_JS}
+// Runs a bundle of this platform inside a Node application (the serving core in process): the bundle is
+// verified with the fleet's public key first, exactly as \`stackwright edge run\` verifies it.
+//
+//   import { open } from "./embedded.mjs";
+//   const model = await open("bundle", { publicKeyPem: readFileSync("fleet.pub", "utf8") });
+//   const answer = await model.infer(JSON.parse(readFileSync("health-request.json", "utf8")));
+import { openBundle } from "stackwright";
+
+/** The bundle in \`dir\`, verified and loaded; requests go to ${JSON.stringify(model)} unless they name another model. */
+export function open(dir, options = {}) {
+  return openBundle(dir, options);
+}
+`;
+}
+
+/** The browser (or any WebAssembly sandbox) entry: the bundle's ONNX model on onnxruntime-web. */
+function browserEntry(): string {
+  return `${HEADER_JS}
+// Runs the bundle's ONNX model with onnxruntime-web's WebAssembly backend: in a browser (bundled with
+// the page, the .wasm files served beside it: ort.env.wasm.wasmPaths) or under Node (they load from the
+// package). Requests and answers are the Open Inference Protocol's JSON, as the serving core's.
+//
+//   import { loadModel } from "./browser.mjs";
+//   const model = await loadModel(await (await fetch("models/<name>/1/model.onnx")).arrayBuffer());
+//   const answer = await model.infer({ inputs: [{ name: "input", shape: [1, 8], datatype: "FP32", data: [...] }] });
+import * as ort from "onnxruntime-web";
+
+const ARRAYS = { FP32: Float32Array, FP64: Float64Array, INT32: Int32Array, INT64: BigInt64Array, UINT8: Uint8Array, INT8: Int8Array, BOOL: Uint8Array };
+const TYPES = { FP32: "float32", FP64: "float64", INT32: "int32", INT64: "int64", UINT8: "uint8", INT8: "int8", BOOL: "bool" };
+const DATATYPES = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k]));
+
+/** The model from its bytes (or a URL), ready for infer requests. */
+export async function loadModel(model, options = {}) {
+  const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], ...options });
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async infer(request) {
+      const feeds = {};
+      for (const input of request.inputs) {
+        const Array_ = ARRAYS[input.datatype];
+        if (!Array_) throw new Error(\`input \${input.name}: datatype \${input.datatype} is not supported here\`);
+        const data = input.datatype === "INT64" ? input.data.map((v) => BigInt(v)) : input.data;
+        feeds[input.name] = new ort.Tensor(TYPES[input.datatype], Array_.from(data), input.shape);
+      }
+      const results = await session.run(feeds);
+      return {
+        outputs: Object.entries(results).map(([name, tensor]) => ({
+          name,
+          datatype: DATATYPES[tensor.type] ?? tensor.type,
+          shape: [...tensor.dims],
+          data: Array.from(tensor.data, (v) => (typeof v === "bigint" ? Number(v) : v)),
+        })),
+      };
+    },
+    release: () => session.release(),
+  };
+}
+`;
+}
+
+function edgeReadme(plan: Plan, rings: Ring[]): string {
+  const spec = plan.requirements;
+  const edge = spec.edge!;
+  const name = spec.metadata.name;
+  const engine = decision(plan, "serving.engine").choice;
+  const optimization = decision(plan, "serving.optimization").choice;
+  return `<!-- ${GENERATED_HEADER} -->
+# ${name}: what the devices run
+
+${edge.devices} ${edge.hardware} devices at ${edge.sites} site(s) (\`inference.mode: ${spec.inference.mode}\`, engine \`${engine}\`).
+The capacity model sizes one device: ${plan.capacity.estimatedFrom}.
+
+| path | what it is |
+| --- | --- |
+| \`edge/serve.yaml\` | the serving core's configuration a bundle carries; model paths are relative to it |
+| \`edge/models/\` | a **SAMPLE** model (\`stage: sample\`): generated weights over the declared features, not trained |
+| \`edge/health-request.json\` | the infer request a device sends after it swaps in a bundle; it must be answered 200 |
+| \`edge/rollout.yaml\` | the rings a release passes through and the gate each must pass (data: nothing here moves them) |
+| \`edge/embedded.mjs\` | the Node entry: a verified bundle's model in the application's own process |
+| \`edge/browser.mjs\` | the browser entry: the model on onnxruntime-web's WebAssembly backend |
+${optimization === "int8-quantization" ? "\nThe plan quantizes the model to int8 to fit the device's memory (`serving.optimization`): nothing here quantizes. Quantize the trained model (ONNX Runtime's quantize_dynamic, or static quantization with a calibration set) before it is bundled, and measure its accuracy against the FP32 model.\n" : ""}
+## Bundle, sign, verify
+
+\`\`\`sh
+npx stackwright edge keygen --out keys                     # once: keys/edge-signing.key stays with whoever signs releases
+npx stackwright edge bundle --from platform/edge --out dist/bundle --name ${name} --bundle-version 2026.12.04-1 --key keys/edge-signing.key
+npx stackwright edge verify dist/bundle --key keys/edge-signing.pub
+\`\`\`
+
+A device refuses a bundle that is unsigned, signed with another key, has a changed, missing or added
+file, or names a path outside itself.
+
+## Run on a device
+
+\`\`\`sh
+STACKWRIGHT_EDGE_UPLOAD_TOKEN=... npx stackwright edge run dist/bundle --key edge-signing.pub \\
+  --channel https://<bundle store>/channels/canary.json --upload https://<telemetry endpoint>
+\`\`\`
+
+The serving core answers on \`.stackwright-edge/serve.sock\` (the Open Inference Protocol over HTTP) and
+as JSON lines on stdin. Every answer's status and latency is kept on disk and posted with the drift
+statistics when the upload URL answers (each batch once, with an Idempotency-Key). Every
+${rollout(rings)}
+
+## The rings
+
+${rings.map((r) => `- **${r.name}**: ${r.devices} device(s)${r.soakHours ? `, ${r.soakHours} h before the next ring` : ""}; its gate: at most ${r.gate.maxErrorRate} of answers failed and a p99 of at most ${r.gate.maxP99Ms} ms in its devices' telemetry`).join("\n")}
+
+A release copies the next ring's pointer, \`channels/<ring>.json\` (\`{"version": "...", "bundle": "<URL of the bundle's directory>"}\`),
+once the ring before it passed its gate.
+
+## Not generated yet
+
+The cloud side: the bundle store (versioned, with object lock), per-device identities (AWS IoT Core,
+Azure IoT Hub; none on Google Cloud since IoT Core was retired), the telemetry endpoint, and the
+workflow that builds, signs, publishes and moves the rings. Until they are, host the bundles and the
+channel pointers and a telemetry endpoint yourself.
+`;
+}
+
+function rollout(rings: Ring[]): string {
+  return `${EDGE_DEFAULTS.pollIntervalS} s the device asks its ring's channel for the version it should run; a new bundle is downloaded (its manifest checked first), verified, swapped in, kept after ${EDGE_DEFAULTS.healthChecks} passing health checks and reverted after ${EDGE_DEFAULTS.healthChecks} failing ones (readiness, then \`health-request.json\`), and a reverted version is not tried again. ${rings.length} ring(s): ${rings.map((r) => r.name).join(", ")}.`;
+}
