@@ -12,6 +12,8 @@ import {
   DATA_SOURCES,
   DEPLOYMENT_ACCESS,
   DEPLOYMENT_STRATEGIES,
+  EDGE_CONNECTIVITY,
+  EDGE_HARDWARE,
   FAILOVER_MODELS,
   FRAMEWORKS,
   FRESHNESS,
@@ -55,6 +57,8 @@ const multiRegion = (a: Answers) =>
   get(a, "availability.multiRegion", false) === true ||
   ((get(a, "availability.regions", null) as string[] | null)?.length ?? 0) > 1;
 const llmGeneration = (a: Answers) => get(a, "useCase.kind", "") === "llm-generation";
+/** The model runs on devices (edge) or inside an application (embedded): the devices' questions. */
+const onDevice = (a: Answers) => mode(a) === "edge" || mode(a) === "embedded";
 const deep = (a: Answers) =>
   !CLASSICAL.includes(String(get(a, "model.framework", "sklearn"))) ||
   get(a, "useCase.kind", "") === "llm-generation";
@@ -199,11 +203,61 @@ export const QUESTIONS: readonly Question[] = [
     id: "mode",
     path: "inference.mode",
     prompt: "How are predictions consumed?",
-    help: "realtime: a caller waits; batch: on a schedule; streaming: events on a log; auto: let the rules decide.",
+    help: "realtime: a caller waits; batch: on a schedule; streaming: events on a log; edge: on a fleet of devices; embedded: inside an application; auto: let the rules decide.",
     kind: "select",
     choices: INFERENCE_MODES,
     default: "auto",
     key: true,
+  },
+  {
+    id: "devices",
+    path: "edge.devices",
+    prompt: "How many devices run the model?",
+    help: "Every device runs its own copy; the rings of a release are drawn from them.",
+    kind: "number",
+    unit: "devices",
+    default: 1,
+    when: onDevice,
+  },
+  {
+    id: "hardware",
+    path: "edge.hardware",
+    prompt: "What do the devices run on?",
+    help: "cpu-x86, cpu-arm (a Raspberry Pi class board), jetson (NVIDIA, CUDA), npu (an int8 accelerator: its CPU runs the model), browser (WebAssembly).",
+    kind: "select",
+    choices: EDGE_HARDWARE,
+    default: "cpu-x86",
+    when: onDevice,
+  },
+  {
+    id: "deviceMemory",
+    path: "edge.memoryMb",
+    prompt: "Memory the model may use on a device?",
+    help: "Decides whether the model fits as exported or must be quantized to int8. 512, 2gb.",
+    kind: "number",
+    unit: "MB",
+    default: 1024,
+    when: onDevice,
+  },
+  {
+    id: "connectivity",
+    path: "edge.connectivity",
+    prompt: "How do the devices reach the cloud?",
+    help: "always, intermittent (telemetry waits on disk), offline (updates by hand).",
+    kind: "select",
+    choices: EDGE_CONNECTIVITY,
+    default: "intermittent",
+    when: onDevice,
+  },
+  {
+    id: "sites",
+    path: "edge.sites",
+    prompt: "How many sites are the devices spread over?",
+    help: "A release reaches one site before the fleet.",
+    kind: "number",
+    unit: "sites",
+    default: 1,
+    when: onDevice,
   },
   {
     id: "latency",

@@ -548,7 +548,7 @@ function deviceContradictions(
     severity: "warning",
     path: "inference.mode",
     message:
-      "the cloud side of an on-device plan is not generated yet: no Terraform (bundle store, device identities, telemetry ingestion), no release workflow and no price; platform/edge/ holds what the devices run",
+      "the cloud side of an on-device plan is not generated yet: no Terraform (bundle store, device identities, telemetry ingestion), no release or retraining workflow and no price; platform/edge/ holds what the devices run",
     suggestion:
       "host the bundles and channel pointers (stackwright edge bundle, platform/edge/rollout.yaml) and a telemetry endpoint yourself meanwhile",
   });

@@ -431,10 +431,12 @@ describe("the command contract", () => {
           /^deploy\/helm\/[^/]+\/values\.yaml$/.test(file) &&
           (parseYaml(text) as { engine: { kind: string } }).engine.kind !== "onnx-core",
       );
+      // nor where the model runs on devices: they run the bundle (stackwright edge run, test/edge/)
+      const onDevice = "platform/edge/rollout.yaml" in files;
       expect(
         ["serve", "score", "consume"].some((c) => commands.has(c)),
         name,
-      ).toBe(!llmEngine);
+      ).toBe(!llmEngine && !onDevice);
       expect(lines.flatMap((l) => problemsOf(l, files, cloud))).toEqual([]);
       // one scheduler per score job: the chart's CronJob (in batch mode) or the plan's orchestrator
       // or the cloud's scheduler, never two

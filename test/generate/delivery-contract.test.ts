@@ -23,7 +23,7 @@ import type { Plan } from "../../src/plan/types.js";
 import { formatValidationProblem, validateFileSet } from "../../src/validate/index.js";
 import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
 import { ROOT } from "../helpers/cli.js";
-import { EXAMPLES, MATRIX } from "../helpers/plans.js";
+import { EXAMPLES, MATRIX, onDeviceExample } from "../helpers/plans.js";
 import { describeWith, tool } from "../helpers/tools.js";
 
 const OWN_SPECS: Record<string, string> = {
@@ -239,196 +239,207 @@ describeWith(
   ["helm"],
   "delivery contract: deploy.yml against the chart, the registry and the environments",
   () => {
-    it.each([...EXAMPLES, ...Object.keys(OWN_SPECS)])("%s", { timeout: 240_000 }, async (name) => {
-      const plan = await planOf(name);
-      const files = Object.fromEntries(textEntries(generateAll(plan)));
-      const delivery = deliveryOf(plan);
-      if (!EXAMPLES.includes(name)) {
-        // the examples are validated by generate itself (and the golden test); these once here
-        const problems = await validateFileSet(files);
-        expect(problems.map(formatValidationProblem), name).toEqual([]);
-      }
-      const deploy = parseYaml(files[".github/workflows/deploy.yml"]) as { jobs: Record<string, Job> };
-      const { build, ...rest } = deploy.jobs;
-
-      // one image, pushed once, to the registry the Terraform creates
-      const pushed = build.steps
-        .filter((s) => s.uses?.startsWith("docker/build-push-action"))
-        .map((s) => String(s.with?.tags));
-      const repository = build.outputs!.repository;
-      // the tree's Terraform, read once (the team's own cluster has none)
-      const provider = plan.requirements.cloud.provider;
-      const terraform = provider === "kubernetes" ? undefined : await terraformOf(files, provider);
-      const engine = engineArgs(plan);
-      if (engine) {
-        // an LLM engine's pods run the engine's own image: nothing is built or pushed
-        expect(pushed).toEqual([]);
-        expect(repository).toBe(engine.engine.image.repository);
-      } else {
-        expect(pushed[0]).toBe(`${repository}:\${{ steps.tag.outputs.tag }}`);
-        expectRegistryFromTerraform(plan, terraform, repository);
-      }
-
-      // production in every other region of a multi-region plan: after the primary's release, against
-      // that region's own stack
-      const productionName = delivery.environments.at(-1)!.name;
-      const regionJobs = new Map<string, (typeof delivery.regions)[number]>(
-        delivery.regions.map((r) => [`deploy-${productionName}-${r.region}`, r]),
-      );
-      for (const [id, region] of regionJobs) {
-        const job = rest[id];
-        expect(job, id).toBeDefined();
-        expect(job.environment).toBe(productionName);
-        expect(job.needs).toContain(`deploy-${productionName}`);
-        const dir = `infra/terraform/${plan.requirements.cloud.provider}/regions/${region.region}`;
-        const runs = job.steps.map((step) => step.run ?? "").join("\n");
-        // its cluster, its role (as its Terraform outputs it), its runners, its registry, its values
-        const stackName = /variable "name" \{[^}]*?default\s*=\s*"([^"]+)"/.exec(
-          files[`${dir}/variables.tf`],
-        )![1];
-        const cloud = plan.requirements.cloud.provider;
-        if (region.runnerLabels) {
-          const labels = /runner_labels = "([^"]+)"/.exec(files[`${dir}/runner.tf`])![1].split(",");
-          for (const label of labels) expect(job["runs-on"]).toContain(label);
+    // an on-device plan's releases are bundles moved ring by ring, with no deploy workflow yet (test/edge/)
+    it.each([...EXAMPLES.filter((e) => !onDeviceExample(e)), ...Object.keys(OWN_SPECS)])(
+      "%s",
+      { timeout: 240_000 },
+      async (name) => {
+        const plan = await planOf(name);
+        const files = Object.fromEntries(textEntries(generateAll(plan)));
+        const delivery = deliveryOf(plan);
+        if (!EXAMPLES.includes(name)) {
+          // the examples are validated by generate itself (and the golden test); these once here
+          const problems = await validateFileSet(files);
+          expect(problems.map(formatValidationProblem), name).toEqual([]);
         }
-        expect(files[`${delivery.chartPath}/${region.valuesFile}`], region.valuesFile).toBeDefined();
-        const login = job.steps.find(
-          (step) => step.uses !== undefined && JSON.stringify(step.with ?? {}).includes(region.roleVariable),
-        );
-        expect(login, `${id} signs in as ${region.roleVariable}`).toBeDefined();
-        if (cloud === "aws") {
-          expect(runs).toContain(`aws eks update-kubeconfig --name ${stackName} --region ${region.region}`);
-          expect(files[`${dir}/outputs.tf`]).toContain(`zipmap(["${region.roleVariable}"]`);
-          expect(login!.with).toMatchObject({
-            "role-to-assume": `\${{ vars.${region.roleVariable} }}`,
-            "aws-region": region.region,
-          });
-          const repository = /name\s+= "([^"]+)"/.exec(files[`${dir}/registry.tf`])![1];
-          expect(runs).toContain(`--repository-name ${repository} `);
-          expect(runs).toContain(
-            "--set image.repository=${{ steps.image.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
-          );
-          expect(files[`infra/terraform/${cloud}/global/replication.tf`]).toContain(
-            `region      = "${region.region}"`,
-          );
-          continue;
-        }
-        // Google Cloud and Azure: the environment's own identity (its roles reach every region's cluster),
-        // and the image the build pushed, which every region's nodes pull (multi-region / geo-replicated)
-        expect(runs).toContain(
-          cloud === "gcp"
-            ? `get-credentials ${stackName} --region ${region.region}`
-            : `az aks get-credentials --resource-group ${stackName}-rg --name ${stackName}`,
-        );
-        expect(runs).toContain(
-          "--set image.repository=${{ needs.build.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
-        );
-        const registry = delivery.registry.registryName;
-        if (cloud === "gcp") {
-          const location = /location\s+= "([a-z]+)"/.exec(files[`infra/terraform/gcp/registry.tf`])![1];
-          expect(files[`${dir}/cluster.tf`]).toContain(`location   = "${location}"`);
-          expect(files[".github/workflows/deploy.yml"]).toContain(`${location}-docker.pkg.dev/`);
+        const deploy = parseYaml(files[".github/workflows/deploy.yml"]) as { jobs: Record<string, Job> };
+        const { build, ...rest } = deploy.jobs;
+
+        // one image, pushed once, to the registry the Terraform creates
+        const pushed = build.steps
+          .filter((s) => s.uses?.startsWith("docker/build-push-action"))
+          .map((s) => String(s.with?.tags));
+        const repository = build.outputs!.repository;
+        // the tree's Terraform, read once (the team's own cluster has none)
+        const provider = plan.requirements.cloud.provider;
+        const terraform = provider === "kubernetes" ? undefined : await terraformOf(files, provider);
+        const engine = engineArgs(plan);
+        if (engine) {
+          // an LLM engine's pods run the engine's own image: nothing is built or pushed
+          expect(pushed).toEqual([]);
+          expect(repository).toBe(engine.engine.image.repository);
         } else {
-          expect(files[`${dir}/registry.tf`]).toContain(`name                = "${registry}"`);
-          expect(files["infra/terraform/azure/registry.tf"]).toContain(
-            `location                = "${region.region}"`,
-          );
-          expect(files[`${dir}/deploy.tf`]).toContain('data "azurerm_user_assigned_identity" "deploy"');
+          expect(pushed[0]).toBe(`${repository}:\${{ steps.tag.outputs.tag }}`);
+          expectRegistryFromTerraform(plan, terraform, repository);
         }
-      }
 
-      // environments in the spec's order, each its own GitHub environment; production last, behind approval
-      const deployJobs = Object.entries(rest).filter(
-        ([id]) => id.startsWith("deploy-") && !regionJobs.has(id),
-      );
-      expect(deployJobs.map(([, j]) => j.environment)).toEqual(delivery.environments.map((e) => e.name));
-      const [, production] = deployJobs[deployJobs.length - 1];
-      expect(production.needs!.includes("approval-required")).toBe(delivery.approval);
-      if (deployJobs.length > 1) expect(production.needs).toContain(deployJobs[deployJobs.length - 2][0]);
-
-      for (const [id, job] of [...deployJobs, ...[...regionJobs.keys()].map((r) => [r, rest[r]] as const)]) {
-        const runs = job.steps.map((s) => s.run ?? "").join("\n");
-        // every image a deploy step names is the one the build job pushed
-        for (const m of runs.matchAll(/--image (\$\{\{[^}]*\}\}:\$\{\{[^}]*\}\}|\S+)|--arg image "([^"]+)"/g))
-          expect(m[1] ?? m[2], id).toBe(IMAGE);
-        const managed = managedEndpointOf(plan);
-        if (managed) {
-          // every endpoint the job updates is its own environment's, as sagemaker.tf names it
-          const own = managed.environments.find((env) => env.name === job.environment)!;
-          expect(files["infra/terraform/aws/sagemaker.tf"]).toContain(`name          = "${own.endpoint}"`);
-          const targets = [...runs.matchAll(/--endpoint-name (\S+)/g)].map((m) => m[1]);
-          expect(targets.length, id).toBeGreaterThan(0);
-          for (const target of targets) expect(target, id).toBe(own.endpoint);
-        } else if (choiceOf(plan, "serving.runtime") !== "kubernetes")
-          expectServerlessTargets(terraform!, job.environment!, runs);
-        for (const install of installsOf(job)) {
-          // another region's release installs the image ECR replicated into its registry (above)
-          if (!regionJobs.has(id))
-            expect(runs).toContain(
-              "--set image.repository=${{ needs.build.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
-            );
-          expect(install.chart).toBe(delivery.chartPath);
-          expect(install.release).toBe(delivery.release);
-        }
-        if (delivery.access === "gitops") {
-          // the release values the job commits are what the controller of that environment syncs
-          const written = /> (deploy\/releases\/\S+\.yaml)/.exec(runs)![1];
-          const synced = parseAllDocuments(files[`deploy/gitops/${job.environment}.yaml`]).map((d) =>
-            d.toJS(),
-          );
-          const env = delivery.environments.find((e) => e.name === job.environment)!;
-          const app = synced.find((o) => o.kind === "Application" || o.kind === "HelmRelease");
-          if (app.kind === "Application") {
-            expect(app.spec.source.path).toBe(delivery.chartPath);
-            expect(app.spec.source.helm.releaseName).toBe(delivery.release);
-            expect(app.spec.destination.namespace).toBe(env.namespace);
-            const resolved = app.spec.source.helm.valueFiles.map((f: string) =>
-              posix.normalize(posix.join(delivery.chartPath, f)),
-            );
-            expect(resolved).toContain(written);
-            for (const f of resolved) if (f !== written) expect(files[f], f).toBeDefined();
-          } else {
-            expect(app.spec.chart.spec.chart).toBe(delivery.chartPath);
-            expect(app.spec.releaseName).toBe(delivery.release);
-            expect(app.spec.targetNamespace).toBe(env.namespace);
-            expect(app.spec.chart.spec.valuesFiles).toContain(written);
-            for (const f of app.spec.chart.spec.valuesFiles)
-              if (f !== written) expect(files[f], f).toBeDefined();
+        // production in every other region of a multi-region plan: after the primary's release, against
+        // that region's own stack
+        const productionName = delivery.environments.at(-1)!.name;
+        const regionJobs = new Map<string, (typeof delivery.regions)[number]>(
+          delivery.regions.map((r) => [`deploy-${productionName}-${r.region}`, r]),
+        );
+        for (const [id, region] of regionJobs) {
+          const job = rest[id];
+          expect(job, id).toBeDefined();
+          expect(job.environment).toBe(productionName);
+          expect(job.needs).toContain(`deploy-${productionName}`);
+          const dir = `infra/terraform/${plan.requirements.cloud.provider}/regions/${region.region}`;
+          const runs = job.steps.map((step) => step.run ?? "").join("\n");
+          // its cluster, its role (as its Terraform outputs it), its runners, its registry, its values
+          const stackName = /variable "name" \{[^}]*?default\s*=\s*"([^"]+)"/.exec(
+            files[`${dir}/variables.tf`],
+          )![1];
+          const cloud = plan.requirements.cloud.provider;
+          if (region.runnerLabels) {
+            const labels = /runner_labels = "([^"]+)"/.exec(files[`${dir}/runner.tf`])![1].split(",");
+            for (const label of labels) expect(job["runs-on"]).toContain(label);
           }
-        }
-        const named = namedObjects(job);
-        if (named.length === 0) continue;
-        const installs = installsOf(job);
-        expect(installs.length, `${id} acts on objects it never installs`).toBeGreaterThan(0);
-        const install = installs[0];
-        const base = install.chart;
-        const overrides = install.valuesFile
-          ? (parseYaml(files[install.valuesFile]) as Record<string, unknown>)
-          : undefined;
-        const chart = new ChartOnDisk(files, base, tool("helm"));
-        let objects: RenderedObject[];
-        try {
-          const rendered = await chart.template(install.release, install.namespace, overrides);
-          expect(rendered.problems).toEqual([]);
-          objects = rendered.objects;
-        } finally {
-          chart.close();
-        }
-        for (const object of named) {
-          expect(object.namespace, `${id}: ${object.verb} ${object.name}`).toBe(install.namespace);
-          if (object.kind === "release") {
-            expect(object.name).toBe(install.release);
+          expect(files[`${delivery.chartPath}/${region.valuesFile}`], region.valuesFile).toBeDefined();
+          const login = job.steps.find(
+            (step) =>
+              step.uses !== undefined && JSON.stringify(step.with ?? {}).includes(region.roleVariable),
+          );
+          expect(login, `${id} signs in as ${region.roleVariable}`).toBeDefined();
+          if (cloud === "aws") {
+            expect(runs).toContain(`aws eks update-kubeconfig --name ${stackName} --region ${region.region}`);
+            expect(files[`${dir}/outputs.tf`]).toContain(`zipmap(["${region.roleVariable}"]`);
+            expect(login!.with).toMatchObject({
+              "role-to-assume": `\${{ vars.${region.roleVariable} }}`,
+              "aws-region": region.region,
+            });
+            const repository = /name\s+= "([^"]+)"/.exec(files[`${dir}/registry.tf`])![1];
+            expect(runs).toContain(`--repository-name ${repository} `);
+            expect(runs).toContain(
+              "--set image.repository=${{ steps.image.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
+            );
+            expect(files[`infra/terraform/${cloud}/global/replication.tf`]).toContain(
+              `region      = "${region.region}"`,
+            );
             continue;
           }
-          const found = objects.some(
-            (o) => o.object.kind === object.kind && o.object.metadata?.name === object.name,
+          // Google Cloud and Azure: the environment's own identity (its roles reach every region's cluster),
+          // and the image the build pushed, which every region's nodes pull (multi-region / geo-replicated)
+          expect(runs).toContain(
+            cloud === "gcp"
+              ? `get-credentials ${stackName} --region ${region.region}`
+              : `az aks get-credentials --resource-group ${stackName}-rg --name ${stackName}`,
           );
-          expect(
-            found,
-            `${id}: ${object.verb} ${object.kind}/${object.name} is not in the helm render of ${install.release}`,
-          ).toBe(true);
+          expect(runs).toContain(
+            "--set image.repository=${{ needs.build.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
+          );
+          const registry = delivery.registry.registryName;
+          if (cloud === "gcp") {
+            const location = /location\s+= "([a-z]+)"/.exec(files[`infra/terraform/gcp/registry.tf`])![1];
+            expect(files[`${dir}/cluster.tf`]).toContain(`location   = "${location}"`);
+            expect(files[".github/workflows/deploy.yml"]).toContain(`${location}-docker.pkg.dev/`);
+          } else {
+            expect(files[`${dir}/registry.tf`]).toContain(`name                = "${registry}"`);
+            expect(files["infra/terraform/azure/registry.tf"]).toContain(
+              `location                = "${region.region}"`,
+            );
+            expect(files[`${dir}/deploy.tf`]).toContain('data "azurerm_user_assigned_identity" "deploy"');
+          }
         }
-      }
-    });
+
+        // environments in the spec's order, each its own GitHub environment; production last, behind approval
+        const deployJobs = Object.entries(rest).filter(
+          ([id]) => id.startsWith("deploy-") && !regionJobs.has(id),
+        );
+        expect(deployJobs.map(([, j]) => j.environment)).toEqual(delivery.environments.map((e) => e.name));
+        const [, production] = deployJobs[deployJobs.length - 1];
+        expect(production.needs!.includes("approval-required")).toBe(delivery.approval);
+        if (deployJobs.length > 1) expect(production.needs).toContain(deployJobs[deployJobs.length - 2][0]);
+
+        for (const [id, job] of [
+          ...deployJobs,
+          ...[...regionJobs.keys()].map((r) => [r, rest[r]] as const),
+        ]) {
+          const runs = job.steps.map((s) => s.run ?? "").join("\n");
+          // every image a deploy step names is the one the build job pushed
+          for (const m of runs.matchAll(
+            /--image (\$\{\{[^}]*\}\}:\$\{\{[^}]*\}\}|\S+)|--arg image "([^"]+)"/g,
+          ))
+            expect(m[1] ?? m[2], id).toBe(IMAGE);
+          const managed = managedEndpointOf(plan);
+          if (managed) {
+            // every endpoint the job updates is its own environment's, as sagemaker.tf names it
+            const own = managed.environments.find((env) => env.name === job.environment)!;
+            expect(files["infra/terraform/aws/sagemaker.tf"]).toContain(`name          = "${own.endpoint}"`);
+            const targets = [...runs.matchAll(/--endpoint-name (\S+)/g)].map((m) => m[1]);
+            expect(targets.length, id).toBeGreaterThan(0);
+            for (const target of targets) expect(target, id).toBe(own.endpoint);
+          } else if (choiceOf(plan, "serving.runtime") !== "kubernetes")
+            expectServerlessTargets(terraform!, job.environment!, runs);
+          for (const install of installsOf(job)) {
+            // another region's release installs the image ECR replicated into its registry (above)
+            if (!regionJobs.has(id))
+              expect(runs).toContain(
+                "--set image.repository=${{ needs.build.outputs.repository }} --set image.tag=${{ needs.build.outputs.tag }}",
+              );
+            expect(install.chart).toBe(delivery.chartPath);
+            expect(install.release).toBe(delivery.release);
+          }
+          if (delivery.access === "gitops") {
+            // the release values the job commits are what the controller of that environment syncs
+            const written = /> (deploy\/releases\/\S+\.yaml)/.exec(runs)![1];
+            const synced = parseAllDocuments(files[`deploy/gitops/${job.environment}.yaml`]).map((d) =>
+              d.toJS(),
+            );
+            const env = delivery.environments.find((e) => e.name === job.environment)!;
+            const app = synced.find((o) => o.kind === "Application" || o.kind === "HelmRelease");
+            if (app.kind === "Application") {
+              expect(app.spec.source.path).toBe(delivery.chartPath);
+              expect(app.spec.source.helm.releaseName).toBe(delivery.release);
+              expect(app.spec.destination.namespace).toBe(env.namespace);
+              const resolved = app.spec.source.helm.valueFiles.map((f: string) =>
+                posix.normalize(posix.join(delivery.chartPath, f)),
+              );
+              expect(resolved).toContain(written);
+              for (const f of resolved) if (f !== written) expect(files[f], f).toBeDefined();
+            } else {
+              expect(app.spec.chart.spec.chart).toBe(delivery.chartPath);
+              expect(app.spec.releaseName).toBe(delivery.release);
+              expect(app.spec.targetNamespace).toBe(env.namespace);
+              expect(app.spec.chart.spec.valuesFiles).toContain(written);
+              for (const f of app.spec.chart.spec.valuesFiles)
+                if (f !== written) expect(files[f], f).toBeDefined();
+            }
+          }
+          const named = namedObjects(job);
+          if (named.length === 0) continue;
+          const installs = installsOf(job);
+          expect(installs.length, `${id} acts on objects it never installs`).toBeGreaterThan(0);
+          const install = installs[0];
+          const base = install.chart;
+          const overrides = install.valuesFile
+            ? (parseYaml(files[install.valuesFile]) as Record<string, unknown>)
+            : undefined;
+          const chart = new ChartOnDisk(files, base, tool("helm"));
+          let objects: RenderedObject[];
+          try {
+            const rendered = await chart.template(install.release, install.namespace, overrides);
+            expect(rendered.problems).toEqual([]);
+            objects = rendered.objects;
+          } finally {
+            chart.close();
+          }
+          for (const object of named) {
+            expect(object.namespace, `${id}: ${object.verb} ${object.name}`).toBe(install.namespace);
+            if (object.kind === "release") {
+              expect(object.name).toBe(install.release);
+              continue;
+            }
+            const found = objects.some(
+              (o) => o.object.kind === object.kind && o.object.metadata?.name === object.name,
+            );
+            expect(
+              found,
+              `${id}: ${object.verb} ${object.kind}/${object.name} is not in the helm render of ${install.release}`,
+            ).toBe(true);
+          }
+        }
+      },
+    );
   },
 );

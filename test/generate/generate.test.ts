@@ -487,6 +487,11 @@ describeWith(["python3"], "feature store definitions and retraining pipelines", 
     const files = generateAll(plan);
     const store = plan.decisions.find((d) => d.capability === "features.store")?.choice;
     expect("platform/features/feature_store.yaml" in files).toBe(store !== "none");
+    // an on-device plan's training side is not generated yet (EDGE_CLOUD_SIDE_NOT_BUILT): no pipeline
+    if (plan.decisions.some((d) => d.capability === "serving.runtime" && d.choice === "on-device")) {
+      expect(Object.keys(files).filter((p) => p.startsWith("platform/pipelines/"))).toEqual([]);
+      return;
+    }
     const orchestration = plan.decisions.find((d) => d.capability === "orchestration")?.choice;
     const pipelines = Object.keys(files).filter(
       (p) => p.startsWith("platform/pipelines/") && p !== "platform/pipelines/requirements.txt",

@@ -31,12 +31,13 @@ import { pushScoreMetrics } from "../../src/serve/score-metrics.js";
 import { ChartOnDisk, chartsIn } from "../../src/validate/k8s.js";
 import { writeFileSet } from "../../src/write/index.js";
 import { BIN, ROOT, runCliAsync } from "../helpers/cli.js";
+import { onDeviceExample } from "../helpers/plans.js";
 import { describeWith, tool } from "../helpers/tools.js";
 import { freePort, post, serve, until } from "../serve/helpers.js";
 
-/** Every example: realtime, streaming and batch plans among them. */
+/** Every example with a served platform: realtime, streaming and batch plans among them (not on devices). */
 const EXAMPLES = readdirSync(join(ROOT, "examples"))
-  .filter((f) => f.endsWith(".yaml"))
+  .filter((f) => f.endsWith(".yaml") && !onDeviceExample(f))
   .sort();
 
 /**

@@ -13,6 +13,7 @@ import { planSpecFile } from "../../src/plan/index.js";
 import { buildRunTimeFailure } from "../../src/serve/onnx-build.js";
 import { writeFileSet } from "../../src/write/index.js";
 import { ROOT, runCliAsync } from "../helpers/cli.js";
+import { onDeviceExample } from "../helpers/plans.js";
 import { post, serve } from "../serve/helpers.js";
 
 /**
@@ -23,7 +24,8 @@ const EXAMPLES: string[] = [];
 for (const example of readdirSync(join(ROOT, "examples"))
   .filter((f) => f.endsWith(".yaml"))
   .sort())
-  if (!engineArgs((await planSpecFile(join(ROOT, "examples", example))).plan)) EXAMPLES.push(example);
+  if (!onDeviceExample(example) && !engineArgs((await planSpecFile(join(ROOT, "examples", example))).plan))
+    EXAMPLES.push(example);
 
 async function generated(example: string) {
   const { plan } = await planSpecFile(join(ROOT, "examples", example));

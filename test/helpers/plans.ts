@@ -2,7 +2,7 @@
  * The plans the inventory, add-on and schema tests check: every example, and a matrix of specs the
  * examples do not cover (each cloud's cluster, serverless service and batch job paths).
  */
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { expect } from "vitest";
@@ -14,6 +14,17 @@ import type { Plan } from "../../src/plan/types.js";
 import { ChartOnDisk, type RenderedObject } from "../../src/validate/k8s.js";
 import { ROOT } from "./cli.js";
 import { tool } from "./tools.js";
+
+/**
+ * Whether an example (a name, or a file name in examples/) runs its model on devices (inference.mode
+ * edge or embedded): its tree has platform/edge/ and no cloud side yet, so the tests of a served
+ * platform, its image, its monitoring, its deploy workflow and its Terraform leave it out
+ * (test/edge/ covers it).
+ */
+export function onDeviceExample(name: string): boolean {
+  const file = name.endsWith(".yaml") ? name : `${name}.yaml`;
+  return /^\s*mode:\s*(edge|embedded)\s*$/m.test(readFileSync(join(ROOT, "examples", file), "utf8"));
+}
 
 /** Every spec in examples/, by name (the committed trees in generated-examples/ are theirs). */
 export const EXAMPLES = readdirSync(join(ROOT, "examples"))

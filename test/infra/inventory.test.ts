@@ -52,7 +52,14 @@ describeWith(
       const total = plan.cost.items.reduce((s, i) => s + i.monthlyUsd, 0);
       expect(Math.abs(total - plan.cost.monthlyUsd)).toBeLessThan(0.05);
 
-      if (plan.requirements.cloud.provider === "kubernetes") {
+      if (plan.decisions.some((d) => d.capability === "serving.runtime" && d.choice === "on-device")) {
+        // an on-device plan's cloud side is not generated yet: nothing is built, nothing is priced,
+        // and the plan says so
+        expect(inventory!.resources).toEqual([]);
+        expect(blocks).toEqual([]);
+        expect(plan.cost.items).toEqual([]);
+        expect(plan.warnings.map((w) => w.code)).toContain("EDGE_CLOUD_SIDE_NOT_BUILT");
+      } else if (plan.requirements.cloud.provider === "kubernetes") {
         // nothing is built: every item is an estimate of the team's cluster, naming no resource
         expect(inventory).toBeNull();
         expect(blocks).toEqual([]);

@@ -144,7 +144,7 @@ describe("capacity from a named architecture (rules/models.yaml)", () => {
     const plan = planOf({ model: { architecture: "resnet-9000" } });
     const [problem] = plan.warnings.filter((w) => w.code === "UNKNOWN_ARCHITECTURE");
     expect(problem).toMatchObject({ severity: "error", path: "model.architecture" });
-    expect(problem.suggestion).toMatch(/resnet50, vit-b16, yolov8s, bert-base, llama-3-8b/);
+    expect(problem.suggestion).toMatch(/resnet50, vit-b16, mobilenet-v2, yolov8s, bert-base, llama-3-8b/);
   });
 });
 

@@ -153,7 +153,7 @@ export function registerEdge(program: Command, io: CliIo): void {
     )
     .addOption(
       new Option("--upload-interval-s <s>", "how often telemetry is sent")
-        .default(60)
+        .default(EDGE_DEFAULTS.uploadIntervalS)
         .argParser(positive("--upload-interval-s", 86_400)),
     )
     .addOption(
@@ -163,7 +163,7 @@ export function registerEdge(program: Command, io: CliIo): void {
     )
     .addOption(
       new Option("--poll-interval-s <s>", "how often the channel is asked")
-        .default(300)
+        .default(EDGE_DEFAULTS.pollIntervalS)
         .argParser(positive("--poll-interval-s", 86_400)),
     )
     .addOption(
@@ -171,12 +171,12 @@ export function registerEdge(program: Command, io: CliIo): void {
         "--health-checks <n>",
         "failed checks in a row that revert a new bundle (as many passed keep it)",
       )
-        .default(3)
+        .default(EDGE_DEFAULTS.healthChecks)
         .argParser(positive("--health-checks", 100)),
     )
     .addOption(
       new Option("--health-interval-s <s>", "time between health checks after a swap")
-        .default(10)
+        .default(EDGE_DEFAULTS.healthIntervalS)
         .argParser(positive("--health-interval-s", 3_600)),
     )
     .option("--no-stdin", "do not read JSON lines from stdin")
