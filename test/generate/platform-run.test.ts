@@ -43,12 +43,14 @@ const typedValue = (type: string, i: number) =>
   type === "bool" ? i % 2 === 0 : type === "int" ? i + 1 : 0.25 * (i + 1);
 
 describe("the generated platform, served from the out directory", () => {
-  it("serves every example the serving core runs, and the rest are LLM engines' plans", async () => {
+  it("serves every example the serving core runs, and the rest are LLM engines' or devices' plans", async () => {
     const all = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".yaml"));
     expect(EXAMPLES.length).toBeGreaterThan(5);
     for (const example of all.filter((f) => !EXAMPLES.includes(f))) {
       const { plan } = await planSpecFile(join(ROOT, "examples", example));
-      expect(plan.requirements.useCase.kind, example).toBe("llm-generation");
+      // a device's bundle is served by stackwright edge run (test/edge/plan.test.ts)
+      if (onDeviceExample(example)) expect(plan.requirements.edge, example).not.toBeNull();
+      else expect(plan.requirements.useCase.kind, example).toBe("llm-generation");
     }
   });
 
