@@ -4,7 +4,7 @@
  * platform/edge/ runs: bundled, signed and served by `edge run` with serve's answers, loaded in process
  * by its Node entry, and on onnxruntime-web under Node by its browser entry.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -155,6 +155,7 @@ describe("edge and embedded plans", () => {
 
 describe("the generated platform/edge/ runs", () => {
   // under the package root, so the generated entries resolve "stackwright" and "onnxruntime-web"
+  mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
   const out = mkdtempSync(join(ROOT, "test-artifacts", "edge-"));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
   const keys = generateSigningKeys();
