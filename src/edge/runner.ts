@@ -20,6 +20,7 @@ import {
   BundleError,
   checkManifest,
   MANIFEST,
+  manifestSchema,
   SIGNATURE,
   type VerifyOptions,
   verifyBundle,
@@ -251,10 +252,14 @@ export class EdgeRunner {
       return;
     }
     const version = pointer.version;
+    if (!manifestSchema.shape.version.safeParse(version).success) {
+      this.o.log(`channel ${channel}: ${JSON.stringify(version)} is not a bundle version`);
+      return;
+    }
     if (version === this.running?.version || this.failedVersions().has(version)) return;
     let installed: string;
     try {
-      installed = await this.download(new URL(pointer.bundle, channel).href);
+      installed = await this.download(new URL(pointer.bundle, channel).href, version);
     } catch (error) {
       this.o.log(`bundle ${version} refused: ${(error as Error).message}`);
       this.markFailed(version);
@@ -264,7 +269,7 @@ export class EdgeRunner {
   }
 
   /** Downloads a bundle (the manifest checked before any file it names), verifies it and installs it. */
-  private async download(base: string): Promise<string> {
+  private async download(base: string, expected: string): Promise<string> {
     const root = base.endsWith("/") ? base : `${base}/`;
     const get = async (path: string, optional = false): Promise<Buffer | null> => {
       const response = await fetch(new URL(path, root), { signal: AbortSignal.timeout(60_000) });
@@ -275,6 +280,11 @@ export class EdgeRunner {
     const manifestText = (await get(MANIFEST))!;
     const signature = await get(SIGNATURE, true);
     const { manifest } = checkManifest(manifestText, signature?.toString("utf8") ?? null, this.o);
+    // a pointer must name the bundle it points at: another signed version (an older one) is refused
+    if (manifest.version !== expected)
+      throw new BundleError([
+        `the channel names version ${expected}, but the bundle it points at is ${manifest.version}`,
+      ]);
     const staging = join(this.o.state, "bundles", `.download-${manifest.version}`);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });

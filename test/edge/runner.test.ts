@@ -339,6 +339,7 @@ describe("edge run", () => {
         JSON.stringify({ version, bundle: `../bundles/${version}/` }),
       );
     };
+    const logs: string[] = [];
     const healthy = JSON.stringify(request(Array(WIDTH).fill(0.5)));
     const state = mkdtempSync(join(tmpdir(), "sw-e-"));
     const runner = new EdgeRunner({
@@ -352,7 +353,7 @@ describe("edge run", () => {
       pollIntervalMs: 3_600_000,
       healthChecks: 2,
       healthIntervalMs: 20,
-      log: () => {},
+      log: (line) => logs.push(line),
     });
     await runner.start();
     try {
@@ -408,6 +409,26 @@ describe("edge run", () => {
       await runner.poll();
       expect(runner.version).toBe("11.0.0");
       expect(readFileSync(join(state, "failed"), "utf8")).toContain("13.0.0");
+      // a pointer naming one version and pointing at another, older, signed bundle: refused
+      writeFileSync(
+        join(root, "channels/canary.json"),
+        JSON.stringify({ version: "14.0.0", bundle: "../bundles/11.0.0/" }),
+      );
+      await runner.poll();
+      expect(runner.version).toBe("11.0.0");
+      expect(readFileSync(join(state, "failed"), "utf8")).toContain("14.0.0");
+      expect(logs.join("\n")).toContain(
+        "the channel names version 14.0.0, but the bundle it points at is 11.0.0",
+      );
+      // a pointer whose version is not one (a path, a newline) is ignored, and marks nothing
+      writeFileSync(
+        join(root, "channels/canary.json"),
+        JSON.stringify({ version: "../x\n11.0.0", bundle: "../bundles/11.0.0/" }),
+      );
+      await runner.poll();
+      expect(runner.version).toBe("11.0.0");
+      expect(readFileSync(join(state, "failed"), "utf8")).not.toContain("../x");
+      expect(logs.join("\n")).toContain("is not a bundle version");
     } finally {
       await runner.close();
     }

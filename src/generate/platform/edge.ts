@@ -201,5 +201,5 @@ channel pointers and a telemetry endpoint yourself.
 }
 
 function rollout(rings: Ring[]): string {
-  return `${EDGE_DEFAULTS.pollIntervalS} s the device asks its ring's channel for the version it should run; a new bundle is downloaded (its manifest checked first), verified, swapped in, kept after ${EDGE_DEFAULTS.healthChecks} passing health checks and reverted after ${EDGE_DEFAULTS.healthChecks} failing ones (readiness, then \`health-request.json\`), and a reverted version is not tried again. ${rings.length} ring(s): ${rings.map((r) => r.name).join(", ")}.`;
+  return `${EDGE_DEFAULTS.pollIntervalS} s the device asks its ring's channel for the version it should run; a new bundle is downloaded (its manifest checked first, and refused unless it is the version the pointer names), verified, swapped in, kept after ${EDGE_DEFAULTS.healthChecks} passing health checks and reverted after ${EDGE_DEFAULTS.healthChecks} failing ones (readiness, then \`health-request.json\`), and a reverted version is not tried again. ${rings.length} ring(s): ${rings.map((r) => r.name).join(", ")}.`;
 }
