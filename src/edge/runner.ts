@@ -147,21 +147,27 @@ export class EdgeRunner {
     writeFileAtomic(join(this.o.state, "failed"), `${failed.join("\n")}\n`);
   }
 
-  /** Copies a verified bundle into the state (staged, then renamed into place) and returns its version. */
-  install(dir: string): string {
+  /**
+   * Puts a verified bundle into the state and returns its version: a directory the runner downloaded
+   * into its own state (`owned`) is renamed into place; another is copied (staged, then renamed). Each
+   * is verified once here and again before it runs (runVersion: the disk may change in between).
+   */
+  install(dir: string, owned = false): string {
     const { manifest } = verifyBundle(dir, this.o);
     const target = this.bundleDir(manifest.version);
-    if (!existsSync(target)) {
-      const staging = `${target}.staging-${process.pid}`;
-      rmSync(staging, { recursive: true, force: true });
-      for (const file of [MANIFEST, SIGNATURE, ...manifest.files.map((f) => f.path)])
-        if (existsSync(join(dir, file))) {
-          mkdirSync(dirname(join(staging, file)), { recursive: true });
-          cpSync(join(dir, file), join(staging, file));
-        }
-      verifyBundle(staging, this.o);
-      renameSync(staging, target);
+    if (existsSync(target)) return manifest.version;
+    if (owned) {
+      renameSync(dir, target);
+      return manifest.version;
     }
+    const staging = `${target}.staging-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    for (const file of [MANIFEST, SIGNATURE, ...manifest.files.map((f) => f.path)])
+      if (existsSync(join(dir, file))) {
+        mkdirSync(dirname(join(staging, file)), { recursive: true });
+        cpSync(join(dir, file), join(staging, file));
+      }
+    renameSync(staging, target);
     return manifest.version;
   }
 
@@ -296,7 +302,7 @@ export class EdgeRunner {
       writeFileAtomic(join(staging, file.path), data);
     }
     try {
-      return this.install(staging);
+      return this.install(staging, true);
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }

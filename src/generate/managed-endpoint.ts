@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { ENDPOINT_ALARMS, ENDPOINT_VARIANT, type EndpointAlarm } from "../infra/managed-endpoint.js";
 import { cloudName } from "../infra/names.js";
 import { resolveAverageQps } from "../plan/capacity.js";
-import { loadDefaultRuleSet } from "../plan/index.js";
+import { choiceOf, decisionOf, loadDefaultRuleSet } from "../plan/index.js";
 import type { Plan } from "../plan/types.js";
 import { CONTAINER_PORT, serveEnvironment } from "./commands.js";
 import { AZUREML_ENDPOINT_VARIABLE, deliveryOf } from "./delivery.js";
@@ -109,12 +109,15 @@ export function vertexEndpointId(workload: string, name: string): string {
   return String(1_000_000_000n + (digest.readBigUInt64BE(0) % 9_000_000_000n));
 }
 
-function decision(plan: Plan, capability: string) {
-  return plan.decisions.find((d) => d.capability === capability)!;
+/** The price table's managed-endpoint row `instance` names, and the GPU row it mirrors (none on CPU). */
+function managedRow(cloud: "gcp" | "azure", instance: string) {
+  const table = loadDefaultRuleSet().prices.get(cloud)!;
+  const row = table.managedEndpointInstances.find((m) => m.name === instance)!;
+  return { row, gpu: table.gpuInstances.find((g) => g.name === row.instance) };
 }
 
 export function managedEndpointOf(plan: Plan): ManagedEndpoint | null {
-  if (decision(plan, "serving.runtime").choice !== "managed-endpoint") return null;
+  if (choiceOf(plan, "serving.runtime") !== "managed-endpoint") return null;
   const instance = plan.inventory?.vars.managedInstance;
   if (typeof instance !== "string")
     throw new Error("a managed-endpoint plan whose inventory names no instance");
@@ -161,9 +164,7 @@ const MANAGED_SERVICE = {
 } as const;
 
 function azureMlDeployment(plan: Plan, instance: string): AzureMlDeployment {
-  const table = loadDefaultRuleSet().prices.get("azure")!;
-  const row = table.managedEndpointInstances.find((m) => m.name === instance)!;
-  const gpu = table.gpuInstances.some((g) => g.name === row.instance);
+  const { row, gpu } = managedRow("azure", instance);
   const name = cloudName(plan.requirements.metadata.name, 40);
   const latencySeconds = plan.requirements.inference.latencyP99Ms / 1000;
   return {
@@ -191,9 +192,7 @@ function azureMlDeployment(plan: Plan, instance: string): AzureMlDeployment {
 }
 
 function vertexDeployment(plan: Plan, instance: string): VertexDeployment {
-  const table = loadDefaultRuleSet().prices.get("gcp")!;
-  const row = table.managedEndpointInstances.find((m) => m.name === instance)!;
-  const mirrored = table.gpuInstances.find((g) => g.name === row.instance);
+  const { row, gpu: mirrored } = managedRow("gcp", instance);
   return {
     serviceAccountId: `${cloudName(plan.requirements.metadata.name, 40).slice(0, 21)}-endpoint`,
     machineType: row.machineType ?? row.name,
@@ -213,7 +212,7 @@ function vertexDeployment(plan: Plan, instance: string): VertexDeployment {
  * automatically when one of the endpoint's alarms fires.
  */
 export function deploymentConfig(plan: Plan, env: EndpointEnvironment): Record<string, unknown> {
-  const strategy = decision(plan, "deployment.strategy");
+  const strategy = decisionOf(plan, "deployment.strategy");
   const params = strategy.params;
   const stepSeconds = Math.min(3600, Math.round(Number(params.stepMinutes ?? 10) * 60));
   const rollback = {
@@ -263,7 +262,7 @@ export interface ManagedRelease {
 }
 
 export function managedRelease(plan: Plan): ManagedRelease {
-  const strategy = decision(plan, "deployment.strategy");
+  const strategy = decisionOf(plan, "deployment.strategy");
   const params = strategy.params;
   const watchSeconds = Math.round(Number(params.stepMinutes ?? 5) * 60);
   if (strategy.choice === "canary") {

@@ -19,6 +19,7 @@ import { generateAll } from "../../src/generate/index.js";
 import {
   azureMlGateScript,
   deploymentConfig,
+  type ManagedEndpoint,
   managedEndpointOf,
   managedRelease,
   vertexGateScript,
@@ -51,6 +52,43 @@ function spawnAsync(
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout }));
   });
+}
+
+/**
+ * The generated platform of `example` served as its hosting service starts it: the environment the
+ * endpoint's model sets, the serving core's config read from the out directory; `check` gets the
+ * server, the endpoint and one infer request built from the model's metadata.
+ */
+async function withHostedPlatform(
+  example: string,
+  check: (ctx: { url: string; plan: Plan; managed: ManagedEndpoint; request: Any }) => Promise<void>,
+): Promise<void> {
+  const plan = await planOf(example);
+  const out = mkdtempSync(join(tmpdir(), "sw-hosted-"));
+  writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
+  const managed = managedEndpointOf(plan)!;
+  const s = await serve([], {
+    cwd: out,
+    env: {
+      ...managed.environment,
+      STACKWRIGHT_CONFIG: "platform/serve.yaml",
+      STACKWRIGHT_HOST: "127.0.0.1",
+      STACKWRIGHT_DEVICE: "cpu",
+    },
+  });
+  try {
+    const meta = (await (await fetch(`${s.url}/v2/models/${plan.requirements.metadata.name}`)).json()) as Any;
+    const input = meta.inputs[0];
+    const width = Number(input.shape.at(-1));
+    const request = {
+      inputs: [
+        { name: input.name, shape: [1, width], datatype: input.datatype, data: Array(width).fill(0.5) },
+      ],
+    };
+    await check({ url: s.url, plan, managed, request });
+  } finally {
+    await s.stop();
+  }
 }
 
 const choice = (plan: Plan, capability: string) =>
@@ -170,39 +208,14 @@ describe("managed model endpoints", () => {
   });
 
   it("the generated platform answers SageMaker's GET /ping and POST /invocations", async () => {
-    const plan = await planOf("shelf-vision");
-    const out = mkdtempSync(join(tmpdir(), "sw-sagemaker-"));
-    writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
-    const managed = managedEndpointOf(plan)!;
-    // the environment the endpoint's model sets, the serving core's config read from the out directory
-    const s = await serve([], {
-      cwd: out,
-      env: {
-        ...managed.environment,
-        STACKWRIGHT_CONFIG: "platform/serve.yaml",
-        STACKWRIGHT_HOST: "127.0.0.1",
-        STACKWRIGHT_DEVICE: "cpu",
-      },
-    });
-    try {
-      expect((await fetch(`${s.url}/ping`)).status).toBe(200);
-      const name = plan.requirements.metadata.name;
-      const meta = (await (await fetch(`${s.url}/v2/models/${name}`)).json()) as Any;
-      const input = meta.inputs[0];
-      const width = Number(input.shape.at(-1));
-      const request = {
-        inputs: [
-          { name: input.name, shape: [1, width], datatype: input.datatype, data: Array(width).fill(0.5) },
-        ],
-      };
-      const invoked = await post(`${s.url}/invocations`, request);
+    await withHostedPlatform("shelf-vision", async ({ url, plan, request }) => {
+      expect((await fetch(`${url}/ping`)).status).toBe(200);
+      const invoked = await post(`${url}/invocations`, request);
       expect(invoked.status, JSON.stringify(invoked.body)).toBe(200);
-      const direct = await post(`${s.url}/v2/models/${name}/infer`, request);
+      const direct = await post(`${url}/v2/models/${plan.requirements.metadata.name}/infer`, request);
       expect(invoked.body.outputs).toEqual(direct.body.outputs);
-      expect((await fetch(`${s.url}/invocations`)).status).toBe(405);
-    } finally {
-      await s.stop();
-    }
+      expect((await fetch(`${url}/invocations`)).status).toBe(405);
+    });
   }, 60_000);
 
   it("Vertex AI: Terraform, deploy workflow and price agree on endpoints, node, accelerator, identity and routes", async () => {
@@ -335,36 +348,12 @@ describe("managed model endpoints", () => {
   }, 30_000);
 
   it("the generated platform answers Vertex AI's health and predict routes", async () => {
-    const plan = await planOf("gcp-managed-endpoint");
-    const out = mkdtempSync(join(tmpdir(), "sw-vertex-"));
-    writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
-    const managed = managedEndpointOf(plan)!;
-    const s = await serve([], {
-      cwd: out,
-      env: {
-        ...managed.environment,
-        STACKWRIGHT_CONFIG: "platform/serve.yaml",
-        STACKWRIGHT_HOST: "127.0.0.1",
-        STACKWRIGHT_DEVICE: "cpu",
-      },
-    });
-    try {
-      expect((await fetch(`${s.url}${managed.vertex!.healthRoute}`)).status).toBe(200);
-      const meta = (await (
-        await fetch(`${s.url}/v2/models/${plan.requirements.metadata.name}`)
-      ).json()) as Any;
-      const input = meta.inputs[0];
-      const width = Number(input.shape.at(-1));
-      const answer = await post(`${s.url}${managed.vertex!.predictRoute}`, {
-        inputs: [
-          { name: input.name, shape: [1, width], datatype: input.datatype, data: Array(width).fill(0.5) },
-        ],
-      });
+    await withHostedPlatform("gcp-managed-endpoint", async ({ url, managed, request }) => {
+      expect((await fetch(`${url}${managed.vertex!.healthRoute}`)).status).toBe(200);
+      const answer = await post(`${url}${managed.vertex!.predictRoute}`, request);
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       expect((answer.body as Any).outputs.length).toBeGreaterThan(0);
-    } finally {
-      await s.stop();
-    }
+    });
   }, 60_000);
 
   it("Azure ML: Terraform, deploy workflow and price agree on endpoints, size, identity, routes and alerts", async () => {
@@ -500,36 +489,12 @@ describe("managed model endpoints", () => {
   }, 30_000);
 
   it("the generated platform answers Azure ML's liveness, readiness and scoring routes", async () => {
-    const plan = await planOf("azure-managed-endpoint");
-    const out = mkdtempSync(join(tmpdir(), "sw-azureml-"));
-    writeFileSet(out, generateAll(plan), { specHash: plan.spec.hash, ruleSetHash: plan.ruleSet.hash });
-    const managed = managedEndpointOf(plan)!;
-    const ml = managed.azureml!;
-    const s = await serve([], {
-      cwd: out,
-      env: {
-        ...managed.environment,
-        STACKWRIGHT_CONFIG: "platform/serve.yaml",
-        STACKWRIGHT_HOST: "127.0.0.1",
-        STACKWRIGHT_DEVICE: "cpu",
-      },
-    });
-    try {
-      expect((await fetch(`${s.url}${ml.livenessRoute}`)).status).toBe(200);
-      expect((await fetch(`${s.url}${ml.readinessRoute}`)).status).toBe(200);
-      const meta = (await (
-        await fetch(`${s.url}/v2/models/${plan.requirements.metadata.name}`)
-      ).json()) as Any;
-      const input = meta.inputs[0];
-      const width = Number(input.shape.at(-1));
-      const answer = await post(`${s.url}${ml.scoringRoute}`, {
-        inputs: [
-          { name: input.name, shape: [1, width], datatype: input.datatype, data: Array(width).fill(0.5) },
-        ],
-      });
+    await withHostedPlatform("azure-managed-endpoint", async ({ url, managed, request }) => {
+      const ml = managed.azureml!;
+      expect((await fetch(`${url}${ml.livenessRoute}`)).status).toBe(200);
+      expect((await fetch(`${url}${ml.readinessRoute}`)).status).toBe(200);
+      const answer = await post(`${url}${ml.scoringRoute}`, request);
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    } finally {
-      await s.stop();
-    }
+    });
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { BundleError as BundleErrorType } from "../../edge/bundle.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
@@ -32,7 +32,6 @@ export async function runEdgeKeygen(io: CliIo, flags: EdgeKeygenFlags): Promise<
   mkdirSync(dir, { recursive: true });
   const keys = generateSigningKeys();
   writeFileAtomic(join(dir, PRIVATE), keys.privateKeyPem);
-  const { chmodSync } = await import("node:fs");
   chmodSync(join(dir, PRIVATE), 0o600);
   writeFileAtomic(join(dir, PUBLIC), keys.publicKeyPem);
   io.out(

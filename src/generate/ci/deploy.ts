@@ -485,16 +485,20 @@ export function releaseValuesPath(env: DeliveryEnvironment): string {
  * score job (`env.service`, `env.service` + SCORE_JOB_SUFFIX), which the Terraform creates per
  * environment; the shared cluster or resource group keeps the workload's name.
  */
+/** A release onto the environment's managed endpoint, by the hosting service's own means. */
+function managedEndpointRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
+  const rollout = { aws: sagemakerRollout, gcp: vertexRollout, azure: azureMlRollout };
+  return rollout[managedEndpointOf(plan)!.cloud](plan, env);
+}
+
 /**
  * A release onto the environment's SageMaker endpoint: a model and an endpoint configuration named
  * after the endpoint and the release's tag (the variant keeps its name), then UpdateEndpoint with the
  * plan's strategy as SageMaker's guardrails, rolled back by the endpoint's alarms; the job fails when
  * the endpoint did not end on the release (a rollback leaves it InService on the old configuration).
  */
-function managedEndpointRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
+function sagemakerRollout(plan: Plan, env: DeliveryEnvironment): Step[] {
   const managed = managedEndpointOf(plan)!;
-  if (managed.cloud === "gcp") return vertexRollout(plan, env);
-  if (managed.cloud === "azure") return azureMlRollout(plan, env);
   const endpoint = managed.environments.find((e) => e.name === env.name)!;
   const name = endpoint.endpoint;
   const release = `${name}-${e("needs.build.outputs.tag")}`;

@@ -7,13 +7,10 @@
 import { stringify } from "yaml";
 import { EDGE_DEFAULTS } from "../../edge/defaults.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
+import { choiceOf, decisionOf } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { fastBurn } from "./monitoring.js";
 import { servedModels } from "./serve-config.js";
-
-function decision(plan: Plan, capability: string) {
-  return plan.decisions.find((d) => d.capability === capability)!;
-}
 
 export interface Ring {
   name: string;
@@ -25,7 +22,7 @@ export interface Ring {
 /** The rings a release passes through: canary devices, one site (when there are several), the fleet. */
 export function ringsOf(plan: Plan): Ring[] {
   const edge = plan.requirements.edge!;
-  const params = decision(plan, "deployment.strategy").params;
+  const params = decisionOf(plan, "deployment.strategy").params;
   const soakHours = Number(params.soakHours ?? 24);
   const gate = { maxErrorRate: fastBurn(plan), maxP99Ms: plan.requirements.inference.latencyP99Ms };
   const canary = Math.min(
@@ -144,8 +141,8 @@ function edgeReadme(plan: Plan, rings: Ring[]): string {
   const spec = plan.requirements;
   const edge = spec.edge!;
   const name = spec.metadata.name;
-  const engine = decision(plan, "serving.engine").choice;
-  const optimization = decision(plan, "serving.optimization").choice;
+  const engine = choiceOf(plan, "serving.engine");
+  const optimization = choiceOf(plan, "serving.optimization");
   return `<!-- ${GENERATED_HEADER} -->
 # ${name}: what the devices run
 

@@ -410,38 +410,36 @@ export interface PlatformOptions {
 }
 
 export function generatePlatform(plan: Plan, options: PlatformOptions = {}): FileSet {
-  const yamlFile = (value: unknown) => `# ${GENERATED_HEADER}\n${stringify(value, { lineWidth: 0 })}`;
+  const yaml = (value: unknown) => `# ${GENERATED_HEADER}\n${stringify(value, { lineWidth: 0 })}`;
   // an LLM engine serves the model from its own image: no serving-core config, sample or image here
   if (engineArgs(plan))
     return {
       "platform/README.md": engineReadme(plan),
-      "platform/monitoring/alerts.rules.yaml": yamlFile(prometheusRules(plan)),
+      "platform/monitoring/alerts.rules.yaml": yaml(prometheusRules(plan)),
       "platform/monitoring/dashboard.json": `${JSON.stringify(grafanaDashboard(plan), null, 2)}\n`,
       ...generatePipelines(plan),
     };
-  const models = servedModels(plan);
-  const model = sampleModel(plan);
   const config = serveConfigFromPlan(plan);
-  const yaml = (value: unknown) => `# ${GENERATED_HEADER}\n${stringify(value, { lineWidth: 0 })}`;
+  // the serving core's configuration and its sample models, in the directory its paths are relative to
+  const serving = (dir: string): FileSet => {
+    const models = servedModels(plan);
+    const samples = [
+      { name: models.primary, sample: sampleModel(plan) },
+      ...(models.fallback ? [{ name: models.fallback, sample: sampleFallbackModel(plan) }] : []),
+    ];
+    return Object.fromEntries([
+      [`${dir}/serve.yaml`, yaml(config)],
+      ...samples.flatMap(({ name, sample }) => [
+        [`${dir}/models/${name}/1/model.onnx`, sample.bytes],
+        [`${dir}/models/${name}/1/model.yaml`, yaml(sample.meta)],
+      ]),
+    ]);
+  };
   // on devices: what a bundle carries (the serving core's configuration, the sample, the health check)
-  if (decision(plan, "serving.runtime").choice === "on-device") {
-    const edge: FileSet = {
-      "platform/edge/serve.yaml": yaml(config),
-      [`platform/edge/models/${models.primary}/1/model.onnx`]: model.bytes,
-      [`platform/edge/models/${models.primary}/1/model.yaml`]: yaml(model.meta),
-      ...edgeFiles(plan, exampleInferRequest(plan)),
-    };
-    if (models.fallback) {
-      const fallback = sampleFallbackModel(plan);
-      edge[`platform/edge/models/${models.fallback}/1/model.onnx`] = fallback.bytes;
-      edge[`platform/edge/models/${models.fallback}/1/model.yaml`] = yaml(fallback.meta);
-    }
-    return edge;
-  }
+  if (decision(plan, "serving.runtime").choice === "on-device")
+    return { ...serving("platform/edge"), ...edgeFiles(plan, exampleInferRequest(plan)) };
   const files: FileSet = {
-    "platform/serve.yaml": yaml(config),
-    [`platform/models/${models.primary}/1/model.onnx`]: model.bytes,
-    [`platform/models/${models.primary}/1/model.yaml`]: yaml(model.meta),
+    ...serving("platform"),
     "platform/Dockerfile": dockerfile(options.packageSpec ?? defaultPackageSpec()),
     ...(plan.capacity.hardware === "gpu"
       ? { "platform/Dockerfile.gpu": dockerfile(options.packageSpec ?? defaultPackageSpec(), "cuda") }
@@ -452,11 +450,6 @@ export function generatePlatform(plan: Plan, options: PlatformOptions = {}): Fil
     ...generateFeatureStore(plan),
     ...generatePipelines(plan),
   };
-  if (models.fallback) {
-    const fallback = sampleFallbackModel(plan);
-    files[`platform/models/${models.fallback}/1/model.onnx`] = fallback.bytes;
-    files[`platform/models/${models.fallback}/1/model.yaml`] = yaml(fallback.meta);
-  }
   // the image copies features/: the embedded store's file when the plan keeps an online store
   files[`platform/${ONLINE_FEATURES_FILE}`] =
     decision(plan, "features.store").choice === "online" ? sampleOnlineFeatures(plan) : "";

@@ -305,9 +305,8 @@ function wanted(file: string, ctx: Record<string, unknown>): boolean {
 
 export function generateTerraform(plan: Plan): TextFileSet {
   const provider = plan.requirements.cloud.provider;
-  if (provider === "kubernetes" || !plan.inventory) return {};
-  // an on-device plan's cloud side is not generated yet (EDGE_CLOUD_SIDE_NOT_BUILT)
-  if (choice(plan, "serving.runtime") === "on-device") return {};
+  // nothing to build, nothing rendered (an on-device plan's cloud side: EDGE_CLOUD_SIDE_NOT_BUILT)
+  if (provider === "kubernetes" || !plan.inventory?.resources.length) return {};
   const files: TextFileSet = {};
   const stacks = [
     { dir: "", ctx: terraformContext(plan) },
