@@ -26,6 +26,8 @@ import {
   verifyBundle,
 } from "./bundle.js";
 import { bundleServing } from "./embedded.js";
+import type { DeviceIdentity } from "./identity.js";
+import { resolveUrl, type Transport, transport } from "./transport.js";
 
 export { EDGE_DEFAULTS } from "./defaults.js";
 
@@ -40,8 +42,13 @@ export interface EdgeRunOptions extends VerifyOptions {
   state: string;
   socket: string;
   device: string;
+  /** an http(s) URL telemetry is posted to, or an s3:// location it is put under */
   uploadUrl?: string;
   uploadToken?: string;
+  /** the device's cloud identity: s3:// channels, bundles and telemetry are signed with it */
+  identity?: DeviceIdentity;
+  /** the device's ring, sent with its telemetry (default: the channel's file name, `canary` of canary.json) */
+  ring?: string;
   uploadIntervalMs: number;
   channel?: string;
   pollIntervalMs: number;
@@ -105,18 +112,24 @@ export class EdgeRunner {
   private timers: NodeJS.Timeout[] = [];
   private polling: Promise<void> | undefined;
   private lines: ReturnType<typeof createInterface> | undefined;
+  private readonly net: Transport;
 
   constructor(private readonly o: EdgeRunOptions) {
     mkdirSync(join(o.state, "bundles"), { recursive: true });
     this.spool = new TelemetrySpool(join(o.state, "telemetry"), o.clock);
+    this.net = transport({ identity: o.identity, token: o.uploadToken });
+    const ring =
+      o.ring ?? (o.channel ? /([^/]+?)(\.json)?$/.exec(new URL(o.channel).pathname)?.[1] : undefined);
     this.uploader = o.uploadUrl
       ? new TelemetryUploader(this.spool, {
           url: o.uploadUrl,
-          token: o.uploadToken,
+          transport: this.net,
           device: o.device,
           bundle: () => ({ name: this.running?.name ?? "", version: this.running?.version ?? "" }),
+          status: () => ({ ring, failed: [...this.failedVersions()] }),
           drift: () => this.drift(),
           log: o.log,
+          clock: o.clock,
         })
       : undefined;
   }
@@ -243,12 +256,12 @@ export class EdgeRunner {
     const channel = this.o.channel!;
     let pointer: { version?: unknown; bundle?: unknown };
     try {
-      const response = await fetch(channel, { signal: AbortSignal.timeout(10_000) });
-      if (!response.ok) {
-        this.o.log(`channel ${channel} answered ${response.status}`);
+      const text = await this.net.read(channel);
+      if (!text) {
+        this.o.log(`channel ${channel}: nothing there yet`);
         return;
       }
-      pointer = (await response.json()) as typeof pointer;
+      pointer = JSON.parse(text.toString("utf8")) as typeof pointer;
     } catch (error) {
       this.o.log(`channel ${channel} unreachable: ${(error as Error).message}`);
       return;
@@ -265,7 +278,7 @@ export class EdgeRunner {
     if (version === this.running?.version || this.failedVersions().has(version)) return;
     let installed: string;
     try {
-      installed = await this.download(new URL(pointer.bundle, channel).href, version);
+      installed = await this.download(resolveUrl(pointer.bundle, channel), version);
     } catch (error) {
       this.o.log(`bundle ${version} refused: ${(error as Error).message}`);
       this.markFailed(version);
@@ -278,10 +291,9 @@ export class EdgeRunner {
   private async download(base: string, expected: string): Promise<string> {
     const root = base.endsWith("/") ? base : `${base}/`;
     const get = async (path: string, optional = false): Promise<Buffer | null> => {
-      const response = await fetch(new URL(path, root), { signal: AbortSignal.timeout(60_000) });
-      if (optional && response.status === 404) return null;
-      if (!response.ok) throw new Error(`${path}: ${response.status}`);
-      return Buffer.from(await response.arrayBuffer());
+      const data = await this.net.read(resolveUrl(path, root));
+      if (!data && !optional) throw new Error(`${path}: not found`);
+      return data;
     };
     const manifestText = (await get(MANIFEST))!;
     const signature = await get(SIGNATURE, true);

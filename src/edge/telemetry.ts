@@ -5,6 +5,10 @@
  * first, with that ID as its Idempotency-Key, deleting it only once the server answered 2xx. A batch
  * the server took is never sent again; one whose answer was lost is sent again under the same ID, so
  * the receiver can drop the repeat.
+ *
+ * Beside the records the spool keeps, per bundle version, what a release gate needs (answers, errors,
+ * a latency histogram): small enough to send whole with every flush, so the fleet's health per ring is
+ * one object per device (status/<device>.json in an object store) rather than every batch re-read.
  */
 import {
   appendFileSync,
@@ -18,6 +22,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { HttpStatusError, isObjectUrl, type Transport } from "./transport.js";
 
 export interface TelemetryRecord {
   at: string;
@@ -29,14 +34,58 @@ export interface TelemetryRecord {
 
 const OPEN = "open.jsonl";
 const SEQUENCE = "sequence";
+const STATS = "versions.json";
 const BATCH = /^batch-(\d{12})\.jsonl$/;
 
+/**
+ * Upper bounds (ms) of the latency histogram each device keeps per version; the last bucket counts
+ * everything slower. A gate's p99 is the bound of the bucket that holds the 99th percentile: never
+ * below the true value, at most one bucket above it.
+ */
+export const LATENCY_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as const;
+
+/** What one device saw of one bundle version since it first ran it. */
+export interface VersionStats {
+  answers: number;
+  /** answers with a status of 500 or more (the serving core's own failures, not bad requests) */
+  errors: number;
+  /** counts per LATENCY_BOUNDS_MS bucket, and one more for slower answers */
+  latency: number[];
+}
+
+export function emptyStats(): VersionStats {
+  return { answers: 0, errors: 0, latency: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0) };
+}
+
+/** The latency under which `quantile` of the answers fell (a bucket's bound; Infinity past the last). */
+export function latencyQuantile(stats: VersionStats, quantile: number): number {
+  const rank = Math.ceil(stats.answers * quantile);
+  let seen = 0;
+  for (let i = 0; i < stats.latency.length; i++) {
+    seen += stats.latency[i]!;
+    if (seen >= rank) return LATENCY_BOUNDS_MS[i] ?? Number.POSITIVE_INFINITY;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+export function addStats(into: VersionStats, from: VersionStats): void {
+  into.answers += from.answers;
+  into.errors += from.errors;
+  for (let i = 0; i < into.latency.length; i++) into.latency[i]! += from.latency[i] ?? 0;
+}
+
 export class TelemetrySpool {
+  readonly versions: Record<string, VersionStats>;
+
   constructor(
     readonly dir: string,
     private readonly clock: () => Date = () => new Date(),
   ) {
     mkdirSync(dir, { recursive: true });
+    const stats = join(dir, STATS);
+    this.versions = existsSync(stats)
+      ? (JSON.parse(readFileSync(stats, "utf8")) as Record<string, VersionStats>)
+      : {};
   }
 
   record(r: Omit<TelemetryRecord, "at">): void {
@@ -46,10 +95,17 @@ export class TelemetrySpool {
       latencyMs: Math.round(r.latencyMs * 1000) / 1000,
     };
     appendFileSync(join(this.dir, OPEN), `${JSON.stringify(line)}\n`);
+    this.versions[r.version] ??= emptyStats();
+    const stats = this.versions[r.version]!;
+    stats.answers++;
+    if (r.status >= 500) stats.errors++;
+    const bucket = LATENCY_BOUNDS_MS.findIndex((bound) => r.latencyMs <= bound);
+    stats.latency[bucket < 0 ? LATENCY_BOUNDS_MS.length : bucket]!++;
   }
 
   /** Seals the open file into the next batch (nothing when it is empty); returns the sealed batches, oldest first. */
   seal(): string[] {
+    writeFileAtomic(join(this.dir, STATS), JSON.stringify(this.versions));
     const open = join(this.dir, OPEN);
     if (existsSync(open) && statSync(open).size > 0) {
       const sequencePath = join(this.dir, SEQUENCE);
@@ -79,21 +135,44 @@ export class TelemetrySpool {
 }
 
 export interface UploaderOptions {
+  /** an http(s) URL batches are posted to, or an s3:// location they are put under */
   url: string;
   device: string;
+  transport: Transport;
   /** what runs now: sent with every batch */
   bundle: () => { name: string; version: string };
+  /** the device's ring and the versions it refused or reverted: sent with every batch */
+  status: () => { ring?: string; failed: string[] };
   /** the serving core's drift statistics per model, sent with every batch */
   drift?: () => Promise<unknown>;
   log: (line: string) => void;
-  /** bearer token for the upload URL */
-  token?: string;
+  clock?: () => Date;
 }
 
 export interface FlushResult {
   sent: number;
   /** batches left on disk (the URL did not answer, or refused) */
   left: number;
+}
+
+/** Where a device's batches and status go under an s3:// location. */
+export function telemetryKeys(base: string, device: string) {
+  const root = base.endsWith("/") ? base : `${base}/`;
+  return {
+    batch: (id: string) => `${root}telemetry/${device}/${id}.json`,
+    status: `${root}status/${device}.json`,
+    statuses: `${root}status/`,
+  };
+}
+
+/** The status object of a device (status/<device>.json): what a release gate reads. */
+export interface DeviceStatus {
+  device: string;
+  ring?: string;
+  running: string;
+  failed: string[];
+  versions: Record<string, VersionStats>;
+  at: string;
 }
 
 export class TelemetryUploader {
@@ -113,8 +192,44 @@ export class TelemetryUploader {
     return this.flushing;
   }
 
+  private deviceStatus(): DeviceStatus {
+    const { ring, failed } = this.o.status();
+    return {
+      device: this.o.device,
+      ...(ring ? { ring } : {}),
+      running: this.o.bundle().version,
+      failed,
+      versions: this.spool.versions,
+      at: (this.o.clock ?? (() => new Date()))().toISOString(),
+    };
+  }
+
+  /** Sends one document; false (and the reason logged once) when it must stay on disk. */
+  private async deliver(url: string, body: string, id: string): Promise<boolean> {
+    try {
+      await this.o.transport.write(url, body, id);
+    } catch (error) {
+      const status =
+        error instanceof HttpStatusError
+          ? error.status
+          : (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== undefined)
+        this.o.log(`telemetry: ${this.o.url} answered ${status} for ${id}: kept on disk`);
+      else if (this.reachable)
+        this.o.log(`telemetry: ${this.o.url} unreachable (${(error as Error).message}): kept on disk`);
+      this.reachable = false;
+      return false;
+    }
+    if (!this.reachable) this.o.log(`telemetry: ${this.o.url} answers again: sending what was kept`);
+    this.reachable = true;
+    return true;
+  }
+
   private async send(): Promise<FlushResult> {
     const batches = this.spool.seal();
+    const objects = isObjectUrl(this.o.url);
+    const keys = telemetryKeys(this.o.url, this.o.device);
+    const status = this.deviceStatus();
     let sent = 0;
     for (const batch of batches) {
       const id = `${this.o.device}-${batch.match(BATCH)![1]}`;
@@ -122,38 +237,17 @@ export class TelemetryUploader {
         batch: id,
         device: this.o.device,
         bundle: this.o.bundle(),
+        status,
         records: this.spool.read(batch),
         ...(this.o.drift ? { drift: await this.o.drift() } : {}),
       });
-      let status: number;
-      try {
-        const response = await fetch(this.o.url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "idempotency-key": id,
-            ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}),
-          },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        status = response.status;
-        await response.body?.cancel();
-      } catch (error) {
-        if (this.reachable)
-          this.o.log(`telemetry: ${this.o.url} unreachable (${(error as Error).message}): kept on disk`);
-        this.reachable = false;
+      if (!(await this.deliver(objects ? keys.batch(id) : this.o.url, body, id)))
         return { sent, left: batches.length - sent };
-      }
-      if (status < 200 || status > 299) {
-        this.o.log(`telemetry: ${this.o.url} answered ${status} for batch ${id}: kept on disk`);
-        return { sent, left: batches.length - sent };
-      }
-      if (!this.reachable) this.o.log(`telemetry: ${this.o.url} answers again: sending what was kept`);
-      this.reachable = true;
       this.spool.remove(batch);
       sent++;
     }
+    // an object store keeps each device's status apart, for the release gates
+    if (objects) await this.deliver(keys.status, JSON.stringify(status), "status");
     return { sent, left: 0 };
   }
 }

@@ -47,50 +47,97 @@ export interface ObjectStore {
   /** every key under the prefix, sorted */
   list(prefix: string): Promise<string[]>;
   get(key: string): Promise<Uint8Array>;
+  /** the object, or null when there is none under that key */
+  find(key: string): Promise<Uint8Array | null>;
   /** a whole object in one request: it appears complete or not at all */
   put(key: string, body: Uint8Array): Promise<void>;
+}
+
+/** What a caller may set instead of the environment (a device's own identity, src/edge/identity.ts). */
+export interface StoreAccess {
+  /** an AWS credentials provider (temporary credentials it refreshes itself) */
+  credentials?: () => Promise<{
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+    expiration?: Date;
+  }>;
+  region?: string;
+  /** an S3-compatible server, addressed by path */
+  endpoint?: string;
 }
 
 export async function openObjectStore(
   loc: ObjectLocation,
   env: NodeJS.ProcessEnv = process.env,
+  access: StoreAccess = {},
 ): Promise<ObjectStore> {
-  return loc.scheme === "az" ? azureStore(loc, env) : s3Store(loc, env);
+  return loc.scheme === "az" ? azureStore(loc, env) : s3Store(loc, env, access);
 }
 
-async function s3Store(loc: ObjectLocation, env: NodeJS.ProcessEnv): Promise<ObjectStore> {
+/** Whether a client library's error says the object is not there. */
+function notFound(error: unknown): boolean {
+  const e = error as { name?: string; statusCode?: number; $metadata?: { httpStatusCode?: number } };
+  return (
+    e.name === "NoSuchKey" ||
+    e.name === "NotFound" ||
+    e.statusCode === 404 ||
+    e.$metadata?.httpStatusCode === 404
+  );
+}
+
+async function findWith(get: (key: string) => Promise<Uint8Array>, key: string): Promise<Uint8Array | null> {
+  try {
+    return await get(key);
+  } catch (error) {
+    if (notFound(error)) return null;
+    throw error;
+  }
+}
+
+async function s3Store(
+  loc: ObjectLocation,
+  env: NodeJS.ProcessEnv,
+  access: StoreAccess,
+): Promise<ObjectStore> {
   const { S3Client, ListObjectsV2Command, GetObjectCommand, PutObjectCommand } = await import(
     "@aws-sdk/client-s3"
   );
   const gcs = loc.scheme === "gs";
   const endpoint = gcs
     ? (env.STACKWRIGHT_GCS_ENDPOINT ?? "https://storage.googleapis.com")
-    : (env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
+    : (access.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
   if (gcs && !(env.GCS_HMAC_ACCESS_ID && env.GCS_HMAC_SECRET))
     throw new Error(
       `${formatLocation(loc)}: gs:// needs an HMAC key of the job's service account in GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET`,
     );
   const client = new S3Client({
-    region: gcs ? "auto" : (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1"),
+    region: gcs ? "auto" : (access.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1"),
     endpoint,
     // S3-compatible servers and Cloud Storage's XML API address buckets by path
     forcePathStyle: endpoint !== undefined,
     // the environment given wins (the default chain reads process.env); else the SDK's default chain
-    credentials: gcs
-      ? { accessKeyId: env.GCS_HMAC_ACCESS_ID!, secretAccessKey: env.GCS_HMAC_SECRET! }
-      : env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-        ? {
-            accessKeyId: env.AWS_ACCESS_KEY_ID,
-            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-            sessionToken: env.AWS_SESSION_TOKEN,
-          }
-        : undefined,
+    credentials: access.credentials
+      ? access.credentials
+      : gcs
+        ? { accessKeyId: env.GCS_HMAC_ACCESS_ID!, secretAccessKey: env.GCS_HMAC_SECRET! }
+        : env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              sessionToken: env.AWS_SESSION_TOKEN,
+            }
+          : undefined,
     // checksums only where S3 requires them: Cloud Storage and S3-compatible servers refuse the
     // flexible-checksum headers the SDK otherwise adds
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
   });
   const Bucket = loc.bucket;
+  const get = async (key: string) => {
+    const out = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+    return out.Body!.transformToByteArray();
+  };
   return {
     async list(prefix) {
       const keys: string[] = [];
@@ -104,10 +151,8 @@ async function s3Store(loc: ObjectLocation, env: NodeJS.ProcessEnv): Promise<Obj
       } while (ContinuationToken);
       return keys.sort();
     },
-    async get(key) {
-      const out = await client.send(new GetObjectCommand({ Bucket, Key: key }));
-      return out.Body!.transformToByteArray();
-    },
+    get,
+    find: (key) => findWith(get, key),
     async put(key, body) {
       await client.send(new PutObjectCommand({ Bucket, Key: key, Body: body }));
     },
@@ -122,15 +167,15 @@ async function azureStore(loc: ObjectLocation, env: NodeJS.ProcessEnv): Promise<
     ? new StorageSharedKeyCredential(account, env.AZURE_STORAGE_KEY)
     : new (await import("@azure/identity")).DefaultAzureCredential();
   const container = new BlobServiceClient(url, credential).getContainerClient(loc.bucket);
+  const get = async (key: string) => new Uint8Array(await container.getBlobClient(key).downloadToBuffer());
   return {
     async list(prefix) {
       const keys: string[] = [];
       for await (const blob of container.listBlobsFlat({ prefix })) keys.push(blob.name);
       return keys.sort();
     },
-    async get(key) {
-      return new Uint8Array(await container.getBlobClient(key).downloadToBuffer());
-    },
+    get,
+    find: (key) => findWith(get, key),
     async put(key, body) {
       await container.getBlockBlobClient(key).uploadData(body);
     },

@@ -4,7 +4,14 @@ import type { BundleError as BundleErrorType } from "../../edge/bundle.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { EXIT, UserError } from "../errors.js";
 import type { CliIo } from "../io.js";
-import type { EdgeBundleFlags, EdgeKeygenFlags, EdgeRunFlags, EdgeVerifyFlags } from "./edge.js";
+import type {
+  EdgeBundleFlags,
+  EdgeKeygenFlags,
+  EdgePromoteFlags,
+  EdgePublishFlags,
+  EdgeRunFlags,
+  EdgeVerifyFlags,
+} from "./edge.js";
 
 const PRIVATE = "edge-signing.key";
 const PUBLIC = "edge-signing.pub";
@@ -99,7 +106,19 @@ export async function runEdgeRun(
 ): Promise<number> {
   const { BundleError } = await import("../../edge/bundle.js");
   const { EdgeRunner } = await import("../../edge/runner.js");
+  const { readIdentity, IdentityError } = await import("../../edge/identity.js");
   const state = resolve(flags.state);
+  let identity: import("../../edge/identity.js").DeviceIdentity | undefined;
+  try {
+    identity = flags.identity ? readIdentity(flags.identity) : undefined;
+  } catch (error) {
+    if (error instanceof IdentityError) throw new UserError(error.message);
+    throw error;
+  }
+  if (!identity && [flags.channel, flags.upload].some((u) => u?.startsWith("s3://")))
+    throw new UserError(
+      "s3:// channels and uploads are signed with the device's identity: pass --identity <file>",
+    );
   const runner = new EdgeRunner({
     bundle: bundle ? resolve(bundle) : undefined,
     publicKeyPem: readKey(flags.key, "the public key"),
@@ -117,6 +136,8 @@ export async function runEdgeRun(
     log: (line) => io.err(`${line}\n`),
     stdin: flags.stdin ? process.stdin : undefined,
     stdout: process.stdout,
+    identity,
+    ring: flags.ring,
   });
   try {
     await runner.start();
@@ -132,4 +153,67 @@ export async function runEdgeRun(
   await runner.flushTelemetry();
   await runner.close();
   return EXIT.ok;
+}
+
+/** A refusal from the bundle store (a bad bundle, a replaced version) or the store itself. */
+async function storeErrors<T>(what: string, run: () => Promise<T>): Promise<T> {
+  const { BundleError } = await import("../../edge/bundle.js");
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof BundleError) throw refused(error);
+    throw new UserError(`${what}: ${(error as Error).message}`, EXIT.findings);
+  }
+}
+
+export async function runEdgePublish(io: CliIo, bundle: string, flags: EdgePublishFlags): Promise<number> {
+  const { publishBundle } = await import("../../edge/release.js");
+  const { transport } = await import("../../edge/transport.js");
+  const result = await storeErrors("cannot publish the bundle", () =>
+    publishBundle(resolve(bundle), flags.store, transport(), {
+      publicKeyPem: readKey(flags.key, "the public key"),
+      allowUnsigned: flags.allowUnsigned,
+    }),
+  );
+  if (flags.json) io.out(`${JSON.stringify(result)}\n`);
+  else
+    io.out(
+      `${result.version}: ${result.uploaded ? "published" : "already published (the same bundle)"} at ${result.url}\n`,
+    );
+  return EXIT.ok;
+}
+
+export async function runEdgePromote(io: CliIo, flags: EdgePromoteFlags): Promise<number> {
+  const { promote } = await import("../../edge/release.js");
+  const { readRollout, RolloutError } = await import("../../edge/rollout.js");
+  const { transport } = await import("../../edge/transport.js");
+  let rollout: import("../../edge/rollout.js").Rollout;
+  try {
+    rollout = readRollout(flags.rollout);
+  } catch (error) {
+    if (error instanceof RolloutError) throw new UserError(error.message);
+    throw error;
+  }
+  const now = flags.now ? new Date(flags.now) : new Date();
+  if (Number.isNaN(now.getTime())) throw new UserError(`--now must be an ISO time, got "${flags.now}"`);
+  const steps = await storeErrors("cannot promote", () =>
+    promote({
+      rollout,
+      store: flags.store,
+      telemetry: flags.telemetry,
+      net: transport(),
+      now,
+      ring: flags.ring,
+      version: flags.version,
+      publicKeyPem: readKey(flags.key, "the public key"),
+      allowUnsigned: flags.allowUnsigned,
+    }),
+  );
+  if (flags.json) io.out(`${JSON.stringify({ steps }, null, 2)}\n`);
+  else
+    for (const s of steps)
+      io.out(
+        `${s.ring.padEnd(10)} ${s.state.padEnd(9)} ${(s.version ?? "-").padEnd(16)} ${s.reason}${s.health ? ` (${s.health.reporting.length} device(s) reported, ${s.health.answers} answers, ${(s.health.errorRate * 100).toFixed(2)}% failed, p99 <= ${s.health.p99Ms} ms)` : ""}\n`,
+      );
+  return steps.some((s) => s.state === "halted") ? EXIT.findings : EXIT.ok;
 }

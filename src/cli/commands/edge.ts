@@ -36,6 +36,27 @@ export interface EdgeRunFlags {
   healthChecks: number;
   healthIntervalS: number;
   stdin: boolean;
+  identity?: string;
+  ring?: string;
+}
+
+export interface EdgePublishFlags {
+  key?: string;
+  allowUnsigned?: boolean;
+  store: string;
+  json?: boolean;
+}
+
+export interface EdgePromoteFlags {
+  key?: string;
+  allowUnsigned?: boolean;
+  rollout: string;
+  store: string;
+  telemetry: string;
+  ring?: string;
+  version?: string;
+  now?: string;
+  json?: boolean;
 }
 
 function positive(flag: string, max: number) {
@@ -47,15 +68,27 @@ function positive(flag: string, max: number) {
   };
 }
 
-function url(flag: string) {
+/** An http(s) URL, or (where `objects`) an s3://bucket/prefix location. */
+function url(flag: string, objects = false) {
   return (value: string): string => {
     try {
       const parsed = new URL(value);
-      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("not http(s)");
+      const allowed = objects ? ["http:", "https:", "s3:"] : ["http:", "https:"];
+      if (!allowed.includes(parsed.protocol) || !parsed.host) throw new Error("not allowed");
       return value;
     } catch {
-      throw new InvalidArgumentError(`${flag} must be an http(s) URL, got "${value}"`);
+      throw new InvalidArgumentError(
+        `${flag} must be ${objects ? "an http(s) URL or s3://<bucket>/<prefix>" : "an http(s) URL"}, got "${value}"`,
+      );
     }
+  };
+}
+
+function store(flag: string) {
+  return (value: string): string => {
+    if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(value))
+      throw new InvalidArgumentError(`${flag} must be s3://<bucket>[/<prefix>], got "${value}"`);
+    return value;
   };
 }
 
@@ -148,8 +181,8 @@ export function registerEdge(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         "--upload <url>",
-        "where telemetry is posted (kept on disk while it does not answer)",
-      ).argParser(url("--upload")),
+        "where telemetry goes: an http(s) URL it is posted to, or s3://<bucket>[/<prefix>] (kept on disk while it does not answer)",
+      ).argParser(url("--upload", true)),
     )
     .addOption(
       new Option("--upload-interval-s <s>", "how often telemetry is sent")
@@ -157,9 +190,10 @@ export function registerEdge(program: Command, io: CliIo): void {
         .argParser(positive("--upload-interval-s", 86_400)),
     )
     .addOption(
-      new Option("--channel <url>", 'this device\'s ring\'s pointer: {"version", "bundle"}').argParser(
-        url("--channel"),
-      ),
+      new Option(
+        "--channel <url>",
+        'this device\'s ring\'s pointer: {"version", "bundle"} (http(s) or s3://<bucket>/channels/<ring>.json)',
+      ).argParser(url("--channel", true)),
     )
     .addOption(
       new Option("--poll-interval-s <s>", "how often the channel is asked")
@@ -180,6 +214,11 @@ export function registerEdge(program: Command, io: CliIo): void {
         .argParser(positive("--health-interval-s", 3_600)),
     )
     .option("--no-stdin", "do not read JSON lines from stdin")
+    .option(
+      "--identity <file>",
+      "the device's cloud identity (JSON: its AWS IoT thing, certificate and role alias): s3:// URLs are signed with it",
+    )
+    .option("--ring <name>", "this device's ring, sent with its telemetry (default: the channel's file name)")
     .addHelpText(
       "after",
       '\nExit codes: 0 stopped by SIGTERM/SIGINT, 1 the bundle was refused (each reason is listed), 2 bad flags.\n\nExample:\n  $ stackwright edge run bundle --key fleet.pub --upload https://telemetry.example/v1 --channel https://bundles.example/channels/canary.json\n  $ echo \'{"inputs":[{"name":"input","shape":[1,8],"datatype":"FP32","data":[0,0,0,0,0,0,0,0]}]}\' | stackwright edge run bundle --key fleet.pub\n',
@@ -187,5 +226,53 @@ export function registerEdge(program: Command, io: CliIo): void {
     .action(async (bundle: string | undefined, flags: EdgeRunFlags) => {
       const { runEdgeRun } = await import("./edge-actions.js");
       process.exitCode = await runEdgeRun(io, bundle, flags);
+    });
+
+  edge
+    .command("publish")
+    .description(
+      "copy a verified bundle to the bundle store under bundles/<version>/ (its manifest last); a published version is never replaced",
+    )
+    .argument("<bundle>", "the bundle's directory")
+    .addOption(keyOption())
+    .option("--allow-unsigned", "publish a bundle without a signature (development only)")
+    .requiredOption("--store <s3-url>", "the bundle store, s3://<bucket>[/<prefix>]", store("--store"))
+    .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      "\nCredentials: the AWS SDK's default chain (the release workflow's OIDC role); AWS_ENDPOINT_URL_S3 for an S3-compatible server.\nExit codes: 0 published (or already there, the same bundle), 1 refused (each reason is listed), 2 bad flags.\n",
+    )
+    .action(async (bundle: string, flags: EdgePublishFlags) => {
+      const { runEdgePublish } = await import("./edge-actions.js");
+      process.exitCode = await runEdgePublish(io, bundle, flags);
+    });
+
+  edge
+    .command("promote")
+    .description(
+      "move a ring's channel: --ring R --version V as asked, or (neither) the next ring whose previous ring passed its gate in the devices' telemetry",
+    )
+    .addOption(keyOption())
+    .option("--allow-unsigned", "point rings at unsigned bundles (development only)")
+    .requiredOption("--rollout <file>", "the rings and gates (platform/edge/rollout.yaml)")
+    .requiredOption("--store <s3-url>", "the bundle store, s3://<bucket>[/<prefix>]", store("--store"))
+    .requiredOption(
+      "--telemetry <s3-url>",
+      "where devices upload (status/<device>.json)",
+      store("--telemetry"),
+    )
+    .option("--ring <name>", "the ring to move (with --version)")
+    .option("--version <version>", "the published version to point it at (with --ring)")
+    .addOption(
+      new Option("--now <iso-time>", "the time the soak is measured at (default: the clock)").hideHelp(),
+    )
+    .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 moved, or waiting (soaking, too few devices reported), 1 halted (a gate failed: reverted, errors, latency) or refused, 2 bad flags.\n",
+    )
+    .action(async (flags: EdgePromoteFlags) => {
+      const { runEdgePromote } = await import("./edge-actions.js");
+      process.exitCode = await runEdgePromote(io, flags);
     });
 }

@@ -6,18 +6,12 @@
  */
 import { stringify } from "yaml";
 import { EDGE_DEFAULTS } from "../../edge/defaults.js";
+import type { Ring } from "../../edge/rollout.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import { choiceOf, decisionOf } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { fastBurn } from "./monitoring.js";
 import { servedModels } from "./serve-config.js";
-
-export interface Ring {
-  name: string;
-  devices: number;
-  soakHours: number;
-  gate: { maxErrorRate: number; maxP99Ms: number };
-}
 
 /** The rings a release passes through: canary devices, one site (when there are several), the fleet. */
 export function ringsOf(plan: Plan): Ring[] {
