@@ -5,7 +5,7 @@
  *   manifest last (a device that finds the manifest finds every file it names); a version is written
  *   once: publishing other content under a published version is refused.
  * - promote: a ring's channel (channels/<ring>.json) pointed at a published version, either as asked
- *   (`--ring R --version V`: the first ring, or a person's override) or, with neither, the next ring
+ *   (`--ring R --bundle-version V`: the first ring, or a person's override) or, with neither, the next ring
  *   whose previous ring passed its gate: soaked for the ring's hours, reported by as many devices as
  *   the ring counts, under the gate's error rate and p99, and reverted by none.
  *
@@ -233,7 +233,7 @@ export async function promote(o: PromoteOptions): Promise<PromoteStep[]> {
   const rings = o.rollout.rings;
   if ((o.ring === undefined) !== (o.version === undefined))
     throw new BundleError([
-      "--ring and --version go together (an explicit move), or neither (the next ring)",
+      "--ring and --bundle-version go together (an explicit move), or neither (the next ring)",
     ]);
   if (o.ring !== undefined) {
     if (!rings.some((r) => r.name === o.ring))
@@ -252,7 +252,7 @@ export async function promote(o: PromoteOptions): Promise<PromoteStep[]> {
       {
         ring: rings[0]!.name,
         state: "empty",
-        reason: "no release yet: promote one with --ring and --version",
+        reason: "no release yet: promote one with --ring and --bundle-version",
       },
     ];
   steps.push({

@@ -213,7 +213,7 @@ export class EdgeRunner {
       socketPath: this.o.socket,
       log: (line) => this.o.log(line),
     });
-    core.observability.onAnswer = (a) => this.spool.record(a);
+    core.observability.onAnswer = (a) => this.spool.record(a, version);
     this.running = { version, name: manifest.name, model: sources[0]!.name, core };
   }
 

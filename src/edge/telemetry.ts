@@ -44,7 +44,7 @@ const BATCH = /^batch-(\d{12})\.jsonl$/;
  */
 export const LATENCY_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as const;
 
-/** What one device saw of one bundle version since it first ran it. */
+/** What one device saw of one bundle version (not the model's: a bundle's models keep theirs) since it first ran it. */
 export interface VersionStats {
   answers: number;
   /** answers with a status of 500 or more (the serving core's own failures, not bad requests) */
@@ -88,15 +88,16 @@ export class TelemetrySpool {
       : {};
   }
 
-  record(r: Omit<TelemetryRecord, "at">): void {
+  /** One answer of the model (its own version in the record) served from bundle version `bundle`. */
+  record(r: Omit<TelemetryRecord, "at">, bundle: string): void {
     const line: TelemetryRecord = {
       at: this.clock().toISOString(),
       ...r,
       latencyMs: Math.round(r.latencyMs * 1000) / 1000,
     };
     appendFileSync(join(this.dir, OPEN), `${JSON.stringify(line)}\n`);
-    this.versions[r.version] ??= emptyStats();
-    const stats = this.versions[r.version]!;
+    this.versions[bundle] ??= emptyStats();
+    const stats = this.versions[bundle]!;
     stats.answers++;
     if (r.status >= 500) stats.errors++;
     const bucket = LATENCY_BOUNDS_MS.findIndex((bound) => r.latencyMs <= bound);

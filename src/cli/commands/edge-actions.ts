@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { BundleError as BundleErrorType } from "../../edge/bundle.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
@@ -115,6 +116,10 @@ export async function runEdgeRun(
     if (error instanceof IdentityError) throw new UserError(error.message);
     throw error;
   }
+  if (identity && flags.device && flags.device !== identity.thingName)
+    throw new UserError(
+      `--device ${flags.device} is not the identity's thing (${identity.thingName}): a device uploads under its own name only`,
+    );
   if (!identity && [flags.channel, flags.upload].some((u) => u?.startsWith("s3://")))
     throw new UserError(
       "s3:// channels and uploads are signed with the device's identity: pass --identity <file>",
@@ -125,7 +130,7 @@ export async function runEdgeRun(
     allowUnsigned: flags.allowUnsigned,
     state,
     socket: flags.socket ? resolve(flags.socket) : join(state, "serve.sock"),
-    device: flags.device,
+    device: flags.device ?? identity?.thingName ?? hostname(),
     uploadUrl: flags.upload,
     uploadToken: process.env.STACKWRIGHT_EDGE_UPLOAD_TOKEN || undefined,
     uploadIntervalMs: flags.uploadIntervalS * 1000,
@@ -204,7 +209,7 @@ export async function runEdgePromote(io: CliIo, flags: EdgePromoteFlags): Promis
       net: transport(),
       now,
       ring: flags.ring,
-      version: flags.version,
+      version: flags.bundleVersion,
       publicKeyPem: readKey(flags.key, "the public key"),
       allowUnsigned: flags.allowUnsigned,
     }),

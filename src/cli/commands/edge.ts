@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { EDGE_DEFAULTS } from "../../edge/defaults.js";
 import type { CliIo } from "../io.js";
@@ -28,7 +27,7 @@ export interface EdgeRunFlags {
   allowUnsigned?: boolean;
   state: string;
   socket?: string;
-  device: string;
+  device?: string;
   upload?: string;
   uploadIntervalS: number;
   channel?: string;
@@ -54,7 +53,7 @@ export interface EdgePromoteFlags {
   store: string;
   telemetry: string;
   ring?: string;
-  version?: string;
+  bundleVersion?: string;
   now?: string;
   json?: boolean;
 }
@@ -177,7 +176,10 @@ export function registerEdge(program: Command, io: CliIo): void {
       ".stackwright-edge",
     )
     .option("--socket <path>", "the Unix socket the serving core listens on (default: <state>/serve.sock)")
-    .option("--device <id>", "this device's ID in telemetry", hostname())
+    .option(
+      "--device <id>",
+      "this device's ID in telemetry (default: the identity's thing name, else the host name)",
+    )
     .addOption(
       new Option(
         "--upload <url>",
@@ -250,7 +252,7 @@ export function registerEdge(program: Command, io: CliIo): void {
   edge
     .command("promote")
     .description(
-      "move a ring's channel: --ring R --version V as asked, or (neither) the next ring whose previous ring passed its gate in the devices' telemetry",
+      "move a ring's channel: --ring R --bundle-version V as asked, or (neither) the next ring whose previous ring passed its gate in the devices' telemetry",
     )
     .addOption(keyOption())
     .option("--allow-unsigned", "point rings at unsigned bundles (development only)")
@@ -261,8 +263,8 @@ export function registerEdge(program: Command, io: CliIo): void {
       "where devices upload (status/<device>.json)",
       store("--telemetry"),
     )
-    .option("--ring <name>", "the ring to move (with --version)")
-    .option("--version <version>", "the published version to point it at (with --ring)")
+    .option("--ring <name>", "the ring to move (with --bundle-version)")
+    .option("--bundle-version <version>", "the published version to point it at (with --ring)")
     .addOption(
       new Option("--now <iso-time>", "the time the soak is measured at (default: the clock)").hideHelp(),
     )

@@ -1,0 +1,465 @@
+/**
+ * The cloud side of an edge release, on loopback: devices with their own X.509 certificates exchange
+ * them at a stand-in for AWS IoT's credentials provider (mutual TLS, the fleet CA's certificates only,
+ * the thing name bound to the certificate) for temporary credentials; every request a device makes to
+ * the S3 bundle and telemetry stores (s3rver, behind a proxy that checks each request carries the
+ * credentials the exchange issued) is signed with them. The release side runs the CLI as CI does:
+ * publish a bundle (a version written once), point the canary ring at it, and promote ring by ring on
+ * the devices' reported health: waiting while the ring soaks, moving on when it passed, halting when a
+ * device reverted the release.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createHttp, request as httpRequest, type Server } from "node:http";
+import { createServer as createHttps } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TLSSocket } from "node:tls";
+import S3rver from "s3rver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { generateSigningKeys } from "../../src/edge/bundle.js";
+import { type DeviceIdentity, iotCredentials, readIdentity } from "../../src/edge/identity.js";
+import { EdgeRunner, HEALTH_REQUEST, socketRequest } from "../../src/edge/runner.js";
+import { ROOT, runCliAsync } from "../helpers/cli.js";
+import { writeModel } from "../serve/helpers.js";
+
+type Any = Record<string, any>;
+const PKI = join(ROOT, "test/fixtures/edge-pki");
+const KEYS = generateSigningKeys();
+const work = mkdtempSync(join(tmpdir(), "sw-edge-cloud-"));
+const publicKey = join(work, "fleet.pub");
+const privateKey = join(work, "fleet.key");
+writeFileSync(publicKey, KEYS.publicKeyPem);
+writeFileSync(privateKey, KEYS.privateKeyPem);
+const WIDTH = 8;
+const request = (v: number) => ({
+  inputs: [{ name: "input", shape: [1, WIDTH], datatype: "FP32", data: Array(WIDTH).fill(v) }],
+});
+const HEALTHY = JSON.stringify(request(0.5));
+
+let s3: S3rver;
+let proxy: Server;
+let credentialsServer: Server;
+let storeEndpoint = "";
+let credentialsEndpoint = "";
+/**
+ * session tokens the stand-in issued, with the thing each was issued to (s3rver knows one key pair,
+ * S3RVER: the temporary credentials differ by their session token); no token is the release workflow
+ */
+const issued = new Map<string, string>([["", "release-workflow"]]);
+const exchanges: string[] = [];
+const requests: Array<{ method: string; path: string; by: string }> = [];
+const refused: string[] = [];
+const logs: string[] = [];
+
+beforeAll(async () => {
+  s3 = new S3rver({
+    port: 0,
+    address: "127.0.0.1",
+    silent: true,
+    directory: join(work, "s3rver"),
+    configureBuckets: [
+      { name: "fleet-bundles", configs: [] },
+      { name: "fleet-telemetry", configs: [] },
+    ],
+  });
+  const s3Address = await s3.run();
+  // the store as devices see it: every request must carry credentials the exchange issued
+  proxy = createHttp((req, res) => {
+    const akid = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ""))?.[1] ?? "";
+    const by = issued.get(String(req.headers["x-amz-security-token"] ?? ""));
+    if (!by || akid !== "S3RVER") {
+      refused.push(`${req.method} ${req.url}`);
+      res
+        .writeHead(403, { "content-type": "application/xml" })
+        .end("<Error><Code>AccessDenied</Code></Error>");
+      return;
+    }
+    requests.push({ method: req.method!, path: req.url!, by });
+    const upstream = httpRequest(
+      { host: "127.0.0.1", port: s3Address.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  storeEndpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  // the IoT credentials provider: mutual TLS with the fleet CA, the thing name must be the certificate's
+  credentialsServer = createHttps(
+    {
+      key: readFileSync(join(PKI, "server.key")),
+      cert: readFileSync(join(PKI, "server.crt")),
+      ca: readFileSync(join(PKI, "fleet-ca.crt")),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (req, res) => {
+      const cn = (req.socket as TLSSocket).getPeerCertificate().subject?.CN;
+      const thing = req.headers["x-amzn-iot-thingname"];
+      if (req.url !== "/role-aliases/line-defects-devices/credentials" || thing !== cn) {
+        res.writeHead(403, { "content-type": "application/json" }).end('{"message":"Access Denied"}');
+        return;
+      }
+      exchanges.push(String(thing));
+      const token = `token-${exchanges.length}-for-${thing}`;
+      issued.set(token, String(thing));
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          credentials: {
+            accessKeyId: "S3RVER",
+            secretAccessKey: "S3RVER",
+            sessionToken: token,
+            expiration: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+        }),
+      );
+    },
+  );
+  await new Promise<void>((r) => credentialsServer.listen(0, "127.0.0.1", r));
+  credentialsEndpoint = `https://127.0.0.1:${(credentialsServer.address() as { port: number }).port}`;
+});
+
+afterAll(async () => {
+  proxy?.close();
+  credentialsServer?.close();
+  await s3?.close();
+});
+
+function identityFile(device: string, thingName: string, extra: Partial<DeviceIdentity> = {}): string {
+  const path = join(work, `${device}-${thingName}.identity.json`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      provider: "aws-iot",
+      credentialsEndpoint,
+      roleAlias: "line-defects-devices",
+      thingName,
+      region: "eu-west-1",
+      certificate: join(PKI, `${device}.crt`),
+      privateKey: join(PKI, `${device}.key`),
+      ca: join(PKI, "fleet-ca.crt"),
+      s3Endpoint: storeEndpoint,
+      ...extra,
+    }),
+  );
+  return path;
+}
+
+/** A bundle as CI builds it from platform/edge/: serve.yaml, one model (its input `width` wide). */
+async function bundle(version: string, seed: number, width = WIDTH): Promise<string> {
+  const from = mkdtempSync(join(work, "src-"));
+  writeModel(join(from, "models"), "defects", "1", { layers: [width, 16, 1], seed, sigmoid: true });
+  writeFileSync(
+    join(from, "serve.yaml"),
+    "models:\n  - name: defects\n    path: models/defects\ndevice: cpu\n",
+  );
+  writeFileSync(join(from, HEALTH_REQUEST), HEALTHY);
+  const out = join(work, `bundle-${version}-${seed}`);
+  const r = await runCliAsync([
+    "edge",
+    "bundle",
+    "--from",
+    from,
+    "--out",
+    out,
+    "--name",
+    "defects",
+    "--bundle-version",
+    version,
+    "--key",
+    privateKey,
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  return out;
+}
+
+/** The release workflow's environment: its own credentials (the OIDC role's), the store's endpoint. */
+const releaseEnv = () => ({
+  AWS_ENDPOINT_URL_S3: storeEndpoint,
+  AWS_ACCESS_KEY_ID: "S3RVER",
+  AWS_SECRET_ACCESS_KEY: "S3RVER",
+  AWS_REGION: "eu-west-1",
+});
+const STORE = "s3://fleet-bundles";
+const TELEMETRY = "s3://fleet-telemetry";
+const release = (...args: string[]) =>
+  runCliAsync(["edge", ...args, "--key", publicKey], { env: releaseEnv() });
+
+const rollout = join(work, "rollout.yaml");
+writeFileSync(
+  rollout,
+  stringify({
+    apiVersion: "stackwright.dev/v1",
+    kind: "EdgeRollout",
+    bundle: "defects",
+    channel: "channels/{ring}.json",
+    device: {},
+    rings: [
+      { name: "canary", devices: 1, soakHours: 24, gate: { maxErrorRate: 0.05, maxP99Ms: 1000 } },
+      { name: "site", devices: 2, soakHours: 24, gate: { maxErrorRate: 0.05, maxP99Ms: 1000 } },
+      { name: "fleet", devices: 2, soakHours: 0, gate: { maxErrorRate: 0.05, maxP99Ms: 1000 } },
+    ],
+  }),
+);
+const promote = (now: string, ...args: string[]) =>
+  release(
+    "promote",
+    "--rollout",
+    rollout,
+    "--store",
+    STORE,
+    "--telemetry",
+    TELEMETRY,
+    "--now",
+    now,
+    "--json",
+    ...args,
+  );
+
+async function device(
+  name: "device-1" | "device-2",
+  thing: string,
+  ring: string,
+  first: string,
+): Promise<EdgeRunner> {
+  const state = mkdtempSync(join(tmpdir(), "sw-ec-"));
+  const runner = new EdgeRunner({
+    bundle: first,
+    publicKeyPem: KEYS.publicKeyPem,
+    state,
+    socket: join(state, "s.sock"),
+    device: thing,
+    identity: readIdentity(identityFile(name, thing)),
+    channel: `${STORE}/channels/${ring}.json`,
+    uploadUrl: TELEMETRY,
+    uploadIntervalMs: 3_600_000,
+    pollIntervalMs: 3_600_000,
+    healthChecks: 2,
+    healthIntervalMs: 20,
+    log: (line) => logs.push(`${thing} ${line}`),
+  });
+  await runner.start();
+  return runner;
+}
+
+async function answer(runner: EdgeRunner, state: string, times: number): Promise<void> {
+  for (let i = 0; i < times; i++)
+    expect((await socketRequest(state, "POST", "/v2/models/defects/infer", request(i / 10))).status).toBe(
+      200,
+    );
+}
+
+describe("a device's identity", () => {
+  it("exchanges its certificate for credentials, kept until they near expiry", async () => {
+    const before = exchanges.length;
+    const get = iotCredentials(readIdentity(identityFile("device-1", "line-1-pi-01")));
+    const first = await get();
+    expect(first.sessionToken).toMatch(/^token-\d+-for-line-1-pi-01$/);
+    expect((await get()).sessionToken).toBe(first.sessionToken);
+    expect(exchanges.length).toBe(before + 1);
+  });
+
+  it("is refused with another CA's certificate, or under a thing name that is not its certificate's", async () => {
+    await expect(iotCredentials(readIdentity(identityFile("foreign", "line-1-pi-01")))()).rejects.toThrow(
+      /127\.0\.0\.1/,
+    );
+    await expect(iotCredentials(readIdentity(identityFile("device-1", "line-2-pi-01")))()).rejects.toThrow(
+      /refused line-2-pi-01's certificate: 403/,
+    );
+  });
+
+  it("an identity file with a bad field is refused naming it; --device must be the identity's thing", async () => {
+    const bad = join(work, "bad.identity.json");
+    writeFileSync(bad, JSON.stringify({ provider: "aws-iot", thingName: "a b", region: "mars" }));
+    const r = await runCliAsync(["edge", "run", "--identity", bad, "--allow-unsigned", "--no-stdin"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/thingName: an IoT thing name/);
+    expect(r.stderr).toMatch(/region: an AWS region/);
+    expect(r.stderr).toMatch(/credentialsEndpoint/);
+    const other = await runCliAsync([
+      "edge",
+      "run",
+      "--identity",
+      identityFile("device-1", "line-1-pi-01"),
+      "--device",
+      "line-2-pi-01",
+      "--no-stdin",
+    ]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/--device line-2-pi-01 is not the identity's thing \(line-1-pi-01\)/);
+    const unsigned = await runCliAsync([
+      "edge",
+      "run",
+      "--channel",
+      `${STORE}/channels/canary.json`,
+      "--no-stdin",
+    ]);
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.stderr).toMatch(/pass --identity/);
+  });
+});
+
+describe("a release, ring by ring", () => {
+  it("publishes a version once, moves the rings on the devices' health, and halts on a revert", async () => {
+    const v0 = await bundle("0.9.0", 1);
+    const v1 = await bundle("1.0.0", 2);
+    // publish: once; the same bundle again is fine; other content under that version is refused
+    let r = await release("publish", v1, "--store", STORE);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1\.0\.0: published at s3:\/\/fleet-bundles\/bundles\/1\.0\.0\//);
+    r = await release("publish", v1, "--store", STORE);
+    expect(r.stdout).toMatch(/already published/);
+    r = await release("publish", await bundle("1.0.0", 3), "--store", STORE);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/never replaced/);
+    // a bundle signed with another key is not published
+    const otherKey = generateKeyPairSync("ed25519").publicKey.export({
+      type: "spki",
+      format: "pem",
+    }) as string;
+    writeFileSync(join(work, "other.pub"), otherKey);
+    r = await runCliAsync(["edge", "publish", v1, "--store", STORE, "--key", join(work, "other.pub")], {
+      env: releaseEnv(),
+    });
+    expect(r.code).toBe(1);
+    // nothing is promoted yet
+    r = await promote("2026-12-04T00:00:00Z");
+    expect(JSON.parse(r.stdout).steps[0]).toMatchObject({ ring: "canary", state: "empty" });
+
+    r = await promote("2026-12-04T00:00:00Z", "--ring", "canary", "--bundle-version", "1.0.0");
+    expect(r.code, r.stderr).toBe(0);
+    r = await promote("2026-12-04T00:00:00Z", "--ring", "canary", "--bundle-version", "7.7.7");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/7\.7\.7 is not published/);
+
+    const canary = await device("device-1", "line-1-pi-01", "canary", v0);
+    const site = await device("device-2", "line-2-pi-01", "site", v0);
+    try {
+      // the canary device takes 1.0.0 from the store with its own credentials; the site device waits
+      await canary.poll();
+      await site.poll();
+      expect(canary.version).toBe("1.0.0");
+      expect(site.version).toBe("0.9.0");
+      const byDevice = requests.filter((q) => q.by === "line-1-pi-01").map((q) => q.path);
+      expect(byDevice.some((p) => p.includes("/fleet-bundles/bundles/1.0.0/manifest.json"))).toBe(true);
+      expect(refused).toEqual([]);
+      await answer(canary, (canary as unknown as { o: { socket: string } }).o.socket, 5);
+      expect((await canary.flushTelemetry())!.left).toBe(0);
+      await site.flushTelemetry();
+      const writes = requests.filter((q) => q.method === "PUT" && q.by === "line-1-pi-01").map((q) => q.path);
+      expect(
+        writes.some((p) => /^\/fleet-telemetry\/telemetry\/line-1-pi-01\/line-1-pi-01-\d{12}\.json/.test(p)),
+      ).toBe(true);
+      expect(writes.some((p) => p.startsWith("/fleet-telemetry/status/line-1-pi-01.json"))).toBe(true);
+
+      // soaking: nothing moves; after the soak, the site ring gets 1.0.0
+      r = await promote("2026-12-04T06:00:00Z");
+      expect(r.code, r.stderr).toBe(0);
+      let steps = JSON.parse(r.stdout).steps as Any[];
+      expect(steps[0]).toMatchObject({ ring: "canary", state: "waiting", version: "1.0.0" });
+      expect(steps[0].reason).toMatch(/soaking until 2026-12-05T00:00:00.000Z/);
+      expect(steps[0].health).toMatchObject({ reporting: ["line-1-pi-01"], reverted: [], errorRate: 0 });
+      expect(steps[0].health.answers).toBeGreaterThanOrEqual(5);
+      r = await promote("2026-12-05T01:00:00Z");
+      steps = JSON.parse(r.stdout).steps;
+      expect(steps.map((s: Any) => [s.ring, s.state])).toEqual([
+        ["canary", "current"],
+        ["site", "promoted"],
+        ["fleet", "waiting"],
+      ]);
+      await site.poll();
+      expect(site.version).toBe("1.0.0");
+      // the site ring counts both devices: it waits until the second reported 1.0.0
+      r = await promote("2026-12-06T02:00:00Z");
+      steps = JSON.parse(r.stdout).steps;
+      expect(steps[1]).toMatchObject({ ring: "site", state: "waiting" });
+      expect(steps[1].reason).toMatch(/1 of 2 devices reported 1\.0\.0/);
+      await answer(site, (site as unknown as { o: { socket: string } }).o.socket, 3);
+      await site.flushTelemetry();
+      r = await promote("2026-12-06T02:00:00Z");
+      steps = JSON.parse(r.stdout).steps;
+      expect(steps[2]).toMatchObject({ ring: "fleet", state: "promoted", version: "1.0.0" });
+
+      // 2.0.0 takes another input width: its health request fails, the canary reverts and says so
+      const v2 = await bundle("2.0.0", 4, WIDTH + 4);
+      expect((await release("publish", v2, "--store", STORE)).code).toBe(0);
+      expect(
+        (await promote("2026-12-07T00:00:00Z", "--ring", "canary", "--bundle-version", "2.0.0")).code,
+      ).toBe(0);
+      await canary.poll();
+      expect(canary.version).toBe("1.0.0");
+      await canary.flushTelemetry();
+      r = await promote("2026-12-09T00:00:00Z");
+      expect(r.code).toBe(1);
+      steps = JSON.parse(r.stdout).steps;
+      expect(steps[0]).toMatchObject({ ring: "canary", state: "halted", version: "2.0.0" });
+      expect(steps[0].reason).toMatch(/reverted on line-1-pi-01/);
+      expect(logs).toContain("line-1-pi-01 2.0.0 failed 2 health checks in a row: back to 1.0.0");
+      expect(steps[1]).toMatchObject({ ring: "site", state: "waiting", version: "1.0.0" });
+      // every device request carried the credentials its own certificate got
+      expect(refused).toEqual([]);
+      expect(new Set(requests.map((q) => q.by))).toEqual(
+        new Set(["release-workflow", "line-1-pi-01", "line-2-pi-01"]),
+      );
+    } finally {
+      await canary.close();
+      await site.close();
+    }
+  }, 180_000);
+
+  it("halts a ring whose devices report too many failed answers, or a p99 over the gate", async () => {
+    const { openObjectStore } = await import("../../src/serve/object-store.js");
+    const { LATENCY_BOUNDS_MS, emptyStats } = await import("../../src/edge/telemetry.js");
+    const v3 = await bundle("3.0.0", 5);
+    expect((await release("publish", v3, "--store", STORE)).code).toBe(0);
+    expect(
+      (await promote("2026-12-10T00:00:00Z", "--ring", "canary", "--bundle-version", "3.0.0")).code,
+    ).toBe(0);
+    const telemetry = await openObjectStore(
+      { scheme: "s3", bucket: "fleet-telemetry", key: "" },
+      { ...process.env, ...releaseEnv() },
+    );
+    const report = async (answers: number, errors: number, slowest: number) => {
+      const stats = emptyStats();
+      stats.answers = answers;
+      stats.errors = errors;
+      stats.latency[LATENCY_BOUNDS_MS.indexOf(5)] = answers - 2;
+      stats.latency[LATENCY_BOUNDS_MS.findIndex((b) => b >= slowest)] += 2;
+      const status = {
+        device: "line-9-pi-01",
+        ring: "canary",
+        running: "3.0.0",
+        failed: [],
+        versions: { "3.0.0": stats },
+        at: "2026-12-11T00:00:00Z",
+      };
+      await telemetry.put("status/line-9-pi-01.json", Buffer.from(JSON.stringify(status)));
+    };
+    await report(100, 10, 5);
+    let r = await promote("2026-12-12T00:00:00Z");
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).steps[0].reason).toBe("10.00% of 100 answers failed (gate: 5%)");
+    // two slow answers in 100: the 99th falls in their bucket, 2,000 ms against a 1,000 ms gate
+    await report(100, 0, 2000);
+    r = await promote("2026-12-12T00:00:00Z");
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).steps[0].reason).toBe("p99 up to 2000 ms (gate: 1000 ms)");
+    // the human-readable form names the ring, its state and the figures
+    r = await release(
+      "promote",
+      "--rollout",
+      rollout,
+      "--store",
+      STORE,
+      "--telemetry",
+      TELEMETRY,
+      "--now",
+      "2026-12-12T00:00:00Z",
+    );
+    expect(r.stdout).toMatch(/^canary\s+halted\s+3\.0\.0\s+p99 up to 2000 ms/m);
+  }, 60_000);
+});
