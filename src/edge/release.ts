@@ -23,6 +23,7 @@ import {
   type VerifyOptions,
   verifyBundle,
 } from "./bundle.js";
+import { EDGE_STORE_LAYOUT } from "./defaults.js";
 import type { Ring, Rollout } from "./rollout.js";
 import {
   addStats,
@@ -46,7 +47,7 @@ function root(url: string): string {
 }
 
 export function bundleUrl(store: string, version: string): string {
-  return `${root(store)}bundles/${version}/`;
+  return `${root(store)}${EDGE_STORE_LAYOUT.bundles}/${version}/`;
 }
 
 export function channelUrl(store: string, rollout: Rollout, ring: string): string {

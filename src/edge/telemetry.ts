@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { EDGE_STORE_LAYOUT } from "./defaults.js";
 import { HttpStatusError, isObjectUrl, type Transport } from "./transport.js";
 
 export interface TelemetryRecord {
@@ -160,9 +161,9 @@ export interface FlushResult {
 export function telemetryKeys(base: string, device: string) {
   const root = base.endsWith("/") ? base : `${base}/`;
   return {
-    batch: (id: string) => `${root}telemetry/${device}/${id}.json`,
-    status: `${root}status/${device}.json`,
-    statuses: `${root}status/`,
+    batch: (id: string) => `${root}${EDGE_STORE_LAYOUT.telemetry}/${device}/${id}.json`,
+    status: `${root}${EDGE_STORE_LAYOUT.status}/${device}.json`,
+    statuses: `${root}${EDGE_STORE_LAYOUT.status}/`,
   };
 }
 

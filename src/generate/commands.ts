@@ -278,3 +278,56 @@ export function pushgateway(plan: Plan): string | undefined {
 export function scoreJobArgs(plan: Plan, environment?: string): string[] {
   return scoreArgs({ ...batchLocations(plan, environment), metricsPush: pushgateway(plan) });
 }
+
+/** `stackwright edge bundle`: a signed bundle of platform/edge/ (the release workflow, the edge README). */
+export function edgeBundleArgs(o: {
+  from: string;
+  out: string;
+  name: string;
+  version: string;
+  key: string;
+}): string[] {
+  return [
+    "edge",
+    "bundle",
+    "--from",
+    o.from,
+    "--out",
+    o.out,
+    "--name",
+    o.name,
+    "--bundle-version",
+    o.version,
+    "--key",
+    o.key,
+  ];
+}
+
+/** `stackwright edge publish`: a verified bundle into the bundle store. */
+export function edgePublishArgs(o: { bundle: string; store: string; key: string }): string[] {
+  return ["edge", "publish", o.bundle, "--store", o.store, "--key", o.key];
+}
+
+/** `stackwright edge promote`: a ring moved as asked (`ring` and `version`), or the next one that passed its gate. */
+export function edgePromoteArgs(o: {
+  rollout: string;
+  store: string;
+  telemetry: string;
+  key: string;
+  ring?: string;
+  version?: string;
+}): string[] {
+  return [
+    "edge",
+    "promote",
+    "--rollout",
+    o.rollout,
+    "--store",
+    o.store,
+    "--telemetry",
+    o.telemetry,
+    "--key",
+    o.key,
+    ...(o.ring && o.version ? ["--ring", o.ring, "--bundle-version", o.version] : []),
+  ];
+}

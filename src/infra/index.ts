@@ -5,6 +5,7 @@
 import { AWS_BILLABLE, awsGlobalInventory, awsInventory } from "./aws.js";
 import { AZURE_BILLABLE, azureGlobalInventory, azureInventory } from "./azure.js";
 import { buildsRegions, facts, InventoryBuilder } from "./build.js";
+import { awsEdgeInventory, EDGE_CLOUDS } from "./edge.js";
 import { GCP_BILLABLE, gcpGlobalInventory, gcpInventory } from "./gcp.js";
 import { cloudName, regionalName } from "./names.js";
 import { regionalPrices } from "./prices.js";
@@ -49,6 +50,7 @@ export {
   needsRunnerInNetwork,
   PRIVATE_REGISTRY,
 } from "./delivery.js";
+export { EDGE_CLOUDS, PROMOTE_RUNS_PER_MONTH } from "./edge.js";
 export { regionalName } from "./names.js";
 export {
   ageInDays,
@@ -75,18 +77,22 @@ const BUILDERS = { aws: awsInventory, gcp: gcpInventory, azure: azureInventory }
 export function inventoryOf(input: InventoryInput): Inventory | null {
   const cloud = input.spec.cloud.provider;
   if (cloud === "kubernetes") return null;
-  // an edge or embedded plan's cloud side (the bundle store, the fleet's identities, telemetry
-  // ingestion) is not generated yet: nothing is built, so nothing is priced (EDGE_CLOUD_SIDE_NOT_BUILT)
-  if (input.choices["serving.runtime"] === "on-device")
+  // an edge or embedded plan: nothing serves in the cloud; its cloud side (the bundle store, the
+  // fleet's identities, telemetry) is built where the cloud has a managed device identity (AWS IoT
+  // Core); elsewhere nothing is built and nothing priced (EDGE_CLOUD_SIDE_NOT_BUILT)
+  if (input.choices["serving.runtime"] === "on-device") {
+    const b = new InventoryBuilder(cloud, "");
+    if (EDGE_CLOUDS.has(cloud)) awsEdgeInventory(input, b);
     return {
       cloud,
       region: input.spec.cloud.region,
       zones: 1,
-      resources: [],
-      excluded: [],
-      vars: {},
+      resources: b.resources,
+      excluded: b.excluded,
+      vars: b.vars,
       secondaries: [],
     };
+  }
   const { regions, failover } = input.spec.availability;
   const active = failover === "active-active";
   // active-active: routing shares the traffic between the regions, each sized for the whole peak;

@@ -153,6 +153,8 @@ export interface InventoryCapacity {
   targetUtilization: number;
   /** an LLM's sizing: the checkpoint each serving node holds when an LLM engine serves it */
   llm?: { checkpointGb: number };
+  /** the weights' precision (an on-device plan may serve int8 where FP32 does not fit the device) */
+  precision?: string;
 }
 
 /**

@@ -3,6 +3,7 @@
  * coded warnings or errors in the Plan, never silently "fixed": the user decides what they meant.
  */
 import type { RegionCatalog } from "../engine/index.js";
+import { EDGE_CLOUDS } from "../infra/index.js";
 import { EVENT_LOG_SOURCES, type ResolvedSpec } from "../requirements/index.js";
 import type { Availability } from "./availability.js";
 import type { Workload } from "./capacity.js";
@@ -543,15 +544,15 @@ function deviceContradictions(
   const push = (w: PlanWarning, about: readonly string[]) => {
     if (about.some(isProvided)) out.push(w);
   };
-  out.push({
-    code: "EDGE_CLOUD_SIDE_NOT_BUILT",
-    severity: "warning",
-    path: "inference.mode",
-    message:
-      "the cloud side of an on-device plan is not generated yet: no Terraform (bundle store, device identities, telemetry ingestion), no release or retraining workflow and no price; platform/edge/ holds what the devices run",
-    suggestion:
-      "host the bundles and channel pointers (stackwright edge bundle, platform/edge/rollout.yaml) and a telemetry endpoint yourself meanwhile",
-  });
+  if (!EDGE_CLOUDS.has(spec.cloud.provider))
+    out.push({
+      code: "EDGE_CLOUD_SIDE_NOT_BUILT",
+      severity: "warning",
+      path: "cloud.provider",
+      message: `the cloud side of an on-device plan is built on AWS only (AWS IoT Core device identities, S3 bundle and telemetry stores, the release workflow): on ${spec.cloud.provider} no Terraform, no release workflow and no price are generated; ${spec.cloud.provider === "gcp" ? "Google Cloud has no managed device registry since IoT Core was retired" : "Azure IoT Hub is not generated yet"}`,
+      suggestion:
+        "host the bundle store, the channel pointers (stackwright edge bundle, platform/edge/rollout.yaml) and a telemetry endpoint yourself, with the devices' identities your own; or plan the cloud side on AWS (cloud.provider: aws)",
+    });
   const figure = `${device.gflops} GFLOP/s, ${device.measured ? "measured" : "estimated"} (rules/models.yaml devices.${device.hardware}: ${device.source})`;
   if (!device.fitsInt8)
     push(

@@ -8,11 +8,13 @@
 import { stringify } from "yaml";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
+import { EDGE_CLOUDS } from "../../infra/index.js";
 import type { Plan } from "../../plan/types.js";
 import { defaultPackageSpec } from "../../util/package-source.js";
 import { checkArgs } from "../commands.js";
 import { deliveryOf } from "../delivery.js";
 import { ACTIONS, cloudLogin, clusterCredentials, deployJobs, e, HELM_VERSION } from "./deploy.js";
+import { edgeReleaseWorkflow } from "./edge-release.js";
 
 const TERRAFORM_VERSION = "1.9.8";
 const KUBECONFORM_VERSION = "v0.6.7";
@@ -34,7 +36,11 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
   const hasChart = runtime === "kubernetes";
   const chart = hasChart ? delivery.chartPath : "";
   const onDevice = runtime === "on-device";
-  const tfDir = provider === "kubernetes" || onDevice ? "" : `infra/terraform/${provider}`;
+  // an on-device plan has Terraform where its cloud side is built (EDGE_CLOUDS)
+  const tfDir =
+    provider === "kubernetes" || (onDevice && !EDGE_CLOUDS.has(provider))
+      ? ""
+      : `infra/terraform/${provider}`;
   const files: TextFileSet = {};
 
   const jobs: Record<string, unknown> = {
@@ -90,8 +96,12 @@ export function generateCi(plan: Plan, packageSpec: string = defaultPackageSpec(
     jobs,
   });
 
-  // an on-device plan's releases are bundles moved ring by ring: that workflow is not generated yet
-  if (onDevice) return files;
+  // an on-device plan's releases are bundles moved ring by ring, where its cloud side is built
+  if (onDevice) {
+    if (EDGE_CLOUDS.has(provider))
+      files[".github/workflows/edge-release.yml"] = doc(edgeReleaseWorkflow(plan, packageSpec));
+    return files;
+  }
 
   files[".github/workflows/deploy.yml"] = doc({
     name: "deploy",

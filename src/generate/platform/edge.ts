@@ -5,11 +5,13 @@
  * README that says how to bundle, sign, verify and run it, and what is not generated.
  */
 import { stringify } from "yaml";
-import { EDGE_DEFAULTS } from "../../edge/defaults.js";
+import { EDGE_DEFAULTS, EDGE_RETENTION_DAYS, EDGE_STORE_LAYOUT } from "../../edge/defaults.js";
 import type { Ring } from "../../edge/rollout.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
+import { EDGE_CLOUDS } from "../../infra/index.js";
 import { choiceOf, decisionOf } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
+import { EDGE_RELEASE } from "../edge-release.js";
 import { fastBurn } from "./monitoring.js";
 import { servedModels } from "./serve-config.js";
 
@@ -47,7 +49,7 @@ export function edgeFiles(plan: Plan, healthRequest: unknown): Record<string, st
     bundle: name,
     // each ring's pointer, {"version": "...", "bundle": "<URL of the bundle's directory>"}, is what
     // its devices poll (stackwright edge run --channel); a release moves them in this order
-    channel: "channels/{ring}.json",
+    channel: `${EDGE_STORE_LAYOUT.channels}/{ring}.json`,
     device: {
       healthChecks: EDGE_DEFAULTS.healthChecks,
       healthIntervalSeconds: EDGE_DEFAULTS.healthIntervalS,
@@ -163,11 +165,80 @@ npx stackwright edge verify dist/bundle --key keys/edge-signing.pub
 A device refuses a bundle that is unsigned, signed with another key, has a changed, missing or added
 file, or names a path outside itself.
 
-## Run on a device
+${EDGE_CLOUDS.has(spec.cloud.provider) ? awsCloudSide(plan, rings) : selfHosted(rings)}`;
+}
+
+/** The README's device and release sections where the cloud side is built (infra/terraform/aws/). */
+function awsCloudSide(plan: Plan, rings: Ring[]): string {
+  const layout = EDGE_STORE_LAYOUT;
+  return `## The cloud side (\`infra/terraform/aws/\`)
+
+Nothing serves in the cloud. The Terraform builds the bundle store (S3, versioned, Object Lock for
+${EDGE_RETENTION_DAYS.bundles} days: \`${layout.bundles}/<version>/\` and \`${layout.channels}/<ring>.json\`), the telemetry store
+(\`${layout.telemetry}/<device>/\`, kept ${EDGE_RETENTION_DAYS.telemetry} days, and \`${layout.status}/<device>.json\`), one AWS IoT Core thing per device, and
+the release role GitHub Actions assumes (\`.github/workflows/edge-release.yml\`).
+
+### Enrol a device
+
+\`\`\`sh
+# on the device: its own key, which never leaves it, and a request for its certificate
+openssl ecparam -name prime256v1 -genkey -noout -out device.key
+openssl req -new -key device.key -subj "/CN=line-1-pi-01" -out device.csr
+\`\`\`
+
+Add the request to \`device_csrs\` (and the device's ring to \`device_rings\`) in the Terraform's variables and
+apply: AWS IoT Core signs it (output \`device_certificates\`). Copy the certificate to the device as
+\`device.crt\`, with Amazon's root CA (\`AmazonRootCA1.pem\`), and write its identity file:
+
+\`\`\`json
+{ "provider": "aws-iot", "credentialsEndpoint": "<output credentials_endpoint>", "roleAlias": "<output role_alias>",
+  "thingName": "line-1-pi-01", "region": "${plan.requirements.cloud.region}", "certificate": "device.crt", "privateKey": "device.key", "ca": "AmazonRootCA1.pem" }
+\`\`\`
+
+### Run on a device
+
+\`\`\`sh
+npx stackwright edge run --key edge-signing.pub --identity identity.json \\
+  --channel s3://<output bundle_store>/${layout.channels}/<ring>.json --upload s3://<output telemetry_store>
+\`\`\`
+
+The device presents its certificate to the IoT credentials provider (mutual TLS) and works with an
+hour of the devices' role: it reads releases and writes under its own name only. The serving core
+answers on \`.stackwright-edge/serve.sock\` (the Open Inference Protocol over HTTP) and as JSON lines on
+stdin. Every answer's status and latency is kept on disk and put in the telemetry store when it can be
+reached (each batch once, under its own key), with the device's status: the answers, errors and latency
+histogram of each version it ran, and the versions it reverted. Every
+${rollout(rings)}
+
+## Releases, ring by ring
+
+${ringLines(rings)}
+
+\`.github/workflows/edge-release.yml\`: a change to \`platform/edge/\` builds the bundle, signs it with the
+fleet's key (the secret \`${EDGE_RELEASE.signingKeySecret}\` of the GitHub environment \`${EDGE_RELEASE.environment}\`), publishes it (a
+published version is never replaced) and points the first ring at it. Every hour it promotes the next
+ring whose previous ring passed its gate: soaked for the ring's hours, reported by as many devices as the
+ring counts (the rings before it included), under the gate's error rate and p99, and reverted by no
+device. A gate that fails halts the release there and fails the run. The same steps by hand:
+
+\`\`\`sh
+npx stackwright edge publish dist/bundle --store s3://<bundle store> --key keys/edge-signing.pub
+npx stackwright edge promote --rollout platform/edge/rollout.yaml --store s3://<bundle store> --telemetry s3://<telemetry store> --key keys/edge-signing.pub [--ring canary --bundle-version 2026.12.04-1]
+\`\`\`
+
+Set once: the repository variable \`${EDGE_RELEASE.publicKeyVariable}\` (the public key), the environment secret
+\`${EDGE_RELEASE.signingKeySecret}\` (the private key) and the environment's variables from the Terraform output
+\`github_environment_variables\`.
+`;
+}
+
+/** Where the cloud side is not built: the devices' commands against stores the team hosts. */
+function selfHosted(rings: Ring[]): string {
+  return `## Run on a device
 
 \`\`\`sh
 STACKWRIGHT_EDGE_UPLOAD_TOKEN=... npx stackwright edge run dist/bundle --key edge-signing.pub \\
-  --channel https://<bundle store>/channels/canary.json --upload https://<telemetry endpoint>
+  --channel https://<bundle store>/${EDGE_STORE_LAYOUT.channels}/canary.json --upload https://<telemetry endpoint>
 \`\`\`
 
 The serving core answers on \`.stackwright-edge/serve.sock\` (the Open Inference Protocol over HTTP) and
@@ -177,18 +248,27 @@ ${rollout(rings)}
 
 ## The rings
 
-${rings.map((r) => `- **${r.name}**: ${r.devices} device(s)${r.soakHours ? `, ${r.soakHours} h before the next ring` : ""}; its gate: at most ${r.gate.maxErrorRate} of answers failed and a p99 of at most ${r.gate.maxP99Ms} ms in its devices' telemetry`).join("\n")}
+${ringLines(rings)}
 
-A release copies the next ring's pointer, \`channels/<ring>.json\` (\`{"version": "...", "bundle": "<URL of the bundle's directory>"}\`),
-once the ring before it passed its gate.
+A release copies the next ring's pointer, \`${EDGE_STORE_LAYOUT.channels}/<ring>.json\` (\`{"version": "...", "bundle": "<URL of the bundle's directory>"}\`),
+once the ring before it passed its gate (\`stackwright edge promote\` does so against an S3 bucket).
 
-## Not generated yet
+## Not generated on this cloud
 
-The cloud side: the bundle store (versioned, with object lock), per-device identities (AWS IoT Core,
-Azure IoT Hub; none on Google Cloud since IoT Core was retired), the telemetry endpoint, and the
-workflow that builds, signs, publishes and moves the rings. Until they are, host the bundles and the
-channel pointers and a telemetry endpoint yourself.
+The cloud side is built on AWS only: the bundle store, per-device identities (AWS IoT Core; Google Cloud
+has no managed device registry since IoT Core was retired, and Azure IoT Hub is not generated yet), the
+telemetry store and the release workflow. Host the bundles, the channel pointers and a telemetry
+endpoint yourself.
 `;
+}
+
+function ringLines(rings: Ring[]): string {
+  return rings
+    .map(
+      (r) =>
+        `- **${r.name}**: ${r.devices} device(s)${r.soakHours ? `, ${r.soakHours} h before the next ring` : ""}; its gate: at most ${r.gate.maxErrorRate} of answers failed and a p99 of at most ${r.gate.maxP99Ms} ms in its devices' telemetry`,
+    )
+    .join("\n");
 }
 
 function rollout(rings: Ring[]): string {

@@ -46,8 +46,10 @@ import {
   serveArgs,
 } from "../commands.js";
 import { deliveryOf, deployVariablesOf, SCORE_JOB_SUFFIX } from "../delivery.js";
+import { EDGE_RELEASE } from "../edge-release.js";
 import { engineArgs, weightsLocation } from "../engine-deploy.js";
 import { managedEndpointOf } from "../managed-endpoint.js";
+import { ringsOf } from "../platform/edge.js";
 import { clusterSecrets } from "../platform/serve-config.js";
 import { HclExpression, hclValue, render, templateFiles } from "../render.js";
 
@@ -307,6 +309,7 @@ export function generateTerraform(plan: Plan): TextFileSet {
   const provider = plan.requirements.cloud.provider;
   // nothing to build, nothing rendered (an on-device plan's cloud side: EDGE_CLOUD_SIDE_NOT_BUILT)
   if (provider === "kubernetes" || !plan.inventory?.resources.length) return {};
+  if (choice(plan, "serving.runtime") === "on-device") return edgeTerraform(plan);
   const files: TextFileSet = {};
   const stacks = [
     { dir: "", ctx: terraformContext(plan) },
@@ -353,6 +356,53 @@ export function generateTerraform(plan: Plan): TextFileSet {
       const text = render(`terraform/${templates}/${file}.hbs`, ctx);
       files[`infra/terraform/${provider}/${dir}${file}`] = `${text.replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
     }
+  return files;
+}
+
+/**
+ * An on-device plan's cloud side (templates/terraform/<cloud>-edge/): the stores, the device
+ * identities and the release role of the inventory; nothing serves in the cloud.
+ */
+function edgeTerraform(plan: Plan): TextFileSet {
+  const spec = plan.requirements;
+  const provider = spec.cloud.provider;
+  const inventory = plan.inventory!;
+  const rings = ringsOf(plan).map((r) => r.name);
+  const ctx = {
+    header: GENERATED_HEADER,
+    name: cloudName(spec.metadata.name, 40),
+    region: spec.cloud.region,
+    owner: spec.metadata.owner || "unknown",
+    specHashShort: plan.spec.hash.slice(7, 19),
+    devices: spec.edge?.devices ?? 1,
+    rings,
+    ringList: rings.join(", "),
+    lastRing: rings.at(-1),
+    layout: Object.fromEntries(
+      Object.entries(inventory.vars.edgeLayout as Record<string, { prefix: string }>).map(([k, v]) => [
+        k,
+        v.prefix,
+      ]),
+    ),
+    bundleRetentionDays: inventory.vars.bundleRetentionDays,
+    telemetryRetentionDays: inventory.vars.telemetryRetentionDays,
+    cmk: inventory.resources.some((r) => r.address === "aws_kms_key.main"),
+    keyGrants: inventory.vars.keyGrants ?? [],
+    releaseEnvironment: EDGE_RELEASE.environment,
+    releaseVariableNames: [
+      EDGE_RELEASE.variables.role,
+      EDGE_RELEASE.variables.store,
+      EDGE_RELEASE.variables.telemetry,
+    ],
+    inventoryFiles: inventory.resources.map((r) => r.file.slice(r.file.lastIndexOf("/") + 1)),
+  };
+  const files: TextFileSet = {};
+  const templates = `terraform/${provider}-edge`;
+  for (const file of templateFiles(templates)) {
+    if (!wanted(file, ctx)) continue;
+    const text = render(`${templates}/${file}.hbs`, ctx);
+    files[`infra/terraform/${provider}/${file}`] = `${text.replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+  }
   return files;
 }
 
