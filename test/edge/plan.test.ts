@@ -49,7 +49,8 @@ describe("edge and embedded plans", () => {
       "deployment.strategy": "staged-rings",
       "monitoring.metrics": "device-telemetry",
       "scaling.strategy": "one-per-device",
-      "security.identity": "signed-bundles",
+      "security.identity": "device-certificates",
+      "security.secrets": "device-key",
       "deployment.access": "device-pull",
     };
     for (const [capability, choice] of Object.entries(expected))
@@ -62,9 +63,23 @@ describe("edge and embedded plans", () => {
     expect(plan.capacity.replicasMin).toBe(40);
     expect(plan.capacity.instanceType).toContain("Raspberry Pi 5");
     expect(plan.capacity.estimatedFrom).toContain("23 GFLOP/s");
-    // nothing in the cloud is built yet, and the plan says so rather than pricing a cluster
-    expect(plan.cost.items).toEqual([]);
-    expect(codes(plan)).toContain("EDGE_CLOUD_SIDE_NOT_BUILT");
+    // on AWS (the default cloud) the cloud side is built and priced: the stores, nothing that serves
+    expect(plan.cost.items.map((i) => i.name).sort()).toEqual(["Bundle store", "Device telemetry"]);
+    expect(codes(plan)).not.toContain("EDGE_CLOUD_SIDE_NOT_BUILT");
+    // elsewhere it is not: nothing is priced and the plan says so, rather than pricing a cluster
+    for (const [provider, region] of [
+      ["gcp", "europe-west1"],
+      ["azure", "westeurope"],
+    ]) {
+      const other = planFrom({ ...EDGE, cloud: { provider, region } });
+      expect(other.cost.items, provider).toEqual([]);
+      expect(codes(other), provider).toContain("EDGE_CLOUD_SIDE_NOT_BUILT");
+      expect(decision(other, "security.identity").choice).toBe("signed-bundles");
+      expect(decision(other, "security.secrets").choice).toBe("device-environment");
+      expect(
+        Object.keys(generateAll(other)).filter((f) => f.startsWith("infra/") || f.includes("edge-release")),
+      ).toEqual([]);
+    }
   });
 
   it("the engine follows the device: onnxruntime-web in a browser, in-process when embedded, the GPU on a Jetson", () => {
@@ -258,9 +273,30 @@ describe("the generated platform/edge/ runs", () => {
       ["fleet", 40],
     ]);
     expect(rollout.rings[0].gate.maxP99Ms).toBe(plan.requirements.inference.latencyP99Ms);
-    // no cloud side is generated yet: no Terraform, no chart, no release workflow
-    expect(Object.keys(files).filter((f) => f.startsWith("infra/") || f.startsWith("deploy/"))).toEqual([]);
+    // the cloud side on AWS: the stores, identities and release role; no chart and no deploy workflow
+    expect(
+      Object.keys(files)
+        .filter((f) => f.startsWith("infra/terraform/aws/"))
+        .sort(),
+    ).toEqual(
+      [
+        "bundles.tf",
+        "devices.tf",
+        "main.tf",
+        "outputs.tf",
+        "providers.tf",
+        "release.tf",
+        "telemetry.tf",
+        "variables.tf",
+        "versions.tf",
+      ].map((f) => `infra/terraform/aws/${f}`),
+    );
+    expect(Object.keys(files).filter((f) => f.startsWith("deploy/"))).toEqual([]);
     expect(files[".github/workflows/deploy.yml"]).toBeUndefined();
-    expect(files["platform/README.md"]).toContain("## Not generated yet");
+    expect(files[".github/workflows/edge-release.yml"]).toContain("edge promote");
+    expect(files["platform/README.md"]).toContain("## The cloud side (`infra/terraform/aws/`)");
+    // the Terraform's lock and lifecycle follow the retention the cost assumes
+    expect(files["infra/terraform/aws/bundles.tf"]).toMatch(/mode = "GOVERNANCE"\n\s+days = 365/);
+    expect(files["infra/terraform/aws/telemetry.tf"]).toMatch(/expiration \{\n\s+days = 90/);
   });
 });

@@ -42,7 +42,9 @@ function source(seed: number, extra: Record<string, string> = {}): string {
   writeModel(join(dir, "models"), "defects", "1", { layers: [WIDTH, 16, 1], seed, sigmoid: true });
   writeFileSync(
     join(dir, "serve.yaml"),
-    "models:\n  - name: defects\n    path: models/defects\ndevice: cpu\n",
+    // in process under vitest the worker script is TypeScript with no .js beside it: batches run on the
+    // event loop (the timed choice of `auto` may pick workers on a loaded machine)
+    "models:\n  - name: defects\n    path: models/defects\ndevice: cpu\nplacement: event-loop\n",
   );
   for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
   return dir;

@@ -271,15 +271,34 @@ function shellWords(line: string): string[] {
 
 function ciCommandLines(files: Record<string, string>): CommandLine[] {
   const out: CommandLine[] = [];
+  const outputs = terraformEnvironmentVariables(files);
   for (const [path, text] of Object.entries(files)) {
     if (!/^\.github\/workflows\/.*\.ya?ml$/.test(path)) continue;
     const workflow = parseYaml(text) as {
-      jobs: Record<string, { steps?: Array<{ run?: string; name?: string }> }>;
+      jobs: Record<
+        string,
+        {
+          env?: Record<string, string>;
+          steps?: Array<{ run?: string; name?: string; env?: Record<string, string> }>;
+        }
+      >;
     };
-    for (const [job, { steps = [] }] of Object.entries(workflow.jobs))
-      for (const step of steps)
+    for (const [job, { steps = [], env: jobEnv = {} }] of Object.entries(workflow.jobs))
+      for (const step of steps) {
+        // a variable of the job or step: the value its GitHub variable gets from the Terraform's output
+        // github_environment_variables; the runner's own and a release version, as they look
+        const env = { ...jobEnv, ...step.env };
+        const value = (name: string): string | undefined => {
+          const from = /^\$\{\{ vars\.(\w+) \}\}$/.exec(env[name] ?? "")?.[1];
+          if (from) return outputs[from];
+          if (name === "RUNNER_TEMP") return "/home/runner/work/_temp";
+          if (/^version$/i.test(name)) return "2026.12.04-1.1";
+          return undefined;
+        };
         for (const line of (step.run ?? "").split("\n")) {
-          const words = shellWords(line);
+          const words = shellWords(line).map((w) =>
+            w.replace(/\$(\w+)/g, (ref, name: string) => value(name) ?? ref),
+          );
           const at = words.indexOf("stackwright");
           if (at >= 0 && words[at - 1] !== "--package")
             out.push({
@@ -288,16 +307,56 @@ function ciCommandLines(files: Record<string, string>): CommandLine[] {
               inRepository: true,
             });
         }
+      }
   }
   return out;
 }
 
-/** The bucket (or account/container) the tree's Terraform creates, per scheme. */
-function terraformBuckets(files: Record<string, string>): string[] {
-  const text = Object.entries(files)
+/**
+ * The values the Terraform's output github_environment_variables gives (zipmap of names and values),
+ * with the buckets' names resolved: the variable's default name and a sample account ID.
+ */
+function terraformEnvironmentVariables(files: Record<string, string>): Record<string, string> {
+  const text = terraformText(files);
+  const zip = /zipmap\(\[([^\]]*)\], \[([^\]]*)\]\)/.exec(text);
+  if (!zip) return {};
+  const names = [...zip[1]!.matchAll(/"(\w+)"/g)].map((m) => m[1]!);
+  const values = zip[2]!
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+  return Object.fromEntries(names.map((n, i) => [n, resolveHcl(text, values[i]!)]));
+}
+
+const SAMPLE_ACCOUNT = "123456789012";
+
+/** An HCL string with the interpolations a bucket name uses resolved (var.name, the account, a bucket's ID). */
+function resolveHcl(text: string, expression: string): string {
+  const name = /variable "name" \{[^}]*?default\s*=\s*"([^"]+)"/.exec(text)?.[1] ?? "";
+  return expression
+    .replace(/^"|"$/g, "")
+    .replace(/\$\{aws_s3_bucket\.(\w+)\.id\}/g, (_, id: string) => bucketName(text, id))
+    .replace(/\$\{var\.name\}/g, name)
+    .replace(/\$\{local\.account_id\}/g, SAMPLE_ACCOUNT);
+}
+
+function bucketName(text: string, id: string): string {
+  const m = new RegExp(`resource "aws_s3_bucket" "${id}" \\{[^}]*?\\n\\s*bucket\\s*=\\s*"([^"]+)"`).exec(
+    text,
+  );
+  return m ? resolveHcl(text, m[1]!) : `<no aws_s3_bucket.${id}>`;
+}
+
+function terraformText(files: Record<string, string>): string {
+  return Object.entries(files)
     .filter(([p]) => /^infra\/terraform\/.*\.tf$/.test(p))
     .map(([, t]) => t)
     .join("\n");
+}
+
+/** The bucket (or account/container) the tree's Terraform creates, per scheme. */
+function terraformBuckets(files: Record<string, string>): string[] {
+  const text = terraformText(files);
   const out: string[] = [];
   // every region's data bucket (a multi-region plan has one per region's stack)
   for (const [re, scheme] of [
@@ -341,6 +400,21 @@ function problemsOf(line: CommandLine, files: Record<string, string>, cloud: str
       problems.push(`${line.where}: --${flag} ${value} is outside the image's ${PLATFORM_DIR_IN_IMAGE}`);
     else if (!(rel in files) && !(line.inRepository && rel === "stackwright.yaml"))
       problems.push(`${line.where}: --${flag} ${value} is not in the generated tree (${rel})`);
+  }
+  // the release commands of an on-device plan: the stores are the buckets the Terraform creates
+  if (parsed.command[0] === "edge" && ["publish", "promote"].includes(parsed.command[1] ?? "")) {
+    const text = terraformText(files);
+    const stores = ["bundles", "telemetry"].map((id) => `s3://${bucketName(text, id)}`);
+    for (const flag of ["store", "telemetry"] as const) {
+      const value = options[flag];
+      if (typeof value === "string" && !stores.includes(value))
+        problems.push(
+          `${line.where}: --${flag} ${value} is not a store the Terraform creates (${stores.join(", ")})`,
+        );
+    }
+    const rollout = options.rollout;
+    if (typeof rollout === "string" && !(rollout in files))
+      problems.push(`${line.where}: --rollout ${rollout} is not in the generated tree`);
   }
   if (parsed.command[0] === "score") {
     const buckets = terraformBuckets(files);
