@@ -106,28 +106,36 @@ export interface RingHealth {
   p99Ms: number;
 }
 
+/** Every device's status object, named by its key (its identity may write only there), not by what it wrote. */
+export async function deviceStatuses(net: Transport, telemetry: string): Promise<Map<string, DeviceStatus>> {
+  const urls = (await net.list(telemetryKeys(telemetry, "").statuses)).filter((u) => u.endsWith(".json"));
+  const out = new Map<string, DeviceStatus>();
+  for (const url of urls) {
+    const text = await net.read(url);
+    if (!text) continue;
+    try {
+      const status = JSON.parse(text.toString("utf8")) as DeviceStatus;
+      if (status && typeof status === "object")
+        out.set(decodeURIComponent(url.slice(url.lastIndexOf("/") + 1, -".json".length)), status);
+    } catch {
+      // a device that wrote something else is not counted
+    }
+  }
+  return out;
+}
+
 /** The version's health across the devices of `rings` (a ring and those before it), from their status objects. */
 export async function ringHealth(
   net: Transport,
   telemetry: string,
   version: string,
   rings: string[],
+  statuses?: Map<string, DeviceStatus>,
 ): Promise<RingHealth> {
-  const statuses = (await net.list(telemetryKeys(telemetry, "").statuses)).filter((u) => u.endsWith(".json"));
   const stats = emptyStats();
   const reporting: string[] = [];
   const reverted: string[] = [];
-  for (const url of statuses) {
-    const text = await net.read(url);
-    if (!text) continue;
-    let status: DeviceStatus;
-    try {
-      status = JSON.parse(text.toString("utf8")) as DeviceStatus;
-    } catch {
-      continue;
-    }
-    // the device is named by its key (its identity may write only there), not by what it wrote
-    const device = decodeURIComponent(url.slice(url.lastIndexOf("/") + 1, -".json".length));
+  for (const [device, status] of statuses ?? (await deviceStatuses(net, telemetry))) {
     if (Array.isArray(status.failed) && status.failed.includes(version)) reverted.push(device);
     const seen = status.versions?.[version];
     if (!seen || !rings.includes(status.ring ?? "")) continue;
@@ -303,4 +311,55 @@ export async function promote(o: PromoteOptions): Promise<PromoteStep[]> {
     return steps;
   }
   return steps;
+}
+
+export interface RingStatus {
+  ring: string;
+  /** the version its channel names (none before a first release) */
+  version?: string;
+  promotedAt?: string;
+  /** the devices whose status names this ring */
+  devices: number;
+  /** of those, how many run the ring's version */
+  running: number;
+  /** devices of the ring with no status for `staleHours` */
+  stale: string[];
+  health?: Omit<RingHealth, "stats"> & { answers: number };
+}
+
+/** The fleet ring by ring (stackwright edge status): what each ring should run, what its devices run and report. */
+export async function fleetStatus(o: {
+  rollout: Rollout;
+  store: string;
+  telemetry: string;
+  net: Transport;
+  now: Date;
+  staleHours: number;
+}): Promise<RingStatus[]> {
+  const statuses = await deviceStatuses(o.net, o.telemetry);
+  const out: RingStatus[] = [];
+  const names = o.rollout.rings.map((r) => r.name);
+  for (const [i, ring] of o.rollout.rings.entries()) {
+    const pointer = await readPointer(o.net, channelUrl(o.store, o.rollout, ring.name));
+    const members = [...statuses].filter(([, s]) => s.ring === ring.name);
+    const stale = members
+      .filter(([, s]) => !(o.now.getTime() - Date.parse(s.at) < o.staleHours * 3_600_000))
+      .map(([d]) => d)
+      .sort();
+    out.push({
+      ring: ring.name,
+      ...(pointer ? { version: pointer.version, promotedAt: pointer.promotedAt } : {}),
+      devices: members.length,
+      running: members.filter(([, s]) => pointer && s.running === pointer.version).length,
+      stale,
+      ...(pointer
+        ? {
+            health: healthOf(
+              await ringHealth(o.net, o.telemetry, pointer.version, names.slice(0, i + 1), statuses),
+            ),
+          }
+        : {}),
+    });
+  }
+  return out;
 }

@@ -441,7 +441,7 @@ describe("a release, ring by ring", () => {
         running: "3.0.0",
         failed: [],
         versions: { "3.0.0": stats },
-        at: "2026-12-11T00:00:00Z",
+        at: new Date().toISOString(),
       };
       await telemetry.put("status/line-9-pi-01.json", Buffer.from(JSON.stringify(status)));
     };
@@ -467,6 +467,34 @@ describe("a release, ring by ring", () => {
       "2026-12-12T00:00:00Z",
     );
     expect(r.stdout).toMatch(/^canary\s+halted\s+3\.0\.0\s+p99 up to 2000 ms/m);
+  }, 60_000);
+
+  it("edge status shows the fleet ring by ring: the version, who runs it, who went quiet, its health", async () => {
+    const status = (...args: string[]) =>
+      runCliAsync(
+        ["edge", "status", "--rollout", rollout, "--store", STORE, "--telemetry", TELEMETRY, ...args],
+        {
+          env: releaseEnv(),
+        },
+      );
+    let r = await status("--json");
+    expect(r.code, r.stderr).toBe(0);
+    const rings = JSON.parse(r.stdout).rings as Any[];
+    expect(rings.map((x) => [x.ring, x.version, x.devices, x.running])).toEqual([
+      ["canary", "3.0.0", 2, 1],
+      ["site", "1.0.0", 1, 1],
+      ["fleet", "1.0.0", 0, 0],
+    ]);
+    expect(rings[0].health).toMatchObject({ reporting: ["line-9-pi-01"], reverted: [], p99Ms: 2000 });
+    expect(rings.every((x) => x.stale.length === 0)).toBe(true);
+    // two days on, with no new status: every device is quiet
+    const later = new Date(Date.now() + 48 * 3_600_000).toISOString();
+    r = await status("--now", later, "--stale-after-h", "24");
+    expect(r.stdout).toMatch(
+      /^canary\s+3\.0\.0\s+1\/2 device\(s\) run it, 2 quiet for 24 h \(line-1-pi-01, line-9-pi-01\)/m,
+    );
+    expect(r.stdout).toMatch(/^site\s+1\.0\.0\s+1\/1 device\(s\) run it, 1 quiet for 24 h \(line-2-pi-01\)/m);
+    expect((await status("--stale-after-h", "0")).code).toBe(2);
   }, 60_000);
 });
 

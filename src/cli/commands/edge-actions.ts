@@ -11,6 +11,7 @@ import type {
   EdgePromoteFlags,
   EdgePublishFlags,
   EdgeRunFlags,
+  EdgeStatusFlags,
   EdgeVerifyFlags,
 } from "./edge.js";
 
@@ -188,10 +189,9 @@ export async function runEdgePublish(io: CliIo, bundle: string, flags: EdgePubli
   return EXIT.ok;
 }
 
-export async function runEdgePromote(io: CliIo, flags: EdgePromoteFlags): Promise<number> {
-  const { promote } = await import("../../edge/release.js");
+/** The rollout file and the time a release command measures at (--now, else the clock). */
+async function releaseInputs(flags: { rollout: string; now?: string }) {
   const { readRollout, RolloutError } = await import("../../edge/rollout.js");
-  const { transport } = await import("../../edge/transport.js");
   let rollout: import("../../edge/rollout.js").Rollout;
   try {
     rollout = readRollout(flags.rollout);
@@ -201,6 +201,36 @@ export async function runEdgePromote(io: CliIo, flags: EdgePromoteFlags): Promis
   }
   const now = flags.now ? new Date(flags.now) : new Date();
   if (Number.isNaN(now.getTime())) throw new UserError(`--now must be an ISO time, got "${flags.now}"`);
+  return { rollout, now };
+}
+
+export async function runEdgeStatus(io: CliIo, flags: EdgeStatusFlags): Promise<number> {
+  const { fleetStatus } = await import("../../edge/release.js");
+  const { transport } = await import("../../edge/transport.js");
+  const { rollout, now } = await releaseInputs(flags);
+  const rings = await storeErrors("cannot read the fleet's status", () =>
+    fleetStatus({
+      rollout,
+      store: flags.store,
+      telemetry: flags.telemetry,
+      net: transport(),
+      now,
+      staleHours: flags.staleAfterH,
+    }),
+  );
+  if (flags.json) io.out(`${JSON.stringify({ rings }, null, 2)}\n`);
+  else
+    for (const r of rings)
+      io.out(
+        `${r.ring.padEnd(10)} ${(r.version ?? "-").padEnd(16)} ${r.running}/${r.devices} device(s) run it${r.stale.length ? `, ${r.stale.length} quiet for ${flags.staleAfterH} h (${r.stale.join(", ")})` : ""}${r.health ? `; ${r.health.reporting.length} reported, ${r.health.answers} answers, ${(r.health.errorRate * 100).toFixed(2)}% failed, p99 <= ${r.health.p99Ms} ms${r.health.reverted.length ? `, REVERTED on ${r.health.reverted.join(", ")}` : ""}` : ""}\n`,
+      );
+  return EXIT.ok;
+}
+
+export async function runEdgePromote(io: CliIo, flags: EdgePromoteFlags): Promise<number> {
+  const { promote } = await import("../../edge/release.js");
+  const { transport } = await import("../../edge/transport.js");
+  const { rollout, now } = await releaseInputs(flags);
   const steps = await storeErrors("cannot promote", () =>
     promote({
       rollout,

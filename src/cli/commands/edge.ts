@@ -46,6 +46,15 @@ export interface EdgePublishFlags {
   json?: boolean;
 }
 
+export interface EdgeStatusFlags {
+  rollout: string;
+  store: string;
+  telemetry: string;
+  staleAfterH: number;
+  now?: string;
+  json?: boolean;
+}
+
 export interface EdgePromoteFlags {
   key?: string;
   allowUnsigned?: boolean;
@@ -276,5 +285,32 @@ export function registerEdge(program: Command, io: CliIo): void {
     .action(async (flags: EdgePromoteFlags) => {
       const { runEdgePromote } = await import("./edge-actions.js");
       process.exitCode = await runEdgePromote(io, flags);
+    });
+
+  edge
+    .command("status")
+    .description(
+      "the fleet ring by ring: the version each ring's channel names, how many of its devices run it, which went quiet, and the version's answers, error rate, p99 and reverts in their telemetry",
+    )
+    .requiredOption("--rollout <file>", "the rings (platform/edge/rollout.yaml)")
+    .requiredOption("--store <s3-url>", "the bundle store, s3://<bucket>[/<prefix>]", store("--store"))
+    .requiredOption(
+      "--telemetry <s3-url>",
+      "where devices upload (status/<device>.json)",
+      store("--telemetry"),
+    )
+    .addOption(
+      new Option("--stale-after-h <hours>", "a device with no status for this long is listed as quiet")
+        .default(24)
+        .argParser(positive("--stale-after-h", 24 * 365)),
+    )
+    .addOption(
+      new Option("--now <iso-time>", "the time staleness is measured at (default: the clock)").hideHelp(),
+    )
+    .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExit codes: 0 read, 1 a store could not be read, 2 bad flags.\n")
+    .action(async (flags: EdgeStatusFlags) => {
+      const { runEdgeStatus } = await import("./edge-actions.js");
+      process.exitCode = await runEdgeStatus(io, flags);
     });
 }
