@@ -35,8 +35,10 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "bundles" {
 
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      sse_algorithm     = "AES256"
+      kms_master_key_id = null
     }
+    bucket_key_enabled = true
   }
 }
 
@@ -48,7 +50,6 @@ resource "aws_s3_bucket_public_access_block" "bundles" {
   restrict_public_buckets = true
 }
 
-# superseded pointer versions go once their lock has passed; bundles stay until someone deletes them
 resource "aws_s3_bucket_lifecycle_configuration" "bundles" {
   bucket = aws_s3_bucket.bundles.id
 

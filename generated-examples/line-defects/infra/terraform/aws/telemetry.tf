@@ -11,8 +11,10 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "telemetry" {
 
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      sse_algorithm     = "AES256"
+      kms_master_key_id = null
     }
+    bucket_key_enabled = true
   }
 }
 
