@@ -5,9 +5,9 @@
  * answers; and new bundles taken from a channel served on loopback, kept when healthy and reverted
  * when not.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createPrivateKey, generateKeyPairSync, sign } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
@@ -74,6 +74,36 @@ const verify = (dir: string, ...flags: string[]) => runCli(["edge", "verify", di
 const servers: Server[] = [];
 afterAll(() => {
   for (const server of servers) server.close();
+});
+
+describe("edge keygen", () => {
+  it("writes the pair (the private key 0600 even under umask 000) and replaces it only with --force", () => {
+    const dir = join(work, "keys");
+    const keygen = (...flags: string[]) =>
+      spawnSync(
+        "sh",
+        [
+          "-c",
+          `umask 000; exec "${process.execPath}" "${BIN}" edge keygen --out "${dir}" ${flags.join(" ")}`,
+        ],
+        {
+          encoding: "utf8",
+        },
+      );
+    let r = keygen();
+    expect(r.status, r.stderr).toBe(0);
+    expect(statSync(join(dir, "edge-signing.key")).mode & 0o777).toBe(0o600);
+    const first = readFileSync(join(dir, "edge-signing.key"), "utf8");
+    expect(createPrivateKey(first).asymmetricKeyType).toBe("ed25519");
+    r = keygen();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/exists: pass --force/);
+    expect(readFileSync(join(dir, "edge-signing.key"), "utf8")).toBe(first);
+    r = keygen("--force");
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "edge-signing.key"), "utf8")).not.toBe(first);
+    expect(statSync(join(dir, "edge-signing.key")).mode & 0o777).toBe(0o600);
+  });
 });
 
 describe("edge bundles", () => {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { BundleError as BundleErrorType } from "../../edge/bundle.js";
@@ -40,8 +40,8 @@ export async function runEdgeKeygen(io: CliIo, flags: EdgeKeygenFlags): Promise<
       throw new UserError(`${join(dir, file)} exists: pass --force to replace the key pair`);
   mkdirSync(dir, { recursive: true });
   const keys = generateSigningKeys();
-  writeFileAtomic(join(dir, PRIVATE), keys.privateKeyPem);
-  chmodSync(join(dir, PRIVATE), 0o600);
+  // created 0600: the private key is never readable by others, not even between a write and a chmod
+  writeFileAtomic(join(dir, PRIVATE), keys.privateKeyPem, 0o600);
   writeFileAtomic(join(dir, PUBLIC), keys.publicKeyPem);
   io.out(
     `${join(dir, PRIVATE)} (private: CI signs with it; keep it secret)\n${join(dir, PUBLIC)} (public: devices verify with it)\n`,
