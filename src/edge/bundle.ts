@@ -41,6 +41,12 @@ export const manifestSchema = z
     version: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, dots, hyphens, underscores"),
+    /**
+     * the release's place in the fleet's order (the release workflow's run number): a device takes a
+     * bundle from its channel only when it is later than the one it runs, so a channel cannot roll the
+     * fleet back to an older signed bundle; going back to an old model is a new release
+     */
+    sequence: z.number().int().min(0).optional(),
     serveConfig: z.literal(BUNDLE_SERVE_CONFIG),
     files: z.array(fileSchema).min(1),
   })
@@ -126,6 +132,8 @@ export interface BuildOptions {
   out: string;
   name: string;
   version: string;
+  /** the release's place in the fleet's order (see manifestSchema) */
+  sequence?: number;
   /** PEM Ed25519 private key; without one the bundle is unsigned */
   privateKeyPem?: string;
 }
@@ -154,6 +162,7 @@ export function buildBundle(o: BuildOptions): BundleManifest {
     kind: "EdgeBundle",
     name: o.name,
     version: o.version,
+    ...(o.sequence === undefined ? {} : { sequence: o.sequence }),
     serveConfig: BUNDLE_SERVE_CONFIG,
     files,
   });
@@ -256,4 +265,15 @@ export function verifyBundle(dir: string, o: VerifyOptions = {}): Verified {
       problems.push(`${path}: not in the manifest (a file added to the bundle)`);
   if (problems.length > 0) throw new BundleError(problems);
   return verified;
+}
+
+/**
+ * Why `next` must not replace `running` (null when it may): a device takes only a later release.
+ * A bundle without a sequence is ordered after nothing: it may replace only another without one.
+ */
+export function notLater(next: BundleManifest, running: BundleManifest | undefined): string | null {
+  if (running?.sequence === undefined) return null;
+  if (next.sequence === undefined || next.sequence <= running.sequence)
+    return `${next.name} ${next.version} is release ${next.sequence ?? "(none)"}, not later than the running ${running.version} (release ${running.sequence}): a channel cannot roll devices back; going back to an old model is a new release`;
+  return null;
 }

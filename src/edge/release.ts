@@ -19,6 +19,8 @@ import {
   BundleError,
   checkManifest,
   MANIFEST,
+  manifestSchema,
+  notLater,
   SIGNATURE,
   type VerifyOptions,
   verifyBundle,
@@ -179,7 +181,14 @@ async function point(o: PromoteOptions, ring: string, version: string): Promise<
   if (!manifest)
     throw new BundleError([`version ${version} is not published (${url}${MANIFEST} is missing)`]);
   const signature = await o.net.read(`${url}${SIGNATURE}`);
-  checkManifest(manifest, signature?.toString("utf8") ?? null, o);
+  const next = checkManifest(manifest, signature?.toString("utf8") ?? null, o).manifest;
+  // the ring's devices would refuse an earlier release: say so here, before the pointer moves
+  const current = await readPointer(o.net, channelUrl(o.store, o.rollout, ring));
+  if (current && current.version !== version) {
+    const running = await o.net.read(`${bundleUrl(o.store, current.version)}${MANIFEST}`);
+    const older = running ? notLater(next, manifestSchema.parse(JSON.parse(running.toString("utf8")))) : null;
+    if (older) throw new BundleError([`${ring}: ${older}`]);
+  }
   const pointer: ChannelPointer = {
     version,
     bundle: `../bundles/${version}/`,

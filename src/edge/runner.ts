@@ -18,9 +18,11 @@ import type { Readable, Writable } from "node:stream";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import {
   BundleError,
+  type BundleManifest,
   checkManifest,
   MANIFEST,
   manifestSchema,
+  notLater,
   SIGNATURE,
   type VerifyOptions,
   verifyBundle,
@@ -223,6 +225,15 @@ export class EdgeRunner {
     await running?.core.close(5_000);
   }
 
+  /** The running bundle's manifest (verified when it started). */
+  private runningManifest(): BundleManifest | undefined {
+    const running = this.running;
+    if (!running) return undefined;
+    return manifestSchema.parse(
+      JSON.parse(readFileSync(join(this.bundleDir(running.version), MANIFEST), "utf8")),
+    );
+  }
+
   /** Readiness, then the bundle's health request (when it has one) answered 200. */
   async healthy(): Promise<boolean> {
     const running = this.running;
@@ -303,6 +314,9 @@ export class EdgeRunner {
       throw new BundleError([
         `the channel names version ${expected}, but the bundle it points at is ${manifest.version}`,
       ]);
+    // and a release earlier than the running one is refused: a channel cannot roll the device back
+    const older = notLater(manifest, this.runningManifest());
+    if (older) throw new BundleError([older]);
     const staging = join(this.o.state, "bundles", `.download-${manifest.version}`);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });

@@ -285,6 +285,7 @@ export function edgeBundleArgs(o: {
   out: string;
   name: string;
   version: string;
+  sequence: string;
   key: string;
 }): string[] {
   return [
@@ -298,6 +299,8 @@ export function edgeBundleArgs(o: {
     o.name,
     "--bundle-version",
     o.version,
+    "--sequence",
+    o.sequence,
     "--key",
     o.key,
   ];

@@ -644,5 +644,49 @@ describe("the generated cloud side", () => {
     expect(canaryPointer).toMatchObject({ version, bundle: `../bundles/${version}/` });
     expect(await bundles.find(`bundles/${version}/manifest.sig`)).not.toBeNull();
     await runJob("promote");
+    // the bundle carries the run number as its release order; an earlier release cannot take the ring
+    const published = JSON.parse(
+      Buffer.from(await bundles.get(`bundles/${version}/manifest.json`)).toString("utf8"),
+    );
+    expect(published.sequence).toBe(41);
+    const from = mkdtempSync(join(work, "older-"));
+    writeModel(join(from, "models"), "defects", "1", { layers: [WIDTH, 16, 1], seed: 9, sigmoid: true });
+    writeFileSync(
+      join(from, "serve.yaml"),
+      "models:\n  - name: defects\n    path: models/defects\ndevice: cpu\n",
+    );
+    const older = join(work, "older-bundle");
+    expect(
+      (
+        await runCliAsync([
+          "edge",
+          "bundle",
+          "--from",
+          from,
+          "--out",
+          older,
+          "--name",
+          "line-defects",
+          "--bundle-version",
+          "9.9.9",
+          "--sequence",
+          "40",
+          "--key",
+          privateKey,
+        ])
+      ).code,
+    ).toBe(0);
+    expect((await release("publish", older, "--store", STORE)).code).toBe(0);
+    const refusedMove = await promote(
+      "2026-12-20T00:00:00Z",
+      "--ring",
+      "canary",
+      "--bundle-version",
+      "9.9.9",
+    );
+    expect(refusedMove.code).toBe(1);
+    expect(refusedMove.stderr).toMatch(
+      /canary: line-defects 9\.9\.9 is release 40, not later than the running/,
+    );
   }, 180_000);
 });

@@ -50,7 +50,12 @@ function source(seed: number, extra: Record<string, string> = {}): string {
   return dir;
 }
 
-function bundle(from: string, version: string, key: string | null = keyFiles.private): string {
+function bundle(
+  from: string,
+  version: string,
+  key: string | null = keyFiles.private,
+  extra: string[] = [],
+): string {
   const out = join(work, `bundle-${version}-${Math.random().toString(36).slice(2, 8)}`);
   const args = [
     "edge",
@@ -64,7 +69,7 @@ function bundle(from: string, version: string, key: string | null = keyFiles.pri
     "--bundle-version",
     version,
   ];
-  const result = runCli(key ? [...args, "--key", key] : args);
+  const result = runCli([...(key ? [...args, "--key", key] : args), ...extra]);
   expect(result.code, result.stderr).toBe(0);
   return out;
 }
@@ -461,6 +466,81 @@ describe("edge run", () => {
       expect(runner.version).toBe("11.0.0");
       expect(readFileSync(join(state, "failed"), "utf8")).not.toContain("../x");
       expect(logs.join("\n")).toContain("is not a bundle version");
+    } finally {
+      await runner.close();
+    }
+  }, 90_000);
+
+  it("takes only a later release from its channel: an earlier signed one is refused, a later one swapped in", async () => {
+    const root = mkdtempSync(join(work, "channel-"));
+    const server = createServer((req, res) => {
+      try {
+        res.end(
+          readFileSync(normalize(join(root, decodeURIComponent(new URL(req.url!, "http://x").pathname)))),
+        );
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const point = (dir: string, version: string) => {
+      cpSync(dir, join(root, "bundles", version), { recursive: true });
+      mkdirSync(join(root, "channels"), { recursive: true });
+      writeFileSync(
+        join(root, "channels/canary.json"),
+        JSON.stringify({ version, bundle: `../bundles/${version}/` }),
+      );
+    };
+    const logs: string[] = [];
+    const state = mkdtempSync(join(tmpdir(), "sw-e-"));
+    const runner = new EdgeRunner({
+      bundle: bundle(source(21), "21.0.0", keyFiles.private, ["--sequence", "5"]),
+      publicKeyPem: KEYS.publicKeyPem,
+      state,
+      socket: join(state, "s.sock"),
+      device: "line-3",
+      channel: `${base}/channels/canary.json`,
+      uploadIntervalMs: 3_600_000,
+      pollIntervalMs: 3_600_000,
+      healthChecks: 1,
+      healthIntervalMs: 10,
+      log: (line) => logs.push(line),
+    });
+    await runner.start();
+    try {
+      // an older release, signed and whole, under a new version name: refused
+      point(bundle(source(22), "22.0.0", keyFiles.private, ["--sequence", "3"]), "22.0.0");
+      await runner.poll();
+      expect(runner.version).toBe("21.0.0");
+      expect(logs.join("\n")).toContain(
+        "defects 22.0.0 is release 3, not later than the running 21.0.0 (release 5): a channel cannot roll devices back",
+      );
+      // one without a sequence is not later either
+      point(bundle(source(23), "23.0.0"), "23.0.0");
+      await runner.poll();
+      expect(runner.version).toBe("21.0.0");
+      // a later one runs
+      point(bundle(source(24), "24.0.0", keyFiles.private, ["--sequence", "6"]), "24.0.0");
+      await runner.poll();
+      expect(runner.version).toBe("24.0.0");
+      expect(
+        runCli([
+          "edge",
+          "bundle",
+          "--from",
+          source(25),
+          "--out",
+          join(work, "x"),
+          "--name",
+          "d",
+          "--bundle-version",
+          "1",
+          "--sequence",
+          "-1",
+        ]).code,
+      ).toBe(2);
     } finally {
       await runner.close();
     }

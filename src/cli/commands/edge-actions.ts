@@ -57,6 +57,7 @@ export async function runEdgeBundle(io: CliIo, flags: EdgeBundleFlags): Promise<
       out: resolve(flags.out),
       name: flags.name,
       version: flags.bundleVersion,
+      sequence: flags.sequence,
       privateKeyPem: readKey(flags.key, "the signing key"),
     });
     if (flags.json) io.out(`${JSON.stringify(manifest, null, 2)}\n`);

@@ -12,6 +12,7 @@ export interface EdgeBundleFlags {
   out: string;
   name: string;
   bundleVersion: string;
+  sequence?: number;
   key?: string;
   json?: boolean;
 }
@@ -137,6 +138,16 @@ export function registerEdge(program: Command, io: CliIo): void {
     .requiredOption("-o, --out <dir>", "the new bundle's directory (must not exist or be empty)")
     .requiredOption("--name <name>", "the bundle's name (the workload)")
     .requiredOption("--bundle-version <version>", "the bundle's version (letters, digits, dots, hyphens)")
+    .addOption(
+      new Option(
+        "--sequence <n>",
+        "the release's place in the fleet's order (the release workflow's run number): devices take only a later release from their channel",
+      ).argParser((value: string) => {
+        if (!/^\d{1,15}$/.test(value))
+          throw new InvalidArgumentError(`--sequence must be a whole number of at least 0, got "${value}"`);
+        return Number(value);
+      }),
+    )
     .addOption(
       new Option(
         "--key <private.pem>",

@@ -95,6 +95,8 @@ export function edgeReleaseWorkflow(plan: Plan, packageSpec: string): Record<str
                   out: '"$RUNNER_TEMP/bundle"',
                   name: cloudName(spec.metadata.name, 40),
                   version: '"$version"',
+                  // the workflow's run number only grows: each release is later than the one before
+                  sequence: '"$GITHUB_RUN_NUMBER"',
                   key: '"$RUNNER_TEMP/edge-signing.key"',
                 }),
               ),
