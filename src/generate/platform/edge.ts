@@ -158,12 +158,13 @@ ${optimization === "int8-quantization" ? "\nThe plan quantizes the model to int8
 
 \`\`\`sh
 npx stackwright edge keygen --out keys                     # once: keys/edge-signing.key stays with whoever signs releases
-npx stackwright edge bundle --from platform/edge --out dist/bundle --name ${name} --bundle-version 2026.12.04-1 --key keys/edge-signing.key
+npx stackwright edge bundle --from platform/edge --out dist/bundle --name ${name} --bundle-version 2026.12.04-1 --sequence 1 --key keys/edge-signing.key
 npx stackwright edge verify dist/bundle --key keys/edge-signing.pub
 \`\`\`
 
 A device refuses a bundle that is unsigned, signed with another key, has a changed, missing or added
-file, or names a path outside itself.
+file, or names a path outside itself; and from its channel, a release whose \`--sequence\` is not later
+than the one it runs (a channel cannot roll devices back: going back to an old model is a new release).
 
 ${EDGE_CLOUDS.has(spec.cloud.provider) ? awsCloudSide(plan, rings) : selfHosted(rings)}`;
 }
