@@ -16,6 +16,7 @@
  *          https://<account>.blob.core.windows.net (Azurite: http://127.0.0.1:10000/<account>).
  */
 
+import { createHash } from "node:crypto";
 import { formatLocation, type ObjectLocation } from "../util/object-location.js";
 
 /** The keys a pattern names: `*` and `?` within one path segment, `**` across segments. */
@@ -154,7 +155,10 @@ async function s3Store(
     get,
     find: (key) => findWith(get, key),
     async put(key, body) {
-      await client.send(new PutObjectCommand({ Bucket, Key: key, Body: body }));
+      // Content-MD5: S3 requires it (or a flexible checksum, which S3-compatible servers refuse) for a
+      // put into a bucket under Object Lock (the edge bundle store), and it checks the body arrived whole
+      const ContentMD5 = createHash("md5").update(body).digest("base64");
+      await client.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentMD5 }));
     },
   };
 }
