@@ -292,6 +292,7 @@ function ciCommandLines(files: Record<string, string>): CommandLine[] {
           const from = /^\$\{\{ vars\.(\w+) \}\}$/.exec(env[name] ?? "")?.[1];
           if (from) return outputs[from];
           if (name === "RUNNER_TEMP") return "/home/runner/work/_temp";
+          if (name === "GITHUB_RUN_NUMBER") return "41";
           if (/^version$/i.test(name)) return "2026.12.04-1.1";
           return undefined;
         };
