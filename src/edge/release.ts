@@ -191,7 +191,8 @@ async function point(o: PromoteOptions, ring: string, version: string): Promise<
   }
   const pointer: ChannelPointer = {
     version,
-    bundle: `../bundles/${version}/`,
+    // relative to the channel (the rollout's channel path): the store may sit under any prefix
+    bundle: `${"../".repeat(o.rollout.channel.split("/").length - 1)}${EDGE_STORE_LAYOUT.bundles}/${version}/`,
     promotedAt: o.now.toISOString(),
   };
   await o.net.write(channelUrl(o.store, o.rollout, ring), `${JSON.stringify(pointer, null, 2)}\n`);

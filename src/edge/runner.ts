@@ -6,6 +6,9 @@
  * only if it passes its health checks: after `healthChecks` failed checks in a row the previous bundle
  * runs again and the failed version is not tried again.
  *
+ * A device enrolled with nothing on it starts with no bundle and takes the first from its channel
+ * (answering 503 until one runs).
+ *
  * State directory layout: bundles/<version>/ (each installed bundle, verified when installed and again
  * before it runs), current (the version that runs), failed (versions refused after a swap, one a
  * line), telemetry/ (the spool).
@@ -192,14 +195,21 @@ export class EdgeRunner {
       : existsSync(this.currentFile)
         ? readFileSync(this.currentFile, "utf8").trim()
         : undefined;
-    if (!first) throw new BundleError(["no bundle to run: pass one, or a state directory that has run one"]);
-    await this.runVersion(first);
-    writeFileAtomic(this.currentFile, `${first}\n`);
-    this.o.log(`running ${this.running!.name} ${first} on ${this.o.socket}`);
+    if (!first && !this.o.channel)
+      throw new BundleError([
+        "no bundle to run: pass one, a state directory that has run one, or a --channel to take the first from",
+      ]);
+    if (first) {
+      await this.runVersion(first);
+      writeFileAtomic(this.currentFile, `${first}\n`);
+      this.o.log(`running ${this.running!.name} ${first} on ${this.o.socket}`);
+    } else this.o.log(`no bundle yet: the first comes from ${this.o.channel}`);
     if (this.uploader)
       this.timers.push(setInterval(() => void this.uploader!.flush(), this.o.uploadIntervalMs).unref());
     if (this.o.channel) this.timers.push(setInterval(() => void this.poll(), this.o.pollIntervalMs).unref());
     if (this.o.stdin) this.readLines(this.o.stdin, this.o.stdout ?? process.stdout);
+    // a new device asks its channel at once rather than a poll interval later
+    if (!first) void this.poll();
   }
 
   /** Starts the serving core on an installed version (verified again: the disk may have changed). */

@@ -285,6 +285,22 @@ describe("edge run", () => {
     expect(result.stderr).toContain("serve.yaml: its content does not match the manifest");
   }, 30_000);
 
+  it("with nothing to run and no channel to take it from, says so (exit 1)", async () => {
+    const result = await runCliAsync([
+      "edge",
+      "run",
+      "--key",
+      keyFiles.public,
+      "--state",
+      mkdtempSync(join(tmpdir(), "sw-e-")),
+      "--no-stdin",
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "no bundle to run: pass one, a state directory that has run one, or a --channel",
+    );
+  }, 30_000);
+
   it("keeps telemetry on disk while the upload URL is down and sends it exactly once when it answers", async () => {
     const state = mkdtempSync(join(tmpdir(), "sw-e-"));
     const port = await freePort();

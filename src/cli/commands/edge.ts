@@ -187,7 +187,10 @@ export function registerEdge(program: Command, io: CliIo): void {
     .description(
       "run a bundle on this device: the serving core on a Unix socket and JSON lines on stdin, telemetry kept on disk until --upload answers, new bundles from --channel swapped in and reverted when unhealthy",
     )
-    .argument("[bundle]", "the bundle to run first (default: the one the state directory ran last)")
+    .argument(
+      "[bundle]",
+      "the bundle to run first (default: the one the state directory ran last, else the first its --channel names)",
+    )
     .addOption(keyOption())
     .option("--allow-unsigned", "run bundles without a signature (development only)")
     .option(
