@@ -297,8 +297,9 @@ describeWith(["npm"], "the packed package", () => {
           "/srv/platform/features",
         ]);
         for (const dir of [image, ...readdirSync(image).map((d) => join(image, d))]) chmodSync(dir, 0o755);
-        const port = await freePort();
-        const command = [...json("ENTRYPOINT"), ...json("CMD"), "--port", String(port)];
+        // port 0: the server takes a free port and logs its URL (a port chosen here first could be
+        // taken by another test's server before this one binds it)
+        const command = [...json("ENTRYPOINT"), ...json("CMD"), "--port", "0"];
         // a new root: the host's system directories bound read-only, the image's directories at their
         // absolute paths, Node 24 (the one this suite runs on) at /opt/node; the command runs in WORKDIR as USER
         const script = [
@@ -323,15 +324,18 @@ describeWith(["npm"], "the packed package", () => {
         child.stderr.on("data", (d) => {
           stderr += d;
         });
+        const exited = new Promise((r) => child.once("exit", r));
         try {
-          const url = `http://127.0.0.1:${port}`;
+          let url = "";
           let ready = false;
           for (let i = 0; i < 300 && !ready && child.exitCode === null; i++) {
             await new Promise((r) => setTimeout(r, 100));
-            ready = await fetch(`${url}/v2/health/ready`).then(
-              (r) => r.ok,
-              () => false,
-            );
+            url ||= /listening on (http:\/\/[^\s]+)/.exec(stderr)?.[1] ?? "";
+            if (url)
+              ready = await fetch(`${url}/v2/health/ready`).then(
+                (r) => r.ok,
+                () => false,
+              );
           }
           expect(ready, `the image's command did not become ready: ${stderr}`).toBe(true);
           // the declared features with their declared types
@@ -348,8 +352,9 @@ describeWith(["npm"], "the packed package", () => {
           expect(answer.status, JSON.stringify(answer.body)).toBe(200);
           expect(stderr).toContain("a SAMPLE model");
         } finally {
-          child.kill("SIGTERM");
-          await new Promise((r) => child.once("exit", r));
+          // a child that already exited (it failed to start) has no exit to wait for
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+          await exited;
         }
       },
       120_000,

@@ -88,7 +88,7 @@ export function awsEdgeInventory(input: InventoryInput, b: InventoryBuilder): vo
   b.add({
     address: "aws_iot_role_alias.devices",
     file: "devices.tf",
-    title: "Device identities (AWS IoT Core things and certificates; the credentials provider's role alias)",
+    title: "Device identities (AWS IoT Core things and certificates, the credentials provider's role alias)",
     relations: [{ kind: "grants", target: "aws_iam_role.devices" }],
     implements: ["workload-identity"],
     attributes: { devices, credentialSeconds: 3600 },

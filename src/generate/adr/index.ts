@@ -94,7 +94,7 @@ export function diagram(plan: Plan): string {
   // what the Terraform builds, from the inventory, with its relations (what encrypts, fronts, protects
   // what): the primary's stack, then every other region's, each as its own box
   const inventory = plan.inventory;
-  // an on-device plan builds nothing in the cloud yet: no box for it
+  // an on-device plan off AWS builds nothing in the cloud: no box for it
   if (inventory && inventory.resources.length > 0) {
     // what joins the regions (global/) is a root of its own, applied after every region's
     const joins = (r: { file: string }) => r.file.includes(`/${inventory.cloud}/global/`);
