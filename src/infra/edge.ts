@@ -5,7 +5,7 @@
  * only the device's own telemetry) and the release workflow's role. Nothing serves in the cloud: the
  * devices do.
  */
-import { EDGE_DEFAULTS, EDGE_RETENTION_DAYS, EDGE_STORE_LAYOUT } from "../edge/defaults.js";
+import { EDGE_DEFAULTS, EDGE_RETENTION_DAYS } from "../edge/defaults.js";
 import { facts, type InventoryBuilder } from "./build.js";
 import type { InventoryInput } from "./types.js";
 import { HOURS_PER_MONTH } from "./usage.js";
@@ -112,11 +112,6 @@ export function awsEdgeInventory(input: InventoryInput, b: InventoryBuilder): vo
     ],
     implements: ["deploy-identity"],
   });
-  b.vars.edgeLayout = Object.fromEntries(
-    Object.entries(EDGE_STORE_LAYOUT).map(([k, v]) => [k, { prefix: v }]),
-  );
-  b.vars.bundleRetentionDays = EDGE_RETENTION_DAYS.bundles;
-  b.vars.telemetryRetentionDays = EDGE_RETENTION_DAYS.telemetry;
   if (f.cmk) {
     b.add({
       address: key,

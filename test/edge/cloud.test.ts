@@ -151,7 +151,12 @@ function identityFile(device: string, thingName: string, extra: Partial<DeviceId
 }
 
 /** A bundle as CI builds it from platform/edge/: serve.yaml, one model (its input `width` wide). */
-async function bundle(version: string, seed: number, width = WIDTH): Promise<string> {
+async function bundle(
+  version: string,
+  seed: number,
+  o: { width?: number; name?: string; sequence?: number } = {},
+): Promise<string> {
+  const { width = WIDTH, name = "defects", sequence } = o;
   const from = mkdtempSync(join(work, "src-"));
   writeModel(join(from, "models"), "defects", "1", { layers: [width, 16, 1], seed, sigmoid: true });
   writeFileSync(
@@ -170,9 +175,10 @@ async function bundle(version: string, seed: number, width = WIDTH): Promise<str
     "--out",
     out,
     "--name",
-    "defects",
+    name,
     "--bundle-version",
     version,
+    ...(sequence === undefined ? [] : ["--sequence", String(sequence)]),
     "--key",
     privateKey,
   ]);
@@ -393,7 +399,7 @@ describe("a release, ring by ring", () => {
       expect(steps[2]).toMatchObject({ ring: "fleet", state: "promoted", version: "1.0.0" });
 
       // 2.0.0 takes another input width: its health request fails, the canary reverts and says so
-      const v2 = await bundle("2.0.0", 4, WIDTH + 4);
+      const v2 = await bundle("2.0.0", 4, { width: WIDTH + 4 });
       expect((await release("publish", v2, "--store", STORE)).code).toBe(0);
       expect(
         (await promote("2026-12-07T00:00:00Z", "--ring", "canary", "--bundle-version", "2.0.0")).code,
@@ -651,33 +657,7 @@ describe("the generated cloud side", () => {
       Buffer.from(await bundles.get(`bundles/${version}/manifest.json`)).toString("utf8"),
     );
     expect(published.sequence).toBe(41);
-    const from = mkdtempSync(join(work, "older-"));
-    writeModel(join(from, "models"), "defects", "1", { layers: [WIDTH, 16, 1], seed: 9, sigmoid: true });
-    writeFileSync(
-      join(from, "serve.yaml"),
-      "models:\n  - name: defects\n    path: models/defects\ndevice: cpu\n",
-    );
-    const older = join(work, "older-bundle");
-    expect(
-      (
-        await runCliAsync([
-          "edge",
-          "bundle",
-          "--from",
-          from,
-          "--out",
-          older,
-          "--name",
-          "line-defects",
-          "--bundle-version",
-          "9.9.9",
-          "--sequence",
-          "40",
-          "--key",
-          privateKey,
-        ])
-      ).code,
-    ).toBe(0);
+    const older = await bundle("9.9.9", 9, { name: "line-defects", sequence: 40 });
     expect((await release("publish", older, "--store", STORE)).code).toBe(0);
     const refusedMove = await promote(
       "2026-12-20T00:00:00Z",

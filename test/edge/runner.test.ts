@@ -81,6 +81,38 @@ afterAll(() => {
   for (const server of servers) server.close();
 });
 
+/**
+ * A channel: a bucket-like directory served on loopback (a pointer per ring, bundles by version), and
+ * `publish`, which copies a bundle in and points canary at it.
+ */
+async function channel() {
+  const root = mkdtempSync(join(work, "channel-"));
+  const server = createServer((req, res) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(req.url!, "http://x").pathname)));
+    try {
+      const data = readFileSync(path);
+      res.writeHead(200, {
+        "content-type": extname(path) === ".json" ? "application/json" : "application/octet-stream",
+      });
+      res.end(data);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const publish = (dir: string, version: string) => {
+    cpSync(dir, join(root, "bundles", version), { recursive: true });
+    mkdirSync(join(root, "channels"), { recursive: true });
+    writeFileSync(
+      join(root, "channels/canary.json"),
+      JSON.stringify({ version, bundle: `../bundles/${version}/` }),
+    );
+  };
+  return { root, base, publish };
+}
+
 describe("edge keygen", () => {
   it("writes the pair (the private key 0600 even under umask 000) and replaces it only with --force", () => {
     const dir = join(work, "keys");
@@ -367,31 +399,7 @@ describe("edge run", () => {
   }, 60_000);
 
   it("takes a new bundle from its channel, and reverts one that fails its health checks", async () => {
-    // the channel: a bucket-like directory served on loopback (a pointer per ring, bundles by version)
-    const root = mkdtempSync(join(work, "channel-"));
-    const server = createServer((req, res) => {
-      const path = normalize(join(root, decodeURIComponent(new URL(req.url!, "http://x").pathname)));
-      try {
-        const data = readFileSync(path);
-        res.writeHead(200, {
-          "content-type": extname(path) === ".json" ? "application/json" : "application/octet-stream",
-        });
-        res.end(data);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const publish = (dir: string, version: string) => {
-      cpSync(dir, join(root, "bundles", version), { recursive: true });
-      mkdirSync(join(root, "channels"), { recursive: true });
-      writeFileSync(
-        join(root, "channels/canary.json"),
-        JSON.stringify({ version, bundle: `../bundles/${version}/` }),
-      );
-    };
+    const { root, base, publish } = await channel();
     const logs: string[] = [];
     const healthy = JSON.stringify(request(Array(WIDTH).fill(0.5)));
     const state = mkdtempSync(join(tmpdir(), "sw-e-"));
@@ -488,27 +496,7 @@ describe("edge run", () => {
   }, 90_000);
 
   it("takes only a later release from its channel: an earlier signed one is refused, a later one swapped in", async () => {
-    const root = mkdtempSync(join(work, "channel-"));
-    const server = createServer((req, res) => {
-      try {
-        res.end(
-          readFileSync(normalize(join(root, decodeURIComponent(new URL(req.url!, "http://x").pathname)))),
-        );
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const point = (dir: string, version: string) => {
-      cpSync(dir, join(root, "bundles", version), { recursive: true });
-      mkdirSync(join(root, "channels"), { recursive: true });
-      writeFileSync(
-        join(root, "channels/canary.json"),
-        JSON.stringify({ version, bundle: `../bundles/${version}/` }),
-      );
-    };
+    const { base, publish: point } = await channel();
     const logs: string[] = [];
     const state = mkdtempSync(join(tmpdir(), "sw-e-"));
     const runner = new EdgeRunner({

@@ -13,6 +13,7 @@
  * scheduled.
  */
 
+import { EDGE_RETENTION_DAYS, EDGE_STORE_LAYOUT } from "../../edge/defaults.js";
 import type { TextFileSet } from "../../fileset/index.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
 import {
@@ -309,44 +310,50 @@ export function generateTerraform(plan: Plan): TextFileSet {
   const provider = plan.requirements.cloud.provider;
   // nothing to build, nothing rendered (an on-device plan's cloud side: EDGE_CLOUD_SIDE_NOT_BUILT)
   if (provider === "kubernetes" || !plan.inventory?.resources.length) return {};
-  if (choice(plan, "serving.runtime") === "on-device") return edgeTerraform(plan);
   const files: TextFileSet = {};
-  const stacks = [
-    { dir: "", ctx: terraformContext(plan) },
-    // every other region: the same stack under its own names, in its own directory (and state)
-    ...plan.inventory.secondaries.map((stack) => {
-      const base = terraformContext({
-        ...plan,
-        requirements: { ...plan.requirements, cloud: { ...plan.requirements.cloud, region: stack.region } },
-        inventory: { ...stack, secondaries: [] },
-      });
-      return {
-        dir: `${stack.dir}/`,
-        ctx: {
-          ...base,
-          name: stack.name,
-          secondary: true,
-          primaryRegion: plan.requirements.cloud.region,
-          // the model registry is the primary's (its workspace, its versions)
-          azuremlRegistry: false,
-          mlWorkspace: false,
-          multiRegionRouting: base.httpLoadBalancing,
-          // Azure: the primary's identities, registry and secrets vault, found by name in its group
-          primaryName: cloudName(plan.requirements.metadata.name, 40),
-          primaryResourceGroup: `${cloudName(plan.requirements.metadata.name, 40)}-rg`,
-          primarySecretsVault: azureSecretsVaultName(azureStorageNameIn(plan.requirements)),
-          workloadIdentity: "data.azurerm_user_assigned_identity.workload",
-          deployIdentity: "data.azurerm_user_assigned_identity.deploy",
-          containerRegistry: "data.azurerm_container_registry.main",
-          // production's environment, the region's own runners and deploy role variable (delivery.regions)
-          ...regionalDelivery(plan, stack.region, base),
-        },
-      };
-    }),
-  ];
-  const roots: Array<{ templates: string; dir: string; ctx: Record<string, unknown> }> = stacks.map(
-    ({ dir, ctx }) => ({ templates: provider, dir, ctx }),
-  );
+  // an on-device plan's cloud side: its own templates (<cloud>-edge/), one stack, nothing that serves
+  const onDevice = choice(plan, "serving.runtime") === "on-device";
+  const stacks = onDevice
+    ? []
+    : [
+        { dir: "", ctx: terraformContext(plan) },
+        // every other region: the same stack under its own names, in its own directory (and state)
+        ...plan.inventory.secondaries.map((stack) => {
+          const base = terraformContext({
+            ...plan,
+            requirements: {
+              ...plan.requirements,
+              cloud: { ...plan.requirements.cloud, region: stack.region },
+            },
+            inventory: { ...stack, secondaries: [] },
+          });
+          return {
+            dir: `${stack.dir}/`,
+            ctx: {
+              ...base,
+              name: stack.name,
+              secondary: true,
+              primaryRegion: plan.requirements.cloud.region,
+              // the model registry is the primary's (its workspace, its versions)
+              azuremlRegistry: false,
+              mlWorkspace: false,
+              multiRegionRouting: base.httpLoadBalancing,
+              // Azure: the primary's identities, registry and secrets vault, found by name in its group
+              primaryName: cloudName(plan.requirements.metadata.name, 40),
+              primaryResourceGroup: `${cloudName(plan.requirements.metadata.name, 40)}-rg`,
+              primarySecretsVault: azureSecretsVaultName(azureStorageNameIn(plan.requirements)),
+              workloadIdentity: "data.azurerm_user_assigned_identity.workload",
+              deployIdentity: "data.azurerm_user_assigned_identity.deploy",
+              containerRegistry: "data.azurerm_container_registry.main",
+              // production's environment, the region's own runners and deploy role variable (delivery.regions)
+              ...regionalDelivery(plan, stack.region, base),
+            },
+          };
+        }),
+      ];
+  const roots: Array<{ templates: string; dir: string; ctx: Record<string, unknown> }> = onDevice
+    ? [{ templates: `${provider}-edge`, dir: "", ctx: edgeContext(plan) }]
+    : stacks.map(({ dir, ctx }) => ({ templates: provider, dir, ctx }));
   // what joins the regions: its own root, applied after every region's
   const global = globalContext(plan);
   if (global) roots.push({ templates: `${provider}-global`, dir: "global/", ctx: global });
@@ -360,15 +367,15 @@ export function generateTerraform(plan: Plan): TextFileSet {
 }
 
 /**
- * An on-device plan's cloud side (templates/terraform/<cloud>-edge/): the stores, the device
- * identities and the release role of the inventory; nothing serves in the cloud.
+ * The context of an on-device plan's cloud side (templates/terraform/<cloud>-edge/): the stores, the
+ * device identities and the release role of the inventory, the key layout and retention the devices
+ * and the release commands share (src/edge/defaults.ts).
  */
-function edgeTerraform(plan: Plan): TextFileSet {
+function edgeContext(plan: Plan): Record<string, unknown> {
   const spec = plan.requirements;
-  const provider = spec.cloud.provider;
   const inventory = plan.inventory!;
   const rings = ringsOf(plan).map((r) => r.name);
-  const ctx = {
+  return {
     header: GENERATED_HEADER,
     name: cloudName(spec.metadata.name, 40),
     region: spec.cloud.region,
@@ -378,14 +385,9 @@ function edgeTerraform(plan: Plan): TextFileSet {
     rings,
     ringList: rings.join(", "),
     lastRing: rings.at(-1),
-    layout: Object.fromEntries(
-      Object.entries(inventory.vars.edgeLayout as Record<string, { prefix: string }>).map(([k, v]) => [
-        k,
-        v.prefix,
-      ]),
-    ),
-    bundleRetentionDays: inventory.vars.bundleRetentionDays,
-    telemetryRetentionDays: inventory.vars.telemetryRetentionDays,
+    layout: EDGE_STORE_LAYOUT,
+    bundleRetentionDays: EDGE_RETENTION_DAYS.bundles,
+    telemetryRetentionDays: EDGE_RETENTION_DAYS.telemetry,
     cmk: inventory.resources.some((r) => r.address === "aws_kms_key.main"),
     keyGrants: inventory.vars.keyGrants ?? [],
     releaseEnvironment: EDGE_RELEASE.environment,
@@ -396,14 +398,6 @@ function edgeTerraform(plan: Plan): TextFileSet {
     ],
     inventoryFiles: inventory.resources.map((r) => r.file.slice(r.file.lastIndexOf("/") + 1)),
   };
-  const files: TextFileSet = {};
-  const templates = `terraform/${provider}-edge`;
-  for (const file of templateFiles(templates)) {
-    if (!wanted(file, ctx)) continue;
-    const text = render(`${templates}/${file}.hbs`, ctx);
-    files[`infra/terraform/${provider}/${file}`] = `${text.replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
-  }
-  return files;
 }
 
 /** What a secondary region's stack renders for its deploys: its runners' labels, its role's variable. */

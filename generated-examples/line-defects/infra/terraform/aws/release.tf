@@ -30,6 +30,7 @@ data "aws_iam_policy_document" "release_trust" {
       values   = ["sts.amazonaws.com"]
     }
 
+    # a job of this repository running in this GitHub environment, nothing else
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
