@@ -35,7 +35,7 @@ import {
   telemetryKeys,
   type VersionStats,
 } from "./telemetry.js";
-import type { Transport } from "./transport.js";
+import { asPrefix, type Transport } from "./transport.js";
 
 /** What a channel holds: the version its ring runs, where that bundle is, and since when. */
 export interface ChannelPointer {
@@ -44,16 +44,12 @@ export interface ChannelPointer {
   promotedAt: string;
 }
 
-function root(url: string): string {
-  return url.endsWith("/") ? url : `${url}/`;
-}
-
 export function bundleUrl(store: string, version: string): string {
-  return `${root(store)}${EDGE_STORE_LAYOUT.bundles}/${version}/`;
+  return `${asPrefix(store)}${EDGE_STORE_LAYOUT.bundles}/${version}/`;
 }
 
 export function channelUrl(store: string, rollout: Rollout, ring: string): string {
-  return `${root(store)}${rollout.channel.replace("{ring}", ring)}`;
+  return `${asPrefix(store)}${rollout.channel.replace("{ring}", ring)}`;
 }
 
 export interface PublishResult {
@@ -174,8 +170,16 @@ export interface PromoteOptions extends VerifyOptions {
   version?: string;
 }
 
-/** Points a ring's channel at a published, verified version. */
-async function point(o: PromoteOptions, ring: string, version: string): Promise<ChannelPointer> {
+/**
+ * Points a ring's channel at a published, verified version; `current` is the ring's pointer when the
+ * caller has read it already (null: none), else it is read here.
+ */
+async function point(
+  o: PromoteOptions,
+  ring: string,
+  version: string,
+  current?: ChannelPointer | null,
+): Promise<ChannelPointer> {
   const url = bundleUrl(o.store, version);
   const manifest = await o.net.read(`${url}${MANIFEST}`);
   if (!manifest)
@@ -183,9 +187,10 @@ async function point(o: PromoteOptions, ring: string, version: string): Promise<
   const signature = await o.net.read(`${url}${SIGNATURE}`);
   const next = checkManifest(manifest, signature?.toString("utf8") ?? null, o).manifest;
   // the ring's devices would refuse an earlier release: say so here, before the pointer moves
-  const current = await readPointer(o.net, channelUrl(o.store, o.rollout, ring));
-  if (current && current.version !== version) {
-    const running = await o.net.read(`${bundleUrl(o.store, current.version)}${MANIFEST}`);
+  const pointed =
+    current === undefined ? await readPointer(o.net, channelUrl(o.store, o.rollout, ring)) : current;
+  if (pointed && pointed.version !== version) {
+    const running = await o.net.read(`${bundleUrl(o.store, pointed.version)}${MANIFEST}`);
     const older = running ? notLater(next, manifestSchema.parse(JSON.parse(running.toString("utf8")))) : null;
     if (older) throw new BundleError([`${ring}: ${older}`]);
   }
@@ -309,7 +314,7 @@ export async function promote(o: PromoteOptions): Promise<PromoteStep[]> {
         steps.push({ ring: ring.name, state: "waiting", reason: `behind ${rings[i - 1]!.name}` });
       return steps;
     }
-    await point(o, rings[i]!.name, previous.version);
+    await point(o, rings[i]!.name, previous.version, here);
     steps.push({
       ring: rings[i]!.name,
       state: "promoted",

@@ -32,7 +32,7 @@ import {
 } from "./bundle.js";
 import { bundleServing } from "./embedded.js";
 import type { DeviceIdentity } from "./identity.js";
-import { resolveUrl, type Transport, transport } from "./transport.js";
+import { asPrefix, resolveUrl, type Transport, transport } from "./transport.js";
 
 export { EDGE_DEFAULTS } from "./defaults.js";
 
@@ -67,7 +67,8 @@ export interface EdgeRunOptions extends VerifyOptions {
 
 interface Running {
   version: string;
-  name: string;
+  /** its manifest, verified when it started */
+  manifest: BundleManifest;
   model: string;
   core: import("../serve/server.js").ServingCore;
 }
@@ -130,7 +131,7 @@ export class EdgeRunner {
           url: o.uploadUrl,
           transport: this.net,
           device: o.device,
-          bundle: () => ({ name: this.running?.name ?? "", version: this.running?.version ?? "" }),
+          bundle: () => ({ name: this.running?.manifest.name ?? "", version: this.running?.version ?? "" }),
           status: () => ({ ring, failed: [...this.failedVersions()] }),
           drift: () => this.drift(),
           log: o.log,
@@ -202,7 +203,7 @@ export class EdgeRunner {
     if (first) {
       await this.runVersion(first);
       writeFileAtomic(this.currentFile, `${first}\n`);
-      this.o.log(`running ${this.running!.name} ${first} on ${this.o.socket}`);
+      this.o.log(`running ${this.running!.manifest.name} ${first} on ${this.o.socket}`);
     } else this.o.log(`no bundle yet: the first comes from ${this.o.channel}`);
     if (this.uploader)
       this.timers.push(setInterval(() => void this.uploader!.flush(), this.o.uploadIntervalMs).unref());
@@ -226,22 +227,13 @@ export class EdgeRunner {
       log: (line) => this.o.log(line),
     });
     core.observability.onAnswer = (a) => this.spool.record(a, version);
-    this.running = { version, name: manifest.name, model: sources[0]!.name, core };
+    this.running = { version, manifest, model: sources[0]!.name, core };
   }
 
   private async stopRunning(): Promise<void> {
     const running = this.running;
     this.running = undefined;
     await running?.core.close(5_000);
-  }
-
-  /** The running bundle's manifest (verified when it started). */
-  private runningManifest(): BundleManifest | undefined {
-    const running = this.running;
-    if (!running) return undefined;
-    return manifestSchema.parse(
-      JSON.parse(readFileSync(join(this.bundleDir(running.version), MANIFEST), "utf8")),
-    );
   }
 
   /** Readiness, then the bundle's health request (when it has one) answered 200. */
@@ -310,7 +302,7 @@ export class EdgeRunner {
 
   /** Downloads a bundle (the manifest checked before any file it names), verifies it and installs it. */
   private async download(base: string, expected: string): Promise<string> {
-    const root = base.endsWith("/") ? base : `${base}/`;
+    const root = asPrefix(base);
     const get = async (path: string, optional = false): Promise<Buffer | null> => {
       const data = await this.net.read(resolveUrl(path, root));
       if (!data && !optional) throw new Error(`${path}: not found`);
@@ -325,7 +317,7 @@ export class EdgeRunner {
         `the channel names version ${expected}, but the bundle it points at is ${manifest.version}`,
       ]);
     // and a release earlier than the running one is refused: a channel cannot roll the device back
-    const older = notLater(manifest, this.runningManifest());
+    const older = notLater(manifest, this.running?.manifest);
     if (older) throw new BundleError([older]);
     const staging = join(this.o.state, "bundles", `.download-${manifest.version}`);
     rmSync(staging, { recursive: true, force: true });

@@ -23,7 +23,7 @@ import {
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { EDGE_STORE_LAYOUT } from "./defaults.js";
-import { HttpStatusError, isObjectUrl, type Transport } from "./transport.js";
+import { asPrefix, HttpStatusError, isObjectUrl, type Transport } from "./transport.js";
 
 export interface TelemetryRecord {
   at: string;
@@ -159,7 +159,7 @@ export interface FlushResult {
 
 /** Where a device's batches and status go under an s3:// location. */
 export function telemetryKeys(base: string, device: string) {
-  const root = base.endsWith("/") ? base : `${base}/`;
+  const root = asPrefix(base);
   return {
     batch: (id: string) => `${root}${EDGE_STORE_LAYOUT.telemetry}/${device}/${id}.json`,
     status: `${root}${EDGE_STORE_LAYOUT.status}/${device}.json`,

@@ -31,6 +31,11 @@ export function isObjectUrl(url: string): boolean {
   return /^s3:\/\//i.test(url);
 }
 
+/** A location as a prefix: what lies under it is named relative to it. */
+export function asPrefix(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
+}
+
 /** Resolves a relative reference (a channel's `../bundles/1.2.0/`) against an http(s) or s3 URL. */
 export function resolveUrl(ref: string, base: string): string {
   return new URL(ref, base).href;
