@@ -77,6 +77,49 @@ describeWith(["npm"], "the packed package", () => {
       const result = run([command, "--help"]);
       expect(result.status, `${command} --help: ${result.stderr}`).toBe(0);
     }
+    // the edge subcommands too (the release workflow runs publish and promote from the package)
+    const edgeHelp = run(["edge", "--help"]).stdout;
+    const edgeCommands = [...edgeHelp.matchAll(/^ {2}([a-z]+) /gm)]
+      .map((m) => m[1])
+      .filter((c) => c !== "help");
+    expect(edgeCommands).toEqual(
+      expect.arrayContaining(["keygen", "bundle", "verify", "run", "publish", "promote", "status"]),
+    );
+    for (const command of edgeCommands) {
+      const result = run(["edge", command, "--help"]);
+      expect(result.status, `edge ${command} --help: ${result.stderr}`).toBe(0);
+    }
+    // and a bundle signed and verified by the package's own files
+    const keys = join(installed, "edge-keys");
+    expect(run(["edge", "keygen", "--out", keys]).status).toBe(0);
+    const from = join(installed, "edge-src");
+    mkdirSync(join(from, "models"), { recursive: true });
+    writeFileSync(join(from, "serve.yaml"), "models: []\n");
+    const signed = run([
+      "edge",
+      "bundle",
+      "--from",
+      from,
+      "--out",
+      join(installed, "edge-bundle"),
+      "--name",
+      "pkg",
+      "--bundle-version",
+      "1.0.0",
+      "--sequence",
+      "1",
+      "--key",
+      join(keys, "edge-signing.key"),
+    ]);
+    expect(signed.status, signed.stderr).toBe(0);
+    const verified = run([
+      "edge",
+      "verify",
+      join(installed, "edge-bundle"),
+      "--key",
+      join(keys, "edge-signing.pub"),
+    ]);
+    expect(verified.status, verified.stderr).toBe(0);
     const example = join(installed, "node_modules/stackwright/examples/fraud-detection.yaml");
     expect(run(["plan", "--spec", example, "--format", "json"]).status).toBe(0);
     expect(run(["validate", "--spec", example]).status).toBe(0);
