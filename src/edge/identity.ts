@@ -1,15 +1,26 @@
 /**
- * A device's cloud identity: its own X.509 certificate, registered as an AWS IoT Core thing, exchanged
- * at the IoT credentials provider (mutual TLS, the thing's name in `x-amzn-iot-thingname`) for
- * temporary credentials of the fleet's role alias. Those credentials sign what the device reads from
- * the bundle store and writes to the telemetry store; the role's policy confines the writes to the
- * device's own prefix (`${credentials-iot:ThingName}`), so one device cannot write as another.
+ * A device's cloud identity: its own X.509 certificate, registered with the cloud's device registry.
  *
- * The identity file (JSON) names the files, relative to itself:
- *   { "provider": "aws-iot", "credentialsEndpoint": "<prefix>.credentials.iot.<region>.amazonaws.com",
- *     "roleAlias": "...", "thingName": "...", "region": "eu-west-1",
- *     "certificate": "device.crt", "privateKey": "device.key", "ca": "AmazonRootCA1.pem" (optional),
- *     "s3Endpoint": "http://127.0.0.1:4569" (optional: an S3-compatible server, addressed by path) }
+ * - AWS IoT Core (`aws-iot`): the certificate is exchanged at the IoT credentials provider (mutual
+ *   TLS, the thing's name in `x-amzn-iot-thingname`) for temporary credentials of the fleet's role
+ *   alias. Those credentials sign what the device reads from the bundle store and writes to the
+ *   telemetry store; the role's policy confines the writes to the device's own prefix
+ *   (`${credentials-iot:ThingName}`), so one device cannot write as another.
+ *     { "provider": "aws-iot", "credentialsEndpoint": "<prefix>.credentials.iot.<region>.amazonaws.com",
+ *       "roleAlias": "...", "thingName": "...", "region": "eu-west-1",
+ *       "certificate": "device.crt", "privateKey": "device.key", "ca": "AmazonRootCA1.pem" (optional),
+ *       "s3Endpoint": "http://127.0.0.1:4569" (optional: an S3-compatible server, addressed by path) }
+ * - Azure IoT Hub (`azure-iot-hub`): the certificate (signed by the fleet CA the hub holds; its CN is
+ *   the device ID) authenticates the device to the hub over mutual TLS. Telemetry goes through the
+ *   hub's file upload (src/edge/iothub.ts), which grants a write SAS for one blob under the device's
+ *   own ID, so one device cannot write as another. Releases are read with the fleet's read-only SAS of
+ *   the release container (`releasesSas`: a file holding it, read at each use so it can be rotated).
+ *     { "provider": "azure-iot-hub", "hubHostName": "<hub>.azure-devices.net", "deviceId": "...",
+ *       "certificate": "device.crt", "privateKey": "device.key", "ca": "DigiCertGlobalRootG2.pem" (optional),
+ *       "releasesSas": "releases.sas",
+ *       "blobEndpoint": "https://127.0.0.1:10000/devstoreaccount1" (optional: Azurite, by path) }
+ *
+ * Files are named relative to the identity file.
  */
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
@@ -21,7 +32,7 @@ const hostOrUrl = z
   .min(1)
   .refine((v) => /^(https:\/\/)?[a-z0-9.-]+(:\d+)?\/?$/i.test(v), "a host name or an https:// URL");
 
-export const identitySchema = z
+const awsIdentity = z
   .object({
     provider: z.literal("aws-iot"),
     credentialsEndpoint: hostOrUrl,
@@ -35,7 +46,45 @@ export const identitySchema = z
   })
   .strict();
 
-export type DeviceIdentity = z.infer<typeof identitySchema> & { dir: string };
+const azureIdentity = z
+  .object({
+    provider: z.literal("azure-iot-hub"),
+    hubHostName: hostOrUrl,
+    // IoT Hub's device ID characters (https://learn.microsoft.com: "device identity"), without those a URL path would need escaped
+    deviceId: z.string().regex(/^[A-Za-z0-9._:=@-]{1,128}$/, "an IoT Hub device ID"),
+    certificate: z.string().min(1),
+    privateKey: z.string().min(1),
+    ca: z.string().min(1).optional(),
+    releasesSas: z.string().min(1),
+    blobEndpoint: z.string().url().optional(),
+  })
+  .strict();
+
+export const identitySchema = z.discriminatedUnion("provider", [awsIdentity, azureIdentity]);
+
+export type AwsDeviceIdentity = z.infer<typeof awsIdentity> & { dir: string };
+export type AzureDeviceIdentity = z.infer<typeof azureIdentity> & { dir: string };
+export type DeviceIdentity = AwsDeviceIdentity | AzureDeviceIdentity;
+
+/** The name the device's registry knows it by: what its uploads are filed under. */
+export function deviceName(id: DeviceIdentity): string {
+  return id.provider === "aws-iot" ? id.thingName : id.deviceId;
+}
+
+/** The device's certificate, key and the roots it trusts, read now (a rotated file is picked up). */
+export function tlsFiles(id: DeviceIdentity): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  const file = (name: string) => readFileSync(resolve(id.dir, name));
+  try {
+    return { cert: file(id.certificate), key: file(id.privateKey), ca: id.ca ? file(id.ca) : undefined };
+  } catch (error) {
+    throw new IdentityError(`the device's certificate files: ${(error as Error).message}`);
+  }
+}
+
+/** An https:// base URL of a host name or URL the identity names. */
+export function httpsBase(hostOrUrl: string): string {
+  return /^https:\/\//.test(hostOrUrl) ? hostOrUrl : `https://${hostOrUrl}`;
+}
 
 export class IdentityError extends Error {}
 
@@ -79,29 +128,25 @@ const REFRESH_MS = 5 * 60_000;
  * the device's certificate and kept until five minutes before they expire.
  */
 export function iotCredentials(
-  id: DeviceIdentity,
+  id: AwsDeviceIdentity,
   clock: () => Date = () => new Date(),
 ): () => Promise<TemporaryCredentials> {
   let cached: TemporaryCredentials | undefined;
   let asking: Promise<TemporaryCredentials> | undefined;
-  const file = (name: string) => readFileSync(resolve(id.dir, name));
   const ask = (): Promise<TemporaryCredentials> =>
     new Promise((done, fail) => {
-      const base = id.credentialsEndpoint.startsWith("https://")
-        ? id.credentialsEndpoint
-        : `https://${id.credentialsEndpoint}`;
-      const url = new URL(`/role-aliases/${encodeURIComponent(id.roleAlias)}/credentials`, base);
-      let cert: Buffer;
-      let key: Buffer;
-      let ca: Buffer | undefined;
+      const url = new URL(
+        `/role-aliases/${encodeURIComponent(id.roleAlias)}/credentials`,
+        httpsBase(id.credentialsEndpoint),
+      );
+      let tls: ReturnType<typeof tlsFiles>;
       try {
-        cert = file(id.certificate);
-        key = file(id.privateKey);
-        ca = id.ca ? file(id.ca) : undefined;
+        tls = tlsFiles(id);
       } catch (error) {
-        fail(new IdentityError(`the device's certificate files: ${(error as Error).message}`));
+        fail(error);
         return;
       }
+      const { cert, key, ca } = tls;
       const req = request(
         url,
         { method: "GET", cert, key, ca, headers: { "x-amzn-iot-thingname": id.thingName }, timeout: 10_000 },

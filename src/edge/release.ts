@@ -32,7 +32,7 @@ import {
   type DeviceStatus,
   emptyStats,
   latencyQuantile,
-  telemetryKeys,
+  statusObjects,
   type VersionStats,
 } from "./telemetry.js";
 import { asPrefix, type Transport } from "./transport.js";
@@ -106,15 +106,13 @@ export interface RingHealth {
 
 /** Every device's status object, named by its key (its identity may write only there), not by what it wrote. */
 export async function deviceStatuses(net: Transport, telemetry: string): Promise<Map<string, DeviceStatus>> {
-  const urls = (await net.list(telemetryKeys(telemetry, "").statuses)).filter((u) => u.endsWith(".json"));
   const out = new Map<string, DeviceStatus>();
-  for (const url of urls) {
+  for (const { device, url } of await statusObjects(net, telemetry)) {
     const text = await net.read(url);
     if (!text) continue;
     try {
       const status = JSON.parse(text.toString("utf8")) as DeviceStatus;
-      if (status && typeof status === "object")
-        out.set(decodeURIComponent(url.slice(url.lastIndexOf("/") + 1, -".json".length)), status);
+      if (status && typeof status === "object") out.set(device, status);
     } catch {
       // a device that wrote something else is not counted
     }

@@ -23,7 +23,8 @@ import {
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { EDGE_STORE_LAYOUT } from "./defaults.js";
-import { asPrefix, HttpStatusError, isObjectUrl, type Transport } from "./transport.js";
+import { AzureStatusError } from "./iothub.js";
+import { asPrefix, HttpStatusError, isHubUrl, isObjectUrl, type Transport } from "./transport.js";
 
 export interface TelemetryRecord {
   at: string;
@@ -157,14 +158,44 @@ export interface FlushResult {
   left: number;
 }
 
-/** Where a device's batches and status go under an s3:// location. */
+/**
+ * Where a device's batches and status go: under an s3:// location, `telemetry/<device>/<batch>.json`
+ * and `status/<device>.json`; through an IoT Hub (iothub://), `telemetry/<batch>.json` and
+ * `status.json`, which the hub files under the device's ID in its upload container.
+ */
 export function telemetryKeys(base: string, device: string) {
   const root = asPrefix(base);
-  return {
-    batch: (id: string) => `${root}${EDGE_STORE_LAYOUT.telemetry}/${device}/${id}.json`,
-    status: `${root}${EDGE_STORE_LAYOUT.status}/${device}.json`,
-    statuses: `${root}${EDGE_STORE_LAYOUT.status}/`,
-  };
+  const { telemetry, status } = EDGE_STORE_LAYOUT;
+  return isHubUrl(root)
+    ? { batch: (id: string) => `${root}${telemetry}/${id}.json`, status: `${root}${status}.json` }
+    : {
+        batch: (id: string) => `${root}${telemetry}/${device}/${id}.json`,
+        status: `${root}${status}/${device}.json`,
+      };
+}
+
+/**
+ * Every device's status object in a telemetry store, with the device each belongs to, named by where
+ * it lies (the one place that device's identity may write), not by what it says: `status/<device>.json`
+ * in an s3:// store, `<device>/status.json` in an IoT Hub's upload container (az://).
+ */
+export async function statusObjects(
+  net: Transport,
+  store: string,
+): Promise<Array<{ device: string; url: string }>> {
+  const root = asPrefix(store);
+  const { status } = EDGE_STORE_LAYOUT;
+  if (/^az:\/\//i.test(root))
+    return (await net.folders(root)).map((folder) => ({
+      device: decodeURIComponent(folder.slice(root.length, -1)),
+      url: `${folder}${status}.json`,
+    }));
+  return (await net.list(`${root}${status}/`))
+    .filter((u) => u.endsWith(".json"))
+    .map((url) => ({
+      device: decodeURIComponent(url.slice(url.lastIndexOf("/") + 1, -".json".length)),
+      url,
+    }));
 }
 
 /** The status object of a device (status/<device>.json): what a release gate reads. */
@@ -214,7 +245,9 @@ export class TelemetryUploader {
       const status =
         error instanceof HttpStatusError
           ? error.status
-          : (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          : error instanceof AzureStatusError
+            ? error.status
+            : (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status !== undefined)
         this.o.log(`telemetry: ${this.o.url} answered ${status} for ${id}: kept on disk`);
       else if (this.reachable)

@@ -52,6 +52,8 @@ export interface ObjectStore {
   find(key: string): Promise<Uint8Array | null>;
   /** a whole object in one request: it appears complete or not at all */
   put(key: string, body: Uint8Array): Promise<void>;
+  /** the folders ("<prefix><name>/") directly under a prefix ending in "/" (az:// only) */
+  folders?(prefix: string): Promise<string[]>;
 }
 
 /** What a caller may set instead of the environment (a device's own identity, src/edge/identity.ts). */
@@ -182,6 +184,12 @@ async function azureStore(loc: ObjectLocation, env: NodeJS.ProcessEnv): Promise<
     find: (key) => findWith(get, key),
     async put(key, body) {
       await container.getBlockBlobClient(key).uploadData(body);
+    },
+    async folders(prefix) {
+      const names: string[] = [];
+      for await (const item of container.listBlobsByHierarchy("/", { prefix }))
+        if (item.kind === "prefix") names.push(item.name);
+      return names.sort();
     },
   };
 }

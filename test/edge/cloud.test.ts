@@ -18,26 +18,21 @@ import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
-import { generateSigningKeys } from "../../src/edge/bundle.js";
-import { type DeviceIdentity, iotCredentials, readIdentity } from "../../src/edge/identity.js";
-import { EdgeRunner, HEALTH_REQUEST, socketRequest } from "../../src/edge/runner.js";
+import { parse } from "yaml";
+import {
+  type AwsDeviceIdentity,
+  type DeviceIdentity,
+  iotCredentials,
+  readIdentity,
+} from "../../src/edge/identity.js";
+import { EdgeRunner } from "../../src/edge/runner.js";
 import { ROOT, runCliAsync } from "../helpers/cli.js";
-import { writeModel } from "../serve/helpers.js";
+import { fleetKit, PKI, WIDTH } from "./fleet.js";
 
 type Any = Record<string, any>;
-const PKI = join(ROOT, "test/fixtures/edge-pki");
-const KEYS = generateSigningKeys();
 const work = mkdtempSync(join(tmpdir(), "sw-edge-cloud-"));
-const publicKey = join(work, "fleet.pub");
-const privateKey = join(work, "fleet.key");
-writeFileSync(publicKey, KEYS.publicKeyPem);
-writeFileSync(privateKey, KEYS.privateKeyPem);
-const WIDTH = 8;
-const request = (v: number) => ({
-  inputs: [{ name: "input", shape: [1, WIDTH], datatype: "FP32", data: Array(WIDTH).fill(v) }],
-});
-const HEALTHY = JSON.stringify(request(0.5));
+const kit = fleetKit(work);
+const { keys: KEYS, publicKey } = kit;
 
 let s3: S3rver;
 let proxy: Server;
@@ -150,42 +145,6 @@ function identityFile(device: string, thingName: string, extra: Partial<DeviceId
   return path;
 }
 
-/** A bundle as CI builds it from platform/edge/: serve.yaml, one model (its input `width` wide). */
-async function bundle(
-  version: string,
-  seed: number,
-  o: { width?: number; name?: string; sequence?: number } = {},
-): Promise<string> {
-  const { width = WIDTH, name = "defects", sequence } = o;
-  const from = mkdtempSync(join(work, "src-"));
-  writeModel(join(from, "models"), "defects", "1", { layers: [width, 16, 1], seed, sigmoid: true });
-  writeFileSync(
-    join(from, "serve.yaml"),
-    // in process under vitest the worker script is TypeScript with no .js beside it: batches run on the
-    // event loop (the timed choice of `auto` may pick workers on a loaded machine)
-    "models:\n  - name: defects\n    path: models/defects\ndevice: cpu\nplacement: event-loop\n",
-  );
-  writeFileSync(join(from, HEALTH_REQUEST), HEALTHY);
-  const out = join(work, `bundle-${version}-${seed}`);
-  const r = await runCliAsync([
-    "edge",
-    "bundle",
-    "--from",
-    from,
-    "--out",
-    out,
-    "--name",
-    name,
-    "--bundle-version",
-    version,
-    ...(sequence === undefined ? [] : ["--sequence", String(sequence)]),
-    "--key",
-    privateKey,
-  ]);
-  expect(r.code, r.stderr).toBe(0);
-  return out;
-}
-
 /** The release workflow's environment: its own credentials (the OIDC role's), the store's endpoint. */
 const releaseEnv = () => ({
   AWS_ENDPOINT_URL_S3: storeEndpoint,
@@ -198,22 +157,7 @@ const TELEMETRY = "s3://fleet-telemetry";
 const release = (...args: string[]) =>
   runCliAsync(["edge", ...args, "--key", publicKey], { env: releaseEnv() });
 
-const rollout = join(work, "rollout.yaml");
-writeFileSync(
-  rollout,
-  stringify({
-    apiVersion: "stackwright.dev/v1",
-    kind: "EdgeRollout",
-    bundle: "defects",
-    channel: "channels/{ring}.json",
-    device: {},
-    rings: [
-      { name: "canary", devices: 1, soakHours: 24, gate: { maxErrorRate: 0.05, maxP99Ms: 1000 } },
-      { name: "site", devices: 2, soakHours: 24, gate: { maxErrorRate: 0.05, maxP99Ms: 1000 } },
-      { name: "fleet", devices: 2, soakHours: 0, gate: { maxErrorRate: 0.05, maxP99Ms: 1000 } },
-    ],
-  }),
-);
+const rollout = kit.rollout();
 const promote = (now: string, ...args: string[]) =>
   release(
     "promote",
@@ -257,19 +201,12 @@ async function device(
   return runner;
 }
 
-const sockets = new Map<EdgeRunner, string>();
-
-async function answer(runner: EdgeRunner, times: number): Promise<void> {
-  for (let i = 0; i < times; i++)
-    expect(
-      (await socketRequest(sockets.get(runner)!, "POST", "/v2/models/defects/infer", request(i / 10))).status,
-    ).toBe(200);
-}
+const { bundle, answer, sockets } = kit;
 
 describe("a device's identity", () => {
   it("exchanges its certificate for credentials, kept until they near expiry", async () => {
     const before = exchanges.length;
-    const get = iotCredentials(readIdentity(identityFile("device-1", "line-1-pi-01")));
+    const get = iotCredentials(readIdentity(identityFile("device-1", "line-1-pi-01")) as AwsDeviceIdentity);
     const first = await get();
     expect(first.sessionToken).toMatch(/^token-\d+-for-line-1-pi-01$/);
     expect((await get()).sessionToken).toBe(first.sessionToken);
@@ -277,12 +214,12 @@ describe("a device's identity", () => {
   });
 
   it("is refused with another CA's certificate, or under a thing name that is not its certificate's", async () => {
-    await expect(iotCredentials(readIdentity(identityFile("foreign", "line-1-pi-01")))()).rejects.toThrow(
-      /127\.0\.0\.1/,
-    );
-    await expect(iotCredentials(readIdentity(identityFile("device-1", "line-2-pi-01")))()).rejects.toThrow(
-      /refused line-2-pi-01's certificate: 403/,
-    );
+    await expect(
+      iotCredentials(readIdentity(identityFile("foreign", "line-1-pi-01")) as AwsDeviceIdentity)(),
+    ).rejects.toThrow(/127\.0\.0\.1/);
+    await expect(
+      iotCredentials(readIdentity(identityFile("device-1", "line-2-pi-01")) as AwsDeviceIdentity)(),
+    ).rejects.toThrow(/refused line-2-pi-01's certificate: 403/);
   });
 
   it("an identity file with a bad field is refused naming it; --device must be the identity's thing", async () => {
@@ -303,7 +240,7 @@ describe("a device's identity", () => {
       "--no-stdin",
     ]);
     expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/--device line-2-pi-01 is not the identity's thing \(line-1-pi-01\)/);
+    expect(other.stderr).toMatch(/--device line-2-pi-01 is not the identity's device \(line-1-pi-01\)/);
     const unsigned = await runCliAsync([
       "edge",
       "run",

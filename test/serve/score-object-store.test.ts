@@ -1,11 +1,3 @@
-/**
- * score reading from and writing to object stores through the real client libraries, against
- * S3- and Azure-compatible servers on loopback: s3rver for s3:// (and for gs://, which goes through
- * Cloud Storage's S3-compatible XML API), Azurite for az://. The output is read back from the server
- * and compared with the same files scored locally; a part deleted from the bucket is the only one a
- * second run scores.
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,19 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ObjectStore, openObjectStore } from "../../src/serve/object-store.js";
 import { buildMlp } from "../../src/serve/onnx-build.js";
 import { parseLocation } from "../../src/util/object-location.js";
-import { ROOT, runCliAsync } from "../helpers/cli.js";
+import { AZURITE_ACCOUNT, AZURITE_KEY, type Azurite, startAzurite } from "../helpers/azurite.js";
+import { runCliAsync } from "../helpers/cli.js";
 
 const MODEL = { layers: [4, 16, 1], sigmoid: true, seed: 5 };
-/** Azurite's development account and its published key (the storage emulator's well-known credentials). */
-const AZURITE_ACCOUNT = "devstoreaccount1";
-const AZURITE_KEY =
-  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 let dir: string;
 let modelPath: string;
 let s3: S3rver;
 let s3Endpoint: string;
-let azurite: ChildProcess;
+let azurite: Azurite;
 let azureEndpoint: string;
 
 function csv(rows: number, offset: number): string {
@@ -85,41 +74,15 @@ beforeAll(async () => {
   });
   const address = await s3.run();
   s3Endpoint = `http://127.0.0.1:${address.port}`;
-  azurite = spawn(
-    process.execPath,
-    [
-      join(ROOT, "node_modules/azurite/dist/src/blob/main.js"),
-      "--inMemoryPersistence",
-      "--extentMemoryLimit",
-      "256",
-      "--blobHost",
-      "127.0.0.1",
-      "--blobPort",
-      "0",
-      "--skipApiVersionCheck",
-    ],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  azureEndpoint = await new Promise<string>((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`azurite did not start: ${seen}`)), 30_000);
-    azurite.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      seen += d;
-      const m = /listens on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`${m[1]}/${AZURITE_ACCOUNT}`);
-      }
-    });
-    azurite.once("exit", (code) => reject(new Error(`azurite exited ${code}: ${seen}`)));
-  });
+  azurite = await startAzurite(dir);
+  azureEndpoint = azurite.endpoint;
   await new BlobServiceClient(azureEndpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY))
     .getContainerClient("data")
     .create();
 }, 60_000);
 
 afterAll(async () => {
-  azurite?.kill();
+  azurite?.stop();
   await s3?.close();
 });
 

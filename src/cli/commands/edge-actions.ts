@@ -109,7 +109,7 @@ export async function runEdgeRun(
 ): Promise<number> {
   const { BundleError } = await import("../../edge/bundle.js");
   const { EdgeRunner } = await import("../../edge/runner.js");
-  const { readIdentity, IdentityError } = await import("../../edge/identity.js");
+  const { readIdentity, IdentityError, deviceName } = await import("../../edge/identity.js");
   const state = resolve(flags.state);
   let identity: import("../../edge/identity.js").DeviceIdentity | undefined;
   try {
@@ -118,13 +118,24 @@ export async function runEdgeRun(
     if (error instanceof IdentityError) throw new UserError(error.message);
     throw error;
   }
-  if (identity && flags.device && flags.device !== identity.thingName)
+  const name = identity ? deviceName(identity) : undefined;
+  if (name && flags.device && flags.device !== name)
     throw new UserError(
-      `--device ${flags.device} is not the identity's thing (${identity.thingName}): a device uploads under its own name only`,
+      `--device ${flags.device} is not the identity's device (${name}): a device uploads under its own name only`,
     );
-  if (!identity && [flags.channel, flags.upload].some((u) => u?.startsWith("s3://")))
+  const locations = [flags.channel, flags.upload].filter((u): u is string => !!u);
+  const needs = (scheme: string) => locations.some((u) => u.startsWith(`${scheme}://`));
+  if (identity?.provider !== "aws-iot" && needs("s3"))
     throw new UserError(
-      "s3:// channels and uploads are signed with the device's identity: pass --identity <file>",
+      "s3:// channels and uploads are signed with the device's AWS IoT identity: pass --identity <file> of provider aws-iot",
+    );
+  if (identity?.provider !== "azure-iot-hub" && (needs("az") || needs("iothub")))
+    throw new UserError(
+      "az:// channels are read and iothub:// uploads written under the device's IoT Hub identity: pass --identity <file> of provider azure-iot-hub",
+    );
+  if (identity?.provider === "azure-iot-hub" && flags.upload && !flags.upload.startsWith("iothub://"))
+    throw new UserError(
+      `--upload ${flags.upload}: a device under an IoT Hub identity uploads through its hub: iothub://${identity.hubHostName.replace(/^https:\/\//, "")}`,
     );
   const runner = new EdgeRunner({
     bundle: bundle ? resolve(bundle) : undefined,
@@ -132,7 +143,7 @@ export async function runEdgeRun(
     allowUnsigned: flags.allowUnsigned,
     state,
     socket: flags.socket ? resolve(flags.socket) : join(state, "serve.sock"),
-    device: flags.device ?? identity?.thingName ?? hostname(),
+    device: flags.device ?? name ?? hostname(),
     uploadUrl: flags.upload,
     uploadToken: process.env.STACKWRIGHT_EDGE_UPLOAD_TOKEN || undefined,
     uploadIntervalMs: flags.uploadIntervalS * 1000,

@@ -77,29 +77,58 @@ function positive(flag: string, max: number) {
   };
 }
 
-/** An http(s) URL, or (where `objects`) an s3://bucket/prefix location. */
-function url(flag: string, objects = false) {
+const LOCATION_FORMS = {
+  http: "an http(s) URL",
+  s3: "s3://<bucket>/<key>",
+  az: "az://<storage account>/<container>/<blob>",
+  iothub: "iothub://<hub>.azure-devices.net",
+} as const;
+
+/** An http(s) URL, or one of the other location forms named. */
+function url(flag: string, ...others: Array<Exclude<keyof typeof LOCATION_FORMS, "http">>) {
   return (value: string): string => {
+    const allowed = ["http:", "https:", ...others.map((o) => `${o}:`)];
+    let ok = false;
     try {
       const parsed = new URL(value);
-      const allowed = objects ? ["http:", "https:", "s3:"] : ["http:", "https:"];
-      if (!allowed.includes(parsed.protocol) || !parsed.host) throw new Error("not allowed");
-      return value;
+      ok = allowed.includes(parsed.protocol) && !!parsed.host;
     } catch {
-      throw new InvalidArgumentError(
-        `${flag} must be ${objects ? "an http(s) URL or s3://<bucket>/<prefix>" : "an http(s) URL"}, got "${value}"`,
-      );
+      // not a URL
     }
-  };
-}
-
-function store(flag: string) {
-  return (value: string): string => {
-    if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(value))
-      throw new InvalidArgumentError(`${flag} must be s3://<bucket>[/<prefix>], got "${value}"`);
+    if (!ok)
+      throw new InvalidArgumentError(
+        `${flag} must be ${[LOCATION_FORMS.http, ...others.map((o) => LOCATION_FORMS[o])].join(" or ")}, got "${value}"`,
+      );
     return value;
   };
 }
+
+/** A bundle or telemetry store: s3://<bucket>[/<prefix>] or az://<account>/<container>[/<prefix>]. */
+function store(flag: string) {
+  return (value: string): string => {
+    if (/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(value)) return value;
+    if (/^az:\/\/[a-z0-9]{3,24}\/[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9](\/.*)?$/.test(value)) return value;
+    throw new InvalidArgumentError(
+      `${flag} must be s3://<bucket>[/<prefix>] or az://<storage account>/<container>[/<prefix>], got "${value}"`,
+    );
+  };
+}
+
+const storeOption = () =>
+  new Option(
+    "--store <url>",
+    "the bundle store, s3://<bucket>[/<prefix>] or az://<account>/<container>[/<prefix>]",
+  )
+    .argParser(store("--store"))
+    .makeOptionMandatory();
+
+const telemetryOption = () =>
+  new Option(
+    "--telemetry <url>",
+    "where devices upload: s3://<bucket>[/<prefix>] (status/<device>.json) or the IoT Hub's upload container az://<account>/<container> (<device>/status.json)",
+  )
+    .argParser(store("--telemetry"))
+    .makeOptionMandatory();
 
 /** The public key: --key, or STACKWRIGHT_EDGE_KEY (a PEM file's path). */
 const keyOption = () =>
@@ -206,8 +235,8 @@ export function registerEdge(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         "--upload <url>",
-        "where telemetry goes: an http(s) URL it is posted to, or s3://<bucket>[/<prefix>] (kept on disk while it does not answer)",
-      ).argParser(url("--upload", true)),
+        "where telemetry goes: an http(s) URL it is posted to, s3://<bucket>[/<prefix>], or iothub://<hub host> (the hub's file upload); kept on disk while it does not answer",
+      ).argParser(url("--upload", "s3", "iothub")),
     )
     .addOption(
       new Option("--upload-interval-s <s>", "how often telemetry is sent")
@@ -217,8 +246,8 @@ export function registerEdge(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         "--channel <url>",
-        'this device\'s ring\'s pointer: {"version", "bundle"} (http(s) or s3://<bucket>/channels/<ring>.json)',
-      ).argParser(url("--channel", true)),
+        'this device\'s ring\'s pointer: {"version", "bundle"} (http(s), s3://<bucket>/channels/<ring>.json or az://<account>/<container>/channels/<ring>.json)',
+      ).argParser(url("--channel", "s3", "az")),
     )
     .addOption(
       new Option("--poll-interval-s <s>", "how often the channel is asked")
@@ -241,7 +270,7 @@ export function registerEdge(program: Command, io: CliIo): void {
     .option("--no-stdin", "do not read JSON lines from stdin")
     .option(
       "--identity <file>",
-      "the device's cloud identity (JSON: its AWS IoT thing, certificate and role alias): s3:// URLs are signed with it",
+      "the device's cloud identity (JSON): an AWS IoT thing, its certificate and role alias (s3:// URLs are signed with it), or an Azure IoT Hub device, its certificate and the release container's SAS (az:// read with it, iothub:// uploads)",
     )
     .option("--ring <name>", "this device's ring, sent with its telemetry (default: the channel's file name)")
     .addHelpText(
@@ -261,7 +290,7 @@ export function registerEdge(program: Command, io: CliIo): void {
     .argument("<bundle>", "the bundle's directory")
     .addOption(keyOption())
     .option("--allow-unsigned", "publish a bundle without a signature (development only)")
-    .requiredOption("--store <s3-url>", "the bundle store, s3://<bucket>[/<prefix>]", store("--store"))
+    .addOption(storeOption())
     .option("--json", "machine-readable output")
     .addHelpText(
       "after",
@@ -280,12 +309,8 @@ export function registerEdge(program: Command, io: CliIo): void {
     .addOption(keyOption())
     .option("--allow-unsigned", "point rings at unsigned bundles (development only)")
     .requiredOption("--rollout <file>", "the rings and gates (platform/edge/rollout.yaml)")
-    .requiredOption("--store <s3-url>", "the bundle store, s3://<bucket>[/<prefix>]", store("--store"))
-    .requiredOption(
-      "--telemetry <s3-url>",
-      "where devices upload (status/<device>.json)",
-      store("--telemetry"),
-    )
+    .addOption(storeOption())
+    .addOption(telemetryOption())
     .option("--ring <name>", "the ring to move (with --bundle-version)")
     .option("--bundle-version <version>", "the published version to point it at (with --ring)")
     .addOption(
@@ -307,12 +332,8 @@ export function registerEdge(program: Command, io: CliIo): void {
       "the fleet ring by ring: the version each ring's channel names, how many of its devices run it, which went quiet, and the version's answers, error rate, p99 and reverts in their telemetry",
     )
     .requiredOption("--rollout <file>", "the rings (platform/edge/rollout.yaml)")
-    .requiredOption("--store <s3-url>", "the bundle store, s3://<bucket>[/<prefix>]", store("--store"))
-    .requiredOption(
-      "--telemetry <s3-url>",
-      "where devices upload (status/<device>.json)",
-      store("--telemetry"),
-    )
+    .addOption(storeOption())
+    .addOption(telemetryOption())
     .addOption(
       new Option("--stale-after-h <hours>", "a device with no status for this long is listed as quiet")
         .default(24)
