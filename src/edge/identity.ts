@@ -10,8 +10,9 @@
  *       "roleAlias": "...", "thingName": "...", "region": "eu-west-1",
  *       "certificate": "device.crt", "privateKey": "device.key", "ca": "AmazonRootCA1.pem" (optional),
  *       "s3Endpoint": "http://127.0.0.1:4569" (optional: an S3-compatible server, addressed by path) }
- * - Azure IoT Hub (`azure-iot-hub`): the certificate (signed by the fleet CA the hub holds; its CN is
- *   the device ID) authenticates the device to the hub over mutual TLS. Telemetry goes through the
+ * - Azure IoT Hub (`azure-iot-hub`): the certificate (self-signed, made on the device; the hub's
+ *   registry holds its SHA-256 thumbprint under the device ID: X.509 thumbprint authentication)
+ *   authenticates the device to the hub over mutual TLS. Telemetry goes through the
  *   hub's file upload (src/edge/iothub.ts), which grants a write SAS for one blob under the device's
  *   own ID, so one device cannot write as another. Releases are read with the fleet's read-only SAS of
  *   the release container (`releasesSas`: a file holding it, read at each use so it can be rotated).
