@@ -5,7 +5,7 @@
 import { AWS_BILLABLE, awsGlobalInventory, awsInventory } from "./aws.js";
 import { AZURE_BILLABLE, azureGlobalInventory, azureInventory } from "./azure.js";
 import { buildsRegions, facts, InventoryBuilder } from "./build.js";
-import { awsEdgeInventory, EDGE_CLOUDS } from "./edge.js";
+import { awsEdgeInventory, azureEdgeInventory } from "./edge.js";
 import { GCP_BILLABLE, gcpGlobalInventory, gcpInventory } from "./gcp.js";
 import { cloudName, regionalName } from "./names.js";
 import { regionalPrices } from "./prices.js";
@@ -50,7 +50,7 @@ export {
   needsRunnerInNetwork,
   PRIVATE_REGISTRY,
 } from "./delivery.js";
-export { EDGE_CLOUDS, PROMOTE_RUNS_PER_MONTH } from "./edge.js";
+export { AZURE_EDGE_CONTAINERS, EDGE_CLOUDS, PROMOTE_RUNS_PER_MONTH } from "./edge.js";
 export { regionalName } from "./names.js";
 export {
   ageInDays,
@@ -78,11 +78,13 @@ export function inventoryOf(input: InventoryInput): Inventory | null {
   const cloud = input.spec.cloud.provider;
   if (cloud === "kubernetes") return null;
   // an edge or embedded plan: nothing serves in the cloud; its cloud side (the bundle store, the
-  // fleet's identities, telemetry) is built where the cloud has a managed device identity (AWS IoT
-  // Core); elsewhere nothing is built and nothing priced (EDGE_CLOUD_SIDE_NOT_BUILT)
+  // fleet's identities, telemetry) is built where the cloud has a managed device registry (AWS IoT
+  // Core, Azure IoT Hub: EDGE_CLOUDS); elsewhere nothing is built and nothing priced
+  // (EDGE_CLOUD_SIDE_NOT_BUILT)
   if (input.choices["serving.runtime"] === "on-device") {
     const b = new InventoryBuilder(cloud, "");
-    if (EDGE_CLOUDS.has(cloud)) awsEdgeInventory(input, b);
+    if (cloud === "aws") awsEdgeInventory(input, b);
+    else if (cloud === "azure") azureEdgeInventory(input, b);
     return {
       cloud,
       region: input.spec.cloud.region,

@@ -549,9 +549,9 @@ function deviceContradictions(
       code: "EDGE_CLOUD_SIDE_NOT_BUILT",
       severity: "warning",
       path: "cloud.provider",
-      message: `the cloud side of an on-device plan is built on AWS only (AWS IoT Core device identities, S3 bundle and telemetry stores, the release workflow): on ${spec.cloud.provider} no Terraform, no release workflow and no price are generated; ${spec.cloud.provider === "gcp" ? "Google Cloud has no managed device registry since IoT Core was retired" : "Azure IoT Hub is not generated yet"}`,
+      message: `the cloud side of an on-device plan is built where the cloud has a managed device registry (AWS IoT Core, Azure IoT Hub): on ${spec.cloud.provider} no Terraform, no release workflow and no price are generated${spec.cloud.provider === "gcp" ? "; Google Cloud has had no managed device registry since IoT Core was retired" : ""}`,
       suggestion:
-        "host the bundle store, the channel pointers (stackwright edge bundle, platform/edge/rollout.yaml) and a telemetry endpoint yourself, with the devices' identities your own; or plan the cloud side on AWS (cloud.provider: aws)",
+        "host the bundle store, the channel pointers (stackwright edge bundle, platform/edge/rollout.yaml) and a telemetry endpoint yourself, with the devices' identities your own; or plan the cloud side on AWS or Azure (cloud.provider: aws or azure)",
     });
   const figure = `${device.gflops} GFLOP/s, ${device.measured ? "measured" : "estimated"} (rules/models.yaml devices.${device.hardware}: ${device.source})`;
   if (!device.fitsInt8)

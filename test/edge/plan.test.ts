@@ -66,20 +66,50 @@ describe("edge and embedded plans", () => {
     // on AWS (the default cloud) the cloud side is built and priced: the stores, nothing that serves
     expect(plan.cost.items.map((i) => i.name).sort()).toEqual(["Bundle store", "Device telemetry"]);
     expect(codes(plan)).not.toContain("EDGE_CLOUD_SIDE_NOT_BUILT");
-    // elsewhere it is not: nothing is priced and the plan says so, rather than pricing a cluster
-    for (const [provider, region] of [
-      ["gcp", "europe-west1"],
-      ["azure", "westeurope"],
-    ]) {
-      const other = planFrom({ ...EDGE, cloud: { provider, region } });
-      expect(other.cost.items, provider).toEqual([]);
-      expect(codes(other), provider).toContain("EDGE_CLOUD_SIDE_NOT_BUILT");
-      expect(decision(other, "security.identity").choice).toBe("signed-bundles");
-      expect(decision(other, "security.secrets").choice).toBe("device-environment");
-      expect(
-        Object.keys(generateAll(other)).filter((f) => f.startsWith("infra/") || f.includes("edge-release")),
-      ).toEqual([]);
-    }
+    // on Azure too: the stores and the IoT Hub (sized on the fleet's uploads), each device by its certificate
+    const azure = planFrom({ ...EDGE, cloud: { provider: "azure", region: "westeurope" } });
+    expect(azure.cost.items.map((i) => i.name).sort()).toEqual([
+      "Bundle store",
+      "Device registry",
+      "Device telemetry",
+    ]);
+    expect(codes(azure)).not.toContain("EDGE_CLOUD_SIDE_NOT_BUILT");
+    expect(decision(azure, "security.identity").choice).toBe("device-certificates");
+    expect(decision(azure, "security.identity").because).toContain("SHA-256 thumbprint");
+    expect(decision(azure, "security.secrets").choice).toBe("device-key");
+    const hub = azure.inventory!.resources.find((r) => r.address === "azurerm_iothub.main")!;
+    // 40 devices x two uploads a minute x two hub calls: 230,400 messages a day, one S1 unit
+    expect(hub.attributes).toMatchObject({ devices: 40, units: 1, messagesPerDay: 230_400 });
+    const azureFiles = generateAll(azure);
+    expect(
+      Object.keys(azureFiles)
+        .filter((f) => f.startsWith("infra/"))
+        .sort(),
+    ).toEqual(
+      ["hub", "main", "outputs", "providers", "release", "releases", "uploads", "variables", "versions"].map(
+        (f) => `infra/terraform/azure/${f}.tf`,
+      ),
+    );
+    expect(azureFiles["infra/terraform/azure/hub.tf"]).toMatch(/capacity = 1\b/);
+    expect(azureFiles[".github/workflows/edge-release.yml"]).toContain("azure/login@v2");
+    // a larger fleet needs more units: 200 devices, 1,152,000 messages a day, three units
+    const large = planFrom({
+      ...EDGE,
+      edge: { ...EDGE.edge, devices: 200 },
+      cloud: azure.requirements.cloud,
+    });
+    expect(
+      large.inventory!.resources.find((r) => r.address === "azurerm_iothub.main")!.attributes.units,
+    ).toBe(3);
+    // on Google Cloud it is not: nothing is priced and the plan says so, rather than pricing a cluster
+    const gcp = planFrom({ ...EDGE, cloud: { provider: "gcp", region: "europe-west1" } });
+    expect(gcp.cost.items).toEqual([]);
+    expect(codes(gcp)).toContain("EDGE_CLOUD_SIDE_NOT_BUILT");
+    expect(decision(gcp, "security.identity").choice).toBe("signed-bundles");
+    expect(decision(gcp, "security.secrets").choice).toBe("device-environment");
+    expect(
+      Object.keys(generateAll(gcp)).filter((f) => f.startsWith("infra/") || f.includes("edge-release")),
+    ).toEqual([]);
   });
 
   it("the engine follows the device: onnxruntime-web in a browser, in-process when embedded, the GPU on a Jetson", () => {

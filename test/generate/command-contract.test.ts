@@ -69,6 +69,11 @@ const OWN: Array<{ name: string; from: string; patch: (spec: string) => string }
         .replace("sources: [bigquery, gcs]", "sources: [blob]"),
   },
   {
+    name: "edge-azure",
+    from: "line-defects.yaml",
+    patch: (s) => s.replace("provider: aws\n  region: eu-west-1", "provider: azure\n  region: westeurope"),
+  },
+  {
     name: "streaming-azure",
     from: "streaming-anomaly-detector.yaml",
     patch: (s) =>
@@ -337,6 +342,8 @@ function resolveHcl(text: string, expression: string): string {
   return expression
     .replace(/^"|"$/g, "")
     .replace(/\$\{aws_s3_bucket\.(\w+)\.id\}/g, (_, id: string) => bucketName(text, id))
+    .replace(/\$\{azurerm_storage_account\.(\w+)\.name\}/g, (_, id: string) => azureAccountName(text, id))
+    .replace(/\$\{azurerm_storage_container\.(\w+)\.name\}/g, (_, id: string) => azureContainerName(text, id))
     .replace(/\$\{var\.name\}/g, name)
     .replace(/\$\{local\.account_id\}/g, SAMPLE_ACCOUNT);
 }
@@ -346,6 +353,29 @@ function bucketName(text: string, id: string): string {
     text,
   );
   return m ? resolveHcl(text, m[1]!) : `<no aws_s3_bucket.${id}>`;
+}
+
+/** A storage account's name: its variable's default. */
+function azureAccountName(text: string, id: string): string {
+  const variable = new RegExp(
+    `resource "azurerm_storage_account" "${id}" \\{[^}]*?\\n\\s*name\\s*=\\s*var\\.(\\w+)`,
+  ).exec(text)?.[1];
+  const value =
+    variable && new RegExp(`variable "${variable}" \\{[^}]*?default\\s*=\\s*"([^"]+)"`).exec(text);
+  return value ? value[1]! : `<no azurerm_storage_account.${id}>`;
+}
+
+function azureContainerName(text: string, id: string): string {
+  const m = new RegExp(
+    `resource "azurerm_storage_container" "${id}" \\{[^}]*?\\n\\s*name\\s*=\\s*"([^"]+)"`,
+  ).exec(text);
+  return m ? m[1]! : `<no azurerm_storage_container.${id}>`;
+}
+
+/** An output's value, resolved as resolveHcl can. */
+function outputValue(text: string, name: string): string {
+  const m = new RegExp(`output "${name}" \\{[^}]*?\\n\\s*value\\s*=\\s*("[^"\\n]+")`).exec(text);
+  return m ? resolveHcl(text, m[1]!) : `<no output ${name}>`;
 }
 
 function terraformText(files: Record<string, string>): string {
@@ -405,7 +435,7 @@ function problemsOf(line: CommandLine, files: Record<string, string>, cloud: str
   // the release commands of an on-device plan: the stores are the buckets the Terraform creates
   if (parsed.command[0] === "edge" && ["publish", "promote"].includes(parsed.command[1] ?? "")) {
     const text = terraformText(files);
-    const stores = ["bundles", "telemetry"].map((id) => `s3://${bucketName(text, id)}`);
+    const stores = ["bundle_store", "telemetry_store"].map((output) => outputValue(text, output));
     for (const flag of ["store", "telemetry"] as const) {
       const value = options[flag];
       if (typeof value === "string" && !stores.includes(value))

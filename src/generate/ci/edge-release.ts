@@ -34,11 +34,25 @@ export function edgeReleaseWorkflow(plan: Plan, packageSpec: string): Record<str
   const setup = [
     { uses: ACTIONS.checkout },
     { uses: ACTIONS.setupNode, with: { "node-version": "24" } },
-    {
-      name: "Sign in to AWS as the release role (OIDC)",
-      uses: ACTIONS.awsCredentials,
-      with: { "role-to-assume": e(`vars.${EDGE_RELEASE.variables.role}`), "aws-region": spec.cloud.region },
-    },
+    spec.cloud.provider === "azure"
+      ? {
+          // the CLI's Blob client then signs in as this identity through the Azure CLI's session
+          name: "Sign in to Azure as the release identity (OIDC federated credential)",
+          uses: ACTIONS.azureLogin,
+          with: {
+            "client-id": e(`vars.${EDGE_RELEASE.identity.azure.clientId}`),
+            "tenant-id": e(`vars.${EDGE_RELEASE.identity.azure.tenantId}`),
+            "subscription-id": e(`vars.${EDGE_RELEASE.identity.azure.subscriptionId}`),
+          },
+        }
+      : {
+          name: "Sign in to AWS as the release role (OIDC)",
+          uses: ACTIONS.awsCredentials,
+          with: {
+            "role-to-assume": e(`vars.${EDGE_RELEASE.identity.aws.role}`),
+            "aws-region": spec.cloud.region,
+          },
+        },
     {
       name: "The fleet's public key (what devices verify with)",
       env: { EDGE_PUBLIC_KEY: e(`vars.${EDGE_RELEASE.publicKeyVariable}`) },

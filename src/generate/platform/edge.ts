@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import { EDGE_DEFAULTS, EDGE_RETENTION_DAYS, EDGE_STORE_LAYOUT } from "../../edge/defaults.js";
 import type { Ring } from "../../edge/rollout.js";
 import { GENERATED_HEADER } from "../../fileset/index.js";
-import { EDGE_CLOUDS } from "../../infra/index.js";
+import { AZURE_EDGE_CONTAINERS } from "../../infra/index.js";
 import { choiceOf, decisionOf } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import { EDGE_RELEASE } from "../edge-release.js";
@@ -166,7 +166,7 @@ A device refuses a bundle that is unsigned, signed with another key, has a chang
 file, or names a path outside itself; and from its channel, a release whose \`--sequence\` is not later
 than the one it runs (a channel cannot roll devices back: going back to an old model is a new release).
 
-${EDGE_CLOUDS.has(spec.cloud.provider) ? awsCloudSide(plan, rings) : selfHosted(rings)}`;
+${spec.cloud.provider === "aws" ? awsCloudSide(plan, rings) : spec.cloud.provider === "azure" ? azureCloudSide(rings) : selfHosted(rings)}`;
 }
 
 /** The README's device and release sections where the cloud side is built (infra/terraform/aws/). */
@@ -211,7 +211,12 @@ reached (each batch once, under its own key), with the device's status: the answ
 histogram of each version it ran, and the versions it reverted. Every
 ${rollout(rings)}
 
-## Releases, ring by ring
+${releases(rings, "s3://<bundle store>", "s3://<telemetry store>")}`;
+}
+
+/** The README's release section where the cloud side is built: the workflow, and the same steps by hand. */
+function releases(rings: Ring[], store: string, telemetry: string): string {
+  return `## Releases, ring by ring
 
 ${ringLines(rings)}
 
@@ -223,14 +228,69 @@ ring counts (the rings before it included), under the gate's error rate and p99,
 device. A gate that fails halts the release there and fails the run. The same steps by hand:
 
 \`\`\`sh
-npx stackwright edge publish dist/bundle --store s3://<bundle store> --key keys/edge-signing.pub
-npx stackwright edge promote --rollout platform/edge/rollout.yaml --store s3://<bundle store> --telemetry s3://<telemetry store> --key keys/edge-signing.pub [--ring canary --bundle-version 2026.12.04-1]
+npx stackwright edge publish dist/bundle --store ${store} --key keys/edge-signing.pub
+npx stackwright edge promote --rollout platform/edge/rollout.yaml --store ${store} --telemetry ${telemetry} --key keys/edge-signing.pub [--ring canary --bundle-version 2026.12.04-1]
 \`\`\`
 
 Set once: the repository variable \`${EDGE_RELEASE.publicKeyVariable}\` (the public key), the environment secret
 \`${EDGE_RELEASE.signingKeySecret}\` (the private key) and the environment's variables from the Terraform output
 \`github_environment_variables\`.
 `;
+}
+
+/** The README's device and release sections on Azure (infra/terraform/azure/). */
+function azureCloudSide(rings: Ring[]): string {
+  const layout = EDGE_STORE_LAYOUT;
+  const { releases: r, uploads: u } = AZURE_EDGE_CONTAINERS;
+  return `## The cloud side (\`infra/terraform/azure/\`)
+
+Nothing serves in the cloud. The Terraform builds the bundle store (Blob Storage, the container \`${r}\`,
+versioned, with version-level immutability for ${EDGE_RETENTION_DAYS.bundles} days: \`${layout.bundles}/<version>/\` and \`${layout.channels}/<ring>.json\`),
+an IoT Hub (S1) that knows each device by its certificate and takes its uploads into the container
+\`${u}\` (\`<device>/${layout.telemetry}/\`, kept ${EDGE_RETENTION_DAYS.telemetry} days, and \`<device>/${layout.status}.json\`), and the release
+identity GitHub Actions signs in as (\`.github/workflows/edge-release.yml\`).
+
+### Enrol a device
+
+\`\`\`sh
+# on the device: its own key, which never leaves it, and a self-signed certificate of its ID
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \\
+  -keyout device.key -out device.crt -subj "/CN=line-1-pi-01"
+openssl x509 -in device.crt -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :
+\`\`\`
+
+Add the device to \`devices\` in the Terraform's variables (its thumbprint, and its ring) and apply; then
+run the device's line of the output \`enrol_commands\` (the hub's registry is its data plane, which
+Terraform does not manage: the Azure CLI's azure-iot extension registers the thumbprint and records the
+ring as a twin tag). Write the output \`device_releases_sas\` to the device as \`releases.sas\`, with the
+roots the hub's and storage's certificates chain to (\`DigiCertGlobalRootG2.pem\`), and its identity file:
+
+\`\`\`json
+{ "provider": "azure-iot-hub", "hubHostName": "<host of output hub_upload_url>", "deviceId": "line-1-pi-01",
+  "certificate": "device.crt", "privateKey": "device.key", "ca": "DigiCertGlobalRootG2.pem", "releasesSas": "releases.sas" }
+\`\`\`
+
+The read-only SAS expires on \`device_sas_expiry\`: before then, give it new dates, apply, and write the
+new output to every device (the file is read at each use). Revoke it early by rotating the release
+storage account's keys.
+
+### Run on a device
+
+\`\`\`sh
+npx stackwright edge run --key edge-signing.pub --identity identity.json \\
+  --channel <output bundle_store>/${layout.channels}/<ring>.json --upload <output hub_upload_url>
+\`\`\`
+
+The device reads its ring's channel and the bundles with the read-only SAS, and uploads through the hub:
+for each upload it signs in with its certificate (mutual TLS) and gets a SAS for one blob, which the hub
+files under the device's ID, so a device writes as itself only. The serving core answers on
+\`.stackwright-edge/serve.sock\` (the Open Inference Protocol over HTTP) and as JSON lines on stdin. Every
+answer's status and latency is kept on disk and uploaded when the hub can be reached (each batch once),
+with the device's status: the answers, errors and latency histogram of each version it ran, and the
+versions it reverted. Every
+${rollout(rings)}
+
+${releases(rings, "<output bundle_store>", "<output telemetry_store>")}`;
 }
 
 /** Where the cloud side is not built: the devices' commands against stores the team hosts. */
@@ -256,8 +316,8 @@ once the ring before it passed its gate (\`stackwright edge promote\` does so ag
 
 ## Not generated on this cloud
 
-The cloud side is built on AWS only: the bundle store, per-device identities (AWS IoT Core; Google Cloud
-has no managed device registry since IoT Core was retired, and Azure IoT Hub is not generated yet), the
+The cloud side is built on AWS and Azure only: the bundle store, per-device identities (AWS IoT Core,
+Azure IoT Hub; Google Cloud has had no managed device registry since IoT Core was retired), the
 telemetry store and the release workflow. Host the bundles, the channel pointers and a telemetry
 endpoint yourself.
 `;

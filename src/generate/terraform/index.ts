@@ -20,6 +20,7 @@ import {
   ADDON_CHARTS,
   ADDON_SERVICE_ACCOUNTS,
   type AddonRefs,
+  AZURE_EDGE_CONTAINERS,
   AZURE_GATEWAY_SUBNET,
   addonSettingsOf,
   addonValues,
@@ -33,7 +34,7 @@ import {
   INGRESS_CLASS,
   INGRESS_SOURCES,
 } from "../../infra/index.js";
-import { azureStorageNameIn, cloudName } from "../../infra/names.js";
+import { azureStorageName, azureStorageNameIn, cloudName } from "../../infra/names.js";
 import { loadDefaultRuleSet } from "../../plan/index.js";
 import type { Plan } from "../../plan/types.js";
 import {
@@ -47,7 +48,7 @@ import {
   serveArgs,
 } from "../commands.js";
 import { deliveryOf, deployVariablesOf, SCORE_JOB_SUFFIX } from "../delivery.js";
-import { EDGE_RELEASE } from "../edge-release.js";
+import { EDGE_RELEASE, edgeReleaseVariables } from "../edge-release.js";
 import { engineArgs, weightsLocation } from "../engine-deploy.js";
 import { managedEndpointOf } from "../managed-endpoint.js";
 import { ringsOf } from "../platform/edge.js";
@@ -391,12 +392,23 @@ function edgeContext(plan: Plan): Record<string, unknown> {
     cmk: inventory.resources.some((r) => r.address === "aws_kms_key.main"),
     keyGrants: inventory.vars.keyGrants ?? [],
     releaseEnvironment: EDGE_RELEASE.environment,
-    releaseVariableNames: [
-      EDGE_RELEASE.variables.role,
-      EDGE_RELEASE.variables.store,
-      EDGE_RELEASE.variables.telemetry,
-    ],
+    releaseVariableNames: edgeReleaseVariables(spec.cloud.provider),
     inventoryFiles: inventory.resources.map((r) => r.file.slice(r.file.lastIndexOf("/") + 1)),
+    ...(spec.cloud.provider === "azure" ? azureEdgeNames(spec, inventory) : {}),
+  };
+}
+
+/** The Azure edge stack's names: its storage accounts' defaults and containers, the hub's units (the inventory's). */
+function azureEdgeNames(spec: Plan["requirements"], inventory: NonNullable<Plan["inventory"]>) {
+  const base = azureStorageName(spec.metadata.name).slice(0, 17);
+  const hub = inventory.resources.find((r) => r.address === "azurerm_iothub.main")!;
+  return {
+    releasesAccount: `${base}bundles`,
+    uploadsAccount: `${base}uploads`,
+    releasesContainer: AZURE_EDGE_CONTAINERS.releases,
+    uploadsContainer: AZURE_EDGE_CONTAINERS.uploads,
+    hubUnits: hub.attributes.units,
+    hubMessagesPerDay: hub.attributes.messagesPerDay,
   };
 }
 
