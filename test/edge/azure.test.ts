@@ -6,10 +6,11 @@
  * registered for the device ID in the URL (self-signed certificates are accepted; the registry is the
  * trust). It grants each upload a SAS for one blob under the device's own ID, signed with the storage
  * key the hub holds. Devices
- * read channels and bundles with the fleet's read-only SAS of the release container (what the
- * Terraform's azurerm_storage_account_blob_container_sas issues). The release side runs the CLI as the
- * workflow does, with the storage account's credentials: publish, point canary, promote ring by ring
- * on the status objects the devices uploaded through the hub.
+ * read channels and bundles with the fleet's read-only SAS of the release container, with the
+ * permissions the generated Terraform's azurerm_storage_account_blob_container_sas gives it. The
+ * release side runs the CLI as the workflow does, with the storage account's credentials: publish,
+ * point canary, promote ring by ring on the status objects the devices uploaded through the hub; and
+ * the generated edge-release.yml's steps run against the same stores.
  */
 import { randomUUID, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -30,8 +31,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readIdentity } from "../../src/edge/identity.js";
 import { EdgeRunner } from "../../src/edge/runner.js";
 import { AZURITE_ACCOUNT, AZURITE_KEY, type Azurite, startAzurite } from "../helpers/azurite.js";
-import { runCliAsync } from "../helpers/cli.js";
-import { fleetKit, PKI } from "./fleet.js";
+import { ROOT, runCliAsync } from "../helpers/cli.js";
+import { fleetKit, PKI, workflowRunner } from "./fleet.js";
 
 type Any = Record<string, any>;
 const work = mkdtempSync(join(tmpdir(), "sw-edge-azure-"));
@@ -90,7 +91,30 @@ function body(req: import("node:http").IncomingMessage): Promise<Any> {
   });
 }
 
+/** the Azure example's generated tree (examples/weld-inspection.yaml) */
+const tree = join(work, "weld-inspection");
+
 beforeAll(async () => {
+  const generated = await runCliAsync([
+    "generate",
+    "-s",
+    join(ROOT, "examples/weld-inspection.yaml"),
+    "-o",
+    tree,
+  ]);
+  expect(generated.code, generated.stderr).toBe(0);
+  const releasesTf = readFileSync(join(tree, "infra/terraform/azure/releases.tf"), "utf8");
+  const block = /\n {2}permissions \{([^}]*)\}/.exec(releasesTf)![1]!;
+  const letters: Record<string, string> = {
+    read: "r",
+    add: "a",
+    create: "c",
+    write: "w",
+    delete: "d",
+    list: "l",
+  };
+  readOnly.permissions = [...block.matchAll(/(\w+)\s*=\s*true/g)].map((m) => letters[m[1]!]!).join("");
+  expect(readOnly.permissions).toBe("r");
   // the test's own Blob client trusts Azurite's certificate (the devices are given the CA in their identity)
   setDefaultCACertificates([...getCACertificates("default"), readFileSync(FLEET_CA, "utf8")]);
   azurite = await startAzurite(work, { cert: join(PKI, "server.crt"), key: join(PKI, "server.key") });
@@ -166,7 +190,8 @@ function identityFile(certificate: string, deviceId: string, releasesSas = sas(r
   );
   return path;
 }
-const readOnly = { container: "releases", permissions: "r" };
+/** the devices' SAS: the permissions the generated Terraform grants them (its data source's permissions block) */
+const readOnly = { container: "releases", permissions: "" };
 
 /** The release workflow's environment: the storage account's credentials (the OIDC identity's in CI). */
 const releaseEnv = () => ({
@@ -380,5 +405,40 @@ describe("an edge fleet on Azure: IoT Hub identities, a release container, uploa
       await canary.close();
       await site.close();
     }
+  }, 180_000);
+
+  it("the generated release workflow's steps run against the stores: publish, point canary, the hourly promote", async () => {
+    const { runJob, outputs, workflow } = workflowRunner(
+      work,
+      tree,
+      ".github/workflows/edge-release.yml",
+      {
+        "vars.EDGE_BUNDLE_STORE": RELEASES,
+        "vars.EDGE_TELEMETRY_STORE": UPLOADS,
+        "vars.EDGE_PUBLIC_KEY": kit.keys.publicKeyPem.trim(),
+        "secrets.EDGE_SIGNING_KEY": kit.keys.privateKeyPem.trim(),
+        "inputs.bundle_version": "",
+      },
+      // azure/login's session, as the CLI's Blob client would use it: here the emulator's key
+      releaseEnv(),
+    );
+    // the sign-in step is the federated identity's, with the variables the Terraform output fills
+    const login = workflow.jobs.publish!.steps.find((st) => st.uses === "azure/login@v2")!;
+    expect(login.with).toEqual({
+      "client-id": "${{ vars.EDGE_RELEASE_CLIENT_ID }}",
+      "tenant-id": "${{ vars.EDGE_RELEASE_TENANT_ID }}",
+      "subscription-id": "${{ vars.EDGE_RELEASE_SUBSCRIPTION_ID }}",
+    });
+    const outputsTf = readFileSync(join(tree, "infra/terraform/azure/outputs.tf"), "utf8");
+    for (const name of ["EDGE_RELEASE_CLIENT_ID", "EDGE_RELEASE_TENANT_ID", "EDGE_RELEASE_SUBSCRIPTION_ID"])
+      expect(outputsTf).toContain(`"${name}"`);
+    await runJob("publish");
+    const version = outputs["steps.bundle.outputs.version"]!;
+    const pointer = await blobs
+      .getContainerClient("releases")
+      .getBlobClient("channels/canary.json")
+      .downloadToBuffer();
+    expect(JSON.parse(pointer.toString("utf8"))).toMatchObject({ version, bundle: `../bundles/${version}/` });
+    await runJob("promote");
   }, 180_000);
 });

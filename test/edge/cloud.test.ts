@@ -1,14 +1,3 @@
-/**
- * The cloud side of an edge release, on loopback: devices with their own X.509 certificates exchange
- * them at a stand-in for AWS IoT's credentials provider (mutual TLS, the fleet CA's certificates only,
- * the thing name bound to the certificate) for temporary credentials; every request a device makes to
- * the S3 bundle and telemetry stores (s3rver, behind a proxy that checks each request carries the
- * credentials the exchange issued) is signed with them. The release side runs the CLI as CI does:
- * publish a bundle (a version written once), point the canary ring at it, and promote ring by ring on
- * the devices' reported health: waiting while the ring soaks, moving on when it passed, halting when a
- * device reverted the release.
- */
-import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttp, request as httpRequest, type Server } from "node:http";
@@ -18,7 +7,6 @@ import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import {
   type AwsDeviceIdentity,
   type DeviceIdentity,
@@ -27,7 +15,7 @@ import {
 } from "../../src/edge/identity.js";
 import { EdgeRunner } from "../../src/edge/runner.js";
 import { ROOT, runCliAsync } from "../helpers/cli.js";
-import { fleetKit, PKI, WIDTH } from "./fleet.js";
+import { fleetKit, PKI, WIDTH, workflowRunner } from "./fleet.js";
 
 type Any = Record<string, any>;
 const work = mkdtempSync(join(tmpdir(), "sw-edge-cloud-"));
@@ -443,22 +431,6 @@ describe("a release, ring by ring", () => {
   }, 60_000);
 });
 
-/** A process run to its end without blocking the loop (the servers above answer it). */
-function runProcess(
-  command: string,
-  args: string[],
-  o: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(command, args, { cwd: o.cwd, env: o.env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
-
 describe("the generated cloud side", () => {
   const out = join(work, "line-defects");
   let generated = false;
@@ -527,54 +499,19 @@ describe("the generated cloud side", () => {
 
   it("the release workflow's steps run: build, sign, publish and point the first ring; the hourly promote", async () => {
     await generate();
-    const workflow = parse(readFileSync(join(out, ".github/workflows/edge-release.yml"), "utf8")) as Any;
-    const shim = mkdtempSync(join(work, "bin-"));
-    // npx --yes --package <spec> stackwright ...: this checkout's CLI
-    writeFileSync(
-      join(shim, "npx"),
-      `#!/bin/sh\nwhile [ "$1" != stackwright ]; do shift; done\nshift\nexec "${process.execPath}" "${join(ROOT, "bin/stackwright.js")}" "$@"\n`,
-      { mode: 0o755 },
+    const { runJob, outputs } = workflowRunner(
+      work,
+      out,
+      ".github/workflows/edge-release.yml",
+      {
+        "vars.EDGE_BUNDLE_STORE": STORE,
+        "vars.EDGE_TELEMETRY_STORE": TELEMETRY,
+        "vars.EDGE_PUBLIC_KEY": KEYS.publicKeyPem.trim(),
+        "secrets.EDGE_SIGNING_KEY": KEYS.privateKeyPem.trim(),
+        "inputs.bundle_version": "",
+      },
+      releaseEnv(),
     );
-    const outputs: Record<string, string> = {};
-    const values: Record<string, string> = {
-      "vars.EDGE_BUNDLE_STORE": STORE,
-      "vars.EDGE_TELEMETRY_STORE": TELEMETRY,
-      "vars.EDGE_PUBLIC_KEY": KEYS.publicKeyPem.trim(),
-      "secrets.EDGE_SIGNING_KEY": KEYS.privateKeyPem.trim(),
-      "inputs.bundle_version": "",
-    };
-    const expand = (v: string) =>
-      v.replace(/\$\{\{ ([\w.-]+) \}\}/g, (_, name: string) => {
-        const value = values[name] ?? outputs[name];
-        if (value === undefined) throw new Error(`the workflow reads ${name}, which the test does not set`);
-        return value;
-      });
-    const runJob = async (name: string) => {
-      const job = workflow.jobs[name];
-      const temp = mkdtempSync(join(work, "runner-"));
-      for (const step of job.steps as Any[]) {
-        if (!step.run) continue;
-        const output = join(temp, `output-${step.id ?? "step"}`);
-        writeFileSync(output, "");
-        const env: Record<string, string> = {
-          ...(process.env as Record<string, string>),
-          ...releaseEnv(),
-          PATH: `${shim}:${process.env.PATH}`,
-          RUNNER_TEMP: temp,
-          GITHUB_OUTPUT: output,
-          GITHUB_RUN_NUMBER: "41",
-          GITHUB_RUN_ATTEMPT: "1",
-        };
-        for (const [k, v] of Object.entries({ ...job.env, ...step.env })) env[k] = expand(String(v));
-        const r = await runProcess("bash", ["-e", "-o", "pipefail", "-c", step.run], { cwd: out, env });
-        expect(r.code, `${name}: ${step.name}\n${r.stderr}`).toBe(0);
-        for (const line of readFileSync(output, "utf8").split("\n").filter(Boolean)) {
-          const [k, ...v] = line.split("=");
-          outputs[`steps.${step.id}.outputs.${k}`] = v.join("=");
-        }
-      }
-      return temp;
-    };
     const runner = await runJob("publish");
     // the signing key is written for the bundle step and removed after it
     expect(existsSync(join(runner, "edge-signing.key"))).toBe(false);

@@ -3,10 +3,11 @@
  * the fleet's signing keys, bundles built as CI builds them from platform/edge/, the rollout's rings,
  * and a device's answers on its socket.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { generateSigningKeys } from "../../src/edge/bundle.js";
 import { type EdgeRunner, HEALTH_REQUEST, socketRequest } from "../../src/edge/runner.js";
 import { ROOT, runCliAsync } from "../helpers/cli.js";
@@ -100,6 +101,87 @@ export function fleetKit(work: string) {
             )
           ).status,
         ).toBe(200);
+    },
+  };
+}
+
+/** A process run to its end without blocking the loop (servers in the test's process answer it). */
+export function runProcess(
+  command: string,
+  args: string[],
+  o: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(command, args, { cwd: o.cwd, env: o.env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * A generated workflow's jobs run as GitHub runs their `run` steps (bash -e, the job's and step's env
+ * with `${{ ... }}` from `values` and earlier steps' outputs, RUNNER_TEMP, GITHUB_OUTPUT); `uses`
+ * steps (checkout, setup-node, the cloud sign-in) are the environment the caller passes instead.
+ * `npx --package <spec> stackwright` runs this checkout's CLI.
+ */
+export function workflowRunner(
+  work: string,
+  tree: string,
+  workflowFile: string,
+  values: Record<string, string>,
+  env: Record<string, string>,
+) {
+  const workflow = parse(readFileSync(join(tree, workflowFile), "utf8")) as {
+    jobs: Record<string, { env?: Record<string, string>; steps: Array<Record<string, any>> }>;
+  };
+  const shim = mkdtempSync(join(work, "bin-"));
+  writeFileSync(
+    join(shim, "npx"),
+    `#!/bin/sh\nwhile [ "$1" != stackwright ]; do shift; done\nshift\nexec "${process.execPath}" "${join(ROOT, "bin/stackwright.js")}" "$@"\n`,
+    { mode: 0o755 },
+  );
+  const outputs: Record<string, string> = {};
+  const expand = (v: string) =>
+    v.replace(/\$\{\{ ([\w.-]+) \}\}/g, (_, name: string) => {
+      const value = values[name] ?? outputs[name];
+      if (value === undefined) throw new Error(`the workflow reads ${name}, which the test does not set`);
+      return value;
+    });
+  return {
+    workflow,
+    outputs,
+    /** runs a job's `run` steps; its RUNNER_TEMP */
+    async runJob(name: string): Promise<string> {
+      const job = workflow.jobs[name]!;
+      const temp = mkdtempSync(join(work, "runner-"));
+      for (const step of job.steps) {
+        if (!step.run) continue;
+        const output = join(temp, `output-${step.id ?? "step"}`);
+        writeFileSync(output, "");
+        const stepEnv: Record<string, string> = {
+          ...(process.env as Record<string, string>),
+          ...env,
+          PATH: `${shim}:${process.env.PATH}`,
+          RUNNER_TEMP: temp,
+          GITHUB_OUTPUT: output,
+          GITHUB_RUN_NUMBER: "41",
+          GITHUB_RUN_ATTEMPT: "1",
+        };
+        for (const [k, v] of Object.entries({ ...job.env, ...step.env })) stepEnv[k] = expand(String(v));
+        const r = await runProcess("bash", ["-e", "-o", "pipefail", "-c", step.run], {
+          cwd: tree,
+          env: stepEnv,
+        });
+        expect(r.code, `${name}: ${step.name}\n${r.stderr}`).toBe(0);
+        for (const line of readFileSync(output, "utf8").split("\n").filter(Boolean)) {
+          const [k, ...v] = line.split("=");
+          outputs[`steps.${step.id}.outputs.${k}`] = v.join("=");
+        }
+      }
+      return temp;
     },
   };
 }

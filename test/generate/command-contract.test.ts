@@ -69,11 +69,6 @@ const OWN: Array<{ name: string; from: string; patch: (spec: string) => string }
         .replace("sources: [bigquery, gcs]", "sources: [blob]"),
   },
   {
-    name: "edge-azure",
-    from: "line-defects.yaml",
-    patch: (s) => s.replace("provider: aws\n  region: eu-west-1", "provider: azure\n  region: westeurope"),
-  },
-  {
     name: "streaming-azure",
     from: "streaming-anomaly-detector.yaml",
     patch: (s) =>
