@@ -196,32 +196,14 @@ export function azureInventory(input: InventoryInput, b: InventoryBuilder): void
   b.relate("fronts", "azurerm_public_ip.nat", ["azurerm_nat_gateway.main"]);
 
   // kms.tf
-  if (f.cmk) {
-    b.add({
-      address: "azurerm_key_vault.main",
-      file: "kms.tf",
-      title: "Key Vault Premium (HSM-backed, purge-protected) of the customer-managed key",
-      item: "Customer-managed keys",
-      meters: [
-        {
-          price: "keyVaultHsmOperationsPer10k",
-          quantity: f.cluster ? 5 : 0.1,
-          unit: "10,000 key operations",
-          assumption: f.cluster
-            ? "about 50,000 wrap/unwrap calls a month: the AKS KMS plugin's health checks and data-key refreshes, and the storage account's key refreshes"
-            : "about 1,000 wrap/unwrap calls a month: the storage account's key refreshes",
-        },
-      ],
-    });
-    b.add({
-      address: key,
-      file: "kms.tf",
-      title: "Key Vault key (RSA-HSM 3072, rotated before it expires)",
-      item: "Customer-managed keys",
-      meters: [{ price: "keyVaultHsmKeyMonthly", quantity: 1, unit: "HSM-protected key-months" }],
-      implements: ["customer-managed-key", "encryption-at-rest"],
-    });
-  }
+  if (f.cmk)
+    azureKeyVault(
+      b,
+      f.cluster ? 5 : 0.1,
+      f.cluster
+        ? "about 50,000 wrap/unwrap calls a month: the AKS KMS plugin's health checks and data-key refreshes, and the storage account's key refreshes"
+        : "about 1,000 wrap/unwrap calls a month: the storage account's key refreshes",
+    );
 
   // storage.tf
   b.add({
@@ -836,12 +818,38 @@ function auditResources(input: InventoryInput, b: InventoryBuilder, workspace: s
   }
 }
 
+/** kms.tf: the Key Vault (Premium, HSM-backed) and its key, priced on the key operations assumed. */
+export function azureKeyVault(b: InventoryBuilder, operationsPer10k: number, assumption: string): void {
+  b.add({
+    address: "azurerm_key_vault.main",
+    file: "kms.tf",
+    title: "Key Vault Premium (HSM-backed, purge-protected) of the customer-managed key",
+    item: "Customer-managed keys",
+    meters: [
+      {
+        price: "keyVaultHsmOperationsPer10k",
+        quantity: operationsPer10k,
+        unit: "10,000 key operations",
+        assumption,
+      },
+    ],
+  });
+  b.add({
+    address: "azurerm_key_vault_key.main",
+    file: "kms.tf",
+    title: "Key Vault key (RSA-HSM 3072, rotated before it expires)",
+    item: "Customer-managed keys",
+    meters: [{ price: "keyVaultHsmKeyMonthly", quantity: 1, unit: "HSM-protected key-months" }],
+    implements: ["customer-managed-key", "encryption-at-rest"],
+  });
+}
+
 /**
  * The Key Vault authorizes by Azure RBAC: whoever runs Terraform creates the key as Crypto Officer;
  * the storage account's identity wraps its account key with it; the cluster's identity encrypts etcd
  * with it (KMS). Each grant is a role assignment in kms.tf that its user waits for.
  */
-function azureKeyGrants(b: InventoryBuilder, key: string, encrypted: string[]): void {
+export function azureKeyGrants(b: InventoryBuilder, key: string, encrypted: string[]): void {
   const kind = (id: string, principal: string, role: string, what: string) => ({
     holder: `azurerm_role_assignment.${id}`,
     id,

@@ -11,6 +11,7 @@
  *   release workflow's identity.
  */
 import { EDGE_DEFAULTS, EDGE_RETENTION_DAYS } from "../edge/defaults.js";
+import { azureKeyGrants, azureKeyVault } from "./azure.js";
 import { facts, type InventoryBuilder } from "./build.js";
 import type { InventoryInput } from "./types.js";
 import { HOURS_PER_MONTH } from "./usage.js";
@@ -178,7 +179,10 @@ export function awsEdgeInventory(input: InventoryInput, b: InventoryBuilder): vo
 }
 
 export function azureEdgeInventory(input: InventoryInput, b: InventoryBuilder): void {
+  const f = facts(input);
   const { devices, bundles, telemetry } = storeMeters(input);
+  const key = "azurerm_key_vault_key.main";
+  const encrypted = ["azurerm_storage_account.releases", "azurerm_storage_account.uploads"];
   const { units, messagesPerDay } = hubUnitsOf(input);
   b.add({
     address: "azurerm_storage_account.releases",
@@ -232,6 +236,16 @@ export function azureEdgeInventory(input: InventoryInput, b: InventoryBuilder): 
     ],
     implements: ["deploy-identity"],
   });
+  if (f.cmk) {
+    azureKeyVault(b, 0.1, "about 1,000 wrap/unwrap calls a month: the two storage accounts' key refreshes");
+    b.add({
+      address: "azurerm_user_assigned_identity.storage",
+      file: "kms.tf",
+      title: "The storage accounts' identity (wraps their keys with the customer-managed key)",
+    });
+    b.relate("encrypts", key, encrypted);
+    azureKeyGrants(b, key, encrypted);
+  }
 }
 
 /** Releases a month: one a retraining (training.cadence), at least one a month. */

@@ -92,6 +92,13 @@ describe("edge and embedded plans", () => {
     );
     expect(azureFiles["infra/terraform/azure/hub.tf"]).toMatch(/capacity = 1\b/);
     expect(azureFiles[".github/workflows/edge-release.yml"]).toContain("azure/login@v2");
+    // with a customer-managed key (soc2): Key Vault, and both accounts encrypt with it through their identity
+    const soc2 = planFrom({ ...EDGE, compliance: ["soc2"], cloud: azure.requirements.cloud });
+    const soc2Files = generateAll(soc2);
+    expect(soc2Files["infra/terraform/azure/kms.tf"]).toContain('resource "azurerm_key_vault_key" "main"');
+    for (const file of ["releases.tf", "uploads.tf"])
+      expect(soc2Files[`infra/terraform/azure/${file}`]).toContain("customer_managed_key {");
+    expect(soc2.cost.items.map((i) => i.name)).toContain("Customer-managed keys");
     // a larger fleet needs more units: 200 devices, 1,152,000 messages a day, three units
     const large = planFrom({
       ...EDGE,

@@ -389,7 +389,9 @@ function edgeContext(plan: Plan): Record<string, unknown> {
     layout: EDGE_STORE_LAYOUT,
     bundleRetentionDays: EDGE_RETENTION_DAYS.bundles,
     telemetryRetentionDays: EDGE_RETENTION_DAYS.telemetry,
-    cmk: inventory.resources.some((r) => r.address === "aws_kms_key.main"),
+    cmk: inventory.resources.some(
+      (r) => r.address === "aws_kms_key.main" || r.address === "azurerm_key_vault_key.main",
+    ),
     keyGrants: inventory.vars.keyGrants ?? [],
     releaseEnvironment: EDGE_RELEASE.environment,
     releaseVariableNames: edgeReleaseVariables(spec.cloud.provider),
