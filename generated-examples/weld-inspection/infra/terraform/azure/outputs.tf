@@ -32,7 +32,7 @@ output "enrol_commands" {
   description = "Per device of var.devices, the commands that register it with the hub (its certificate's thumbprint) and record its ring as a twin tag."
   value = {
     for id, d in var.devices : id => join(" && ", [
-      "az iot hub device-identity create --auth-type login --hub-name ${azurerm_iothub.main.name} --device-id ${id} --am x509_thumbprint --ptp ${d.thumbprint} --stp ${d.thumbprint}",
+      "az iot hub device-identity create --auth-type login --hub-name ${azurerm_iothub.main.name} --device-id ${id} --am x509_thumbprint --ptp ${d.thumbprint}",
       "az iot hub device-twin update --auth-type login --hub-name ${azurerm_iothub.main.name} --device-id ${id} --tags '{\"ring\":\"${d.ring}\"}'",
     ])
   }
