@@ -12,6 +12,7 @@
  * point canary, promote ring by ring on the status objects the devices uploaded through the hub; and
  * the generated edge-release.yml's steps run against the same stores.
  */
+import { spawn } from "node:child_process";
 import { randomUUID, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttps, request as httpsRequest } from "node:https";
@@ -441,4 +442,63 @@ describe("an edge fleet on Azure: IoT Hub identities, a release container, uploa
     expect(JSON.parse(pointer.toString("utf8"))).toMatchObject({ version, bundle: `../bundles/${version}/` });
     await runJob("promote");
   }, 180_000);
+
+  it("edge run as a process: takes its ring's release with its identity and uploads through the hub until stopped", async () => {
+    const state = mkdtempSync(join(tmpdir(), "sw-ea-cli-"));
+    const since = notices.length;
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, "bin/stackwright.js"),
+        "edge",
+        "run",
+        "--key",
+        publicKey,
+        "--identity",
+        identityFile("device-2", "line-2-pi-01"),
+        "--channel",
+        `${RELEASES}/channels/site.json`,
+        "--upload",
+        `iothub://${hubHost}`,
+        "--upload-interval-s",
+        "1",
+        "--health-checks",
+        "2",
+        "--health-interval-s",
+        "0.1",
+        "--state",
+        state,
+        "--no-stdin",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((done) => child.once("exit", done));
+    try {
+      // the site ring runs 1.0.0: the device swaps it in and reports it through the hub
+      const deadline = Date.now() + 60_000;
+      let after = -1;
+      while (after < 0 || !notices.slice(after).some((n) => n.device === "line-2-pi-01" && n.isSuccess)) {
+        if (Date.now() > deadline) throw new Error(`1.0.0 not run and reported within 60 s:\n${stderr}`);
+        if (after < 0 && /1\.0\.0 is healthy: it runs now/.test(stderr)) after = notices.length;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(notices.length).toBeGreaterThan(since);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited, stderr).toBe(0);
+    const status = await blobs
+      .getContainerClient("uploads")
+      .getBlobClient("line-2-pi-01/status.json")
+      .downloadToBuffer();
+    expect(JSON.parse(status.toString("utf8"))).toMatchObject({
+      device: "line-2-pi-01",
+      ring: "site",
+      running: "1.0.0",
+    });
+  }, 120_000);
 });
