@@ -24,9 +24,9 @@
  * Files are named relative to the identity file.
  */
 import { readFileSync } from "node:fs";
-import { request } from "node:https";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
+import { type Answer, call } from "./http-call.js";
 
 const hostOrUrl = z
   .string()
@@ -72,14 +72,27 @@ export function deviceName(id: DeviceIdentity): string {
   return id.provider === "aws-iot" ? id.thingName : id.deviceId;
 }
 
-/** The device's certificate, key and the roots it trusts, read now (a rotated file is picked up). */
-export function tlsFiles(id: DeviceIdentity): { cert: Buffer; key: Buffer; ca?: Buffer } {
-  const file = (name: string) => readFileSync(resolve(id.dir, name));
+/** A file the identity names, read now (a rotated file is picked up). */
+function identityFile(id: DeviceIdentity, name: string): Buffer {
   try {
-    return { cert: file(id.certificate), key: file(id.privateKey), ca: id.ca ? file(id.ca) : undefined };
+    return readFileSync(resolve(id.dir, name));
   } catch (error) {
     throw new IdentityError(`the device's certificate files: ${(error as Error).message}`);
   }
+}
+
+/** The roots the device trusts (its `ca`; undefined: Node's own). */
+export function trustedRoots(id: DeviceIdentity): Buffer | undefined {
+  return id.ca ? identityFile(id, id.ca) : undefined;
+}
+
+/** The device's certificate, key and the roots it trusts: what it signs in with over mutual TLS. */
+export function tlsFiles(id: DeviceIdentity): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  return {
+    cert: identityFile(id, id.certificate),
+    key: identityFile(id, id.privateKey),
+    ca: trustedRoots(id),
+  };
 }
 
 /** An https:// base URL of a host name or URL the identity names. */
@@ -134,49 +147,35 @@ export function iotCredentials(
 ): () => Promise<TemporaryCredentials> {
   let cached: TemporaryCredentials | undefined;
   let asking: Promise<TemporaryCredentials> | undefined;
-  const ask = (): Promise<TemporaryCredentials> =>
-    new Promise((done, fail) => {
-      const url = new URL(
-        `/role-aliases/${encodeURIComponent(id.roleAlias)}/credentials`,
-        httpsBase(id.credentialsEndpoint),
+  const ask = async (): Promise<TemporaryCredentials> => {
+    const url = new URL(
+      `/role-aliases/${encodeURIComponent(id.roleAlias)}/credentials`,
+      httpsBase(id.credentialsEndpoint),
+    );
+    let answer: Answer;
+    try {
+      answer = await call(url, {
+        method: "GET",
+        headers: { "x-amzn-iot-thingname": id.thingName },
+        tls: tlsFiles(id),
+        timeoutMs: 10_000,
+      });
+    } catch (error) {
+      if (error instanceof IdentityError) throw error;
+      throw new IdentityError(`${url.host}: ${(error as Error).message}`);
+    }
+    const text = answer.body.toString("utf8");
+    if (answer.status !== 200)
+      throw new IdentityError(
+        `${url.host} refused ${id.thingName}'s certificate: ${answer.status} ${text.slice(0, 200)}`,
       );
-      let tls: ReturnType<typeof tlsFiles>;
-      try {
-        tls = tlsFiles(id);
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      const { cert, key, ca } = tls;
-      const req = request(
-        url,
-        { method: "GET", cert, key, ca, headers: { "x-amzn-iot-thingname": id.thingName }, timeout: 10_000 },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            if (res.statusCode !== 200) {
-              fail(
-                new IdentityError(
-                  `${url.host} refused ${id.thingName}'s certificate: ${res.statusCode} ${text.slice(0, 200)}`,
-                ),
-              );
-              return;
-            }
-            try {
-              const c = credentialsAnswer.parse(JSON.parse(text)).credentials;
-              done({ ...c, expiration: new Date(c.expiration) });
-            } catch (error) {
-              fail(new IdentityError(`${url.host} answered no credentials: ${(error as Error).message}`));
-            }
-          });
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`${url.host} did not answer in 10 s`)));
-      req.on("error", (error) => fail(new IdentityError(`${url.host}: ${error.message}`)));
-      req.end();
-    });
+    try {
+      const c = credentialsAnswer.parse(JSON.parse(text)).credentials;
+      return { ...c, expiration: new Date(c.expiration) };
+    } catch (error) {
+      throw new IdentityError(`${url.host} answered no credentials: ${(error as Error).message}`);
+    }
+  };
   return () => {
     if (cached && cached.expiration.getTime() - clock().getTime() > REFRESH_MS)
       return Promise.resolve(cached);

@@ -12,65 +12,15 @@
  * api-version 2021-04-12.
  */
 import { readFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { resolve } from "node:path";
 import { z } from "zod";
 import type { ObjectLocation } from "../util/object-location.js";
-import { type AzureDeviceIdentity, httpsBase, IdentityError, tlsFiles } from "./identity.js";
+import { type Answer, call, HttpStatusError } from "./http-call.js";
+import { type AzureDeviceIdentity, httpsBase, IdentityError, tlsFiles, trustedRoots } from "./identity.js";
 
 export const IOT_HUB_API_VERSION = "2021-04-12";
 /** The Blob service version blobs are put with (what the SAS the hub issues allows). */
 const BLOB_API_VERSION = "2021-08-06";
-const TIMEOUT_MS = 30_000;
-
-interface Answer {
-  status: number;
-  body: Buffer;
-}
-
-interface CallOptions {
-  method: string;
-  headers?: Record<string, string>;
-  body?: Buffer;
-  /** the device's certificate and key (the hub); the roots alone (storage) */
-  tls: { cert?: Buffer; key?: Buffer; ca?: Buffer };
-}
-
-function call(url: URL, o: CallOptions): Promise<Answer> {
-  return new Promise((done, fail) => {
-    const send = url.protocol === "http:" ? httpRequest : httpsRequest;
-    const req = send(
-      url,
-      {
-        method: o.method,
-        headers: { ...o.headers, ...(o.body ? { "content-length": String(o.body.length) } : {}) },
-        ...(url.protocol === "https:" ? o.tls : {}),
-        timeout: TIMEOUT_MS,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        res.on("error", fail);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`${url.host} did not answer in ${TIMEOUT_MS / 1000} s`)));
-    req.on("error", fail);
-    req.end(o.body);
-  });
-}
-
-/** A store that answered, with a status that is not the one asked for. */
-export class AzureStatusError extends Error {
-  constructor(
-    readonly where: string,
-    readonly status: number,
-    detail: string,
-  ) {
-    super(`${where} answered ${status}${detail ? `: ${detail.slice(0, 200)}` : ""}`);
-  }
-}
 
 const uploadGrant = z.object({
   correlationId: z.string().min(1),
@@ -100,15 +50,13 @@ export function azureDevice(id: AzureDeviceIdentity): AzureDevice {
       throw new IdentityError(`the release container's SAS: ${(error as Error).message}`);
     }
   };
-  const hubCall = async (path: string, body: unknown): Promise<Answer> => {
-    const url = new URL(`/devices/${device}/${path}?api-version=${IOT_HUB_API_VERSION}`, hub);
-    return call(url, {
+  const hubCall = (path: string, body: unknown, tls: ReturnType<typeof tlsFiles>): Promise<Answer> =>
+    call(new URL(`/devices/${device}/${path}?api-version=${IOT_HUB_API_VERSION}`, hub), {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: Buffer.from(JSON.stringify(body)),
-      tls: tlsFiles(id),
+      tls,
     });
-  };
   return {
     async read(loc) {
       const base = id.blobEndpoint ?? `https://${loc.account}.blob.core.windows.net`;
@@ -116,11 +64,11 @@ export function azureDevice(id: AzureDeviceIdentity): AzureDevice {
       const answer = await call(url, {
         method: "GET",
         headers: { "x-ms-version": BLOB_API_VERSION },
-        tls: { ca: tlsFiles(id).ca },
+        tls: { ca: trustedRoots(id) },
       });
       if (answer.status === 404) return null;
       if (answer.status !== 200)
-        throw new AzureStatusError(
+        throw new HttpStatusError(
           `${url.origin}${url.pathname}`,
           answer.status,
           answer.body.toString("utf8"),
@@ -128,9 +76,11 @@ export function azureDevice(id: AzureDeviceIdentity): AzureDevice {
       return answer.body;
     },
     async upload(name, body) {
-      const asked = await hubCall("files", { blobName: name });
+      // the certificate files are read once an upload (a rotated certificate is used from the next)
+      const tls = tlsFiles(id);
+      const asked = await hubCall("files", { blobName: name }, tls);
       if (asked.status !== 200)
-        throw new AzureStatusError(`${new URL(hub).host} (file upload)`, asked.status, asked.body.toString());
+        throw new HttpStatusError(`${new URL(hub).host} (file upload)`, asked.status, asked.body.toString());
       let grant: z.infer<typeof uploadGrant>;
       try {
         grant = uploadGrant.parse(JSON.parse(asked.body.toString("utf8")));
@@ -152,26 +102,30 @@ export function azureDevice(id: AzureDeviceIdentity): AzureDevice {
             "content-type": "application/json",
           },
           body,
-          tls: { ca: tlsFiles(id).ca },
+          tls: { ca: tls.ca },
         });
       } catch (error) {
         failure = error;
       }
       const ok = put?.status === 201;
       // the hub holds a few uploads per device open until told: it is told either way
-      const told = await hubCall("files/notifications", {
-        correlationId: grant.correlationId,
-        isSuccess: ok,
-        statusCode: put?.status ?? 0,
-        statusDescription: ok
-          ? "uploaded"
-          : String((failure as Error)?.message ?? put?.body.toString("utf8")),
-      });
+      const told = await hubCall(
+        "files/notifications",
+        {
+          correlationId: grant.correlationId,
+          isSuccess: ok,
+          statusCode: put?.status ?? 0,
+          statusDescription: ok
+            ? "uploaded"
+            : String((failure as Error)?.message ?? put?.body.toString("utf8")),
+        },
+        tls,
+      );
       if (failure) throw failure;
       if (!ok)
-        throw new AzureStatusError(`${blob.origin}${blob.pathname}`, put!.status, put!.body.toString("utf8"));
+        throw new HttpStatusError(`${blob.origin}${blob.pathname}`, put!.status, put!.body.toString("utf8"));
       if (told.status !== 204 && told.status !== 200)
-        throw new AzureStatusError(
+        throw new HttpStatusError(
           `${new URL(hub).host} (upload notification)`,
           told.status,
           told.body.toString(),

@@ -23,7 +23,6 @@ import {
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { EDGE_STORE_LAYOUT } from "./defaults.js";
-import { AzureStatusError } from "./iothub.js";
 import { asPrefix, HttpStatusError, isHubUrl, isObjectUrl, type Transport } from "./transport.js";
 
 export interface TelemetryRecord {
@@ -245,9 +244,7 @@ export class TelemetryUploader {
       const status =
         error instanceof HttpStatusError
           ? error.status
-          : error instanceof AzureStatusError
-            ? error.status
-            : (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          : (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status !== undefined)
         this.o.log(`telemetry: ${this.o.url} answered ${status} for ${id}: kept on disk`);
       else if (this.reachable)

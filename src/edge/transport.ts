@@ -13,8 +13,11 @@
 
 import type { ObjectStore, StoreAccess } from "../serve/object-store.js";
 import { formatLocation, parseLocation } from "../util/object-location.js";
+import { HttpStatusError } from "./http-call.js";
 import { type DeviceIdentity, httpsBase, iotCredentials } from "./identity.js";
-import { type AzureDevice, azureDevice } from "./iothub.js";
+import { azureDevice } from "./iothub.js";
+
+export { HttpStatusError } from "./http-call.js";
 
 export interface Transport {
   /** the object or document at the URL; null when there is none (404) */
@@ -63,17 +66,14 @@ export function transport(o: TransportOptions = {}): Transport {
           endpoint: o.identity.s3Endpoint,
         }
       : {};
-  let azure: AzureDevice | undefined;
-  /** the device's way to Azure: az:// reads and iothub:// writes under its IoT Hub identity */
-  const device = (url: string): AzureDevice | undefined => {
-    if (o.identity?.provider !== "azure-iot-hub") {
-      if (isHubUrl(url))
-        throw new Error(`${url}: iothub:// is written under a device's IoT Hub identity (--identity)`);
-      return undefined;
-    }
-    if (isHubUrl(url) && new URL(url).host !== new URL(httpsBase(o.identity.hubHostName)).host)
-      throw new Error(`${url}: this device's hub is ${o.identity.hubHostName}`);
-    azure ??= azureDevice(o.identity);
+  // a device under an IoT Hub identity reads az:// with its SAS and writes only through its own hub
+  const azure = o.identity?.provider === "azure-iot-hub" ? azureDevice(o.identity) : undefined;
+  const hubHost =
+    o.identity?.provider === "azure-iot-hub" ? new URL(httpsBase(o.identity.hubHostName)).host : undefined;
+  const hub = (url: string) => {
+    if (!azure)
+      throw new Error(`${url}: iothub:// is written under a device's IoT Hub identity (--identity)`);
+    if (new URL(url).host !== hubHost) throw new Error(`${url}: this device's hub is ${hubHost}`);
     return azure;
   };
   const storeOf = (url: string) => {
@@ -92,8 +92,7 @@ export function transport(o: TransportOptions = {}): Transport {
   return {
     async read(url) {
       if (isHubUrl(url)) throw new Error(`${url}: an IoT Hub takes uploads; it is not read`);
-      const az = /^az:\/\//i.test(url) ? device(url) : undefined;
-      if (az) return az.read(parseLocation(url)!);
+      if (azure && /^az:\/\//i.test(url)) return azure.read(parseLocation(url)!);
       if (isObjectUrl(url)) {
         const { store, key } = storeOf(url);
         const data = await (await store).find(key);
@@ -106,17 +105,14 @@ export function transport(o: TransportOptions = {}): Transport {
       }
       if (!response.ok) {
         await response.body?.cancel();
-        throw new Error(`${url} answered ${response.status}`);
+        throw new HttpStatusError(url, response.status);
       }
       return Buffer.from(await response.arrayBuffer());
     },
     async write(url, body, idempotencyKey) {
       const data = typeof body === "string" ? Buffer.from(body) : body;
-      if (isHubUrl(url)) {
-        const parsed = new URL(url);
-        return device(url)!.upload(decodeURIComponent(parsed.pathname.replace(/^\//, "")), data);
-      }
-      if (device(url))
+      if (isHubUrl(url)) return hub(url).upload(decodeURIComponent(new URL(url).pathname.slice(1)), data);
+      if (azure)
         throw new Error(`${url}: a device under an IoT Hub identity writes through its hub (iothub://)`);
       if (isObjectUrl(url)) {
         const { store, key } = storeOf(url);
@@ -149,14 +145,4 @@ export function transport(o: TransportOptions = {}): Transport {
       return (await s.folders(key && asPrefix(key))).map((k) => formatLocation(loc, k));
     },
   };
-}
-
-/** A server that answered, with a status that is not 2xx. */
-export class HttpStatusError extends Error {
-  constructor(
-    readonly url: string,
-    readonly status: number,
-  ) {
-    super(`${url} answered ${status}`);
-  }
 }
