@@ -53,9 +53,11 @@ function storeMeters(input: InventoryInput) {
   const uploads = SECONDS_PER_MONTH / EDGE_DEFAULTS.uploadIntervalS;
   const answers = input.averageQps * SECONDS_PER_MONTH;
   const telemetryGbMonth = (answers * RECORD_BYTES * (EDGE_RETENTION_DAYS.telemetry / 30.4)) / 1e9;
+  // each device puts a batch and its status every upload interval
+  const uploadsPerMonth = devices * uploads * 2;
   return {
     devices,
-    uploadsPerMonth: devices * uploads * 2,
+    uploadsPerMonth,
     bundles: [
       {
         price: "objectStoragePerGbMonth" as const,
@@ -79,7 +81,7 @@ function storeMeters(input: InventoryInput) {
       },
       {
         price: "objectWritesPerThousand" as const,
-        quantity: round2((devices * uploads * 2 + PROMOTE_RUNS_PER_MONTH) / 1000),
+        quantity: round2((uploadsPerMonth + PROMOTE_RUNS_PER_MONTH) / 1000),
         unit: "thousand PUT and LIST requests",
         assumption: `${devices} devices each putting a batch and its status every ${EDGE_DEFAULTS.uploadIntervalS} s while connected (an upper bound: offline time sends nothing, and a batch after it carries the backlog), and the promote job listing the statuses hourly`,
       },
@@ -94,8 +96,7 @@ function storeMeters(input: InventoryInput) {
 }
 
 /** IoT Hub S1 units for the fleet's file uploads, and the messages a day they are sized on. */
-export function hubUnitsOf(input: InventoryInput): { units: number; messagesPerDay: number } {
-  const { uploadsPerMonth } = storeMeters(input);
+function hubUnitsOf(uploadsPerMonth: number): { units: number; messagesPerDay: number } {
   const messagesPerDay = Math.ceil(((uploadsPerMonth * HUB_CALLS_PER_UPLOAD) / SECONDS_PER_MONTH) * 86_400);
   return { units: Math.max(1, Math.ceil(messagesPerDay / IOT_HUB_S1_MESSAGES_PER_DAY)), messagesPerDay };
 }
@@ -180,10 +181,10 @@ export function awsEdgeInventory(input: InventoryInput, b: InventoryBuilder): vo
 
 export function azureEdgeInventory(input: InventoryInput, b: InventoryBuilder): void {
   const f = facts(input);
-  const { devices, bundles, telemetry } = storeMeters(input);
+  const { devices, bundles, telemetry, uploadsPerMonth } = storeMeters(input);
   const key = "azurerm_key_vault_key.main";
   const encrypted = ["azurerm_storage_account.releases", "azurerm_storage_account.uploads"];
-  const { units, messagesPerDay } = hubUnitsOf(input);
+  const { units, messagesPerDay } = hubUnitsOf(uploadsPerMonth);
   b.add({
     address: "azurerm_storage_account.releases",
     file: "releases.tf",
