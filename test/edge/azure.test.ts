@@ -200,23 +200,13 @@ const releaseEnv = () => ({
   AZURE_STORAGE_KEY: AZURITE_KEY,
   NODE_EXTRA_CA_CERTS: FLEET_CA,
 });
-const release = (...args: string[]) =>
-  runCliAsync(["edge", ...args, "--key", publicKey], { env: releaseEnv() });
 const rollout = kit.rollout();
-const promote = (now: string, ...args: string[]) =>
-  release(
-    "promote",
-    "--rollout",
-    rollout,
-    "--store",
-    RELEASES,
-    "--telemetry",
-    UPLOADS,
-    "--now",
-    now,
-    "--json",
-    ...args,
-  );
+const { release, promote, status } = kit.releaseCli({
+  rollout,
+  store: RELEASES,
+  telemetry: UPLOADS,
+  env: releaseEnv,
+});
 
 async function device(certificate: "device-1" | "device-2", id: string, ring: string): Promise<EdgeRunner> {
   const state = mkdtempSync(join(tmpdir(), "sw-ea-"));
@@ -366,22 +356,7 @@ describe("an edge fleet on Azure: IoT Hub identities, a release container, uploa
       steps = JSON.parse(r.stdout).steps;
       expect(steps[2]).toMatchObject({ ring: "fleet", state: "promoted", version: "1.0.0" });
 
-      r = await runCliAsync(
-        [
-          "edge",
-          "status",
-          "--rollout",
-          rollout,
-          "--store",
-          RELEASES,
-          "--telemetry",
-          UPLOADS,
-          "--now",
-          "2026-12-06T02:00:00Z",
-          "--json",
-        ],
-        { env: releaseEnv() },
-      );
+      r = await status("--now", "2026-12-06T02:00:00Z", "--json");
       expect(r.code, r.stderr).toBe(0);
       const rings = JSON.parse(r.stdout).rings as Any[];
       expect(rings.map((x) => [x.ring, x.version, x.devices, x.running])).toEqual([

@@ -20,7 +20,7 @@ import { fleetKit, PKI, WIDTH, workflowRunner } from "./fleet.js";
 type Any = Record<string, any>;
 const work = mkdtempSync(join(tmpdir(), "sw-edge-cloud-"));
 const kit = fleetKit(work);
-const { keys: KEYS, publicKey } = kit;
+const { keys: KEYS } = kit;
 
 let s3: S3rver;
 let proxy: Server;
@@ -142,24 +142,13 @@ const releaseEnv = () => ({
 });
 const STORE = "s3://fleet-bundles";
 const TELEMETRY = "s3://fleet-telemetry";
-const release = (...args: string[]) =>
-  runCliAsync(["edge", ...args, "--key", publicKey], { env: releaseEnv() });
-
 const rollout = kit.rollout();
-const promote = (now: string, ...args: string[]) =>
-  release(
-    "promote",
-    "--rollout",
-    rollout,
-    "--store",
-    STORE,
-    "--telemetry",
-    TELEMETRY,
-    "--now",
-    now,
-    "--json",
-    ...args,
-  );
+const { release, promote, status } = kit.releaseCli({
+  rollout,
+  store: STORE,
+  telemetry: TELEMETRY,
+  env: releaseEnv,
+});
 
 async function device(
   name: "device-1" | "device-2",
@@ -403,13 +392,6 @@ describe("a release, ring by ring", () => {
   }, 60_000);
 
   it("edge status shows the fleet ring by ring: the version, who runs it, who went quiet, its health", async () => {
-    const status = (...args: string[]) =>
-      runCliAsync(
-        ["edge", "status", "--rollout", rollout, "--store", STORE, "--telemetry", TELEMETRY, ...args],
-        {
-          env: releaseEnv(),
-        },
-      );
     let r = await status("--json");
     expect(r.code, r.stderr).toBe(0);
     const rings = JSON.parse(r.stdout).rings as Any[];

@@ -88,6 +88,23 @@ export function fleetKit(work: string) {
       );
       return path;
     },
+    /**
+     * The release commands as the workflow runs them, in the release environment `env` (read at each
+     * call: a server's endpoint is known only once it listens) against the two stores.
+     */
+    releaseCli(o: { rollout: string; store: string; telemetry: string; env: () => Record<string, string> }) {
+      const release = (...args: string[]) =>
+        runCliAsync(["edge", ...args, "--key", publicKey], { env: o.env() });
+      const stores = ["--rollout", o.rollout, "--store", o.store, "--telemetry", o.telemetry];
+      return {
+        release,
+        /** edge promote at `now`, --json */
+        promote: (now: string, ...args: string[]) =>
+          release("promote", ...stores, "--now", now, "--json", ...args),
+        /** edge status (it takes no key) */
+        status: (...args: string[]) => runCliAsync(["edge", "status", ...stores, ...args], { env: o.env() }),
+      };
+    },
     /** `times` answers from a running device, each 200 */
     async answer(runner: EdgeRunner, times: number): Promise<void> {
       for (let i = 0; i < times; i++)
