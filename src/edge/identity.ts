@@ -17,7 +17,7 @@
  *   own ID, so one device cannot write as another. Releases are read with the fleet's read-only SAS of
  *   the release container (`releasesSas`: a file holding it, read at each use so it can be rotated).
  *     { "provider": "azure-iot-hub", "hubHostName": "<hub>.azure-devices.net", "deviceId": "...",
- *       "certificate": "device.crt", "privateKey": "device.key", "ca": "DigiCertGlobalRootG2.pem" (optional),
+ *       "certificate": "device.crt", "privateKey": "device.key", "ca": "roots.pem" (optional: else Node's roots),
  *       "releasesSas": "releases.sas",
  *       "blobEndpoint": "https://127.0.0.1:10000/devstoreaccount1" (optional: Azurite, by path) }
  *

@@ -262,12 +262,13 @@ openssl x509 -in device.crt -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :
 Add the device to \`devices\` in the Terraform's variables (its thumbprint, and its ring) and apply; then
 run the device's line of the output \`enrol_commands\` (the hub's registry is its data plane, which
 Terraform does not manage: the Azure CLI's azure-iot extension registers the thumbprint and records the
-ring as a twin tag). Write the output \`device_releases_sas\` to the device as \`releases.sas\`, with the
-roots the hub's and storage's certificates chain to (\`DigiCertGlobalRootG2.pem\`), and its identity file:
+ring as a twin tag). Write the output \`device_releases_sas\` to the device as \`releases.sas\`, and its
+identity file (no \`ca\`: the hub and storage are checked against Node's own roots; \`ca\` names a file
+of roots to trust instead):
 
 \`\`\`json
 { "provider": "azure-iot-hub", "hubHostName": "<host of output hub_upload_url>", "deviceId": "line-1-pi-01",
-  "certificate": "device.crt", "privateKey": "device.key", "ca": "DigiCertGlobalRootG2.pem", "releasesSas": "releases.sas" }
+  "certificate": "device.crt", "privateKey": "device.key", "releasesSas": "releases.sas" }
 \`\`\`
 
 The read-only SAS expires on \`device_sas_expiry\`: before then, give it new dates, apply, and write the
