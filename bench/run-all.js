@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: every benchmark, one after the other, results in bench/results/*.json.
+import "./runtime.js";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 

@@ -8,6 +8,7 @@
 //    bench/results/serve-cpu.json (the small model's saturated req/s, the load generator on the same
 //    cores: an upper bound).
 // Reported side by side with the constants the plan uses, as ratios.
+import "../runtime.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";

@@ -4,6 +4,7 @@
 // The edge capacity model reads two figures from it (rules/models.yaml devices.runtime): the runtime's
 // own memory (the intercept) and the memory per MB of model (the slope).
 // Run: node bench/edge/memory-bench.js  ->  bench/results/edge-memory.json
+import "../runtime.js";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

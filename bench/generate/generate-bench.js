@@ -2,6 +2,7 @@
 // Generation benchmark (after `npm run build`): generate for every example (in-process, pure
 // generation + validation), files per second, and the CLI's `generate --check` wall time against a
 // committed generated-examples/ tree, side by side with `node -e ""` in the same run.
+import "../runtime.js";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

@@ -3,6 +3,7 @@
 // `node -e ""` (the floor any Node CLI pays), interleaved so machine noise hits both alike; and
 // plans per second in-process. Target: cold plan within 4x of `node -e ""`.
 // Run after `npm run build`: node bench/plan/plan-bench.js [--runs N]
+import "../runtime.js";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";

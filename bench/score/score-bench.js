@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `score` throughput on the large model (256->2048x3->1) against the limit: raw in-process
 // session.run at the same batch size, measured in the same run. Target: at least 0.8 of the limit.
+import "../runtime.js";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

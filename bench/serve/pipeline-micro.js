@@ -5,6 +5,7 @@
 // parsing the OIP body, decoding the input, the request counter and latency histogram, encoding the
 // response, the batcher on the event loop (32 requests per loop turn, with and without the deadline
 // timer) and one ONNX Runtime call at 1, 16 and 32 rows.
+import "../runtime.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 

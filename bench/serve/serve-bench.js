@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Serving benchmark (run after `npm run build`):
 //   node bench/serve/serve-bench.js [--duration 8] [--rounds 3] [--device cpu|webgpu|cuda|auto]
+//     [--models small,large] [--serve-args "--workers 2"] [--out FILE]
 // results go to bench/results/serve-<device>.json; the raw session.run limit uses the same provider
 // Builds a small (32->256->1) and a large (256->2048x3->1) model, then measures on this machine, in
 // one run, with autocannon in a separate process (32 connections, non-pipelined, single-row requests):
@@ -11,6 +12,7 @@
 //        single row as raw_input_contents; the answers that succeeded are read off the server's own
 //        stackwright_requests_total, since h2load sees only HTTP statuses
 // plus /v2/health/live p99 while (c) is saturated, and a 2x-overload run that may only see 429/503.
+import "../runtime.js";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -31,6 +33,9 @@ if (!["cpu", "webgpu", "cuda", "auto"].includes(device)) {
   console.error(`--device ${device}: expected cpu, webgpu, cuda or auto`);
   process.exit(2);
 }
+// --models: a subset, for trying one change; --serve-args: extra `stackwright serve` flags (a variant)
+const only = (flag("--models") ?? "small,large").split(",");
+const serveExtra = (flag("--serve-args") ?? "").split(" ").filter(Boolean);
 const { buildMlp } = await import(`${root}dist/src/serve/onnx-build.js`);
 const work = mkdtempSync(join(tmpdir(), "sw-bench-"));
 const MODELS = {
@@ -220,7 +225,13 @@ const results = {
   connections: 32,
   models: {},
 };
-for (const [name, spec] of Object.entries(MODELS)) {
+const unknownModels = only.filter((m) => !(m in MODELS));
+if (unknownModels.length) {
+  console.error(`--models ${unknownModels.join(",")}: expected some of ${Object.keys(MODELS).join(", ")}`);
+  process.exit(2);
+}
+if (serveExtra.length) results.serveArgs = serveExtra;
+for (const [name, spec] of Object.entries(MODELS).filter(([m]) => only.includes(m))) {
   const dir = join(work, "models", name, "1");
   mkdirSync(dir, { recursive: true });
   const bytes = buildMlp({ ...spec, seed: 11 });
@@ -273,6 +284,7 @@ for (const [name, spec] of Object.entries(MODELS)) {
       "1",
       "--grpc-port",
       String(grpcPort),
+      ...serveExtra,
     ];
     const infer = `http://127.0.0.1:${port}/v2/models/${name}/infer`;
     await withProcess(
@@ -351,5 +363,5 @@ for (const [name, spec] of Object.entries(MODELS)) {
   process.stderr.write(`${name}: ${JSON.stringify(r.ratios)}\n`);
 }
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/serve-${device}.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(flag("--out") ?? `${root}bench/results/serve-${device}.json`, `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));
