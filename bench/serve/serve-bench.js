@@ -363,5 +363,8 @@ for (const [name, spec] of Object.entries(MODELS).filter(([m]) => only.includes(
   process.stderr.write(`${name}: ${JSON.stringify(r.ratios)}\n`);
 }
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(flag("--out") ?? `${root}bench/results/serve-${device}.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(
+  flag("--out") ?? `${root}bench/results/serve-${device}.json`,
+  `${JSON.stringify(results, null, 2)}\n`,
+);
 console.log(JSON.stringify(results, null, 2));
