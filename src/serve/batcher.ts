@@ -178,8 +178,7 @@ export class Batcher {
         (this.inflight === 0 && this.options.gather !== "turn") ||
         this.queuedRows >= this.options.maxBatchSize ||
         this.options.maxQueueDelayMs === 0;
-      const waited = Date.now() - this.queue[0].enqueued >= this.options.maxQueueDelayMs;
-      if (!full && !waited) {
+      if (!full && Date.now() - this.queue[0].enqueued < this.options.maxQueueDelayMs) {
         if (this.options.gather === "turn")
           this.turn ??= setImmediate(() => {
             this.turn = undefined;

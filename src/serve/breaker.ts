@@ -14,12 +14,13 @@ export class CircuitBreaker {
   ) {}
 
   /** May the primary be tried now? In half-open state one probe goes through at a time. */
-  allow(now = Date.now()): boolean {
-    if (this.state === "open" && now - this.openedAt >= this.openMs) {
+  allow(now?: number): boolean {
+    // the closed state, every request's case, reads no clock
+    if (this.state === "closed") return true;
+    if (this.state === "open" && (now ?? Date.now()) - this.openedAt >= this.openMs) {
       this.state = "half-open";
       this.probing = false;
     }
-    if (this.state === "closed") return true;
     if (this.state === "half-open" && !this.probing) {
       this.probing = true;
       return true;
@@ -28,7 +29,7 @@ export class CircuitBreaker {
   }
 
   success(): void {
-    this.failures = [];
+    if (this.failures.length > 0) this.failures = [];
     this.state = "closed";
     this.probing = false;
   }

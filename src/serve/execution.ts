@@ -1,8 +1,9 @@
 /**
  * Where a model version runs, chosen per version by measurement when it loads. A batch that costs
- * less than handing it to a worker thread runs on the event loop (the hop would cost more than the
- * work, and the loop is blocked no longer than a hop would take); anything heavier runs in the
- * worker pool, so the event loop keeps parsing requests and answering probes.
+ * no more than handing it to a worker thread (within HOP_MARGIN) runs on the event loop (the hop
+ * would cost about as much as the work, and the loop is blocked hardly longer than a hop would
+ * take); anything heavier runs in the worker pool, so the event loop keeps parsing requests and
+ * answering probes.
  */
 import { Worker } from "node:worker_threads";
 import type { PLACEMENTS } from "./config.js";
@@ -175,6 +176,16 @@ export interface OpenedExecutor {
 const round = (us: number) => Math.round(us * 10) / 10;
 
 /**
+ * A full batch stays on the event loop while it costs at most this many worker round trips. Both
+ * figures are medians of one process, and the hop's moved 2.5x between processes on one machine
+ * (36-92 us across the serving benchmark's rounds, bench/results/serve-cpu.json) while the small
+ * model's 64 rows took 39-54 us: compared 1:1, a fast hop sent it to the workers, where it served
+ * 26k instead of 35k req/s. A full batch is also the loop's worst case: at 32 connections its
+ * batches average 16 rows (bench/README.md, serving).
+ */
+export const HOP_MARGIN = 2;
+
+/**
  * Opens a model version where it should run: `workers` and `event-loop` as asked; `auto` measures a
  * full batch (`batchRows`) on the event loop against a worker round trip and keeps the cheaper place.
  * `pool` is called only when the version goes to the workers, so a process whose models all run on
@@ -243,17 +254,17 @@ export async function openExecutor(options: {
   }
   const handoffUs = await (hop ?? measureHandoffUs());
   const figures = { eventLoopBatchUs: round(batchUs), handoffUs: round(handoffUs) };
-  if (batchUs <= handoffUs)
+  if (batchUs <= HOP_MARGIN * handoffUs)
     return onLoop({
       placement: "event-loop",
-      reason: `a batch of ${options.batchRows} rows takes ${figures.eventLoopBatchUs} us on the event loop, less than the ${figures.handoffUs} us round trip to a worker`,
+      reason: `a batch of ${options.batchRows} rows takes ${figures.eventLoopBatchUs} us on the event loop, within ${HOP_MARGIN}x the ${figures.handoffUs} us round trip to a worker`,
       ...figures,
     });
   await session.release();
   return toWorkers(
     {
       placement: "workers",
-      reason: `a batch of ${options.batchRows} rows takes ${figures.eventLoopBatchUs} us, more than the ${figures.handoffUs} us round trip to a worker: it runs off the event loop`,
+      reason: `a batch of ${options.batchRows} rows takes ${figures.eventLoopBatchUs} us, more than ${HOP_MARGIN}x the ${figures.handoffUs} us round trip to a worker: it runs off the event loop`,
       ...figures,
     },
     [provider],

@@ -51,32 +51,33 @@ export function checkBearer(
 /**
  * Runs an inference answer and counts and times it under the model's name, errors included — only
  * for a loaded model: a name in a request must not mint a series. `answer` reports the version
- * that answered (a fallback may be another).
+ * that answered (a fallback may be another). One promise reaction per request, not an async frame
+ * around the answer's own.
  */
-export async function measured(
+export function measured(
   core: { repository: ModelRepository; observability: Observability },
   name: string,
   version: string,
   started: number,
   answer: (answeredBy: (version: string) => void) => Promise<void>,
 ): Promise<void> {
-  let status = 200;
   let answered = version;
-  try {
-    await answer((v) => {
-      answered = v;
-    });
-  } catch (error) {
-    status = errorResponse(error).status;
-    throw error;
-  } finally {
-    if (core.repository.has(name)) {
-      const seconds = (performance.now() - started) / 1000;
-      core.observability.count(name, answered, status);
-      core.observability.latency(name, seconds);
-      core.observability.onAnswer?.({ model: name, version: answered, status, latencyMs: seconds * 1000 });
-    }
-  }
+  const record = (status: number): void => {
+    if (!core.repository.has(name)) return;
+    const seconds = (performance.now() - started) / 1000;
+    core.observability.count(name, answered, status);
+    core.observability.latency(name, seconds);
+    core.observability.onAnswer?.({ model: name, version: answered, status, latencyMs: seconds * 1000 });
+  };
+  return answer((v) => {
+    answered = v;
+  }).then(
+    () => record(200),
+    (error: unknown) => {
+      record(errorResponse(error).status);
+      throw error;
+    },
+  );
 }
 
 /**

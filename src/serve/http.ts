@@ -36,7 +36,23 @@ export interface HttpOptions {
   token?: string;
 }
 
-type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
+/** Answers with JSON; an explicit length keeps the response out of chunked encoding (one write). */
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers?: Record<string, string>,
+): void {
+  const json = JSON.stringify(body);
+  const length = String(Buffer.byteLength(json));
+  res.writeHead(
+    status,
+    headers
+      ? { "content-type": "application/json", "content-length": length, ...headers }
+      : { "content-type": "application/json", "content-length": length },
+  );
+  res.end(json);
+}
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/drift|\/shadow)?$/;
 const REPOSITORY_ROUTE = /^\/v2\/repository\/models\/([^/]+)\/(load|unload|routing)$/;
@@ -64,38 +80,31 @@ export class HttpFrontEnd {
     const query = raw.indexOf("?");
     let path = query < 0 ? raw : raw.slice(0, query);
     if (path.endsWith("/")) path = path.replace(/\/+$/, "") || "/";
-    const send: Send = (status, body, headers = {}) => {
-      const json = JSON.stringify(body);
-      // an explicit length keeps the response out of chunked encoding: one write per response
-      res.writeHead(status, {
-        "content-type": "application/json",
-        "content-length": String(Buffer.byteLength(json)),
-        ...headers,
-      });
-      res.end(json);
-    };
-    if (path === "/v2/health/live") return send(200, { live: true });
+    if (path === "/v2/health/live") return sendJson(res, 200, { live: true });
     if (path === "/v2/health/ready")
-      return this.ready() ? send(200, { ready: true }) : send(503, { ready: false });
-    if (path === "/v2") return send(200, serverMetadata());
+      return this.ready() ? sendJson(res, 200, { ready: true }) : sendJson(res, 503, { ready: false });
+    if (path === "/v2") return sendJson(res, 200, serverMetadata());
     if (path === "/metrics") return this.metrics(res);
-    if (path === "/v2/repository/index" && req.method === "POST") return this.index(req, send);
-    const repo = REPOSITORY_ROUTE.exec(path);
-    if (repo && req.method === "POST") return this.admin(req, send, decodeURIComponent(repo[1]), repo[2]);
+    if (path.startsWith("/v2/repository/") && req.method === "POST") {
+      if (path === "/v2/repository/index") return this.index(req, res);
+      const repo = REPOSITORY_ROUTE.exec(path);
+      if (repo) return this.admin(req, res, decodeURIComponent(repo[1]), repo[2]);
+    }
     // Amazon SageMaker's hosting contract (a managed endpoint starts the image as `serve`): GET /ping is
     // readiness, POST /invocations an Open Inference Protocol infer request for the first model served
-    if (path === "/ping") return this.ready() ? send(200, { ready: true }) : send(503, { ready: false });
+    if (path === "/ping")
+      return this.ready() ? sendJson(res, 200, { ready: true }) : sendJson(res, 503, { ready: false });
     if (
       this.options.token &&
       (path === "/v1/predictions" || path === "/invocations" || path.startsWith("/v2/models/"))
     )
       this.authorize(req, this.options.token, "inference");
-    if (path === "/v1/predictions" && req.method === "POST") return this.predictions(req, send);
+    if (path === "/v1/predictions" && req.method === "POST") return this.predictions(req, res);
     if (path === "/invocations") {
       if (req.method !== "POST") throw new HttpError(405, "invocations take POST");
       const first = config.models[0]?.name ?? this.options.repository.names()[0];
       if (first === undefined) throw new HttpError(404, "no model is served");
-      return this.infer(req, res, send, first, undefined);
+      return this.infer(req, res, first, undefined);
     }
     const m = MODEL_ROUTE.exec(path);
     if (!m) throw new HttpError(404, `no route for ${req.method} ${path}`);
@@ -104,15 +113,15 @@ export class HttpFrontEnd {
     const action = m[3];
     if (action === "/infer") {
       if (req.method !== "POST") throw new HttpError(405, "infer takes POST");
-      return this.infer(req, res, send, name, version);
+      return this.infer(req, res, name, version);
     }
-    if (action === "/shadow") return send(200, router.shadowOf(name));
+    if (action === "/shadow") return sendJson(res, 200, router.shadowOf(name));
     const { state, loaded } = router.pick(name, version);
-    if (action === "/ready") return send(200, { name, ready: true, version: loaded.version });
+    if (action === "/ready") return sendJson(res, 200, { name, ready: true, version: loaded.version });
     if (action === "/drift") {
       const drift = config.drift;
       const scores = loaded.drift?.scores() ?? {};
-      return send(200, {
+      return sendJson(res, 200, {
         name,
         version: loaded.version,
         bands: { warn: drift.warn, alert: drift.alert },
@@ -124,7 +133,7 @@ export class HttpFrontEnd {
         ),
       });
     }
-    return send(200, modelMetadata(loaded, state));
+    return sendJson(res, 200, modelMetadata(loaded, state));
   }
 
   private async metrics(res: ServerResponse): Promise<void> {
@@ -141,23 +150,28 @@ export class HttpFrontEnd {
   }
 
   /** POST /v2/repository/index: every model version on disk and loaded, with its state (admin token). */
-  private async index(req: IncomingMessage, send: Send): Promise<void> {
+  private async index(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.authorize(req, this.options.adminToken, "the repository API");
     const body = await this.optionalBody(req);
     const ready = (body as { ready?: unknown }).ready;
     if (ready !== undefined && typeof ready !== "boolean") throw new BadRequest("ready must be a boolean");
-    send(200, this.options.repository.index(ready === true));
+    sendJson(res, 200, this.options.repository.index(ready === true));
   }
 
   /** The repository and routing API (POST /v2/repository/models/{name}/load|unload|routing). */
-  private async admin(req: IncomingMessage, send: Send, name: string, action: string): Promise<void> {
+  private async admin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    action: string,
+  ): Promise<void> {
     const { repository } = this.options;
     this.authorize(req, this.options.adminToken, "the repository API");
     checkModelName(name);
     const body = await this.optionalBody(req);
     if (action === "unload") {
       await repository.unloadModel(name);
-      return send(200, { name, unloaded: true });
+      return sendJson(res, 200, { name, unloaded: true });
     }
     if (action === "routing") {
       const weight = Number((body as { canaryWeight?: unknown }).canaryWeight);
@@ -166,15 +180,14 @@ export class HttpFrontEnd {
       const state = repository.get(name);
       if (!state) throw new HttpError(404, `model ${name} is not loaded`);
       state.canaryWeight = weight;
-      return send(200, { name, canaryWeight: weight });
+      return sendJson(res, 200, { name, canaryWeight: weight });
     }
-    send(200, { name, loaded: await repository.loadFromRepository(name) });
+    sendJson(res, 200, { name, loaded: await repository.loadFromRepository(name) });
   }
 
   private async infer(
     req: IncomingMessage,
     res: ServerResponse,
-    send: Send,
     name: string,
     version: string | undefined,
   ): Promise<void> {
@@ -196,14 +209,19 @@ export class HttpFrontEnd {
         req.headers["x-stackwright-key"] as string | undefined,
       );
       answeredBy(loaded.version);
+      const names = outputNames(outputs, body.outputs);
+      const binary = binaryOutputs(body, names);
+      if (binary.size === 0) {
+        const answer: Record<string, unknown> = { model_name: name, model_version: loaded.version };
+        if (body.id !== undefined) answer.id = body.id;
+        answer.outputs = encodeOutputs(outputs, body.outputs);
+        return sendJson(res, 200, answer);
+      }
       const head = {
         model_name: name,
         model_version: loaded.version,
         ...(body.id !== undefined ? { id: body.id } : {}),
       };
-      const names = outputNames(outputs, body.outputs);
-      const binary = binaryOutputs(body, names);
-      if (binary.size === 0) return send(200, { ...head, outputs: encodeOutputs(outputs, body.outputs) });
       const { body: bytes, headerLength: length } = encodeBinaryResponse(head, outputs, names, binary);
       res.writeHead(200, {
         "content-type": "application/octet-stream",
@@ -214,7 +232,7 @@ export class HttpFrontEnd {
     });
   }
 
-  private async predictions(req: IncomingMessage, send: Send): Promise<void> {
+  private async predictions(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { repository, router, config } = this.options;
     const started = performance.now();
     const body = await readJsonBody(req, config.maxBodyBytes);
@@ -233,7 +251,7 @@ export class HttpFrontEnd {
       const result = await router.infer(modelId, undefined, inputs, sticky);
       answeredBy(result.loaded.version);
       const [{ prediction, probability }] = predictionsOf(result.outputs);
-      send(200, {
+      sendJson(res, 200, {
         prediction,
         probability,
         model_version: result.loaded.version,

@@ -35,6 +35,7 @@ export class Observability {
    */
   private readonly counts = new Map<string, Map<string, Map<number, { n: number }>>>();
   private readonly histograms = new Map<string, { observe(v: number): void }>();
+  private readonly breakerStates = new Map<string, BreakerState>();
 
   /** Told of every answered inference request of a loaded model (a device's telemetry: src/edge/). */
   onAnswer: ((answer: Answer) => void) | undefined = undefined;
@@ -95,7 +96,13 @@ export class Observability {
     this.metrics.batchSize.observe({ model, version }, rows);
   }
 
+  /**
+   * A model's breaker state, set on the gauge when it changes: the router reports it after every
+   * answer, and a labelled gauge hashes its labels on each set (bench/serve/pipeline-micro.js)
+   */
   breaker(model: string, state: BreakerState): void {
+    if (this.breakerStates.get(model) === state) return;
+    this.breakerStates.set(model, state);
     this.metrics.breaker.set({ model }, BREAKER_VALUE[state]);
   }
 
