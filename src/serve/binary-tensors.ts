@@ -84,7 +84,9 @@ export function decodeBinaryRequest(body: Buffer, headerLength: string): Record<
 }
 
 /** Which outputs answer as binary: the request's binary_data_output, overridden per output by binary_data. */
-export function binaryOutputs(body: Record<string, unknown>, names: string[]): Set<string> {
+export function binaryOutputs(body: Record<string, unknown>, names: string[]): ReadonlySet<string> {
+  // a plain JSON request (no parameters, no outputs list) has none: no map and set per request
+  if (body.parameters === undefined && body.outputs === undefined) return NONE;
   const all = ((body.parameters ?? {}) as Record<string, unknown>).binary_data_output === true;
   const asked = new Map(
     (Array.isArray(body.outputs) ? (body.outputs as Array<Record<string, unknown>>) : []).map((o) => [
@@ -95,12 +97,14 @@ export function binaryOutputs(body: Record<string, unknown>, names: string[]): S
   return new Set(names.filter((n) => (typeof asked.get(n) === "boolean" ? asked.get(n) === true : all)));
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** A response with binary outputs: the JSON header, then each binary output's bytes in order. */
 export function encodeBinaryResponse(
   head: Record<string, unknown>,
   outputs: Record<string, RowSlice>,
   names: string[],
-  binary: Set<string>,
+  binary: ReadonlySet<string>,
 ): { body: Buffer; headerLength: number } {
   const blobs: Buffer[] = [];
   const tensors = names.map((name) => {

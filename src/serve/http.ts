@@ -106,6 +106,12 @@ export class HttpFrontEnd {
       if (first === undefined) throw new HttpError(404, "no model is served");
       return this.infer(req, res, first, undefined);
     }
+    // the inference route, every request's, without the regex: /v2/models/{plain name}/infer
+    if (req.method === "POST" && path.startsWith("/v2/models/") && path.endsWith("/infer")) {
+      const plain = path.slice("/v2/models/".length, -"/infer".length);
+      if (plain.length > 0 && !plain.includes("/") && !plain.includes("%"))
+        return this.infer(req, res, plain, undefined);
+    }
     const m = MODEL_ROUTE.exec(path);
     if (!m) throw new HttpError(404, `no route for ${req.method} ${path}`);
     const name = decodeURIComponent(m[1]);
