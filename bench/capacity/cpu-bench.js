@@ -8,6 +8,8 @@
 //    bench/results/serve-cpu.json (the small model's saturated req/s, the load generator on the same
 //    cores: an upper bound).
 // Reported side by side with the constants the plan uses, as ratios.
+// --serve-only: after a new serving benchmark, refresh the per-request figure alone; the GFLOP/s
+// figures stay those of the machine and run recorded beside them.
 import "../runtime.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -45,8 +47,12 @@ const models = [
   },
 ];
 
-const results = {};
-for (const model of models) {
+const serveOnly = process.argv.includes("--serve-only");
+const committed = serveOnly
+  ? JSON.parse(readFileSync(`${root}bench/results/capacity-cpu.json`, "utf8"))
+  : undefined;
+const results = committed?.models ?? {};
+for (const model of serveOnly ? [] : models) {
   results[model.name] = { gflopPerRow: model.flopsPerRow / 1e9, batch: model.batch };
   for (const threads of [...new Set([1, vcpus])]) {
     const calibration = await calibrateModel({
@@ -81,13 +87,14 @@ const medianReqPerSec = rounds[Math.floor(rounds.length / 2)];
 const requestMs = 1000 / medianReqPerSec;
 
 const out = {
-  machine: { cpu: cpus()[0]?.model.trim(), vcpus, node: process.version },
+  machine: committed?.machine ?? { cpu: cpus()[0]?.model.trim(), vcpus, node: process.version },
   constants: { CPU_GFLOPS_PER_VCPU, HTTP_OVERHEAD_MS },
   models: results,
   serveRequest: {
     source: "bench/results/serve-cpu.json: small model, stackwright serve saturated (median of 3 rounds)",
     reqPerSec: medianReqPerSec,
     vcpus: serve.machine.cpus,
+    node: serve.machine.node,
     msPerRequestOnTheEventLoop: Math.round(requestMs * 10000) / 10000,
     vsConstant: Math.round((requestMs / HTTP_OVERHEAD_MS) * 100) / 100,
   },
