@@ -37,20 +37,12 @@ export interface HttpOptions {
 }
 
 /** Answers with JSON; an explicit length keeps the response out of chunked encoding (one write). */
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers?: Record<string, string>,
-): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
-  const length = String(Buffer.byteLength(json));
-  res.writeHead(
-    status,
-    headers
-      ? { "content-type": "application/json", "content-length": length, ...headers }
-      : { "content-type": "application/json", "content-length": length },
-  );
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(json)),
+  });
   res.end(json);
 }
 
