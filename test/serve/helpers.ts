@@ -51,11 +51,13 @@ export async function serve(
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
+  // ready, and its start-up line read: readiness can answer before the line (written once every
+  // front end listens) has crossed the pipe, and tests read that line
   for (;;) {
     if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
     try {
       const res = await fetch(`${url}/v2/health/ready`);
-      if (res.status === 200) break;
+      if (res.status === 200 && stderr.includes("stackwright serve listening on")) break;
     } catch {}
     if (Date.now() > deadline) throw new Error(`serve did not become ready: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
