@@ -100,6 +100,11 @@ export function httpsBase(hostOrUrl: string): string {
   return /^https:\/\//.test(hostOrUrl) ? hostOrUrl : `https://${hostOrUrl}`;
 }
 
+/** The host (and port) of a device's IoT Hub, as an iothub:// URL names it. */
+export function hubHost(id: AzureDeviceIdentity): string {
+  return new URL(httpsBase(id.hubHostName)).host;
+}
+
 export class IdentityError extends Error {}
 
 /** Reads and checks an identity file; every bad field is named with what is allowed. */

@@ -16,7 +16,14 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import type { ObjectLocation } from "../util/object-location.js";
 import { type Answer, call, HttpStatusError } from "./http-call.js";
-import { type AzureDeviceIdentity, httpsBase, IdentityError, tlsFiles, trustedRoots } from "./identity.js";
+import {
+  type AzureDeviceIdentity,
+  httpsBase,
+  hubHost,
+  IdentityError,
+  tlsFiles,
+  trustedRoots,
+} from "./identity.js";
 
 export const IOT_HUB_API_VERSION = "2021-04-12";
 /** The Blob service version blobs are put with (what the SAS the hub issues allows). */
@@ -42,6 +49,7 @@ export interface AzureDevice {
 
 export function azureDevice(id: AzureDeviceIdentity): AzureDevice {
   const hub = httpsBase(id.hubHostName);
+  const host = hubHost(id);
   const device = encodeURIComponent(id.deviceId);
   const sas = () => {
     try {
@@ -80,12 +88,12 @@ export function azureDevice(id: AzureDeviceIdentity): AzureDevice {
       const tls = tlsFiles(id);
       const asked = await hubCall("files", { blobName: name }, tls);
       if (asked.status !== 200)
-        throw new HttpStatusError(`${new URL(hub).host} (file upload)`, asked.status, asked.body.toString());
+        throw new HttpStatusError(`${host} (file upload)`, asked.status, asked.body.toString());
       let grant: z.infer<typeof uploadGrant>;
       try {
         grant = uploadGrant.parse(JSON.parse(asked.body.toString("utf8")));
       } catch (error) {
-        throw new Error(`${new URL(hub).host} granted no upload: ${(error as Error).message}`);
+        throw new Error(`${host} granted no upload: ${(error as Error).message}`);
       }
       const token = grant.sasToken.startsWith("?") ? grant.sasToken : `?${grant.sasToken}`;
       const blob = new URL(
@@ -125,11 +133,7 @@ export function azureDevice(id: AzureDeviceIdentity): AzureDevice {
       if (!ok)
         throw new HttpStatusError(`${blob.origin}${blob.pathname}`, put!.status, put!.body.toString("utf8"));
       if (told.status !== 204 && told.status !== 200)
-        throw new HttpStatusError(
-          `${new URL(hub).host} (upload notification)`,
-          told.status,
-          told.body.toString(),
-        );
+        throw new HttpStatusError(`${host} (upload notification)`, told.status, told.body.toString());
     },
   };
 }

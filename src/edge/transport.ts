@@ -14,7 +14,7 @@
 import type { ObjectStore, StoreAccess } from "../serve/object-store.js";
 import { formatLocation, parseLocation } from "../util/object-location.js";
 import { HttpStatusError } from "./http-call.js";
-import { type DeviceIdentity, httpsBase, iotCredentials } from "./identity.js";
+import { type DeviceIdentity, hubHost, iotCredentials } from "./identity.js";
 import { azureDevice } from "./iothub.js";
 
 export { HttpStatusError } from "./http-call.js";
@@ -68,12 +68,11 @@ export function transport(o: TransportOptions = {}): Transport {
       : {};
   // a device under an IoT Hub identity reads az:// with its SAS and writes only through its own hub
   const azure = o.identity?.provider === "azure-iot-hub" ? azureDevice(o.identity) : undefined;
-  const hubHost =
-    o.identity?.provider === "azure-iot-hub" ? new URL(httpsBase(o.identity.hubHostName)).host : undefined;
+  const host = o.identity?.provider === "azure-iot-hub" ? hubHost(o.identity) : undefined;
   const hub = (url: string) => {
     if (!azure)
       throw new Error(`${url}: iothub:// is written under a device's IoT Hub identity (--identity)`);
-    if (new URL(url).host !== hubHost) throw new Error(`${url}: this device's hub is ${hubHost}`);
+    if (new URL(url).host !== host) throw new Error(`${url}: this device's hub is ${host}`);
     return azure;
   };
   const storeOf = (url: string) => {

@@ -109,7 +109,7 @@ export async function runEdgeRun(
 ): Promise<number> {
   const { BundleError } = await import("../../edge/bundle.js");
   const { EdgeRunner } = await import("../../edge/runner.js");
-  const { readIdentity, IdentityError, deviceName, httpsBase } = await import("../../edge/identity.js");
+  const { readIdentity, IdentityError, deviceName, hubHost } = await import("../../edge/identity.js");
   const state = resolve(flags.state);
   let identity: import("../../edge/identity.js").DeviceIdentity | undefined;
   try {
@@ -135,7 +135,7 @@ export async function runEdgeRun(
     );
   if (identity?.provider === "azure-iot-hub" && flags.upload && !flags.upload.startsWith("iothub://"))
     throw new UserError(
-      `--upload ${flags.upload}: a device under an IoT Hub identity uploads through its hub: iothub://${new URL(httpsBase(identity.hubHostName)).host}`,
+      `--upload ${flags.upload}: a device under an IoT Hub identity uploads through its hub: iothub://${hubHost(identity)}`,
     );
   const runner = new EdgeRunner({
     bundle: bundle ? resolve(bundle) : undefined,
