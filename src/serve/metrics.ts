@@ -249,25 +249,18 @@ export class CountedHistogram {
     registry.registerMetric(this as unknown as Histogram);
   }
 
-  /** The series of one label value (created at zero), with prom-client's child interface. */
-  labels(value: string): { observe(v: number): void } {
+  /** One observation `v` in the series of label value `value` (created at its first). */
+  observe(value: string, v: number): void {
     let series = this.series.get(value);
     if (!series) {
       series = { buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 };
       this.series.set(value, series);
     }
-    const { buckets } = series;
-    const bounds = this.bounds;
-    const target = series;
-    return {
-      observe(v: number): void {
-        let i = 0;
-        while (i < bounds.length && v > bounds[i]) i++;
-        if (i < bounds.length) buckets[i]++;
-        target.sum += v;
-        target.count++;
-      },
-    };
+    let i = 0;
+    while (i < this.bounds.length && v > this.bounds[i]) i++;
+    if (i < this.bounds.length) series.buckets[i]++;
+    series.sum += v;
+    series.count++;
   }
 
   /** What a prom-client registry formats: cumulative buckets, +Inf, sum and count per series. */

@@ -1,7 +1,8 @@
 /**
- * What the serving core tells operators: request counts and latency per loaded model (label children
- * cached, since looking labels up per request costs more than a small model's request), batch sizes,
- * breaker state, the provider in use, drift per feature, and the gauges refreshed at each scrape.
+ * What the serving core tells operators: request counts and latency per loaded model (kept in plain
+ * numbers, since prom-client's label lookup per request costs more than a small model's request),
+ * batch sizes, breaker state, the provider in use, drift per feature, and the gauges refreshed at
+ * each scrape.
  */
 import type { BatchInput } from "./batcher.js";
 import type { BreakerState } from "./breaker.js";
@@ -34,8 +35,6 @@ export class Observability {
    * scrape: prom-client hashes the label set on every inc (bench/serve/pipeline-micro.js)
    */
   private readonly counts = new Map<string, Map<string, Map<number, { n: number }>>>();
-  private readonly histograms = new Map<string, { observe(v: number): void }>();
-  private readonly breakerStates = new Map<string, BreakerState>();
 
   /** Told of every answered inference request of a loaded model (a device's telemetry: src/edge/). */
   onAnswer: ((answer: Answer) => void) | undefined = undefined;
@@ -84,25 +83,15 @@ export class Observability {
   }
 
   latency(model: string, seconds: number): void {
-    let child = this.histograms.get(model);
-    if (!child) {
-      child = this.metrics.latency.labels(model);
-      this.histograms.set(model, child);
-    }
-    child.observe(seconds);
+    this.metrics.latency.observe(model, seconds);
   }
 
   batch(model: string, version: string, rows: number): void {
     this.metrics.batchSize.observe({ model, version }, rows);
   }
 
-  /**
-   * A model's breaker state, set on the gauge when it changes: the router reports it after every
-   * answer, and a labelled gauge hashes its labels on each set (bench/serve/pipeline-micro.js)
-   */
+  /** A model's breaker state (its breaker reports each change: CircuitBreaker's onChange). */
   breaker(model: string, state: BreakerState): void {
-    if (this.breakerStates.get(model) === state) return;
-    this.breakerStates.set(model, state);
     this.metrics.breaker.set({ model }, BREAKER_VALUE[state]);
   }
 

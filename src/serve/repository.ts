@@ -219,7 +219,7 @@ export class ModelRepository {
     if (sources.length === 0) throw new HttpError(404, `no versions of model ${name} found`);
     const state: ModelState = this.models.get(name) ?? {
       versions: new Map(),
-      breaker: this.newBreaker(),
+      breaker: this.newBreaker(name),
       shadows: [],
     };
     const fresh = new Map<string, LoadedVersion>();
@@ -318,9 +318,12 @@ export class ModelRepository {
     await loaded.executor.close().catch(() => {});
   }
 
-  private newBreaker(): CircuitBreaker {
+  /** A model's breaker, its state on the breaker gauge from the start and at each change. */
+  private newBreaker(name: string): CircuitBreaker {
     const b = this.options.config.fallback.breaker;
-    return new CircuitBreaker(b.failures, b.windowSeconds * 1000, b.openSeconds * 1000);
+    return new CircuitBreaker(b.failures, b.windowSeconds * 1000, b.openSeconds * 1000, (state) =>
+      this.options.observability.breaker(name, state),
+    );
   }
 
   /** Refuses what is queued, releases every session and stops the workers. */

@@ -184,7 +184,6 @@ export class Router {
       try {
         const outputs = await execute(loaded, decoded, timeoutMs);
         if (!explicit) state.breaker.success();
-        this.observability.breaker(name, "closed");
         if (cacheKey) this.cache.set(cacheKey, outputs);
         // the shadow is asked only after the primary answered, through its own bounded queue, with
         // inputs decoded for its own shape: nothing it does reaches this answer
@@ -200,7 +199,6 @@ export class Router {
         this.log(`${name} v${loaded.version}: ${(error as Error).message}; trying the fallback chain`);
       }
     }
-    this.observability.breaker(name, state.breaker.state);
     return this.fallback(name, loaded, decoded.rows, inputs);
   }
 
