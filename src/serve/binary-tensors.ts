@@ -85,11 +85,12 @@ export function decodeBinaryRequest(body: Buffer, headerLength: string): Record<
 
 /** Which outputs answer as binary: the request's binary_data_output, overridden per output by binary_data. */
 export function binaryOutputs(body: Record<string, unknown>, names: string[]): ReadonlySet<string> {
-  // a plain JSON request (no parameters, no outputs list) has none: no map and set per request
-  if (body.parameters === undefined && body.outputs === undefined) return NONE;
   const all = ((body.parameters ?? {}) as Record<string, unknown>).binary_data_output === true;
+  const requested = Array.isArray(body.outputs) ? (body.outputs as Array<Record<string, unknown>>) : [];
+  // nothing asks for binary (a plain JSON request): no map and set per request
+  if (!all && requested.length === 0) return NONE;
   const asked = new Map(
-    (Array.isArray(body.outputs) ? (body.outputs as Array<Record<string, unknown>>) : []).map((o) => [
+    requested.map((o) => [
       String(o?.name ?? ""),
       ((o?.parameters ?? {}) as Record<string, unknown>).binary_data,
     ]),

@@ -46,7 +46,40 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(json);
 }
 
-const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/drift|\/shadow)?$/;
+const MODEL_PREFIX = "/v2/models/";
+const MODEL_ACTIONS = new Set(["ready", "infer", "drift", "shadow"]);
+
+/**
+ * /v2/models/{name}[/versions/{version}][/ready|/infer|/drift|/shadow], its names decoded; undefined
+ * for another path. Cut with indexOf, not matched with a regex: every inference request comes here.
+ */
+export function modelPath(path: string): { name: string; version?: string; action?: string } | undefined {
+  if (!path.startsWith(MODEL_PREFIX)) return undefined;
+  // at most four segments, cut at each "/" with indexOf: name [versions version] [action]
+  const segments: string[] = [];
+  for (let from = MODEL_PREFIX.length; ; ) {
+    const end = path.indexOf("/", from);
+    const segment = end < 0 ? path.slice(from) : path.slice(from, end);
+    if (segment === "" || segments.push(segment) > 4) return undefined;
+    if (end < 0) break;
+    from = end + 1;
+  }
+  const versioned = segments.length >= 3 && segments[1] === "versions";
+  const rest = versioned ? 3 : 1;
+  if (segments.length > rest + 1) return undefined;
+  const action = segments[rest];
+  if (action !== undefined && !MODEL_ACTIONS.has(action)) return undefined;
+  return {
+    name: decodeSegment(segments[0]),
+    version: versioned ? decodeSegment(segments[2]) : undefined,
+    action,
+  };
+}
+
+/** A path segment's percent-encoding undone (most have none). */
+function decodeSegment(segment: string): string {
+  return segment.includes("%") ? decodeURIComponent(segment) : segment;
+}
 const REPOSITORY_ROUTE = /^\/v2\/repository\/models\/([^/]+)\/(load|unload|routing)$/;
 
 export class HttpFrontEnd {
@@ -98,25 +131,17 @@ export class HttpFrontEnd {
       if (first === undefined) throw new HttpError(404, "no model is served");
       return this.infer(req, res, first, undefined);
     }
-    // the inference route, every request's, without the regex: /v2/models/{plain name}/infer
-    if (req.method === "POST" && path.startsWith("/v2/models/") && path.endsWith("/infer")) {
-      const plain = path.slice("/v2/models/".length, -"/infer".length);
-      if (plain.length > 0 && !plain.includes("/") && !plain.includes("%"))
-        return this.infer(req, res, plain, undefined);
-    }
-    const m = MODEL_ROUTE.exec(path);
+    const m = modelPath(path);
     if (!m) throw new HttpError(404, `no route for ${req.method} ${path}`);
-    const name = decodeURIComponent(m[1]);
-    const version = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
-    const action = m[3];
-    if (action === "/infer") {
+    const { name, version, action } = m;
+    if (action === "infer") {
       if (req.method !== "POST") throw new HttpError(405, "infer takes POST");
       return this.infer(req, res, name, version);
     }
-    if (action === "/shadow") return sendJson(res, 200, router.shadowOf(name));
+    if (action === "shadow") return sendJson(res, 200, router.shadowOf(name));
     const { state, loaded } = router.pick(name, version);
-    if (action === "/ready") return sendJson(res, 200, { name, ready: true, version: loaded.version });
-    if (action === "/drift") {
+    if (action === "ready") return sendJson(res, 200, { name, ready: true, version: loaded.version });
+    if (action === "drift") {
       const drift = config.drift;
       const scores = loaded.drift?.scores() ?? {};
       return sendJson(res, 200, {
