@@ -73,11 +73,13 @@ export class ServingCore {
     return this.repository.syncModel(name);
   }
 
-  /** Both front ends listening: HTTP, and gRPC when grpcPort is set. */
+  /**
+   * Both front ends listening: gRPC first when grpcPort is set, then HTTP, whose readiness probe
+   * must not answer before every front end takes requests.
+   */
   async listen(): Promise<{ url: string; port: number; grpcPort?: number }> {
-    const http = await this.http.listen();
     const { grpcPort } = this.options;
-    if (grpcPort === undefined) return http;
+    if (grpcPort === undefined) return this.http.listen();
     // @grpc/grpc-js is loaded only by a server that serves gRPC (about 50 ms of start-up otherwise)
     const { GrpcFrontEnd } = await import("./grpc.js");
     this.grpc = new GrpcFrontEnd({
@@ -89,7 +91,7 @@ export class ServingCore {
       observability: this.observability,
     });
     const { port } = await this.grpc.listen();
-    return { ...http, grpcPort: port };
+    return { ...(await this.http.listen()), grpcPort: port };
   }
 
   /** Graceful: stop accepting, drain in-flight requests, then release the sessions and workers. */
