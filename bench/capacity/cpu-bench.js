@@ -21,38 +21,42 @@ const { calibrateModel } = await import(`${root}dist/src/serve/calibrate.js`);
 const { CPU_GFLOPS_PER_VCPU, HTTP_OVERHEAD_MS } = await import(`${root}dist/src/plan/capacity.js`);
 
 const vcpus = availableParallelism();
-const conv = buildConvNet({
-  imageSize: 640,
-  layers: [
-    [32, 2],
-    [64, 2],
-    [64, 1],
-    [128, 2],
-    [128, 1],
-    [256, 2],
-    [256, 1],
-    [512, 2],
-    [512, 1],
-  ],
-});
-const mlpLayers = [256, 2048, 2048, 2048, 1];
-const mlpFlops = mlpLayers.slice(1).reduce((sum, out, i) => sum + 2 * mlpLayers[i] * out, 0);
-const models = [
-  { name: "convnet-640", bytes: conv.bytes, flopsPerRow: conv.flopsPerImage, batch: 1 },
-  {
-    name: "mlp-256x2048x3",
-    bytes: buildMlp({ layers: mlpLayers, seed: 11 }),
-    flopsPerRow: mlpFlops,
-    batch: 64,
-  },
-];
+/** The two networks measured (built only when they are: --serve-only measures none). */
+function measuredModels() {
+  const conv = buildConvNet({
+    imageSize: 640,
+    layers: [
+      [32, 2],
+      [64, 2],
+      [64, 1],
+      [128, 2],
+      [128, 1],
+      [256, 2],
+      [256, 1],
+      [512, 2],
+      [512, 1],
+    ],
+  });
+  const mlpLayers = [256, 2048, 2048, 2048, 1];
+  const mlpFlops = mlpLayers.slice(1).reduce((sum, out, i) => sum + 2 * mlpLayers[i] * out, 0);
+  const models = [
+    { name: "convnet-640", bytes: conv.bytes, flopsPerRow: conv.flopsPerImage, batch: 1 },
+    {
+      name: "mlp-256x2048x3",
+      bytes: buildMlp({ layers: mlpLayers, seed: 11 }),
+      flopsPerRow: mlpFlops,
+      batch: 64,
+    },
+  ];
+  return models;
+}
 
 const serveOnly = process.argv.includes("--serve-only");
 const committed = serveOnly
   ? JSON.parse(readFileSync(`${root}bench/results/capacity-cpu.json`, "utf8"))
   : undefined;
 const results = committed?.models ?? {};
-for (const model of serveOnly ? [] : models) {
+for (const model of serveOnly ? [] : measuredModels()) {
   results[model.name] = { gflopPerRow: model.flopsPerRow / 1e9, batch: model.batch };
   for (const threads of [...new Set([1, vcpus])]) {
     const calibration = await calibrateModel({
