@@ -4,10 +4,11 @@
 // instead of ~150 ES modules to resolve halves the cold start of `stackwright plan`. Everything else
 // (generators, serving core, interview UI, LLM, MCP, native packages) stays external and loads from
 // dist/src and node_modules exactly as without the bundle.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { writeIfChanged } from "./write-if-changed.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const srcDir = join(root, "dist", "src");
@@ -15,8 +16,6 @@ const outdir = join(root, "dist", "bundle");
 const BUNDLED_DIRS = ["cli", "requirements", "engine", "plan", "util"].map((d) => join(srcDir, d) + sep);
 // a renamed folder would silently leave the bundle and slow every cold start: refuse to build without it
 for (const dir of BUNDLED_DIRS) if (!existsSync(dir)) throw new Error(`bundle-cli: ${dir} does not exist; update BUNDLED_DIRS`);
-// stale chunks of earlier builds would pile up next to the new ones
-rmSync(outdir, { recursive: true, force: true });
 const BUNDLED_PACKAGES = new Set(["commander", "yaml", "zod"]);
 
 const hotPath = {
@@ -37,7 +36,8 @@ const hotPath = {
   },
 };
 
-await build({
+const { outputFiles } = await build({
+  write: false,
   entryPoints: [join(srcDir, "cli", "main.js")],
   outdir,
   bundle: true,
@@ -49,3 +49,12 @@ await build({
   logLevel: "warning",
   banner: { js: 'import { createRequire as __swRequire } from "node:module"; const require = __swRequire(import.meta.url);' },
 });
+// chunks are named by their content: an unchanged build writes nothing; a changed one adds its new
+// chunks, then replaces the entry whole (last, so it never names a chunk not yet written), then
+// removes the chunks no output names any more
+const entry = join(outdir, "main.js");
+const written = new Set(outputFiles.map((f) => f.path));
+if (!written.has(entry)) throw new Error(`bundle-cli: esbuild wrote no ${entry}`);
+for (const file of outputFiles) if (file.path !== entry) writeIfChanged(file.path, file.contents);
+writeIfChanged(entry, outputFiles.find((f) => f.path === entry).contents);
+for (const name of readdirSync(outdir)) if (!written.has(join(outdir, name))) rmSync(join(outdir, name), { force: true });

@@ -3,8 +3,8 @@
 // validated files in dist/rules.snapshot.json, keyed by the hash of the rule files. A cold
 // `stackwright plan` then skips YAML parsing and schema validation; any edit to rules/ changes the
 // hash and the loader validates afresh.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { writeIfChanged } from "./write-if-changed.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { defaultRulesDir, loadRuleSet, RuleSetError, validateRuleFiles } = await import(
@@ -19,5 +19,4 @@ try {
   process.stderr.write("rules/ has problems: no snapshot written (run `stackwright rules lint`)\n");
   process.exit(0);
 }
-mkdirSync(`${root}dist`, { recursive: true });
-writeFileSync(`${root}dist/rules.snapshot.json`, JSON.stringify(validateRuleFiles(defaultRulesDir())));
+writeIfChanged(`${root}dist/rules.snapshot.json`, JSON.stringify(validateRuleFiles(defaultRulesDir())));
