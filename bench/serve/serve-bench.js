@@ -89,6 +89,7 @@ function autocannon(url, body, connections, seconds) {
           p50Ms: r.latency.p50,
           p99Ms: r.latency.p99,
           non2xx: r.non2xx,
+          requests: r.requests.total,
           statusCodes: r.statusCodeStats ?? {},
           errors: r.errors,
         });
@@ -175,6 +176,32 @@ async function grpcLoad(port, model, width, streams, seconds, metricsUrl) {
   };
 }
 
+// CPU seconds a process (all its threads) has used, from /proc (Linux; elsewhere no CPU figures)
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A load run with the server's CPU time per request added: what each answer costs in core time,
+ * whatever the neighbours did to the wall clock (the figure that says where a 2-core machine's
+ * ceiling is, with the load generator on the same cores).
+ */
+async function withCpu(pid, load) {
+  const before = cpuSeconds(pid);
+  const result = await load();
+  const after = cpuSeconds(pid);
+  const count = result.requests ?? result.answeredOk;
+  if (before !== undefined && after !== undefined && count > 0)
+    result.serverCpuUsPerRequest = Math.round(((after - before) * 1e6) / count);
+  return result;
+}
+
 async function withProcess(args, env, readyUrl, warm, fn) {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
@@ -183,7 +210,7 @@ async function withProcess(args, env, readyUrl, warm, fn) {
   try {
     await waitReady(readyUrl);
     await autocannon(warm.url, warm.body, 32, WARMUP_SECONDS);
-    return await fn();
+    return await fn(child.pid);
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
@@ -257,7 +284,10 @@ for (const [name, spec] of Object.entries(MODELS).filter(([m]) => only.includes(
       { MODE: "constant", PORT: String(port) },
       `http://127.0.0.1:${port}/v2/health/live`,
       { url: `http://127.0.0.1:${port}/v2/models/${name}/infer`, body },
-      () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
+      (pid) =>
+        withCpu(pid, () =>
+          autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
+        ),
     );
     port = await freePort();
     r.naive = await withProcess(
@@ -265,7 +295,10 @@ for (const [name, spec] of Object.entries(MODELS).filter(([m]) => only.includes(
       { MODE: "naive", PORT: String(port), MODEL: join(dir, "model.onnx") },
       `http://127.0.0.1:${port}/v2/health/live`,
       { url: `http://127.0.0.1:${port}/v2/models/${name}/infer`, body },
-      () => autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
+      (pid) =>
+        withCpu(pid, () =>
+          autocannon(`http://127.0.0.1:${port}/v2/models/${name}/infer`, body, 32, duration),
+        ),
     );
     port = await freePort();
     const grpcPort = await freePort();
@@ -292,7 +325,7 @@ for (const [name, spec] of Object.entries(MODELS).filter(([m]) => only.includes(
       {},
       `http://127.0.0.1:${port}/v2/health/ready`,
       { url: infer, body },
-      async () => {
+      async (pid) => {
         // where the server placed the model, and the figures it decided on
         const { parameters } = await (await fetch(`http://127.0.0.1:${port}/v2/models/${name}`)).json();
         r.placement = {
@@ -302,12 +335,14 @@ for (const [name, spec] of Object.entries(MODELS).filter(([m]) => only.includes(
           handoffUs: parameters.placement_handoff_us,
         };
         // throughput alone first (a second load generator would take CPU from the server on 2 cores)
-        r.stackwright = await autocannon(infer, body, 32, duration);
+        r.stackwright = await withCpu(pid, () => autocannon(infer, body, 32, duration));
         // the same server over gRPC, after the same warm-up
         if (h2load) {
           const metricsUrl = `http://127.0.0.1:${port}/metrics`;
           await grpcLoad(grpcPort, name, width, 32, WARMUP_SECONDS, metricsUrl);
-          r.stackwrightGrpc = await grpcLoad(grpcPort, name, width, 32, duration, metricsUrl);
+          r.stackwrightGrpc = await withCpu(pid, () =>
+            grpcLoad(grpcPort, name, width, 32, duration, metricsUrl),
+          );
         }
         // then /v2/health/live latency while the model is saturated
         const [, health] = await Promise.all([
@@ -358,9 +393,23 @@ for (const [name, spec] of Object.entries(MODELS).filter(([m]) => only.includes(
   r.ratios = Object.fromEntries(
     Object.keys(rounds[0].ratios).map((k) => [k, median(rounds.map((x) => x.ratios[k]))]),
   );
+  // the most stackwrightVsNaive can be on this machine: ONNX Runtime's best batched rate in this
+  // process, with no HTTP, no JSON and no load generator beside it, over each round's naive server
+  const bestRaw = Math.max(...Object.values(r.rawSessionRun).map((x) => x.rowsPerSec));
+  r.rawBatchedVsNaive = median(rounds.map((x) => ratio(bestRaw, x.naive.reqPerSec)));
+  // each server's CPU time per answered request (medians over rounds): its efficiency, apart from
+  // how the cores were shared with the load generator
+  r.serverCpuUsPerRequest = Object.fromEntries(
+    ["httpFloor", "naive", "stackwright", "stackwrightGrpc"]
+      .map((k) => [k, rounds.map((x) => x[k]?.serverCpuUsPerRequest)])
+      .filter(([, values]) => values.every((v) => v !== undefined))
+      .map(([k, values]) => [k, median(values)]),
+  );
   r.healthWhileSaturatedP99Ms = Math.max(...rounds.map((x) => x.healthWhileSaturated.p99Ms));
   results.models[name] = r;
-  process.stderr.write(`${name}: ${JSON.stringify(r.ratios)}\n`);
+  process.stderr.write(
+    `${name}: ${JSON.stringify(r.ratios)}; raw batched vs naive ${r.rawBatchedVsNaive}; CPU us/request ${JSON.stringify(r.serverCpuUsPerRequest)}\n`,
+  );
 }
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(
