@@ -95,7 +95,7 @@ const out = {
   constants: { CPU_GFLOPS_PER_VCPU, HTTP_OVERHEAD_MS },
   models: results,
   serveRequest: {
-    source: "bench/results/serve-cpu.json: small model, stackwright serve saturated (median of 3 rounds)",
+    source: `bench/results/serve-cpu.json: small model, stackwright serve saturated (median of ${rounds.length} rounds)`,
     reqPerSec: medianReqPerSec,
     vcpus: serve.machine.cpus,
     node: serve.machine.node,
