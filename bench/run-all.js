@@ -10,6 +10,7 @@ for (const script of [
   "bench/generate/generate-bench.js",
   "bench/serve/serve-bench.js",
   "bench/serve/pipeline-micro.js",
+  "bench/serve/handoff-bench.js",
   "bench/capacity/cpu-bench.js",
 ]) {
   process.stderr.write(`\n== ${script}\n`);
