@@ -106,7 +106,9 @@ export class HttpFrontEnd {
     let path = query < 0 ? raw : raw.slice(0, query);
     if (path.endsWith("/")) path = path.replace(/\/+$/, "") || "/";
     if (path === "/v2/health/live") return sendJson(res, 200, { live: true });
-    if (path === "/v2/health/ready")
+    // readiness; GET /ping is Amazon SageMaker's name for it (its hosting contract starts the image
+    // as `serve`, and POST /invocations below is its infer request)
+    if (path === "/v2/health/ready" || path === "/ping")
       return this.ready() ? sendJson(res, 200, { ready: true }) : sendJson(res, 503, { ready: false });
     if (path === "/v2") return sendJson(res, 200, serverMetadata());
     if (path === "/metrics") return this.metrics(res);
@@ -115,16 +117,13 @@ export class HttpFrontEnd {
       const repo = REPOSITORY_ROUTE.exec(path);
       if (repo) return this.admin(req, res, decodeURIComponent(repo[1]), repo[2]);
     }
-    // Amazon SageMaker's hosting contract (a managed endpoint starts the image as `serve`): GET /ping is
-    // readiness, POST /invocations an Open Inference Protocol infer request for the first model served
-    if (path === "/ping")
-      return this.ready() ? sendJson(res, 200, { ready: true }) : sendJson(res, 503, { ready: false });
     if (
       this.options.token &&
       (path === "/v1/predictions" || path === "/invocations" || path.startsWith("/v2/models/"))
     )
       this.authorize(req, this.options.token, "inference");
     if (path === "/v1/predictions" && req.method === "POST") return this.predictions(req, res);
+    // SageMaker's POST /invocations: an Open Inference Protocol infer request for the first model served
     if (path === "/invocations") {
       if (req.method !== "POST") throw new HttpError(405, "invocations take POST");
       const first = config.models[0]?.name ?? this.options.repository.names()[0];
@@ -234,17 +233,12 @@ export class HttpFrontEnd {
       answeredBy(loaded.version);
       const names = outputNames(outputs, body.outputs);
       const binary = binaryOutputs(body, names);
+      const head: Record<string, unknown> = { model_name: name, model_version: loaded.version };
+      if (body.id !== undefined) head.id = body.id;
       if (binary.size === 0) {
-        const answer: Record<string, unknown> = { model_name: name, model_version: loaded.version };
-        if (body.id !== undefined) answer.id = body.id;
-        answer.outputs = encodeOutputs(outputs, body.outputs);
-        return sendJson(res, 200, answer);
+        head.outputs = encodeOutputs(outputs, body.outputs);
+        return sendJson(res, 200, head);
       }
-      const head = {
-        model_name: name,
-        model_version: loaded.version,
-        ...(body.id !== undefined ? { id: body.id } : {}),
-      };
       const { body: bytes, headerLength: length } = encodeBinaryResponse(head, outputs, names, binary);
       res.writeHead(200, {
         "content-type": "application/octet-stream",
