@@ -39,7 +39,7 @@ function measuredModels() {
   });
   const mlpLayers = [256, 2048, 2048, 2048, 1];
   const mlpFlops = mlpLayers.slice(1).reduce((sum, out, i) => sum + 2 * mlpLayers[i] * out, 0);
-  const models = [
+  return [
     { name: "convnet-640", bytes: conv.bytes, flopsPerRow: conv.flopsPerImage, batch: 1 },
     {
       name: "mlp-256x2048x3",
@@ -48,7 +48,6 @@ function measuredModels() {
       batch: 64,
     },
   ];
-  return models;
 }
 
 const serveOnly = process.argv.includes("--serve-only");

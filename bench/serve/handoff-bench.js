@@ -12,12 +12,12 @@
 // per request (/proc/<pid>/stat) and the event loop's own (process.threadCpuUsage). The question it
 // answers: does taking the model off the loop free the loop's CPU for more requests?
 import "../runtime.js";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { createServer as createTcpServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { autocannon, cpuSeconds, flag, freePort, inferBody, median } from "./load.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const { buildMlp } = await import(`${root}dist/src/serve/onnx-build.js`);
@@ -156,52 +156,9 @@ async function serve(mode, port) {
 }
 
 async function drive() {
-  const flag = (name) =>
-    process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
   const rounds = Number(flag("--rounds")) || 3;
   const duration = Number(flag("--duration")) || 6;
-  const body = JSON.stringify({
-    inputs: [
-      {
-        name: "input",
-        shape: [1, WIDTH],
-        datatype: "FP32",
-        data: Array.from({ length: WIDTH }, (_, i) => Math.sin(i)),
-      },
-    ],
-  });
-  const load = (url, seconds) =>
-    new Promise((resolve, reject) => {
-      const args = [`${root}node_modules/autocannon/autocannon.js`, "-c", "32", "-d", String(seconds), "-j"];
-      const child = spawn(
-        process.execPath,
-        [...args, "-m", "POST", "-H", "content-type=application/json", "-b", body, url],
-        { stdio: ["ignore", "pipe", "ignore"] },
-      );
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-      });
-      child.on("close", () => {
-        try {
-          resolve(JSON.parse(out));
-        } catch (error) {
-          reject(new Error(`autocannon: ${out.slice(0, 200)} ${error}`));
-        }
-      });
-    });
-  const ticks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
-  const freePort = () =>
-    new Promise((resolve) => {
-      const probe = createTcpServer().listen(0, "127.0.0.1", () => {
-        const { port } = probe.address();
-        probe.close(() => resolve(port));
-      });
-    });
-  const processCpuUs = (pid) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticks;
-  };
+  const body = inferBody(WIDTH);
   const measure = async (mode, port) => {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
       env: { ...process.env, HANDOFF_MODE: mode, HANDOFF_PORT: String(port) },
@@ -214,15 +171,15 @@ async function drive() {
         const { user, system } = await (await fetch(url)).json();
         return user + system;
       };
-      await load(url, 2);
-      const [cpu0, loop0] = [processCpuUs(child.pid), await loopCpu()];
-      const r = await load(url, duration);
-      const [cpu1, loop1] = [processCpuUs(child.pid), await loopCpu()];
-      const n = r.requests.total;
+      await autocannon(url, body, 32, 2);
+      const [cpu0, loop0] = [cpuSeconds(child.pid), await loopCpu()];
+      const r = await autocannon(url, body, 32, duration);
+      const [cpu1, loop1] = [cpuSeconds(child.pid), await loopCpu()];
+      const n = r.requests;
       return {
-        reqPerSec: Math.round(r.requests.average),
-        p99Ms: r.latency.p99,
-        processCpuUsPerRequest: Math.round(((cpu1 - cpu0) / n) * 10) / 10,
+        reqPerSec: r.reqPerSec,
+        p99Ms: r.p99Ms,
+        processCpuUsPerRequest: Math.round(((cpu1 - cpu0) * 1e6 * 10) / n) / 10,
         eventLoopCpuUsPerRequest: Math.round(((loop1 - loop0) / n) * 10) / 10,
         non2xx: r.non2xx,
       };
@@ -244,7 +201,6 @@ async function drive() {
     results.rounds.push(round);
     process.stderr.write(`round ${i + 1}/${rounds}: ${JSON.stringify(round)}\n`);
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   results.medians = Object.fromEntries(
     MODES.map((mode) => [
       mode,

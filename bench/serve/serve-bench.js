@@ -15,19 +15,16 @@
 import "../runtime.js";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
+import { autocannon, cpuSeconds, flag, freePort, inferBody, median } from "./load.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const flag = (name) =>
-  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const duration = Number(flag("--duration")) || 8;
 const roundCount = Number(flag("--rounds")) || 3;
 const ratio = (a, b) => Math.round((a / b) * 100) / 100;
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const device = flag("--device") ?? "cpu";
 if (!["cpu", "webgpu", "cuda", "auto"].includes(device)) {
   console.error(`--device ${device}: expected cpu, webgpu, cuda or auto`);
@@ -43,15 +40,6 @@ const MODELS = {
   large: { layers: [256, 2048, 2048, 2048, 1], sigmoid: true },
 };
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
 async function waitReady(url) {
   for (let i = 0; i < 300; i++) {
     try {
@@ -60,44 +48,6 @@ async function waitReady(url) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`not ready: ${url}`);
-}
-
-function autocannon(url, body, connections, seconds) {
-  return new Promise((resolve, reject) => {
-    const args = [
-      `${root}node_modules/autocannon/autocannon.js`,
-      "-c",
-      String(connections),
-      "-d",
-      String(seconds),
-      "-j",
-      "-m",
-      body ? "POST" : "GET",
-    ];
-    if (body) args.push("-H", "content-type=application/json", "-b", body);
-    args.push(url);
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.on("close", () => {
-      try {
-        const r = JSON.parse(out);
-        resolve({
-          reqPerSec: Math.round(r.requests.average),
-          p50Ms: r.latency.p50,
-          p99Ms: r.latency.p99,
-          non2xx: r.non2xx,
-          requests: r.requests.total,
-          statusCodes: r.statusCodeStats ?? {},
-          errors: r.errors,
-        });
-      } catch (e) {
-        reject(new Error(`autocannon output: ${out.slice(0, 300)} ${e}`));
-      }
-    });
-  });
 }
 
 // every server gets the same unmeasured warm-up under the same load before its measured run, so a
@@ -176,17 +126,6 @@ async function grpcLoad(port, model, width, streams, seconds, metricsUrl) {
   };
 }
 
-// CPU seconds a process (all its threads) has used, from /proc (Linux; elsewhere no CPU figures)
-const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
-function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * A load run with the server's CPU time per request added: what each answer costs in core time,
  * whatever the neighbours did to the wall clock (the figure that says where a 2-core machine's
@@ -196,7 +135,7 @@ async function withCpu(pid, load) {
   const before = cpuSeconds(pid);
   const result = await load();
   const after = cpuSeconds(pid);
-  const count = result.requests ?? result.answeredOk;
+  const count = result.requests;
   if (before !== undefined && after !== undefined && count > 0)
     result.serverCpuUsPerRequest = Math.round(((after - before) * 1e6) / count);
   return result;
@@ -265,16 +204,7 @@ for (const [name, spec] of Object.entries(MODELS).filter(([m]) => only.includes(
   writeFileSync(join(dir, "model.onnx"), bytes);
   writeFileSync(join(dir, "model.yaml"), "stage: production\n");
   const width = spec.layers[0];
-  const body = JSON.stringify({
-    inputs: [
-      {
-        name: "input",
-        shape: [1, width],
-        datatype: "FP32",
-        data: Array.from({ length: width }, (_, i) => Math.sin(i)),
-      },
-    ],
-  });
+  const body = inferBody(width);
   // one round: the floor, the naive server and stackwright back to back, each on its own port
   const round = async () => {
     const r = {};
