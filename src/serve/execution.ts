@@ -177,11 +177,11 @@ const round = (us: number) => Math.round(us * 10) / 10;
 
 /**
  * A full batch stays on the event loop while it costs at most this many worker round trips. Both
- * figures are medians of one process, and the hop's moved 2.5x between processes on one machine
- * (36-92 us across the serving benchmark's rounds, bench/results/serve-cpu.json) while the small
- * model's 64 rows took 39-54 us: compared 1:1, a fast hop sent it to the workers, where it served
- * 26k instead of 35k req/s. A full batch is also the loop's worst case: at 32 connections its
- * batches average 16 rows (bench/README.md, serving).
+ * figures are medians of one process, and the hop's moves between processes on one machine: 58-95
+ * us across the ten rounds of bench/results/serve-cpu.json against 37-39 us for the small model's
+ * 64 rows, and one process in session 19 measured 36 us, which compared 1:1 sent the small model to
+ * the workers, where it served 26k instead of 35k req/s (bench/README.md, serving). A full batch
+ * is also the loop's worst case: at 32 connections its batches average 16-19 rows.
  */
 export const HOP_MARGIN = 2;
 
