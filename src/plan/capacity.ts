@@ -27,7 +27,7 @@ export const GPU_UTILIZATION = 0.4;
  * serialize, metrics), ms. The loop is one thread, so it also caps a replica at 1000 / HTTP_OVERHEAD_MS
  * requests a second however many vCPUs it has.
  */
-export const HTTP_OVERHEAD_MS = 0.0289;
+export const HTTP_OVERHEAD_MS = 0.0283;
 /** Requests a second one replica's event loop can take (one thread). */
 const EVENT_LOOP_QPS = 1000 / HTTP_OVERHEAD_MS;
 /** Replicas run at this utilisation at peak, leaving headroom for spikes and a lost zone. */
@@ -52,7 +52,7 @@ export const CAPACITY_CONSTANTS: Record<string, { value: number; basis: string }
   HTTP_OVERHEAD_MS: {
     value: HTTP_OVERHEAD_MS,
     basis:
-      "measured (bench/results/capacity-cpu.json, from bench/results/serve-cpu.json): one serving core saturated at 34,591 requests/s with the small model (the median of five rounds, Node 24; the same run measured 29 us of the process's CPU per request), the load generator on the same cores, so an upper bound; its event loop is one thread, so this also caps a replica's requests/s",
+      "measured (bench/results/capacity-cpu.json, from bench/results/serve-cpu.json): one serving core saturated at 35,359 requests/s with the small model (the median of five rounds, Node 24; the same run measured 28 us of the process's CPU per request), the load generator on the same cores, so an upper bound; its event loop is one thread, so this also caps a replica's requests/s",
   },
   TARGET_UTILIZATION: {
     value: TARGET_UTILIZATION,
