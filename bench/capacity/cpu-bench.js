@@ -14,6 +14,7 @@ import "../runtime.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { median } from "../serve/load.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const { buildConvNet, buildMlp } = await import(`${root}dist/src/serve/onnx-build.js`);
@@ -84,8 +85,8 @@ for (const model of serveOnly ? [] : measuredModels()) {
 
 // per-request CPU time of the serving core, from the serving benchmark's saturated small model
 const serve = JSON.parse(readFileSync(`${root}bench/results/serve-cpu.json`, "utf8"));
-const rounds = serve.models.small.rounds.map((r) => r.stackwright.reqPerSec).sort((a, b) => a - b);
-const medianReqPerSec = rounds[Math.floor(rounds.length / 2)];
+const rounds = serve.models.small.rounds.map((r) => r.stackwright.reqPerSec);
+const medianReqPerSec = median(rounds);
 // one serving core, one event loop: every request passed through that one thread
 const requestMs = 1000 / medianReqPerSec;
 

@@ -13,8 +13,10 @@
 // answers: does taking the model off the loop free the loop's CPU for more requests?
 import "../runtime.js";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { autocannon, cpuSeconds, flag, freePort, inferBody, median } from "./load.js";
@@ -184,11 +186,16 @@ async function drive() {
         non2xx: r.non2xx,
       };
     } finally {
-      child.kill("SIGTERM");
+      // gone before the next mode starts: a server still exiting would share the cores with it
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, "exit");
+        child.kill("SIGTERM");
+        await exited;
+      }
     }
   };
   const results = {
-    machine: { cpus: (await import("node:os")).availableParallelism(), node: process.version },
+    machine: { cpus: availableParallelism(), node: process.version },
     durationSeconds: duration,
     connections: 32,
     rounds: [],

@@ -177,8 +177,8 @@ const round = (us: number) => Math.round(us * 10) / 10;
 
 /**
  * A full batch stays on the event loop while it costs at most this many worker round trips. Both
- * figures are medians of one process, and the hop's moves between processes on one machine: 58-95
- * us across the ten rounds of bench/results/serve-cpu.json against 37-39 us for the small model's
+ * figures are medians of one process, and the hop's moves between processes on one machine: 57-109
+ * us across the ten rounds of bench/results/serve-cpu.json against 36-40 us for the small model's
  * 64 rows, and one process in session 19 measured 36 us, which compared 1:1 sent the small model to
  * the workers, where it served 26k instead of 35k req/s (bench/README.md, serving). A full batch
  * is also the loop's worst case: at 32 connections its batches average 16-19 rows.

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  CAPACITY_CONSTANTS,
   CPU_GFLOPS_PER_VCPU,
   cpuModelMemoryGb,
   estimateWorkload,
@@ -124,6 +125,12 @@ describe("the measured capacity constants are the committed measurements", () =>
     expect(capacity.serveRequest.reqPerSec).toBe(median);
     expect(HTTP_OVERHEAD_MS).toBe(Math.round((1000 / median) * 10_000) / 10_000);
     expect(capacity.constants).toEqual({ CPU_GFLOPS_PER_VCPU, HTTP_OVERHEAD_MS });
+    // what `explain capacity` says the constant rests on names the same run's figures
+    const { basis } = CAPACITY_CONSTANTS.HTTP_OVERHEAD_MS;
+    expect(basis).toContain(`saturated at ${median.toLocaleString("en-US")} requests/s`);
+    expect(basis).toContain(
+      `${serve.models.small.serverCpuUsPerRequest.stackwright} us of the process's CPU`,
+    );
     for (const model of Object.values(capacity.models) as Array<{ threads2: { gflopsPerVcpu: number } }>)
       expect(CPU_GFLOPS_PER_VCPU).toBeLessThanOrEqual(model.threads2.gflopsPerVcpu);
   });
